@@ -1,0 +1,24 @@
+import type { AppContext } from '../context.js'
+import { readJson } from '../http/body.js'
+import type { RouteDef } from '../http/routes.js'
+import { CompletionCreateParams } from '../schemas/completions.js'
+import { bodyLimit, chunkStream, projectPrincipal } from './shared.js'
+
+export function completionsRoutes(ctx: AppContext): RouteDef[] {
+  const { completions } = ctx.services
+  return [
+    {
+      // spec: createCompletion
+      method: 'POST',
+      path: '/completions',
+      operationId: 'createCompletion',
+      scope: 'project',
+      handler: async (c) => {
+        const params = await readJson(c, CompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
+        const options = { signal: c.req.raw.signal }
+        if (params.stream) return chunkStream(c, completions.chunks(projectPrincipal(c), params, options))
+        return c.json(await completions.create(projectPrincipal(c), params, options))
+      },
+    },
+  ]
+}

@@ -1,0 +1,21 @@
+import type { AppContext } from '../context.js'
+import { readJson } from '../http/body.js'
+import type { RouteDef } from '../http/routes.js'
+import { EmbeddingCreateParams } from '../schemas/embeddings.js'
+import { bodyLimit, projectPrincipal } from './shared.js'
+
+export function embeddingsRoutes(ctx: AppContext): RouteDef[] {
+  return [
+    {
+      // spec: createEmbedding
+      method: 'POST',
+      path: '/embeddings',
+      operationId: 'createEmbedding',
+      scope: 'project',
+      handler: async (c) => {
+        const params = await readJson(c, EmbeddingCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
+        return c.json(await ctx.services.embeddings.create(projectPrincipal(c), params, { signal: c.req.raw.signal }))
+      },
+    },
+  ]
+}

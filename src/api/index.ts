@@ -1,0 +1,42 @@
+import type { Hono } from 'hono'
+import type { AppContext } from '../context.js'
+import { notImplemented } from '../errors.js'
+import { requireKey } from '../http/auth.js'
+import type { AppEnv } from '../http/env.js'
+import { toHonoPath, type RouteDef } from '../http/routes.js'
+import { chatCompletionsRoutes } from './chat/completions.js'
+import { completionsRoutes } from './completions.js'
+import { embeddingsRoutes } from './embeddings.js'
+import { modelsRoutes } from './models.js'
+import { NOT_IMPLEMENTED } from './not-implemented.js'
+
+/** Every route Plinth serves, one line per resource. The conformance report reads this list. */
+export function apiRoutes(ctx: AppContext): RouteDef[] {
+  return [...modelsRoutes(ctx), ...chatCompletionsRoutes(ctx), ...completionsRoutes(ctx), ...embeddingsRoutes(ctx)]
+}
+
+/** Spec operations not built yet: 501 `not_implemented` after authentication. */
+export function notImplementedRoutes(): RouteDef[] {
+  return NOT_IMPLEMENTED.map(([method, path, operationId]) => ({
+    method,
+    path,
+    operationId,
+    scope: path.startsWith('/organization') ? 'admin' : 'project',
+    handler: (c) => {
+      throw notImplemented(method, `/v1${path}`, operationId)
+    },
+  }))
+}
+
+export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
+  const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
+  const byScope = {
+    project: requireKey('project', authenticate),
+    admin: requireKey('admin', authenticate),
+  }
+  for (const route of [...apiRoutes(ctx), ...notImplementedRoutes()]) {
+    const path = '/v1' + toHonoPath(route.path)
+    if (route.scope === 'public') app.on(route.method, path, route.handler)
+    else app.on(route.method, path, byScope[route.scope], route.handler)
+  }
+}

@@ -1,0 +1,246 @@
+import { invalidRequest, unsupportedParameter } from '../../errors.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type { GenerateCall, ModelCard, StreamPart, Usage } from '../../providers/provider.js'
+import type { ProviderRegistry } from '../../providers/registry.js'
+import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
+import { nowSeconds } from '../../storage/ids.js'
+import type { StoredCompletions } from '../chat-store/service.js'
+import {
+  ChatChunkMapper,
+  chatMessage,
+  ChoiceAccumulator,
+  completionId,
+  SYSTEM_FINGERPRINT,
+  toWireUsage,
+} from './chunks.js'
+import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
+import type { UsageRecorder } from './usage.js'
+
+export type ChatOptions = { signal: AbortSignal; batch?: boolean }
+
+/** Parameters whose presence (non-null) a model may decline, in the order they are checked. */
+const CHECKED_PARAMETERS = [
+  'audio', 'modalities', 'prediction', 'web_search_options', 'reasoning_effort', 'tools', 'tool_choice',
+  'parallel_tool_calls', 'response_format', 'functions', 'function_call', 'logprobs', 'top_logprobs',
+  'logit_bias', 'seed', 'presence_penalty', 'frequency_penalty', 'service_tier',
+] as const
+
+/** POST /v1/chat/completions: one code path for streamed, non-streamed and batch requests. */
+export class ChatService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly usage: UsageRecorder,
+    private readonly store: StoredCompletions,
+  ) {}
+
+  /** Checks the request and starts nothing: the model is called when the parts are iterated. */
+  private prepare(params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<StreamPart> {
+    const { card, provider, upstreamModel } = this.registry.resolve(params.model)
+    if (!card.capabilities.chat) {
+      throw invalidRequest(
+        'This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?',
+        'model',
+      )
+    }
+    checkSupported(card, params)
+    checkConversation(params)
+    return provider.stream(toGenerateCall(params, upstreamModel, options.signal))
+  }
+
+  async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
+    const parts = this.prepare(params, options)
+    const id = completionId('chatcmpl-')
+    const created = nowSeconds()
+    const accumulator = new ChoiceAccumulator()
+    for await (const part of this.withUsage(principal, params, parts, options, accumulator)) void part
+    const completion = toChatCompletion(id, created, params, accumulator)
+    if (params.store) await this.store.save(principal, params, completion)
+    return completion
+  }
+
+  /**
+   * The wire chunks of a streamed answer, ending with the usage chunk when asked for. The request
+   * is checked here, before the first chunk, so bad input is a plain 4xx and not a stream.
+   */
+  chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown>> {
+    const parts = this.prepare(params, options)
+    return this.chunksOf(principal, params, parts, options)
+  }
+
+  private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, parts: AsyncIterable<StreamPart>, options: ChatOptions) {
+    const id = completionId('chatcmpl-')
+    const created = nowSeconds()
+    const includeUsage = Boolean(params.stream_options?.include_usage)
+    const mapper = new ChatChunkMapper({ id, created, model: params.model }, includeUsage)
+    const accumulator = new ChoiceAccumulator()
+    for await (const part of this.withUsage(principal, params, parts, options, accumulator)) {
+      for (const chunk of mapper.map(part)) yield chunk
+    }
+    if (includeUsage) yield mapper.chunk([], toWireUsage(accumulator.usage!))
+    if (params.store) await this.store.save(principal, params, toChatCompletion(id, created, params, accumulator))
+  }
+
+  /**
+   * Passes the provider's parts through, filling the accumulator, and records usage once the
+   * stream ends, however it ends (done, failed or client gone): a streamed answer is never
+   * recorded as zero tokens.
+   */
+  private async *withUsage(
+    principal: ProjectPrincipal,
+    params: ChatCompletionCreateParams,
+    parts: AsyncIterable<StreamPart>,
+    options: ChatOptions,
+    accumulator: ChoiceAccumulator,
+  ): AsyncGenerator<StreamPart> {
+    let started = false
+    try {
+      for await (const part of parts) {
+        started = true
+        accumulator.add(part)
+        if (part.type !== 'usage') yield part
+      }
+      accumulator.usage ??= this.countUsage(params, accumulator)
+    } finally {
+      if (started) {
+        const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator)
+        accumulator.usage = usage
+        await this.usage.record(principal, {
+          operation: 'completions',
+          model: params.model,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          cachedTokens: usage.cachedTokens,
+          batch: options.batch,
+        })
+      }
+    }
+  }
+
+  private countUsage(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator): Usage {
+    return {
+      inputTokens: countChatPromptTokens(params.messages, params.tools),
+      outputTokens: accumulator.choices.reduce((sum, c) => sum + (c ? countCompletionTokens(c) : 0), 0),
+    }
+  }
+}
+
+export type ChatCompletion = ReturnType<typeof toChatCompletion>
+
+export function toChatCompletion(id: string, created: number, params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator) {
+  return {
+    id,
+    object: 'chat.completion' as const,
+    created,
+    model: params.model,
+    choices: accumulator.list(params.n ?? 1).map((choice, index) => ({
+      index,
+      message: chatMessage(choice),
+      logprobs: choice.logprobs ? { content: choice.logprobs, refusal: null } : null,
+      finish_reason: choice.finishReason ?? 'stop',
+    })),
+    usage: toWireUsage(accumulator.usage!),
+    service_tier: 'default',
+    system_fingerprint: SYSTEM_FINGERPRINT,
+  }
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== false
+}
+
+function checkSupported(card: ModelCard, params: ChatCompletionCreateParams) {
+  const unsupported = card.unsupportedParameters ?? []
+  for (const name of CHECKED_PARAMETERS) {
+    if (unsupported.includes(name) && isSet(params[name])) {
+      // a plain text response_format or tool_choice 'auto'/'none' asks nothing of the model
+      if (name === 'response_format' && params.response_format?.type === 'text') continue
+      if (name === 'tool_choice' && (params.tool_choice === 'auto' || params.tool_choice === 'none')) continue
+      throw unsupportedParameter(name)
+    }
+  }
+}
+
+/** Request rules OpenAI enforces beyond the schema (errors.md C18, C19 and friends). */
+function checkConversation(params: ChatCompletionCreateParams) {
+  if (isSet(params.max_tokens) && isSet(params.max_completion_tokens)) {
+    throw invalidRequest(
+      "Invalid request: 'max_tokens' and 'max_completion_tokens' cannot both be set. Use 'max_completion_tokens'.",
+      'max_tokens',
+      'invalid_value',
+    )
+  }
+  if (isSet(params.top_logprobs) && !params.logprobs) {
+    throw invalidRequest("Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.", 'top_logprobs', 'invalid_value')
+  }
+  if (params.stream_options && !params.stream) {
+    throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value')
+  }
+  if (params.tool_choice !== undefined && !params.tools?.length) {
+    throw invalidRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice')
+  }
+  if (params.parallel_tool_calls !== undefined && !params.tools?.length) {
+    throw invalidRequest("Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified.", 'parallel_tool_calls')
+  }
+  const choice = params.tool_choice
+  if (choice && typeof choice === 'object' && !params.tools?.some((t) => t.function.name === choice.function.name)) {
+    throw invalidRequest(`Invalid value for 'tool_choice': function '${choice.function.name}' is not among the provided 'tools'.`, 'tool_choice', 'invalid_value')
+  }
+  if (params.response_format?.type === 'json_object' && !mentionsJson(params.messages)) {
+    throw invalidRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages')
+  }
+  checkToolMessages(params.messages)
+}
+
+function mentionsJson(messages: ChatMessageParam[]): boolean {
+  return messages.some((m) => JSON.stringify((m as { content?: unknown }).content ?? '').toLowerCase().includes('json'))
+}
+
+function checkToolMessages(messages: ChatMessageParam[]) {
+  let pending: string[] = []
+  messages.forEach((message, i) => {
+    if (message.role === 'tool') {
+      if (!pending.includes(message.tool_call_id)) {
+        throw invalidRequest(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          `messages.[${i}].role`,
+        )
+      }
+      pending = pending.filter((id) => id !== message.tool_call_id)
+      return
+    }
+    if (pending.length) {
+      throw invalidRequest(
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(', ')}`,
+        'messages',
+      )
+    }
+    if (message.role === 'assistant') pending = (message.tool_calls ?? []).map((c) => c.id)
+  })
+}
+
+export function toGenerateCall(params: ChatCompletionCreateParams, upstreamModel: string, signal: AbortSignal): GenerateCall {
+  const stop = params.stop == null ? undefined : Array.isArray(params.stop) ? params.stop : [params.stop]
+  return {
+    model: upstreamModel,
+    messages: params.messages,
+    sampling: {
+      temperature: params.temperature ?? undefined,
+      topP: params.top_p ?? undefined,
+      maxTokens: params.max_completion_tokens ?? params.max_tokens ?? undefined,
+      stop,
+      seed: params.seed ?? undefined,
+      n: params.n ?? 1,
+      presencePenalty: params.presence_penalty ?? undefined,
+      frequencyPenalty: params.frequency_penalty ?? undefined,
+      logitBias: params.logit_bias ?? undefined,
+      logprobs: params.logprobs ?? undefined,
+      topLogprobs: params.top_logprobs ?? undefined,
+    },
+    tools: params.tools,
+    toolChoice: params.tool_choice,
+    parallelToolCalls: params.parallel_tool_calls,
+    responseFormat: params.response_format,
+    raw: params,
+    signal,
+  }
+}

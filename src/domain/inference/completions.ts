@@ -1,0 +1,190 @@
+import { invalidRequest, unsupportedParameter } from '../../errors.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type { StreamPart, TokenLogprob } from '../../providers/provider.js'
+import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js'
+import { countTokens, decodeTokens } from '../../providers/tokenizer.js'
+import type { CompletionCreateParams } from '../../schemas/completions.js'
+import { nowSeconds } from '../../storage/ids.js'
+import { completionId, SYSTEM_FINGERPRINT } from './chunks.js'
+import type { UsageRecorder } from './usage.js'
+
+type Options = { signal: AbortSignal; batch?: boolean }
+
+type LegacyLogprobs = {
+  tokens: string[]
+  token_logprobs: number[]
+  top_logprobs: Record<string, number>[]
+  text_offset: number[]
+}
+
+type Choice = { text: string; logprobs: LegacyLogprobs | null; finish_reason: string }
+
+/** Parameters of the legacy endpoint that only a pass-through upstream honours. */
+const PASS_THROUGH_ONLY = ['suffix', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] as const
+
+/** POST /v1/completions (legacy): each prompt of the request gets `n` choices, in prompt order. */
+export class CompletionsService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  async create(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options) {
+    const id = completionId('cmpl-')
+    const created = nowSeconds()
+    const choices: (Choice & { index: number })[] = []
+    let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
+    for await (const event of this.events(principal, params, options)) {
+      if (event.type === 'usage') usage = event.usage
+      else if (event.type === 'choice') choices[event.index] = { index: event.index, ...event.choice }
+    }
+    return {
+      id,
+      object: 'text_completion' as const,
+      created,
+      model: params.model,
+      system_fingerprint: SYSTEM_FINGERPRINT,
+      choices,
+      usage,
+    }
+  }
+
+  /** Streamed chunks; checked before the first one, so bad input is a plain 4xx. */
+  chunks(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options): AsyncIterable<Record<string, unknown>> {
+    this.check(params)
+    return this.chunksOf(principal, params, options)
+  }
+
+  private async *chunksOf(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options) {
+    const base = { id: completionId('cmpl-'), object: 'text_completion', created: nowSeconds(), model: params.model, system_fingerprint: SYSTEM_FINGERPRINT }
+    const includeUsage = Boolean(params.stream_options?.include_usage)
+    for await (const event of this.events(principal, params, options)) {
+      if (event.type === 'delta') {
+        yield { ...base, choices: [{ text: event.text, index: event.index, logprobs: event.logprobs, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) }
+      } else if (event.type === 'choice') {
+        yield { ...base, choices: [{ text: '', index: event.index, logprobs: null, finish_reason: event.choice.finish_reason }], ...(includeUsage ? { usage: null } : {}) }
+      } else if (includeUsage) {
+        yield { ...base, choices: [], usage: event.usage }
+      }
+    }
+  }
+
+  private check(params: CompletionCreateParams): { resolved: ResolvedModel; prompts: string[] } {
+    const resolved = this.registry.resolve(params.model)
+    if (!resolved.card.capabilities.completions) {
+      throw invalidRequest('This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?', 'model')
+    }
+    if (resolved.card.unsupportedParameters) {
+      for (const name of PASS_THROUGH_ONLY) if (params[name] != null) throw unsupportedParameter(name)
+    }
+    const n = params.n ?? 1
+    if (params.best_of != null && params.best_of < n) {
+      throw invalidRequest(`best_of must be greater than or equal to n. Got best_of=${params.best_of} and n=${n}.`, 'best_of')
+    }
+    if (params.stream && params.best_of != null && params.best_of > 1) {
+      throw invalidRequest('Cannot stream results when best_of > 1.', 'stream')
+    }
+    if (params.stream_options && !params.stream) {
+      throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value')
+    }
+    return { resolved, prompts: promptsOf(params.prompt) }
+  }
+
+  private async *events(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options) {
+    const { resolved, prompts } = this.check(params)
+    const n = params.n ?? 1
+    const stop = params.stop == null ? undefined : Array.isArray(params.stop) ? params.stop : [params.stop]
+    let promptTokens = 0
+    let completionTokens = 0
+    let reported: { input: number; output: number } | undefined
+    let started = false
+    try {
+      for (const [p, prompt] of prompts.entries()) {
+        promptTokens += countTokens(prompt)
+        const texts = new Map<number, Choice>()
+        const call = {
+          model: resolved.upstreamModel,
+          prompt,
+          sampling: {
+            temperature: params.temperature ?? undefined,
+            topP: params.top_p ?? undefined,
+            // the legacy endpoint's default is 16 tokens
+            maxTokens: params.max_tokens ?? 16,
+            stop,
+            seed: params.seed ?? undefined,
+            n,
+            presencePenalty: params.presence_penalty ?? undefined,
+            frequencyPenalty: params.frequency_penalty ?? undefined,
+            logitBias: params.logit_bias ?? undefined,
+            logprobs: params.logprobs != null,
+            topLogprobs: params.logprobs ?? undefined,
+          },
+          raw: { ...params, prompt, stream: undefined, stream_options: undefined } as Record<string, unknown>,
+          signal: options.signal,
+        }
+        for await (const part of resolved.provider.stream(call) as AsyncIterable<StreamPart>) {
+          started = true
+          if (part.type === 'usage') {
+            reported = { input: (reported?.input ?? 0) + part.usage.inputTokens, output: (reported?.output ?? 0) + part.usage.outputTokens }
+            continue
+          }
+          const index = p * n + part.choice
+          const choice = texts.get(index) ?? { text: params.echo ? prompt : '', logprobs: params.logprobs != null ? emptyLogprobs() : null, finish_reason: 'stop' }
+          if (!texts.has(index)) {
+            texts.set(index, choice)
+            if (params.echo) yield { type: 'delta' as const, index, text: prompt, logprobs: null }
+          }
+          if (part.type === 'text-delta') {
+            const logprobs = choice.logprobs && part.logprobs ? appendLogprobs(choice.logprobs, choice.text.length, part.logprobs) : null
+            choice.text += part.text
+            completionTokens += countTokens(part.text)
+            yield { type: 'delta' as const, index, text: part.text, logprobs }
+          } else if (part.type === 'choice-end') {
+            choice.finish_reason = part.finishReason
+            yield { type: 'choice' as const, index, choice }
+          }
+        }
+      }
+    } finally {
+      if (started) {
+        const input = reported?.input ?? promptTokens
+        const output = reported?.output ?? completionTokens
+        await this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
+      }
+    }
+    const input = reported?.input ?? promptTokens
+    const output = reported?.output ?? completionTokens
+    yield { type: 'usage' as const, usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } }
+  }
+}
+
+function promptsOf(prompt: CompletionCreateParams['prompt']): string[] {
+  // the spec's default prompt is <|endoftext|>: a null prompt means "start of a document"
+  if (prompt == null) return ['<|endoftext|>']
+  if (typeof prompt === 'string') return [prompt]
+  if (prompt.length && typeof prompt[0] === 'number') return [decodeTokens(prompt as number[])]
+  if (prompt.length && Array.isArray(prompt[0])) return (prompt as number[][]).map(decodeTokens)
+  if (!prompt.length) return ['']
+  return prompt as string[]
+}
+
+function emptyLogprobs(): LegacyLogprobs {
+  return { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] }
+}
+
+/** Adds tokens to the legacy logprobs object; returns the part added (what a chunk carries). */
+function appendLogprobs(target: LegacyLogprobs, offset: number, tokens: TokenLogprob[]): LegacyLogprobs {
+  const delta = emptyLogprobs()
+  let at = offset
+  for (const t of tokens) {
+    const top = Object.fromEntries(t.top_logprobs.map((x) => [x.token, x.logprob]))
+    for (const target_ of [target, delta]) {
+      target_.tokens.push(t.token)
+      target_.token_logprobs.push(t.logprob)
+      target_.top_logprobs.push(top)
+      target_.text_offset.push(at)
+    }
+    at += t.token.length
+  }
+  return delta
+}

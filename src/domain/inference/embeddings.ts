@@ -1,0 +1,54 @@
+import { invalidRequest } from '../../errors.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type { ProviderRegistry } from '../../providers/registry.js'
+import type { EmbeddingCreateParams } from '../../schemas/embeddings.js'
+import type { UsageRecorder } from './usage.js'
+
+type Options = { signal: AbortSignal; batch?: boolean }
+
+/** POST /v1/embeddings: float or base64 (little-endian float32, what the SDK decodes). */
+export class EmbeddingsService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  async create(principal: ProjectPrincipal, params: EmbeddingCreateParams, options: Options) {
+    const { card, provider, upstreamModel } = this.registry.resolve(params.model)
+    if (!card.capabilities.embeddings || !provider.embed) {
+      throw invalidRequest(`The model \`${params.model}\` does not support embeddings.`, 'model', 'invalid_value')
+    }
+    const inputs = normalizeInput(params.input)
+    const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal })
+    await this.usage.record(principal, {
+      operation: 'embeddings',
+      model: params.model,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: 0,
+      batch: options.batch,
+    })
+    const base64 = params.encoding_format === 'base64'
+    return {
+      object: 'list' as const,
+      data: result.embeddings.map((vector, index) => ({
+        object: 'embedding' as const,
+        index,
+        embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      model: params.model,
+      usage: { prompt_tokens: result.usage.inputTokens, total_tokens: result.usage.inputTokens },
+    }
+  }
+}
+
+function normalizeInput(input: EmbeddingCreateParams['input']): (string | number[])[] {
+  const list: (string | number[])[] =
+    typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [input as number[]] : (input as (string | number[])[])
+  list.forEach((item, i) => {
+    if (item === '') {
+      const param = typeof input === 'string' ? 'input' : `input[${i}]`
+      throw invalidRequest(`'$.${param}' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.`, param)
+    }
+  })
+  return list
+}

@@ -1,0 +1,26 @@
+import { modelNotFound, permissionDenied } from '../../errors.js'
+import type { ModelCard } from '../../providers/provider.js'
+import type { ProviderRegistry } from '../../providers/registry.js'
+
+export function toModelObject(card: ModelCard) {
+  return { id: card.id, object: 'model' as const, created: card.created, owned_by: card.ownedBy }
+}
+
+/** GET/DELETE /v1/models: what the registry serves. */
+export class ModelsService {
+  constructor(private readonly registry: ProviderRegistry) {}
+
+  list() {
+    return { object: 'list' as const, data: this.registry.list().map(toModelObject) }
+  }
+
+  get(id: string) {
+    return toModelObject(this.registry.resolve(id).card)
+  }
+
+  /** Only a project's own fine-tuned models may be deleted; served base models answer 403. */
+  delete(id: string): never {
+    if (!this.registry.has(id)) throw modelNotFound(id)
+    throw permissionDenied(`You do not have permission to delete the model \`${id}\`. Only fine-tuned models owned by your project can be deleted.`, 'model_not_deletable')
+  }
+}

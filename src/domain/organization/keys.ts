@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto'
+import { archivedProjectKey, invalidApiKey, invalidRequest } from '../../errors.js'
+import type { Principal } from '../../principal.js'
+import type { ApiKeyRow } from '../../storage/repositories/api-keys.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
+import type { Storage } from '../../storage/storage.js'
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+/** What a listing may show of a key: `sk-proj-abc...wxyz`, never the secret. */
+export function redact(secret: string): string {
+  const dash = secret.lastIndexOf('-', 9)
+  const head = secret.slice(0, Math.max(dash + 1, 8) + 3)
+  return `${head}...${secret.slice(-4)}`
+}
+
+export type CreatedKey = { row: ApiKeyRow; secret: string }
+
+const TOUCH_EVERY_SECONDS = 60
+
+/** API keys: creation (the secret is returned once), authentication by hash. */
+export class KeysService {
+  private readonly touched = new Map<string, number>()
+
+  constructor(private readonly storage: Storage) {}
+
+  async create(input: {
+    orgId: string
+    projectId: string | null
+    name: string
+    secret?: string
+    ownerType?: ApiKeyRow['owner_type']
+    ownerId?: string | null
+  }): Promise<CreatedKey> {
+    const kind = input.projectId ? 'project' : 'admin'
+    const secret = input.secret ?? newSecret(kind === 'admin' ? 'sk-admin-' : 'sk-proj-')
+    if (kind === 'admin' && !secret.startsWith('sk-admin-')) throw invalidRequest('Admin keys start with sk-admin-.')
+    if (kind === 'project' && !secret.startsWith('sk-proj-')) throw invalidRequest('Project keys start with sk-proj-.')
+    const row: ApiKeyRow = {
+      id: newId(kind === 'admin' ? 'key_' : 'key_'),
+      org_id: input.orgId,
+      project_id: input.projectId,
+      kind,
+      name: input.name,
+      secret_hash: hashSecret(secret),
+      redacted_value: redact(secret),
+      owner_type: input.ownerType ?? 'system',
+      owner_id: input.ownerId ?? null,
+      permissions: JSON.stringify({ mode: 'all' }),
+      created_at: nowSeconds(),
+      last_used_at: null,
+    }
+    await createRepos(this.storage.db).apiKeys.insert(row)
+    return { row, secret }
+  }
+
+  list(filter: { projectId?: string | null } = {}) {
+    return createRepos(this.storage.db).apiKeys.list(filter)
+  }
+
+  /** Bearer secret → Principal; 401 for unknown keys and for keys of archived projects. */
+  async authenticate(secret: string): Promise<Principal> {
+    const repos = createRepos(this.storage.db)
+    const row = await repos.apiKeys.findByHash(hashSecret(secret))
+    if (!row) throw invalidApiKey(secret)
+    if (row.project_id && row.project_status !== 'active') throw archivedProjectKey(row.project_id)
+    const now = nowSeconds()
+    if ((this.touched.get(row.id) ?? 0) + TOUCH_EVERY_SECONDS <= now) {
+      this.touched.set(row.id, now)
+      // last_used_at is informational: written at most once a minute, off the request path
+      repos.apiKeys.touch(row.id, now).catch(() => {})
+    }
+    return {
+      orgId: row.org_id,
+      projectId: row.project_id,
+      keyId: row.id,
+      kind: row.kind,
+      permissions: JSON.parse(row.permissions),
+    }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The one error type of the API and the catalogue of every error it returns.
+ * Messages are spelled here only; their exact wording follows what api.openai.com returns
+ * (see ../shared/openapi/errors.md, cited by case number).
+ */
+export type ErrorBody = {
+  error: { message: string; type: string; param: string | null; code: string | null }
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = 'invalid_request_error',
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+    readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+
+  toBody(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } }
+  }
+}
+
+/** A failure reported by a model backend; the renderer maps it to an OpenAI-shaped error. */
+export class ProviderError extends Error {
+  override name = 'ProviderError'
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: ErrorBody['error'],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+const HELP = 'help.openai.com'
+
+export function invalidRequest(message: string, param: string | null = null, code: string | null = null) {
+  return new ApiError(400, message, 'invalid_request_error', param, code)
+}
+
+// C1
+export function invalidJson() {
+  return invalidRequest(
+    `We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at ${HELP}.)`,
+  )
+}
+
+// C2
+export function unrecognizedArgument(name: string) {
+  return invalidRequest(`Unrecognized request argument supplied: ${name}`)
+}
+
+// C16, for parameters a model cannot honour
+export function unsupportedParameter(param: string, hint = '') {
+  return invalidRequest(
+    `Unsupported parameter: '${param}' is not supported with this model.${hint ? ' ' + hint : ''}`,
+    param,
+    'unsupported_parameter',
+  )
+}
+
+// C17
+export function unsupportedValue(param: string, message: string) {
+  return invalidRequest(`Unsupported value: '${param}' ${message}`, param, 'unsupported_value')
+}
+
+// A1
+export function missingApiKey() {
+  return new ApiError(
+    401,
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+  )
+}
+
+/** Section 1 of errors.md: keep the first 8 and last 4 characters, star the rest. */
+export function maskKey(key: string): string {
+  if (key.length <= 12) return key
+  return key.slice(0, 8) + '*'.repeat(key.length - 12) + key.slice(-4)
+}
+
+// A3
+export function invalidApiKey(key: string) {
+  return new ApiError(
+    401,
+    `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    'invalid_request_error',
+    null,
+    'invalid_api_key',
+  )
+}
+
+export function archivedProjectKey(projectId: string) {
+  return new ApiError(
+    401,
+    `The project ${projectId} for this API key is archived. Keys of archived projects cannot be used.`,
+    'invalid_request_error',
+    null,
+    'invalid_api_key',
+  )
+}
+
+// A4
+export function mismatchedOrganization() {
+  return new ApiError(
+    401,
+    'OpenAI-Organization header should match organization for API key',
+    'invalid_request_error',
+    null,
+    'mismatched_organization',
+  )
+}
+
+// A5
+export function noSuchOrganization(id: string) {
+  return new ApiError(401, `No such organization: ${id}.`, 'invalid_request_error', null, 'invalid_organization')
+}
+
+// A8
+export function mismatchedProject() {
+  return new ApiError(
+    401,
+    'OpenAI-Project header should match project for API key',
+    'invalid_request_error',
+    null,
+    'mismatched_project',
+  )
+}
+
+export function permissionDenied(message: string, code: string | null = null) {
+  return new ApiError(403, message, 'invalid_request_error', null, code)
+}
+
+// A9
+export function projectModelDenied(projectId: string, model: string) {
+  return new ApiError(
+    403,
+    `Project \`${projectId}\` does not have access to model \`${model}\``,
+    'invalid_request_error',
+    null,
+    'model_not_found',
+  )
+}
+
+/** 404 for a missing object; `what` is the phrase OpenAI uses, e.g. "chat completion". */
+export function notFound(what: string, id: string, param: string | null = null) {
+  return new ApiError(404, `No ${what} found with id '${id}'.`, 'invalid_request_error', param, null)
+}
+
+// F1
+export function fileNotFound(id: string) {
+  return new ApiError(404, `No such File object: ${id}`, 'invalid_request_error', 'id', null)
+}
+
+// D1
+export function modelNotFound(model: string) {
+  return new ApiError(
+    404,
+    `The model \`${model}\` does not exist or you do not have access to it.`,
+    'invalid_request_error',
+    null,
+    'model_not_found',
+  )
+}
+
+// B1, B2
+export function invalidUrl(method: string, path: string) {
+  return new ApiError(404, `Invalid URL (${method} ${path})`)
+}
+
+/** An operation of the spec that Plinth does not serve yet; clients must not retry it. */
+export function notImplemented(method: string, path: string, operationId: string) {
+  return new ApiError(
+    501,
+    `Plinth does not implement ${method} ${path} (${operationId}) yet. Run \`npm run conformance\` for the list of what is served.`,
+    'invalid_request_error',
+    null,
+    'not_implemented',
+    { 'x-should-retry': 'false' },
+  )
+}
+
+export function conflict(message: string) {
+  return new ApiError(409, message, 'invalid_request_error')
+}
+
+// F4
+export function bodyTooLarge(limit: number, read: number) {
+  return new ApiError(413, `Maximum content size limit (${limit}) exceeded (${read} bytes read)`, 'server_error')
+}
+
+// E1, E2
+export function rateLimited(message: string, type: 'requests' | 'tokens', retryAfterSeconds: number) {
+  return new ApiError(429, message, type, null, 'rate_limit_exceeded', {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterSeconds * 1000))),
+  })
+}
+
+// I3, for a full local queue or an overloaded backend
+export function overloaded(requestId: string) {
+  return new ApiError(
+    503,
+    `That model is currently overloaded with other requests. You can retry your request, or contact us through our help center at ${HELP} if the error persists. (Please include the request ID ${requestId} in your message.)`,
+    'server_error',
+  )
+}
+
+export function upstreamFailed(cause: ProviderError) {
+  if (cause.body && cause.status >= 400 && cause.status < 500) {
+    const b = cause.body
+    return new ApiError(cause.status, b.message, b.type || 'invalid_request_error', b.param ?? null, b.code ?? null, {}, { cause })
+  }
+  const status = cause.status === 504 ? 504 : cause.status === 503 ? 503 : 502
+  const message = cause.body?.message
+    ? `The upstream model server returned an error: ${cause.body.message}`
+    : `The upstream model server failed: ${cause.message}`
+  return new ApiError(status, message, 'server_error', null, null, {}, { cause })
+}
+
+// I1
+export function internal(requestId: string, cause?: unknown) {
+  return new ApiError(
+    500,
+    `The server had an error processing your request. Sorry about that! You can retry your request, or contact us through our help center at ${HELP} if you keep seeing this error. (Please include the request ID ${requestId} in your email.)`,
+    'server_error',
+    null,
+    null,
+    {},
+    { cause },
+  )
+}

@@ -1,0 +1,47 @@
+import type { MiddlewareHandler } from 'hono'
+import {
+  missingApiKey,
+  mismatchedOrganization,
+  mismatchedProject,
+  noSuchOrganization,
+  permissionDenied,
+} from '../errors.js'
+import type { Principal } from '../principal.js'
+import type { AppEnv } from './env.js'
+import type { Scope } from './routes.js'
+
+export type Authenticate = (secret: string) => Promise<Principal>
+
+/**
+ * Bearer key → Principal, then the checks OpenAI makes: OpenAI-Organization and OpenAI-Project
+ * headers must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on
+ * project routes.
+ */
+export function requireKey(scope: Scope, authenticate: Authenticate): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization')
+    const match = header ? /^\s*Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (!match) throw missingApiKey()
+    const principal = await authenticate(match[1])
+    c.set('principal', principal)
+    const org = c.req.header('openai-organization')
+    if (org && org !== principal.orgId) {
+      throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
+    }
+    const project = c.req.header('openai-project')
+    if (project && project !== principal.projectId) throw mismatchedProject()
+    if (scope === 'admin' && principal.kind !== 'admin') {
+      throw permissionDenied(
+        'This endpoint requires an admin API key (sk-admin-...). Project keys cannot call the Administration API.',
+        'insufficient_permissions',
+      )
+    }
+    if (scope === 'project' && principal.kind !== 'project') {
+      throw permissionDenied(
+        'Admin API keys can only be used with the Administration API (/v1/organization/...). Use a project API key (sk-proj-...) for this endpoint.',
+        'insufficient_permissions',
+      )
+    }
+    await next()
+  }
+}

@@ -1,0 +1,65 @@
+import type { Context } from 'hono'
+import type { z } from 'zod'
+import { bodyTooLarge, invalidJson } from '../errors.js'
+import { validationError, type ValidationStyle } from './validation.js'
+
+/** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
+export async function readBodyText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN)
+  if (declared > limit) throw bodyTooLarge(limit, declared)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let read = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    read += value.byteLength
+    if (read > limit) {
+      await reader.cancel().catch(() => {})
+      throw bodyTooLarge(limit, read)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Parses and validates a JSON body with a wire schema; every failure is an OpenAI 4xx. */
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  limit: number,
+  style: ValidationStyle = {},
+): Promise<z.output<S>> {
+  const text = await readBodyText(c.req.raw, limit)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw invalidJson()
+  }
+  return validate(schema, value, style)
+}
+
+export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true })
+  if (!result.success) throw validationError(result.error.issues, style)
+  return result.data
+}
+
+/**
+ * Query string → object: repeated keys become arrays, `a[b]=c` becomes { a: { b: c } }
+ * (OpenAI's `metadata[key]=value` filters), `x[]=1&x[]=2` an array.
+ */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const url = new URL(c.req.url)
+  const out: Record<string, any> = {}
+  for (const [key, value] of url.searchParams) {
+    const nested = /^([^[\]]+)\[([^[\]]*)\]$/.exec(key)
+    if (nested && nested[2] === '') (out[nested[1]] ??= []).push(value)
+    else if (nested) (out[nested[1]] ??= {})[nested[2]] = value
+    else if (key in out) out[key] = [].concat(out[key], value as any)
+    else out[key] = value
+  }
+  return validate(schema, out, { location: 'query' })
+}

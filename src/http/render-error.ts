@@ -1,0 +1,31 @@
+import type { Context } from 'hono'
+import { ApiError, internal, invalidUrl, ProviderError, upstreamFailed } from '../errors.js'
+import { apiLog } from '../logger.js'
+import type { AppEnv } from './env.js'
+
+/** Any thrown value → the ApiError the client sees. Unknown errors are logged, never shown. */
+export function toApiError(error: unknown, requestId: string): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof ProviderError) return upstreamFailed(error)
+  apiLog.error({ err: error, requestId }, 'unhandled error')
+  return internal(requestId, error)
+}
+
+/** OpenAI pretty-prints error bodies with a two-space indent (errors.md section 1). */
+export function errorResponse(error: ApiError, extraHeaders?: Headers): Response {
+  const headers = new Headers(extraHeaders)
+  headers.set('content-type', 'application/json; charset=utf-8')
+  for (const [k, v] of Object.entries(error.headers)) headers.set(k, v)
+  return new Response(JSON.stringify(error.toBody(), null, 2), { status: error.status, headers })
+}
+
+export function onError(error: unknown, c: Context<AppEnv>): Response {
+  const apiError = toApiError(error, c.get('requestId') ?? 'unknown')
+  if (apiError.status >= 500) apiLog.warn({ requestId: c.get('requestId'), status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
+  return errorResponse(apiError, c.res?.headers)
+}
+
+export function onNotFound(c: Context<AppEnv>): Response {
+  const url = new URL(c.req.url)
+  return errorResponse(invalidUrl(c.req.method, url.pathname), c.res?.headers)
+}

@@ -1,0 +1,58 @@
+import { serve as serveHttp, type ServerType } from '@hono/node-server'
+import { createApp } from './app.js'
+import { loadConfig, type ConfigOverrides } from './config/load.js'
+import { createContext } from './context.js'
+import { bootLog, setLogLevel } from './logger.js'
+
+export type RunningServer = { url: string; close(): Promise<void> }
+
+/** loadConfig → createContext → serve → graceful shutdown on SIGINT/SIGTERM. */
+export async function serve(overrides: ConfigOverrides = {}, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const config = loadConfig(process.env, overrides)
+  setLogLevel(config.log.level)
+  const ctx = await createContext(config)
+  const app = createApp(ctx)
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serveHttp({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.server.port
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
+  if (ctx.bootstrap.created) printFirstStart(url, ctx.bootstrap.created)
+  bootLog.info({ url, database: ctx.storage.dialect, models: ctx.providers.list().length }, `Plinth ready on ${url}/v1`)
+
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      bootLog.info('shutting down: no new connections, draining requests')
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // idle keep-alive sockets would hold close() open; streams in flight get 10 s to finish
+        ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+        setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 10_000).unref()
+      })
+      await ctx.close()
+      bootLog.info('stopped')
+    })())
+  if (options.handleSignals) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close())
+  }
+  return { url, close }
+}
+
+function printFirstStart(url: string, created: { project: { id: string }; adminKey: string; projectKey: string }) {
+  // printed once, on the first start only: the keys are stored hashed and cannot be shown again
+  const lines = [
+    '',
+    '  Plinth is set up. Save these keys now: they are shown only this once.',
+    '',
+    `    project key (for /v1 APIs):      ${created.projectKey}`,
+    `    admin key (for /v1/organization): ${created.adminKey}`,
+    `    default project:                 ${created.project.id}`,
+    '',
+    `  Point any OpenAI SDK at it:  new OpenAI({ baseURL: '${url}/v1', apiKey: '<project key>' })`,
+    '  More keys: npx plinth keys create --project default',
+    '',
+  ]
+  process.stdout.write(lines.join('\n') + '\n')
+}

@@ -1,0 +1,106 @@
+import type {
+  ChatCompletionCreateParams,
+  ChatMessageParam,
+  ResponseFormat,
+  Tool,
+  ToolChoice,
+} from '../schemas/chat.js'
+
+/** What GET /v1/models shows of a model, and what the domain checks a request against. */
+export type ModelCard = {
+  id: string
+  ownedBy: string
+  created: number
+  capabilities: {
+    chat: boolean
+    completions: boolean
+    embeddings: boolean
+  }
+  /**
+   * Request parameters (wire names) this model cannot honour; a request that sets one gets a
+   * 400 `unsupported_parameter` naming it instead of being silently ignored.
+   */
+  unsupportedParameters?: readonly string[]
+}
+
+export type Sampling = {
+  temperature?: number
+  topP?: number
+  maxTokens?: number
+  stop?: string[]
+  seed?: number
+  n: number
+  presencePenalty?: number
+  frequencyPenalty?: number
+  logitBias?: Record<string, number>
+  logprobs?: boolean
+  topLogprobs?: number
+}
+
+export type GenerateCall = {
+  /** The backend's model id, already resolved by the registry. */
+  model: string
+  sampling: Sampling
+  /** chat: the conversation; completion: a single raw prompt (the domain fans out prompt arrays). */
+  messages?: ChatMessageParam[]
+  prompt?: string
+  tools?: Tool[]
+  toolChoice?: ToolChoice
+  parallelToolCalls?: boolean
+  responseFormat?: ResponseFormat
+  /** The validated wire body, for pass-through backends that honour every parameter themselves. */
+  raw: Partial<ChatCompletionCreateParams> & Record<string, unknown>
+  signal: AbortSignal
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call'
+
+export type TokenLogprob = {
+  token: string
+  logprob: number
+  bytes: number[] | null
+  top_logprobs: { token: string; logprob: number; bytes: number[] | null }[]
+}
+
+export type Usage = {
+  inputTokens: number
+  outputTokens: number
+  cachedTokens?: number
+  reasoningTokens?: number
+}
+
+/** What a backend yields while generating; the domain maps these to wire chunks. */
+export type StreamPart =
+  | { type: 'text-delta'; choice: number; text: string; logprobs?: TokenLogprob[] }
+  | { type: 'refusal-delta'; choice: number; text: string }
+  | {
+      type: 'tool-call-delta'
+      choice: number
+      index: number
+      id?: string
+      name?: string
+      argumentsDelta: string
+    }
+  | { type: 'choice-end'; choice: number; finishReason: FinishReason }
+  | { type: 'usage'; usage: Usage }
+
+export type EmbedCall = {
+  model: string
+  /** Each input as text, or as token ids when the client sent token arrays. */
+  inputs: (string | number[])[]
+  dimensions?: number
+  signal: AbortSignal
+}
+
+export type EmbedResult = { embeddings: number[][]; usage: { inputTokens: number } }
+
+/** One model backend. A capability is the presence of its method. */
+export interface Provider {
+  readonly id: string
+  listModels(): Promise<ModelCard[]>
+  /** The one required generation method. */
+  stream(call: GenerateCall): AsyncIterable<StreamPart>
+  embed?(call: EmbedCall): Promise<EmbedResult>
+  /** Unload models, close sockets. */
+  close?(): Promise<void>
+}

@@ -1,0 +1,74 @@
+import type { Config } from '../config/schema.js'
+import { readSecret } from '../config/load.js'
+import { modelNotFound } from '../errors.js'
+import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
+import type { ModelCard, Provider } from './provider.js'
+import { TestProvider } from './test/index.js'
+
+export type ResolvedModel = { card: ModelCard; provider: Provider; upstreamModel: string }
+
+/**
+ * Public model id → { provider, upstreamModel }. Config lists the models; built-in test models
+ * join when enabled. Unknown ids get OpenAI's 404 model_not_found.
+ */
+export class ProviderRegistry {
+  private readonly models = new Map<string, ResolvedModel>()
+  private readonly providers: Provider[] = []
+
+  static async create(config: Config, env: Record<string, string | undefined> = process.env): Promise<ProviderRegistry> {
+    const registry = new ProviderRegistry()
+    if (config.testModels.enabled) {
+      const test = new TestProvider({ scriptFile: config.testModels.scriptFile })
+      registry.providers.push(test)
+      for (const card of await test.listModels()) registry.add(card, test, card.id)
+    }
+    const upstreams = new Map<string, OpenAICompatibleProvider>()
+    for (const upstream of config.upstreams) {
+      const provider = new OpenAICompatibleProvider(upstream, readSecret(upstream.apiKeyEnv, env))
+      upstreams.set(upstream.id, provider)
+      registry.providers.push(provider)
+    }
+    const created = Math.floor(Date.now() / 1000)
+    for (const model of config.models) {
+      if (model.provider === 'openai-compatible') {
+        const provider = upstreams.get(model.upstream ?? '')
+        if (!provider) throw new Error(`model ${model.id}: upstream '${model.upstream}' is not in config.upstreams`)
+        const card: ModelCard = {
+          id: model.id,
+          ownedBy: model.ownedBy ?? model.upstream ?? 'upstream',
+          created,
+          capabilities: { chat: true, completions: true, embeddings: true },
+        }
+        registry.add(card, provider, model.upstreamModel ?? model.id)
+      } else if (model.provider === 'test') {
+        throw new Error(`model ${model.id}: the test provider's models are built in (testModels.enabled)`)
+      } else {
+        throw new Error(`model ${model.id}: provider '${model.provider}' is not available in this build yet`)
+      }
+    }
+    return registry
+  }
+
+  private add(card: ModelCard, provider: Provider, upstreamModel: string) {
+    if (this.models.has(card.id)) throw new Error(`model id '${card.id}' is configured twice`)
+    this.models.set(card.id, { card, provider, upstreamModel })
+  }
+
+  resolve(modelId: string): ResolvedModel {
+    const found = this.models.get(modelId)
+    if (!found) throw modelNotFound(modelId)
+    return found
+  }
+
+  has(modelId: string): boolean {
+    return this.models.has(modelId)
+  }
+
+  list(): ModelCard[] {
+    return [...this.models.values()].map((m) => m.card)
+  }
+
+  async close() {
+    await Promise.allSettled(this.providers.map((p) => p.close?.()))
+  }
+}

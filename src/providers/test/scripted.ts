@@ -1,0 +1,131 @@
+import { ApiError } from '../../errors.js'
+import type { Tool } from '../../schemas/chat.js'
+import type { GenerateCall, StreamPart } from '../provider.js'
+import { synthesize } from './json-synth.js'
+import type { Script, ScriptedReply } from './script.js'
+import { emitText, lastUserText, messageText, sleep } from './text.js'
+
+export const DEFAULT_SCRIPTED_TEXT = 'This is a scripted reply from test-scripted.'
+
+/**
+ * test-scripted: matches the last user message against the script's rules (case-insensitive
+ * substring or regex) and plays the first matching reply. Without a matching rule it follows
+ * fixed, documented steps: answer tool results, call requested tools with arguments that satisfy
+ * their schema, fill a json_schema response format, or say DEFAULT_SCRIPTED_TEXT.
+ */
+export async function* scriptedStream(call: GenerateCall, script: Script): AsyncGenerator<StreamPart> {
+  const reply = chooseReply(call, script)
+  if (reply.delay_ms) await sleep(reply.delay_ms, call.signal)
+  if (reply.error && reply.error_after_chunks === undefined) throw scriptedError(reply)
+  for (let choice = 0; choice < call.sampling.n; choice++) {
+    if (reply.tool_calls?.length) {
+      yield* emitToolCalls(call, choice, reply)
+      continue
+    }
+    let emitted = 0
+    for await (const part of emitText(call, choice, reply.content ?? '', { chunkDelayMs: reply.chunk_delay_ms })) {
+      if (part.type === 'choice-end' && reply.finish_reason) {
+        yield { ...part, finishReason: reply.finish_reason }
+        continue
+      }
+      yield part
+      if (part.type === 'text-delta' && reply.error && ++emitted >= (reply.error_after_chunks ?? 0)) {
+        throw scriptedError(reply)
+      }
+    }
+    if (reply.error) throw scriptedError(reply)
+  }
+}
+
+function scriptedError(reply: ScriptedReply) {
+  const e = reply.error!
+  return new ApiError(e.status, e.message, e.type ?? (e.status >= 500 ? 'server_error' : 'invalid_request_error'), e.param ?? null, e.code ?? null)
+}
+
+function chooseReply(call: GenerateCall, script: Script): ScriptedReply {
+  const messages = call.messages ?? []
+  const last = messages[messages.length - 1]
+  const userText = lastUserText(call)
+  if (last?.role !== 'tool') {
+    const rule = script.rules.find((r) => r.test(userText))
+    if (rule) return rule.reply
+  }
+  if (last?.role === 'tool' || last?.role === 'function') {
+    return { content: `Tool results: ${toolResults(call).join('; ')}` }
+  }
+  const tools = pickTools(call, userText)
+  if (tools.length) return { tool_calls: tools.map((t) => ({ name: t.function.name })) }
+  const format = call.responseFormat
+  if (format?.type === 'json_schema') {
+    return { content: JSON.stringify(synthesize(format.json_schema.schema ?? { type: 'object' })) }
+  }
+  if (format?.type === 'json_object') return { content: JSON.stringify({ reply: DEFAULT_SCRIPTED_TEXT }) }
+  return script.default ?? { content: DEFAULT_SCRIPTED_TEXT }
+}
+
+/** Tool results since the last assistant turn, as "name: content". */
+function toolResults(call: GenerateCall): string[] {
+  const messages = call.messages ?? []
+  const names = new Map<string, string>()
+  for (const m of messages) {
+    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) names.set(c.id, c.function.name)
+  }
+  const results: string[] = []
+  for (let i = messages.length - 1; i >= 0 && messages[i].role !== 'assistant'; i--) {
+    const m = messages[i]
+    const name = m.role === 'tool' ? (names.get(m.tool_call_id) ?? m.tool_call_id) : m.role === 'function' ? m.name : ''
+    results.unshift(`${name}: ${messageText(m)}`)
+  }
+  return results
+}
+
+function pickTools(call: GenerateCall, userText: string): Tool[] {
+  const tools = call.tools ?? []
+  const choice = call.toolChoice
+  if (!tools.length || choice === 'none') return []
+  if (choice && typeof choice === 'object') return tools.filter((t) => t.function.name === choice.function.name).slice(0, 1)
+  const text = userText.toLowerCase()
+  const mentioned = tools.filter((t) => {
+    const name = t.function.name.toLowerCase()
+    return text.includes(name) || text.includes(name.replace(/[_-]/g, ' '))
+  })
+  const picked = mentioned.length ? mentioned : choice === 'required' ? tools.slice(0, 1) : []
+  return call.parallelToolCalls === false ? picked.slice(0, 1) : picked
+}
+
+async function* emitToolCalls(call: GenerateCall, choice: number, reply: ScriptedReply): AsyncGenerator<StreamPart> {
+  const byName = new Map((call.tools ?? []).map((t) => [t.function.name, t]))
+  let index = 0
+  for (const toolCall of reply.tool_calls ?? []) {
+    const schema = byName.get(toolCall.name)?.function.parameters
+    const args =
+      typeof toolCall.arguments === 'string'
+        ? toolCall.arguments
+        : JSON.stringify(toolCall.arguments ?? synthesize(schema ?? { type: 'object', properties: {} }))
+    const id = `call_${deterministicSuffix(`${choice}:${index}:${toolCall.name}:${args}`)}`
+    // arguments arrive in pieces, as from a real model
+    yield { type: 'tool-call-delta', choice, index, id, name: toolCall.name, argumentsDelta: '' }
+    for (const piece of splitEvery(args, 8)) {
+      if (reply.chunk_delay_ms) await sleep(reply.chunk_delay_ms, call.signal)
+      yield { type: 'tool-call-delta', choice, index, argumentsDelta: piece }
+    }
+    index++
+  }
+  yield { type: 'choice-end', choice, finishReason: 'tool_calls' }
+}
+
+function splitEvery(text: string, size: number): string[] {
+  const out: string[] = []
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+  return out
+}
+
+function deterministicSuffix(seed: string): string {
+  let h1 = 0x811c9dc5
+  let h2 = 0x01000193
+  for (let i = 0; i < seed.length; i++) {
+    h1 = Math.imul(h1 ^ seed.charCodeAt(i), 16777619) >>> 0
+    h2 = Math.imul(h2 ^ seed.charCodeAt(i), 2246822519) >>> 0
+  }
+  return (h1.toString(36) + h2.toString(36)).padEnd(14, '0').slice(0, 14)
+}

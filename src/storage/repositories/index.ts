@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../tables.js'
+import { ApiKeysRepo } from './api-keys.js'
+import { ChatCompletionsRepo } from './chat-completions.js'
+import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
+import { UsageRepo } from './usage.js'
+
+/** Every repository over one Kysely handle (the pool, or a transaction). */
+export function createRepos(db: Kysely<Database>) {
+  return {
+    organizations: new OrganizationsRepo(db),
+    projects: new ProjectsRepo(db),
+    apiKeys: new ApiKeysRepo(db),
+    usage: new UsageRepo(db),
+    chatCompletions: new ChatCompletionsRepo(db),
+  }
+}
+
+export type Repos = ReturnType<typeof createRepos>

@@ -1,0 +1,22 @@
+import type { Insertable, Kysely } from 'kysely'
+import type { Database, UsageRecordsTable } from '../tables.js'
+
+export type UsageRecordInsert = Insertable<UsageRecordsTable>
+
+export class UsageRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: UsageRecordInsert) {
+    await this.db.insertInto('usage_records').values(row).execute()
+  }
+
+  listForProject(projectId: string, since = 0) {
+    return this.db
+      .selectFrom('usage_records')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('created_at', '>=', since)
+      .orderBy('id')
+      .execute()
+  }
+}

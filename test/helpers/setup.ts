@@ -1,0 +1,3 @@
+import { setLogLevel } from '../../src/logger.js'
+
+setLogLevel(process.env.PLINTH_TEST_LOG_LEVEL ?? 'silent')

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], testTimeout: 30_000 } },
+    ],
+    pool: 'forks',
+    setupFiles: ['test/helpers/setup.ts'],
+  },
+})
