@@ -100,6 +100,11 @@ export interface Provider {
   listModels(): Promise<ModelCard[]>
   /** The one required generation method. */
   stream(call: GenerateCall): AsyncIterable<StreamPart>
+  /**
+   * Optional fast path for non-streamed requests: one whole answer from the backend, as the parts
+   * `stream` would have yielded. Pass-through backends use it to avoid streaming upstream.
+   */
+  complete?(call: GenerateCall): Promise<StreamPart[]>
   embed?(call: EmbedCall): Promise<EmbedResult>
   /** Unload models, close sockets. */
   close?(): Promise<void>

@@ -34,7 +34,7 @@ export class ChatService {
   ) {}
 
   /** Checks the request and starts nothing: the model is called when the parts are iterated. */
-  private prepare(params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<StreamPart> {
+  private prepare(params: ChatCompletionCreateParams, options: ChatOptions, whole = false): AsyncIterable<StreamPart> {
     const { card, provider, upstreamModel } = this.registry.resolve(params.model)
     if (!card.capabilities.chat) {
       throw invalidRequest(
@@ -44,11 +44,13 @@ export class ChatService {
     }
     checkSupported(card, params)
     checkConversation(params)
-    return provider.stream(toGenerateCall(params, upstreamModel, options.signal))
+    const call = toGenerateCall(params, upstreamModel, options.signal)
+    if (whole && provider.complete) return fromPromise(provider.complete(call))
+    return provider.stream(call)
   }
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
-    const parts = this.prepare(params, options)
+    const parts = this.prepare(params, options, true)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const accumulator = new ChoiceAccumulator()
@@ -122,6 +124,10 @@ export class ChatService {
       outputTokens: accumulator.choices.reduce((sum, c) => sum + (c ? countCompletionTokens(c) : 0), 0),
     }
   }
+}
+
+async function* fromPromise(parts: Promise<StreamPart[]>): AsyncGenerator<StreamPart> {
+  yield* await parts
 }
 
 export type ChatCompletion = ReturnType<typeof toChatCompletion>

@@ -122,7 +122,10 @@ export class CompletionsService {
           raw: { ...params, prompt, stream: undefined, stream_options: undefined } as Record<string, unknown>,
           signal: options.signal,
         }
-        for await (const part of resolved.provider.stream(call) as AsyncIterable<StreamPart>) {
+        const provider = resolved.provider
+        const parts: Iterable<StreamPart> | AsyncIterable<StreamPart> =
+          !params.stream && provider.complete ? await provider.complete(call) : provider.stream(call)
+        for await (const part of parts) {
           started = true
           if (part.type === 'usage') {
             reported = { input: (reported?.input ?? 0) + part.usage.inputTokens, output: (reported?.output ?? 0) + part.usage.outputTokens }
