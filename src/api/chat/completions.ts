@@ -16,7 +16,7 @@ export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, ChatCompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        const options = { signal: c.req.raw.signal }
+        const options = { signal: c.req.raw.signal, requestId: c.var.requestId }
         if (params.stream) return chunkStream(c, chat.chunks(projectPrincipal(c), params, options))
         return c.json(await chat.create(projectPrincipal(c), params, options))
       },

@@ -20,9 +20,27 @@ export type ListStoredQuery = {
 export class StoredCompletions {
   constructor(private readonly storage: Storage) {}
 
-  async save(principal: ProjectPrincipal, params: ChatCompletionCreateParams, completion: StoredCompletion) {
+  /**
+   * Keeps the answer as OpenAI's stored object shows it: the completion plus the request's
+   * metadata, request id and the sampling settings it was made with (null when not sent).
+   */
+  async save(principal: ProjectPrincipal, params: ChatCompletionCreateParams, completion: StoredCompletion, requestId?: string) {
     const metadata = params.metadata ?? {}
     const messages = params.messages.map((message, i) => ({ id: `${completion.id}-${i}`, ...message }))
+    const response = {
+      ...completion,
+      metadata,
+      request_id: requestId ?? null,
+      tool_choice: params.tool_choice ?? null,
+      tools: params.tools ?? null,
+      response_format: params.response_format ?? null,
+      seed: params.seed ?? null,
+      temperature: params.temperature ?? null,
+      top_p: params.top_p ?? null,
+      presence_penalty: params.presence_penalty ?? null,
+      frequency_penalty: params.frequency_penalty ?? null,
+      input_user: params.user ?? null,
+    }
     await createRepos(this.storage.db).chatCompletions.insert({
       id: completion.id,
       project_id: principal.projectId,
@@ -30,7 +48,7 @@ export class StoredCompletions {
       created_at: completion.created,
       metadata: JSON.stringify(metadata),
       messages: JSON.stringify(messages),
-      response: JSON.stringify({ ...completion, metadata, request_id: undefined }),
+      response: JSON.stringify(response),
     })
   }
 
@@ -104,14 +122,30 @@ function toObject(row: ChatCompletionRow) {
   return JSON.parse(row.response)
 }
 
-/** A stored input message as the messages list returns it: text content, null when there is none. */
+/**
+ * A stored input message as the messages list returns it (the spec's example): the text of the
+ * content, `content_parts` holding the parts when the content was an array, null fields present.
+ */
 function toResponseMessage(message: Record<string, any>) {
   const content = message.content
-  const text = typeof content === 'string' ? content : Array.isArray(content) ? content.filter((p) => p.type === 'text').map((p) => p.text).join('') : null
-  const out: Record<string, unknown> = { id: message.id, role: message.role, content: text }
-  if (message.name) out.name = message.name
+  const text =
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content
+            .filter((p) => p.type === 'text')
+            .map((p) => p.text)
+            .join('')
+        : null
+  const out: Record<string, unknown> = {
+    id: message.id,
+    role: message.role,
+    content: text,
+    refusal: message.refusal ?? null,
+    name: message.name ?? null,
+    content_parts: Array.isArray(content) ? content : null,
+  }
   if (message.tool_calls) out.tool_calls = message.tool_calls
   if (message.tool_call_id) out.tool_call_id = message.tool_call_id
-  if (Array.isArray(content)) out.content_parts = content
   return out as { id: string }
 }

@@ -16,7 +16,12 @@ import {
 import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
 import type { UsageRecorder } from './usage.js'
 
-export type ChatOptions = { signal: AbortSignal; batch?: boolean }
+export type ChatOptions = {
+  signal: AbortSignal
+  batch?: boolean
+  /** Kept with stored completions, as OpenAI's stored objects show it. */
+  requestId?: string
+}
 
 /** Parameters whose presence (non-null) a model may decline, in the order they are checked. */
 const CHECKED_PARAMETERS = [
@@ -56,7 +61,7 @@ export class ChatService {
     const accumulator = new ChoiceAccumulator()
     for await (const part of this.withUsage(principal, params, parts, options, accumulator)) void part
     const completion = toChatCompletion(id, created, params, accumulator)
-    if (params.store) await this.store.save(principal, params, completion)
+    if (params.store) await this.store.save(principal, params, completion, options.requestId)
     return completion
   }
 
@@ -79,7 +84,9 @@ export class ChatService {
       for (const chunk of mapper.map(part)) yield chunk
     }
     if (includeUsage) yield mapper.chunk([], toWireUsage(accumulator.usage!))
-    if (params.store) await this.store.save(principal, params, toChatCompletion(id, created, params, accumulator))
+    if (params.store) {
+      await this.store.save(principal, params, toChatCompletion(id, created, params, accumulator), options.requestId)
+    }
   }
 
   /**

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { FinishReason, StreamPart, TokenLogprob, Usage } from '../../providers/provider.js'
+import { newId } from '../../storage/ids.js'
 
 export const SYSTEM_FINGERPRINT = 'fp_plinth'
 
+/** Time-sortable, because stored completions are listed by keyset pagination on the id. */
 export function completionId(prefix: 'chatcmpl-' | 'cmpl-'): string {
-  return prefix + randomBytes(15).toString('base64url')
+  return newId(prefix)
 }
 
 export type WireUsage = {
