@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomFillSync } from 'node:crypto'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghjkmnpqrstvwxyz'
 let lastMs = 0
@@ -28,10 +28,19 @@ function encode(value: number, width: number): string {
   return out
 }
 
+// ids are made on every request (usage rows, completions): draw random bytes from a pool
+// instead of paying randomBytes' per-call cost each time
+const pool = Buffer.alloc(4096)
+let poolOffset = pool.length
+
 function randomChars(n: number): string {
-  const bytes = randomBytes(n)
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
   let out = ''
-  for (let i = 0; i < n; i++) out += ALPHABET[bytes[i] % ALPHABET.length]
+  for (let i = 0; i < n; i++) out += ALPHABET[pool[poolOffset + i] % ALPHABET.length]
+  poolOffset += n
   return out
 }
 

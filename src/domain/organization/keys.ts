@@ -5,6 +5,7 @@ import type { ApiKeyRow } from '../../storage/repositories/api-keys.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
+import { KeyCache } from './key-cache.js'
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex')
@@ -24,6 +25,8 @@ const TOUCH_EVERY_SECONDS = 60
 /** API keys: creation (the secret is returned once), authentication by hash. */
 export class KeysService {
   private readonly touched = new Map<string, number>()
+  /** Cleared by anything on this node that revokes keys or archives projects. */
+  readonly cache = new KeyCache()
 
   constructor(private readonly storage: Storage) {}
 
@@ -63,8 +66,11 @@ export class KeysService {
 
   /** Bearer secret → Principal; 401 for unknown keys and for keys of archived projects. */
   async authenticate(secret: string): Promise<Principal> {
+    const hash = hashSecret(secret)
+    const cached = this.cache.get(hash)
+    if (cached) return cached
     const repos = createRepos(this.storage.db)
-    const row = await repos.apiKeys.findByHash(hashSecret(secret))
+    const row = await repos.apiKeys.findByHash(hash)
     if (!row) throw invalidApiKey(secret)
     if (row.project_id && row.project_status !== 'active') throw archivedProjectKey(row.project_id)
     const now = nowSeconds()
@@ -73,12 +79,14 @@ export class KeysService {
       // last_used_at is informational: written at most once a minute, off the request path
       repos.apiKeys.touch(row.id, now).catch(() => {})
     }
-    return {
+    const principal: Principal = {
       orgId: row.org_id,
       projectId: row.project_id,
       keyId: row.id,
       kind: row.kind,
       permissions: JSON.parse(row.permissions),
     }
+    this.cache.set(hash, principal)
+    return principal
   }
 }

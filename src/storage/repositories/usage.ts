@@ -10,6 +10,13 @@ export class UsageRepo {
     await this.db.insertInto('usage_records').values(row).execute()
   }
 
+  /** Many rows in one statement (chunked to stay under SQLite's bound-parameter limit). */
+  async insertMany(rows: UsageRecordInsert[]) {
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.db.insertInto('usage_records').values(rows.slice(i, i + 500)).execute()
+    }
+  }
+
   listForProject(projectId: string, since = 0) {
     return this.db
       .selectFrom('usage_records')

@@ -1,0 +1,177 @@
+// npm run bench: the gateway benchmark of issue 2. Every server runs in its own process; the
+// numbers that matter are Plinth's ratios to the baseline proxy measured in the same run.
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import { request } from 'undici'
+
+const root = path.resolve(import.meta.dirname, '..')
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const KEY = 'sk-proj-bench-000000000000000000000000'
+const chatBody = (model: string, stream: boolean) =>
+  JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a benchmark.' },
+      { role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer of some length.' },
+    ],
+    ...(stream ? { stream: true } : {}),
+  })
+
+type Target = { name: string; url: string; model: string; pid?: number }
+type Row = { target: string; mode: string; c: number; rps: number; p50: number; p99: number; errors: number }
+
+const children: ChildProcess[] = []
+
+function start(command: string, args: string[], env: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /LISTENING (\d+)|listening on http:\/\/127\.0\.0\.1:(\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) resolve({ port: Number(m[1] ?? m[2] ?? m[3]), child })
+    })
+    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${out}`)))
+  })
+}
+
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return Math.round(kb / 1024)
+}
+
+/** Concurrency 1 with microsecond timing: autocannon's histogram is too coarse for 0.5 ms. */
+async function sequential(target: Target, stream: boolean): Promise<Row> {
+  const body = chatBody(target.model, stream)
+  const latencies: number[] = []
+  let errors = 0
+  const until = performance.now() + seconds * 1000
+  while (performance.now() < until) {
+    const t0 = performance.now()
+    const response = await request(`${target.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body,
+    })
+    await response.body.text()
+    if (response.statusCode !== 200) errors++
+    latencies.push(performance.now() - t0)
+  }
+  latencies.sort((a, b) => a - b)
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
+  return { target: target.name, mode: stream ? 'stream' : 'json', c: 1, rps: latencies.length / seconds, p50: pick(0.5), p99: pick(0.99), errors }
+}
+
+async function loaded(target: Target, stream: boolean, connections: number): Promise<Row> {
+  const result = await autocannon({
+    url: `${target.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body: chatBody(target.model, stream),
+    connections,
+    duration: seconds,
+  })
+  return {
+    target: target.name,
+    mode: stream ? 'stream' : 'json',
+    c: connections,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors,
+  }
+}
+
+async function warm(target: Target) {
+  for (let i = 0; i < 200; i++) {
+    const r = await request(`${target.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: chatBody(target.model, i % 2 === 0) })
+    await r.body.text()
+  }
+}
+
+async function main() {
+  const tsx = [path.join(root, 'node_modules/tsx/dist/cli.mjs')]
+  const upstream = await start(process.execPath, [...tsx, 'bench/upstream.ts'])
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`
+  const baseline = await start(process.execPath, [...tsx, 'bench/baseline-proxy.ts', upstreamUrl])
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'))
+  const configFile = path.join(dataDir, 'plinth.json')
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({
+      server: { port: 0 },
+      log: { level: 'warn' },
+      upstreams: [{ id: 'bench', baseURL: `${upstreamUrl}/v1` }],
+      models: [{ id: 'bench-model', provider: 'openai-compatible', upstream: 'bench' }],
+    }),
+  )
+  const plinth = await start(process.execPath, ['bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
+    PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
+    PLINTH_LOG_LEVEL: 'info',
+  })
+  await new Promise((r) => setTimeout(r, 500))
+  const plinthPid = plinth.child.pid!
+  const idleRss = rssMb(plinthPid, 'VmRSS')
+
+  const targets: Target[] = [
+    { name: 'upstream direct', url: upstreamUrl, model: 'bench-model' },
+    { name: 'baseline proxy', url: `http://127.0.0.1:${baseline.port}`, model: 'bench-model' },
+    { name: 'plinth (openai-compatible)', url: `http://127.0.0.1:${plinth.port}`, model: 'bench-model' },
+    { name: 'plinth (test-echo)', url: `http://127.0.0.1:${plinth.port}`, model: 'test-echo' },
+  ]
+  const rows: Row[] = []
+  for (const target of targets) {
+    await warm(target)
+    for (const stream of [false, true]) {
+      rows.push(await sequential(target, stream))
+      rows.push(await loaded(target, stream, 50))
+      const last = rows.slice(-2)
+      for (const r of last) console.error(`${r.target.padEnd(28)} ${r.mode.padEnd(6)} c=${String(r.c).padEnd(3)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  errors ${r.errors}`)
+    }
+  }
+  const peakRss = rssMb(plinthPid, 'VmHWM')
+  const usageRows = await countUsageRows(path.join(dataDir, 'plinth.db'))
+  for (const child of children) child.kill('SIGTERM')
+  report(rows, { idleRss, peakRss, usageRows })
+}
+
+async function countUsageRows(file: string): Promise<number> {
+  const { default: SQLite } = await import('better-sqlite3')
+  const db = new SQLite(file, { readonly: true })
+  const row = db.prepare('SELECT count(*) AS n FROM usage_records').get() as { n: number }
+  db.close()
+  return row.n
+}
+
+function report(rows: Row[], memory: { idleRss: number; peakRss: number; usageRows: number }) {
+  const find = (target: string, mode: string, c: number) => rows.find((r) => r.target === target && r.mode === mode && r.c === c)!
+  const lines: string[] = []
+  const cpu = os.cpus()[0]?.model ?? 'unknown'
+  lines.push(`Machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${seconds} s per run`)
+  lines.push('')
+  lines.push('| target | mode | concurrency | req/s | p50 ms | p99 ms | errors |')
+  lines.push('|---|---|---|---|---|---|---|')
+  for (const r of rows) lines.push(`| ${r.target} | ${r.mode} | ${r.c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.errors} |`)
+  lines.push('')
+  lines.push('| check (Plinth via openai-compatible vs baseline proxy, same run) | json | stream | target |')
+  lines.push('|---|---|---|---|')
+  const ratio = (mode: string) => find('plinth (openai-compatible)', mode, 50).rps / find('baseline proxy', mode, 50).rps
+  const added = (mode: string) => find('plinth (openai-compatible)', mode, 1).p50 - find('baseline proxy', mode, 1).p50
+  lines.push(`| throughput ratio at concurrency 50 | ${ratio('json').toFixed(2)}x | ${ratio('stream').toFixed(2)}x | >= 0.80x |`)
+  lines.push(`| added p50 latency at concurrency 1 | ${added('json').toFixed(3)} ms | ${added('stream').toFixed(3)} ms | <= 0.5 ms |`)
+  lines.push(`| Plinth RSS idle / peak under load | ${memory.idleRss} MB / ${memory.peakRss} MB | | < 150 MB / < 300 MB |`)
+  lines.push(`| usage records written (auth + accounting were on) | ${memory.usageRows} | | one per Plinth request |`)
+  console.log(lines.join('\n'))
+}
+
+main().catch((error) => {
+  for (const child of children) child.kill('SIGKILL')
+  console.error(error)
+  process.exitCode = 1
+})
