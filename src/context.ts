@@ -58,6 +58,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       models: new ModelsService(providers),
     },
     async close() {
+      await usage.flush()
       await providers.close()
       await storage.close()
     },
