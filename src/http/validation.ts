@@ -92,6 +92,9 @@ function issueToError(issue: Issue, prefix: Path, style: ValidationStyle): ApiEr
 }
 
 function unionError(issue: Extract<Issue, { code: 'invalid_union' }>, path: Path, param: string, style: ValidationStyle) {
+  if ((issue as { input?: unknown }).input === undefined) {
+    return invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
+  }
   // A branch that got past its own type check tells the real problem (a bad part inside an array...).
   const isTypeMismatch = (branch: readonly Issue[]) =>
     branch.length === 1 && branch[0].path.length === 0 && branch[0].code === 'invalid_type'

@@ -2,10 +2,11 @@ import { invalidRequest, unsupportedParameter } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { StreamPart, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js'
-import { countTokens, decodeTokens } from '../../providers/tokenizer.js'
+import { countTokens } from '../../providers/tokenizer.js'
 import type { CompletionCreateParams } from '../../schemas/completions.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { completionId, SYSTEM_FINGERPRINT } from './chunks.js'
+import { decodeTokenInput } from './tokens.js'
 import type { UsageRecorder } from './usage.js'
 
 type Options = { signal: AbortSignal; batch?: boolean }
@@ -59,10 +60,13 @@ export class CompletionsService {
     const base = { id: completionId('cmpl-'), object: 'text_completion', created: nowSeconds(), model: params.model, system_fingerprint: SYSTEM_FINGERPRINT }
     const includeUsage = Boolean(params.stream_options?.include_usage)
     for await (const event of this.events(principal, params, options)) {
+      // @NOTE finish_reason is null until a choice ends, as OpenAI streams it, although the spec
+      // reuses the non-nullable Completion type for chunks. Unlike chat chunks, legacy chunks carry
+      // no `usage: null` (the spec's Completion.usage is not nullable): only the last one has usage.
       if (event.type === 'delta') {
-        yield { ...base, choices: [{ text: event.text, index: event.index, logprobs: event.logprobs, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) }
+        yield { ...base, choices: [{ text: event.text, index: event.index, logprobs: event.logprobs, finish_reason: null }] }
       } else if (event.type === 'choice') {
-        yield { ...base, choices: [{ text: '', index: event.index, logprobs: null, finish_reason: event.choice.finish_reason }], ...(includeUsage ? { usage: null } : {}) }
+        yield { ...base, choices: [{ text: '', index: event.index, logprobs: null, finish_reason: event.choice.finish_reason }] }
       } else if (includeUsage) {
         yield { ...base, choices: [], usage: event.usage }
       }
@@ -165,8 +169,8 @@ function promptsOf(prompt: CompletionCreateParams['prompt']): string[] {
   // the spec's default prompt is <|endoftext|>: a null prompt means "start of a document"
   if (prompt == null) return ['<|endoftext|>']
   if (typeof prompt === 'string') return [prompt]
-  if (prompt.length && typeof prompt[0] === 'number') return [decodeTokens(prompt as number[])]
-  if (prompt.length && Array.isArray(prompt[0])) return (prompt as number[][]).map(decodeTokens)
+  if (prompt.length && typeof prompt[0] === 'number') return [decodeTokenInput(prompt as number[], 'prompt')]
+  if (prompt.length && Array.isArray(prompt[0])) return (prompt as number[][]).map((tokens) => decodeTokenInput(tokens, 'prompt'))
   if (!prompt.length) return ['']
   return prompt as string[]
 }

@@ -1,4 +1,5 @@
-import { countTokens } from '../../providers/tokenizer.js'
+import { invalidRequest } from '../../errors.js'
+import { countTokens, decodeTokens } from '../../providers/tokenizer.js'
 import type { ChatMessageParam, Tool } from '../../schemas/chat.js'
 import type { ChoiceState } from './chunks.js'
 
@@ -33,4 +34,21 @@ export function countCompletionTokens(choice: ChoiceState): number {
   let total = countTokens(choice.text) + countTokens(choice.refusal ?? '')
   for (const call of choice.toolCalls) total += countTokens(call.name) + countTokens(call.arguments)
   return total
+}
+
+/** Token ids sent as input → text; an id the tokenizer does not know is the client's error. */
+export function decodeTokenInput(tokens: number[], param: string): string {
+  try {
+    return decodeTokens(tokens)
+  } catch {
+    const bad = tokens.find((token) => {
+      try {
+        decodeTokens([token])
+        return false
+      } catch {
+        return true
+      }
+    })
+    throw invalidRequest(`Invalid token in '${param}': ${bad ?? tokens.join(', ')} is not a token of this model's vocabulary.`, param, 'invalid_value')
+  }
 }

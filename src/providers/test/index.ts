@@ -59,10 +59,19 @@ export class TestProvider implements Provider {
       )
     }
     let inputTokens = 0
-    const embeddings = call.inputs.map((input) => {
+    const embeddings = call.inputs.map((input, i) => {
       inputTokens += typeof input === 'string' ? countTokens(input) : input.length
-      return hashEmbedding(typeof input === 'string' ? input : decodeTokens(input), dimensions)
+      return hashEmbedding(typeof input === 'string' ? input : decodeInput(input, call.inputs.length > 1 ? `input[${i}]` : 'input'), dimensions)
     })
     return { embeddings, usage: { inputTokens } }
+  }
+}
+
+/** Token ids → text for hashing; an id outside the vocabulary is the client's error, not a 500. */
+function decodeInput(tokens: number[], param: string): string {
+  try {
+    return decodeTokens(tokens)
+  } catch {
+    throw invalidRequest(`Invalid token in '${param}': the input holds a token id that is not in this model's vocabulary.`, param, 'invalid_value')
   }
 }
