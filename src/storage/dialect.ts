@@ -1,41 +1,157 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { PostgresDialect, SqliteDialect, type Dialect as KyselyDialect } from 'kysely'
+import {
+  CompiledQuery,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Dialect as KyselyDialect,
+  type Driver,
+  type Expression,
+  type Kysely,
+  type SqliteDialectConfig,
+} from 'kysely'
 
 /** The ONLY module that branches on sqlite | postgres. */
 export type Dialect = 'sqlite' | 'postgres'
 
 export type StorageConfig =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; poolSize?: number; schema?: string }
+  | {
+      kind: 'sqlite'
+      path: string
+      /** How long one statement waits for another process's write lock (default 5000 ms). */
+      busyTimeoutMs?: number
+    }
+  | {
+      kind: 'postgres'
+      url: string
+      poolSize?: number
+      /** Tables, and Kysely's migration tables, live in this schema (created if missing). */
+      schema?: string
+    }
 
 export function storageConfigFor(databaseUrl: string | undefined, dataDir: string): StorageConfig {
-  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return { kind: 'postgres', url: databaseUrl }
-  if (databaseUrl && databaseUrl.startsWith('sqlite:')) return { kind: 'sqlite', path: databaseUrl.slice(7) }
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl))
+    return { kind: 'postgres', url: databaseUrl }
+  if (databaseUrl && databaseUrl.startsWith('sqlite:'))
+    return { kind: 'sqlite', path: databaseUrl.slice(7) }
   return { kind: 'sqlite', path: path.join(dataDir, 'plinth.db') }
 }
 
-export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDialect; close?: () => Promise<void> } {
+// The schema name goes into a connection option (`-c search_path=...`) and DDL, where it cannot be
+// a bound parameter; a plain lower-case identifier needs no quoting in either place.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+function checkSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema))
+    throw new Error(
+      `invalid PostgreSQL schema name ${JSON.stringify(schema)}: use [a-z_][a-z0-9_]*`,
+    )
+  return schema
+}
+
+export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDialect } {
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true })
     const database = new SQLite(config.path)
     database.pragma('journal_mode = WAL')
     database.pragma('synchronous = NORMAL')
-    database.pragma('busy_timeout = 5000')
+    // better-sqlite3 waits synchronously: the event loop stalls while another process holds the
+    // write lock. One process per SQLite file is the deployment model, so this only bites a CLI
+    // command running next to the server; transactions add an async retry on top (see below).
+    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000))}`)
     database.pragma('foreign_keys = ON')
-    // @NOTE bigint columns come back as JS numbers: unix seconds and token counts fit in 2^53.
-    return { dialect: new SqliteDialect({ database }) }
+    // Integer columns come back as JS numbers (better-sqlite3's default, safeIntegers off):
+    // unix seconds and token counts fit in 2^53.
+    return { dialect: new ImmediateSqliteDialect({ database }) }
   }
-  // int8 (bigint) as JS number, for the same reason.
-  pg.types.setTypeParser(20, (v) => Number(v))
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize ?? 10,
-    ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+    types: { getTypeParser: numericTypeParser },
+    ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)}` } : {}),
   })
   return { dialect: new PostgresDialect({ pool }) }
+}
+
+const PG_INT8 = 20
+const PG_NUMERIC = 1700
+
+/**
+ * int8 (our bigint columns, count(*)) and numeric (sum() of bigints) arrive as strings from pg;
+ * SQLite gives numbers. Parse them as JS numbers so rows look the same on both dialects: every
+ * value we store (unix seconds, token counts) fits in 2^53. Set per pool, not on the global
+ * `pg.types`, so other pg users in the process keep the defaults.
+ */
+function numericTypeParser(oid: number, format?: string): (value: string) => unknown {
+  if (format !== 'binary' && (oid === PG_INT8 || oid === PG_NUMERIC)) return Number
+  return pg.types.getTypeParser(oid, format as any) as (value: string) => unknown
+}
+
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE instead of Kysely's plain (deferred) BEGIN.
+ *
+ * A deferred transaction takes the write lock at its first write. If another connection committed
+ * after this one's first read, the upgrade fails at once with SQLITE_BUSY(_SNAPSHOT), whatever
+ * busy_timeout says, and the work done so far is lost. BEGIN IMMEDIATE takes the write lock up
+ * front, waiting up to busy_timeout, so a transaction that started never fails for lock reasons.
+ *
+ * Inside one process Kysely already serializes everything: the driver has one connection behind a
+ * mutex, so a transaction has the database to itself until it ends. The lock only matters between
+ * processes (the CLI next to the server, or two servers on one file).
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  // SqliteDialect keeps its config private; keep our own reference for the driver.
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
+  createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+}
+
+const BEGIN_ATTEMPTS = 5
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // busy_timeout already waited (synchronously) for the lock; if it is still held, back off
+    // asynchronously so the holder, possibly in this same event loop's other work, can finish.
+    // Only BEGIN is retried: nothing of the caller's function has run yet, so it is always safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+        return
+      } catch (error) {
+        if (!isSqliteBusy(error) || attempt >= BEGIN_ATTEMPTS) throw error
+        await sleep(10 * 2 ** attempt + Math.random() * 10)
+      }
+    }
+  }
+}
+
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+}
+
+/**
+ * The column type for ids and other keys (`id`, `*_id`). Keyset pagination compares and sorts ids
+ * as strings and relies on byte order: the id alphabet mixes cases (`...Z` < `a...`), which a
+ * linguistic collation such as PostgreSQL's usual en_US.UTF-8 orders differently (`a` < `B`), so
+ * pages would skip and repeat rows. SQLite compares text bytewise already; PostgreSQL needs the
+ * "C" collation on the column (which its indexes then inherit).
+ */
+export function keyColumnType(dialect: Dialect): 'text' | Expression<unknown> {
+  return dialect === 'postgres' ? sql`text collate "C"` : 'text'
 }
 
 /** Creates the schema a test suite or deployment asks for (PostgreSQL only). */
@@ -44,8 +160,26 @@ export async function ensureSchema(config: StorageConfig) {
   const client = new pg.Client({ connectionString: config.url })
   await client.connect()
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema.replace(/"/g, '')}"`)
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(config.schema)}`)
   } finally {
     await client.end()
   }
+}
+
+/**
+ * Where Kysely's Migrator keeps its bookkeeping tables. Without a schema it looks for
+ * `kysely_migration` in *every* schema it can see and, finding another suite's or tenant's, skips
+ * creating its own and then fails on the missing table. So on PostgreSQL name the schema the
+ * tables go to: the configured one, or the connection's current schema.
+ */
+export async function migrationTableSchema(
+  db: Kysely<any>,
+  config: StorageConfig,
+): Promise<string | undefined> {
+  if (config.kind !== 'postgres') return undefined
+  if (config.schema) return config.schema
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(
+    db,
+  )
+  return rows[0]?.schema ?? undefined
 }

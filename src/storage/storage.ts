@@ -1,13 +1,24 @@
 import { Kysely, Migrator, type Transaction } from 'kysely'
 import type { Database } from './tables.js'
-import { createKyselyDialect, ensureSchema, type Dialect, type StorageConfig } from './dialect.js'
+import {
+  createKyselyDialect,
+  ensureSchema,
+  migrationTableSchema,
+  type Dialect,
+  type StorageConfig,
+} from './dialect.js'
 import { migrationProvider } from './migrations/index.js'
 
 /** The database handle every repository works through. */
 export interface Storage {
   readonly db: Kysely<Database>
   readonly dialect: Dialect
-  /** Runs fn in one transaction; fn gets a Storage bound to it. */
+  /**
+   * Runs fn in one transaction and commits, or rolls back if fn throws. fn gets a Storage bound to
+   * the transaction; calling `transaction` on that one runs inside the same transaction (no
+   * savepoint), so a service can compose others that open their own. On SQLite it begins with
+   * BEGIN IMMEDIATE and retries a busy BEGIN (see dialect.ts).
+   */
   transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
@@ -21,10 +32,14 @@ class KyselyStorage implements Storage {
 
   transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this)
-    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, true)))
+    return this.db
+      .transaction()
+      .execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, true)))
   }
 
   async close() {
+    // the transaction's owner closes the pool, not code handed the transaction
+    if (this.inTransaction) throw new Error('close() called on a transaction-bound Storage')
     await this.db.destroy()
   }
 }
@@ -33,12 +48,29 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   await ensureSchema(config)
   const { dialect } = createKyselyDialect(config)
   const db = new Kysely<Database>({ dialect })
-  const migrator = new Migrator({ db, provider: migrationProvider })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error) {
+  try {
+    await migrate(db, config)
+  } catch (error) {
     await db.destroy()
-    const failed = results?.find((r) => r.status === 'Error')
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`)
+    throw error
   }
   return new KyselyStorage(db, config.kind)
+}
+
+async function migrate(db: Kysely<Database>, config: StorageConfig) {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider({ dialect: config.kind }),
+    migrationTableSchema: await migrationTableSchema(db, config),
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (!error) return
+  const failed = results?.find((r) => r.status === 'Error')
+  const where = failed ? ` ${failed.migrationName}` : ''
+  throw new Error(
+    `database migration${where} failed: ${(error as Error)?.message ?? String(error)}`,
+    {
+      cause: error,
+    },
+  )
 }

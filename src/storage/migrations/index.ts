@@ -1,13 +1,34 @@
-import type { Migration, MigrationProvider } from 'kysely'
+import type { Kysely, Migration, MigrationProvider } from 'kysely'
+import type { Dialect } from '../dialect.js'
 import * as m0001 from './0001-init.js'
 
+/**
+ * What a migration gets besides the database. The dialect is an escape hatch for the few column
+ * types that must differ (see `keyColumnType`); a migration never branches on it itself.
+ */
+export type MigrationContext = { dialect: Dialect }
+
+type PlinthMigration = {
+  up(db: Kysely<any>, ctx: MigrationContext): Promise<void>
+  down?(db: Kysely<any>, ctx: MigrationContext): Promise<void>
+}
+
 /** Numbered migrations, compiled in (no directory scan, so the build is self-contained). */
-const migrations: Record<string, Migration> = {
+const migrations: Record<string, PlinthMigration> = {
   '0001-init': m0001,
 }
 
-export const migrationProvider: MigrationProvider = {
-  async getMigrations() {
-    return migrations
-  },
+export function migrationProvider(ctx: MigrationContext): MigrationProvider {
+  return {
+    async getMigrations() {
+      const bound: Record<string, Migration> = {}
+      for (const [name, m] of Object.entries(migrations)) {
+        bound[name] = {
+          up: (db) => m.up(db, ctx),
+          ...(m.down ? { down: (db: Kysely<any>) => m.down!(db, ctx) } : {}),
+        }
+      }
+      return bound
+    },
+  }
 }
