@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
-import { bodyTooLarge, invalidJson } from '../errors.js'
+import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
 import { validationError, type ValidationStyle } from './validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
@@ -38,7 +38,34 @@ export async function readJson<S extends z.ZodType>(
   } catch {
     throw invalidJson()
   }
+  checkNesting(text)
   return validate(schema, value, style)
+}
+
+/**
+ * No request has a reason to nest JSON this deep, and the code beneath (JSON.stringify, schema
+ * walkers) recurses: a body of 100k nested arrays would otherwise end in a stack overflow, a 500.
+ */
+export const MAX_JSON_DEPTH = 128
+
+function checkNesting(text: string) {
+  if (text.length < MAX_JSON_DEPTH * 2) return
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 0x5c) i++ // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false
+    } else if (ch === 0x22) inString = true
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw invalidRequest(
+          `The JSON body of your request is nested too deeply. Objects and arrays may be nested at most ${MAX_JSON_DEPTH} levels.`,
+        )
+      }
+    } else if (ch === 0x7d || ch === 0x5d) depth--
+  }
 }
 
 export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
