@@ -68,7 +68,7 @@ export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDia
     database.pragma('foreign_keys = ON')
     // Integer columns come back as JS numbers (better-sqlite3's default, safeIntegers off):
     // unix seconds and token counts fit in 2^53.
-    return { dialect: new ImmediateSqliteDialect({ database }) }
+    return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -77,6 +77,34 @@ export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDia
     ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)}` } : {}),
   })
   return { dialect: new PostgresDialect({ pool }) }
+}
+
+/**
+ * Kysely prepares every query anew; on better-sqlite3 that prepare was the largest single cost of
+ * an authenticated request. Queries come from a small set of shapes, so caching statements by SQL
+ * text makes preparing nearly free.
+ */
+function withStatementCache(database: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>()
+  const prepare = database.prepare.bind(database)
+  return new Proxy(database, {
+    get(target, property) {
+      if (property !== 'prepare') {
+        // native methods must see the real Database as `this`, not the proxy
+        const value = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return (text: string) => {
+        let statement = cache.get(text)
+        if (!statement) {
+          statement = prepare(text)
+          if (cache.size >= max) cache.delete(cache.keys().next().value!)
+          cache.set(text, statement)
+        }
+        return statement
+      }
+    },
+  })
 }
 
 const PG_INT8 = 20
@@ -182,4 +210,12 @@ export async function migrationTableSchema(
     db,
   )
   return rows[0]?.schema ?? undefined
+}
+
+/**
+ * Serializes a critical section across nodes until the current transaction ends. PostgreSQL: a
+ * transaction-scoped advisory lock. SQLite: transactions already begin IMMEDIATE (one writer).
+ */
+export async function lockInTransaction(db: Kysely<any>, dialect: Dialect, key: number): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${key})`.execute(db)
 }

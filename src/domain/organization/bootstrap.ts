@@ -2,7 +2,10 @@ import type { Config } from '../../config/schema.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { OrganizationRow, ProjectRow } from '../../storage/repositories/organizations.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
+import { lockInTransaction } from '../../storage/dialect.js'
 import type { Storage } from '../../storage/storage.js'
+
+const BOOTSTRAP_LOCK = 0x504c4e01
 import { KeysService } from './keys.js'
 
 export type BootstrapResult = {
@@ -20,7 +23,11 @@ export async function bootstrapOrganization(storage: Storage, config: Config): P
   const existing = await createRepos(storage.db).organizations.first()
   if (existing) return { organization: existing }
   return storage.transaction(async (tx) => {
+    // two nodes starting at once on an empty database: only the first creates the organization
+    await lockInTransaction(tx.db, tx.dialect, BOOTSTRAP_LOCK)
     const repos = createRepos(tx.db)
+    const raced = await repos.organizations.first()
+    if (raced) return { organization: raced }
     const now = nowSeconds()
     const organization: OrganizationRow = { id: newId('org-'), name: config.organization.name, created_at: now }
     await repos.organizations.insert(organization)
