@@ -96,7 +96,11 @@ export type ResponseFormat = z.output<typeof ResponseFormat>
 
 export const Stop = z.union([z.string(), z.array(z.string()).min(1).max(4)]).nullish()
 
-export const StreamOptions = z.strictObject({ include_usage: z.boolean().optional() }).nullish()
+// @NOTE include_obfuscation (newer than the spec file, sent by SDK 6) is accepted: the padding it
+// asks for only hides chunk sizes on the network and carries no content, so leaving it out is safe.
+export const StreamOptions = z
+  .strictObject({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+  .nullish()
 
 const Voice = z.string()
 
@@ -107,6 +111,10 @@ export const ChatCompletionCreateParams = z.strictObject({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   user: z.string().optional(),
+  // @NOTE newer than the spec file but typed by SDK 6, successors of `user`: identifiers for
+  // caching and abuse detection that change no output, so accepted and not acted upon.
+  prompt_cache_key: z.string().nullish(),
+  safety_identifier: z.string().nullish(),
   service_tier: z.enum(['auto', 'default', 'flex']).nullish(),
   modalities: z.array(z.enum(['text', 'audio'])).nullish(),
   reasoning_effort: z.enum(['low', 'medium', 'high']).nullish(),

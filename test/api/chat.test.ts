@@ -327,6 +327,20 @@ describe('chat completions: text', () => {
     })
     expect(completion.choices[0].message.content).toBe('second')
   })
+
+  it('accepts the identifiers and stream options SDK 6 sends', async () => {
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: 'test-echo',
+        messages: [{ role: 'user', content: 'newer fields' }],
+        prompt_cache_key: 'cache-1',
+        safety_identifier: 'user-hash-1',
+        stream: true,
+        stream_options: { include_usage: true, include_obfuscation: false },
+      }),
+    )
+    expect(textOf(chunks)).toBe('newer fields')
+  })
 })
 
 describe('chat completions: tools', () => {
