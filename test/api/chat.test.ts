@@ -1,3 +1,5 @@
+import { serve, type ServerType } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import OpenAI from 'openai'
@@ -5,7 +7,7 @@ import { zodResponseFormat } from 'openai/helpers/zod'
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createTestApp, type TestApp } from '../helpers/test-context.js'
+import { createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
 let t: TestApp
 let client: OpenAI
@@ -747,6 +749,40 @@ describe('chat completions: usage records', () => {
     expect(rows[0].output_tokens).toBeGreaterThan(0)
     // far fewer than the 26 letters the full answer has
     expect(rows[0].output_tokens).toBeLessThan(20)
+  })
+
+  it('stops generating and records usage when a client disconnects over a real socket', async () => {
+    // in-process requests cannot show how @hono/node-server reacts to a closed socket
+    const server: ServerType = await new Promise((resolve) => {
+      const s = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+    })
+    try {
+      const { port } = server.address() as AddressInfo
+      const remote = new OpenAI({ apiKey: PROJECT_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 })
+      const since = await clearUsage()
+      const stream = await remote.chat.completions.create({
+        model: 'test-scripted',
+        messages: [{ role: 'user', content: 'go slowly' }],
+        stream: true,
+      })
+      let seen = 0
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) seen++
+        if (seen === 3) break
+      }
+      const rows = await usageRows(since)
+      expect(rows).toHaveLength(1)
+      expect(rows[0].output_tokens).toBeGreaterThan(0)
+      expect(rows[0].output_tokens).toBeLessThan(20)
+      // the server is still fine afterwards
+      const after = await remote.chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content: 'still up' }] })
+      expect(after.choices[0].message.content).toBe('still up')
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+    }
   })
 
   it('records the tokens of a stream that failed midway', async () => {
