@@ -6,8 +6,12 @@ export const UpstreamConfig = z.strictObject({
   baseURL: z.url(),
   /** Name of the environment variable holding the upstream's key; the key itself never sits in config. */
   apiKeyEnv: z.string().optional(),
+  /** Time allowed for a whole upstream request, a streamed answer's body included. */
   timeoutMs: z.number().int().positive().default(600_000),
-  /** Time allowed until the upstream answers with headers. */
+  /**
+   * Time allowed to connect and, for streamed requests, until the upstream answers with headers.
+   * A non-streamed answer sends its headers only once it is generated, so it has `timeoutMs`.
+   */
   connectTimeoutMs: z.number().int().positive().default(30_000),
   headers: z.record(z.string(), z.string()).default({}),
 })

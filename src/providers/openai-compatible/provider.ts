@@ -1,21 +1,154 @@
 import type { UpstreamConfig } from '../../config/schema.js'
-import { ProviderError } from '../../errors.js'
-import type { GenerateCall, ModelCard, Provider, StreamPart } from '../provider.js'
+import type {
+  EmbedCall,
+  EmbedResult,
+  GenerateCall,
+  ModelCard,
+  Provider,
+  StreamPart,
+} from '../provider.js'
+import { countTokens } from '../tokenizer.js'
+import { upstreamStreamError } from './errors.js'
+import {
+  ChatChunkReader,
+  chatCompletionParts,
+  CompletionChunkReader,
+  completionParts,
+} from './map-chunk.js'
+import { parseSse } from './sse-parse.js'
+import { UpstreamTransport } from './transport.js'
+import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
-// @TODO(foundation): being written; answers 502 until then.
+/**
+ * Parameters Plinth serves itself and must not forward: stored completions live in Plinth (an
+ * upstream OpenAI would keep a second copy), and `echo` is added by the completions domain.
+ */
+const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_options'])
+
+/**
+ * Any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp server) as a Provider. The
+ * client's validated body is passed through whole, so the upstream honours every parameter.
+ */
 export class OpenAICompatibleProvider implements Provider {
   readonly id: string
+  private readonly transport: UpstreamTransport
+
   constructor(
     readonly upstream: UpstreamConfig,
-    private readonly apiKey: string | undefined,
+    apiKey: string | undefined,
   ) {
     this.id = `openai-compatible:${upstream.id}`
+    this.transport = new UpstreamTransport(upstream, apiKey)
   }
+
   async listModels(): Promise<ModelCard[]> {
+    // the registry builds the cards from config; nothing is discovered upstream
     return []
   }
-  // eslint-disable-next-line require-yield
-  async *stream(_call: GenerateCall): AsyncGenerator<StreamPart> {
-    throw new ProviderError(502, 'openai-compatible provider not built yet')
+
+  async *stream(call: GenerateCall): AsyncGenerator<StreamPart> {
+    const legacy = call.prompt !== undefined
+    const body = requestBody(call, { stream: true, stream_options: { include_usage: true } })
+    const exchange = await this.transport.post(
+      legacy ? '/completions' : '/chat/completions',
+      body,
+      call.signal,
+      true,
+    )
+    const reader = legacy ? new CompletionChunkReader() : new ChatChunkReader()
+    try {
+      for await (const message of parseSse(exchange.body)) {
+        // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool
+        if (message.data === '[DONE]') continue
+        const chunk = JSON.parse(message.data) as WireChatChunk | null
+        if (!chunk) continue
+        if (chunk.error !== undefined && chunk.error !== null)
+          throw upstreamStreamError(this.upstream.id, chunk.error)
+        if (message.event === 'error') throw upstreamStreamError(this.upstream.id, chunk)
+        const parts = reader.read(chunk)
+        for (let i = 0; i < parts.length; i++) yield parts[i]
+      }
+      if (reader.usage) yield { type: 'usage', usage: reader.usage }
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
   }
+
+  async complete(call: GenerateCall): Promise<StreamPart[]> {
+    const legacy = call.prompt !== undefined
+    const body = requestBody(call, { stream: false })
+    const exchange = await this.transport.post(
+      legacy ? '/completions' : '/chat/completions',
+      body,
+      call.signal,
+      false,
+    )
+    try {
+      const answer = await exchange.body.json()
+      return legacy
+        ? completionParts(answer as WireCompletionChunk)
+        : chatCompletionParts(answer as WireChatChunk)
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
+  }
+
+  async embed(call: EmbedCall): Promise<EmbedResult> {
+    const input = call.inputs.length === 1 ? call.inputs[0] : call.inputs
+    const body = JSON.stringify({
+      model: call.model,
+      input,
+      dimensions: call.dimensions,
+      encoding_format: 'float',
+    })
+    const exchange = await this.transport.post('/embeddings', body, call.signal, false)
+    try {
+      const answer = (await exchange.body.json()) as WireEmbeddings
+      const data = answer.data ?? []
+      const embeddings: number[][] = new Array(data.length)
+      data.forEach((item, position) => {
+        embeddings[item.index ?? position] =
+          typeof item.embedding === 'string' ? fromBase64(item.embedding) : item.embedding
+      })
+      const inputTokens = answer.usage?.prompt_tokens ?? countInputTokens(call.inputs)
+      return { embeddings, usage: { inputTokens } }
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
+  }
+
+  async close() {
+    await this.transport.close()
+  }
+}
+
+function requestBody(call: GenerateCall, overrides: Record<string, unknown>): string {
+  // copied key by key rather than spread-and-delete, which leaves V8 a slower dictionary object
+  const body: Record<string, unknown> = {}
+  for (const key in call.raw) if (!HANDLED_HERE.has(key)) body[key] = call.raw[key]
+  body.model = call.model
+  if (call.prompt !== undefined) body.prompt = call.prompt
+  Object.assign(body, overrides)
+  // JSON.stringify leaves out undefined values
+  return JSON.stringify(body)
+}
+
+/** Some servers answer base64 whatever was asked; the SDK's convention is little-endian float32. */
+function fromBase64(encoded: string): number[] {
+  // copied: a Buffer from the pool may start at an offset Float32Array cannot view
+  const bytes = new Uint8Array(Buffer.from(encoded, 'base64'))
+  return Array.from(new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2))
+}
+
+function countInputTokens(inputs: EmbedCall['inputs']): number {
+  return inputs.reduce<number>(
+    (sum, input) => sum + (typeof input === 'string' ? countTokens(input) : input.length),
+    0,
+  )
 }

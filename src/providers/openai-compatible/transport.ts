@@ -1,0 +1,127 @@
+import { Pool } from 'undici'
+import type { UpstreamConfig } from '../../config/schema.js'
+import type { ProviderError } from '../../errors.js'
+import { type AbortCause, transportError, upstreamStatusError } from './errors.js'
+
+/** The part of an undici response body this adapter uses (it is also an async iterable of Buffers). */
+export type UpstreamBody = AsyncIterable<Buffer> & {
+  json(): Promise<unknown>
+  text(): Promise<string>
+}
+
+/**
+ * One upstream request in flight: its abort controller, its overall deadline, and the mapping of
+ * whatever goes wrong into a ProviderError. `dispose()` must run when the caller is done.
+ */
+export class UpstreamExchange {
+  readonly controller = new AbortController()
+  body!: UpstreamBody
+  private cause: AbortCause | undefined
+  private readonly timer: NodeJS.Timeout
+  private headersTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly upstream: UpstreamConfig,
+    private readonly clientSignal: AbortSignal,
+    headersDeadline: boolean,
+  ) {
+    this.timer = setTimeout(() => this.abort('timeout'), upstream.timeoutMs)
+    // our own timer: undici's headersTimeout ticks in half-seconds and misses short deadlines
+    if (headersDeadline)
+      this.headersTimer = setTimeout(() => this.abort('headers-timeout'), upstream.connectTimeoutMs)
+    if (clientSignal.aborted) this.abort('client')
+    else clientSignal.addEventListener('abort', this.onClientAbort, { once: true })
+  }
+
+  private readonly onClientAbort = () => this.abort('client')
+
+  private abort(cause: AbortCause) {
+    if (this.controller.signal.aborted) return
+    this.cause = cause
+    this.controller.abort()
+  }
+
+  answered() {
+    clearTimeout(this.headersTimer)
+  }
+
+  fail(error: unknown): ProviderError {
+    return transportError(this.upstream.id, error, this.cause, this.upstream)
+  }
+
+  dispose() {
+    clearTimeout(this.timer)
+    clearTimeout(this.headersTimer)
+    this.clientSignal.removeEventListener('abort', this.onClientAbort)
+  }
+}
+
+/** A keep-alive connection pool to one upstream, posting JSON under its baseURL. */
+export class UpstreamTransport {
+  private readonly pool: Pool
+  private readonly basePath: string
+  private readonly headers: Record<string, string>
+  private readonly streamHeaders: Record<string, string>
+
+  constructor(
+    private readonly upstream: UpstreamConfig,
+    apiKey: string | undefined,
+  ) {
+    const url = new URL(upstream.baseURL)
+    this.basePath = url.pathname.replace(/\/+$/, '')
+    this.pool = new Pool(url.origin, {
+      connect: { timeout: upstream.connectTimeoutMs },
+      // the exchange's timers are the deadlines; undici's own idle limits stay out of their way
+      bodyTimeout: 0,
+      headersTimeout: 0,
+    })
+    // lower-cased, so a configured `Authorization` cannot ride along with the key's own header
+    this.headers = {}
+    for (const [name, value] of Object.entries(upstream.headers))
+      this.headers[name.toLowerCase()] = value
+    this.headers['content-type'] = 'application/json'
+    this.headers.accept = 'application/json'
+    if (apiKey) this.headers.authorization = `Bearer ${apiKey}`
+    this.streamHeaders = { ...this.headers, accept: 'text/event-stream' }
+  }
+
+  /**
+   * POSTs `body` to `{baseURL}{path}` and resolves once a 2xx status and headers are in; a non-2xx
+   * answer or a transport failure throws a ProviderError. Streamed requests must see headers
+   * within `connectTimeoutMs`; a non-streamed one legitimately sends none until the whole answer
+   * is generated, so it only has the overall `timeoutMs`.
+   */
+  async post(
+    path: string,
+    body: string,
+    signal: AbortSignal,
+    streamed: boolean,
+  ): Promise<UpstreamExchange> {
+    const exchange = new UpstreamExchange(this.upstream, signal, streamed)
+    try {
+      const response = await this.pool.request({
+        method: 'POST',
+        path: this.basePath + path,
+        headers: streamed ? this.streamHeaders : this.headers,
+        body,
+        signal: exchange.controller.signal,
+      })
+      exchange.answered()
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        const text = await response.body.text()
+        throw upstreamStatusError(this.upstream.id, response.statusCode, text)
+      }
+      exchange.body = response.body as unknown as UpstreamBody
+      return exchange
+    } catch (error) {
+      exchange.dispose()
+      throw exchange.fail(error)
+    }
+  }
+
+  async close() {
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())
+    await Promise.race([this.pool.close().catch(() => {}), grace])
+    if (!this.pool.destroyed) await this.pool.destroy()
+  }
+}
