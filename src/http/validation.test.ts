@@ -35,7 +35,7 @@ describe('validationError: OpenAI messages for zod issues', () => {
   })
   it('C9: wrong type, including unions', () => {
     expect(errorFor({ model: 'm', messages: [{ role: 'user', content: { a: 1 } }] })).toMatchObject({
-      message: "Invalid type for 'messages[0].content': expected one of a string or an array, but got an object instead.",
+      message: "Invalid type for 'messages[0].content': expected one of a string or array of objects, but got an object instead.",
       code: 'invalid_type',
     })
     expect(errorFor({ model: 5, messages: user }).message).toBe(

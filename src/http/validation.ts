@@ -100,8 +100,13 @@ function unionError(issue: Extract<Issue, { code: 'invalid_union' }>, path: Path
     branch.length === 1 && branch[0].path.length === 0 && branch[0].code === 'invalid_type'
   const deep = issue.errors.find((branch) => branch.length > 0 && !isTypeMismatch(branch))
   if (deep) return issueToError(deep[0], path, style)
+  const input = (issue as { input?: unknown }).input
+  // a schema may name its alternatives the way OpenAI does (schemas/shared.ts `expected`)
+  if (issue.message.startsWith('expected ')) {
+    return invalidRequest(`Invalid type for '${param}': ${issue.message}, but got ${describe(input)} instead.`, param, 'invalid_type')
+  }
   const expected = issue.errors.flatMap((b) => b.map((i) => (i as { expected?: string }).expected ?? 'value'))
-  return invalidType(param, expected, (issue as { input?: unknown }).input)
+  return invalidType(param, expected, input)
 }
 
 const NOUN: Record<string, string> = {

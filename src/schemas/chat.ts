@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Metadata } from './shared.js'
+import { expected, Metadata } from './shared.js'
 
 // Wire contract of POST /v1/chat/completions, after openai-openapi.yaml (names follow openai-node).
 const TextPart = z.strictObject({ type: z.literal('text'), text: z.string() })
@@ -24,7 +24,7 @@ const RefusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.stri
 const UserPart = z.discriminatedUnion('type', [TextPart, ImagePart, AudioPart, FilePart])
 const AssistantPart = z.discriminatedUnion('type', [TextPart, RefusalPart])
 
-const textContent = z.union([z.string(), z.array(TextPart).min(1)])
+const textContent = z.union([z.string(), z.array(TextPart).min(1)], expected('one of a string or array of objects'))
 
 export const ToolCall = z.strictObject({
   id: z.string(),
@@ -36,12 +36,14 @@ const DeveloperMessage = z.strictObject({ role: z.literal('developer'), content:
 const SystemMessage = z.strictObject({ role: z.literal('system'), content: textContent, name: z.string().optional() })
 const UserMessage = z.strictObject({
   role: z.literal('user'),
-  content: z.union([z.string(), z.array(UserPart).min(1)]),
+  content: z.union([z.string(), z.array(UserPart).min(1)], expected('one of a string or array of objects')),
   name: z.string().optional(),
 })
 const AssistantMessage = z.strictObject({
   role: z.literal('assistant'),
-  content: z.union([z.string(), z.array(AssistantPart).min(1)]).nullish(),
+  content: z
+    .union([z.string(), z.array(AssistantPart).min(1)], expected('one of a string or array of objects'))
+    .nullish(),
   refusal: z.string().nullish(),
   name: z.string().optional(),
   audio: z.strictObject({ id: z.string() }).nullish(),

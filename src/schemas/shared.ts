@@ -5,6 +5,14 @@ export const Metadata = z
   .record(z.string().max(64), z.string().max(512))
   .refine((m) => Object.keys(m).length <= 16, { message: 'too_many_properties' })
 
+/**
+ * Union options that name the alternatives in OpenAI's words for a type error (errors.md C9:
+ * "expected one of a string or array of objects"), where zod only knows "string" and "array".
+ */
+export function expected(description: string) {
+  return { error: (issue: { code?: string }) => (issue.code === 'invalid_union' ? `expected ${description}` : undefined) }
+}
+
 export const ListOrder = z.enum(['asc', 'desc'])
 
 /** Query strings arrive as text; numbers are coerced with OpenAI's range checks. */
