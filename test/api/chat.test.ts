@@ -364,6 +364,31 @@ describe('chat completions: tools', () => {
     expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris', unit: 'celsius' })
   })
 
+  it('never calls a tool the request did not offer, nor when tool_choice is none', async () => {
+    const messages = [{ role: 'user' as const, content: 'What is the weather in Paris?' }]
+    const noTools = await client.chat.completions.create({ model: 'test-scripted', messages })
+    expect(noTools.choices[0].message.tool_calls).toBeUndefined()
+    expect(noTools.choices[0].message.content).toBe('This is a scripted reply from test-scripted.')
+    const otherTool = await client.chat.completions.create({ model: 'test-scripted', messages, tools: [flightTool] })
+    expect(otherTool.choices[0].message.tool_calls).toBeUndefined()
+    const none = await client.chat.completions.create({
+      model: 'test-scripted',
+      messages,
+      tools: [weatherTool],
+      tool_choice: 'none',
+    })
+    expect(none.choices[0].finish_reason).toBe('stop')
+    expect(none.choices[0].message.tool_calls).toBeUndefined()
+    const named = await client.chat.completions.create({
+      model: 'test-scripted',
+      messages,
+      tools: [weatherTool, flightTool],
+      tool_choice: { type: 'function', function: { name: 'book_flight' } },
+    })
+    const calls = named.choices[0].message.tool_calls!
+    expect(calls.map((c) => c.type === 'function' && c.function.name)).toEqual(['book_flight'])
+  })
+
   it('a tool named in the text gets arguments valid against its schema', async () => {
     const completion = await client.chat.completions.create({
       model: 'test-scripted',

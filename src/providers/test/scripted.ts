@@ -47,8 +47,8 @@ function chooseReply(call: GenerateCall, script: Script): ScriptedReply {
   const last = messages[messages.length - 1]
   const userText = lastUserText(call)
   if (last?.role !== 'tool') {
-    const rule = script.rules.find((r) => r.test(userText))
-    if (rule) return rule.reply
+    const rule = script.rules.find((r) => r.test(userText) && mayCallTools(call, r.reply))
+    if (rule) return limitToolCalls(call, rule.reply)
   }
   if (last?.role === 'tool' || last?.role === 'function') {
     return { content: `Tool results: ${toolResults(call).join('; ')}` }
@@ -61,6 +61,25 @@ function chooseReply(call: GenerateCall, script: Script): ScriptedReply {
   }
   if (format?.type === 'json_object') return { content: JSON.stringify({ reply: DEFAULT_SCRIPTED_TEXT }) }
   return script.default ?? { content: DEFAULT_SCRIPTED_TEXT }
+}
+
+/**
+ * A rule's tool calls are only played when the request allows them: its tools include each
+ * named function, tool_choice is not 'none' and, when it names a function, names this one.
+ * Otherwise the rule is passed over, as a model never calls a tool it was not offered.
+ */
+function mayCallTools(call: GenerateCall, reply: ScriptedReply): boolean {
+  if (!reply.tool_calls?.length) return true
+  const offered = new Set((call.tools ?? []).map((t) => t.function.name))
+  const choice = call.toolChoice
+  if (choice === 'none') return false
+  if (choice && typeof choice === 'object' && reply.tool_calls.some((c) => c.name !== choice.function.name)) return false
+  return reply.tool_calls.every((c) => offered.has(c.name))
+}
+
+function limitToolCalls(call: GenerateCall, reply: ScriptedReply): ScriptedReply {
+  if (call.parallelToolCalls !== false || (reply.tool_calls?.length ?? 0) <= 1) return reply
+  return { ...reply, tool_calls: reply.tool_calls!.slice(0, 1) }
 }
 
 /** Tool results since the last assistant turn, as "name: content". */
