@@ -670,13 +670,18 @@ describe('chat completions: failures', () => {
     expect(format.error.param).toBe('response_format')
   })
 
-  it('an embeddings model cannot chat', async () => {
+  it('an embeddings model cannot chat (404, as OpenAI answers for a model that is not a chat model)', async () => {
     const error = await client.chat.completions
       .create({ model: 'test-embed', messages: [{ role: 'user', content: 'hi' }] })
       .catch((e) => e)
-    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect(error.error.param).toBe('model')
-    expect(error.error.type).toBe('invalid_request_error')
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(error.error).toEqual({
+      message:
+        'This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?',
+      type: 'invalid_request_error',
+      param: 'model',
+      code: null,
+    })
   })
 
   it('checks the conversation rules OpenAI enforces', async () => {

@@ -182,9 +182,15 @@ describe('legacy completions', () => {
     const unknown = await client.completions.create({ model: 'nope', prompt: 'x' }).catch((e) => e)
     expect(unknown.status).toBe(404)
     expect(unknown.error.code).toBe('model_not_found')
+    // OpenAI answers 404 for a model this endpoint does not serve
     const embed = await client.completions.create({ model: 'test-embed', prompt: 'x' }).catch((e) => e)
-    expect(embed.status).toBe(400)
-    expect(embed.error.param).toBe('model')
+    expect(embed.status).toBe(404)
+    expect(embed.error).toEqual({
+      message: 'The model `test-embed` is not supported in the v1/completions endpoint.',
+      type: 'invalid_request_error',
+      param: 'model',
+      code: null,
+    })
     const noPrompt = await client.completions.create({ model: 'test-echo' } as never).catch((e) => e)
     expect(noPrompt.error).toMatchObject({
       message: "Missing required parameter: 'prompt'.",
