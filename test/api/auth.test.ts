@@ -23,7 +23,8 @@ async function rawChat(headers: Record<string, string>, body: unknown = hi) {
 
 describe('authentication', () => {
   it('no key is 401 with the A1 message', async () => {
-    for (const headers of [{}, { authorization: '' }, { authorization: 'Bearer' }, { authorization: 'Token abc' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: '' }, { authorization: 'Bearer' }, { authorization: 'Token abc' }]
+    for (const headers of variants) {
       const { status, body } = await rawChat(headers)
       expect(status, JSON.stringify(headers)).toBe(401)
       expect(body.error).toEqual({
