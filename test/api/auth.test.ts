@@ -18,12 +18,21 @@ async function rawChat(headers: Record<string, string>, body: unknown = hi) {
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   })
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any }
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as any,
+  }
 }
 
 describe('authentication', () => {
   it('no key is 401 with the A1 message', async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: '' }, { authorization: 'Bearer' }, { authorization: 'Token abc' }]
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: '' },
+      { authorization: 'Bearer' },
+      { authorization: 'Token abc' },
+    ]
     for (const headers of variants) {
       const { status, body } = await rawChat(headers)
       expect(status, JSON.stringify(headers)).toBe(401)
@@ -39,7 +48,10 @@ describe('authentication', () => {
 
   it('a wrong key is 401 invalid_api_key with the key masked', async () => {
     const key = 'sk-proj-WRONGkeyWRONGkeyWRONGkeyWRONGkeyWRONGkeyWRONG1234'
-    const error = await t.client(key).chat.completions.create(hi).catch((e) => e)
+    const error = await t
+      .client(key)
+      .chat.completions.create(hi)
+      .catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
     const masked = 'sk-proj-' + '*'.repeat(key.length - 12) + '1234'
     expect(masked).toHaveLength(key.length)
@@ -73,8 +85,15 @@ describe('authentication', () => {
       created_at: nowSeconds(),
       archived_at: nowSeconds(),
     })
-    const key = await t.ctx.services.keys.create({ orgId: t.ctx.organization.id, projectId, name: 'old' })
-    const error = await t.client(key.secret).chat.completions.create(hi).catch((e) => e)
+    const key = await t.ctx.services.keys.create({
+      orgId: t.ctx.organization.id,
+      projectId,
+      name: 'old',
+    })
+    const error = await t
+      .client(key.secret)
+      .chat.completions.create(hi)
+      .catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
     expect(error.error.code).toBe('invalid_api_key')
   })
@@ -98,8 +117,14 @@ describe('key kinds', () => {
   })
 
   it('a project key cannot call the Administration API (403)', async () => {
-    for (const path of ['/v1/organization/projects', '/v1/organization/users', '/v1/organization/admin_api_keys']) {
-      const response = await t.fetch(`http://plinth.test${path}`, { headers: { authorization: `Bearer ${PROJECT_KEY}` } })
+    for (const path of [
+      '/v1/organization/projects',
+      '/v1/organization/users',
+      '/v1/organization/admin_api_keys',
+    ]) {
+      const response = await t.fetch(`http://plinth.test${path}`, {
+        headers: { authorization: `Bearer ${PROJECT_KEY}` },
+      })
       const body = (await response.json()) as any
       expect(response.status, path).toBe(403)
       expect(body.error.code).toBe('insufficient_permissions')
@@ -130,7 +155,10 @@ describe('OpenAI-Organization and OpenAI-Project headers', () => {
   })
 
   it('an organization that is no org id is 401 invalid_organization (A5)', async () => {
-    const { status, body } = await rawChat({ authorization: `Bearer ${PROJECT_KEY}`, 'openai-organization': 'Personal' })
+    const { status, body } = await rawChat({
+      authorization: `Bearer ${PROJECT_KEY}`,
+      'openai-organization': 'Personal',
+    })
     expect(status).toBe(401)
     expect(body.error).toEqual({
       message: 'No such organization: Personal.',
@@ -167,14 +195,34 @@ describe('response headers', () => {
     const key = { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json' }
     const requests: [string, RequestInit, number][] = [
       ['/v1/chat/completions', { method: 'POST', headers: key, body: JSON.stringify(hi) }, 200],
-      ['/v1/chat/completions', { method: 'POST', headers: key, body: JSON.stringify({ ...hi, stream: true }) }, 200],
-      ['/v1/chat/completions', { method: 'POST', headers: key, body: JSON.stringify({ ...hi, model: 'nope' }) }, 404],
+      [
+        '/v1/chat/completions',
+        { method: 'POST', headers: key, body: JSON.stringify({ ...hi, stream: true }) },
+        200,
+      ],
+      [
+        '/v1/chat/completions',
+        { method: 'POST', headers: key, body: JSON.stringify({ ...hi, model: 'nope' }) },
+        404,
+      ],
       ['/v1/chat/completions', { method: 'POST', headers: key, body: '{' }, 400],
       ['/v1/chat/completions', { method: 'POST', body: '{}' }, 401],
       ['/v1/models', { headers: { authorization: `Bearer ${ADMIN_KEY}` } }, 403],
       ['/v1/models', { headers: key }, 200],
-      ['/v1/embeddings', { method: 'POST', headers: key, body: JSON.stringify({ model: 'test-embed', input: 'x' }) }, 200],
-      ['/v1/completions', { method: 'POST', headers: key, body: JSON.stringify({ model: 'test-echo', prompt: 'x', stream: true }) }, 200],
+      [
+        '/v1/embeddings',
+        { method: 'POST', headers: key, body: JSON.stringify({ model: 'test-embed', input: 'x' }) },
+        200,
+      ],
+      [
+        '/v1/completions',
+        {
+          method: 'POST',
+          headers: key,
+          body: JSON.stringify({ model: 'test-echo', prompt: 'x', stream: true }),
+        },
+        200,
+      ],
       ['/v1/nope', { headers: key }, 404],
       ['/v1/files', { headers: key }, 501],
     ]
@@ -190,7 +238,9 @@ describe('response headers', () => {
   })
 
   it('the project id is sent back for project keys', async () => {
-    const response = await t.fetch('http://plinth.test/v1/models', { headers: { authorization: `Bearer ${PROJECT_KEY}` } })
+    const response = await t.fetch('http://plinth.test/v1/models', {
+      headers: { authorization: `Bearer ${PROJECT_KEY}` },
+    })
     await response.text()
     expect(response.headers.get('openai-project')).toBe(t.ctx.bootstrap.created!.project.id)
   })
@@ -215,6 +265,8 @@ describe('response headers', () => {
     })
     await response.text()
     expect(response.headers.get('access-control-allow-origin')).toBe('*')
-    expect(response.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-request-id')
+    expect(response.headers.get('access-control-expose-headers')?.toLowerCase()).toContain(
+      'x-request-id',
+    )
   })
 })

@@ -33,7 +33,11 @@ async function otherProjectClient(): Promise<OpenAI> {
     created_at: nowSeconds(),
     archived_at: null,
   })
-  const key = await t.ctx.services.keys.create({ orgId: t.ctx.organization.id, projectId, name: 'other key' })
+  const key = await t.ctx.services.keys.create({
+    orgId: t.ctx.organization.id,
+    projectId,
+    name: 'other key',
+  })
   return t.client(key.secret)
 }
 
@@ -161,11 +165,15 @@ describe('stored chat completions', () => {
     expect(raw[0].content_parts).toBeNull()
     for (const message of raw) expect(message).toHaveProperty('refusal', null)
 
-    const desc = await client.chat.completions.messages.list(created.id, { order: 'desc', limit: 2 })
+    const desc = await client.chat.completions.messages.list(created.id, {
+      order: 'desc',
+      limit: 2,
+    })
     expect(desc.data.map((m) => m.id)).toEqual([`${created.id}-3`, `${created.id}-2`])
     expect(desc.has_more).toBe(true)
     const all: string[] = []
-    for await (const message of client.chat.completions.messages.list(created.id, { limit: 1 })) all.push(message.id)
+    for await (const message of client.chat.completions.messages.list(created.id, { limit: 1 }))
+      all.push(message.id)
     expect(all).toEqual([0, 1, 2, 3].map((i) => `${created.id}-${i}`))
   })
 })
@@ -196,7 +204,13 @@ describe('listing stored chat completions', () => {
     const raw = await (await scoped.chat.completions.list({ limit: 2 }).asResponse()).json()
     expect(raw).toMatchObject({ object: 'list', first_id: ids[0], last_id: ids[1], has_more: true })
     const empty = await (await scoped.chat.completions.list({ after: ids[6] }).asResponse()).json()
-    expect(empty).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false })
+    expect(empty).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+    })
     const desc = await scoped.chat.completions.list({ order: 'desc' })
     expect(desc.data.map((c) => c.id)).toEqual([...ids].reverse())
   })
@@ -216,10 +230,12 @@ describe('listing stored chat completions', () => {
     expect(exact.has_more).toBe(false)
 
     const all: string[] = []
-    for await (const completion of scoped.chat.completions.list({ limit: 2 })) all.push(completion.id)
+    for await (const completion of scoped.chat.completions.list({ limit: 2 }))
+      all.push(completion.id)
     expect(all).toEqual(ids)
     const descending: string[] = []
-    for await (const completion of scoped.chat.completions.list({ limit: 2, order: 'desc' })) descending.push(completion.id)
+    for await (const completion of scoped.chat.completions.list({ limit: 2, order: 'desc' }))
+      descending.push(completion.id)
     expect(descending).toEqual([...ids].reverse())
   })
 
@@ -235,7 +251,10 @@ describe('listing stored chat completions', () => {
     expect(none.has_more).toBe(false)
 
     const paged: string[] = []
-    for await (const completion of scoped.chat.completions.list({ metadata: { parity: 'odd' }, limit: 1 })) {
+    for await (const completion of scoped.chat.completions.list({
+      metadata: { parity: 'odd' },
+      limit: 1,
+    })) {
       paged.push(completion.id)
     }
     expect(paged).toEqual([ids[1], ids[3], ids[5]])

@@ -51,7 +51,17 @@ const flightTool: ChatCompletionTool = {
         budget: { anyOf: [{ type: 'null' }, { type: 'number', exclusiveMinimum: 100 }] },
         traveller: { $ref: '#/$defs/person' },
       },
-      required: ['from', 'to', 'passengers', 'cabin', 'date', 'return_trip', 'stops', 'budget', 'traveller'],
+      required: [
+        'from',
+        'to',
+        'passengers',
+        'cabin',
+        'date',
+        'return_trip',
+        'stops',
+        'budget',
+        'traveller',
+      ],
       additionalProperties: false,
       $defs: {
         person: {
@@ -123,7 +133,11 @@ describe('chat completions: text', () => {
       index: 0,
       finish_reason: 'stop',
       logprobs: null,
-      message: { role: 'assistant', content: 'Repeat after me: the quick brown fox.', refusal: null },
+      message: {
+        role: 'assistant',
+        content: 'Repeat after me: the quick brown fox.',
+        refusal: null,
+      },
     })
     const usage = completion.usage!
     expect(usage.completion_tokens).toBeGreaterThan(3)
@@ -177,10 +191,15 @@ describe('chat completions: text', () => {
 
   it('streamed text equals non-streamed text, for both test models', async () => {
     for (const model of ['test-echo', 'test-scripted']) {
-      for (const content of ['hello there, friend', 'Tell me something. Anything at all! 🙂 Ünïcödé.']) {
+      for (const content of [
+        'hello there, friend',
+        'Tell me something. Anything at all! 🙂 Ünïcödé.',
+      ]) {
         const messages = [{ role: 'user' as const, content }]
         const whole = await client.chat.completions.create({ model, messages })
-        const chunks = await collect(await client.chat.completions.create({ model, messages, stream: true }))
+        const chunks = await collect(
+          await client.chat.completions.create({ model, messages, stream: true }),
+        )
         expect(textOf(chunks)).toBe(whole.choices[0].message.content)
       }
     }
@@ -212,7 +231,9 @@ describe('chat completions: text', () => {
     )
     for (const index of [0, 1, 2]) {
       expect(textOf(chunks, index)).toBe('three times')
-      const ends = chunks.flatMap((c) => c.choices.filter((ch) => ch.index === index && ch.finish_reason))
+      const ends = chunks.flatMap((c) =>
+        c.choices.filter((ch) => ch.index === index && ch.finish_reason),
+      )
       expect(ends).toHaveLength(1)
     }
     const seen = new Set(chunks.flatMap((c) => c.choices.map((ch) => ch.index)))
@@ -229,27 +250,39 @@ describe('chat completions: text', () => {
   })
 
   it('stop as a string or an array cuts the answer before the stop text', async () => {
-    const base = { model: 'test-echo', messages: [{ role: 'user' as const, content: 'one two three four' }] }
+    const base = {
+      model: 'test-echo',
+      messages: [{ role: 'user' as const, content: 'one two three four' }],
+    }
     const single = await client.chat.completions.create({ ...base, stop: ' three' })
     expect(single.choices[0].message.content).toBe('one two')
     expect(single.choices[0].finish_reason).toBe('stop')
     const several = await client.chat.completions.create({ ...base, stop: ['four', ' two'] })
     expect(several.choices[0].message.content).toBe('one')
-    const chunks = await collect(await client.chat.completions.create({ ...base, stop: ['three'], stream: true }))
+    const chunks = await collect(
+      await client.chat.completions.create({ ...base, stop: ['three'], stream: true }),
+    )
     expect(textOf(chunks)).toBe('one two ')
   })
 
   it('max_tokens and max_completion_tokens end the answer with finish_reason length', async () => {
     const base = {
       model: 'test-echo',
-      messages: [{ role: 'user' as const, content: 'a long sentence that has many more than three tokens in it' }],
+      messages: [
+        {
+          role: 'user' as const,
+          content: 'a long sentence that has many more than three tokens in it',
+        },
+      ],
     }
     for (const limit of [{ max_tokens: 3 }, { max_completion_tokens: 3 }]) {
       const completion = await client.chat.completions.create({ ...base, ...limit })
       expect(completion.choices[0].finish_reason).toBe('length')
       expect(completion.usage!.completion_tokens).toBe(3)
       expect(completion.choices[0].message.content).toBe('a long sentence')
-      const chunks = await collect(await client.chat.completions.create({ ...base, ...limit, stream: true }))
+      const chunks = await collect(
+        await client.chat.completions.create({ ...base, ...limit, stream: true }),
+      )
       expect(textOf(chunks)).toBe('a long sentence')
       expect(chunks.at(-1)!.choices[0].finish_reason).toBe('length')
     }
@@ -302,7 +335,10 @@ describe('chat completions: text', () => {
           role: 'user',
           content: [
             { type: 'text', text: 'What is in this picture? ' },
-            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+            {
+              type: 'image_url',
+              image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' },
+            },
             { type: 'text', text: 'Be brief.' },
           ],
         },
@@ -369,7 +405,11 @@ describe('chat completions: tools', () => {
     const noTools = await client.chat.completions.create({ model: 'test-scripted', messages })
     expect(noTools.choices[0].message.tool_calls).toBeUndefined()
     expect(noTools.choices[0].message.content).toBe('This is a scripted reply from test-scripted.')
-    const otherTool = await client.chat.completions.create({ model: 'test-scripted', messages, tools: [flightTool] })
+    const otherTool = await client.chat.completions.create({
+      model: 'test-scripted',
+      messages,
+      tools: [flightTool],
+    })
     expect(otherTool.choices[0].message.tool_calls).toBeUndefined()
     const none = await client.chat.completions.create({
       model: 'test-scripted',
@@ -443,7 +483,10 @@ describe('chat completions: tools', () => {
       tools: [weatherTool, flightTool],
     })
     const calls = parallel.choices[0].message.tool_calls!
-    expect(calls.map((c) => c.type === 'function' && c.function.name)).toEqual(['get_weather', 'book_flight'])
+    expect(calls.map((c) => c.type === 'function' && c.function.name)).toEqual([
+      'get_weather',
+      'book_flight',
+    ])
     expect(new Set(calls.map((c) => c.id)).size).toBe(2)
     const single = await client.chat.completions.create({
       model: 'test-scripted',
@@ -482,7 +525,9 @@ describe('chat completions: tools', () => {
       tools: [weatherTool, flightTool],
     })
     const done: { name: string; arguments: string }[] = []
-    stream.on('tool_calls.function.arguments.done', (event) => done.push({ name: event.name, arguments: event.arguments }))
+    stream.on('tool_calls.function.arguments.done', (event) =>
+      done.push({ name: event.name, arguments: event.arguments }),
+    )
     const final = await stream.finalChatCompletion()
     const calls = final.choices[0].message.tool_calls!
     expect(final.choices[0].finish_reason).toBe('tool_calls')
@@ -508,7 +553,9 @@ describe('chat completions: tools', () => {
       expect(mine.length).toBeGreaterThan(2)
       expect(mine[0].id).toMatch(/^call_/)
       expect(mine[0].type).toBe('function')
-      expect(mine.slice(1).every((d) => d.id === undefined && d.function?.name === undefined)).toBe(true)
+      expect(mine.slice(1).every((d) => d.id === undefined && d.function?.name === undefined)).toBe(
+        true,
+      )
       const args = mine.map((d) => d.function?.arguments ?? '').join('')
       expect(() => JSON.parse(args)).not.toThrow()
     }
@@ -551,7 +598,10 @@ describe('chat completions: response formats', () => {
     const request = {
       model: 'test-scripted',
       messages: [{ role: 'user' as const, content: 'Rate this.' }],
-      response_format: { type: 'json_schema' as const, json_schema: { name: 'rating', schema, strict: true } },
+      response_format: {
+        type: 'json_schema' as const,
+        json_schema: { name: 'rating', schema, strict: true },
+      },
     }
     const completion = await client.chat.completions.create(request)
     const value = JSON.parse(completion.choices[0].message.content!)
@@ -597,7 +647,10 @@ describe('chat completions: failures', () => {
     })().catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect(error.message).toContain('Scripted failure after two chunks')
-    expect(error.error).toMatchObject({ message: 'Scripted failure after two chunks', type: 'server_error' })
+    expect(error.error).toMatchObject({
+      message: 'Scripted failure after two chunks',
+      type: 'server_error',
+    })
     expect(textOf(received)).toBe('one two')
   })
 
@@ -613,7 +666,11 @@ describe('chat completions: failures', () => {
   it('a failure before the stream starts is a plain HTTP error (429, type requests)', async () => {
     for (const stream of [false, true]) {
       const error = await client.chat.completions
-        .create({ model: 'test-scripted', messages: [{ role: 'user', content: 'fail with 429' }], stream })
+        .create({
+          model: 'test-scripted',
+          messages: [{ role: 'user', content: 'fail with 429' }],
+          stream,
+        })
         .catch((e) => e)
       expect(error).toBeInstanceOf(OpenAI.RateLimitError)
       expect(error.status).toBe(429)
@@ -697,7 +754,9 @@ describe('chat completions: failures', () => {
             { role: 'user', content: 'a' },
             {
               role: 'assistant',
-              tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+              tool_calls: [
+                { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } },
+              ],
             },
             { role: 'user', content: 'b' },
           ],
@@ -788,7 +847,11 @@ describe('chat completions: usage records', () => {
     })
     try {
       const { port } = server.address() as AddressInfo
-      const remote = new OpenAI({ apiKey: PROJECT_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 })
+      const remote = new OpenAI({
+        apiKey: PROJECT_KEY,
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        maxRetries: 0,
+      })
       const since = await clearUsage()
       const stream = await remote.chat.completions.create({
         model: 'test-scripted',
@@ -805,7 +868,10 @@ describe('chat completions: usage records', () => {
       expect(rows[0].output_tokens).toBeGreaterThan(0)
       expect(rows[0].output_tokens).toBeLessThan(20)
       // the server is still fine afterwards
-      const after = await remote.chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content: 'still up' }] })
+      const after = await remote.chat.completions.create({
+        model: 'test-echo',
+        messages: [{ role: 'user', content: 'still up' }],
+      })
       expect(after.choices[0].message.content).toBe('still up')
     } finally {
       await new Promise<void>((resolve) => {

@@ -27,16 +27,28 @@ function textOf(chunks: Completion[], index = 0): string {
 
 describe('legacy completions', () => {
   it('completes a string prompt', async () => {
-    const completion = await client.completions.create({ model: 'test-echo', prompt: 'Say this is a test' })
+    const completion = await client.completions.create({
+      model: 'test-echo',
+      prompt: 'Say this is a test',
+    })
     expect(completion.object).toBe('text_completion')
     expect(completion.id).toMatch(/^cmpl-/)
     expect(completion.model).toBe('test-echo')
-    expect(completion.choices).toEqual([{ index: 0, text: 'Say this is a test', logprobs: null, finish_reason: 'stop' }])
-    expect(completion.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 })
+    expect(completion.choices).toEqual([
+      { index: 0, text: 'Say this is a test', logprobs: null, finish_reason: 'stop' },
+    ])
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 5,
+      completion_tokens: 5,
+      total_tokens: 10,
+    })
   })
 
   it('an array of prompts gives one choice per prompt, in order', async () => {
-    const completion = await client.completions.create({ model: 'test-echo', prompt: ['first', 'second one', 'third'] })
+    const completion = await client.completions.create({
+      model: 'test-echo',
+      prompt: ['first', 'second one', 'third'],
+    })
     expect(completion.choices.map((c) => [c.index, c.text])).toEqual([
       [0, 'first'],
       [1, 'second one'],
@@ -46,7 +58,10 @@ describe('legacy completions', () => {
   })
 
   it('accepts a token array and an array of token arrays', async () => {
-    const single = await client.completions.create({ model: 'test-echo', prompt: encodeTokens('tokens in, text out') })
+    const single = await client.completions.create({
+      model: 'test-echo',
+      prompt: encodeTokens('tokens in, text out'),
+    })
     expect(single.choices[0].text).toBe('tokens in, text out')
     const several = await client.completions.create({
       model: 'test-echo',
@@ -64,7 +79,11 @@ describe('legacy completions', () => {
   })
 
   it('n gives n choices per prompt, indexed prompt-major', async () => {
-    const completion = await client.completions.create({ model: 'test-echo', prompt: ['a b', 'c d'], n: 2 })
+    const completion = await client.completions.create({
+      model: 'test-echo',
+      prompt: ['a b', 'c d'],
+      n: 2,
+    })
     expect(completion.choices.map((c) => [c.index, c.text])).toEqual([
       [0, 'a b'],
       [1, 'a b'],
@@ -72,7 +91,12 @@ describe('legacy completions', () => {
       [3, 'c d'],
     ])
     const streamed = await collect(
-      await client.completions.create({ model: 'test-echo', prompt: ['a b', 'c d'], n: 2, stream: true }),
+      await client.completions.create({
+        model: 'test-echo',
+        prompt: ['a b', 'c d'],
+        n: 2,
+        stream: true,
+      }),
     )
     for (const [index, text] of [
       [0, 'a b'],
@@ -85,18 +109,37 @@ describe('legacy completions', () => {
   })
 
   it('echo puts the prompt before the completion', async () => {
-    const completion = await client.completions.create({ model: 'test-scripted', prompt: 'hello there', echo: true, max_tokens: 100 })
+    const completion = await client.completions.create({
+      model: 'test-scripted',
+      prompt: 'hello there',
+      echo: true,
+      max_tokens: 100,
+    })
     expect(completion.choices[0].text).toBe('hello thereHello! How can I help you today?')
     const chunks = await collect(
-      await client.completions.create({ model: 'test-scripted', prompt: 'hello there', echo: true, stream: true, max_tokens: 100 }),
+      await client.completions.create({
+        model: 'test-scripted',
+        prompt: 'hello there',
+        echo: true,
+        stream: true,
+        max_tokens: 100,
+      }),
     )
     expect(textOf(chunks)).toBe('hello thereHello! How can I help you today?')
   })
 
   it('stop cuts the text, as a string or an array', async () => {
-    const single = await client.completions.create({ model: 'test-echo', prompt: 'one two three', stop: ' two' })
+    const single = await client.completions.create({
+      model: 'test-echo',
+      prompt: 'one two three',
+      stop: ' two',
+    })
     expect(single.choices[0]).toMatchObject({ text: 'one', finish_reason: 'stop' })
-    const several = await client.completions.create({ model: 'test-echo', prompt: 'one two three', stop: ['three', 'two'] })
+    const several = await client.completions.create({
+      model: 'test-echo',
+      prompt: 'one two three',
+      stop: ['three', 'two'],
+    })
     expect(several.choices[0].text).toBe('one ')
   })
 
@@ -114,7 +157,11 @@ describe('legacy completions', () => {
   })
 
   it('logprobs gives the legacy logprobs object', async () => {
-    const completion = await client.completions.create({ model: 'test-echo', prompt: 'abc def', logprobs: 2 })
+    const completion = await client.completions.create({
+      model: 'test-echo',
+      prompt: 'abc def',
+      logprobs: 2,
+    })
     const logprobs = completion.choices[0].logprobs!
     expect(logprobs.tokens!.join('')).toBe('abc def')
     expect(logprobs.token_logprobs).toEqual(logprobs.tokens!.map(() => 0))
@@ -123,7 +170,12 @@ describe('legacy completions', () => {
     logprobs.top_logprobs!.forEach((top, i) => expect(top).toEqual({ [logprobs.tokens![i]]: 0 }))
 
     const chunks = await collect(
-      await client.completions.create({ model: 'test-echo', prompt: 'abc def', logprobs: 0, stream: true }),
+      await client.completions.create({
+        model: 'test-echo',
+        prompt: 'abc def',
+        logprobs: 0,
+        stream: true,
+      }),
     )
     const tokens = chunks.flatMap((c) => c.choices[0]?.logprobs?.tokens ?? [])
     expect(tokens.join('')).toBe('abc def')
@@ -158,8 +210,19 @@ describe('legacy completions', () => {
 
   it('streamed text equals non-streamed text', async () => {
     for (const model of ['test-echo', 'test-scripted']) {
-      const whole = await client.completions.create({ model, prompt: 'hello world, again', max_tokens: 50 })
-      const chunks = await collect(await client.completions.create({ model, prompt: 'hello world, again', max_tokens: 50, stream: true }))
+      const whole = await client.completions.create({
+        model,
+        prompt: 'hello world, again',
+        max_tokens: 50,
+      })
+      const chunks = await collect(
+        await client.completions.create({
+          model,
+          prompt: 'hello world, again',
+          max_tokens: 50,
+          stream: true,
+        }),
+      )
       expect(textOf(chunks)).toBe(whole.choices[0].text)
     }
   })
@@ -167,8 +230,18 @@ describe('legacy completions', () => {
   it('records usage for streamed and non-streamed answers', async () => {
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.completions.create({ model: 'test-echo', prompt: 'four tokens right here' })
-    await collect(await client.completions.create({ model: 'test-echo', prompt: 'four tokens right here', stream: true }))
-    const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().orderBy('id').execute()
+    await collect(
+      await client.completions.create({
+        model: 'test-echo',
+        prompt: 'four tokens right here',
+        stream: true,
+      }),
+    )
+    const rows = await t.ctx.storage.db
+      .selectFrom('usage_records')
+      .selectAll()
+      .orderBy('id')
+      .execute()
     expect(rows.map((r) => [r.operation, r.model, r.input_tokens, r.output_tokens])).toEqual([
       ['completions', 'test-echo', 4, 4],
       ['completions', 'test-echo', 4, 4],
@@ -176,14 +249,18 @@ describe('legacy completions', () => {
   })
 
   it('refuses best_of < n, a bad model, and an embeddings model', async () => {
-    const bestOf = await client.completions.create({ model: 'test-echo', prompt: 'x', n: 3, best_of: 2 }).catch((e) => e)
+    const bestOf = await client.completions
+      .create({ model: 'test-echo', prompt: 'x', n: 3, best_of: 2 })
+      .catch((e) => e)
     expect(bestOf).toBeInstanceOf(OpenAI.BadRequestError)
     expect(bestOf.error.param).toBe('best_of')
     const unknown = await client.completions.create({ model: 'nope', prompt: 'x' }).catch((e) => e)
     expect(unknown.status).toBe(404)
     expect(unknown.error.code).toBe('model_not_found')
     // OpenAI answers 404 for a model this endpoint does not serve
-    const embed = await client.completions.create({ model: 'test-embed', prompt: 'x' }).catch((e) => e)
+    const embed = await client.completions
+      .create({ model: 'test-embed', prompt: 'x' })
+      .catch((e) => e)
     expect(embed.status).toBe(404)
     expect(embed.error).toEqual({
       message: 'The model `test-embed` is not supported in the v1/completions endpoint.',
@@ -191,7 +268,9 @@ describe('legacy completions', () => {
       param: 'model',
       code: null,
     })
-    const noPrompt = await client.completions.create({ model: 'test-echo' } as never).catch((e) => e)
+    const noPrompt = await client.completions
+      .create({ model: 'test-echo' } as never)
+      .catch((e) => e)
     expect(noPrompt.error).toMatchObject({
       message: "Missing required parameter: 'prompt'.",
       param: 'prompt',

@@ -26,7 +26,10 @@ async function raw(body: unknown) {
 
 describe('embeddings', () => {
   it('embeds a string as a 1536-dimension unit vector', async () => {
-    const result = await client.embeddings.create({ model: 'test-embed', input: 'The food was delicious.' })
+    const result = await client.embeddings.create({
+      model: 'test-embed',
+      input: 'The food was delicious.',
+    })
     expect(result.object).toBe('list')
     expect(result.model).toBe('test-embed')
     expect(result.data).toHaveLength(1)
@@ -40,7 +43,11 @@ describe('embeddings', () => {
 
   it('embeds an array of strings and token arrays, one item per input in order', async () => {
     const texts = ['first', 'second text', 'third']
-    const strings = await client.embeddings.create({ model: 'test-embed', input: texts, encoding_format: 'float' })
+    const strings = await client.embeddings.create({
+      model: 'test-embed',
+      input: texts,
+      encoding_format: 'float',
+    })
     expect(strings.data.map((d) => d.index)).toEqual([0, 1, 2])
     const tokens = await client.embeddings.create({
       model: 'test-embed',
@@ -62,7 +69,11 @@ describe('embeddings', () => {
   it('base64 (the SDK default) and float give the same numbers', async () => {
     const input = 'encoding formats agree'
     const viaSdkDefault = await client.embeddings.create({ model: 'test-embed', input })
-    const asFloat = await client.embeddings.create({ model: 'test-embed', input, encoding_format: 'float' })
+    const asFloat = await client.embeddings.create({
+      model: 'test-embed',
+      input,
+      encoding_format: 'float',
+    })
     const float32 = Array.from(new Float32Array(asFloat.data[0].embedding))
     expect(viaSdkDefault.data[0].embedding).toEqual(float32)
 
@@ -90,8 +101,16 @@ describe('embeddings', () => {
   })
 
   it('is deterministic: same text, same vector; other text, another vector', async () => {
-    const a = await client.embeddings.create({ model: 'test-embed', input: ['same', 'same', 'other'], encoding_format: 'float' })
-    const b = await client.embeddings.create({ model: 'test-embed', input: 'same', encoding_format: 'float' })
+    const a = await client.embeddings.create({
+      model: 'test-embed',
+      input: ['same', 'same', 'other'],
+      encoding_format: 'float',
+    })
+    const b = await client.embeddings.create({
+      model: 'test-embed',
+      input: 'same',
+      encoding_format: 'float',
+    })
     expect(a.data[0].embedding).toEqual(a.data[1].embedding)
     expect(a.data[0].embedding).toEqual(b.data[0].embedding)
     expect(a.data[2].embedding).not.toEqual(a.data[0].embedding)
@@ -101,14 +120,18 @@ describe('embeddings', () => {
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.embeddings.create({ model: 'test-embed', input: ['one two', 'three'] })
     const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().execute()
-    expect(rows.map((r) => [r.operation, r.model, r.input_tokens, r.output_tokens])).toEqual([['embeddings', 'test-embed', 3, 0]])
+    expect(rows.map((r) => [r.operation, r.model, r.input_tokens, r.output_tokens])).toEqual([
+      ['embeddings', 'test-embed', 3, 0],
+    ])
   })
 
   it('refuses empty input with a 400', async () => {
     const empty = await client.embeddings.create({ model: 'test-embed', input: '' }).catch((e) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)
     expect(empty.error.param).toBe('input')
-    const inArray = await client.embeddings.create({ model: 'test-embed', input: ['ok', ''] }).catch((e) => e)
+    const inArray = await client.embeddings
+      .create({ model: 'test-embed', input: ['ok', ''] })
+      .catch((e) => e)
     expect(inArray.status).toBe(400)
     expect(inArray.error.param).toBe('input[1]')
     for (const input of [[], [[]]]) {
@@ -124,18 +147,23 @@ describe('embeddings', () => {
       .catch((e) => e)
     expect(above).toBeInstanceOf(OpenAI.BadRequestError)
     expect(above.error).toEqual({
-      message: "Invalid 'dimensions': integer above maximum value. Expected a value <= 1536, but got 1537 instead.",
+      message:
+        "Invalid 'dimensions': integer above maximum value. Expected a value <= 1536, but got 1537 instead.",
       type: 'invalid_request_error',
       param: 'dimensions',
       code: 'integer_above_max_value',
     })
-    const zero = await client.embeddings.create({ model: 'test-embed', input: 'x', dimensions: 0 }).catch((e) => e)
+    const zero = await client.embeddings
+      .create({ model: 'test-embed', input: 'x', dimensions: 0 })
+      .catch((e) => e)
     expect(zero.status).toBe(400)
     expect(zero.error.code).toBe('integer_below_min_value')
   })
 
   it('refuses bad inputs, models and formats with 4xx', async () => {
-    const chatModel = await client.embeddings.create({ model: 'test-echo', input: 'x' }).catch((e) => e)
+    const chatModel = await client.embeddings
+      .create({ model: 'test-echo', input: 'x' })
+      .catch((e) => e)
     expect(chatModel.status).toBe(400)
     expect(chatModel.error.param).toBe('model')
     const unknown = await client.embeddings.create({ model: 'nope', input: 'x' }).catch((e) => e)
@@ -150,6 +178,9 @@ describe('embeddings', () => {
     const badToken = await raw({ model: 'test-embed', input: [[1, 2, 987654321]] })
     expect(badToken.status).toBe(400)
     const missing = await raw({ model: 'test-embed' })
-    expect(missing.body.error).toMatchObject({ message: "Missing required parameter: 'input'.", param: 'input' })
+    expect(missing.body.error).toMatchObject({
+      message: "Missing required parameter: 'input'.",
+      param: 'input',
+    })
   })
 })

@@ -31,16 +31,29 @@ async function errorOf(
 }
 
 function chat(body: unknown) {
-  return errorOf('/v1/chat/completions', { method: 'POST', headers: json, body: JSON.stringify(body) })
+  return errorOf('/v1/chat/completions', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(body),
+  })
 }
 
 describe('routing errors', () => {
   it('an unknown path is 404 Invalid URL with the method and path', async () => {
     expect(await errorOf('/v1/nope', { headers: auth })).toMatchObject({
       status: 404,
-      error: { message: 'Invalid URL (GET /v1/nope)', type: 'invalid_request_error', param: null, code: null },
+      error: {
+        message: 'Invalid URL (GET /v1/nope)',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
     })
-    const deep = await errorOf('/v1/chat/completions/chat/completions', { method: 'POST', headers: json, body: '{}' })
+    const deep = await errorOf('/v1/chat/completions/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: '{}',
+    })
     expect(deep.error.message).toBe('Invalid URL (POST /v1/chat/completions/chat/completions)')
     // without a key too: an unknown route is not an authentication question
     expect((await errorOf('/chat/completions', { method: 'POST' })).error.message).toBe(
@@ -66,7 +79,11 @@ describe('routing errors', () => {
 describe('request body errors', () => {
   it('malformed JSON is 400 with the C1 message', async () => {
     for (const body of ['{"model": "test-echo",', 'not json', '', '{"a":1}{']) {
-      const { status, error } = await errorOf('/v1/chat/completions', { method: 'POST', headers: json, body })
+      const { status, error } = await errorOf('/v1/chat/completions', {
+        method: 'POST',
+        headers: json,
+        body,
+      })
       expect(status, body).toBe(400)
       expect(error).toEqual({
         message:
@@ -80,7 +97,11 @@ describe('request body errors', () => {
 
   it('a JSON body that is not an object is a 400', async () => {
     for (const body of ['[]', '"text"', '42', 'null', 'true']) {
-      const { status, error } = await errorOf('/v1/chat/completions', { method: 'POST', headers: json, body })
+      const { status, error } = await errorOf('/v1/chat/completions', {
+        method: 'POST',
+        headers: json,
+        body,
+      })
       expect(status, body).toBe(400)
       expect(error.type).toBe('invalid_request_error')
     }
@@ -89,7 +110,10 @@ describe('request body errors', () => {
   it('a body over the limit is 413 with the F4 message', async () => {
     const small = await createTestApp({ server: { bodyLimitBytes: 1024 } })
     try {
-      const body = JSON.stringify({ model: 'test-echo', messages: [{ role: 'user', content: 'x'.repeat(2000) }] })
+      const body = JSON.stringify({
+        model: 'test-echo',
+        messages: [{ role: 'user', content: 'x'.repeat(2000) }],
+      })
       const declared = await errorOf(
         '/v1/chat/completions',
         { method: 'POST', headers: { ...json, 'content-length': String(body.length) }, body },
@@ -105,17 +129,27 @@ describe('request body errors', () => {
       // without a content-length, the limit holds while reading
       const streamed = await errorOf(
         '/v1/chat/completions',
-        { method: 'POST', headers: json, body: new Blob([body]).stream(), duplex: 'half' } as RequestInit,
+        {
+          method: 'POST',
+          headers: json,
+          body: new Blob([body]).stream(),
+          duplex: 'half',
+        } as RequestInit,
         small,
       )
       expect(streamed.status).toBe(413)
-      expect(streamed.error.message).toMatch(/^Maximum content size limit \(1024\) exceeded \(\d+ bytes read\)$/)
+      expect(streamed.error.message).toMatch(
+        /^Maximum content size limit \(1024\) exceeded \(\d+ bytes read\)$/,
+      )
       expect(streamed.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/)
       // just under the limit is fine
       const fits = await small.fetch('http://plinth.test/v1/chat/completions', {
         method: 'POST',
         headers: json,
-        body: JSON.stringify({ model: 'test-echo', messages: [{ role: 'user', content: 'x'.repeat(900) }] }),
+        body: JSON.stringify({
+          model: 'test-echo',
+          messages: [{ role: 'user', content: 'x'.repeat(900) }],
+        }),
       })
       expect(fits.status).toBe(200)
     } finally {
@@ -134,13 +168,24 @@ describe('validation messages', () => {
       ['/v1/completions', { model: 'test-echo', prompt: 'x', top_k: 5 }],
       ['/v1/embeddings', { model: 'test-embed', input: 'x', top_k: 5 }],
     ] as const) {
-      const { error } = await errorOf(path, { method: 'POST', headers: json, body: JSON.stringify(body) })
+      const { error } = await errorOf(path, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(body),
+      })
       expect(error.message).toBe('Unrecognized request argument supplied: top_k')
     }
   })
 
   it('C3: an unknown nested parameter', async () => {
-    expect((await chat({ model: 'test-echo', messages: [{ role: 'user', content: 'x', mood: 'happy' }] })).error).toEqual({
+    expect(
+      (
+        await chat({
+          model: 'test-echo',
+          messages: [{ role: 'user', content: 'x', mood: 'happy' }],
+        })
+      ).error,
+    ).toEqual({
       message: "Unknown parameter: 'messages[0].mood'.",
       type: 'invalid_request_error',
       param: 'messages[0].mood',
@@ -161,7 +206,9 @@ describe('validation messages', () => {
       param: 'messages',
       code: 'missing_required_parameter',
     })
-    expect((await chat({ model: 'test-echo', messages: [{ role: 'tool', content: 'x' }] })).error).toMatchObject({
+    expect(
+      (await chat({ model: 'test-echo', messages: [{ role: 'tool', content: 'x' }] })).error,
+    ).toMatchObject({
       message: "Missing required parameter: 'messages[0].tool_call_id'.",
       param: 'messages[0].tool_call_id',
     })
@@ -172,13 +219,17 @@ describe('validation messages', () => {
   })
 
   it('C9: wrong types', async () => {
-    expect((await chat({ model: 'test-echo', messages: { role: 'user', content: 'x' } })).error).toEqual({
+    expect(
+      (await chat({ model: 'test-echo', messages: { role: 'user', content: 'x' } })).error,
+    ).toEqual({
       message: "Invalid type for 'messages': expected an array, but got an object instead.",
       type: 'invalid_request_error',
       param: 'messages',
       code: 'invalid_type',
     })
-    expect((await chat({ model: 'test-echo', messages: user, temperature: 'hot' })).error).toMatchObject({
+    expect(
+      (await chat({ model: 'test-echo', messages: user, temperature: 'hot' })).error,
+    ).toMatchObject({
       message: "Invalid type for 'temperature': expected a decimal, but got a string instead.",
       code: 'invalid_type',
     })
@@ -186,14 +237,19 @@ describe('validation messages', () => {
       message: "Invalid type for 'n': expected an integer, but got a decimal instead.",
       param: 'n',
     })
-    expect((await chat({ model: 'test-echo', messages: user, stream: 'yes' })).error).toMatchObject({
-      message: "Invalid type for 'stream': expected a boolean, but got a string instead.",
-    })
+    expect((await chat({ model: 'test-echo', messages: user, stream: 'yes' })).error).toMatchObject(
+      {
+        message: "Invalid type for 'stream': expected a boolean, but got a string instead.",
+      },
+    )
     expect((await chat({ model: 7, messages: user })).error).toMatchObject({
       message: "Invalid type for 'model': expected a string, but got an integer instead.",
       param: 'model',
     })
-    const content = await chat({ model: 'test-echo', messages: [{ role: 'user', content: { text: 'x' } }] })
+    const content = await chat({
+      model: 'test-echo',
+      messages: [{ role: 'user', content: { text: 'x' } }],
+    })
     expect(content.error).toMatchObject({ param: 'messages[0].content', code: 'invalid_type' })
     expect(content.error.message).toBe(
       "Invalid type for 'messages[0].content': expected one of a string or array of objects, but got an object instead.",
@@ -202,48 +258,72 @@ describe('validation messages', () => {
 
   it('C10 and C11: empty arrays and values outside an enum', async () => {
     expect((await chat({ model: 'test-echo', messages: [] })).error).toEqual({
-      message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      message:
+        "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
       type: 'invalid_request_error',
       param: 'messages',
       code: 'empty_array',
     })
-    expect((await chat({ model: 'test-echo', messages: [{ role: 'error', content: 'x' }] })).error).toEqual({
+    expect(
+      (await chat({ model: 'test-echo', messages: [{ role: 'error', content: 'x' }] })).error,
+    ).toEqual({
       message:
         "Invalid value: 'error'. Supported values are: 'system', 'user', 'assistant', 'tool', 'function', and 'developer'.",
       type: 'invalid_request_error',
       param: 'messages[0].role',
       code: 'invalid_value',
     })
-    expect((await chat({ model: 'test-echo', messages: user, service_tier: 'turbo' })).error).toMatchObject({
+    expect(
+      (await chat({ model: 'test-echo', messages: user, service_tier: 'turbo' })).error,
+    ).toMatchObject({
       message: "Invalid value: 'turbo'. Supported values are: 'auto', 'default', and 'flex'.",
       param: 'service_tier',
     })
-    const part = await chat({ model: 'test-echo', messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] })
-    expect(part.error).toMatchObject({ param: 'messages[0].content[0].type', code: 'invalid_value' })
+    const part = await chat({
+      model: 'test-echo',
+      messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }],
+    })
+    expect(part.error).toMatchObject({
+      param: 'messages[0].content[0].type',
+      code: 'invalid_value',
+    })
   })
 
   it('C13, C14: numbers out of range', async () => {
     expect((await chat({ model: 'test-echo', messages: user, n: 130 })).error).toEqual({
-      message: "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 130 instead.",
+      message:
+        "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 130 instead.",
       type: 'invalid_request_error',
       param: 'n',
       code: 'integer_above_max_value',
     })
-    expect((await chat({ model: 'test-echo', messages: user, temperature: 2.5 })).error).toMatchObject({
-      message: "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
+    expect(
+      (await chat({ model: 'test-echo', messages: user, temperature: 2.5 })).error,
+    ).toMatchObject({
+      message:
+        "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.",
       code: 'decimal_above_max_value',
     })
-    expect((await chat({ model: 'test-echo', messages: user, temperature: -0.5 })).error).toMatchObject({
-      message: "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -0.5 instead.",
+    expect(
+      (await chat({ model: 'test-echo', messages: user, temperature: -0.5 })).error,
+    ).toMatchObject({
+      message:
+        "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -0.5 instead.",
       code: 'decimal_below_min_value',
     })
     expect((await chat({ model: 'test-echo', messages: user, n: 0 })).error).toMatchObject({
-      message: "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+      message:
+        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead.",
       code: 'integer_below_min_value',
     })
-    expect((await chat({ model: 'test-echo', messages: user, max_tokens: 0 })).error.param).toBe('max_tokens')
-    expect((await chat({ model: 'test-echo', messages: user, top_logprobs: 21, logprobs: true })).error).toMatchObject({
-      message: "Invalid 'top_logprobs': integer above maximum value. Expected a value <= 20, but got 21 instead.",
+    expect((await chat({ model: 'test-echo', messages: user, max_tokens: 0 })).error.param).toBe(
+      'max_tokens',
+    )
+    expect(
+      (await chat({ model: 'test-echo', messages: user, top_logprobs: 21, logprobs: true })).error,
+    ).toMatchObject({
+      message:
+        "Invalid 'top_logprobs': integer above maximum value. Expected a value <= 20, but got 21 instead.",
     })
   })
 
@@ -274,14 +354,18 @@ describe('validation messages', () => {
       `Invalid property name in 'metadata': '${longKey}' is too long. Expected a string with maximum length 64, but got a string with length 65 instead.`,
     )
     expect(key.error.param).toBe(`metadata.${longKey}`)
-    expect((await chat({ model: 'test-echo', messages: user, metadata: { k: 'v'.repeat(513) } })).error).toEqual({
+    expect(
+      (await chat({ model: 'test-echo', messages: user, metadata: { k: 'v'.repeat(513) } })).error,
+    ).toEqual({
       message:
         "Invalid 'metadata.k': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.",
       type: 'invalid_request_error',
       param: 'metadata.k',
       code: 'string_above_max_length',
     })
-    expect((await chat({ model: 'test-echo', messages: user, metadata: { tags: ['a'] } })).error).toEqual({
+    expect(
+      (await chat({ model: 'test-echo', messages: user, metadata: { tags: ['a'] } })).error,
+    ).toEqual({
       message: "Invalid type for 'metadata.tags': expected a string, but got an array instead.",
       type: 'invalid_request_error',
       param: 'metadata.tags',
@@ -300,8 +384,15 @@ describe('validation messages', () => {
       body: JSON.stringify({ metadata: many }),
     })
     expect(update.error.code).toBe('object_above_max_properties')
-    const missing = await errorOf(`/v1/chat/completions/${id}`, { method: 'POST', headers: json, body: '{}' })
-    expect(missing.error).toMatchObject({ message: "Missing required parameter: 'metadata'.", param: 'metadata' })
+    const missing = await errorOf(`/v1/chat/completions/${id}`, {
+      method: 'POST',
+      headers: json,
+      body: '{}',
+    })
+    expect(missing.error).toMatchObject({
+      message: "Missing required parameter: 'metadata'.",
+      param: 'metadata',
+    })
   })
 })
 
@@ -310,7 +401,11 @@ describe('errors inside a stream', () => {
     const response = await t.fetch('http://plinth.test/v1/chat/completions', {
       method: 'POST',
       headers: json,
-      body: JSON.stringify({ model: 'test-scripted', messages: [{ role: 'user', content: 'fail midway' }], stream: true }),
+      body: JSON.stringify({
+        model: 'test-scripted',
+        messages: [{ role: 'user', content: 'fail midway' }],
+        stream: true,
+      }),
     })
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
@@ -319,7 +414,12 @@ describe('errors inside a stream', () => {
     const last = events.at(-1)!
     expect(last.startsWith('data: ')).toBe(true)
     expect(JSON.parse(last.slice(6))).toEqual({
-      error: { message: 'Scripted failure after two chunks', type: 'server_error', param: null, code: null },
+      error: {
+        message: 'Scripted failure after two chunks',
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
     })
     expect(text).not.toContain('[DONE]')
     expect(text).not.toContain('event:')
@@ -397,11 +497,16 @@ describe('no bad input is a 500', () => {
             body: JSON.stringify({ ...body, ...(field === 'stream' ? {} : { stream }) }),
           })
           await response.text()
-          statuses.set(`${field}=${JSON.stringify(value)?.slice(0, 40)} stream=${stream}`, response.status)
+          statuses.set(
+            `${field}=${JSON.stringify(value)?.slice(0, 40)} stream=${stream}`,
+            response.status,
+          )
         }
       }
     }
-    const bad = [...statuses].filter(([, status]) => status >= 500 || (status >= 300 && status < 400))
+    const bad = [...statuses].filter(
+      ([, status]) => status >= 500 || (status >= 300 && status < 400),
+    )
     expect(bad).toEqual([])
   })
 
@@ -417,7 +522,12 @@ describe('no bad input is a 500', () => {
       [{ role: 'user', content: [{ type: 'image_url', image_url: { url: null } }] }],
       [{ role: 'assistant', tool_calls: [{}] }],
       [{ role: 'assistant', tool_calls: null }],
-      [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: 5 } }] }],
+      [
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: 5 } }],
+        },
+      ],
       [{ role: 'tool', tool_call_id: null, content: 'x' }],
       [{ role: 'function', content: 'x' }],
       [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'x' } }] }],
@@ -426,19 +536,64 @@ describe('no bad input is a 500', () => {
       [{ role: 'user', content: 'word '.repeat(20_000) }],
     ]
     const others: Record<string, unknown>[] = [
-      { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { a: { $ref: '#/nowhere' } } } } }] },
-      { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'array', minItems: 1e9 } } }], tool_choice: 'required' },
-      { tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'string', minLength: 1e9 } } }], tool_choice: 'required' },
-      { tools: [{ type: 'function', function: { name: 'f', parameters: deep(500) } }], tool_choice: 'required' },
+      {
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'f',
+              parameters: { type: 'object', properties: { a: { $ref: '#/nowhere' } } },
+            },
+          },
+        ],
+      },
+      {
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'f', parameters: { type: 'array', minItems: 1e9 } },
+          },
+        ],
+        tool_choice: 'required',
+      },
+      {
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'f', parameters: { type: 'string', minLength: 1e9 } },
+          },
+        ],
+        tool_choice: 'required',
+      },
+      {
+        tools: [{ type: 'function', function: { name: 'f', parameters: deep(500) } }],
+        tool_choice: 'required',
+      },
       { tools: [{ type: 'function', function: { name: 'f', parameters: 'text' } }] },
       { tools: [{ type: 'function' }] },
       { tools: [{ type: 'code_interpreter' }] },
-      { tools: [] , tool_choice: 'auto' },
-      { tool_choice: { type: 'function', function: { name: 'nope' } }, tools: [{ type: 'function', function: { name: 'f' } }] },
+      { tools: [], tool_choice: 'auto' },
+      {
+        tool_choice: { type: 'function', function: { name: 'nope' } },
+        tools: [{ type: 'function', function: { name: 'f' } }],
+      },
       { response_format: { type: 'json_schema' } },
       { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: deep(500) } } },
-      { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'array', minItems: 1e9 } } } },
-      { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/a' } } } } } },
+      {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'x', schema: { type: 'array', minItems: 1e9 } },
+        },
+      },
+      {
+        response_format: {
+          type: 'json_schema',
+          json_schema: {
+            name: 'x',
+            schema: { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/a' } } },
+          },
+        },
+      },
       { response_format: { type: 'xml' } },
       { logit_bias: { '50256': 101 } },
       { logit_bias: { abc: 1 } },
@@ -470,7 +625,12 @@ describe('no bad input is a 500', () => {
         const response = await t.fetch('http://plinth.test/v1/chat/completions', {
           method: 'POST',
           headers: json,
-          body: JSON.stringify({ model: 'test-scripted', messages: [{ role: 'user', content: 'json please' }], ...extra, stream }),
+          body: JSON.stringify({
+            model: 'test-scripted',
+            messages: [{ role: 'user', content: 'json please' }],
+            ...extra,
+            stream,
+          }),
         })
         await response.text()
         statuses.push([JSON.stringify(extra).slice(0, 80), response.status])
@@ -489,12 +649,19 @@ describe('no bad input is a 500', () => {
         `{"model":"test-echo","messages":[{"role":"user","content":"x"}],"logit_bias":${nested}}`,
       ]
       for (const body of bodies) {
-        const response = await t.fetch('http://plinth.test/v1/chat/completions', { method: 'POST', headers: json, body })
+        const response = await t.fetch('http://plinth.test/v1/chat/completions', {
+          method: 'POST',
+          headers: json,
+          body,
+        })
         await response.text()
         expect(response.status, `${depth}: ${body.slice(0, 100)}`).toBeLessThan(500)
         if (depth > 128) {
           expect(response.status).toBe(400)
-          expect(((await errorOf('/v1/chat/completions', { method: 'POST', headers: json, body })).error.message)).toBe(
+          expect(
+            (await errorOf('/v1/chat/completions', { method: 'POST', headers: json, body })).error
+              .message,
+          ).toBe(
             'The JSON body of your request is nested too deeply. Objects and arrays may be nested at most 128 levels.',
           )
         }
@@ -526,7 +693,11 @@ describe('no bad input is a 500', () => {
     ]
     const statuses: [string, number][] = []
     for (const [path, body] of cases) {
-      const response = await t.fetch(`http://plinth.test${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) })
+      const response = await t.fetch(`http://plinth.test${path}`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(body),
+      })
       await response.text()
       statuses.push([`${path} ${JSON.stringify(body).slice(0, 80)}`, response.status])
     }

@@ -15,7 +15,12 @@ describe('models', () => {
     const page = await client.models.list()
     const byId = new Map(page.data.map((m) => [m.id, m]))
     for (const id of ['test-echo', 'test-scripted', 'test-embed']) {
-      expect(byId.get(id)).toEqual({ id, object: 'model', created: 1_704_067_200, owned_by: 'plinth-test' })
+      expect(byId.get(id)).toEqual({
+        id,
+        object: 'model',
+        created: 1_704_067_200,
+        owned_by: 'plinth-test',
+      })
     }
     const all: string[] = []
     for await (const model of client.models.list()) all.push(model.id)
@@ -45,7 +50,9 @@ describe('models', () => {
   it('retrieves ids that contain a slash or a colon', async () => {
     const error = await client.models.retrieve('org/model:tag').catch((e) => e)
     expect(error.status).toBe(404)
-    expect(error.error.message).toBe('The model `org/model:tag` does not exist or you do not have access to it.')
+    expect(error.error.message).toBe(
+      'The model `org/model:tag` does not exist or you do not have access to it.',
+    )
   })
 
   it('refuses to delete a served model (403) and an unknown one (404)', async () => {
