@@ -497,6 +497,44 @@ describe('chat completions: tools', () => {
     expect(single.choices[0].message.tool_calls).toHaveLength(1)
   })
 
+  it('max_tokens cuts a tool call short with finish_reason length', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'test-scripted',
+      messages: [{ role: 'user', content: 'what is the weather in Paris' }],
+      tools: [weatherTool],
+      max_completion_tokens: 5,
+    })
+    const choice = completion.choices[0]
+    expect(choice.finish_reason).toBe('length')
+    const call = choice.message.tool_calls![0]
+    if (call.type !== 'function') throw new Error('expected a function call')
+    expect(call.function.name).toBe('get_weather')
+    expect('{"city":"Paris","unit":"celsius"}'.startsWith(call.function.arguments)).toBe(true)
+    expect(call.function.arguments.length).toBeLessThan(20)
+    expect(completion.usage!.completion_tokens).toBeLessThanOrEqual(5)
+  })
+
+  it('accepts legacy functions but refuses to force a function_call it cannot make', async () => {
+    const functions = [{ name: 'get_weather', parameters: { type: 'object', properties: {} } }]
+    const accepted = await client.chat.completions.create({
+      model: 'test-scripted',
+      messages: [{ role: 'user', content: 'hello' }],
+      functions,
+      function_call: 'auto',
+    })
+    expect(accepted.choices[0].message.content).toBe('Hello! How can I help you today?')
+    const forced = await client.chat.completions
+      .create({
+        model: 'test-scripted',
+        messages: [{ role: 'user', content: 'hello' }],
+        functions,
+        function_call: { name: 'get_weather' },
+      })
+      .catch((e) => e)
+    expect(forced.status).toBe(400)
+    expect(forced.error).toMatchObject({ param: 'function_call', code: 'unsupported_parameter' })
+  })
+
   it('answers tool results in a round trip', async () => {
     const first = await client.chat.completions.create({
       model: 'test-scripted',

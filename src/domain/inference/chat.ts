@@ -171,6 +171,7 @@ function checkSupported(card: ModelCard, params: ChatCompletionCreateParams) {
       // a plain text response_format or tool_choice 'auto'/'none' asks nothing of the model
       if (name === 'response_format' && params.response_format?.type === 'text') continue
       if (name === 'tool_choice' && (params.tool_choice === 'auto' || params.tool_choice === 'none')) continue
+      if (name === 'function_call' && (params.function_call === 'auto' || params.function_call === 'none')) continue
       throw unsupportedParameter(name)
     }
   }

@@ -35,7 +35,9 @@ export class TestProvider implements Provider {
     return [
       // echo cannot honour tool or JSON constraints: it only repeats the user
       card(TEST_MODELS.echo, { chat: true, completions: true }, [...media, 'tool_choice', 'response_format', 'function_call']),
-      card(TEST_MODELS.scripted, { chat: true, completions: true }, media),
+      // the deprecated functions protocol is not scripted (it never replies with function_call):
+      // `functions` are accepted like tools it may leave unused, forcing a call is refused
+      card(TEST_MODELS.scripted, { chat: true, completions: true }, [...media, 'function_call']),
       card(TEST_MODELS.embed, { embeddings: true }),
     ]
   }

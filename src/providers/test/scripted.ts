@@ -1,6 +1,7 @@
 import { ApiError } from '../../errors.js'
 import type { Tool } from '../../schemas/chat.js'
 import type { GenerateCall, StreamPart } from '../provider.js'
+import { countTokens, tokenPieces } from '../tokenizer.js'
 import { synthesize } from './json-synth.js'
 import type { Script, ScriptedReply } from './script.js'
 import { emitText, lastUserText, messageText, sleep } from './text.js'
@@ -112,8 +113,14 @@ function pickTools(call: GenerateCall, userText: string): Tool[] {
   return call.parallelToolCalls === false ? picked.slice(0, 1) : picked
 }
 
+/**
+ * Tool calls as a model streams them: id and name first, then the arguments token by token.
+ * max_tokens counts the names and arguments; past it the call is cut off with finish_reason
+ * 'length', leaving incomplete JSON, as a real model's would be.
+ */
 async function* emitToolCalls(call: GenerateCall, choice: number, reply: ScriptedReply): AsyncGenerator<StreamPart> {
   const byName = new Map((call.tools ?? []).map((t) => [t.function.name, t]))
+  let budget = call.sampling.maxTokens ?? Infinity
   let index = 0
   for (const toolCall of reply.tool_calls ?? []) {
     const schema = byName.get(toolCall.name)?.function.parameters
@@ -122,21 +129,20 @@ async function* emitToolCalls(call: GenerateCall, choice: number, reply: Scripte
         ? toolCall.arguments
         : JSON.stringify(toolCall.arguments ?? synthesize(schema ?? { type: 'object', properties: {} }))
     const id = `call_${deterministicSuffix(`${choice}:${index}:${toolCall.name}:${args}`)}`
-    // arguments arrive in pieces, as from a real model
     yield { type: 'tool-call-delta', choice, index, id, name: toolCall.name, argumentsDelta: '' }
-    for (const piece of splitEvery(args, 8)) {
+    budget -= countTokens(toolCall.name)
+    for (const piece of tokenPieces(args)) {
+      if (budget <= 0) {
+        yield { type: 'choice-end', choice, finishReason: 'length' }
+        return
+      }
       if (reply.chunk_delay_ms) await sleep(reply.chunk_delay_ms, call.signal)
       yield { type: 'tool-call-delta', choice, index, argumentsDelta: piece }
+      budget -= 1
     }
     index++
   }
   yield { type: 'choice-end', choice, finishReason: 'tool_calls' }
-}
-
-function splitEvery(text: string, size: number): string[] {
-  const out: string[] = []
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
-  return out
 }
 
 function deterministicSuffix(seed: string): string {
