@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
@@ -5,9 +6,13 @@ import { EmbeddingsService } from './domain/inference/embeddings.js'
 import { UsageRecorder } from './domain/inference/usage.js'
 import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
+import { FilesService } from './domain/files/service.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
 import { KeysService } from './domain/organization/keys.js'
+import { UploadsService } from './domain/uploads/service.js'
 import { ProviderRegistry } from './providers/registry.js'
+import type { BlobStore } from './storage/blobs/blob-store.js'
+import { DiskBlobStore } from './storage/blobs/disk.js'
 import { storageConfigFor } from './storage/dialect.js'
 import { openStorage, type Storage } from './storage/storage.js'
 
@@ -15,6 +20,8 @@ import { openStorage, type Storage } from './storage/storage.js'
 export type AppContext = {
   config: Config
   storage: Storage
+  /** File bytes: <dataDir>/blobs */
+  blobs: BlobStore
   providers: ProviderRegistry
   organization: BootstrapResult['organization']
   bootstrap: BootstrapResult
@@ -26,6 +33,8 @@ export type AppContext = {
     embeddings: EmbeddingsService
     storedCompletions: StoredCompletions
     models: ModelsService
+    files: FilesService
+    uploads: UploadsService
   }
   close(): Promise<void>
 }
@@ -42,9 +51,14 @@ export async function createContext(config: Config, options: { storage?: Storage
   const bootstrap = await bootstrapOrganization(storage, config)
   const usage = new UsageRecorder(storage)
   const storedCompletions = new StoredCompletions(storage)
+  const blobs = await DiskBlobStore.open(path.join(config.dataDir, 'blobs'))
+  const files = new FilesService(storage, blobs, config.files)
+  // what a crash left half-written (and what expired while the server was down) goes first
+  await files.sweepExpired()
   return {
     config,
     storage,
+    blobs,
     providers,
     organization: bootstrap.organization,
     bootstrap,
@@ -56,6 +70,8 @@ export async function createContext(config: Config, options: { storage?: Storage
       embeddings: new EmbeddingsService(providers, usage),
       storedCompletions,
       models: new ModelsService(providers),
+      files,
+      uploads: new UploadsService(storage, blobs, files),
     },
     async close() {
       await usage.flush()

@@ -7,12 +7,21 @@ import { toHonoPath, type RouteDef } from '../http/routes.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
+import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
+import { uploadsRoutes } from './uploads.js'
 
 /** Every route Plinth serves, one line per resource. The conformance report reads this list. */
 export function apiRoutes(ctx: AppContext): RouteDef[] {
-  return [...modelsRoutes(ctx), ...chatCompletionsRoutes(ctx), ...completionsRoutes(ctx), ...embeddingsRoutes(ctx)]
+  return [
+    ...modelsRoutes(ctx),
+    ...chatCompletionsRoutes(ctx),
+    ...completionsRoutes(ctx),
+    ...embeddingsRoutes(ctx),
+    ...filesRoutes(ctx),
+    ...uploadsRoutes(ctx),
+  ]
 }
 
 /** Spec operations not built yet: 501 `not_implemented` after authentication. */

@@ -65,6 +65,12 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR
+  const maxFile = num('PLINTH_MAX_FILE_BYTES')
+  if (maxFile !== undefined) (raw.files ??= {}).maxFileBytes = maxFile
+  const staleWrite = num('PLINTH_FILES_STALE_WRITE_SECONDS')
+  if (staleWrite !== undefined) (raw.files ??= {}).staleWriteSeconds = staleWrite
+  const uploadTtl = num('PLINTH_UPLOAD_TTL_SECONDS')
+  if (uploadTtl !== undefined) (raw.files ??= {}).uploadTtlSeconds = uploadTtl
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
   if (env.PLINTH_BOOTSTRAP_ADMIN_KEY) (raw.bootstrap ??= {}).adminKey = env.PLINTH_BOOTSTRAP_ADMIN_KEY

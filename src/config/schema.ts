@@ -42,6 +42,24 @@ export const ConfigSchema = z.strictObject({
   dataDir: z.string().default('./data'),
   /** Empty: SQLite at <dataDir>/plinth.db. postgres://... selects PostgreSQL. */
   databaseUrl: z.string().optional(),
+  /** Files and Uploads; the bytes live under <dataDir>/blobs. Defaults are OpenAI's limits. */
+  files: z
+    .strictObject({
+      /** Largest file accepted by POST /v1/files, in bytes (413 above). */
+      maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024),
+      /** Largest part of an Upload (413 above). */
+      maxPartBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      /** Largest Upload: its declared bytes and the sum of its parts. */
+      maxUploadBytes: z.number().int().positive().default(8 * 1024 * 1024 * 1024),
+      /** An Upload not completed this long after it was created expires. */
+      uploadTtlSeconds: z.number().int().positive().default(3600),
+      /**
+       * Unfinished writes (temporary blobs, file rows whose blob was never committed) idle this
+       * long are a crash's leftovers, and the sweep removes them.
+       */
+      staleWriteSeconds: z.number().int().min(0).default(900),
+    })
+    .prefault({}),
   organization: z.strictObject({ name: z.string().default('Personal') }).prefault({}),
   bootstrap: z
     .strictObject({

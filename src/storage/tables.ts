@@ -63,10 +63,57 @@ export interface ChatCompletionsTable {
   response: string
 }
 
+export interface FilesTable {
+  id: string
+  project_id: string
+  bytes: number
+  created_at: number
+  /** null: kept until deleted */
+  expires_at: number | null
+  filename: string
+  purpose: string
+  /** the wire's (deprecated) status: uploaded | processed | error */
+  status: string
+  status_details: string | null
+  /** content type served on download; null: guessed from the filename */
+  mime_type: string | null
+  /**
+   * pending: the row was written before its blob was committed, and the file is invisible;
+   * ready: the blob is in place. A crash between the two leaves a pending row for the sweep.
+   */
+  state: 'pending' | 'ready'
+}
+
+export interface UploadsTable {
+  id: string
+  project_id: string
+  filename: string
+  purpose: string
+  /** the size declared at creation; the parts must add up to it */
+  bytes: number
+  mime_type: string
+  status: 'pending' | 'completed' | 'cancelled' | 'expired'
+  created_at: number
+  expires_at: number
+  /** expires_after.seconds for the File the upload becomes */
+  file_expires_after: number | null
+  file_id: string | null
+}
+
+export interface UploadPartsTable {
+  id: string
+  upload_id: string
+  bytes: number
+  created_at: number
+}
+
 export interface Database {
   organizations: OrganizationsTable
   projects: ProjectsTable
   api_keys: ApiKeysTable
   usage_records: UsageRecordsTable
   chat_completions: ChatCompletionsTable
+  files: FilesTable
+  uploads: UploadsTable
+  upload_parts: UploadPartsTable
 }

@@ -51,4 +51,52 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     where: 'body',
     note: 'ChatCompletionList.last_id is a required, non-nullable string; an empty list sends null.',
   },
+  {
+    operationId: 'createFile',
+    path: '/purpose',
+    where: 'body',
+    note:
+      'OpenAIFile.purpose lists assistants, assistants_output, batch, batch_output, fine-tune, ' +
+      'fine-tune-results and vision, but CreateFileRequest accepts user_data and evals too (and the SDK ' +
+      'FileObject type has user_data): a file uploaded for those purposes comes back with them.',
+  },
+  {
+    operationId: 'retrieveFile',
+    path: '/purpose',
+    where: 'body',
+    note:
+      'OpenAIFile.purpose lists assistants, assistants_output, batch, batch_output, fine-tune, ' +
+      'fine-tune-results and vision, but CreateFileRequest accepts user_data and evals too (and the SDK ' +
+      'FileObject type has user_data): a file uploaded for those purposes comes back with them.',
+  },
+  {
+    operationId: 'listFiles',
+    path: '/data/*/purpose',
+    where: 'body',
+    note:
+      'OpenAIFile.purpose lists assistants, assistants_output, batch, batch_output, fine-tune, ' +
+      'fine-tune-results and vision, but CreateFileRequest accepts user_data and evals too (and the SDK ' +
+      'FileObject type has user_data): a file uploaded for those purposes comes back with them.',
+  },
+  {
+    operationId: 'completeUpload',
+    path: '/file/purpose',
+    where: 'body',
+    note:
+      'OpenAIFile.purpose lists assistants, assistants_output, batch, batch_output, fine-tune, ' +
+      'fine-tune-results and vision, but CreateFileRequest accepts user_data and evals too (and the SDK ' +
+      'FileObject type has user_data): a file uploaded for those purposes comes back with them.',
+  },
+  {
+    operationId: 'listFiles',
+    path: '/first_id',
+    where: 'body',
+    note: 'ListFilesResponse.first_id is a required, non-nullable string; an empty list sends null.',
+  },
+  {
+    operationId: 'listFiles',
+    path: '/last_id',
+    where: 'body',
+    note: 'ListFilesResponse.last_id is a required, non-nullable string; an empty list sends null.',
+  },
 ]

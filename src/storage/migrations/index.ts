@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely'
 import type { Dialect } from '../dialect.js'
 import * as m0001 from './0001-init.js'
+import * as m0002 from './0002-files-uploads.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -16,6 +17,7 @@ type PlinthMigration = {
 /** Numbered migrations, compiled in (no directory scan, so the build is self-contained). */
 const migrations: Record<string, PlinthMigration> = {
   '0001-init': m0001,
+  '0002-files-uploads': m0002,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

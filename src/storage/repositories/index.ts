@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { ApiKeysRepo } from './api-keys.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
+import { FilesRepo } from './files.js'
 import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
+import { UploadsRepo } from './uploads.js'
 import { UsageRepo } from './usage.js'
 
 /** Every repository over one Kysely handle (the pool, or a transaction). */
@@ -13,6 +15,8 @@ export function createRepos(db: Kysely<Database>) {
     apiKeys: new ApiKeysRepo(db),
     usage: new UsageRepo(db),
     chatCompletions: new ChatCompletionsRepo(db),
+    files: new FilesRepo(db),
+    uploads: new UploadsRepo(db),
   }
 }
 

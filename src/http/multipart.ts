@@ -1,0 +1,159 @@
+import { once } from 'node:events'
+import { Readable } from 'node:stream'
+import busboy from 'busboy'
+import { ApiError, bodyTooLarge, invalidMultipart, unexpectedFormField } from '../errors.js'
+
+export type FormFileInfo = { field: string; filename: string; contentType: string }
+
+export type FormFile<T> = FormFileInfo & { value: T }
+
+export type MultipartOptions<T> = {
+  /** The fields that carry bytes, and the most bytes each may carry (413 past it). */
+  files: Record<string, { limit: number }>
+  /** The plain text fields accepted; any other field is a 400. */
+  fields: readonly string[]
+  /** Consumes one file's bytes as they arrive (writes them to a temporary blob). */
+  receive(data: AsyncIterable<Uint8Array>, info: FormFileInfo): Promise<T>
+  /** Undoes `receive` for files already received when the request as a whole fails. */
+  release(value: T): Promise<void>
+}
+
+export type MultipartForm<T> = { fields: Record<string, string>; files: FormFile<T>[] }
+
+const MAX_FIELD_BYTES = 64 * 1024
+const MAX_PARTS = 64
+
+/**
+ * Streams a multipart/form-data body: each file goes to `receive` chunk by chunk, with the
+ * request read only as fast as `receive` consumes it, so no file is ever held in memory. A file
+ * over its limit fails the request with OpenAI's 413 (F4) as soon as the limit is crossed.
+ * Whatever fails (a malformed body, a limit, the client going away), files already received are
+ * released before the error is thrown.
+ */
+export async function readMultipart<T>(request: Request, options: MultipartOptions<T>): Promise<MultipartForm<T>> {
+  const contentType = request.headers.get('content-type') ?? ''
+  if (!/^multipart\/form-data/i.test(contentType)) {
+    throw invalidMultipart(`expected a multipart/form-data body, got ${contentType ? `'${contentType}'` : 'no content type'}`)
+  }
+  const declared = Number(request.headers.get('content-length') ?? NaN)
+  const total = Object.values(options.files).reduce((n, f) => n + f.limit, 0)
+  // form fields and boundaries add a little to the files; far more than that is refused unread
+  if (declared > total + 1024 * 1024) throw bodyTooLarge(total, declared)
+
+  let parser: busboy.Busboy
+  try {
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, headerPairs: 32 },
+    })
+  } catch (error) {
+    throw invalidMultipart((error as Error).message.replace(/\.$/, '').toLowerCase())
+  }
+
+  const form: MultipartForm<T> = { fields: {}, files: [] }
+  const seen = new Set<string>()
+  const receiving: Promise<void>[] = []
+  let failure: unknown
+  let onFailure: () => void = () => {}
+  const failed = new Promise<void>((resolve) => (onFailure = resolve))
+  const fail = (error: unknown) => {
+    if (failure === undefined) {
+      failure = error
+      onFailure()
+    }
+  }
+
+  parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
+    // a cut-off body errors the file stream too; the consumer sees it, or has already stopped
+    stream.on('error', () => {})
+    const spec = options.files[field]
+    if (!spec || failure !== undefined || seen.has(field)) {
+      stream.resume()
+      if (failure === undefined) fail(spec ? invalidMultipart(`the field '${field}' was sent twice`) : unexpectedFormField(field))
+      return
+    }
+    seen.add(field)
+    const file: FormFileInfo = { field, filename: info.filename ?? '', contentType: info.mimeType }
+    receiving.push(
+      options.receive(limitBytes(stream, spec.limit), file).then(
+        (value) => void form.files.push({ ...file, value }),
+        (error) => {
+          stream.resume()
+          fail(error)
+        },
+      ),
+    )
+  })
+  parser.on('field', (field: string, value: string, info: busboy.FieldInfo) => {
+    if (failure !== undefined) return
+    if (options.files[field]) {
+      // a file field sent as plain text (`curl -F data=...`): its text is the bytes
+      if (seen.has(field)) return fail(invalidMultipart(`the field '${field}' was sent twice`))
+      seen.add(field)
+      if (info.valueTruncated) return fail(bodyTooLarge(MAX_FIELD_BYTES, MAX_FIELD_BYTES))
+      const file: FormFileInfo = { field, filename: '', contentType: 'application/octet-stream' }
+      receiving.push(
+        options.receive(limitBytes(Readable.from([Buffer.from(value, 'utf8')]), options.files[field].limit), file).then(
+          (received) => void form.files.push({ ...file, value: received }),
+          fail,
+        ),
+      )
+      return
+    }
+    if (!options.fields.includes(field)) return fail(unexpectedFormField(field))
+    if (field in form.fields) return fail(invalidMultipart(`the field '${field}' was sent twice`))
+    if (info.valueTruncated) return fail(invalidMultipart(`the field '${field}' is longer than ${MAX_FIELD_BYTES} bytes`))
+    form.fields[field] = value
+  })
+  parser.on('partsLimit', () => fail(invalidMultipart(`more than ${MAX_PARTS} parts`)))
+  parser.on('error', (error: Error) => fail(invalidMultipart(error.message.replace(/\.$/, '').toLowerCase())))
+  const parsed = once(parser, 'close').catch(() => {})
+
+  const reader = request.body?.getReader()
+  try {
+    if (!reader) throw invalidMultipart('the body is empty')
+    for (;;) {
+      const next = await Promise.race([reader.read(), failed.then(() => undefined)])
+      if (!next || next.done) break
+      // backpressure: busboy says stop while a file's consumer is behind
+      if (!parser.write(next.value)) await Promise.race([once(parser, 'drain'), failed])
+    }
+    if (failure === undefined) {
+      parser.end()
+      await Promise.race([parsed, failed])
+    }
+    await Promise.all(receiving)
+  } catch (error) {
+    // the body itself failed: the client went away, or sent something unreadable
+    fail(error instanceof ApiError ? error : invalidMultipart('the request body could not be read to its end'))
+  }
+  if (failure !== undefined) {
+    await reader?.cancel().catch(() => {})
+    parser.destroy()
+    await Promise.allSettled(receiving)
+    await Promise.allSettled(form.files.map((f) => options.release(f.value)))
+    throw failure
+  }
+  return form
+}
+
+/** Passes the bytes on, failing with F4 once more than `limit` have been read. */
+async function* limitBytes(source: AsyncIterable<Uint8Array>, limit: number): AsyncIterable<Uint8Array> {
+  let read = 0
+  for await (const chunk of source) {
+    read += chunk.byteLength
+    if (read > limit) throw bodyTooLarge(limit, read)
+    yield chunk
+  }
+}
+
+/** `a[b]` field names → nested objects: the SDKs send an object in a form that way. */
+export function nestFields(fields: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, any> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    const nested = /^([^[\]]+)\[([^[\]]+)\]$/.exec(key)
+    if (nested) (out[nested[1]] ??= {})[nested[2]] = value
+    else out[key] = value
+  }
+  return out
+}
