@@ -1,3 +1,4 @@
+import { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
@@ -108,5 +109,34 @@ describe('responses of every served operation match the spec', () => {
     await expect(client.chat.completions.retrieve(created.id)).rejects.toMatchObject({
       status: 404,
     })
+  })
+
+  it('files and uploads: create, list, retrieve, content, delete; upload, part, complete, cancel', async () => {
+    const client = t.client()
+    const file = await client.files.create({
+      file: await toFile(Buffer.from('{"a":1}\n'), 'conformance.jsonl'),
+      purpose: 'batch',
+    })
+    await client.files.list({ purpose: 'batch', limit: 1 })
+    await client.files.retrieve(file.id)
+    expect(await (await client.files.content(file.id)).text()).toBe('{"a":1}\n')
+    await client.files.delete(file.id)
+    const upload = await client.uploads.create({
+      bytes: 3,
+      filename: 'conformance.jsonl',
+      mime_type: 'text/jsonl',
+      purpose: 'batch',
+    })
+    const part = await client.uploads.parts.create(upload.id, {
+      data: await toFile(Buffer.from('{}\n'), 'part'),
+    })
+    await client.uploads.complete(upload.id, { part_ids: [part.id] })
+    const cancelled = await client.uploads.create({
+      bytes: 3,
+      filename: 'cancelled.jsonl',
+      mime_type: 'text/jsonl',
+      purpose: 'batch',
+    })
+    await client.uploads.cancel(cancelled.id)
   })
 })

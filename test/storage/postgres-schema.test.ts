@@ -10,10 +10,13 @@ import { describePg, pgQuery, withPgSchema, type PgSchema } from '../helpers/pg.
 const TABLES = [
   'api_keys',
   'chat_completions',
+  'files',
   'kysely_migration',
   'kysely_migration_lock',
   'organizations',
   'projects',
+  'upload_parts',
+  'uploads',
   'usage_records',
 ]
 

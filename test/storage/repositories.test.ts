@@ -86,14 +86,17 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
       expect(tables).toEqual([
         'api_keys',
         'chat_completions',
+        'files',
         'organizations',
         'projects',
+        'upload_parts',
+        'uploads',
         'usage_records',
       ])
       const applied = await sql<{
         name: string
       }>`select name from kysely_migration order by name`.execute(storage.db)
-      expect(applied.rows.map((r) => r.name)).toEqual(['0001-init'])
+      expect(applied.rows.map((r) => r.name)).toEqual(['0001-init', '0002-files-uploads'])
     })
 
     it('re-applying on an existing database is a no-op that keeps the data', async () => {
@@ -104,7 +107,7 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         const applied = await sql<{
           n: number
         }>`select count(*) as n from kysely_migration`.execute(again.db)
-        expect(applied.rows[0].n).toBe(1)
+        expect(applied.rows[0].n).toBe(2)
         expect(await createRepos(again.db).organizations.first()).toBeDefined()
         expect(
           (await again.db.selectFrom('organizations').selectAll().where('id', '=', o.id).execute())
