@@ -28,6 +28,49 @@ export const ModelConfig = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
 })
 
+/**
+ * Options of one `llama-cpp` model: `models[].options` of a configured model, and (except `path`)
+ * the defaults in `llama` for every model. See docs/models.md.
+ */
+export const LlamaModelOptions = z.strictObject({
+  /** The GGUF file of a configured model (relative paths resolve against the working directory). */
+  path: z.string().min(1).optional(),
+  /**
+   * CPU threads for evaluation. Always passed to llama.cpp explicitly: its own default (4 on a
+   * 2-core machine) ran about 200x slower. Default: the number of physical cores.
+   */
+  threads: z.number().int().min(1).optional(),
+  /** Tokens each sequence can hold (prompt + completion); capped at what the model was trained on. */
+  contextSize: z.number().int().min(64).optional(),
+  /** Parallel sequences: how many requests generate at once on one loaded model. */
+  sequences: z.number().int().min(1).max(64).optional(),
+  /** Layers offloaded to the GPU when `llama.gpu` selects one ('auto' fits what the VRAM holds). */
+  gpuLayers: z.union([z.enum(['auto', 'max']), z.number().int().min(0)]).optional(),
+  /** Chat template: 'auto' (from the GGUF metadata) or a node-llama-cpp wrapper name such as 'chatML'. */
+  chatTemplate: z.string().min(1).optional(),
+  /** Serve /v1/embeddings from this model (default true; false answers 400). */
+  embeddings: z.boolean().optional(),
+})
+
+/** In-process GGUF models through node-llama-cpp (the `llama-cpp` provider). */
+export const LlamaConfig = z.strictObject({
+  /** Every *.gguf under it is served under its file stem. Default: <dataDir>/models. */
+  modelsDir: z.string().optional(),
+  /**
+   * RAM the loaded models (weights and contexts) may take together; the least recently used idle
+   * model is unloaded to make room. Default: 75% of the machine's memory.
+   */
+  memoryBudgetBytes: z.number().int().positive().optional(),
+  /** Unload a model after this long without requests (0: keep loaded). */
+  idleUnloadMs: z.number().int().min(0).default(600_000),
+  /** Requests that may wait for a free sequence per model; beyond it, 429. */
+  maxQueue: z.number().int().min(0).default(64),
+  /** llama.cpp backend: false (CPU), 'auto', or a GPU build installed as in the README. */
+  gpu: z.union([z.literal(false), z.enum(['auto', 'cuda', 'vulkan', 'metal'])]).default(false),
+  /** Defaults for every llama-cpp model; a model's own options win. */
+  defaults: LlamaModelOptions.omit({ path: true }).prefault({}),
+})
+
 export const ConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -77,6 +120,7 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   upstreams: z.array(UpstreamConfig).default([]),
   models: z.array(ModelConfig).default([]),
+  llama: LlamaConfig.prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
@@ -86,3 +130,5 @@ export type Config = z.output<typeof ConfigSchema>
 export type ConfigInput = z.input<typeof ConfigSchema>
 export type UpstreamConfig = z.output<typeof UpstreamConfig>
 export type ModelConfig = z.output<typeof ModelConfig>
+export type LlamaConfig = z.output<typeof LlamaConfig>
+export type LlamaModelOptions = z.output<typeof LlamaModelOptions>

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js'
 import { readSecret } from '../config/load.js'
 import { modelNotFound } from '../errors.js'
+import { LlamaCppProvider } from './llama-cpp/provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
 import { TestProvider } from './test/index.js'
@@ -14,6 +15,8 @@ export type ResolvedModel = { card: ModelCard; provider: Provider; upstreamModel
 export class ProviderRegistry {
   private readonly models = new Map<string, ResolvedModel>()
   private readonly providers: Provider[] = []
+  /** Local GGUF models: the files in the models directory change while Plinth runs. */
+  private llama: { provider: LlamaCppProvider; ids: Set<string> } | undefined
 
   static async create(config: Config, env: Record<string, string | undefined> = process.env): Promise<ProviderRegistry> {
     const registry = new ProviderRegistry()
@@ -40,12 +43,18 @@ export class ProviderRegistry {
           capabilities: { chat: true, completions: true, embeddings: true },
         }
         registry.add(card, provider, model.upstreamModel ?? model.id)
+      } else if (model.provider === 'llama-cpp') {
+        continue // served by the llama-cpp provider's catalogue, below
       } else if (model.provider === 'test') {
         throw new Error(`model ${model.id}: the test provider's models are built in (testModels.enabled)`)
       } else {
         throw new Error(`model ${model.id}: provider '${model.provider}' is not available in this build yet`)
       }
     }
+    const llama = new LlamaCppProvider(config)
+    registry.providers.push(llama)
+    registry.llama = { provider: llama, ids: new Set() }
+    registry.syncLocalModels(true)
     return registry
   }
 
@@ -54,17 +63,46 @@ export class ProviderRegistry {
     this.models.set(card.id, { card, provider, upstreamModel })
   }
 
+  /**
+   * Brings the local models in line with the models directory: new files join, removed ones
+   * leave. Ids configured otherwise keep their model.
+   */
+  private syncLocalModels(fresh = false) {
+    if (!this.llama) return
+    const { provider, ids } = this.llama
+    const cards = provider.catalog(fresh)
+    const current = new Set(cards.map((c) => c.id))
+    for (const id of ids) {
+      if (!current.has(id)) {
+        this.models.delete(id)
+        ids.delete(id)
+      }
+    }
+    for (const card of cards) {
+      const existing = this.models.get(card.id)
+      if (existing && !ids.has(card.id)) continue
+      this.models.set(card.id, { card, provider, upstreamModel: card.id })
+      ids.add(card.id)
+    }
+  }
+
   resolve(modelId: string): ResolvedModel {
-    const found = this.models.get(modelId)
+    let found = this.models.get(modelId)
+    if (!found) {
+      this.syncLocalModels(true)
+      found = this.models.get(modelId)
+    }
     if (!found) throw modelNotFound(modelId)
     return found
   }
 
   has(modelId: string): boolean {
+    if (!this.models.has(modelId)) this.syncLocalModels(true)
     return this.models.has(modelId)
   }
 
   list(): ModelCard[] {
+    this.syncLocalModels()
     return [...this.models.values()].map((m) => m.card)
   }
 

@@ -1,0 +1,131 @@
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp'
+import type { TokenLogprob } from '../provider.js'
+import { StopBuffer } from './stop-buffer.js'
+import { TokenDecoder, tokenLogprob } from './token-text.js'
+
+export type GenerateOptions = {
+  maxTokens: number
+  /** Text that ends generation, never emitted (the request's `stop` and the template's own). */
+  stops: readonly string[]
+  /** Tokens that end generation besides the model's end-of-generation tokens. */
+  stopTokens?: ReadonlySet<number>
+  evaluate: SequenceEvaluateOptions
+  /** Logprobs for each token, with this many alternatives; undefined for none. */
+  logprobs?: number
+  signal: AbortSignal
+  /** Filled with each token as it is sampled (the repeat penalties read it while generating). */
+  generated?: Token[]
+}
+
+export type TextPiece = { text: string; tokens: Token[]; logprobs?: TokenLogprob[] }
+
+export type GenerationEnd = {
+  /** 'stop': end of generation or a stop sequence; 'length': max_tokens reached. */
+  finishReason: 'stop' | 'length'
+  /** Every token sampled, a stop sequence's included. */
+  tokens: Token[]
+  /** The stop sequence that ended generation, if one did. */
+  matched?: string
+  /** The text emitted (stop sequence excluded). */
+  text: string
+  aborted: boolean
+}
+
+/**
+ * Aligns the sequence's cache with `prompt` and returns the tokens still to evaluate: a prefix
+ * already in the cache (a shared system prompt, the previous turn of a chat, the prompt of the
+ * previous choice) is not evaluated again. The last prompt token is always evaluated anew, since
+ * its logits are where sampling starts.
+ */
+export async function alignSequence(sequence: LlamaContextSequence, prompt: Token[]): Promise<Token[]> {
+  const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1)
+  if (keep < sequence.nextTokenIndex) {
+    try {
+      await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }])
+    } catch {
+      await sequence.clearHistory()
+      return prompt
+    }
+  }
+  return prompt.slice(sequence.nextTokenIndex)
+}
+
+/** How many tokens of `prompt` a sequence's cache already holds (to pick the best free one). */
+export function cachedPrefix(sequence: LlamaContextSequence, prompt: Token[]): number {
+  return sequence.compareContextTokens(prompt).firstDifferentIndex
+}
+
+/**
+ * Generates from `input` (the prompt tokens not yet in the sequence) token by token, yielding
+ * text pieces as soon as they are safe to show (see StopBuffer). Stops at the model's end of
+ * generation, a stop sequence, max tokens, or when `signal` aborts; the result says which.
+ */
+export async function* generateText(
+  model: LlamaModel,
+  sequence: LlamaContextSequence,
+  input: Token[],
+  context: readonly Token[],
+  options: GenerateOptions,
+): AsyncGenerator<TextPiece, GenerationEnd> {
+  const tokens: Token[] = options.generated ?? []
+  const decoder = new TokenDecoder(model, context)
+  const buffer = new StopBuffer<{ tokens: Token[]; logprobs?: TokenLogprob[] }>(options.stops)
+  const wantLogprobs = options.logprobs !== undefined
+  const top = options.logprobs ?? 0
+  const previous: Token[] = context.slice(-4)
+  let pendingLogprobs: TokenLogprob[] = []
+  let finishReason: 'stop' | 'length' = 'stop'
+  let stopped = false
+  let matched: string | undefined
+  let text = ''
+  const toPiece = (p: { text: string; data: { tokens: Token[]; logprobs?: TokenLogprob[] } }): TextPiece => {
+    text += p.text
+    return { text: p.text, tokens: p.data.tokens, ...(wantLogprobs ? { logprobs: p.data.logprobs ?? [] } : {}) }
+  }
+  const steps = wantLogprobs
+    ? sequence.evaluateWithMetadata(input, { confidence: true, probabilities: top > 0 }, options.evaluate)
+    : sequence.evaluate(input, options.evaluate)
+  if (options.maxTokens > 0 && !options.signal.aborted) {
+    for await (const step of steps) {
+      const token = typeof step === 'number' ? step : step.token
+      if (options.stopTokens?.has(token)) break
+      tokens.push(token)
+      if (wantLogprobs && typeof step !== 'number') {
+        const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
+        pendingLogprobs.push(tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top))
+      }
+      previous.push(token)
+      if (previous.length > 4) previous.shift()
+      const decoded = decoder.push(token)
+      if (decoded) {
+        const result = buffer.push({ text: decoded.text, data: { tokens: decoded.tokens, logprobs: pendingLogprobs } })
+        pendingLogprobs = []
+        for (const piece of result.emit) yield toPiece(piece)
+        if (result.stopped) {
+          stopped = true
+          matched = result.matched
+          break
+        }
+      }
+      if (tokens.length >= options.maxTokens) {
+        finishReason = 'length'
+        break
+      }
+      if (options.signal.aborted) break
+    }
+  }
+  if (!stopped) {
+    const rest = decoder.flush()
+    if (rest) {
+      const result = buffer.push({ text: rest.text, data: { tokens: rest.tokens, logprobs: pendingLogprobs } })
+      for (const piece of result.emit) yield toPiece(piece)
+      if (result.stopped) {
+        stopped = true
+        matched = result.matched
+      }
+    }
+    if (!stopped) for (const piece of buffer.flush()) yield toPiece(piece)
+  }
+  if (stopped) finishReason = 'stop'
+  return { finishReason, tokens, matched, text, aborted: options.signal.aborted }
+}

@@ -1,0 +1,67 @@
+import type { GbnfJsonSchema, Llama, LlamaGrammar, LlamaGrammarEvaluationState, LlamaModel } from 'node-llama-cpp'
+import { nodeLlamaCpp } from './engine.js'
+
+const MAX_CACHED = 64
+
+/**
+ * Grammars by what they constrain (a JSON schema, any JSON object, a choice of names), built
+ * once and reused: compiling a schema's grammar costs milliseconds that a repeated request
+ * (the same tools on every turn of an agent loop) should not pay again.
+ */
+export class GrammarCache {
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
+
+  constructor(private readonly llama: Llama) {}
+
+  forJsonSchema(schema: GbnfJsonSchema): Promise<LlamaGrammar> {
+    return this.cached(`schema:${JSON.stringify(schema)}`, async () => {
+      const generated = await this.llama.createGrammarForJsonSchema(schema as never)
+      return this.llama.createGrammar({ grammar: endAtValue(generated.grammar) })
+    })
+  }
+
+  /** response_format json_object: any JSON object. */
+  forJsonObject(): Promise<LlamaGrammar> {
+    return this.cached('json', async () => {
+      const json = await this.llama.getGrammarFor('json')
+      return this.llama.createGrammar({ grammar: json.grammar.replace(/^root\s+::= object$/m, `root ::= ${JSON_OBJECT_ROOT}`) })
+    })
+  }
+
+  /** Exactly one of `names` (function names match [a-zA-Z0-9_-]+, so they need no escaping). */
+  forOneOf(names: readonly string[]): Promise<LlamaGrammar> {
+    const grammar = `root ::= ${names.map((n) => JSON.stringify(n)).join(' | ')}`
+    return this.cached(`names:${grammar}`, () => this.llama.createGrammar({ grammar }))
+  }
+
+  private cached(key: string, make: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
+    let grammar = this.grammars.get(key)
+    if (grammar) {
+      this.grammars.delete(key) // re-inserted below: the Map's order is the LRU order
+    } else {
+      grammar = make()
+      grammar.catch(() => this.grammars.delete(key))
+    }
+    this.grammars.set(key, grammar)
+    if (this.grammars.size > MAX_CACHED) this.grammars.delete(this.grammars.keys().next().value!)
+    return grammar
+  }
+}
+
+/**
+ * node-llama-cpp's schema grammars end with `"\n\n\n\n" [\n]*` after the value (its chat
+ * session trims them); here the grammar ends with the value, so the model can only stop there
+ * and the answer is the JSON alone.
+ */
+export function endAtValue(grammar: string): string {
+  return grammar.replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
+}
+
+// json.gbnf's object rule without its trailing whitespace
+const JSON_OBJECT_ROOT = '"{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}"'
+
+/** A fresh evaluation state: one per generation, since it tracks where the output is in the grammar. */
+export async function grammarState(model: LlamaModel, grammar: LlamaGrammar): Promise<LlamaGrammarEvaluationState> {
+  const { LlamaGrammarEvaluationState } = await nodeLlamaCpp()
+  return new LlamaGrammarEvaluationState({ model, grammar })
+}
