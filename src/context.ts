@@ -10,6 +10,7 @@ import { FilesService } from './domain/files/service.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
 import { KeysService } from './domain/organization/keys.js'
 import { UploadsService } from './domain/uploads/service.js'
+import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
@@ -25,6 +26,8 @@ export type AppContext = {
   providers: ProviderRegistry
   organization: BootstrapResult['organization']
   bootstrap: BootstrapResult
+  /** Background jobs: features register kinds in jobs.catalog; serve() starts the runner. */
+  jobs: Jobs
   services: {
     keys: KeysService
     usage: UsageRecorder
@@ -39,7 +42,7 @@ export type AppContext = {
   close(): Promise<void>
 }
 
-export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined> } = {}): Promise<AppContext> {
+export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions } = {}): Promise<AppContext> {
   const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir)))
   let providers: ProviderRegistry
   try {
@@ -51,6 +54,7 @@ export async function createContext(config: Config, options: { storage?: Storage
   const bootstrap = await bootstrapOrganization(storage, config)
   const usage = new UsageRecorder(storage)
   const storedCompletions = new StoredCompletions(storage)
+  const jobs = createJobs(storage, options.jobs)
   const blobs = await DiskBlobStore.open(path.join(config.dataDir, 'blobs'))
   const files = new FilesService(storage, blobs, config.files)
   // what a crash left half-written (and what expired while the server was down) goes first
@@ -62,6 +66,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     providers,
     organization: bootstrap.organization,
     bootstrap,
+    jobs,
     services: {
       keys: new KeysService(storage),
       usage,
@@ -74,6 +79,8 @@ export async function createContext(config: Config, options: { storage?: Storage
       uploads: new UploadsService(storage, blobs, files),
     },
     async close() {
+      // first: jobs in flight may still record usage and need providers and storage
+      await jobs.destroy()
       await usage.flush()
       await providers.close()
       await storage.close()

@@ -20,6 +20,7 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
   if (ctx.bootstrap.created) printFirstStart(url, ctx.bootstrap.created)
   bootLog.info({ url, database: ctx.storage.dialect, models: ctx.providers.list().length }, `Plinth ready on ${url}/v1`)
+  ctx.jobs.start()
 
   let closing: Promise<void> | undefined
   const close = () =>

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3'
 import pg from 'pg'
 import {
   CompiledQuery,
+  PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
@@ -14,6 +15,7 @@ import {
   type Driver,
   type Expression,
   type Kysely,
+  type SelectQueryBuilder,
   type SqliteDialectConfig,
 } from 'kysely'
 
@@ -218,4 +220,95 @@ export async function migrationTableSchema(
  */
 export async function lockInTransaction(db: Kysely<any>, dialect: Dialect, key: number): Promise<void> {
   if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${key})`.execute(db)
+}
+
+/**
+ * The dialect behind a Kysely handle (the pool or a transaction). Repositories are made from a
+ * bare handle (`createRepos(tx.db)`), so the few that need a dialect-specific statement ask here.
+ */
+export function dialectOf(db: Kysely<any>): Dialect {
+  // getExecutor() is marked internal, but it is how Kysely's own plugins reach the adapter
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
+}
+
+/**
+ * Claims rows of `table` in one statement and returns them (in no particular order): `candidates`
+ * selects the ids to take (filtered, ordered, limited), `set` marks them taken.
+ *
+ * PostgreSQL: the candidates are locked `FOR UPDATE SKIP LOCKED`, so claimers on several nodes
+ * take different rows without waiting for each other. They sit in a MATERIALIZED CTE so the LIMIT
+ * applies once: under `id IN (subquery)` the planner may re-run a LIMIT subquery and take more.
+ *
+ * SQLite has no row locks and needs none: one statement is atomic, and a write statement takes
+ * the write lock before it reads its candidates, so two claimers never see the same row. That is
+ * the guarantee BEGIN IMMEDIATE gives, without its cost: better-sqlite3 runs a statement
+ * synchronously, so the lock is never held across an await (a transaction's is, and another
+ * connection in the same process would then block the event loop for busy_timeout).
+ */
+export function claimRows<Row>(
+  db: Kysely<any>,
+  table: string,
+  candidates: SelectQueryBuilder<any, any, { id: string }>,
+  set: Record<string, unknown>,
+): Promise<Row[]> {
+  if (dialectOf(db) === 'postgres') {
+    return db
+      .with(
+        (cte) => cte('claimed').materialized(),
+        () => candidates.forUpdate().skipLocked(),
+      )
+      .updateTable(table)
+      .from('claimed')
+      .set(set)
+      .whereRef(`${table}.id`, '=', 'claimed.id')
+      .returningAll(table)
+      .execute() as Promise<Row[]>
+  }
+  return db
+    .updateTable(table)
+    .set(set)
+    .where('id', 'in', candidates)
+    .returningAll()
+    .execute() as Promise<Row[]>
+}
+
+/** What `withLeaderLock` hands the leader while it holds the lock. */
+export type LeaderSession = {
+  /** false once the lock may have been lost (PostgreSQL: the pinned connection failed) */
+  alive(): Promise<boolean>
+}
+
+/**
+ * Runs `fn` while holding the cluster-wide lock `key`; if another node holds it, returns at once
+ * without running fn.
+ *
+ * PostgreSQL: a session advisory lock on a connection pinned for fn's whole run. The lock dies
+ * with its connection, so a crashed leader frees it; `alive()` pings that connection. The pinned
+ * connection is one fewer in the pool for as long as this node leads.
+ *
+ * SQLite: one process per database file is the deployment model, so that process always leads.
+ */
+export async function withLeaderLock<T>(
+  db: Kysely<any>,
+  dialect: Dialect,
+  key: number,
+  fn: (session: LeaderSession) => Promise<T>,
+): Promise<{ acquired: true; value: T } | { acquired: false }> {
+  if (dialect === 'sqlite') return { acquired: true, value: await fn({ alive: async () => true }) }
+  return db.connection().execute(async (conn) => {
+    const { rows } = await sql<{
+      acquired: boolean
+    }>`select pg_try_advisory_lock(${key}) as acquired`.execute(conn)
+    if (!rows[0]?.acquired) return { acquired: false as const }
+    try {
+      const alive = () => sql`select 1`.execute(conn).then(
+        () => true,
+        () => false,
+      )
+      return { acquired: true as const, value: await fn({ alive }) }
+    } finally {
+      // a broken connection took the lock with it; nothing to release then
+      await sql`select pg_advisory_unlock(${key})`.execute(conn).catch(() => undefined)
+    }
+  })
 }

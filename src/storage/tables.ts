@@ -107,12 +107,43 @@ export interface UploadPartsTable {
   created_at: number
 }
 
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled'
+
+/**
+ * A background job (src/jobs, docs/jobs.md). `run_at` and `lease_expires_at` are unix
+ * MILLISECONDS (leases and backoffs need sub-second precision); `created_at` and `updated_at` are
+ * unix seconds like everywhere else.
+ */
+export interface JobsTable {
+  id: string
+  kind: string
+  /** JSON, validated against the kind's schema when the job runs */
+  payload: string
+  status: JobStatus
+  /** unix ms: not claimed before this (retries are pushed back by their backoff) */
+  run_at: number
+  /** claims so far, the current one included */
+  attempts: number
+  /** null until the first claim fills in the kind's default */
+  max_attempts: number | null
+  /** the runner holding the lease; after the job ends, the runner that ended it */
+  lease_owner: string | null
+  /** unix ms; a running job whose lease passes this is reclaimed */
+  lease_expires_at: number | null
+  last_error: string | null
+  /** JSON written by the handler (counts, a checkpoint); kept across retries */
+  progress: string | null
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   organizations: OrganizationsTable
   projects: ProjectsTable
   api_keys: ApiKeysTable
   usage_records: UsageRecordsTable
   chat_completions: ChatCompletionsTable
+  jobs: JobsTable
   files: FilesTable
   uploads: UploadsTable
   upload_parts: UploadPartsTable

@@ -11,6 +11,7 @@ const TABLES = [
   'api_keys',
   'chat_completions',
   'files',
+  'jobs',
   'kysely_migration',
   'kysely_migration_lock',
   'organizations',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { ApiKeysRepo } from './api-keys.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
+import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
 import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
 import { UploadsRepo } from './uploads.js'
@@ -15,6 +16,7 @@ export function createRepos(db: Kysely<Database>) {
     apiKeys: new ApiKeysRepo(db),
     usage: new UsageRepo(db),
     chatCompletions: new ChatCompletionsRepo(db),
+    jobs: new JobsRepo(db),
     files: new FilesRepo(db),
     uploads: new UploadsRepo(db),
   }

@@ -1,0 +1,53 @@
+import { createRepos } from '../storage/repositories/index.js'
+import { nowSeconds } from '../storage/ids.js'
+import type { Storage } from '../storage/storage.js'
+import { JobCatalog } from './catalog.js'
+import { Leader, type LeaderOptions } from './leader.js'
+import { JobRunner, type RunnerOptions } from './runner.js'
+
+export type JobsOptions = {
+  runner?: RunnerOptions
+  leader?: LeaderOptions
+  /** how long ended jobs are kept before the prune sweep deletes them (default 7 days) */
+  retentionSeconds?: number
+}
+
+/** The context's job system: features register kinds and sweeps; serve() starts it. */
+export type Jobs = {
+  catalog: JobCatalog
+  runner: JobRunner
+  leader: Leader
+  /** Starts claiming jobs and contending for leadership. Not called in in-process tests. */
+  start(): void
+  /** Polls now: call after committing a transaction that enqueued a job. */
+  wake(): void
+  /** Stops both, waiting for jobs and the sweep in flight (see JobRunner.destroy). */
+  destroy(): Promise<void>
+}
+
+export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
+  const catalog = new JobCatalog()
+  const runner = new JobRunner(storage, catalog, options.runner)
+  const leader = new Leader(storage, options.leader)
+  const retention = options.retentionSeconds ?? 7 * 24 * 3600
+  leader.register({
+    name: 'jobs.prune',
+    everyMs: 3600_000,
+    run: async () => {
+      await createRepos(storage.db).jobs.deleteFinished(nowSeconds() - retention)
+    },
+  })
+  return {
+    catalog,
+    runner,
+    leader,
+    start() {
+      runner.start()
+      leader.start()
+    },
+    wake: () => runner.wake(),
+    async destroy() {
+      await Promise.all([runner.destroy(), leader.destroy()])
+    },
+  }
+}
