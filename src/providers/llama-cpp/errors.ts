@@ -60,6 +60,11 @@ export function queueFull(id: string, waiting: number) {
   )
 }
 
+/** The client went away while waiting: nobody reads this answer, but it must not look like a server fault. */
+export function clientClosedRequest() {
+  return new ApiError(499, 'The client closed the request before it was served.', 'invalid_request_error', null, 'client_closed_request')
+}
+
 export function notAnEmbeddingModel(id: string) {
   return invalidRequest(`The model \`${id}\` does not support embeddings.`, 'model', 'invalid_value')
 }

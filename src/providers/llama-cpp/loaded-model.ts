@@ -11,7 +11,7 @@ import type {
 import type { LlamaConfig } from '../../config/schema.js'
 import type { LocalModel } from './discovery.js'
 import { nodeLlamaCpp, takeEngineErrors } from './engine.js'
-import { modelLoadFailed, queueFull } from './errors.js'
+import { clientClosedRequest, modelLoadFailed, queueFull } from './errors.js'
 import { SlotQueue } from './slot-queue.js'
 
 export const DEFAULT_CONTEXT_SIZE = 4096
@@ -104,7 +104,7 @@ export class LoadedModel {
     try {
       model = await llama.loadModel({ modelPath: local.path, gpuLayers: settings.gpuLayers })
     } catch (error) {
-      throw modelLoadFailed(local.id, local.path, [describe(error), ...takeEngineErrors()].join('; '))
+      throw modelLoadFailed(local.id, local.path, [describe(error), ...(await engineErrors())].join(': '))
     }
     if (!inspection.generative) return new LoadedModel(local.id, model, settings, false, undefined)
     try {
@@ -116,11 +116,11 @@ export class LoadedModel {
         failedCreationRemedy: false,
       })
       const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
-      const slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting))
+      const slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting), clientClosedRequest)
       return new LoadedModel(local.id, model, settings, true, { context, slots })
     } catch (error) {
       await model.dispose()
-      throw modelLoadFailed(local.id, local.path, `cannot create its context: ${[describe(error), ...takeEngineErrors()].join('; ')}`)
+      throw modelLoadFailed(local.id, local.path, `cannot create its context: ${[describe(error), ...(await engineErrors())].join(': ')}`)
     }
   }
 
@@ -160,7 +160,7 @@ export class LoadedModel {
   embeddings(): Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> {
     this.embeddingContext ??= this.model
       .createEmbeddingContext({ threads: this.settings.threads, contextSize: this.settings.contextSize })
-      .then((context) => ({ context, queue: new SlotQueue([context], this.settings.maxQueue, (waiting) => queueFull(this.id, waiting)) }))
+      .then((context) => ({ context, queue: new SlotQueue([context], this.settings.maxQueue, (waiting) => queueFull(this.id, waiting), clientClosedRequest) }))
     this.embeddingContext.catch(() => (this.embeddingContext = undefined))
     return this.embeddingContext
   }
@@ -172,6 +172,16 @@ export class LoadedModel {
     await this.generation?.context.dispose()
     await this.model.dispose()
   }
+}
+
+/**
+ * llama.cpp's log lines about a failure reach JavaScript a moment after the failure itself (the
+ * native logger posts them to the event loop), so they are collected after a short wait.
+ */
+async function engineErrors(): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const lines = takeEngineErrors().filter((line) => !/failed to load model$/i.test(line))
+  return lines.length ? lines : ['the file may be corrupt or incomplete (see the server log)']
 }
 
 function describe(error: unknown): string {

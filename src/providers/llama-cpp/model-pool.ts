@@ -22,7 +22,18 @@ type Entry = {
 
 export type Lease = { model: LoadedModel; release(): void }
 
-export type PoolStats = { id: string; leases: number; bytes: number; loaded: boolean }[]
+export type PoolStats = {
+  id: string
+  loaded: boolean
+  leases: number
+  bytes: number
+  threads?: number
+  contextSize?: number
+  sequences?: number
+  /** Sequences free right now, and requests waiting for one. */
+  idleSequences?: number
+  waiting?: number
+}[]
 
 /**
  * The models in memory. A model loads on its first request; it unloads after `idleUnloadMs`
@@ -73,7 +84,17 @@ export class ModelPool {
   }
 
   stats(): PoolStats {
-    return [...this.entries.values()].map((e) => ({ id: e.local.id, leases: e.leases, bytes: e.bytes, loaded: Boolean(e.model) }))
+    return [...this.entries.values()].map((e) => ({
+      id: e.local.id,
+      loaded: Boolean(e.model),
+      leases: e.leases,
+      bytes: e.bytes,
+      threads: e.model?.threads,
+      contextSize: e.model?.contextSize,
+      sequences: e.model?.settings.sequences,
+      idleSequences: e.model?.slots?.idle,
+      waiting: e.model?.slots?.waiting,
+    }))
   }
 
   async close() {

@@ -20,6 +20,7 @@ export class SlotQueue<T> {
     slots: T[],
     private readonly maxWaiting: number,
     private readonly full: (waiting: number) => Error,
+    private readonly gone: () => Error = () => new Error('the client went away'),
   ) {
     this.free = [...slots]
   }
@@ -34,7 +35,7 @@ export class SlotQueue<T> {
 
   /** `pick` chooses among free slots (e.g. the one whose cache shares the longest prefix). */
   acquire(signal: AbortSignal, pick?: (free: T[]) => T): Promise<T> {
-    if (signal.aborted) return Promise.reject(signal.reason)
+    if (signal.aborted) return Promise.reject(this.gone())
     if (this.free.length) return Promise.resolve(this.take(pick))
     if (this.waiters.length >= this.maxWaiting) return Promise.reject(this.full(this.waiters.length))
     return new Promise<T>((resolve, reject) => {
@@ -46,7 +47,7 @@ export class SlotQueue<T> {
         onAbort: () => {
           const at = this.waiters.indexOf(waiter)
           if (at >= 0) this.waiters.splice(at, 1)
-          reject(signal.reason)
+          reject(this.gone())
         },
       }
       signal.addEventListener('abort', waiter.onAbort, { once: true })

@@ -1,0 +1,41 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { LlamaCppProvider } from '../../src/providers/llama-cpp/provider.js'
+import type { TestApp } from './test-context.js'
+
+const repoRoot = path.resolve(import.meta.dirname, '../..')
+
+/**
+ * The vendored tiny GGUF (../shared/models, beside the clone; see MODELS.md). Never copied into
+ * the project: tests link to it. A missing file fails the suite loudly rather than skipping it.
+ */
+export const STORIES = path.resolve(repoRoot, '../shared/models/stories260K.gguf')
+
+export function requireStories(): string {
+  if (!fs.existsSync(STORIES)) {
+    throw new Error(`The llama.cpp tests need ${STORIES} (shared/ beside the clone); it is missing.`)
+  }
+  return STORIES
+}
+
+/** A models directory of its own, holding links named as given (all to stories260K) and other files. */
+export function modelsDir(links: string[] = [], files: Record<string, Buffer | string> = {}): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-models-'))
+  for (const name of links) fs.symlinkSync(requireStories(), path.join(dir, name))
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content)
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
+}
+
+export function llamaProvider(t: TestApp, modelId: string): LlamaCppProvider {
+  return t.ctx.providers.resolve(modelId).provider as LlamaCppProvider
+}
+
+/** Polls until `check` holds (or fails after `ms`): for state that settles a tick after a response. */
+export async function eventually(check: () => boolean, ms = 2000): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
