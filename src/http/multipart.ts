@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import { ApiError, bodyTooLarge, invalidMultipart, unexpectedFormField } from '../errors.js'
@@ -53,15 +52,30 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
   const form: MultipartForm<T> = { fields: {}, files: [] }
   const seen = new Set<string>()
   const receiving: Promise<void>[] = []
+  const reader = request.body?.getReader()
   let failure: unknown
-  let onFailure: () => void = () => {}
-  const failed = new Promise<void>((resolve) => (onFailure = resolve))
+  // Whatever the pump below waits for, a failure must end the wait. Racing each wait against one
+  // long-lived "failed" promise would not do: every race leaves a reaction on it that holds the
+  // race's result, and so every chunk of the body, until the request ends.
+  let wake = () => {}
   const fail = (error: unknown) => {
-    if (failure === undefined) {
-      failure = error
-      onFailure()
-    }
+    if (failure !== undefined) return
+    failure = error
+    wake()
+    reader?.cancel().catch(() => {}) // a pending read returns at once
   }
+  let closed = false
+  const waitFor = (event: 'drain' | 'close') =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        parser.off(event, done)
+        wake = () => {}
+        resolve()
+      }
+      if (failure !== undefined || (event === 'close' && closed)) return resolve()
+      wake = done
+      parser.on(event, done)
+    })
 
   parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
     // a cut-off body errors the file stream too; the consumer sees it, or has already stopped
@@ -107,20 +121,20 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
   })
   parser.on('partsLimit', () => fail(invalidMultipart(`more than ${MAX_PARTS} parts`)))
   parser.on('error', (error: Error) => fail(invalidMultipart(error.message.replace(/\.$/, '').toLowerCase())))
-  const parsed = once(parser, 'close').catch(() => {})
+  parser.on('close', () => (closed = true))
 
-  const reader = request.body?.getReader()
   try {
     if (!reader) throw invalidMultipart('the body is empty')
-    for (;;) {
-      const next = await Promise.race([reader.read(), failed.then(() => undefined)])
-      if (!next || next.done) break
+    while (failure === undefined) {
+      const next = await reader.read()
+      if (next.done) break
       // backpressure: busboy says stop while a file's consumer is behind
-      if (!parser.write(next.value)) await Promise.race([once(parser, 'drain'), failed])
+      if (!parser.write(next.value)) await waitFor('drain')
     }
     if (failure === undefined) {
+      const parsed = waitFor('close')
       parser.end()
-      await Promise.race([parsed, failed])
+      await parsed
     }
     await Promise.all(receiving)
   } catch (error) {
@@ -128,7 +142,6 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
     fail(error instanceof ApiError ? error : invalidMultipart('the request body could not be read to its end'))
   }
   if (failure !== undefined) {
-    await reader?.cancel().catch(() => {})
     parser.destroy()
     await Promise.allSettled(receiving)
     await Promise.allSettled(form.files.map((f) => options.release(f.value)))
