@@ -7,6 +7,7 @@ import { storageConfigFor } from './storage/dialect.js'
 import { openStorage } from './storage/storage.js'
 import { serve } from './main.js'
 import { setLogLevel } from './logger.js'
+import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
 
 const USAGE = `Usage: plinth <command> [options]
 
@@ -16,6 +17,8 @@ Commands:
   keys create --project ID|default [--name NAME] [--admin]
                                create a project key (or an admin key with --admin); prints the secret once
   keys list [--project ID]     list keys (redacted)
+  pull <url | hf:owner/repo/file.gguf> [--sha256 HEX] [--name NAME] [--force]
+                               download a GGUF model into <data-dir>/models (resumes if interrupted)
   help                         this text
 `
 
@@ -47,6 +50,8 @@ async function run(argv: string[]) {
       project: { type: 'string' },
       name: { type: 'string' },
       admin: { type: 'boolean' },
+      sha256: { type: 'string' },
+      force: { type: 'boolean' },
     },
   })
   const overrides = {
@@ -59,6 +64,8 @@ async function run(argv: string[]) {
     case 'serve':
       await serve(overrides, { handleSignals: true })
       return
+    case 'pull':
+      return pullModel(positionals, overrides, values)
     case 'keys':
       return keys(positionals[0], overrides, values)
     case undefined:
@@ -68,6 +75,18 @@ async function run(argv: string[]) {
       return
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`)
+  }
+}
+
+async function pullModel(positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: { sha256?: string; name?: string; force?: boolean }) {
+  if (positionals.length !== 1) throw new UsageError(`pull takes one source\n\n${USAGE}`)
+  const config = loadConfig(process.env, overrides)
+  const modelsDir = config.llama.modelsDir ?? `${config.dataDir}/models`
+  try {
+    await pull(positionals[0], { modelsDir, sha256: values.sha256, name: values.name, force: values.force, env: process.env, out: process.stderr })
+  } catch (error) {
+    const resumable = !(error instanceof DownloadError)
+    throw new UsageError(`pull failed: ${(error as Error).message}${resumable ? ' (run the same command again to resume)' : ''}`)
   }
 }
 
