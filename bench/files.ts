@@ -207,6 +207,13 @@ async function report(rows: Row[], idleKb: number, peaks: Record<string, number>
     ...Object.entries(peaks).map(([phase, kb]) => `| peak after ${phase} | ${mb(kb)} |`),
     `| **peak growth over idle** (target < 64 MB) | **${mb(growth)}** |`,
     '',
+    'Reading the numbers: the curl rows are the server\'s own speed, and match the durable stream ' +
+      'copy (both are bound by writing the bytes out and fsyncing them). The SDK rows are slower ' +
+      'because of the client: the SDK builds the multipart body and reads the download through web ' +
+      'streams in Node, on the same two cores as the server. An Upload pays for its parts and then ' +
+      'for joining them into one file on completion, a second full write. Server memory stays flat ' +
+      'whatever the size: bodies are streamed to disk and back in chunks of at most a few MiB.',
+    '',
   ]
   const text = lines.join('\n')
   console.log(text)
