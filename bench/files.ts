@@ -29,7 +29,9 @@ async function timed(what: string, fn: () => Promise<unknown>, note?: string): P
   const t0 = performance.now()
   await fn()
   const row = { what, seconds: (performance.now() - t0) / 1000, note }
-  console.error(`${what.padEnd(44)} ${row.seconds.toFixed(2).padStart(7)} s  ${mbps(row).toFixed(0).padStart(6)} MB/s`)
+  console.error(
+    `${what.padEnd(44)} ${row.seconds.toFixed(2).padStart(7)} s  ${mbps(row).toFixed(0).padStart(6)} MB/s`,
+  )
   return row
 }
 
@@ -55,15 +57,15 @@ async function baselines(source: string, dir: string): Promise<Row[]> {
   const rows = [await timed('fs.copyFile', () => fsp.copyFile(source, copy))]
   await fsp.rm(copy)
   rows.push(
-    await timed(
-      'stream copy + fsync (what Plinth does on disk)',
-      async () => {
-        await pipeline(fs.createReadStream(source, { highWaterMark: MiB }), fs.createWriteStream(copy))
-        const handle = await fsp.open(copy, 'r+')
-        await handle.sync()
-        await handle.close()
-      },
-    ),
+    await timed('stream copy + fsync (what Plinth does on disk)', async () => {
+      await pipeline(
+        fs.createReadStream(source, { highWaterMark: MiB }),
+        fs.createWriteStream(copy),
+      )
+      const handle = await fsp.open(copy, 'r+')
+      await handle.sync()
+      await handle.close()
+    }),
   )
   await fsp.rm(copy)
   return rows
@@ -71,16 +73,20 @@ async function baselines(source: string, dir: string): Promise<Row[]> {
 
 function startPlinth(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   // node with tsx's loader runs the sources in this very process (the pid whose memory we read)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/cli/run-cli.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
-      PLINTH_LOG_LEVEL: 'info',
-      PLINTH_MAX_FILE_BYTES: String(size + MiB),
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/cli/run-cli.ts', 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
+        PLINTH_LOG_LEVEL: 'info',
+        PLINTH_MAX_FILE_BYTES: String(size + MiB),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  )
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -106,7 +112,9 @@ function run(command: string, args: string[]): Promise<string> {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`)),
+    )
   })
 }
 
@@ -115,16 +123,34 @@ function run(command: string, args: string[]): Promise<string> {
  * these rows show the server's own speed (the SDK rows add the SDK's streaming in Node).
  */
 async function withCurl(url: string, source: string, target: string): Promise<Row[]> {
-  if (!(await run('curl', ['--version']).then(() => true, () => false))) return []
+  if (
+    !(await run('curl', ['--version']).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return []
   const auth = ['-H', `Authorization: Bearer ${KEY}`, '--fail', '--silent', '--show-error']
   let id = ''
   const rows = [
     await timed('upload: curl -F file=@...', async () => {
-      id = JSON.parse(await run('curl', [...auth, '-F', 'purpose=user_data', '-F', `file=@${source}`, `${url}/v1/files`])).id
+      id = JSON.parse(
+        await run('curl', [
+          ...auth,
+          '-F',
+          'purpose=user_data',
+          '-F',
+          `file=@${source}`,
+          `${url}/v1/files`,
+        ]),
+      ).id
     }),
-    await timed('download: curl → file', () => run('curl', [...auth, '-o', target, `${url}/v1/files/${id}/content`])),
+    await timed('download: curl → file', () =>
+      run('curl', [...auth, '-o', target, `${url}/v1/files/${id}/content`]),
+    ),
   ]
-  if ((await fsp.stat(target)).size !== size) throw new Error('curl downloaded the wrong number of bytes')
+  if ((await fsp.stat(target)).size !== size)
+    throw new Error('curl downloaded the wrong number of bytes')
   await fsp.rm(target)
   await run('curl', [...auth, '-X', 'DELETE', `${url}/v1/files/${id}`])
   return rows
@@ -144,17 +170,28 @@ async function main() {
     const pid = plinth.pid!
     await new Promise((r) => setTimeout(r, 500))
     const idleKb = statusKb(pid, 'VmRSS')
-    const client = new OpenAI({ apiKey: KEY, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 30 * 60_000 })
+    const client = new OpenAI({
+      apiKey: KEY,
+      baseURL: `${server.url}/v1`,
+      maxRetries: 0,
+      timeout: 30 * 60_000,
+    })
     const peaks: Record<string, number> = {}
 
     let fileId = ''
     rows.push(
       await timed('upload: files.create(fs.createReadStream)', async () => {
-        fileId = (await client.files.create({ file: fs.createReadStream(source), purpose: 'user_data' })).id
+        fileId = (
+          await client.files.create({ file: fs.createReadStream(source), purpose: 'user_data' })
+        ).id
       }),
     )
     peaks.upload = statusKb(pid, 'VmHWM')
-    rows.push(await timed('download: files.content → file', () => download(client, fileId, path.join(dir, 'down.bin'))))
+    rows.push(
+      await timed('download: files.content → file', () =>
+        download(client, fileId, path.join(dir, 'down.bin')),
+      ),
+    )
     peaks.download = statusKb(pid, 'VmHWM')
     await client.files.delete(fileId)
     rows.push(...(await withCurl(server.url, source, path.join(dir, 'curl.bin'))))
@@ -165,10 +202,18 @@ async function main() {
       await timed(
         `uploads: create, ${Math.ceil(size / PART)} parts of 64 MiB, complete`,
         async () => {
-          const upload = await client.uploads.create({ bytes: size, filename: 'big.bin', mime_type: 'application/octet-stream', purpose: 'user_data' })
+          const upload = await client.uploads.create({
+            bytes: size,
+            filename: 'big.bin',
+            mime_type: 'application/octet-stream',
+            purpose: 'user_data',
+          })
           const ids: string[] = []
           for (let start = 0; start < size; start += PART) {
-            const data = fs.createReadStream(source, { start, end: Math.min(size, start + PART) - 1 })
+            const data = fs.createReadStream(source, {
+              start,
+              end: Math.min(size, start + PART) - 1,
+            })
             ids.push((await client.uploads.parts.create(upload.id, { data })).id)
           }
           const t0 = performance.now()
@@ -177,7 +222,8 @@ async function main() {
         },
       ),
     )
-    rows[rows.length - 1].note = `of which complete (joining the parts on disk): ${completeSeconds.toFixed(2)} s`
+    rows[rows.length - 1].note =
+      `of which complete (joining the parts on disk): ${completeSeconds.toFixed(2)} s`
     peaks.uploads = statusKb(pid, 'VmHWM')
     await report(rows, idleKb, peaks)
   } finally {
@@ -199,7 +245,9 @@ async function report(rows: Row[], idleKb: number, peaks: Record<string, number>
     '',
     '| what | seconds | MB/s | note |',
     '|---|---:|---:|---|',
-    ...rows.map((r) => `| ${r.what} | ${r.seconds.toFixed(2)} | ${mbps(r).toFixed(0)} | ${r.note ?? ''} |`),
+    ...rows.map(
+      (r) => `| ${r.what} | ${r.seconds.toFixed(2)} | ${mbps(r).toFixed(0)} | ${r.note ?? ''} |`,
+    ),
     '',
     '| server memory (VmRSS idle, VmHWM after each phase) | MB |',
     '|---|---:|',
@@ -207,7 +255,7 @@ async function report(rows: Row[], idleKb: number, peaks: Record<string, number>
     ...Object.entries(peaks).map(([phase, kb]) => `| peak after ${phase} | ${mb(kb)} |`),
     `| **peak growth over idle** (target < 64 MB) | **${mb(growth)}** |`,
     '',
-    'Reading the numbers: the curl rows are the server\'s own speed, and match the durable stream ' +
+    "Reading the numbers: the curl rows are the server's own speed, and match the durable stream " +
       'copy (both are bound by writing the bytes out and fsyncing them). The SDK rows are slower ' +
       'because of the client: the SDK builds the multipart body and reads the download through web ' +
       'streams in Node, on the same two cores as the server. An Upload pays for its parts and then ' +

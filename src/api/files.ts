@@ -4,12 +4,21 @@ import { readQuery, validate } from '../http/body.js'
 import { nestFields, readMultipart } from '../http/multipart.js'
 import { parseRange } from '../http/range.js'
 import type { RouteDef } from '../http/routes.js'
-import { FILE_PURPOSES, FileCreateFields, FileListQuery, type FilePurpose } from '../schemas/files.js'
+import {
+  FILE_PURPOSES,
+  FileCreateFields,
+  FileListQuery,
+  type FilePurpose,
+} from '../schemas/files.js'
 import { projectPrincipal } from './shared.js'
 
 // Node 20 has ReadableStream.from; the DOM-less lib types here do not declare it yet
 const webStream = (source: AsyncIterable<Uint8Array>) =>
-  (ReadableStream as unknown as { from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from(source)
+  (
+    ReadableStream as unknown as {
+      from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>
+    }
+  ).from(source)
 
 export function filesRoutes(ctx: AppContext): RouteDef[] {
   const { files } = ctx.services
@@ -33,7 +42,8 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
           if (!file) throw requiredProperty('file')
           const purpose = form.fields.purpose
           if (purpose === undefined) throw requiredProperty('purpose')
-          if (!FILE_PURPOSES.includes(purpose as FilePurpose)) throw invalidPurpose(purpose, FILE_PURPOSES)
+          if (!FILE_PURPOSES.includes(purpose as FilePurpose))
+            throw invalidPurpose(purpose, FILE_PURPOSES)
           const fields = validate(FileCreateFields, nestFields(form.fields))
           const created = await files.create(
             projectPrincipal(c),
@@ -58,7 +68,8 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
       path: '/files',
       operationId: 'listFiles',
       scope: 'project',
-      handler: async (c) => c.json(await files.list(projectPrincipal(c), readQuery(c, FileListQuery))),
+      handler: async (c) =>
+        c.json(await files.list(projectPrincipal(c), readQuery(c, FileListQuery))),
     },
     {
       // spec: retrieveFile
@@ -74,7 +85,8 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
       path: '/files/{file_id}',
       operationId: 'deleteFile',
       scope: 'project',
-      handler: async (c) => c.json(await files.delete(projectPrincipal(c), c.req.param('file_id')!)),
+      handler: async (c) =>
+        c.json(await files.delete(projectPrincipal(c), c.req.param('file_id')!)),
     },
     {
       // spec: downloadFile

@@ -16,7 +16,13 @@ export function uploadsRoutes(ctx: AppContext): RouteDef[] {
       path: '/uploads',
       operationId: 'createUpload',
       scope: 'project',
-      handler: async (c) => c.json(await uploads.create(projectPrincipal(c), await readJson(c, createParams, bodyLimit(ctx)))),
+      handler: async (c) =>
+        c.json(
+          await uploads.create(
+            projectPrincipal(c),
+            await readJson(c, createParams, bodyLimit(ctx)),
+          ),
+        ),
     },
     {
       // spec: addUploadPart
@@ -51,7 +57,9 @@ export function uploadsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, UploadCompleteParams, bodyLimit(ctx))
-        return c.json(await uploads.complete(projectPrincipal(c), c.req.param('upload_id')!, params))
+        return c.json(
+          await uploads.complete(projectPrincipal(c), c.req.param('upload_id')!, params),
+        )
       },
     },
     {
@@ -60,7 +68,8 @@ export function uploadsRoutes(ctx: AppContext): RouteDef[] {
       path: '/uploads/{upload_id}/cancel',
       operationId: 'cancelUpload',
       scope: 'project',
-      handler: async (c) => c.json(await uploads.cancel(projectPrincipal(c), c.req.param('upload_id')!)),
+      handler: async (c) =>
+        c.json(await uploads.cancel(projectPrincipal(c), c.req.param('upload_id')!)),
     },
   ]
 }

@@ -29,10 +29,15 @@ const MAX_PARTS = 64
  * Whatever fails (a malformed body, a limit, the client going away), files already received are
  * released before the error is thrown.
  */
-export async function readMultipart<T>(request: Request, options: MultipartOptions<T>): Promise<MultipartForm<T>> {
+export async function readMultipart<T>(
+  request: Request,
+  options: MultipartOptions<T>,
+): Promise<MultipartForm<T>> {
   const contentType = request.headers.get('content-type') ?? ''
   if (!/^multipart\/form-data/i.test(contentType)) {
-    throw invalidMultipart(`expected a multipart/form-data body, got ${contentType ? `'${contentType}'` : 'no content type'}`)
+    throw invalidMultipart(
+      `expected a multipart/form-data body, got ${contentType ? `'${contentType}'` : 'no content type'}`,
+    )
   }
   const declared = Number(request.headers.get('content-length') ?? NaN)
   const total = Object.values(options.files).reduce((n, f) => n + f.limit, 0)
@@ -83,7 +88,12 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
     const spec = options.files[field]
     if (!spec || failure !== undefined || seen.has(field)) {
       stream.resume()
-      if (failure === undefined) fail(spec ? invalidMultipart(`the field '${field}' was sent twice`) : unexpectedFormField(field))
+      if (failure === undefined)
+        fail(
+          spec
+            ? invalidMultipart(`the field '${field}' was sent twice`)
+            : unexpectedFormField(field),
+        )
       return
     }
     seen.add(field)
@@ -107,20 +117,25 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
       if (info.valueTruncated) return fail(bodyTooLarge(MAX_FIELD_BYTES, MAX_FIELD_BYTES))
       const file: FormFileInfo = { field, filename: '', contentType: 'application/octet-stream' }
       receiving.push(
-        options.receive(limitBytes(Readable.from([Buffer.from(value, 'utf8')]), options.files[field].limit), file).then(
-          (received) => void form.files.push({ ...file, value: received }),
-          fail,
-        ),
+        options
+          .receive(
+            limitBytes(Readable.from([Buffer.from(value, 'utf8')]), options.files[field].limit),
+            file,
+          )
+          .then((received) => void form.files.push({ ...file, value: received }), fail),
       )
       return
     }
     if (!options.fields.includes(field)) return fail(unexpectedFormField(field))
     if (field in form.fields) return fail(invalidMultipart(`the field '${field}' was sent twice`))
-    if (info.valueTruncated) return fail(invalidMultipart(`the field '${field}' is longer than ${MAX_FIELD_BYTES} bytes`))
+    if (info.valueTruncated)
+      return fail(invalidMultipart(`the field '${field}' is longer than ${MAX_FIELD_BYTES} bytes`))
     form.fields[field] = value
   })
   parser.on('partsLimit', () => fail(invalidMultipart(`more than ${MAX_PARTS} parts`)))
-  parser.on('error', (error: Error) => fail(invalidMultipart(error.message.replace(/\.$/, '').toLowerCase())))
+  parser.on('error', (error: Error) =>
+    fail(invalidMultipart(error.message.replace(/\.$/, '').toLowerCase())),
+  )
   parser.on('close', () => (closed = true))
 
   try {
@@ -139,7 +154,11 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
     await Promise.all(receiving)
   } catch (error) {
     // the body itself failed: the client went away, or sent something unreadable
-    fail(error instanceof ApiError ? error : invalidMultipart('the request body could not be read to its end'))
+    fail(
+      error instanceof ApiError
+        ? error
+        : invalidMultipart('the request body could not be read to its end'),
+    )
   }
   if (failure !== undefined) {
     parser.destroy()
@@ -151,7 +170,10 @@ export async function readMultipart<T>(request: Request, options: MultipartOptio
 }
 
 /** Passes the bytes on, failing with F4 once more than `limit` have been read. */
-async function* limitBytes(source: AsyncIterable<Uint8Array>, limit: number): AsyncIterable<Uint8Array> {
+async function* limitBytes(
+  source: AsyncIterable<Uint8Array>,
+  limit: number,
+): AsyncIterable<Uint8Array> {
   let read = 0
   for await (const chunk of source) {
     read += chunk.byteLength

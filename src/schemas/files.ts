@@ -2,7 +2,14 @@ import { z } from 'zod'
 import { ListOrder } from './shared.js'
 
 /** What a client may upload a file for (CreateFileRequest.purpose, in the spec's order). */
-export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const
+export const FILE_PURPOSES = [
+  'assistants',
+  'batch',
+  'fine-tune',
+  'vision',
+  'user_data',
+  'evals',
+] as const
 export type FilePurpose = (typeof FILE_PURPOSES)[number]
 
 /** Purposes Plinth gives the files it writes itself (batch output, fine-tuning results...). */
@@ -20,7 +27,9 @@ export const FileExpiresAfter = z.strictObject({
  */
 export const FileCreateFields = z.strictObject({
   purpose: z.enum(FILE_PURPOSES),
-  expires_after: FileExpiresAfter.extend({ seconds: z.coerce.number().int().min(3600).max(2592000) }).optional(),
+  expires_after: FileExpiresAfter.extend({
+    seconds: z.coerce.number().int().min(3600).max(2592000),
+  }).optional(),
 })
 
 /** Query of GET /v1/files: the spec's limit is 1-10,000, default 10,000. */

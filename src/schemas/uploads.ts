@@ -33,4 +33,9 @@ export type Upload = {
   file?: FileObject
 }
 
-export type UploadPart = { id: string; object: 'upload.part'; created_at: number; upload_id: string }
+export type UploadPart = {
+  id: string
+  object: 'upload.part'
+  created_at: number
+  upload_id: string
+}

@@ -34,17 +34,29 @@ function multipart(parts: Part[], { end = true } = {}): Uint8Array {
   return Buffer.concat(chunks)
 }
 
-async function post(body: BodyInit | Uint8Array, contentType = `multipart/form-data; boundary=${BOUNDARY}`, route = '/v1/files') {
+async function post(
+  body: BodyInit | Uint8Array,
+  contentType = `multipart/form-data; boundary=${BOUNDARY}`,
+  route = '/v1/files',
+) {
   const response = await t.fetch(`http://plinth.test${route}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': contentType },
     body: body as BodyInit,
     duplex: 'half',
   } as RequestInit)
-  return { status: response.status, body: (await response.json()) as { error: Record<string, unknown> } }
+  return {
+    status: response.status,
+    body: (await response.json()) as { error: Record<string, unknown> },
+  }
 }
 
-const file = (value: string | Buffer, filename = 'data.jsonl'): Part => ({ name: 'file', value, filename, type: 'application/octet-stream' })
+const file = (value: string | Buffer, filename = 'data.jsonl'): Part => ({
+  name: 'file',
+  value,
+  filename,
+  type: 'application/octet-stream',
+})
 const purpose = (value: string): Part => ({ name: 'purpose', value })
 
 async function fileCount() {
@@ -56,7 +68,8 @@ describe('POST /v1/files with bad input', () => {
     const r = await post(JSON.stringify({ purpose: 'batch' }), 'application/json')
     expect(r.status).toBe(400)
     expect(r.body.error).toEqual({
-      message: "Could not parse the multipart form data in your request: expected a multipart/form-data body, got 'application/json'.",
+      message:
+        "Could not parse the multipart form data in your request: expected a multipart/form-data body, got 'application/json'.",
       type: 'invalid_request_error',
       param: null,
       code: null,
@@ -65,10 +78,14 @@ describe('POST /v1/files with bad input', () => {
 
   it('multipart without a boundary, and a body cut off mid-form', async () => {
     expect((await post(multipart([purpose('batch')]), 'multipart/form-data')).status).toBe(400)
-    const cut = multipart([purpose('batch'), file('{"a":1}\n'.repeat(20))], { end: false }).subarray(0, -10)
+    const cut = multipart([purpose('batch'), file('{"a":1}\n'.repeat(20))], {
+      end: false,
+    }).subarray(0, -10)
     const r = await post(cut)
     expect(r.status).toBe(400)
-    expect(r.body.error.message).toMatch(/^Could not parse the multipart form data in your request: /)
+    expect(r.body.error.message).toMatch(
+      /^Could not parse the multipart form data in your request: /,
+    )
     expect(await fileCount()).toBe(0)
   })
 
@@ -85,14 +102,17 @@ describe('POST /v1/files with bad input', () => {
       param: null,
       code: null,
     })
-    expect((await post(multipart([file('{}\n')]))).body.error.message).toBe("'purpose' is a required property")
+    expect((await post(multipart([file('{}\n')]))).body.error.message).toBe(
+      "'purpose' is a required property",
+    )
   })
 
   it('a purpose that is not one of the list (F2)', async () => {
     const r = await post(multipart([purpose('fine-tuning'), file('{}\n')]))
     expect(r.status).toBe(400)
     expect(r.body.error).toEqual({
-      message: "'fine-tuning' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'",
+      message:
+        "'fine-tuning' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'",
       type: 'invalid_request_error',
       param: null,
       code: null,
@@ -110,21 +130,44 @@ describe('POST /v1/files with bad input', () => {
   })
 
   it('an unknown field, a file sent twice, a bad expires_after', async () => {
-    const unknown = await post(multipart([purpose('batch'), { name: 'colour', value: 'blue' }, file('{}\n')]))
-    expect(unknown.body.error).toMatchObject({ message: "Unknown parameter: 'colour'.", param: 'colour', code: 'unknown_parameter' })
+    const unknown = await post(
+      multipart([purpose('batch'), { name: 'colour', value: 'blue' }, file('{}\n')]),
+    )
+    expect(unknown.body.error).toMatchObject({
+      message: "Unknown parameter: 'colour'.",
+      param: 'colour',
+      code: 'unknown_parameter',
+    })
     expect((await post(multipart([purpose('batch'), file('{}\n'), file('{}\n')]))).status).toBe(400)
-    const short = await post(multipart([purpose('batch'), file('{}\n'), { name: 'expires_after[anchor]', value: 'created_at' }, { name: 'expires_after[seconds]', value: '10' }]))
+    const short = await post(
+      multipart([
+        purpose('batch'),
+        file('{}\n'),
+        { name: 'expires_after[anchor]', value: 'created_at' },
+        { name: 'expires_after[seconds]', value: '10' },
+      ]),
+    )
     expect(short.body.error).toMatchObject({
-      message: "Invalid 'expires_after.seconds': integer below minimum value. Expected a value >= 3600, but got 10 instead.",
+      message:
+        "Invalid 'expires_after.seconds': integer below minimum value. Expected a value >= 3600, but got 10 instead.",
       param: 'expires_after.seconds',
     })
-    const anchor = await post(multipart([purpose('batch'), file('{}\n'), { name: 'expires_after[anchor]', value: 'now' }, { name: 'expires_after[seconds]', value: '3600' }]))
+    const anchor = await post(
+      multipart([
+        purpose('batch'),
+        file('{}\n'),
+        { name: 'expires_after[anchor]', value: 'now' },
+        { name: 'expires_after[seconds]', value: '3600' },
+      ]),
+    )
     expect(anchor.body.error.param).toBe('expires_after.anchor')
     expect(await fileCount()).toBe(0)
   })
 
   it('a file over the limit is a 413 with F4, stopped as soon as the limit is crossed', async () => {
-    const r = await post(multipart([purpose('user_data'), file(Buffer.alloc(LIMIT + 1, 1), 'big.bin')]))
+    const r = await post(
+      multipart([purpose('user_data'), file(Buffer.alloc(LIMIT + 1, 1), 'big.bin')]),
+    )
     expect(r.status).toBe(413)
     expect(r.body.error).toEqual({
       message: `Maximum content size limit (${LIMIT}) exceeded (${LIMIT + 1} bytes read)`,
@@ -133,7 +176,9 @@ describe('POST /v1/files with bad input', () => {
       code: null,
     })
     // exactly at the limit is fine
-    const ok = await post(multipart([purpose('user_data'), file(Buffer.alloc(LIMIT, 1), 'fits.bin')]))
+    const ok = await post(
+      multipart([purpose('user_data'), file(Buffer.alloc(LIMIT, 1), 'fits.bin')]),
+    )
     expect(ok.status).toBe(200)
     await t.client().files.delete((ok.body as unknown as { id: string }).id)
   })
@@ -166,7 +211,15 @@ describe('POST /v1/files with bad input', () => {
     const broken = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (sent++ === 0) {
-          controller.enqueue(Buffer.concat([head, Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\n`), Buffer.alloc(500, 2)]))
+          controller.enqueue(
+            Buffer.concat([
+              head,
+              Buffer.from(
+                `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\n`,
+              ),
+              Buffer.alloc(500, 2),
+            ]),
+          )
         } else controller.error(new Error('client went away'))
       },
     })
@@ -177,11 +230,24 @@ describe('POST /v1/files with bad input', () => {
 
   it('the SDK gets the same errors as typed exceptions', async () => {
     const client = t.client()
-    await expect(client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'nope' as 'batch' })).rejects.toMatchObject({
+    await expect(
+      client.files.create({
+        file: await toFile(Buffer.from('x'), 'x.txt'),
+        purpose: 'nope' as 'batch',
+      }),
+    ).rejects.toMatchObject({
       status: 400,
-      error: { message: "'nope' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'" },
+      error: {
+        message:
+          "'nope' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'",
+      },
     })
-    await expect(client.files.create({ file: await toFile(Buffer.alloc(LIMIT * 2), 'x.bin'), purpose: 'user_data' })).rejects.toMatchObject({ status: 413 })
+    await expect(
+      client.files.create({
+        file: await toFile(Buffer.alloc(LIMIT * 2), 'x.bin'),
+        purpose: 'user_data',
+      }),
+    ).rejects.toMatchObject({ status: 413 })
     await expect(client.files.retrieve('file-doesnotexist')).rejects.toMatchObject({
       status: 404,
       error: { message: 'No such File object: file-doesnotexist', param: 'id' },

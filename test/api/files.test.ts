@@ -41,7 +41,10 @@ describe('files: upload, retrieve, download, delete', () => {
   it('uploads a stream (fs.createReadStream) and answers the File object', async () => {
     const file = writeScratch('train.jsonl', '{"prompt":"a"}\n{"prompt":"b"}\n')
     const before = nowSeconds()
-    const created = await client.files.create({ file: fs.createReadStream(file), purpose: 'fine-tune' })
+    const created = await client.files.create({
+      file: fs.createReadStream(file),
+      purpose: 'fine-tune',
+    })
     expect(created).toEqual({
       id: expect.stringMatching(/^file-[A-Za-z0-9]{20,}$/),
       object: 'file',
@@ -56,7 +59,10 @@ describe('files: upload, retrieve, download, delete', () => {
   })
 
   it('streams the bytes back unchanged, with length, type and a download name', async () => {
-    const created = await client.files.create({ file: await toFile(BINARY, 'blob.bin'), purpose: 'user_data' })
+    const created = await client.files.create({
+      file: await toFile(BINARY, 'blob.bin'),
+      purpose: 'user_data',
+    })
     expect(created.bytes).toBe(BINARY.length)
     const response = await client.files.content(created.id)
     expect(response.headers.get('content-type')).toBe('application/octet-stream')
@@ -66,31 +72,54 @@ describe('files: upload, retrieve, download, delete', () => {
   })
 
   it('serves a known type from the extension or the declared type; JSONL as bytes, as OpenAI does', async () => {
-    const text = await client.files.create({ file: await toFile(Buffer.from('hello'), 'notes.txt'), purpose: 'assistants' })
+    const text = await client.files.create({
+      file: await toFile(Buffer.from('hello'), 'notes.txt'),
+      purpose: 'assistants',
+    })
     expect((await client.files.content(text.id)).headers.get('content-type')).toBe('text/plain')
     const png = await client.files.create({
       file: await toFile(Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'picture', { type: 'image/png' }),
       purpose: 'vision',
     })
     expect((await client.files.content(png.id)).headers.get('content-type')).toBe('image/png')
-    const batch = await client.files.create({ file: await toFile(Buffer.from('{}\n'), 'in.jsonl'), purpose: 'batch' })
-    expect((await client.files.content(batch.id)).headers.get('content-type')).toBe('application/octet-stream')
+    const batch = await client.files.create({
+      file: await toFile(Buffer.from('{}\n'), 'in.jsonl'),
+      purpose: 'batch',
+    })
+    expect((await client.files.content(batch.id)).headers.get('content-type')).toBe(
+      'application/octet-stream',
+    )
   })
 
   it('answers a byte range with 206, so a download can resume', async () => {
-    const created = await client.files.create({ file: await toFile(BINARY, 'range.bin'), purpose: 'user_data' })
+    const created = await client.files.create({
+      file: await toFile(BINARY, 'range.bin'),
+      purpose: 'user_data',
+    })
     const response = await client.files.content(created.id, { headers: { range: 'bytes=100-199' } })
     expect(response.status).toBe(206)
     expect(response.headers.get('content-range')).toBe(`bytes 100-199/${BINARY.length}`)
     expect(Buffer.from(await response.arrayBuffer()).equals(BINARY.subarray(100, 200))).toBe(true)
     const tail = await client.files.content(created.id, { headers: { range: 'bytes=-10' } })
     expect(Buffer.from(await tail.arrayBuffer()).equals(BINARY.subarray(-10))).toBe(true)
-    await expect(client.files.content(created.id, { headers: { range: 'bytes=5000-' } })).rejects.toMatchObject({ status: 416 })
+    await expect(
+      client.files.content(created.id, { headers: { range: 'bytes=5000-' } }),
+    ).rejects.toMatchObject({ status: 416 })
   })
 
   it('accepts every purpose the spec lists for uploads', async () => {
-    for (const purpose of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const) {
-      const created = await client.files.create({ file: await toFile(Buffer.from('{}\n'), `p-${purpose}.jsonl`), purpose })
+    for (const purpose of [
+      'assistants',
+      'batch',
+      'fine-tune',
+      'vision',
+      'user_data',
+      'evals',
+    ] as const) {
+      const created = await client.files.create({
+        file: await toFile(Buffer.from('{}\n'), `p-${purpose}.jsonl`),
+        purpose,
+      })
       expect(created.purpose).toBe(purpose)
     }
   })
@@ -103,7 +132,11 @@ describe('files: upload, retrieve, download, delete', () => {
     })
     expect(created.expires_at).toBe(created.created_at + 3600)
     // an hour passes
-    await t.ctx.storage.db.updateTable('files').set({ expires_at: nowSeconds() - 1 }).where('id', '=', created.id).execute()
+    await t.ctx.storage.db
+      .updateTable('files')
+      .set({ expires_at: nowSeconds() - 1 })
+      .where('id', '=', created.id)
+      .execute()
     await expect(client.files.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
     await expect(client.files.content(created.id)).rejects.toMatchObject({ status: 404 })
     expect((await client.files.list()).data.map((f) => f.id)).not.toContain(created.id)
@@ -115,9 +148,16 @@ describe('files: upload, retrieve, download, delete', () => {
   })
 
   it('deletes the file and its bytes; afterwards every call is a 404 with F1', async () => {
-    const created = await client.files.create({ file: await toFile(Buffer.from('bye'), 'bye.txt'), purpose: 'assistants' })
+    const created = await client.files.create({
+      file: await toFile(Buffer.from('bye'), 'bye.txt'),
+      purpose: 'assistants',
+    })
     expect(fs.existsSync(blobPath(created.id))).toBe(true)
-    expect(await client.files.delete(created.id)).toEqual({ id: created.id, object: 'file', deleted: true })
+    expect(await client.files.delete(created.id)).toEqual({
+      id: created.id,
+      object: 'file',
+      deleted: true,
+    })
     expect(fs.existsSync(blobPath(created.id))).toBe(false)
     for (const call of [
       () => client.files.retrieve(created.id),
@@ -126,7 +166,12 @@ describe('files: upload, retrieve, download, delete', () => {
     ]) {
       await expect(call()).rejects.toMatchObject({
         status: 404,
-        error: { message: `No such File object: ${created.id}`, type: 'invalid_request_error', param: 'id', code: null },
+        error: {
+          message: `No such File object: ${created.id}`,
+          type: 'invalid_request_error',
+          param: 'id',
+          code: null,
+        },
       })
     }
   })
@@ -142,7 +187,14 @@ describe('files: list', () => {
     ids = []
     for (let i = 0; i < 5; i++) {
       const purpose = i % 2 ? 'assistants' : 'batch'
-      ids.push((await c2.files.create({ file: await toFile(Buffer.from(`{"n":${i}}\n`), `f${i}.jsonl`), purpose })).id)
+      ids.push(
+        (
+          await c2.files.create({
+            file: await toFile(Buffer.from(`{"n":${i}}\n`), `f${i}.jsonl`),
+            purpose,
+          })
+        ).id,
+      )
     }
   })
   afterAll(async () => t2.close())
@@ -150,8 +202,15 @@ describe('files: list', () => {
   it('lists newest first by default, with the page fields', async () => {
     const page = await c2.files.list()
     expect(page.data.map((f) => f.id)).toEqual([...ids].reverse())
-    const response = await t2.fetch('http://plinth.test/v1/files', { headers: { authorization: `Bearer ${PROJECT_KEY}` } })
-    expect(await response.json()).toMatchObject({ object: 'list', has_more: false, first_id: ids[4], last_id: ids[0] })
+    const response = await t2.fetch('http://plinth.test/v1/files', {
+      headers: { authorization: `Bearer ${PROJECT_KEY}` },
+    })
+    expect(await response.json()).toMatchObject({
+      object: 'list',
+      has_more: false,
+      first_id: ids[4],
+      last_id: ids[0],
+    })
   })
 
   it('filters by purpose and orders ascending', async () => {
@@ -171,17 +230,33 @@ describe('files: list', () => {
   })
 
   it('refuses a limit outside 1-10,000', async () => {
-    await expect(c2.files.list({ limit: 0 })).rejects.toMatchObject({ status: 400, error: { param: 'limit' } })
-    await expect(c2.files.list({ limit: 10001 })).rejects.toMatchObject({ status: 400, error: { param: 'limit' } })
+    await expect(c2.files.list({ limit: 0 })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'limit' },
+    })
+    await expect(c2.files.list({ limit: 10001 })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'limit' },
+    })
   })
 })
 
 describe('files: scoped to their project', () => {
   it("another project's key sees none of them: 404 (F1) and an empty list", async () => {
-    const created = await client.files.create({ file: await toFile(Buffer.from('mine'), 'mine.txt'), purpose: 'assistants' })
+    const created = await client.files.create({
+      file: await toFile(Buffer.from('mine'), 'mine.txt'),
+      purpose: 'assistants',
+    })
     const other = await otherProjectClient(t)
-    for (const call of [() => other.files.retrieve(created.id), () => other.files.content(created.id), () => other.files.delete(created.id)]) {
-      await expect(call()).rejects.toMatchObject({ status: 404, error: { message: `No such File object: ${created.id}` } })
+    for (const call of [
+      () => other.files.retrieve(created.id),
+      () => other.files.content(created.id),
+      () => other.files.delete(created.id),
+    ]) {
+      await expect(call()).rejects.toMatchObject({
+        status: 404,
+        error: { message: `No such File object: ${created.id}` },
+      })
     }
     expect((await other.files.list()).data).toEqual([])
     // still there for its owner
@@ -191,7 +266,9 @@ describe('files: scoped to their project', () => {
   it('an admin key gets 403 on every files route', async () => {
     const admin = t.client(ADMIN_KEY)
     await expect(admin.files.list()).rejects.toMatchObject({ status: 403 })
-    await expect(admin.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      admin.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' }),
+    ).rejects.toMatchObject({ status: 403 })
     await expect(admin.files.retrieve('file-abc')).rejects.toMatchObject({ status: 403 })
   })
 })

@@ -22,7 +22,13 @@ const partsDir = (uploadId: string) => path.join(blobs(), 'uploads', uploadId)
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex')
 
 function create(bytes: number, over: Partial<OpenAI.Uploads.UploadCreateParams> = {}) {
-  return client.uploads.create({ bytes, filename: 'data.jsonl', mime_type: 'text/jsonl', purpose: 'batch', ...over })
+  return client.uploads.create({
+    bytes,
+    filename: 'data.jsonl',
+    mime_type: 'text/jsonl',
+    purpose: 'batch',
+    ...over,
+  })
 }
 
 async function addPart(uploadId: string, bytes: Buffer) {
@@ -50,10 +56,18 @@ describe('uploads: create, add parts, complete', () => {
     const upload = await create(a.length + b.length)
     const partB = await addPart(upload.id, b)
     const partA = await addPart(upload.id, a)
-    expect(partA).toEqual({ id: expect.stringMatching(/^part_/), object: 'upload.part', created_at: expect.any(Number), upload_id: upload.id })
+    expect(partA).toEqual({
+      id: expect.stringMatching(/^part_/),
+      object: 'upload.part',
+      created_at: expect.any(Number),
+      upload_id: upload.id,
+    })
     expect(fs.readdirSync(partsDir(upload.id))).toHaveLength(2)
     const expected = Buffer.concat([a, b])
-    const done = await client.uploads.complete(upload.id, { part_ids: [partA.id, partB.id], md5: md5(expected) })
+    const done = await client.uploads.complete(upload.id, {
+      part_ids: [partA.id, partB.id],
+      md5: md5(expected),
+    })
     expect(done).toMatchObject({ id: upload.id, status: 'completed', bytes: expected.length })
     expect(done.file).toEqual({
       id: expect.stringMatching(/^file-/),
@@ -72,11 +86,18 @@ describe('uploads: create, add parts, complete', () => {
   })
 
   it('carries expires_after over to the File', async () => {
-    const upload = await create(3, { purpose: 'assistants', filename: 'a.txt', mime_type: 'text/plain', expires_after: { anchor: 'created_at', seconds: 7200 } })
+    const upload = await create(3, {
+      purpose: 'assistants',
+      filename: 'a.txt',
+      mime_type: 'text/plain',
+      expires_after: { anchor: 'created_at', seconds: 7200 },
+    })
     const part = await addPart(upload.id, Buffer.from('abc'))
     const done = await client.uploads.complete(upload.id, { part_ids: [part.id] })
     expect(done.file!.expires_at).toBe(done.file!.created_at + 7200)
-    expect((await client.files.content(done.file!.id)).headers.get('content-type')).toBe('text/plain')
+    expect((await client.files.content(done.file!.id)).headers.get('content-type')).toBe(
+      'text/plain',
+    )
   })
 
   it('accepts a part sent as a plain form field, as the spec example does with curl -F data=...', async () => {
@@ -100,18 +121,30 @@ describe('uploads: create, add parts, complete', () => {
     const p2 = await addPart(upload.id, Buffer.from('def'))
     await expect(client.uploads.complete(upload.id, { part_ids: [p1.id] })).rejects.toMatchObject({
       status: 400,
-      error: { message: `The parts of upload ${upload.id} add up to 3 bytes, but the upload was created with bytes=6.`, param: 'part_ids' },
+      error: {
+        message: `The parts of upload ${upload.id} add up to 3 bytes, but the upload was created with bytes=6.`,
+        param: 'part_ids',
+      },
     })
-    await expect(client.uploads.complete(upload.id, { part_ids: [p1.id, 'part_nope'] })).rejects.toMatchObject({
+    await expect(
+      client.uploads.complete(upload.id, { part_ids: [p1.id, 'part_nope'] }),
+    ).rejects.toMatchObject({
       status: 400,
       error: { message: `No part found with id 'part_nope' in upload ${upload.id}.` },
     })
-    await expect(client.uploads.complete(upload.id, { part_ids: [p1.id, p1.id] })).rejects.toMatchObject({ status: 400 })
-    const bad = await client.uploads.complete(upload.id, { part_ids: [p1.id, p2.id], md5: md5(Buffer.from('nope')) }).catch((e) => e)
+    await expect(
+      client.uploads.complete(upload.id, { part_ids: [p1.id, p1.id] }),
+    ).rejects.toMatchObject({ status: 400 })
+    const bad = await client.uploads
+      .complete(upload.id, { part_ids: [p1.id, p2.id], md5: md5(Buffer.from('nope')) })
+      .catch((e) => e)
     expect(bad).toMatchObject({ status: 400, error: { param: 'md5' } })
     expect(fs.readdirSync(path.join(blobs(), '.tmp'))).toEqual([])
     // nothing was made of it: complete again, right this time
-    const done = await client.uploads.complete(upload.id, { part_ids: [p2.id, p1.id], md5: md5(Buffer.from('defabc')) })
+    const done = await client.uploads.complete(upload.id, {
+      part_ids: [p2.id, p1.id],
+      md5: md5(Buffer.from('defabc')),
+    })
     expect(await (await client.files.content(done.file!.id)).text()).toBe('defabc')
   })
 
@@ -123,7 +156,9 @@ describe('uploads: create, add parts, complete', () => {
       status: 400,
       error: { message: `Cannot add parts to upload ${upload.id} with status 'completed'.` },
     })
-    await expect(client.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject({ status: 400 })
+    await expect(client.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject(
+      { status: 400 },
+    )
     await expect(client.uploads.cancel(upload.id)).rejects.toMatchObject({
       status: 400,
       error: { message: `Cannot cancel upload ${upload.id} with status 'completed'.` },
@@ -141,17 +176,23 @@ describe('uploads: cancel and expiry remove the parts', () => {
     expect(cancelled.file).toBeUndefined()
     expect(fs.existsSync(partsDir(upload.id))).toBe(false)
     await expect(addPart(upload.id, Buffer.from('def'))).rejects.toMatchObject({ status: 400 })
-    await expect(client.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject({
-      status: 400,
-      error: { message: `Cannot complete upload ${upload.id} with status 'cancelled'.` },
-    })
+    await expect(client.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject(
+      {
+        status: 400,
+        error: { message: `Cannot complete upload ${upload.id} with status 'cancelled'.` },
+      },
+    )
     expect((await client.uploads.cancel(upload.id)).status).toBe('cancelled')
   })
 
   it('an upload past its hour is expired on the next call, and its parts removed', async () => {
     const upload = await create(6)
     await addPart(upload.id, Buffer.from('abc'))
-    await t.ctx.storage.db.updateTable('uploads').set({ expires_at: nowSeconds() - 1 }).where('id', '=', upload.id).execute()
+    await t.ctx.storage.db
+      .updateTable('uploads')
+      .set({ expires_at: nowSeconds() - 1 })
+      .where('id', '=', upload.id)
+      .execute()
     await expect(addPart(upload.id, Buffer.from('def'))).rejects.toMatchObject({
       status: 400,
       error: { message: `Cannot add parts to upload ${upload.id} with status 'expired'.` },
@@ -163,13 +204,25 @@ describe('uploads: cancel and expiry remove the parts', () => {
   it('sweepExpired expires pending uploads nobody touches again', async () => {
     const upload = await create(6)
     await addPart(upload.id, Buffer.from('abc'))
-    await t.ctx.storage.db.updateTable('uploads').set({ expires_at: nowSeconds() - 1 }).where('id', '=', upload.id).execute()
+    await t.ctx.storage.db
+      .updateTable('uploads')
+      .set({ expires_at: nowSeconds() - 1 })
+      .where('id', '=', upload.id)
+      .execute()
     const report = await t.ctx.services.files.sweepExpired()
     expect(report.uploads).toBeGreaterThanOrEqual(1)
     expect(fs.existsSync(partsDir(upload.id))).toBe(false)
-    const row = await t.ctx.storage.db.selectFrom('uploads').select('status').where('id', '=', upload.id).executeTakeFirst()
+    const row = await t.ctx.storage.db
+      .selectFrom('uploads')
+      .select('status')
+      .where('id', '=', upload.id)
+      .executeTakeFirst()
     expect(row?.status).toBe('expired')
-    const parts = await t.ctx.storage.db.selectFrom('upload_parts').selectAll().where('upload_id', '=', upload.id).execute()
+    const parts = await t.ctx.storage.db
+      .selectFrom('upload_parts')
+      .selectAll()
+      .where('upload_id', '=', upload.id)
+      .execute()
     expect(parts).toEqual([])
   })
 })
@@ -179,7 +232,10 @@ describe('uploads: limits and bad input', () => {
     const upload = await create(PART_LIMIT + 1)
     await expect(addPart(upload.id, Buffer.alloc(PART_LIMIT + 1))).rejects.toMatchObject({
       status: 413,
-      error: { message: `Maximum content size limit (${PART_LIMIT}) exceeded (${PART_LIMIT + 1} bytes read)`, type: 'server_error' },
+      error: {
+        message: `Maximum content size limit (${PART_LIMIT}) exceeded (${PART_LIMIT + 1} bytes read)`,
+        type: 'server_error',
+      },
     })
     expect(fs.existsSync(partsDir(upload.id))).toBe(false)
     expect(fs.readdirSync(path.join(blobs(), '.tmp'))).toEqual([])
@@ -188,7 +244,10 @@ describe('uploads: limits and bad input', () => {
   it('parts may not add up to more than the upload maximum', async () => {
     const upload = await create(UPLOAD_LIMIT)
     for (let i = 0; i < 2; i++) await addPart(upload.id, Buffer.alloc(PART_LIMIT))
-    await expect(addPart(upload.id, Buffer.alloc(PART_LIMIT))).rejects.toMatchObject({ status: 400, error: { param: 'data' } })
+    await expect(addPart(upload.id, Buffer.alloc(PART_LIMIT))).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'data' },
+    })
     expect(fs.readdirSync(partsDir(upload.id))).toHaveLength(2)
   })
 
@@ -201,12 +260,21 @@ describe('uploads: limits and bad input', () => {
         code: 'integer_above_max_value',
       },
     })
-    await expect(create(1, { purpose: 'nope' as 'batch' })).rejects.toMatchObject({ status: 400, error: { param: 'purpose', code: 'invalid_value' } })
+    await expect(create(1, { purpose: 'nope' as 'batch' })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'purpose', code: 'invalid_value' },
+    })
     await expect(create(1, { filename: 'data.csv' })).rejects.toMatchObject({
       status: 400,
       error: { message: 'Invalid file format for Batch API. Must be .jsonl' },
     })
-    await expect(client.uploads.create({ bytes: 1, filename: 'a.jsonl', purpose: 'batch' } as OpenAI.Uploads.UploadCreateParams)).rejects.toMatchObject({
+    await expect(
+      client.uploads.create({
+        bytes: 1,
+        filename: 'a.jsonl',
+        purpose: 'batch',
+      } as OpenAI.Uploads.UploadCreateParams),
+    ).rejects.toMatchObject({
       status: 400,
       error: { message: "Missing required parameter: 'mime_type'.", param: 'mime_type' },
     })
@@ -226,7 +294,9 @@ describe('uploads: limits and bad input', () => {
       status: 404,
       error: { message: "No upload found with id 'upload_nope'." },
     })
-    await expect(client.uploads.complete('upload_nope', { part_ids: [] })).rejects.toMatchObject({ status: 404 })
+    await expect(client.uploads.complete('upload_nope', { part_ids: [] })).rejects.toMatchObject({
+      status: 404,
+    })
     await expect(client.uploads.cancel('upload_nope')).rejects.toMatchObject({ status: 404 })
   })
 })
@@ -236,11 +306,22 @@ describe('uploads: scoped to their project', () => {
     const upload = await create(3)
     const part = await addPart(upload.id, Buffer.from('abc'))
     const other = await otherProjectClient(t)
-    await expect(other.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'x') })).rejects.toMatchObject({ status: 404 })
-    await expect(other.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject({ status: 404 })
+    await expect(
+      other.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'x') }),
+    ).rejects.toMatchObject({ status: 404 })
+    await expect(other.uploads.complete(upload.id, { part_ids: [part.id] })).rejects.toMatchObject({
+      status: 404,
+    })
     await expect(other.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 404 })
     const admin = t.client(ADMIN_KEY)
-    await expect(admin.uploads.create({ bytes: 1, filename: 'a.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      admin.uploads.create({
+        bytes: 1,
+        filename: 'a.jsonl',
+        mime_type: 'text/jsonl',
+        purpose: 'batch',
+      }),
+    ).rejects.toMatchObject({ status: 403 })
     await expect(admin.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 403 })
     // untouched for its owner, and the File it becomes is the owner's only
     const done = await client.uploads.complete(upload.id, { part_ids: [part.id] })

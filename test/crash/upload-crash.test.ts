@@ -28,11 +28,15 @@ type Server = { child: ChildProcess; url: string; client: OpenAI; exited: Promis
 function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
   // node itself with tsx's loader, not the tsx CLI: that one runs the server in a child process,
   // which a SIGKILL to the CLI would leave running
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', entry, 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: root,
+      env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   children.push(child)
   let output = ''
   child.stdout!.on('data', (d) => (output += d))
@@ -45,7 +49,12 @@ function startServer(dataDir: string, env: Record<string, string> = {}): Promise
       if (!match) return
       clearTimeout(timer)
       const url = match[1]
-      resolve({ child, url, exited, client: new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 }) })
+      resolve({
+        child,
+        url,
+        exited,
+        client: new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 }),
+      })
     }
     child.stdout!.on('data', onData)
     exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)))
@@ -65,12 +74,15 @@ function newDataDir() {
 
 const tempDir = (dataDir: string) => path.join(dataDir, 'blobs', '.tmp')
 const tempSizes = (dataDir: string) =>
-  fs.readdirSync(tempDir(dataDir)).map((name) => fs.statSync(path.join(tempDir(dataDir), name)).size)
+  fs
+    .readdirSync(tempDir(dataDir))
+    .map((name) => fs.statSync(path.join(tempDir(dataDir), name)).size)
 
 /** Deterministic bytes, different for each seed. */
 function bytes(size: number, seed: number): Buffer {
   const out = Buffer.alloc(size)
-  for (let i = 0; i < size; i += 4) out.writeUInt32LE(((i + 1) * 2654435761 + seed * 40503) >>> 0, i)
+  for (let i = 0; i < size; i += 4)
+    out.writeUInt32LE(((i + 1) * 2654435761 + seed * 40503) >>> 0, i)
   return out
 }
 
@@ -80,14 +92,28 @@ const BOUNDARY = 'crash-test-boundary'
  * Starts a multipart request and sends only `sent` bytes of its file: the request stays open,
  * as if the client were slow, until the server dies under it.
  */
-function hangingUpload(url: string, route: string, field: string, fields: Record<string, string>, data: Buffer, sent: number) {
+function hangingUpload(
+  url: string,
+  route: string,
+  field: string,
+  fields: Record<string, string>,
+  data: Buffer,
+  sent: number,
+) {
   const head =
     Object.entries(fields)
-      .map(([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
-      .join('') + `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="data.jsonl"\r\n\r\n`
+      .map(
+        ([name, value]) =>
+          `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+      )
+      .join('') +
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${field}"; filename="data.jsonl"\r\n\r\n`
   const request = http.request(`${url}${route}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    headers: {
+      authorization: `Bearer ${KEY}`,
+      'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+    },
   })
   request.on('error', () => {}) // the server is about to be killed
   request.write(head)
@@ -113,15 +139,25 @@ describe('SIGKILL in the middle of an upload', () => {
     let server = await startServer(dataDir, env)
     const parts = [bytes(PART, 1), bytes(PART, 2), bytes(PART, 3)]
     const whole = Buffer.concat(parts)
-    const upload = await server.client.uploads.create({ bytes: whole.length, filename: 'big.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })
-    const first = await server.client.uploads.parts.create(upload.id, { data: await toFile(parts[0], 'p0') })
+    const upload = await server.client.uploads.create({
+      bytes: whole.length,
+      filename: 'big.jsonl',
+      mime_type: 'text/jsonl',
+      purpose: 'batch',
+    })
+    const first = await server.client.uploads.parts.create(upload.id, {
+      data: await toFile(parts[0], 'p0'),
+    })
 
     // two writes in flight when the process dies: a part, and a plain file upload
     const hanging = [
       hangingUpload(server.url, `/v1/uploads/${upload.id}/parts`, 'data', {}, parts[1], 2 * MiB),
       hangingUpload(server.url, '/v1/files', 'file', { purpose: 'batch' }, whole, 2 * MiB),
     ]
-    await until(() => tempSizes(dataDir).filter((size) => size >= MiB).length === 2, 'both writes to reach the disk')
+    await until(
+      () => tempSizes(dataDir).filter((size) => size >= MiB).length === 2,
+      'both writes to reach the disk',
+    )
     await kill(server)
     for (const request of hanging) request.destroy()
     expect(tempSizes(dataDir)).toHaveLength(2)
@@ -134,12 +170,21 @@ describe('SIGKILL in the middle of an upload', () => {
     expect(fs.readdirSync(path.join(dataDir, 'blobs', 'uploads', upload.id))).toEqual([first.id])
 
     // the upload goes on where it was
-    const second = await server.client.uploads.parts.create(upload.id, { data: await toFile(parts[1], 'p1') })
-    const third = await server.client.uploads.parts.create(upload.id, { data: await toFile(parts[2], 'p2') })
+    const second = await server.client.uploads.parts.create(upload.id, {
+      data: await toFile(parts[1], 'p1'),
+    })
+    const third = await server.client.uploads.parts.create(upload.id, {
+      data: await toFile(parts[2], 'p2'),
+    })
     const md5 = createHash('md5').update(whole).digest('hex')
-    const done = await server.client.uploads.complete(upload.id, { part_ids: [first.id, second.id, third.id], md5 })
+    const done = await server.client.uploads.complete(upload.id, {
+      part_ids: [first.id, second.id, third.id],
+      md5,
+    })
     expect(done.status).toBe('completed')
-    const content = Buffer.from(await (await server.client.files.content(done.file!.id)).arrayBuffer())
+    const content = Buffer.from(
+      await (await server.client.files.content(done.file!.id)).arrayBuffer(),
+    )
     expect(content.equals(whole)).toBe(true)
     await kill(server)
   }, 120_000)
@@ -154,15 +199,27 @@ describe('SIGKILL in the middle of an upload', () => {
     // scene is set up again (a few times at most) until it does
     for (let attempt = 1; ; attempt++) {
       let server = await startServer(dataDir, env)
-      const upload = await server.client.uploads.create({ bytes: whole.length, filename: 'joined.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })
+      const upload = await server.client.uploads.create({
+        bytes: whole.length,
+        filename: 'joined.jsonl',
+        mime_type: 'text/jsonl',
+        purpose: 'batch',
+      })
       const ids: string[] = []
-      for (const part of parts) ids.push((await server.client.uploads.parts.create(upload.id, { data: await toFile(part, 'p') })).id)
+      for (const part of parts)
+        ids.push(
+          (await server.client.uploads.parts.create(upload.id, { data: await toFile(part, 'p') }))
+            .id,
+        )
       let answered = false
       const completing = server.client.uploads
         .complete(upload.id, { part_ids: ids })
         .then(() => (answered = true))
         .catch(() => {})
-      await until(() => answered || tempSizes(dataDir).some((s) => s > 0), 'the joined file to be written')
+      await until(
+        () => answered || tempSizes(dataDir).some((s) => s > 0),
+        'the joined file to be written',
+      )
       await kill(server)
       await completing
       if (answered) {
@@ -176,7 +233,9 @@ describe('SIGKILL in the middle of an upload', () => {
       // only the uploads that did complete are Files; the interrupted one is not
       expect((await server.client.files.list()).data).toHaveLength(attempt - 1)
       const done = await server.client.uploads.complete(upload.id, { part_ids: ids })
-      const content = Buffer.from(await (await server.client.files.content(done.file!.id)).arrayBuffer())
+      const content = Buffer.from(
+        await (await server.client.files.content(done.file!.id)).arrayBuffer(),
+      )
       expect(content.equals(whole)).toBe(true)
       // and the bytes of the interrupted attempt are not left on disk either
       const onDisk = fs.readdirSync(path.join(dataDir, 'blobs', 'files'))
@@ -191,9 +250,23 @@ describe('SIGKILL in the middle of an upload', () => {
     const env = { PLINTH_FILES_STALE_WRITE_SECONDS: '1', PLINTH_UPLOAD_TTL_SECONDS: '2' }
     let server = await startServer(dataDir, env)
     const parts = [bytes(PART, 6), bytes(PART, 7)]
-    const upload = await server.client.uploads.create({ bytes: 2 * PART, filename: 'late.jsonl', mime_type: 'text/jsonl', purpose: 'batch' })
-    const first = await server.client.uploads.parts.create(upload.id, { data: await toFile(parts[0], 'p0') })
-    const hanging = hangingUpload(server.url, `/v1/uploads/${upload.id}/parts`, 'data', {}, parts[1], 2 * MiB)
+    const upload = await server.client.uploads.create({
+      bytes: 2 * PART,
+      filename: 'late.jsonl',
+      mime_type: 'text/jsonl',
+      purpose: 'batch',
+    })
+    const first = await server.client.uploads.parts.create(upload.id, {
+      data: await toFile(parts[0], 'p0'),
+    })
+    const hanging = hangingUpload(
+      server.url,
+      `/v1/uploads/${upload.id}/parts`,
+      'data',
+      {},
+      parts[1],
+      2 * MiB,
+    )
     await until(() => tempSizes(dataDir).some((size) => size >= MiB), 'the part to reach the disk')
     await kill(server)
     hanging.destroy()
@@ -203,7 +276,9 @@ describe('SIGKILL in the middle of an upload', () => {
     // the startup sweep expired it: parts and partial write removed
     expect(tempSizes(dataDir)).toEqual([])
     expect(fs.existsSync(path.join(dataDir, 'blobs', 'uploads', upload.id))).toBe(false)
-    await expect(server.client.uploads.complete(upload.id, { part_ids: [first.id] })).rejects.toMatchObject({
+    await expect(
+      server.client.uploads.complete(upload.id, { part_ids: [first.id] }),
+    ).rejects.toMatchObject({
       status: 400,
       error: { message: `Cannot complete upload ${upload.id} with status 'expired'.` },
     })

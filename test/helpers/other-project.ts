@@ -14,6 +14,10 @@ export async function otherProjectClient(t: TestApp): Promise<OpenAI> {
     created_at: nowSeconds(),
     archived_at: null,
   })
-  const key = await t.ctx.services.keys.create({ orgId: t.ctx.organization.id, projectId, name: 'other key' })
+  const key = await t.ctx.services.keys.create({
+    orgId: t.ctx.organization.id,
+    projectId,
+    name: 'other key',
+  })
   return t.client(key.secret)
 }

@@ -93,7 +93,10 @@ describe.each(storageCases())('files and uploads repositories on $name', ({ crea
       const p = 'proj_pages'
       // mixed case: a linguistic collation would order these differently (a < B), bytes do not
       const ids = ['file-A1', 'file-B1', 'file-Z1', 'file-a1', 'file-b1']
-      for (const id of [...ids].reverse()) await repos().files.insert(file(p, id, { purpose: id.endsWith('B1') ? 'assistants' : 'batch' }))
+      for (const id of [...ids].reverse())
+        await repos().files.insert(
+          file(p, id, { purpose: id.endsWith('B1') ? 'assistants' : 'batch' }),
+        )
       const asc = await repos().files.list(p, { limit: 2, order: 'asc' }, T0)
       expect(asc.map((f) => f.id)).toEqual(ids.slice(0, 3))
       const next = await repos().files.list(p, { limit: 2, order: 'asc', after: 'file-B1' }, T0)
@@ -107,10 +110,15 @@ describe.each(storageCases())('files and uploads repositories on $name', ({ crea
     it('finds expired files and pending rows left by dead writes, across projects', async () => {
       await repos().files.insert(file('proj_x1', 'file-e1', { expires_at: T0 + 10 }))
       await repos().files.insert(file('proj_x2', 'file-e2', { expires_at: T0 + 20 }))
-      await repos().files.insert(file('proj_x1', 'file-e3', { state: 'pending', created_at: T0 - 1000 }))
+      await repos().files.insert(
+        file('proj_x1', 'file-e3', { state: 'pending', created_at: T0 - 1000 }),
+      )
       await repos().files.insert(file('proj_x1', 'file-e4', { state: 'pending', created_at: T0 }))
       expect((await repos().files.expired(T0 + 15, 10)).map((f) => f.id)).toEqual(['file-e1'])
-      expect((await repos().files.expired(T0 + 20, 10)).map((f) => f.id)).toEqual(['file-e1', 'file-e2'])
+      expect((await repos().files.expired(T0 + 20, 10)).map((f) => f.id)).toEqual([
+        'file-e1',
+        'file-e2',
+      ])
       expect((await repos().files.stalePending(T0 - 10, 10)).map((f) => f.id)).toEqual(['file-e3'])
     })
   })
@@ -126,10 +134,23 @@ describe.each(storageCases())('files and uploads repositories on $name', ({ crea
     it('adds up part sizes, lists parts in id order, removes them', async () => {
       await repos().uploads.insert(upload('proj_u', 'upload_u2'))
       expect(await repos().uploads.partBytes('upload_u2')).toBe(0)
-      await repos().uploads.insertPart({ id: 'part_b', upload_id: 'upload_u2', bytes: 2 ** 32, created_at: T0 })
-      await repos().uploads.insertPart({ id: 'part_a', upload_id: 'upload_u2', bytes: 2 ** 32 + 5, created_at: T0 })
+      await repos().uploads.insertPart({
+        id: 'part_b',
+        upload_id: 'upload_u2',
+        bytes: 2 ** 32,
+        created_at: T0,
+      })
+      await repos().uploads.insertPart({
+        id: 'part_a',
+        upload_id: 'upload_u2',
+        bytes: 2 ** 32 + 5,
+        created_at: T0,
+      })
       expect(await repos().uploads.partBytes('upload_u2')).toBe(BIG)
-      expect((await repos().uploads.parts('upload_u2')).map((p) => p.id)).toEqual(['part_a', 'part_b'])
+      expect((await repos().uploads.parts('upload_u2')).map((p) => p.id)).toEqual([
+        'part_a',
+        'part_b',
+      ])
       await repos().uploads.deleteParts('upload_u2')
       expect(await repos().uploads.parts('upload_u2')).toEqual([])
     })
@@ -138,17 +159,24 @@ describe.each(storageCases())('files and uploads repositories on $name', ({ crea
       await repos().uploads.insert(upload('proj_u', 'upload_u3'))
       expect(await repos().uploads.lockPending('proj_u', 'upload_u3')).toBe(true)
       expect(await repos().uploads.finish('proj_other', 'upload_u3', 'cancelled')).toBe(false)
-      expect(await repos().uploads.finish('proj_u', 'upload_u3', 'completed', 'file-done')).toBe(true)
+      expect(await repos().uploads.finish('proj_u', 'upload_u3', 'completed', 'file-done')).toBe(
+        true,
+      )
       expect(await repos().uploads.finish('proj_u', 'upload_u3', 'cancelled')).toBe(false)
       expect(await repos().uploads.lockPending('proj_u', 'upload_u3')).toBe(false)
-      expect(await repos().uploads.get('proj_u', 'upload_u3')).toMatchObject({ status: 'completed', file_id: 'file-done' })
+      expect(await repos().uploads.get('proj_u', 'upload_u3')).toMatchObject({
+        status: 'completed',
+        file_id: 'file-done',
+      })
     })
 
     it('the guarded status change inside a transaction decides between two writers', async () => {
       await repos().uploads.insert(upload('proj_u', 'upload_u4'))
       const results = await Promise.all(
         ['completed', 'cancelled'].map((to) =>
-          storage.transaction((tx) => createRepos(tx.db).uploads.finish('proj_u', 'upload_u4', to as 'completed')),
+          storage.transaction((tx) =>
+            createRepos(tx.db).uploads.finish('proj_u', 'upload_u4', to as 'completed'),
+          ),
         ),
       )
       expect(results.filter(Boolean)).toHaveLength(1)
@@ -156,8 +184,15 @@ describe.each(storageCases())('files and uploads repositories on $name', ({ crea
 
     it('finds expired pending uploads and finished ones that still have parts', async () => {
       await repos().uploads.insert(upload('proj_s', 'upload_s1', { expires_at: T0 + 10 }))
-      await repos().uploads.insert(upload('proj_s', 'upload_s2', { expires_at: T0 + 10, status: 'cancelled' }))
-      await repos().uploads.insertPart({ id: 'part_s2', upload_id: 'upload_s2', bytes: 1, created_at: T0 })
+      await repos().uploads.insert(
+        upload('proj_s', 'upload_s2', { expires_at: T0 + 10, status: 'cancelled' }),
+      )
+      await repos().uploads.insertPart({
+        id: 'part_s2',
+        upload_id: 'upload_s2',
+        bytes: 1,
+        created_at: T0,
+      })
       const expired = await repos().uploads.expiredPending(T0 + 10, 100)
       expect(expired.map((u) => u.id)).toContain('upload_s1')
       expect(expired.map((u) => u.id)).not.toContain('upload_s2')

@@ -28,7 +28,8 @@ const GENERIC = 'application/octet-stream'
  */
 export function downloadContentType(filename: string, declared: string | null): string {
   const type = declared?.split(';')[0].trim().toLowerCase()
-  const chosen = type && type !== GENERIC ? type : BY_EXTENSION[path.extname(filename).slice(1).toLowerCase()]
+  const chosen =
+    type && type !== GENERIC ? type : BY_EXTENSION[path.extname(filename).slice(1).toLowerCase()]
   if (!chosen || chosen.includes('json')) return GENERIC
   return chosen
 }

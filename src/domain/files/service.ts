@@ -1,7 +1,13 @@
 import type { Config } from '../../config/schema.js'
 import { fileNotFound, invalidFileFormat } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
-import type { FileDeleted, FileListQuery, FileObject, FilePurpose, OutputFilePurpose } from '../../schemas/files.js'
+import type {
+  FileDeleted,
+  FileListQuery,
+  FileObject,
+  FilePurpose,
+  OutputFilePurpose,
+} from '../../schemas/files.js'
 import { toPage, type ListPage } from '../../schemas/shared.js'
 import type { BlobStore, ByteRange, TempBlob } from '../../storage/blobs/blob-store.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
@@ -55,13 +61,21 @@ export class FilesService {
   }
 
   // spec: createFile
-  async create(principal: ProjectPrincipal, file: NewFile, staged: StagedBlob): Promise<FileObject> {
+  async create(
+    principal: ProjectPrincipal,
+    file: NewFile,
+    staged: StagedBlob,
+  ): Promise<FileObject> {
     checkFileFormat(file.filename, file.purpose)
     return this.commit(principal.projectId, file, staged)
   }
 
   /** A file Plinth writes itself (batch output, fine-tuning results): bytes in, File out. */
-  async createFromStream(projectId: string, file: NewFile, data: AsyncIterable<Uint8Array>): Promise<FileObject> {
+  async createFromStream(
+    projectId: string,
+    file: NewFile,
+    data: AsyncIterable<Uint8Array>,
+  ): Promise<FileObject> {
     const staged = await this.stage(data)
     try {
       return await this.commit(projectId, file, staged)
@@ -103,7 +117,8 @@ export class FilesService {
       await this.blobs.commit(staged, fileKey(row.id))
       await this.storage.transaction(async (tx) => {
         // false only if the sweep took the row for a dead write (staleWriteSeconds is too short)
-        if (!(await createRepos(tx.db).files.markReady(projectId, row.id))) throw new Error(`file ${row.id} was swept while being written`)
+        if (!(await createRepos(tx.db).files.markReady(projectId, row.id)))
+          throw new Error(`file ${row.id} was swept while being written`)
         await onReady?.(tx, row.id)
       })
     } catch (error) {
@@ -116,7 +131,11 @@ export class FilesService {
 
   // spec: listFiles
   async list(principal: ProjectPrincipal, query: FileListQuery): Promise<ListPage<FileObject>> {
-    const rows = await createRepos(this.storage.db).files.list(principal.projectId, query, nowSeconds())
+    const rows = await createRepos(this.storage.db).files.list(
+      principal.projectId,
+      query,
+      nowSeconds(),
+    )
     return toPage(rows.slice(0, query.limit).map(toFileObject), rows.length > query.limit)
   }
 

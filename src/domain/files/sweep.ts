@@ -31,7 +31,13 @@ export async function sweepExpired(
   now: number,
 ): Promise<SweepReport> {
   const repos = createRepos(storage.db)
-  const report: SweepReport = { files: 0, abandonedFiles: 0, uploads: 0, leftoverParts: 0, tempBlobs: 0 }
+  const report: SweepReport = {
+    files: 0,
+    abandonedFiles: 0,
+    uploads: 0,
+    leftoverParts: 0,
+    tempBlobs: 0,
+  }
 
   const removeFile = async (row: { id: string; project_id: string }) => {
     await repos.files.hide(row.project_id, row.id)
@@ -39,7 +45,10 @@ export async function sweepExpired(
     await repos.files.delete(row.project_id, row.id)
   }
   report.files = await drain(() => repos.files.expired(now, BATCH), removeFile)
-  report.abandonedFiles = await drain(() => repos.files.stalePending(now - limits.staleWriteSeconds, BATCH), removeFile)
+  report.abandonedFiles = await drain(
+    () => repos.files.stalePending(now - limits.staleWriteSeconds, BATCH),
+    removeFile,
+  )
   report.uploads = await drain(
     () => repos.uploads.expiredPending(now, BATCH),
     (upload) => expireUpload(storage, blobs, upload),
@@ -52,7 +61,10 @@ export async function sweepExpired(
   return report
 }
 
-async function drain<T>(next: () => Promise<T[]>, handle: (item: T) => Promise<unknown>): Promise<number> {
+async function drain<T>(
+  next: () => Promise<T[]>,
+  handle: (item: T) => Promise<unknown>,
+): Promise<number> {
   let count = 0
   for (;;) {
     const items = await next()

@@ -17,13 +17,21 @@ export function partKey(uploadId: string, partId: string): string {
  * finds and finishes removing. (Blobs without rows, from a part whose request died after its
  * commit, are under the same prefix and go with it.)
  */
-export async function removeParts(storage: Storage, blobs: BlobStore, uploadId: string): Promise<void> {
+export async function removeParts(
+  storage: Storage,
+  blobs: BlobStore,
+  uploadId: string,
+): Promise<void> {
   await blobs.deletePrefix(partsPrefix(uploadId))
   await createRepos(storage.db).uploads.deleteParts(uploadId)
 }
 
 /** A pending upload past its expiry becomes `expired` and loses its parts. */
-export async function expireUpload(storage: Storage, blobs: BlobStore, upload: UploadRow): Promise<UploadRow> {
+export async function expireUpload(
+  storage: Storage,
+  blobs: BlobStore,
+  upload: UploadRow,
+): Promise<UploadRow> {
   await createRepos(storage.db).uploads.finish(upload.project_id, upload.id, 'expired')
   await removeParts(storage, blobs, upload.id)
   const current = await createRepos(storage.db).uploads.get(upload.project_id, upload.id)

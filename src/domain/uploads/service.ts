@@ -8,13 +8,23 @@ import {
   uploadUnknownPart,
 } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
-import type { Upload, UploadCompleteParams, UploadCreateParams, UploadPart } from '../../schemas/uploads.js'
+import type {
+  Upload,
+  UploadCompleteParams,
+  UploadCreateParams,
+  UploadPart,
+} from '../../schemas/uploads.js'
 import type { BlobStore } from '../../storage/blobs/blob-store.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { UploadPartRow, UploadRow } from '../../storage/repositories/uploads.js'
 import type { Storage } from '../../storage/storage.js'
-import { checkFileFormat, type FilesService, type NewFile, type StagedBlob } from '../files/service.js'
+import {
+  checkFileFormat,
+  type FilesService,
+  type NewFile,
+  type StagedBlob,
+} from '../files/service.js'
 import { expireUpload, isExpired, partKey, removeParts } from './parts.js'
 import { toUploadObject, toUploadPartObject } from './upload-object.js'
 
@@ -68,9 +78,18 @@ export class UploadsService {
   }
 
   // spec: addUploadPart
-  async addPart(principal: ProjectPrincipal, uploadId: string, staged: StagedBlob): Promise<UploadPart> {
+  async addPart(
+    principal: ProjectPrincipal,
+    uploadId: string,
+    staged: StagedBlob,
+  ): Promise<UploadPart> {
     await this.pending(principal, uploadId, 'add parts to')
-    const part: UploadPartRow = { id: newId('part_'), upload_id: uploadId, bytes: staged.bytes, created_at: nowSeconds() }
+    const part: UploadPartRow = {
+      id: newId('part_'),
+      upload_id: uploadId,
+      bytes: staged.bytes,
+      created_at: nowSeconds(),
+    }
     const key = partKey(uploadId, part.id)
     await this.blobs.commit(staged, key)
     try {
@@ -83,7 +102,8 @@ export class UploadsService {
           throw uploadNotPending('add parts to', uploadId, now?.status ?? 'cancelled')
         }
         const max = this.files.limits.maxUploadBytes
-        if ((await repos.uploads.partBytes(uploadId)) + part.bytes > max) throw uploadFull(uploadId, max)
+        if ((await repos.uploads.partBytes(uploadId)) + part.bytes > max)
+          throw uploadFull(uploadId, max)
         await repos.uploads.insertPart(part)
       })
     } catch (error) {
@@ -94,13 +114,18 @@ export class UploadsService {
   }
 
   // spec: completeUpload
-  async complete(principal: ProjectPrincipal, uploadId: string, params: UploadCompleteParams): Promise<Upload> {
+  async complete(
+    principal: ProjectPrincipal,
+    uploadId: string,
+    params: UploadCompleteParams,
+  ): Promise<Upload> {
     const upload = await this.pending(principal, uploadId, 'complete')
     const parts = await this.orderedParts(upload, params.part_ids)
     const data = this.concatenate(uploadId, parts)
     const staged = await this.files.stage(data, { md5: params.md5 !== undefined })
     try {
-      if (staged.bytes !== upload.bytes) throw uploadSizeMismatch(uploadId, upload.bytes, staged.bytes)
+      if (staged.bytes !== upload.bytes)
+        throw uploadSizeMismatch(uploadId, upload.bytes, staged.bytes)
       if (params.md5 !== undefined && params.md5.toLowerCase() !== staged.md5) {
         throw uploadChecksumMismatch(params.md5, staged.md5!)
       }
@@ -114,7 +139,14 @@ export class UploadsService {
         },
         staged,
         async (tx, fileId) => {
-          if (!(await createRepos(tx.db).uploads.finish(principal.projectId, uploadId, 'completed', fileId))) {
+          if (
+            !(await createRepos(tx.db).uploads.finish(
+              principal.projectId,
+              uploadId,
+              'completed',
+              fileId,
+            ))
+          ) {
             const now = await createRepos(tx.db).uploads.get(principal.projectId, uploadId)
             throw uploadNotPending('complete', uploadId, now?.status ?? 'cancelled')
           }
@@ -133,7 +165,13 @@ export class UploadsService {
     // cancelling twice answers the cancelled upload again, as cancelling a cancelled batch does
     if (upload.status === 'cancelled') return toUploadObject(upload)
     if (upload.status !== 'pending') throw uploadNotPending('cancel', uploadId, upload.status)
-    if (!(await createRepos(this.storage.db).uploads.finish(principal.projectId, uploadId, 'cancelled'))) {
+    if (
+      !(await createRepos(this.storage.db).uploads.finish(
+        principal.projectId,
+        uploadId,
+        'cancelled',
+      ))
+    ) {
       return this.cancel(principal, uploadId)
     }
     await removeParts(this.storage, this.blobs, uploadId)
@@ -148,14 +186,20 @@ export class UploadsService {
     return upload
   }
 
-  private async pending(principal: ProjectPrincipal, uploadId: string, action: Action): Promise<UploadRow> {
+  private async pending(
+    principal: ProjectPrincipal,
+    uploadId: string,
+    action: Action,
+  ): Promise<UploadRow> {
     const upload = await this.find(principal, uploadId)
     if (upload.status !== 'pending') throw uploadNotPending(action, uploadId, upload.status)
     return upload
   }
 
   private async orderedParts(upload: UploadRow, partIds: string[]): Promise<UploadPartRow[]> {
-    const byId = new Map((await createRepos(this.storage.db).uploads.parts(upload.id)).map((p) => [p.id, p]))
+    const byId = new Map(
+      (await createRepos(this.storage.db).uploads.parts(upload.id)).map((p) => [p.id, p]),
+    )
     const seen = new Set<string>()
     const parts = partIds.map((id) => {
       if (seen.has(id)) throw uploadRepeatedPart(id)

@@ -21,7 +21,10 @@ export class DiskBlobStore implements BlobStore {
     return new DiskBlobStore(path.resolve(root))
   }
 
-  async writeTemp(source: AsyncIterable<Uint8Array>, options: { md5?: boolean } = {}): Promise<TempBlob> {
+  async writeTemp(
+    source: AsyncIterable<Uint8Array>,
+    options: { md5?: boolean } = {},
+  ): Promise<TempBlob> {
     const name = `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`
     const file = this.tempPath(name)
     const handle = await fsp.open(file, 'wx')

@@ -37,8 +37,16 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext) {
     .addColumn('file_expires_after', 'bigint')
     .addColumn('file_id', key)
     .execute()
-  await db.schema.createIndex('uploads_project').on('uploads').columns(['project_id', 'id']).execute()
-  await db.schema.createIndex('uploads_status').on('uploads').columns(['status', 'expires_at']).execute()
+  await db.schema
+    .createIndex('uploads_project')
+    .on('uploads')
+    .columns(['project_id', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('uploads_status')
+    .on('uploads')
+    .columns(['status', 'expires_at'])
+    .execute()
 
   await db.schema
     .createTable('upload_parts')
@@ -47,5 +55,9 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext) {
     .addColumn('bytes', 'bigint', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('upload_parts_upload').on('upload_parts').columns(['upload_id', 'id']).execute()
+  await db.schema
+    .createIndex('upload_parts_upload')
+    .on('upload_parts')
+    .columns(['upload_id', 'id'])
+    .execute()
 }

@@ -3,7 +3,12 @@ import type { Database, FilesTable } from '../tables.js'
 
 export type FileRow = Selectable<FilesTable>
 
-export type FileListQuery = { purpose?: string; after?: string; limit: number; order: 'asc' | 'desc' }
+export type FileListQuery = {
+  purpose?: string
+  after?: string
+  limit: number
+  order: 'asc' | 'desc'
+}
 
 /**
  * Files of a project. Reads see only `ready` rows that have not expired at `now`: a pending row
@@ -49,7 +54,10 @@ export class FilesRepo {
     let q = this.visible(projectId, now)
     if (query.purpose !== undefined) q = q.where('purpose', '=', query.purpose)
     if (query.after) q = q.where('id', query.order === 'asc' ? '>' : '<', query.after)
-    return q.orderBy('id', query.order).limit(query.limit + 1).execute()
+    return q
+      .orderBy('id', query.order)
+      .limit(query.limit + 1)
+      .execute()
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

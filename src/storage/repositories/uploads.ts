@@ -26,7 +26,12 @@ export class UploadsRepo {
    * Moves a pending upload on; false when it was no longer pending. Inside a transaction, the
    * update also locks the row, so a part added concurrently waits and then sees the new status.
    */
-  async finish(projectId: string, id: string, to: Exclude<UploadStatus, 'pending'>, fileId: string | null = null) {
+  async finish(
+    projectId: string,
+    id: string,
+    to: Exclude<UploadStatus, 'pending'>,
+    fileId: string | null = null,
+  ) {
     const result = await this.db
       .updateTable('uploads')
       .set({ status: to, ...(fileId ? { file_id: fileId } : {}) })
@@ -54,7 +59,12 @@ export class UploadsRepo {
   }
 
   parts(uploadId: string): Promise<UploadPartRow[]> {
-    return this.db.selectFrom('upload_parts').selectAll().where('upload_id', '=', uploadId).orderBy('id').execute()
+    return this.db
+      .selectFrom('upload_parts')
+      .selectAll()
+      .where('upload_id', '=', uploadId)
+      .orderBy('id')
+      .execute()
   }
 
   async partBytes(uploadId: string): Promise<number> {
@@ -88,7 +98,14 @@ export class UploadsRepo {
       .selectFrom('uploads')
       .selectAll()
       .where('status', '!=', 'pending')
-      .where((eb) => eb.exists(eb.selectFrom('upload_parts').select('upload_parts.id').whereRef('upload_parts.upload_id', '=', 'uploads.id')))
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('upload_parts')
+            .select('upload_parts.id')
+            .whereRef('upload_parts.upload_id', '=', 'uploads.id'),
+        ),
+      )
       .limit(limit)
       .execute()
   }
