@@ -1,0 +1,96 @@
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '../errors.js'
+import { nestFields, readMultipart } from './multipart.js'
+
+const BOUNDARY = 'unit-boundary'
+const MiB = 1024 * 1024
+
+/** A multipart body with one file of `size` bytes, made chunk by chunk as it is read. */
+function streamingForm(size: number, chunk = 64 * 1024): Request {
+  const head = Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n`,
+  )
+  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`)
+  let sent = -1
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent < 0) controller.enqueue(head)
+      else if (sent < size) controller.enqueue(Buffer.alloc(Math.min(chunk, size - sent), 7))
+      else {
+        controller.enqueue(tail)
+        controller.close()
+      }
+      sent = sent < 0 ? 0 : sent + chunk
+    },
+  })
+  return new Request('http://unit.test/', {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    body,
+    duplex: 'half',
+  } as RequestInit)
+}
+
+describe('readMultipart', () => {
+  it('holds no more than a few chunks of a file, however large', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    let midway = Infinity
+    const form = await readMultipart(streamingForm(64 * MiB), {
+      files: { file: { limit: 100 * MiB } },
+      fields: ['purpose'],
+      async receive(data) {
+        let read = 0
+        for await (const chunk of data) {
+          read += chunk.byteLength
+          if (read >= 48 * MiB && midway === Infinity) {
+            gc()
+            midway = process.memoryUsage().arrayBuffers
+          }
+        }
+        return read
+      },
+      release: async () => {},
+    })
+    expect(form.fields).toEqual({ purpose: 'batch' })
+    expect(form.files[0]).toMatchObject({ field: 'file', filename: 'f.bin', value: 64 * MiB })
+    // the body read so far (48 MiB) must not still be reachable
+    expect(midway).toBeLessThan(16 * MiB)
+  })
+
+  it('stops at the limit with F4, and releases what it had received', async () => {
+    const released: unknown[] = []
+    const error = await readMultipart(streamingForm(3 * MiB), {
+      files: { file: { limit: MiB } },
+      fields: ['purpose'],
+      async receive(data) {
+        for await (const _ of data);
+        return 'never'
+      },
+      release: async (value) => void released.push(value),
+    }).catch((e) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.status).toBe(413)
+    expect(error.message).toMatch(
+      /^Maximum content size limit \(1048576\) exceeded \(\d+ bytes read\)$/,
+    )
+  })
+})
+
+describe('nestFields', () => {
+  it('nests a[b] names as the SDKs send objects', () => {
+    expect(
+      nestFields({
+        purpose: 'batch',
+        'expires_after[anchor]': 'created_at',
+        'expires_after[seconds]': '3600',
+      }),
+    ).toEqual({
+      purpose: 'batch',
+      expires_after: { anchor: 'created_at', seconds: '3600' },
+    })
+  })
+})
