@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import OpenAI from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
@@ -137,6 +137,35 @@ describePg('the app on postgres', () => {
       expect(typeof r.input_tokens).toBe('number')
       expect(typeof r.created_at).toBe('number')
     }
+  })
+
+  it('keeps files and uploads: bytes on disk, metadata in PostgreSQL', async () => {
+    const file = await client.files.create({
+      file: await toFile(Buffer.from('{"on":"postgres"}\n'), 'pg.jsonl'),
+      purpose: 'batch',
+    })
+    expect((await client.files.list({ purpose: 'batch' })).data.map((f) => f.id)).toEqual([file.id])
+    expect(await (await client.files.content(file.id)).text()).toBe('{"on":"postgres"}\n')
+    const upload = await client.uploads.create({
+      bytes: 6,
+      filename: 'parts.jsonl',
+      mime_type: 'text/jsonl',
+      purpose: 'batch',
+    })
+    const parts = []
+    for (const text of ['{}\n', '[]\n']) {
+      parts.push(
+        await client.uploads.parts.create(upload.id, {
+          data: await toFile(Buffer.from(text), 'p'),
+        }),
+      )
+    }
+    const done = await client.uploads.complete(upload.id, {
+      part_ids: parts.map((p) => p.id).reverse(),
+    })
+    expect(await (await client.files.content(done.file!.id)).text()).toBe('[]\n{}\n')
+    expect(await client.files.delete(file.id)).toMatchObject({ deleted: true })
+    await expect(client.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 })
   })
 
   it('rejects an unknown key', async () => {
