@@ -164,6 +164,26 @@ describe('uploads: create, add parts, complete', () => {
       error: { message: `Cannot cancel upload ${upload.id} with status 'completed'.` },
     })
   })
+  it('two completions at once make one File; the other is told the upload is completed', async () => {
+    const upload = await create(6, { filename: 'raced.jsonl' })
+    const ids = [
+      (await addPart(upload.id, Buffer.from('abc'))).id,
+      (await addPart(upload.id, Buffer.from('def'))).id,
+    ]
+    const results = await Promise.allSettled(
+      [0, 1].map(() => client.uploads.complete(upload.id, { part_ids: ids })),
+    )
+    const done = results.filter((r) => r.status === 'fulfilled')
+    const refused = results.filter((r) => r.status === 'rejected')
+    expect(done).toHaveLength(1)
+    expect(refused).toHaveLength(1)
+    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
+      status: 400,
+      error: { message: `Cannot complete upload ${upload.id} with status 'completed'.` },
+    })
+    const files = (await client.files.list()).data.filter((f) => f.filename === 'raced.jsonl')
+    expect(files).toHaveLength(1)
+  })
 })
 
 describe('uploads: cancel and expiry remove the parts', () => {

@@ -122,7 +122,15 @@ export class UploadsService {
     const upload = await this.pending(principal, uploadId, 'complete')
     const parts = await this.orderedParts(upload, params.part_ids)
     const data = this.concatenate(uploadId, parts)
-    const staged = await this.files.stage(data, { md5: params.md5 !== undefined })
+    const staged = await this.files
+      .stage(data, { md5: params.md5 !== undefined })
+      .catch(async (error) => {
+        // the parts went away under us: the upload was completed, cancelled or expired meanwhile
+        const now = await createRepos(this.storage.db).uploads.get(principal.projectId, uploadId)
+        if (now && now.status !== 'pending')
+          throw uploadNotPending('complete', uploadId, now.status)
+        throw error
+      })
     try {
       if (staged.bytes !== upload.bytes)
         throw uploadSizeMismatch(uploadId, upload.bytes, staged.bytes)
