@@ -1,23 +1,15 @@
 import { Hono } from 'hono'
-import { cors } from 'hono/cors'
 import { mountApi } from './api/index.js'
 import type { AppContext } from './context.js'
 import type { AppEnv } from './http/env.js'
 import { onError, onNotFound } from './http/render-error.js'
-import { debugHeaders } from './http/request-id.js'
+import { responseHeaders } from './http/response-headers.js'
 
 /** The Hono app: debugging headers and CORS on everything, the API under /v1, OpenAI errors. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const slug = ctx.organization.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'plinth'
-  app.use(debugHeaders(() => slug))
-  app.use(
-    cors({
-      origin: ctx.config.server.corsOrigins.includes('*') ? '*' : [...ctx.config.server.corsOrigins],
-      exposeHeaders: ['x-request-id', 'openai-processing-ms', 'openai-version', 'openai-organization', 'openai-project'],
-      maxAge: 600,
-    }),
-  )
+  app.use(responseHeaders({ organization: () => slug, corsOrigins: ctx.config.server.corsOrigins }))
   app.get('/health', (c) => c.json({ status: 'ok' }))
   mountApi(app, ctx)
   app.onError(onError)

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { readJson } from '../http/body.js'
 import type { RouteDef } from '../http/routes.js'
 import { CompletionCreateParams } from '../schemas/completions.js'
+import { requestSignal } from '../http/node-request.js'
 import { bodyLimit, chunkStream, projectPrincipal } from './shared.js'
 
 export function completionsRoutes(ctx: AppContext): RouteDef[] {
@@ -15,7 +16,7 @@ export function completionsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, CompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        const options = { signal: c.req.raw.signal }
+        const options = { signal: requestSignal(c) }
         if (params.stream) return chunkStream(c, completions.chunks(projectPrincipal(c), params, options))
         return c.json(await completions.create(projectPrincipal(c), params, options))
       },

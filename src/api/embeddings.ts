@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { readJson } from '../http/body.js'
 import type { RouteDef } from '../http/routes.js'
 import { EmbeddingCreateParams } from '../schemas/embeddings.js'
+import { requestSignal } from '../http/node-request.js'
 import { bodyLimit, projectPrincipal } from './shared.js'
 
 export function embeddingsRoutes(ctx: AppContext): RouteDef[] {
@@ -14,7 +15,7 @@ export function embeddingsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, EmbeddingCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        return c.json(await ctx.services.embeddings.create(projectPrincipal(c), params, { signal: c.req.raw.signal }))
+        return c.json(await ctx.services.embeddings.create(projectPrincipal(c), params, { signal: requestSignal(c) }))
       },
     },
   ]

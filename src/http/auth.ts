@@ -8,6 +8,7 @@ import {
 } from '../errors.js'
 import type { Principal } from '../principal.js'
 import type { AppEnv } from './env.js'
+import { requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
 
 export type Authenticate = (secret: string) => Promise<Principal>
@@ -19,16 +20,16 @@ export type Authenticate = (secret: string) => Promise<Principal>
  */
 export function requireKey(scope: Scope, authenticate: Authenticate): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization')
+    const header = requestHeader(c, 'authorization')
     const match = header ? /^\s*Bearer\s+(\S+)\s*$/i.exec(header) : null
     if (!match) throw missingApiKey()
     const principal = await authenticate(match[1])
     c.set('principal', principal)
-    const org = c.req.header('openai-organization')
+    const org = requestHeader(c, 'openai-organization')
     if (org && org !== principal.orgId) {
       throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
     }
-    const project = c.req.header('openai-project')
+    const project = requestHeader(c, 'openai-project')
     if (project && project !== principal.projectId) throw mismatchedProject()
     if (scope === 'admin' && principal.kind !== 'admin') {
       throw permissionDenied(

@@ -1,27 +1,61 @@
+import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
+import { bodyChunks, nodeBindings, requestHeader } from './node-request.js'
 import { validationError, type ValidationStyle } from './validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
-export async function readBodyText(request: Request, limit: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? NaN)
+export async function readBodyText(c: Context, limit: number): Promise<string> {
+  const declared = Number(requestHeader(c, 'content-length') ?? NaN)
   if (declared > limit) throw bodyTooLarge(limit, declared)
-  if (!request.body) return ''
-  const reader = request.body.getReader()
+  const node = nodeBindings(c)
+  if (node) return readIncoming(node.incoming, limit)
   const chunks: Uint8Array[] = []
   let read = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    read += value.byteLength
-    if (read > limit) {
-      await reader.cancel().catch(() => {})
-      throw bodyTooLarge(limit, read)
-    }
-    chunks.push(value)
+  for await (const chunk of bodyChunks(c)) {
+    read += chunk.byteLength
+    if (read > limit) throw bodyTooLarge(limit, read)
+    chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Collects a Node request body. Past the limit it rejects but keeps draining (without keeping)
+ * the rest, so the client still receives the 413 instead of a reset connection.
+ */
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let read = 0
+    const onData = (chunk: Buffer) => {
+      read += chunk.length
+      if (read > limit) {
+        cleanup()
+        incoming.on('data', () => {})
+        reject(bodyTooLarge(limit, read))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    const cleanup = () => {
+      incoming.off('data', onData)
+      incoming.off('end', onEnd)
+      incoming.off('error', onError)
+    }
+    incoming.on('data', onData)
+    incoming.on('end', onEnd)
+    incoming.on('error', onError)
+  })
 }
 
 /** Parses and validates a JSON body with a wire schema; every failure is an OpenAI 4xx. */
@@ -31,7 +65,7 @@ export async function readJson<S extends z.ZodType>(
   limit: number,
   style: ValidationStyle = {},
 ): Promise<z.output<S>> {
-  const text = await readBodyText(c.req.raw, limit)
+  const text = await readBodyText(c, limit)
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -33,7 +33,8 @@ function encode(value: number, width: number): string {
 const pool = Buffer.alloc(4096)
 let poolOffset = pool.length
 
-function randomChars(n: number): string {
+/** n random chars of the id alphabet, from the pool (for ids made per request). */
+export function randomChars(n: number): string {
   if (poolOffset + n > pool.length) {
     randomFillSync(pool)
     poolOffset = 0

@@ -3,6 +3,7 @@ import { readJson, readQuery } from '../../http/body.js'
 import type { RouteDef } from '../../http/routes.js'
 import { ListQuery } from '../../schemas/shared.js'
 import { ChatCompletionCreateParams, ChatCompletionListQuery, ChatCompletionUpdateParams } from '../../schemas/chat.js'
+import { requestSignal } from '../../http/node-request.js'
 import { bodyLimit, chunkStream, projectPrincipal } from '../shared.js'
 
 export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
@@ -16,7 +17,7 @@ export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, ChatCompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        const options = { signal: c.req.raw.signal, requestId: c.var.requestId }
+        const options = { signal: requestSignal(c), requestId: c.var.requestId }
         if (params.stream) return chunkStream(c, chat.chunks(projectPrincipal(c), params, options))
         return c.json(await chat.create(projectPrincipal(c), params, options))
       },

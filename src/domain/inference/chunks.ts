@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomChars } from '../../storage/ids.js'
 import type { FinishReason, StreamPart, TokenLogprob, Usage } from '../../providers/provider.js'
 import { newId } from '../../storage/ids.js'
 
@@ -146,7 +146,7 @@ export class ChatChunkMapper {
         const call: Record<string, unknown> = { index: part.index }
         if (!this.toolCallsStarted.has(key)) {
           this.toolCallsStarted.add(key)
-          call.id = part.id ?? `call_${randomBytes(12).toString('base64url')}`
+          call.id = part.id ?? `call_${randomChars(24)}`
           call.type = 'function'
           call.function = { name: part.name ?? '', arguments: part.argumentsDelta }
         } else {

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Context } from 'hono'
+
+type NodeBindings = { incoming: IncomingMessage; outgoing: ServerResponse }
+
+/**
+ * The Node request and response under @hono/node-server (absent when the app runs in-process, as
+ * in tests). Touching `c.req.raw.body` or `.signal` makes the adapter build a full web Request
+ * and a web stream over the socket, which cost more than the rest of a proxied request; reading
+ * from Node's objects directly avoids both.
+ */
+export function nodeBindings(c: Context): NodeBindings | undefined {
+  const env = c.env as Partial<NodeBindings> | undefined
+  return env?.incoming && env.outgoing ? (env as NodeBindings) : undefined
+}
+
+const signals = new WeakMap<object, AbortSignal>()
+
+/** Aborts when the client goes away before the response is complete. */
+export function requestSignal(c: Context): AbortSignal {
+  const node = nodeBindings(c)
+  if (!node) return c.req.raw.signal
+  let signal = signals.get(node.outgoing)
+  if (!signal) {
+    const controller = new AbortController()
+    signal = controller.signal
+    signals.set(node.outgoing, signal)
+    node.outgoing.once('close', () => {
+      if (!node.outgoing.writableFinished) controller.abort(new Error('client closed the connection'))
+    })
+  }
+  return signal
+}
+
+/** The body's chunks: from the socket when served by Node, else from the web Request. */
+export async function* bodyChunks(c: Context): AsyncGenerator<Uint8Array> {
+  const node = nodeBindings(c)
+  if (node) {
+    for await (const chunk of node.incoming) yield chunk as Buffer
+    return
+  }
+  const body = c.req.raw.body
+  if (!body) return
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      yield value
+    }
+  } finally {
+    reader.releaseLock()
+  }
+}
+
+/** A request header, read from Node's parsed headers when available (no web Headers object). */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const node = nodeBindings(c)
+  if (!node) return c.req.header(name)
+  const value = node.incoming.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}

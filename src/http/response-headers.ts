@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto'
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from './env.js'
+import { requestHeader } from './node-request.js'
+
+export const OPENAI_VERSION = '2020-10-01'
+
+const EXPOSED = 'x-request-id, openai-processing-ms, openai-version, openai-organization, openai-project, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, retry-after'
+
+export type ResponseHeaderOptions = {
+  /** openai-organization's value: the organization's slug, as OpenAI sends it. */
+  organization: () => string
+  /** Allowed CORS origins; '*' for any. */
+  corsOrigins: readonly string[]
+}
+
+/**
+ * Every response's headers: OpenAI's debugging headers (x-request-id = req_ + 32 hex,
+ * openai-organization, openai-processing-ms = time until the response headers, openai-version)
+ * and CORS, so browser apps can call Plinth directly.
+ *
+ * @NOTE Headers go on the final response only, after `next()`. Touching `c.res` earlier (as
+ * hono/cors does) makes Hono rebuild the handler's response as a stream-bodied web Response,
+ * which took the Node adapter off its fast path and cost a third of a proxied request's CPU.
+ */
+export function responseHeaders(options: ResponseHeaderOptions): MiddlewareHandler<AppEnv> {
+  const anyOrigin = options.corsOrigins.includes('*')
+  const allowOrigin = (origin: string | undefined) =>
+    anyOrigin ? '*' : origin && options.corsOrigins.includes(origin) ? origin : undefined
+  return async (c, next) => {
+    const startedAt = performance.now()
+    // randomUUID draws on a batched entropy cache: about 5x cheaper per call than randomBytes(16)
+    const requestId = 'req_' + randomUUID().replace(/-/g, '')
+    c.set('requestId', requestId)
+    c.set('startedAt', startedAt)
+    const origin = requestHeader(c, 'origin')
+    if (c.req.method === 'OPTIONS' && requestHeader(c, 'access-control-request-method')) {
+      const allowed = allowOrigin(origin)
+      const headers: Record<string, string> = { 'x-request-id': requestId, 'openai-version': OPENAI_VERSION }
+      if (allowed) {
+        headers['access-control-allow-origin'] = allowed
+        headers['access-control-allow-methods'] = 'GET, POST, DELETE, OPTIONS'
+        headers['access-control-allow-headers'] = requestHeader(c, 'access-control-request-headers') ?? '*'
+        headers['access-control-max-age'] = '600'
+        if (!anyOrigin) headers.vary = 'Origin'
+      }
+      return c.body(null, 204, headers)
+    }
+    await next()
+    const headers = c.res.headers
+    headers.set('x-request-id', requestId)
+    headers.set('openai-organization', options.organization())
+    headers.set('openai-version', OPENAI_VERSION)
+    headers.set('openai-processing-ms', String(Math.round(performance.now() - startedAt)))
+    const principal = c.var.principal
+    if (principal?.projectId) headers.set('openai-project', principal.projectId)
+    const allowed = allowOrigin(origin)
+    if (allowed) {
+      headers.set('access-control-allow-origin', allowed)
+      headers.set('access-control-expose-headers', EXPOSED)
+      if (!anyOrigin) headers.append('vary', 'Origin')
+    }
+  }
+}
