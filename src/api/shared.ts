@@ -12,7 +12,7 @@ export function projectPrincipal(c: Context<AppEnv>): ProjectPrincipal {
 /** A chat/completions-style stream: `data:` chunks, `data: [DONE]`, errors as `data: {"error":...}`. */
 export function chunkStream(c: Context<AppEnv>, chunks: AsyncIterable<unknown>): Promise<Response> {
   const requestId = c.var.requestId
-  return primedSse(asDataEvents(chunks), {
+  return primedSse(c, asDataEvents(chunks), {
     end: 'data-done',
     errorEvent: 'data',
     toApiError: (error) => toApiError(error, requestId),

@@ -6,5 +6,7 @@ export type AppEnv = {
     requestId: string
     principal: Principal
     startedAt: number
+    /** The debugging and CORS headers as of now (for responses written straight to the socket). */
+    standardHeaders: () => Record<string, string>
   }
 }

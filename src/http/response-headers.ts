@@ -46,19 +46,29 @@ export function responseHeaders(options: ResponseHeaderOptions): MiddlewareHandl
       }
       return c.body(null, 204, headers)
     }
+    const standard = () => {
+      const out: Record<string, string> = {
+        'x-request-id': requestId,
+        'openai-organization': options.organization(),
+        'openai-version': OPENAI_VERSION,
+        'openai-processing-ms': String(Math.round(performance.now() - startedAt)),
+      }
+      const principal = c.var.principal
+      if (principal?.projectId) out['openai-project'] = principal.projectId
+      const allowed = allowOrigin(origin)
+      if (allowed) {
+        out['access-control-allow-origin'] = allowed
+        out['access-control-expose-headers'] = EXPOSED
+        if (!anyOrigin) out.vary = 'Origin'
+      }
+      return out
+    }
+    c.set('standardHeaders', standard)
     await next()
     const headers = c.res.headers
-    headers.set('x-request-id', requestId)
-    headers.set('openai-organization', options.organization())
-    headers.set('openai-version', OPENAI_VERSION)
-    headers.set('openai-processing-ms', String(Math.round(performance.now() - startedAt)))
-    const principal = c.var.principal
-    if (principal?.projectId) headers.set('openai-project', principal.projectId)
-    const allowed = allowOrigin(origin)
-    if (allowed) {
-      headers.set('access-control-allow-origin', allowed)
-      headers.set('access-control-expose-headers', EXPOSED)
-      if (!anyOrigin) headers.append('vary', 'Origin')
+    for (const [name, value] of Object.entries(standard())) {
+      if (name === 'vary') headers.append(name, value)
+      else headers.set(name, value)
     }
   }
 }

@@ -1,4 +1,9 @@
+import type { Context } from 'hono'
 import type { ApiError } from '../errors.js'
+import { apiLog } from '../logger.js'
+import type { AppEnv } from './env.js'
+import { nodeBindings } from './node-request.js'
+import { alreadySent, writeSse } from './sse-node.js'
 
 export type SseEvent = { event?: string; data: unknown }
 
@@ -17,9 +22,30 @@ export type SseOptions = {
 
 const encoder = new TextEncoder()
 
-function frame(event: SseEvent): Uint8Array {
+export function frameText(event: SseEvent): string {
   const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data)
-  return encoder.encode(event.event ? `event: ${event.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`)
+  return event.event ? `event: ${event.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`
+}
+
+function frame(event: SseEvent): Uint8Array {
+  return encoder.encode(frameText(event))
+}
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+}
+
+/** The closing lines of a stream, per SseOptions.end. */
+export function endText(end: SseOptions['end']): string {
+  return end === 'data-done' ? 'data: [DONE]\n\n' : end === 'event-done' ? 'event: done\ndata: [DONE]\n\n' : ''
+}
+
+export function errorFrameText(error: unknown, options: SseOptions): string {
+  const body = options.toApiError(error).toBody()
+  return frameText(options.errorEvent === 'data' ? { data: body } : { event: 'error', data: body })
 }
 
 /**
@@ -48,12 +74,11 @@ export function sse(events: AsyncIterable<SseEvent>, options: SseOptions, header
             controller.enqueue(frame(next.value))
             return
           }
-          if (options.end === 'data-done') controller.enqueue(encoder.encode('data: [DONE]\n\n'))
-          else if (options.end === 'event-done') controller.enqueue(encoder.encode('event: done\ndata: [DONE]\n\n'))
+          const tail = endText(options.end)
+          if (tail) controller.enqueue(encoder.encode(tail))
         } catch (error) {
           if (finished) return
-          const body = options.toApiError(error).toBody()
-          controller.enqueue(frame(options.errorEvent === 'data' ? { data: body } : { event: 'error', data: body }))
+          controller.enqueue(encoder.encode(errorFrameText(error, options)))
         }
         finish()
         controller.close()
@@ -70,10 +95,7 @@ export function sse(events: AsyncIterable<SseEvent>, options: SseOptions, header
     if (keepAlive) clearInterval(keepAlive)
   }
   const h = new Headers(headers)
-  h.set('content-type', 'text/event-stream; charset=utf-8')
-  h.set('cache-control', 'no-cache')
-  h.set('connection', 'keep-alive')
-  h.set('x-accel-buffering', 'no')
+  for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value)
   return new Response(body, { status: 200, headers: h })
 }
 
@@ -81,9 +103,15 @@ export function sse(events: AsyncIterable<SseEvent>, options: SseOptions, header
  * Pulls the first event before answering, so a failure before any output (bad input, upstream
  * refused) is a plain HTTP error with its own status, not a 200 stream holding an error event.
  */
-export async function primedSse(events: AsyncIterable<SseEvent>, options: SseOptions, headers?: HeadersInit): Promise<Response> {
+export async function primedSse(c: Context<AppEnv>, events: AsyncIterable<SseEvent>, options: SseOptions, headers?: Record<string, string>): Promise<Response> {
   const iterator = events[Symbol.asyncIterator]()
   const first = await iterator.next()
+  const node = nodeBindings(c)
+  if (node) {
+    const all = { ...c.var.standardHeaders(), ...headers }
+    void writeSse(node.outgoing, iterator, options, all, first).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
+    return alreadySent()
+  }
   async function* rest(): AsyncGenerator<SseEvent> {
     try {
       if (first.done) return
