@@ -14,16 +14,31 @@ import type { Scope } from './routes.js'
 export type Authenticate = (secret: string) => Promise<Principal>
 
 /**
+ * The key from `Bearer KEY`, or from Basic auth with a blank user name and the key as password,
+ * which OpenAI's own "no API key" message (A1) offers to browser users.
+ */
+export function credentialOf(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  const bearer = /^\s*Bearer\s+(\S+)\s*$/i.exec(header)
+  if (bearer) return bearer[1]
+  const basic = /^\s*Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)
+  if (!basic) return undefined
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  const password = colon >= 0 ? decoded.slice(colon + 1) : ''
+  return password || undefined
+}
+
+/**
  * Bearer key → Principal, then the checks OpenAI makes: OpenAI-Organization and OpenAI-Project
  * headers must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on
  * project routes.
  */
 export function requireKey(scope: Scope, authenticate: Authenticate): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = requestHeader(c, 'authorization')
-    const match = header ? /^\s*Bearer\s+(\S+)\s*$/i.exec(header) : null
-    if (!match) throw missingApiKey()
-    const principal = await authenticate(match[1])
+    const secret = credentialOf(requestHeader(c, 'authorization'))
+    if (!secret) throw missingApiKey()
+    const principal = await authenticate(secret)
     c.set('principal', principal)
     const org = requestHeader(c, 'openai-organization')
     if (org && org !== principal.orgId) {

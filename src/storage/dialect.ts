@@ -191,6 +191,10 @@ export async function ensureSchema(config: StorageConfig) {
   await client.connect()
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(config.schema)}`)
+  } catch (error) {
+    // two nodes starting at once: IF NOT EXISTS still races in the catalog (unique_violation)
+    const code = (error as { code?: string }).code
+    if (code !== '23505' && code !== '42P06') throw error
   } finally {
     await client.end()
   }
