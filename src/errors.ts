@@ -169,6 +169,27 @@ export function modelNotFound(model: string) {
   )
 }
 
+/** A model used on an endpoint it does not serve. OpenAI answers 404 (not 400), param 'model'. */
+export function notAChatModel() {
+  return new ApiError(
+    404,
+    'This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?',
+    'invalid_request_error',
+    'model',
+  )
+}
+
+export function notACompletionsModel(model: string, isChatModel: boolean) {
+  return new ApiError(
+    404,
+    isChatModel
+      ? 'This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?'
+      : `The model \`${model}\` is not supported in the v1/completions endpoint.`,
+    'invalid_request_error',
+    'model',
+  )
+}
+
 // B1, B2
 export function invalidUrl(method: string, path: string) {
   return new ApiError(404, `Invalid URL (${method} ${path})`)

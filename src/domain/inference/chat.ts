@@ -1,4 +1,4 @@
-import { ApiError, invalidRequest, unsupportedParameter } from '../../errors.js'
+import { invalidRequest, notAChatModel, unsupportedParameter } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { GenerateCall, ModelCard, StreamPart, Usage } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
@@ -42,13 +42,7 @@ export class ChatService {
   private prepare(params: ChatCompletionCreateParams, options: ChatOptions, whole = false): AsyncIterable<StreamPart> {
     const { card, provider, upstreamModel } = this.registry.resolve(params.model)
     if (!card.capabilities.chat) {
-      // @NOTE OpenAI answers this with 404 (not 400), param 'model', code null
-      throw new ApiError(
-        404,
-        'This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?',
-        'invalid_request_error',
-        'model',
-      )
+      throw notAChatModel()
     }
     checkSupported(card, params)
     checkConversation(params)

@@ -1,4 +1,4 @@
-import { ApiError, invalidRequest, unsupportedParameter } from '../../errors.js'
+import { invalidRequest, notACompletionsModel, unsupportedParameter } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { StreamPart, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js'
@@ -76,15 +76,7 @@ export class CompletionsService {
   private check(params: CompletionCreateParams): { resolved: ResolvedModel; prompts: string[] } {
     const resolved = this.registry.resolve(params.model)
     if (!resolved.card.capabilities.completions) {
-      // @NOTE OpenAI answers this with 404 (not 400), param 'model', code null
-      throw new ApiError(
-        404,
-        resolved.card.capabilities.chat
-          ? 'This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?'
-          : `The model \`${params.model}\` is not supported in the v1/completions endpoint.`,
-        'invalid_request_error',
-        'model',
-      )
+      throw notACompletionsModel(params.model, resolved.card.capabilities.chat)
     }
     if (resolved.card.unsupportedParameters) {
       for (const name of PASS_THROUGH_ONLY) if (params[name] != null) throw unsupportedParameter(name)
