@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
 import { bodyChunks, nodeBindings, requestHeader } from './node-request.js'
-import { validationError, type ValidationStyle } from './validation.js'
+import { validate, type ValidationStyle } from '../schemas/validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
 export async function readBodyText(c: Context, limit: number): Promise<string> {
@@ -102,11 +102,7 @@ function checkNesting(text: string) {
   }
 }
 
-export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
-  const result = schema.safeParse(value, { reportInput: true })
-  if (!result.success) throw validationError(result.error.issues, style)
-  return result.data
-}
+export { validate }
 
 /**
  * Query string → object: repeated keys become arrays, `a[b]=c` becomes { a: { b: c } }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ChatCompletionCreateParams } from '../schemas/chat.js'
+import { ChatCompletionCreateParams } from './chat.js'
 import { validationError } from './validation.js'
 
 function errorFor(body: unknown) {

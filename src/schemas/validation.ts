@@ -22,6 +22,16 @@ export type ValidationStyle = {
 }
 
 /**
+ * Validates a parsed value with a wire schema; a failure is the OpenAI 400 the API would return.
+ * Here, not in http/, because batch lines are validated by the domain exactly as live requests.
+ */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true })
+  if (!result.success) throw validationError(result.error.issues, style)
+  return result.data
+}
+
+/**
  * Turns zod's issues into the one OpenAI error the API would return (errors.md C2-C15, G11-G13).
  * Unknown arguments win over everything else, as they do at OpenAI.
  */
