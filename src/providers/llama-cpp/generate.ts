@@ -86,32 +86,48 @@ export async function* generateText(
     ? sequence.evaluateWithMetadata(input, { confidence: true, probabilities: top > 0 }, options.evaluate)
     : sequence.evaluate(input, options.evaluate)
   if (options.maxTokens > 0 && !options.signal.aborted) {
-    for await (const step of steps) {
-      const token = typeof step === 'number' ? step : step.token
-      if (options.stopTokens?.has(token)) break
-      tokens.push(token)
-      if (wantLogprobs && typeof step !== 'number') {
-        const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
-        pendingLogprobs.push(tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top))
-      }
-      previous.push(token)
-      if (previous.length > 4) previous.shift()
-      const decoded = decoder.push(token)
-      if (decoded) {
-        const result = buffer.push({ text: decoded.text, data: { tokens: decoded.tokens, logprobs: pendingLogprobs } })
-        pendingLogprobs = []
-        for (const piece of result.emit) yield toPiece(piece)
-        if (result.stopped) {
-          stopped = true
-          matched = result.matched
+    let next = steps.next()
+    try {
+      for (;;) {
+        const result = await next
+        if (result.done) break
+        const step = result.value
+        const token = typeof step === 'number' ? step : step.token
+        if (options.stopTokens?.has(token)) break
+        tokens.push(token)
+        // the next token is decoded (in llama.cpp's thread) while this one becomes text and
+        // travels to the client: without this overlap, Plinth's per-token work would add to
+        // every token's time
+        if (tokens.length < options.maxTokens) {
+          next = steps.next()
+          next.catch(() => undefined) // a failure is thrown where it is awaited, not as unhandled
+        }
+        if (wantLogprobs && typeof step !== 'number') {
+          const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
+          pendingLogprobs.push(tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top))
+        }
+        previous.push(token)
+        if (previous.length > 4) previous.shift()
+        const decoded = decoder.push(token)
+        if (decoded) {
+          const result = buffer.push({ text: decoded.text, data: { tokens: decoded.tokens, logprobs: pendingLogprobs } })
+          pendingLogprobs = []
+          for (const piece of result.emit) yield toPiece(piece)
+          if (result.stopped) {
+            stopped = true
+            matched = result.matched
+            break
+          }
+        }
+        if (tokens.length >= options.maxTokens) {
+          finishReason = 'length'
           break
         }
+        if (options.signal.aborted) break
       }
-      if (tokens.length >= options.maxTokens) {
-        finishReason = 'length'
-        break
-      }
-      if (options.signal.aborted) break
+    } finally {
+      // waits for a decode still running, so the sequence is idle when it is handed on
+      await steps.return()
     }
   }
   if (!stopped) {

@@ -108,15 +108,20 @@ export class LoadedModel {
     }
     if (!inspection.generative) return new LoadedModel(local.id, model, settings, false, undefined)
     try {
+      // A token queued for decoding is dispatched at once when it is the only sequence at work,
+      // so llama.cpp decodes it (in its own thread) while Plinth streams the previous one; with
+      // several at work, node-llama-cpp's next-cycle dispatch lets their tokens share a batch.
+      let slots: SlotQueue<LlamaContextSequence>
       const context = await model.createContext({
         // always explicit: llama.cpp's own default (4 threads on a 2-core box) ran ~200x slower
         threads: settings.threads,
         contextSize: settings.contextSize,
         sequences: settings.sequences,
         failedCreationRemedy: false,
+        batching: { dispatchSchedule: (dispatch) => (slots.busy <= 1 ? queueMicrotask(dispatch) : setImmediate(dispatch)) },
       })
       const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
-      const slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting), clientClosedRequest)
+      slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting), clientClosedRequest)
       return new LoadedModel(local.id, model, settings, true, { context, slots })
     } catch (error) {
       await model.dispose()

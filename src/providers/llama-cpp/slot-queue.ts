@@ -14,6 +14,7 @@ type Waiter<T> = {
  */
 export class SlotQueue<T> {
   private readonly free: T[]
+  private readonly total: number
   private readonly waiters: Waiter<T>[] = []
 
   constructor(
@@ -23,6 +24,7 @@ export class SlotQueue<T> {
     private readonly gone: () => Error = () => new Error('the client went away'),
   ) {
     this.free = [...slots]
+    this.total = slots.length
   }
 
   get waiting(): number {
@@ -31,6 +33,11 @@ export class SlotQueue<T> {
 
   get idle(): number {
     return this.free.length
+  }
+
+  /** Slots taken right now. */
+  get busy(): number {
+    return this.total - this.free.length
   }
 
   /** `pick` chooses among free slots (e.g. the one whose cache shares the longest prefix). */

@@ -1,0 +1,167 @@
+// npm run bench:llama: tokens/s of a local GGUF through Plinth's HTTP API against node-llama-cpp
+// called directly, in the same run, with the same model and settings. Rounds alternate between
+// the two so that load from other processes hits both alike; medians are reported.
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from 'node-llama-cpp'
+import { request } from 'undici'
+
+const root = path.resolve(import.meta.dirname, '..')
+const MODEL_FILE = process.env.BENCH_MODEL ?? path.resolve(root, '../shared/models/stories260K.gguf')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const GEN_TOKENS = Number(process.env.BENCH_TOKENS ?? 256)
+const SETTINGS = { threads: Number(process.env.BENCH_THREADS ?? 1), contextSize: 2048, sequences: 4 }
+const KEY = 'sk-proj-bench-000000000000000000000000'
+const SAMPLING = { temperature: 0, topK: 0, topP: 1, minP: 0 } // what Plinth sets for temperature 0
+const LONG = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. '.repeat(40)
+
+/** One generation: when it started, when each token (or chunk) arrived, how many tokens. */
+type Run = { start: number; times: number[]; promptTokens: number; tokens: number }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const genRate = (r: Run) => (r.tokens - 1) / ((r.times[r.times.length - 1] - r.times[0]) / 1000)
+const ttft = (r: Run) => r.times[0] - r.start
+const aggregate = (runs: Run[]) => runs.reduce((s, r) => s + r.tokens, 0) / ((Math.max(...runs.map((r) => r.times[r.times.length - 1])) - Math.min(...runs.map((r) => r.start))) / 1000)
+
+// --- node-llama-cpp directly ---
+async function direct() {
+  const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: LlamaLogLevel.error })
+  const model = await llama.loadModel({ modelPath: MODEL_FILE })
+  const context = await model.createContext(SETTINGS)
+  const sequences = Array.from({ length: SETTINGS.sequences }, () => context.getSequence())
+  return {
+    async run(prompt: string, maxTokens: number, sequence = sequences[0]): Promise<Run> {
+      await sequence.clearHistory()
+      const tokens = promptTokens(model, prompt)
+      const start = performance.now()
+      const times: number[] = []
+      const out: Token[] = []
+      for await (const token of sequence.evaluate(tokens, SAMPLING)) {
+        out.push(token)
+        model.detokenize([token], false, out.slice(-5, -1)) // a client wants text, as Plinth sends
+        times.push(performance.now())
+        if (out.length >= maxTokens) break
+      }
+      return { start, times, promptTokens: tokens.length, tokens: out.length }
+    },
+    parallel(prompt: string, maxTokens: number) {
+      return Promise.all(sequences.map((s) => this.run(prompt, maxTokens, s)))
+    },
+    close: () => llama.dispose(),
+  }
+}
+
+function promptTokens(model: LlamaModel, prompt: string): Token[] {
+  return [model.tokens.bos!, ...model.tokenize(prompt, true)]
+}
+
+// --- Plinth over HTTP, streamed ---
+const children: ChildProcess[] = []
+
+async function startPlinth(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-llama-'))
+  const config = path.join(dataDir, 'plinth.json')
+  fs.writeFileSync(config, JSON.stringify({
+    server: { port: 0 },
+    log: { level: 'warn' },
+    testModels: { enabled: false },
+    models: [{ id: 'bench', provider: 'llama-cpp', options: { path: MODEL_FILE, ...SETTINGS } }],
+  }))
+  // from the sources (as the CLI tests run it), so the benchmark needs no build
+  const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'test/cli/run-cli.ts')]
+  const child = spawn(process.execPath, [...cli, 'serve', '--config', config, '--data-dir', dataDir], {
+    cwd: root,
+    env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d
+      const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      if (m) resolve(m[1])
+    })
+    child.on('exit', (code) => reject(new Error(`plinth exited with ${code}: ${out}`)))
+  })
+}
+
+async function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run> {
+  const start = performance.now()
+  const response = await request(`${url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+  })
+  // a lean client: note when text arrives, parse only the final usage (a client that parsed
+  // every chunk would take CPU from the model on a 2-core machine, and charge it to Plinth)
+  const times: number[] = []
+  let tail = ''
+  for await (const chunk of response.body) {
+    const text = chunk.toString()
+    if (/"text":"[^"]/.test(text)) times.push(performance.now())
+    tail = (tail + text).slice(-2000)
+  }
+  const usage = JSON.parse(/"usage":(\{[^}]*\})/.exec(tail)![1]) as { prompt_tokens: number; completion_tokens: number }
+  if (response.statusCode !== 200) throw new Error(`plinth answered ${response.statusCode}`)
+  return { start, times, promptTokens: usage.prompt_tokens, tokens: usage.completion_tokens }
+}
+
+async function main() {
+  if (!fs.existsSync(MODEL_FILE)) throw new Error(`no model at ${MODEL_FILE} (set BENCH_MODEL)`)
+  const url = await startPlinth()
+  const d = await direct()
+  const p = {
+    run: (prompt: string, max: number) => viaPlinth(url, prompt, max),
+    parallel: (prompt: string, max: number) => Promise.all(Array.from({ length: SETTINGS.sequences }, () => viaPlinth(url, prompt, max))),
+  }
+  // warm both (the first request loads the model into Plinth)
+  for (let i = 0; i < 3; i++) {
+    await d.run('Once upon a time', 32)
+    await p.run('Once upon a time', 32)
+  }
+  const series = () => ({ d: [] as number[], p: [] as number[] })
+  const results = { gen: series(), prefill: series(), ttft: series(), par: series(), promptTokens: series() }
+  let n = 0
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? (['p', 'd'] as const) : (['d', 'p'] as const)
+    for (const who of order) {
+      const target = who === 'd' ? d : p
+      results.gen[who].push(genRate(await target.run('Once upon a time', GEN_TOKENS)))
+      // a different first word each time: no cached prefix helps either side
+      const long = await target.run(`Story ${n++}. ${LONG}`, 1)
+      results.prefill[who].push(long.promptTokens / (ttft(long) / 1000))
+      results.promptTokens[who].push(long.promptTokens)
+      for (let i = 0; i < 10; i++) results.ttft[who].push(ttft(await target.run(`Tale ${n++}: once upon a time`, 1)))
+      results.par[who].push(aggregate(await target.parallel('Once upon a time', GEN_TOKENS)))
+    }
+    console.error(`round ${round + 1}/${ROUNDS}: gen ${median(results.gen.p).toFixed(0)}/${median(results.gen.d).toFixed(0)} tok/s (plinth/direct)`)
+  }
+  for (const child of children) child.kill('SIGTERM')
+  await d.close()
+  report(results)
+}
+
+function report(r: Record<'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens', { d: number[]; p: number[] }>) {
+  const m = (k: keyof typeof r, who: 'd' | 'p') => median(r[k][who])
+  const lines = [
+    `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`,
+    `Model: ${path.basename(MODEL_FILE)}; threads ${SETTINGS.threads}, contextSize ${SETTINGS.contextSize}, ${SETTINGS.sequences} sequences, temperature 0; ${ROUNDS} rounds, medians`,
+    '',
+    '| measure | node-llama-cpp direct | Plinth over HTTP | ratio / added | target |',
+    '|---|---|---|---|---|',
+    `| generation, 1 stream (${GEN_TOKENS} tokens) | ${m('gen', 'd').toFixed(0)} tok/s | ${m('gen', 'p').toFixed(0)} tok/s | ${(m('gen', 'p') / m('gen', 'd')).toFixed(2)}x | >= 0.90x |`,
+    `| generation, 4 concurrent streams (aggregate) | ${m('par', 'd').toFixed(0)} tok/s | ${m('par', 'p').toFixed(0)} tok/s | ${(m('par', 'p') / m('par', 'd')).toFixed(2)}x | >= 0.90x |`,
+    `| prefill (${m('promptTokens', 'p')}-token prompt) | ${m('prefill', 'd').toFixed(0)} tok/s | ${m('prefill', 'p').toFixed(0)} tok/s | ${(m('prefill', 'p') / m('prefill', 'd')).toFixed(2)}x | |`,
+    `| time to first token (short prompt) | ${m('ttft', 'd').toFixed(2)} ms | ${m('ttft', 'p').toFixed(2)} ms | +${(m('ttft', 'p') - m('ttft', 'd')).toFixed(2)} ms | <= +5 ms |`,
+  ]
+  console.log(lines.join('\n'))
+}
+
+main().catch((error) => {
+  for (const child of children) child.kill('SIGKILL')
+  console.error(error)
+  process.exitCode = 1
+})
