@@ -6,6 +6,7 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], testTimeout: 30_000 } },
     ],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     pool: 'forks',
     setupFiles: ['test/helpers/setup.ts'],
   },
