@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Config } from './config/schema.js'
+import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
@@ -10,6 +11,7 @@ import { FilesService } from './domain/files/service.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
 import { KeysService } from './domain/organization/keys.js'
 import { UploadsService } from './domain/uploads/service.js'
+import { registerBatchJobs } from './jobs/batch-run.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
@@ -38,6 +40,7 @@ export type AppContext = {
     models: ModelsService
     files: FilesService
     uploads: UploadsService
+    batches: BatchesService
   }
   close(): Promise<void>
 }
@@ -59,6 +62,23 @@ export async function createContext(config: Config, options: { storage?: Storage
   const files = new FilesService(storage, blobs, config.files)
   // what a crash left half-written (and what expired while the server was down) goes first
   await files.sweepExpired()
+  // and then every few minutes, by the leader (the runner starts in serve())
+  jobs.leader.register({
+    name: 'files.sweep',
+    everyMs: 5 * 60_000,
+    run: async () => void (await files.sweepExpired()),
+  })
+  // the live endpoints' services: batch lines run through them too
+  const inference = {
+    chat: new ChatService(providers, usage, storedCompletions),
+    completions: new CompletionsService(providers, usage),
+    embeddings: new EmbeddingsService(providers, usage),
+  }
+  const batches = new BatchesService(
+    { storage, files, inference, hasModel: (id) => providers.has(id), limits: config.batches },
+    () => jobs.wake(),
+  )
+  registerBatchJobs(jobs, batches)
   return {
     config,
     storage,
@@ -70,13 +90,12 @@ export async function createContext(config: Config, options: { storage?: Storage
     services: {
       keys: new KeysService(storage),
       usage,
-      chat: new ChatService(providers, usage, storedCompletions),
-      completions: new CompletionsService(providers, usage),
-      embeddings: new EmbeddingsService(providers, usage),
+      ...inference,
       storedCompletions,
       models: new ModelsService(providers),
       files,
       uploads: new UploadsService(storage, blobs, files),
+      batches,
     },
     async close() {
       // first: jobs in flight may still record usage and need providers and storage

@@ -231,6 +231,45 @@ export function invalidFileFormat(api: 'Batch' | 'Fine-Tuning') {
   return invalidRequest(`Invalid file format for ${api} API. Must be .jsonl`)
 }
 
+// F9
+export function batchNotFound(id: string) {
+  return notFound('batch', id)
+}
+
+// F8. A 409 is retried by the official SDKs unless told otherwise, and retrying cannot help.
+export function batchNotCancellable(status: string) {
+  return new ApiError(409, `Cannot cancel a batch with status '${status}'.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
+}
+
+// OpenAI's texts for these batch input problems are not known (errors.md 2.6 "Not found"); these
+// are Plinth's, in the style of F6 and C14.
+
+export function batchInputWrongPurpose(fileId: string, purpose: string) {
+  return invalidRequest(
+    `Invalid 'input_file_id': file ${fileId} has purpose '${purpose}', but a batch's input file must be uploaded with purpose 'batch'.`,
+    'input_file_id',
+    'invalid_value',
+  )
+}
+
+export function batchInputTooLarge(fileId: string, bytes: number, max: number) {
+  return invalidRequest(
+    `Invalid 'input_file_id': file ${fileId} has ${bytes} bytes, above the limit of ${max} bytes for a batch's input file.`,
+    'input_file_id',
+    'invalid_value',
+  )
+}
+
+export function batchEndpointNotServed(endpoint: string) {
+  return invalidRequest(
+    `Plinth does not serve ${endpoint} yet, so batches cannot use it. Supported values here are: '/v1/chat/completions', '/v1/completions', and '/v1/embeddings'.`,
+    'endpoint',
+    'invalid_value',
+  )
+}
+
 // C3, for a multipart field the operation does not take
 export function unexpectedFormField(name: string) {
   return invalidRequest(`Unknown parameter: '${name}'.`, name, 'unknown_parameter')

@@ -4,6 +4,7 @@ import { notImplemented } from '../errors.js'
 import { requireKey } from '../http/auth.js'
 import type { AppEnv } from '../http/env.js'
 import { toHonoPath, type RouteDef } from '../http/routes.js'
+import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
@@ -21,6 +22,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...embeddingsRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
+    ...batchesRoutes(ctx),
   ]
 }
 

@@ -71,6 +71,8 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   if (staleWrite !== undefined) (raw.files ??= {}).staleWriteSeconds = staleWrite
   const uploadTtl = num('PLINTH_UPLOAD_TTL_SECONDS')
   if (uploadTtl !== undefined) (raw.files ??= {}).uploadTtlSeconds = uploadTtl
+  const batchConcurrency = num('PLINTH_BATCH_CONCURRENCY')
+  if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
   if (env.PLINTH_BOOTSTRAP_ADMIN_KEY) (raw.bootstrap ??= {}).adminKey = env.PLINTH_BOOTSTRAP_ADMIN_KEY

@@ -85,6 +85,19 @@ export const ConfigSchema = z.strictObject({
   dataDir: z.string().default('./data'),
   /** Empty: SQLite at <dataDir>/plinth.db. postgres://... selects PostgreSQL. */
   databaseUrl: z.string().optional(),
+  /** The Batch API (docs/batches.md). The limits default to OpenAI's. */
+  batches: z
+    .strictObject({
+      /** Lines of one batch in flight at once; each running batch job has its own. */
+      concurrency: z.number().int().min(1).max(256).default(4),
+      /** Requests one input file may hold. */
+      maxRequests: z.number().int().positive().default(50_000),
+      /** Largest input file, in bytes. */
+      maxInputBytes: z.number().int().positive().default(200 * 1024 * 1024),
+      /** Largest single line (one request), in bytes. */
+      maxLineBytes: z.number().int().positive().default(10 * 1024 * 1024),
+    })
+    .prefault({}),
   /** Files and Uploads; the bytes live under <dataDir>/blobs. Defaults are OpenAI's limits. */
   files: z
     .strictObject({

@@ -107,6 +107,68 @@ export interface UploadPartsTable {
   created_at: number
 }
 
+export type BatchStatus =
+  | 'validating'
+  | 'failed'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled'
+
+/** A Batch (docs/batches.md). Timestamps are unix seconds; null until the batch gets there. */
+export interface BatchesTable {
+  id: string
+  project_id: string
+  org_id: string
+  /** the key that created it: its lines run, and record usage, as this key */
+  api_key_id: string | null
+  endpoint: string
+  input_file_id: string
+  completion_window: string
+  status: BatchStatus
+  output_file_id: string | null
+  error_file_id: string | null
+  /** JSON: the wire's `errors` list (validation failures), or null */
+  errors: string | null
+  /** JSON metadata, or null */
+  metadata: string | null
+  request_total: number
+  request_completed: number
+  request_failed: number
+  /** the batch.run job working on it now (a new one replaces a job that ended) */
+  job_id: string | null
+  created_at: number
+  in_progress_at: number | null
+  expires_at: number
+  finalizing_at: number | null
+  completed_at: number | null
+  failed_at: number | null
+  expired_at: number | null
+  cancelling_at: number | null
+  cancelled_at: number | null
+}
+
+export type BatchLineStatus = 'pending' | 'completed' | 'failed'
+
+/**
+ * One request line of a batch, written at validation and given its result once it has run: the
+ * ledger that makes a retried job resume where it stopped and write each line exactly once.
+ * Deleted when the batch ends (its results are in the output files by then).
+ */
+export interface BatchLinesTable {
+  batch_id: string
+  /** 1-based line number in the input file */
+  line_no: number
+  custom_id: string
+  /** JSON of the line's body */
+  request: string
+  status: BatchLineStatus
+  /** JSON of the output line (output file if completed, error file if failed), once run */
+  result: string | null
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled'
 
 /**
@@ -144,6 +206,8 @@ export interface Database {
   usage_records: UsageRecordsTable
   chat_completions: ChatCompletionsTable
   jobs: JobsTable
+  batches: BatchesTable
+  batch_lines: BatchLinesTable
   files: FilesTable
   uploads: UploadsTable
   upload_parts: UploadPartsTable

@@ -99,4 +99,16 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     where: 'body',
     note: 'ListFilesResponse.last_id is a required, non-nullable string; an empty list sends null.',
   },
+  {
+    operationId: 'listBatches',
+    path: '/first_id',
+    where: 'body',
+    note: 'ListBatchesResponse.first_id is a non-nullable string; an empty list sends null, as OpenAI does.',
+  },
+  {
+    operationId: 'listBatches',
+    path: '/last_id',
+    where: 'body',
+    note: 'ListBatchesResponse.last_id is a non-nullable string; an empty list sends null, as OpenAI does.',
+  },
 ]

@@ -70,15 +70,19 @@ export class FilesService {
     return this.commit(principal.projectId, file, staged)
   }
 
-  /** A file Plinth writes itself (batch output, fine-tuning results): bytes in, File out. */
+  /**
+   * A file Plinth writes itself (batch output, fine-tuning results): bytes in, File out.
+   * `onReady` runs in the transaction that makes the File visible (see `commit`).
+   */
   async createFromStream(
     projectId: string,
     file: NewFile,
     data: AsyncIterable<Uint8Array>,
+    onReady?: (tx: Storage, fileId: string) => Promise<void>,
   ): Promise<FileObject> {
     const staged = await this.stage(data)
     try {
-      return await this.commit(projectId, file, staged)
+      return await this.commit(projectId, file, staged, onReady)
     } finally {
       await this.discard(staged)
     }

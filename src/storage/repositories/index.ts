@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { ApiKeysRepo } from './api-keys.js'
+import { BatchesRepo, BatchLinesRepo } from './batches.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
@@ -17,6 +18,8 @@ export function createRepos(db: Kysely<Database>) {
     usage: new UsageRepo(db),
     chatCompletions: new ChatCompletionsRepo(db),
     jobs: new JobsRepo(db),
+    batches: new BatchesRepo(db),
+    batchLines: new BatchLinesRepo(db),
     files: new FilesRepo(db),
     uploads: new UploadsRepo(db),
   }

@@ -1,0 +1,58 @@
+import type { Principal, ProjectPrincipal } from '../../principal.js'
+import type { Batch, BatchError } from '../../schemas/batches.js'
+import type { BatchRow, BatchStatus } from '../../storage/repositories/batches.js'
+
+/** The job kind that moves a batch through its statuses (registered by jobs/batch-run.ts). */
+export const BATCH_JOB = 'batch.run'
+export type BatchJobPayload = { batchId: string; projectId: string }
+
+/** OpenAI's only completion window, in seconds. */
+export const COMPLETION_WINDOW_SECONDS = 24 * 3600
+
+export const FINISHED: BatchStatus[] = ['completed', 'failed', 'expired', 'cancelled']
+
+const TIMESTAMPS = [
+  'in_progress_at',
+  'finalizing_at',
+  'completed_at',
+  'failed_at',
+  'expired_at',
+  'cancelling_at',
+  'cancelled_at',
+] as const
+
+export function toBatchObject(row: BatchRow): Batch {
+  const batch: Batch = {
+    id: row.id,
+    object: 'batch',
+    endpoint: row.endpoint,
+    input_file_id: row.input_file_id,
+    completion_window: row.completion_window,
+    status: row.status,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    request_counts: {
+      total: row.request_total,
+      completed: row.request_completed,
+      failed: row.request_failed,
+    },
+    metadata: row.metadata === null ? null : JSON.parse(row.metadata),
+  }
+  if (row.errors !== null) batch.errors = { object: 'list', data: JSON.parse(row.errors) as BatchError[] }
+  if (row.output_file_id !== null) batch.output_file_id = row.output_file_id
+  if (row.error_file_id !== null) batch.error_file_id = row.error_file_id
+  for (const name of TIMESTAMPS) if (row[name] !== null) batch[name] = row[name]
+  return batch
+}
+
+/** The lines of a batch run as the key that created it: usage is recorded against that key. */
+export function batchPrincipal(row: BatchRow): ProjectPrincipal {
+  const permissions: Principal['permissions'] = { mode: 'all' }
+  return {
+    orgId: row.org_id,
+    projectId: row.project_id,
+    keyId: row.api_key_id ?? '',
+    kind: 'project',
+    permissions,
+  }
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ApiError, internal, ProviderError, upstreamFailed } from '../../errors.js'
+import { jobLog } from '../../logger.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type { BatchEndpoint, BatchOutputLine } from '../../schemas/batches.js'
+import { ChatCompletionCreateParams } from '../../schemas/chat.js'
+import { CompletionCreateParams } from '../../schemas/completions.js'
+import { EmbeddingCreateParams } from '../../schemas/embeddings.js'
+import { validate } from '../../schemas/validation.js'
+import { newId } from '../../storage/ids.js'
+import type { LineResult } from '../../storage/repositories/batches.js'
+import type { ChatService } from '../inference/chat.js'
+import type { CompletionsService } from '../inference/completions.js'
+import type { EmbeddingsService } from '../inference/embeddings.js'
+
+/** The live endpoints' services: batch lines run through the same code. */
+export type Inference = {
+  chat: ChatService
+  completions: CompletionsService
+  embeddings: EmbeddingsService
+}
+
+export type PendingLine = { line_no: number; custom_id: string; request: string }
+
+/** A busy or failing backend gets this many more tries before the line fails. */
+const RETRIES = 2
+const RETRY_BASE_MS = 500
+const TRANSIENT = new Set([429, 502, 503, 504])
+
+/**
+ * Runs one line as its endpoint would answer it live (same validation, same service, usage
+ * recorded with the batch flag) and returns its output line. Returns undefined when `signal`
+ * stopped it: the line stays pending and runs again if the batch goes on.
+ */
+export async function executeLine(
+  inference: Inference,
+  principal: ProjectPrincipal,
+  endpoint: BatchEndpoint,
+  line: PendingLine,
+  signal: AbortSignal,
+): Promise<LineResult | undefined> {
+  const requestId = 'req_' + randomUUID().replace(/-/g, '')
+  const output = (response: BatchOutputLine['response']): string =>
+    JSON.stringify({
+      id: newId('batch_req_'),
+      custom_id: line.custom_id,
+      response,
+      error: null,
+    } satisfies BatchOutputLine)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const body = await call(inference, principal, endpoint, JSON.parse(line.request), {
+        signal,
+        requestId,
+      })
+      const response = { status_code: 200, request_id: requestId, body }
+      return { line_no: line.line_no, status: 'completed', result: output(response) }
+    } catch (error) {
+      if (signal.aborted) return undefined
+      const apiError = toLineError(error, requestId)
+      if (attempt < RETRIES && TRANSIENT.has(apiError.status)) {
+        const delay = RETRY_BASE_MS * 2 ** attempt
+        if (!(await sleep(delay, true, { signal }).catch(() => false))) return undefined
+        continue
+      }
+      const response = { status_code: apiError.status, request_id: requestId, body: apiError.toBody() }
+      return { line_no: line.line_no, status: 'failed', result: output(response) }
+    }
+  }
+}
+
+function call(
+  inference: Inference,
+  principal: ProjectPrincipal,
+  endpoint: BatchEndpoint,
+  body: unknown,
+  options: { signal: AbortSignal; requestId: string },
+): Promise<unknown> {
+  const style = { legacyUnknownArgument: true }
+  const batchOptions = { ...options, batch: true }
+  switch (endpoint) {
+    case '/v1/chat/completions':
+      return inference.chat.create(principal, validate(ChatCompletionCreateParams, body, style), batchOptions)
+    case '/v1/completions':
+      return inference.completions.create(principal, validate(CompletionCreateParams, body, style), batchOptions)
+    case '/v1/embeddings':
+      return inference.embeddings.create(principal, validate(EmbeddingCreateParams, body, style), batchOptions)
+    default:
+      throw new Error(`batches do not run ${endpoint}`)
+  }
+}
+
+/** What the live endpoint would have answered (http/render-error.ts does the same there). */
+function toLineError(error: unknown, requestId: string): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof ProviderError) return upstreamFailed(error)
+  jobLog.error({ err: error, requestId }, 'batch line failed unexpectedly')
+  return internal(requestId, error)
+}
