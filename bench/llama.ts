@@ -98,11 +98,13 @@ async function viaPlinth(url: string, prompt: string, maxTokens: number): Promis
   // a lean client: note when text arrives, parse only the final usage (a client that parsed
   // every chunk would take CPU from the model on a 2-core machine, and charge it to Plinth)
   const times: number[] = []
+  let previous = ''
   let tail = ''
   for await (const chunk of response.body) {
     const text = chunk.toString()
     if (/"text":"[^"]/.test(text)) times.push(performance.now())
-    tail = (tail + text).slice(-2000)
+    tail = previous + text // the usage event may span two reads
+    previous = text
   }
   const usage = JSON.parse(/"usage":(\{[^}]*\})/.exec(tail)![1]) as { prompt_tokens: number; completion_tokens: number }
   if (response.statusCode !== 200) throw new Error(`plinth answered ${response.statusCode}`)

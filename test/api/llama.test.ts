@@ -215,6 +215,13 @@ describe('llama-cpp: tool calls', () => {
     expect(finish).toBe('tool_calls')
   })
 
+  it("lets the model answer in text with tool_choice 'auto' (this tiny model never opens a call)", async () => {
+    const answer = await client.chat.completions.create({ ...ask, max_tokens: 10 })
+    expect(answer.choices[0].message.tool_calls).toBeUndefined()
+    expect(answer.choices[0].message.content!.length).toBeGreaterThan(0)
+    expect(answer.choices[0].finish_reason).toBe('length')
+  })
+
   it('continues a conversation after a tool result', async () => {
     const answer = await client.chat.completions.create({
       ...ask,

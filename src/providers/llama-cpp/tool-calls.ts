@@ -95,7 +95,7 @@ export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan
       yield finish(end.finishReason)
       return output
     }
-    prompt = prompt.slice(0, job.prompt.length)
+    // the call is re-read from text: the sampled tokens need not end where the opener does
     output -= end.tokens.length
     const inSection = syntax.sectionTriggers.includes(end.matched) && syntax.sectionOpener
     prefill(LlamaText([end.text, ...(inSection ? [syntax.sectionOpener!] : []), syntax.opener]))
