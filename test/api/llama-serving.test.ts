@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getEngine } from '../../src/providers/llama-cpp/engine.js'
 import { eventually, llamaProvider, modelsDir, requireStories } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
@@ -32,6 +33,17 @@ describe('llama-cpp: sequences and the queue', () => {
   it('sets threads explicitly and holds a sequence per request', async () => {
     await client.completions.create({ model: MODEL, prompt: 'Once', max_tokens: 1 })
     expect(stats()).toMatchObject({ loaded: true, threads: 1, sequences: 1, idleSequences: 1, waiting: 0, leases: 0 })
+  })
+
+  it('defaults threads to the physical cores, still passing them explicitly', async () => {
+    const app = await createTestApp({ llama: { modelsDir: dir.dir, defaults: { contextSize: 256, sequences: 1 } } })
+    try {
+      await app.client().completions.create({ model: MODEL, prompt: 'Once', max_tokens: 1 })
+      const { cpuMathCores } = await getEngine(false)
+      expect(llamaProvider(app, MODEL).stats()[0].threads).toBe(cpuMathCores)
+    } finally {
+      await app.close()
+    }
   })
 
   it('frees the sequence at once when a streaming client goes away', async () => {
