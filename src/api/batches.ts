@@ -33,7 +33,8 @@ export function batchesRoutes(ctx: AppContext): RouteDef[] {
       path: '/batches/{batch_id}',
       operationId: 'retrieveBatch',
       scope: 'project',
-      handler: async (c) => c.json(await batches.get(projectPrincipal(c), c.req.param('batch_id')!)),
+      handler: async (c) =>
+        c.json(await batches.get(projectPrincipal(c), c.req.param('batch_id')!)),
     },
     {
       // spec: cancelBatch

@@ -28,7 +28,12 @@ export const BatchListQuery = z.strictObject({
 })
 export type BatchListQuery = z.output<typeof BatchListQuery>
 
-export type BatchError = { code: string; message: string; param: string | null; line: number | null }
+export type BatchError = {
+  code: string
+  message: string
+  param: string | null
+  line: number | null
+}
 
 /**
  * The Batch object. The spec's timestamps and file ids are non-nullable integers and strings, so

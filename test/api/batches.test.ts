@@ -114,7 +114,13 @@ describe('batches: create, run, output', () => {
     expect(usage.length).toBeGreaterThanOrEqual(25)
     expect(usage.every((u) => u.model === 'test-echo')).toBe(true)
     // the per-line ledger is gone once the batch has ended
-    expect(await t.ctx.storage.db.selectFrom('batch_lines').selectAll().where('batch_id', '=', done.id).execute()).toEqual([])
+    expect(
+      await t.ctx.storage.db
+        .selectFrom('batch_lines')
+        .selectAll()
+        .where('batch_id', '=', done.id)
+        .execute(),
+    ).toEqual([])
   })
 
   it('runs /v1/embeddings and /v1/completions batches', async () => {
@@ -159,7 +165,10 @@ describe('batches: create, run, output', () => {
     const done = await waitFor(batch.id, ['completed', 'failed'])
     expect(done.status).toBe('completed')
     expect(done.request_counts).toEqual({ total: 4, completed: 2, failed: 2 })
-    expect((await readJsonl(done.output_file_id!)).map((r) => r.custom_id)).toEqual(['good', 'also-good'])
+    expect((await readJsonl(done.output_file_id!)).map((r) => r.custom_id)).toEqual([
+      'good',
+      'also-good',
+    ])
     const errors = await readJsonl(done.error_file_id!)
     expect(errors.map((r) => r.custom_id)).toEqual(['refused', 'unknown-arg'])
     expect(errors[0]).toEqual({
@@ -179,8 +188,13 @@ describe('batches: create, run, output', () => {
       },
       error: null,
     })
-    expect(errors[1].response.body.error).toMatchObject({ param: 'temperature', code: 'invalid_type' })
-    expect((await client.files.retrieve(done.error_file_id!)).filename).toBe(`${done.id}_error.jsonl`)
+    expect(errors[1].response.body.error).toMatchObject({
+      param: 'temperature',
+      code: 'invalid_type',
+    })
+    expect((await client.files.retrieve(done.error_file_id!)).filename).toBe(
+      `${done.id}_error.jsonl`,
+    )
   })
 })
 
@@ -212,14 +226,24 @@ describe('batches: input validation (errors.md F10)', () => {
     expect(failed.errors).toEqual({
       object: 'list',
       data: [
-        { line: 2, code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null },
+        {
+          line: 2,
+          code: 'invalid_json_line',
+          message: 'This line is not parseable as valid JSON.',
+          param: null,
+        },
         {
           line: 3,
           code: 'missing_required_parameter',
           message: "Missing required parameter: 'custom_id'.",
           param: 'custom_id',
         },
-        { line: 4, code: 'invalid_value', message: "Invalid value: 'GET'. Supported values are: 'POST'.", param: 'method' },
+        {
+          line: 4,
+          code: 'invalid_value',
+          message: "Invalid value: 'GET'. Supported values are: 'POST'.",
+          param: 'method',
+        },
         {
           line: 5,
           code: 'invalid_url',
@@ -239,18 +263,30 @@ describe('batches: input validation (errors.md F10)', () => {
           message: 'Chat Completions: Streaming is not supported in the Batch API.',
           param: 'body.stream',
         },
-        { line: 8, code: 'invalid_request', message: 'Model parameter is required.', param: 'body.model' },
+        {
+          line: 8,
+          code: 'invalid_request',
+          message: 'Model parameter is required.',
+          param: 'body.model',
+        },
         {
           line: 9,
           code: 'model_not_found',
           message: "The provided model 'nope' is not supported by the Batch API.",
           param: 'body.model',
         },
-        { line: 10, code: 'invalid_request', message: 'Messages parameter is required.', param: 'body.messages' },
+        {
+          line: 10,
+          code: 'invalid_request',
+          message: 'Messages parameter is required.',
+          param: 'body.messages',
+        },
         {
           line: 11,
           code: 'request_too_large',
-          message: expect.stringMatching(new RegExp(`^This line is \\d+ bytes, above the limit of ${MAX_LINE} bytes`)),
+          message: expect.stringMatching(
+            new RegExp(`^This line is \\d+ bytes, above the limit of ${MAX_LINE} bytes`),
+          ),
           param: null,
         },
         {
@@ -260,8 +296,18 @@ describe('batches: input validation (errors.md F10)', () => {
             "The model 'test-scripted' for this request does not match the rest of the batch. Each batch must contain requests for a single model.",
           param: 'body.model',
         },
-        { line: 14, code: 'missing_required_parameter', message: "Missing required parameter: 'body'.", param: 'body' },
-        { line: 15, code: 'invalid_json_line', message: 'This line is not parseable as valid JSON.', param: null },
+        {
+          line: 14,
+          code: 'missing_required_parameter',
+          message: "Missing required parameter: 'body'.",
+          param: 'body',
+        },
+        {
+          line: 15,
+          code: 'invalid_json_line',
+          message: 'This line is not parseable as valid JSON.',
+          param: null,
+        },
       ],
     })
     // nothing of it ran
@@ -274,7 +320,8 @@ describe('batches: input validation (errors.md F10)', () => {
       {
         line: null,
         code: 'empty_file',
-        message: 'The batch input file is empty. Please ensure that your batch contains at least one request.',
+        message:
+          'The batch input file is empty. Please ensure that your batch contains at least one request.',
         param: null,
       },
     ])
@@ -283,12 +330,19 @@ describe('batches: input validation (errors.md F10)', () => {
 
 describe('batches: bad requests', () => {
   it('refuses an input file of another purpose, an unknown file, and an unknown endpoint (F6)', async () => {
-    const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'notes.txt'), purpose: 'user_data' })
+    const other = await client.files.create({
+      file: await toFile(Buffer.from('x'), 'notes.txt'),
+      purpose: 'user_data',
+    })
     const create = (input_file_id: string, endpoint: string) =>
       client.batches.create({ input_file_id, endpoint: endpoint as any, completion_window: '24h' })
     await expect(create(other.id, '/v1/chat/completions')).rejects.toMatchObject({
       status: 400,
-      error: { param: 'input_file_id', code: 'invalid_value', message: expect.stringContaining("purpose 'user_data'") },
+      error: {
+        param: 'input_file_id',
+        code: 'invalid_value',
+        message: expect.stringContaining("purpose 'user_data'"),
+      },
     })
     await expect(create('file-nope', '/v1/chat/completions')).rejects.toMatchObject({
       status: 404,
@@ -330,12 +384,22 @@ describe('batches: bad requests', () => {
       },
     })
     await expect(
-      client.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '1h' as any }),
-    ).rejects.toMatchObject({ status: 400, error: { param: 'completion_window', code: 'invalid_value' } })
+      client.batches.create({
+        input_file_id: input.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '1h' as any,
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'completion_window', code: 'invalid_value' },
+    })
   })
 
   it('unknown batch ids are 404 (F9), for retrieve and cancel', async () => {
-    for (const call of [() => client.batches.retrieve('batch_nope'), () => client.batches.cancel('batch_nope')]) {
+    for (const call of [
+      () => client.batches.retrieve('batch_nope'),
+      () => client.batches.cancel('batch_nope'),
+    ]) {
       await expect(call()).rejects.toMatchObject({
         status: 404,
         error: { message: "No batch found with id 'batch_nope'.", type: 'invalid_request_error' },
@@ -388,7 +452,7 @@ describe('batches: cancel, list', () => {
     expect(await client.batches.cancel(batch.id)).toEqual(cancelled)
   })
 
-  it("a completed batch cannot be cancelled (F8), and clients are told not to retry", async () => {
+  it('a completed batch cannot be cancelled (F8), and clients are told not to retry', async () => {
     const done = await waitFor((await createBatch([chatLine('a', 'a')])).id, ['completed'])
     const response = await t.fetch(`http://plinth.test/v1/batches/${done.id}/cancel`, {
       method: 'POST',
@@ -445,7 +509,11 @@ describe('batches: completion window', () => {
       if (b.request_counts!.completed > 0) break
       await new Promise((r) => setTimeout(r, 50))
     }
-    await t.ctx.storage.db.updateTable('batches').set({ expires_at: nowSeconds() - 1 }).where('id', '=', batch.id).execute()
+    await t.ctx.storage.db
+      .updateTable('batches')
+      .set({ expires_at: nowSeconds() - 1 })
+      .where('id', '=', batch.id)
+      .execute()
     const expired = await waitFor(batch.id, ['expired'])
     expect(expired.expired_at).toBeGreaterThanOrEqual(expired.created_at)
     const { completed, failed, total } = expired.request_counts!
@@ -497,7 +565,11 @@ describe('batches: before their job runs', () => {
         purpose: 'batch',
       })
     const create = async (fileId: string) =>
-      qc.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      qc.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      })
     const toCancel = await create((await upload()).id)
     expect((await qc.batches.cancel(toCancel.id)).status).toBe('cancelling')
     const file = await upload()

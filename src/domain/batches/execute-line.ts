@@ -64,7 +64,11 @@ export async function executeLine(
         if (!(await sleep(delay, true, { signal }).catch(() => false))) return undefined
         continue
       }
-      const response = { status_code: apiError.status, request_id: requestId, body: apiError.toBody() }
+      const response = {
+        status_code: apiError.status,
+        request_id: requestId,
+        body: apiError.toBody(),
+      }
       return { line_no: line.line_no, status: 'failed', result: output(response) }
     }
   }
@@ -81,11 +85,23 @@ function call(
   const batchOptions = { ...options, batch: true }
   switch (endpoint) {
     case '/v1/chat/completions':
-      return inference.chat.create(principal, validate(ChatCompletionCreateParams, body, style), batchOptions)
+      return inference.chat.create(
+        principal,
+        validate(ChatCompletionCreateParams, body, style),
+        batchOptions,
+      )
     case '/v1/completions':
-      return inference.completions.create(principal, validate(CompletionCreateParams, body, style), batchOptions)
+      return inference.completions.create(
+        principal,
+        validate(CompletionCreateParams, body, style),
+        batchOptions,
+      )
     case '/v1/embeddings':
-      return inference.embeddings.create(principal, validate(EmbeddingCreateParams, body, style), batchOptions)
+      return inference.embeddings.create(
+        principal,
+        validate(EmbeddingCreateParams, body, style),
+        batchOptions,
+      )
     default:
       throw new Error(`batches do not run ${endpoint}`)
   }

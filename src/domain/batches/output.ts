@@ -30,7 +30,12 @@ export async function writeResultFiles(storage: Storage, files: FilesService, ba
         { filename: `${batch.id}_${suffix}.jsonl`, purpose: 'batch_output' },
         resultBytes(storage, batch.id, status),
         async (tx, fileId) => {
-          const named = await createRepos(tx.db).batches.setFile(batch.project_id, batch.id, column, fileId)
+          const named = await createRepos(tx.db).batches.setFile(
+            batch.project_id,
+            batch.id,
+            column,
+            fileId,
+          )
           if (!named) throw new AlreadyWritten()
         },
       )

@@ -10,7 +10,13 @@ import { batchPrincipal, FINISHED, type BatchJobPayload } from './batch-object.j
 import { executeLine, type Inference } from './execute-line.js'
 import { jsonlLines } from './jsonl.js'
 import { writeResultFiles } from './output.js'
-import { fileErrors, InputValidator, isBatchError, isNotFound, type ValidLine } from './validate-input.js'
+import {
+  fileErrors,
+  InputValidator,
+  isBatchError,
+  isNotFound,
+  type ValidLine,
+} from './validate-input.js'
 
 export type BatchRunDeps = {
   storage: Storage
@@ -95,7 +101,11 @@ export class BatchRun {
   private async validate(batch: BatchRow, signal: AbortSignal) {
     const { storage, files, limits } = this.deps
     const lines = createRepos(storage.db).batchLines
-    const validator = new InputValidator(batch.endpoint as BatchEndpoint, this.deps.hasModel, limits)
+    const validator = new InputValidator(
+      batch.endpoint as BatchEndpoint,
+      this.deps.hasModel,
+      limits,
+    )
     const errors: BatchError[] = []
     let rows: ValidLine[] = []
     let source: AsyncIterable<Uint8Array>
@@ -122,13 +132,17 @@ export class BatchRun {
       // a large file is never held whole; thrown away if the file turns out invalid
       if (errors.length === 0) rows.push(checked)
       if (rows.length >= PAGE) {
-        await lines.insert(rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })))
+        await lines.insert(
+          rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })),
+        )
         rows = []
       }
     }
     if (errors.length === 0 && validator.count === 0) errors.push(fileErrors.empty())
     if (errors.length > 0) return this.failValidation(batch, errors)
-    await lines.insert(rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })))
+    await lines.insert(
+      rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })),
+    )
     await createRepos(storage.db).batches.transition(batch.project_id, batch.id, ['validating'], {
       status: 'in_progress',
       in_progress_at: nowSeconds(),
@@ -171,7 +185,12 @@ export class BatchRun {
       const state = await storage.transaction(async (tx) => {
         const txRepos = createRepos(tx.db)
         const counts = await txRepos.batchLines.record(batch.id, results)
-        return txRepos.batches.addCounts(batch.project_id, batch.id, counts.completed, counts.failed)
+        return txRepos.batches.addCounts(
+          batch.project_id,
+          batch.id,
+          counts.completed,
+          counts.failed,
+        )
       })
       // a cancel or the end of the window, seen here before any heartbeat tells the job
       if (!state || state.status !== 'in_progress' || nowSeconds() >= state.expires_at) stop.abort()
@@ -186,7 +205,13 @@ export class BatchRun {
           while (inFlight.size >= limits.concurrency) await Promise.race(inFlight)
           if (done.length >= FLUSH_LINES || Date.now() - lastFlush >= FLUSH_MS) await flush()
           if (stop.signal.aborted) break dispatch
-          const running: Promise<void> = executeLine(inference, principal, endpoint, line, stop.signal)
+          const running: Promise<void> = executeLine(
+            inference,
+            principal,
+            endpoint,
+            line,
+            stop.signal,
+          )
             .then((result) => void (result && done.push(result)))
             .finally(() => inFlight.delete(running))
           inFlight.add(running)
@@ -236,7 +261,10 @@ export class BatchRun {
       }
       await writeResultFiles(storage, this.deps.files, (await this.load(ref(batch)))!)
     }
-    await this.end(batch, ['validating', 'in_progress'], { status: 'expired', expired_at: nowSeconds() })
+    await this.end(batch, ['validating', 'in_progress'], {
+      status: 'expired',
+      expired_at: nowSeconds(),
+    })
     this.log(batch).info('batch expired')
   }
 

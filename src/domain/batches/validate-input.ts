@@ -27,7 +27,12 @@ const REQUIRED_BODY: Partial<Record<BatchEndpoint, [param: string, name: string]
   '/v1/embeddings': ['input', 'Input'],
 }
 
-const error = (line: number | null, code: string, message: string, param: string | null = null): BatchError => ({
+const error = (
+  line: number | null,
+  code: string,
+  message: string,
+  param: string | null = null,
+): BatchError => ({
   code,
   line,
   message,
@@ -79,10 +84,20 @@ export class InputValidator {
     const { custom_id, method, url, body } = envelope.data
     if (method !== 'POST') {
       // the spec's enum, in the usual invalid_value wording
-      return error(lineNo, 'invalid_value', `Invalid value: '${method}'. Supported values are: 'POST'.`, 'method')
+      return error(
+        lineNo,
+        'invalid_value',
+        `Invalid value: '${method}'. Supported values are: 'POST'.`,
+        'method',
+      )
     }
     if (url !== this.endpoint) {
-      return error(lineNo, 'invalid_url', 'The URL provided for this request does not match the batch endpoint.', 'url')
+      return error(
+        lineNo,
+        'invalid_url',
+        'The URL provided for this request does not match the batch endpoint.',
+        'url',
+      )
     }
     if (this.seen.has(custom_id)) {
       return error(
@@ -105,7 +120,12 @@ export class InputValidator {
       return error(null, 'invalid_request', 'Model parameter is required.', 'body.model')
     }
     if (!this.hasModel(model)) {
-      return error(null, 'model_not_found', `The provided model '${model}' is not supported by the Batch API.`, 'body.model')
+      return error(
+        null,
+        'model_not_found',
+        `The provided model '${model}' is not supported by the Batch API.`,
+        'body.model',
+      )
     }
     this.model ??= model
     if (model !== this.model) {
@@ -118,11 +138,21 @@ export class InputValidator {
     }
     const streaming = STREAMING_NAME[this.endpoint]
     if (streaming && body.stream === true) {
-      return error(null, 'streaming_unsupported', `${streaming}: Streaming is not supported in the Batch API.`, 'body.stream')
+      return error(
+        null,
+        'streaming_unsupported',
+        `${streaming}: Streaming is not supported in the Batch API.`,
+        'body.stream',
+      )
     }
     const required = REQUIRED_BODY[this.endpoint]
     if (required && body[required[0]] === undefined) {
-      return error(null, 'invalid_request', `${required[1]} parameter is required.`, `body.${required[0]}`)
+      return error(
+        null,
+        'invalid_request',
+        `${required[1]} parameter is required.`,
+        `body.${required[0]}`,
+      )
     }
     return undefined
   }
@@ -131,11 +161,24 @@ export class InputValidator {
 /** Problems of the file as a whole (F10 for the missing file; Plinth's wording for the others). */
 export const fileErrors = {
   missing: (fileId: string, orgId: string) =>
-    error(null, 'invalid_request', `Cannot find file ${fileId}, or organization ${orgId} does not have access to it.`, 'file_id'),
+    error(
+      null,
+      'invalid_request',
+      `Cannot find file ${fileId}, or organization ${orgId} does not have access to it.`,
+      'file_id',
+    ),
   empty: () =>
-    error(null, 'empty_file', 'The batch input file is empty. Please ensure that your batch contains at least one request.'),
+    error(
+      null,
+      'empty_file',
+      'The batch input file is empty. Please ensure that your batch contains at least one request.',
+    ),
   tooManyRequests: (line: number, max: number) =>
-    error(line, 'too_many_requests', `The batch input file has more than ${max} requests, the most one batch may hold.`),
+    error(
+      line,
+      'too_many_requests',
+      `The batch input file has more than ${max} requests, the most one batch may hold.`,
+    ),
 }
 
 export function isBatchError(value: ValidLine | BatchError): value is BatchError {

@@ -34,7 +34,11 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext) {
     .addColumn('cancelling_at', 'bigint')
     .addColumn('cancelled_at', 'bigint')
     .execute()
-  await db.schema.createIndex('batches_project').on('batches').columns(['project_id', 'id']).execute()
+  await db.schema
+    .createIndex('batches_project')
+    .on('batches')
+    .columns(['project_id', 'id'])
+    .execute()
   // the sweep: unfinished batches past their window, or cancelling
   await db.schema
     .createIndex('batches_status')

@@ -13,7 +13,11 @@ export type BatchLineRow = Selectable<BatchLinesTable>
 export type { BatchLineStatus, BatchStatus }
 
 /** A line's outcome, written once: a line already given one keeps it. */
-export type LineResult = { line_no: number; status: Exclude<BatchLineStatus, 'pending'>; result: string }
+export type LineResult = {
+  line_no: number
+  status: Exclude<BatchLineStatus, 'pending'>
+  result: string
+}
 
 /** Statuses a batch can still move on from. */
 export const UNFINISHED: BatchStatus[] = ['validating', 'in_progress', 'finalizing', 'cancelling']
@@ -170,7 +174,10 @@ export class BatchLinesRepo {
    * Gives pending lines their results in one statement. A line that has one already keeps it
    * (two runs of a job may overlap), so the counts returned are of the results written now.
    */
-  async record(batchId: string, results: LineResult[]): Promise<{ completed: number; failed: number }> {
+  async record(
+    batchId: string,
+    results: LineResult[],
+  ): Promise<{ completed: number; failed: number }> {
     if (results.length === 0) return { completed: 0, failed: 0 }
     const cases = (pick: (r: LineResult) => string) =>
       sql`case line_no ${sql.join(
