@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util'
 import { loadConfig, ConfigError } from './config/load.js'
+import { cliActor, createAdminServices } from './domain/organization/index.js'
 import { KeysService } from './domain/organization/keys.js'
+import { parseKeyPermissions } from './schemas/key-permissions.js'
+import type { OrganizationRow } from './storage/repositories/organizations.js'
+import type { Storage } from './storage/storage.js'
 import { bootstrapOrganization } from './domain/organization/bootstrap.js'
 import { createRepos } from './storage/repositories/index.js'
 import { storageConfigFor } from './storage/dialect.js'
@@ -14,9 +18,15 @@ const USAGE = `Usage: plinth <command> [options]
 Commands:
   serve [--port N] [--host H] [--data-dir DIR] [--config FILE]
                                start the API server (env: PLINTH_PORT, PLINTH_HOST, PLINTH_DATA_DIR, PLINTH_CONFIG)
-  keys create --project ID|default [--name NAME] [--admin]
-                               create a project key (or an admin key with --admin); prints the secret once
+  keys create --project ID|default [--name NAME] [--admin] [--user EMAIL] [--permissions SPEC]
+                               create a project key (or an admin key with --admin) owned by a user
+                               (default: the organization's owner); prints the secret once.
+                               SPEC: all | read_only | resource=none|read|write,... (restricted)
   keys list [--project ID]     list keys (redacted)
+  keys permissions KEY_ID --permissions SPEC
+                               change what a project key may do
+  invites accept TOKEN [--name NAME]
+                               accept an invite (its token came with it); prints the new user's admin key once
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX] [--name NAME] [--force]
                                download a GGUF model into <data-dir>/models (resumes if interrupted)
   help                         this text
@@ -50,6 +60,8 @@ async function run(argv: string[]) {
       project: { type: 'string' },
       name: { type: 'string' },
       admin: { type: 'boolean' },
+      user: { type: 'string' },
+      permissions: { type: 'string' },
       sha256: { type: 'string' },
       force: { type: 'boolean' },
     },
@@ -67,7 +79,9 @@ async function run(argv: string[]) {
     case 'pull':
       return pullModel(positionals, overrides, values)
     case 'keys':
-      return keys(positionals[0], overrides, values)
+      return keys(positionals[0], positionals, overrides, values)
+    case 'invites':
+      return invites(positionals[0], positionals, overrides, values)
     case undefined:
     case 'help':
     case '--help':
@@ -96,39 +110,87 @@ function parsePort(value: string): number {
   return port
 }
 
-async function keys(sub: string | undefined, overrides: Parameters<typeof loadConfig>[1], values: { project?: string; name?: string; admin?: boolean }) {
+type OrgValues = { project?: string; name?: string; admin?: boolean; user?: string; permissions?: string }
+
+/** Opens storage and the organization (bootstrapping it if needed) for an organization command. */
+async function withOrganization(overrides: Parameters<typeof loadConfig>[1], fn: (storage: Storage, organization: OrganizationRow) => Promise<void>) {
   const config = loadConfig(process.env, overrides)
   setLogLevel('warn')
   const storage = await openStorage(storageConfigFor(config.databaseUrl, config.dataDir))
   try {
     const { organization } = await bootstrapOrganization(storage, config)
+    await fn(storage, organization)
+  } finally {
+    await storage.close()
+  }
+}
+
+async function keys(sub: string | undefined, positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
+  await withOrganization(overrides, async (storage, organization) => {
     const service = new KeysService(storage)
-    const projects = await createRepos(storage.db).projects.list(organization.id)
+    const admin = createAdminServices(storage, service)
+    const repos = createRepos(storage.db)
+    const projects = await repos.projects.list(organization.id)
     const projectId = (name?: string) => {
       if (!name || name === 'default') return projects[0].id
       const found = projects.find((p) => p.id === name || p.name === name)
       if (!found) throw new UsageError(`no project '${name}' (projects: ${projects.map((p) => p.id).join(', ')})`)
       return found.id
     }
+    const userId = async (email?: string) => {
+      if (!email) return undefined
+      const user = await repos.users.byEmail(organization.id, email.trim().toLowerCase())
+      if (!user) throw new UsageError(`no user with email '${email}'`)
+      return user.id
+    }
+    const permissions = () => {
+      if (values.permissions === undefined) return undefined
+      try {
+        return parseKeyPermissions(values.permissions)
+      } catch (error) {
+        throw new UsageError(`--permissions: ${(error as Error).message}`)
+      }
+    }
+    const actor = await cliActor(storage, organization.id)
     if (sub === 'create') {
       if (!values.admin && !values.project) throw new UsageError('keys create needs --project ID|default (or --admin)')
-      const created = await service.create({
-        orgId: organization.id,
-        projectId: values.admin ? null : projectId(values.project),
-        name: values.name ?? (values.admin ? 'CLI admin key' : 'CLI key'),
-        ownerType: 'system',
-      })
-      process.stdout.write(`${created.secret}\n`)
-      process.stderr.write(`created ${created.row.kind} key ${created.row.id} (shown once; stored hashed)\n`)
+      const name = values.name ?? (values.admin ? 'CLI admin key' : 'CLI key')
+      const ownerUserId = await userId(values.user)
+      if (values.admin) {
+        const created = await admin.adminKeys.createFor(actor, organization.id, { name, ownerUserId })
+        process.stdout.write(`${created.value}\n`)
+        process.stderr.write(`created admin key ${created.id} (shown once; stored hashed)\n`)
+      } else {
+        const created = await admin.projectKeys.create(actor, organization.id, projectId(values.project), { name, ownerUserId, permissions: permissions() })
+        process.stdout.write(`${created.secret}\n`)
+        process.stderr.write(`created project key ${created.row.id} (shown once; stored hashed)\n`)
+      }
     } else if (sub === 'list') {
       const rows = await service.list(values.project ? { projectId: projectId(values.project) } : {})
       for (const r of rows) {
-        process.stdout.write(`${r.id}\t${r.kind}\t${r.project_id ?? '-'}\t${r.redacted_value}\t${r.name}\n`)
+        process.stdout.write(`${r.id}\t${r.kind}\t${r.project_id ?? '-'}\t${r.redacted_value}\t${r.name}\t${r.permissions}\n`)
       }
+    } else if (sub === 'permissions') {
+      const keyId = positionals[1]
+      if (!keyId || values.permissions === undefined) throw new UsageError('keys permissions needs KEY_ID and --permissions SPEC')
+      await admin.projectKeys.setPermissions(actor, organization.id, keyId, permissions()!)
+      process.stderr.write(`updated key ${keyId}\n`)
     } else {
       throw new UsageError(`unknown keys command '${sub ?? ''}'\n\n${USAGE}`)
     }
-  } finally {
-    await storage.close()
-  }
+  })
+}
+
+async function invites(sub: string | undefined, positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
+  if (sub !== 'accept' || !positionals[1]) throw new UsageError(`invites accept needs the invite's token\n\n${USAGE}`)
+  await withOrganization(overrides, async (storage) => {
+    const accepted = await createAdminServices(storage, new KeysService(storage)).invites.accept(
+      { token: positionals[1], name: values.name },
+      { ip: '127.0.0.1' },
+    )
+    process.stdout.write(`${accepted.admin_api_key.value}\n`)
+    process.stderr.write(
+      `${accepted.user.email} joined as ${accepted.user.role} (user ${accepted.user.id}); the admin key above is shown once\n`,
+    )
+  })
 }

@@ -9,6 +9,7 @@ import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
 import { FilesService } from './domain/files/service.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
+import { createAdminServices, type AdminServices } from './domain/organization/index.js'
 import { KeysService } from './domain/organization/keys.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
@@ -32,6 +33,8 @@ export type AppContext = {
   jobs: Jobs
   services: {
     keys: KeysService
+    /** The Administration API: users, invites, projects, service accounts, keys, audit logs. */
+    admin: AdminServices
     usage: UsageRecorder
     chat: ChatService
     completions: CompletionsService
@@ -55,6 +58,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     throw error
   }
   const bootstrap = await bootstrapOrganization(storage, config)
+  // one instance: the admin services clear its principal cache when they revoke anything
+  const keys = new KeysService(storage)
   const usage = new UsageRecorder(storage)
   const storedCompletions = new StoredCompletions(storage)
   const jobs = createJobs(storage, options.jobs)
@@ -88,7 +93,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     bootstrap,
     jobs,
     services: {
-      keys: new KeysService(storage),
+      keys,
+      admin: createAdminServices(storage, keys),
       usage,
       ...inference,
       storedCompletions,

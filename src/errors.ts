@@ -356,3 +356,58 @@ export function internal(requestId: string, cause?: unknown) {
     { cause },
   )
 }
+
+// Key permissions and roles. OpenAI answers a missing scope with 401 (not 403), type
+// invalid_request_error, code null, and this text (continuedev/continue#10059 full body with
+// api.responses.write; microsoft/PowerToys#32989 with model.request and its 401 status;
+// bytedance/trae-agent#162; marcusquinn/aidevops#24564 shows api.model.read for GET /v1/models).
+export function insufficientPermissions(scopes: readonly string[]) {
+  return new ApiError(
+    401,
+    `You have insufficient permissions for this operation. Missing scopes: ${scopes.join(', ')}. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.`,
+    'invalid_request_error',
+    null,
+    null,
+  )
+}
+
+// The Administration API. OpenAI's texts for these are not known (errors.md has none); these
+// are Plinth's, in the style of the nearest known ones (G10, F8, notFound).
+
+/** The spec: archived projects "cannot be used or updated"; its 400s cover users and accounts. */
+export function projectArchived(projectId: string) {
+  return invalidRequest(`Project ${projectId} is archived. Archived projects cannot be used or updated.`)
+}
+
+export function lastOwner() {
+  return invalidRequest('The organization must keep at least one owner.', 'role')
+}
+
+export function alreadyMember(email: string) {
+  return invalidRequest(`${email} is already a member of this organization.`, 'email')
+}
+
+export function invitePending(email: string) {
+  return invalidRequest(`An invite for ${email} is already pending.`, 'email')
+}
+
+/** The spec: "If the invite has already been accepted, it cannot be deleted." */
+export function inviteAccepted(id: string) {
+  return invalidRequest(`Invite ${id} has already been accepted and cannot be deleted.`)
+}
+
+export function inviteNotAcceptable(id: string, status: 'accepted' | 'expired') {
+  return invalidRequest(status === 'accepted' ? `Invite ${id} has already been accepted.` : `Invite ${id} has expired. Ask for a new invite.`)
+}
+
+export function invalidInviteToken() {
+  return new ApiError(401, 'This invite token is not valid. Ask an owner of the organization for a new invite.', 'invalid_request_error', null, 'invalid_invite_token')
+}
+
+export function alreadyInProject(userId: string, projectId: string) {
+  return invalidRequest(`User ${userId} is already a member of project ${projectId}.`, 'user_id')
+}
+
+export function serviceAccountKey(keyId: string) {
+  return invalidRequest(`API key ${keyId} belongs to a service account. Delete the service account to revoke it.`)
+}

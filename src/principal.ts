@@ -5,9 +5,36 @@ export type Principal = {
   projectId: string | null
   keyId: string
   kind: 'admin' | 'project'
-  /** Key permissions: all, read_only, or restricted per resource (enforced from issue 5 on). */
-  permissions: { mode: 'all' | 'read_only' | 'restricted'; scopes?: Record<string, 'none' | 'read' | 'write'> }
+  /** Key permissions: all, read_only, or restricted per resource (http/permissions.ts enforces them). */
+  permissions: KeyPermissions
+  /** Who the key belongs to (audit logs name them as the actor). */
+  owner?: KeyOwner
+  /** The owning user's organization role; a reader's admin key can only read. */
+  role?: 'owner' | 'reader'
+  /** The project's model permissions; absent: every model. */
+  models?: ModelPolicy
 }
 
 /** A principal that is known to belong to a project (project routes). */
 export type ProjectPrincipal = Principal & { projectId: string; kind: 'project' }
+
+export type Access = 'none' | 'read' | 'write'
+
+/** What a key may do: everything, only read, or per resource (OpenAI's restricted keys). */
+export type KeyPermissions = { mode: 'all' | 'read_only' | 'restricted'; scopes?: Record<string, Access> }
+
+export type KeyOwner = { type: 'user'; id: string; email: string } | { type: 'service_account'; id: string }
+
+/** A project's model permissions: OpenAI's `project.model_permissions`. */
+export type ModelPolicy = {
+  projectId: string
+  mode: 'allow_list' | 'deny_list'
+  modelIds: readonly string[]
+}
+
+/** Whether the policy lets the project use `model` (the exact public id; no policy: any). */
+export function modelAllowed(policy: ModelPolicy | undefined, model: string): boolean {
+  if (!policy) return true
+  const listed = policy.modelIds.includes(model)
+  return policy.mode === 'allow_list' ? listed : !listed
+}

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import { notImplemented } from '../errors.js'
 import { requireKey } from '../http/auth.js'
 import type { AppEnv } from '../http/env.js'
+import { routeAccess } from '../http/permissions.js'
 import { toHonoPath, type RouteDef } from '../http/routes.js'
 import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
@@ -11,6 +12,7 @@ import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
+import { organizationRoutes } from './organization/organization-routes.js'
 import { uploadsRoutes } from './uploads.js'
 
 /** Every route Plinth serves, one line per resource. The conformance report reads this list. */
@@ -22,6 +24,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...embeddingsRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
+    ...organizationRoutes(ctx),
     ...batchesRoutes(ctx),
   ]
 }
@@ -41,13 +44,10 @@ export function notImplementedRoutes(): RouteDef[] {
 
 export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
-  const byScope = {
-    project: requireKey('project', authenticate),
-    admin: requireKey('admin', authenticate),
-  }
   for (const route of [...apiRoutes(ctx), ...notImplementedRoutes()]) {
     const path = '/v1' + toHonoPath(route.path)
     if (route.scope === 'public') app.on(route.method, path, route.handler)
-    else app.on(route.method, path, byScope[route.scope], route.handler)
+    // per route: key permissions depend on the resource and on reading or writing
+    else app.on(route.method, path, requireKey(route.scope, authenticate, routeAccess(route)), route.handler)
   }
 }

@@ -75,6 +75,7 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
+  if (env.PLINTH_OWNER_EMAIL) (raw.organization ??= {}).ownerEmail = env.PLINTH_OWNER_EMAIL
   if (env.PLINTH_BOOTSTRAP_ADMIN_KEY) (raw.bootstrap ??= {}).adminKey = env.PLINTH_BOOTSTRAP_ADMIN_KEY
   if (env.PLINTH_BOOTSTRAP_PROJECT_KEY) (raw.bootstrap ??= {}).projectKey = env.PLINTH_BOOTSTRAP_PROJECT_KEY
   if (env.PLINTH_TEST_MODELS !== undefined) (raw.testModels ??= {}).enabled = env.PLINTH_TEST_MODELS !== '0' && env.PLINTH_TEST_MODELS !== 'false'

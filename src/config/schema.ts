@@ -116,7 +116,13 @@ export const ConfigSchema = z.strictObject({
       staleWriteSeconds: z.number().int().min(0).default(900),
     })
     .prefault({}),
-  organization: z.strictObject({ name: z.string().default('Personal') }).prefault({}),
+  organization: z
+    .strictObject({
+      name: z.string().default('Personal'),
+      /** The owner user made at bootstrap: admin keys made without another owner act as this user. */
+      ownerEmail: z.string().default('owner@localhost'),
+    })
+    .prefault({}),
   bootstrap: z
     .strictObject({
       adminKey: z.string().startsWith('sk-admin-').min(20).optional(),

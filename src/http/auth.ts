@@ -8,6 +8,7 @@ import {
 } from '../errors.js'
 import type { Principal } from '../principal.js'
 import type { AppEnv } from './env.js'
+import { checkPermissions, type RouteAccess } from './permissions.js'
 import { requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
 
@@ -32,9 +33,9 @@ export function credentialOf(header: string | undefined): string | undefined {
 /**
  * Bearer key → Principal, then the checks OpenAI makes: OpenAI-Organization and OpenAI-Project
  * headers must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on
- * project routes.
+ * project routes; then the key's permissions for the route (http/permissions.ts).
  */
-export function requireKey(scope: Scope, authenticate: Authenticate): MiddlewareHandler<AppEnv> {
+export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const secret = credentialOf(requestHeader(c, 'authorization'))
     if (!secret) throw missingApiKey()
@@ -58,6 +59,7 @@ export function requireKey(scope: Scope, authenticate: Authenticate): Middleware
         'insufficient_permissions',
       )
     }
+    if (access) checkPermissions(principal, access)
     await next()
   }
 }

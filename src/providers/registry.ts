@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js'
 import { readSecret } from '../config/load.js'
-import { modelNotFound } from '../errors.js'
+import { modelNotFound, projectModelDenied } from '../errors.js'
+import { modelAllowed, type ModelPolicy } from '../principal.js'
 import { LlamaCppProvider } from './llama-cpp/provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
@@ -86,13 +87,18 @@ export class ProviderRegistry {
     }
   }
 
-  resolve(modelId: string): ResolvedModel {
+  /**
+   * The model behind a public id. With a project's model policy, a model the project may not use
+   * is refused (A9) once it is known to exist, so ids are compared exactly, after resolution.
+   */
+  resolve(modelId: string, policy?: ModelPolicy): ResolvedModel {
     let found = this.models.get(modelId)
     if (!found) {
       this.syncLocalModels(true)
       found = this.models.get(modelId)
     }
     if (!found) throw modelNotFound(modelId)
+    if (!modelAllowed(policy, found.card.id)) throw projectModelDenied(policy!.projectId, modelId)
     return found
   }
 
@@ -101,9 +107,10 @@ export class ProviderRegistry {
     return this.models.has(modelId)
   }
 
-  list(): ModelCard[] {
+  /** The served models; with a project's model policy, only those it may use. */
+  list(policy?: ModelPolicy): ModelCard[] {
     this.syncLocalModels()
-    return [...this.models.values()].map((m) => m.card)
+    return [...this.models.values()].map((m) => m.card).filter((card) => modelAllowed(policy, card.id))
   }
 
   async close() {

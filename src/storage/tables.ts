@@ -6,6 +6,8 @@ export interface OrganizationsTable {
   id: string
   name: string
   created_at: number
+  /** The owner user made at bootstrap (admin keys without another owner act as this user). */
+  owner_user_id: string | null
 }
 
 export interface ProjectsTable {
@@ -15,6 +17,10 @@ export interface ProjectsTable {
   status: 'active' | 'archived'
   created_at: number
   archived_at: number | null
+  /** OpenAI's project model permissions; null: every model */
+  model_mode: 'allow_list' | 'deny_list' | null
+  /** JSON array of model ids, with model_mode */
+  model_ids: string | null
 }
 
 export interface ApiKeysTable {
@@ -199,6 +205,71 @@ export interface JobsTable {
   updated_at: number
 }
 
+/** Members of the organization (the Administration API's users). */
+export interface UsersTable {
+  id: string
+  org_id: string
+  /** lower-cased; unique within the organization */
+  email: string
+  name: string
+  role: 'owner' | 'reader'
+  added_at: number
+}
+
+/** Invites: no e-mail is sent; the one-time token (stored hashed) accepts the invite. */
+export interface InvitesTable {
+  id: string
+  org_id: string
+  email: string
+  role: 'owner' | 'reader'
+  /** pending | accepted; a pending invite past expires_at reads as expired */
+  status: 'pending' | 'accepted'
+  token_hash: string
+  /** JSON: [{ id, role }] projects the user joins on accepting */
+  projects: string
+  invited_at: number
+  expires_at: number
+  accepted_at: number | null
+  user_id: string | null
+}
+
+export interface ProjectUsersTable {
+  project_id: string
+  user_id: string
+  role: 'owner' | 'member'
+  added_at: number
+}
+
+export interface ServiceAccountsTable {
+  id: string
+  project_id: string
+  name: string
+  role: 'owner' | 'member'
+  created_at: number
+}
+
+/** One audit log entry; `details` is the wire object under the event's type key. */
+export interface AuditLogsTable {
+  id: string
+  org_id: string
+  type: string
+  effective_at: number
+  project_id: string | null
+  project_name: string | null
+  actor_type: 'api_key' | 'session'
+  /** the key that acted (api_key actors) */
+  actor_key_id: string | null
+  actor_owner_type: 'user' | 'service_account' | null
+  /** user id or service account id */
+  actor_owner_id: string | null
+  actor_email: string | null
+  actor_ip: string | null
+  /** the object acted on (details.id) */
+  resource_id: string | null
+  /** JSON */
+  details: string
+}
+
 export interface Database {
   organizations: OrganizationsTable
   projects: ProjectsTable
@@ -211,4 +282,9 @@ export interface Database {
   files: FilesTable
   uploads: UploadsTable
   upload_parts: UploadPartsTable
+  users: UsersTable
+  invites: InvitesTable
+  project_users: ProjectUsersTable
+  service_accounts: ServiceAccountsTable
+  audit_logs: AuditLogsTable
 }

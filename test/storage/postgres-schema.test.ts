@@ -9,16 +9,23 @@ import { describePg, pgQuery, withPgSchema, type PgSchema } from '../helpers/pg.
 
 const TABLES = [
   'api_keys',
+  'audit_logs',
+  'batch_lines',
+  'batches',
   'chat_completions',
   'files',
+  'invites',
   'jobs',
   'kysely_migration',
   'kysely_migration_lock',
   'organizations',
+  'project_users',
   'projects',
+  'service_accounts',
   'upload_parts',
   'uploads',
   'usage_records',
+  'users',
 ]
 
 describePg('postgres schemas', () => {

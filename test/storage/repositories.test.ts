@@ -17,7 +17,7 @@ const T0 = 1_750_000_000
 const BIG = 2 ** 40 + 7
 
 function org(id = newId('org-')) {
-  return { id, name: 'Org', created_at: T0 }
+  return { id, name: 'Org', created_at: T0, owner_user_id: null }
 }
 
 function project(orgId: string, over: Partial<{ id: string; status: 'active' | 'archived' }> = {}) {
@@ -28,6 +28,8 @@ function project(orgId: string, over: Partial<{ id: string; status: 'active' | '
     status: over.status ?? ('active' as const),
     created_at: T0,
     archived_at: over.status === 'archived' ? T0 + 1 : null,
+    model_mode: null,
+    model_ids: null,
   }
 }
 
@@ -95,14 +97,21 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         .sort()
       expect(tables).toEqual([
         'api_keys',
+        'audit_logs',
+        'batch_lines',
+        'batches',
         'chat_completions',
         'files',
+        'invites',
         'jobs',
         'organizations',
+        'project_users',
         'projects',
+        'service_accounts',
         'upload_parts',
         'uploads',
         'usage_records',
+        'users',
       ])
       const applied = await sql<{
         name: string

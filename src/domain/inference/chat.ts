@@ -39,8 +39,9 @@ export class ChatService {
   ) {}
 
   /** Checks the request and starts nothing: the model is called when the parts are iterated. */
-  private prepare(params: ChatCompletionCreateParams, options: ChatOptions, whole = false): AsyncIterable<StreamPart> {
-    const { card, provider, upstreamModel } = this.registry.resolve(params.model)
+  private prepare(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions, whole = false): AsyncIterable<StreamPart> {
+    // the project's model permissions apply to every path in: live, streamed, batch
+    const { card, provider, upstreamModel } = this.registry.resolve(params.model, principal.models)
     if (!card.capabilities.chat) {
       throw notAChatModel()
     }
@@ -52,7 +53,7 @@ export class ChatService {
   }
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
-    const parts = this.prepare(params, options, true)
+    const parts = this.prepare(principal, params, options, true)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const accumulator = new ChoiceAccumulator()
@@ -67,7 +68,7 @@ export class ChatService {
    * is checked here, before the first chunk, so bad input is a plain 4xx and not a stream.
    */
   chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown>> {
-    const parts = this.prepare(params, options)
+    const parts = this.prepare(principal, params, options)
     return this.chunksOf(principal, params, parts, options)
   }
 

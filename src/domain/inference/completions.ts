@@ -52,7 +52,7 @@ export class CompletionsService {
 
   /** Streamed chunks; checked before the first one, so bad input is a plain 4xx. */
   chunks(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options): AsyncIterable<Record<string, unknown>> {
-    this.check(params)
+    this.check(principal, params)
     return this.chunksOf(principal, params, options)
   }
 
@@ -73,8 +73,8 @@ export class CompletionsService {
     }
   }
 
-  private check(params: CompletionCreateParams): { resolved: ResolvedModel; prompts: string[] } {
-    const resolved = this.registry.resolve(params.model)
+  private check(principal: ProjectPrincipal, params: CompletionCreateParams): { resolved: ResolvedModel; prompts: string[] } {
+    const resolved = this.registry.resolve(params.model, principal.models)
     if (!resolved.card.capabilities.completions) {
       throw notACompletionsModel(params.model, resolved.card.capabilities.chat)
     }
@@ -95,7 +95,7 @@ export class CompletionsService {
   }
 
   private async *events(principal: ProjectPrincipal, params: CompletionCreateParams, options: Options) {
-    const { resolved, prompts } = this.check(params)
+    const { resolved, prompts } = this.check(principal, params)
     const n = params.n ?? 1
     const stop = params.stop == null ? undefined : Array.isArray(params.stop) ? params.stop : [params.stop]
     let promptTokens = 0

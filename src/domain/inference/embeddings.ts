@@ -14,7 +14,7 @@ export class EmbeddingsService {
   ) {}
 
   async create(principal: ProjectPrincipal, params: EmbeddingCreateParams, options: Options) {
-    const { card, provider, upstreamModel } = this.registry.resolve(params.model)
+    const { card, provider, upstreamModel } = this.registry.resolve(params.model, principal.models)
     if (!card.capabilities.embeddings || !provider.embed) {
       throw invalidRequest(`The model \`${params.model}\` does not support embeddings.`, 'model', 'invalid_value')
     }

@@ -1,4 +1,5 @@
 import { modelNotFound, permissionDenied } from '../../errors.js'
+import { modelAllowed, type Principal } from '../../principal.js'
 import type { ModelCard } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 
@@ -10,17 +11,20 @@ export function toModelObject(card: ModelCard) {
 export class ModelsService {
   constructor(private readonly registry: ProviderRegistry) {}
 
-  list() {
-    return { object: 'list' as const, data: this.registry.list().map(toModelObject) }
+  /** Only the models the project may use (its model permissions). */
+  list(principal: Principal) {
+    return { object: 'list' as const, data: this.registry.list(principal.models).map(toModelObject) }
   }
 
-  get(id: string) {
+  /** A model the project may not use does not exist for it (D1), as at OpenAI. */
+  get(principal: Principal, id: string) {
+    if (!modelAllowed(principal.models, id)) throw modelNotFound(id)
     return toModelObject(this.registry.resolve(id).card)
   }
 
   /** Only a project's own fine-tuned models may be deleted; served base models answer 403. */
-  delete(id: string): never {
-    if (!this.registry.has(id)) throw modelNotFound(id)
+  delete(principal: Principal, id: string): never {
+    if (!this.registry.has(id) || !modelAllowed(principal.models, id)) throw modelNotFound(id)
     throw permissionDenied(`You do not have permission to delete the model \`${id}\`. Only fine-tuned models owned by your project can be deleted.`, 'model_not_deletable')
   }
 }

@@ -4,9 +4,9 @@ import type { OrganizationRow, ProjectRow } from '../../storage/repositories/org
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { lockInTransaction } from '../../storage/dialect.js'
 import type { Storage } from '../../storage/storage.js'
+import { KeysService } from './keys.js'
 
 const BOOTSTRAP_LOCK = 0x504c4e01
-import { KeysService } from './keys.js'
 
 export type BootstrapResult = {
   organization: OrganizationRow
@@ -15,21 +15,26 @@ export type BootstrapResult = {
 }
 
 /**
- * On first start: the organization, a Default project, an admin key and a project key, in one
- * transaction. The keys come from config (PLINTH_BOOTSTRAP_*) or are generated; later starts
- * change nothing.
+ * On first start: the organization, its owner user, a Default project, an admin key and a project
+ * key, in one transaction. The keys come from config (PLINTH_BOOTSTRAP_*) or are generated;
+ * later starts change nothing, except giving a database made before users existed its owner.
  */
 export async function bootstrapOrganization(storage: Storage, config: Config): Promise<BootstrapResult> {
   const existing = await createRepos(storage.db).organizations.first()
-  if (existing) return { organization: existing }
+  if (existing?.owner_user_id) return { organization: existing }
   return storage.transaction(async (tx) => {
     // two nodes starting at once on an empty database: only the first creates the organization
     await lockInTransaction(tx.db, tx.dialect, BOOTSTRAP_LOCK)
     const repos = createRepos(tx.db)
     const raced = await repos.organizations.first()
-    if (raced) return { organization: raced }
+    if (raced) return { organization: await ensureOwner(tx, config, raced) }
     const now = nowSeconds()
-    const organization: OrganizationRow = { id: newId('org-'), name: config.organization.name, created_at: now }
+    const organization: OrganizationRow = {
+      id: newId('org-'),
+      name: config.organization.name,
+      created_at: now,
+      owner_user_id: null,
+    }
     await repos.organizations.insert(organization)
     const project: ProjectRow = {
       id: newId('proj_'),
@@ -38,11 +43,36 @@ export async function bootstrapOrganization(storage: Storage, config: Config): P
       status: 'active',
       created_at: now,
       archived_at: null,
+      model_mode: null,
+      model_ids: null,
     }
     await repos.projects.insert(project)
+    const withOwner = await ensureOwner(tx, config, organization)
     const keys = new KeysService(tx)
     const admin = await keys.create({ orgId: organization.id, projectId: null, name: 'Bootstrap admin key', secret: config.bootstrap.adminKey })
     const proj = await keys.create({ orgId: organization.id, projectId: project.id, name: 'Bootstrap project key', secret: config.bootstrap.projectKey })
-    return { organization, created: { project, adminKey: admin.secret, projectKey: proj.secret } }
+    return { organization: withOwner, created: { project, adminKey: admin.secret, projectKey: proj.secret } }
   })
+}
+
+/**
+ * The organization's owner user (config organization.ownerEmail), an owner of every active
+ * project. Keys made by the system (bootstrap, the CLI) act as this user, so admin keys always
+ * have an owner and audit logs an actor. Runs inside the bootstrap transaction.
+ */
+async function ensureOwner(tx: Storage, config: Config, organization: OrganizationRow): Promise<OrganizationRow> {
+  if (organization.owner_user_id) return organization
+  const repos = createRepos(tx.db)
+  const email = config.organization.ownerEmail.trim().toLowerCase()
+  let user = await repos.users.byEmail(organization.id, email)
+  if (!user) {
+    user = { id: newId('user-'), org_id: organization.id, email, name: 'Owner', role: 'owner', added_at: organization.created_at }
+    await repos.users.insert(user)
+  }
+  for (const project of await repos.projects.list(organization.id)) {
+    if (project.status !== 'active' || (await repos.projectUsers.get(project.id, user.id))) continue
+    await repos.projectUsers.insert({ project_id: project.id, user_id: user.id, role: 'owner', added_at: project.created_at })
+  }
+  await repos.organizations.setOwner(organization.id, user.id)
+  return { ...organization, owner_user_id: user.id }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { archivedProjectKey, invalidApiKey, invalidRequest } from '../../errors.js'
-import type { Principal } from '../../principal.js'
-import type { ApiKeyRow } from '../../storage/repositories/api-keys.js'
+import type { KeyOwner, KeyPermissions, ModelPolicy, Principal } from '../../principal.js'
+import type { ApiKeyForAuth, ApiKeyRow } from '../../storage/repositories/api-keys.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
@@ -22,10 +22,16 @@ export type CreatedKey = { row: ApiKeyRow; secret: string }
 
 const TOUCH_EVERY_SECONDS = 60
 
-/** API keys: creation (the secret is returned once), authentication by hash. */
+/**
+ * API keys: creation (the secret is returned once), authentication by hash.
+ *
+ * Principals are cached for 2 s (KeyCache). Whatever revokes or narrows a key on this node
+ * (deleting a key, a user or a service account, archiving a project, changing a role or a
+ * project's model permissions) calls `revoked()`, so it takes effect here at once; other nodes
+ * see it within the cache's TTL.
+ */
 export class KeysService {
   private readonly touched = new Map<string, number>()
-  /** Cleared by anything on this node that revokes keys or archives projects. */
   readonly cache = new KeyCache()
 
   constructor(private readonly storage: Storage) {}
@@ -37,13 +43,14 @@ export class KeysService {
     secret?: string
     ownerType?: ApiKeyRow['owner_type']
     ownerId?: string | null
+    permissions?: KeyPermissions
   }): Promise<CreatedKey> {
     const kind = input.projectId ? 'project' : 'admin'
     const secret = input.secret ?? newSecret(kind === 'admin' ? 'sk-admin-' : 'sk-proj-')
     if (kind === 'admin' && !secret.startsWith('sk-admin-')) throw invalidRequest('Admin keys start with sk-admin-.')
     if (kind === 'project' && !secret.startsWith('sk-proj-')) throw invalidRequest('Project keys start with sk-proj-.')
     const row: ApiKeyRow = {
-      id: newId(kind === 'admin' ? 'key_' : 'key_'),
+      id: newId('key_'),
       org_id: input.orgId,
       project_id: input.projectId,
       kind,
@@ -52,7 +59,7 @@ export class KeysService {
       redacted_value: redact(secret),
       owner_type: input.ownerType ?? 'system',
       owner_id: input.ownerId ?? null,
-      permissions: JSON.stringify({ mode: 'all' }),
+      permissions: JSON.stringify(input.permissions ?? { mode: 'all' }),
       created_at: nowSeconds(),
       last_used_at: null,
     }
@@ -64,13 +71,18 @@ export class KeysService {
     return createRepos(this.storage.db).apiKeys.list(filter)
   }
 
+  /** Forget cached principals: a key, project, role or model policy changed on this node. */
+  revoked() {
+    this.cache.clear()
+  }
+
   /** Bearer secret → Principal; 401 for unknown keys and for keys of archived projects. */
   async authenticate(secret: string): Promise<Principal> {
     const hash = hashSecret(secret)
     const cached = this.cache.get(hash)
     if (cached) return cached
     const repos = createRepos(this.storage.db)
-    const row = await repos.apiKeys.findByHash(hash)
+    const row = await repos.apiKeys.findForAuth(hash)
     if (!row) throw invalidApiKey(secret)
     if (row.project_id && row.project_status !== 'active') throw archivedProjectKey(row.project_id)
     const now = nowSeconds()
@@ -79,14 +91,35 @@ export class KeysService {
       // last_used_at is informational: written at most once a minute, off the request path
       repos.apiKeys.touch(row.id, now).catch(() => {})
     }
-    const principal: Principal = {
-      orgId: row.org_id,
-      projectId: row.project_id,
-      keyId: row.id,
-      kind: row.kind,
-      permissions: JSON.parse(row.permissions),
-    }
+    const principal = toPrincipal(row)
     this.cache.set(hash, principal)
     return principal
   }
+}
+
+function toPrincipal(row: ApiKeyForAuth): Principal {
+  const principal: Principal = {
+    orgId: row.org_id,
+    projectId: row.project_id,
+    keyId: row.id,
+    kind: row.kind,
+    permissions: JSON.parse(row.permissions),
+  }
+  const owner = ownerOf(row)
+  if (owner) principal.owner = owner
+  if (row.user_role) principal.role = row.user_role
+  const models = modelPolicyOf(row)
+  if (models) principal.models = models
+  return principal
+}
+
+function ownerOf(row: ApiKeyForAuth): KeyOwner | undefined {
+  if (row.owner_type === 'service_account' && row.owner_id) return { type: 'service_account', id: row.owner_id }
+  if (row.user_id && row.user_email) return { type: 'user', id: row.user_id, email: row.user_email }
+  return undefined
+}
+
+function modelPolicyOf(row: ApiKeyForAuth): ModelPolicy | undefined {
+  if (!row.project_id || !row.model_mode || row.model_ids === null) return undefined
+  return { projectId: row.project_id, mode: row.model_mode, modelIds: JSON.parse(row.model_ids) }
 }

@@ -1,13 +1,18 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { ApiKeysRepo } from './api-keys.js'
+import { AuditLogsRepo } from './audit-logs.js'
 import { BatchesRepo, BatchLinesRepo } from './batches.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
+import { InvitesRepo } from './invites.js'
 import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
+import { ProjectUsersRepo } from './project-users.js'
+import { ServiceAccountsRepo } from './service-accounts.js'
 import { UploadsRepo } from './uploads.js'
 import { UsageRepo } from './usage.js'
+import { UsersRepo } from './users.js'
 
 /** Every repository over one Kysely handle (the pool, or a transaction). */
 export function createRepos(db: Kysely<Database>) {
@@ -22,6 +27,11 @@ export function createRepos(db: Kysely<Database>) {
     batchLines: new BatchLinesRepo(db),
     files: new FilesRepo(db),
     uploads: new UploadsRepo(db),
+    users: new UsersRepo(db),
+    invites: new InvitesRepo(db),
+    projectUsers: new ProjectUsersRepo(db),
+    serviceAccounts: new ServiceAccountsRepo(db),
+    auditLogs: new AuditLogsRepo(db),
   }
 }
 

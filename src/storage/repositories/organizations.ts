@@ -1,18 +1,29 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { Database, OrganizationsTable, ProjectsTable } from '../tables.js'
 
 export type OrganizationRow = Selectable<OrganizationsTable>
 export type ProjectRow = Selectable<ProjectsTable>
 
+/** A keyset page: ids after `after`, ascending; repositories return limit + 1 rows (has_more). */
+export type PageQuery = { after?: string; limit: number }
+
 export class OrganizationsRepo {
   constructor(private readonly db: Kysely<Database>) {}
+
+  get(id: string): Promise<OrganizationRow | undefined> {
+    return this.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst()
+  }
 
   first(): Promise<OrganizationRow | undefined> {
     return this.db.selectFrom('organizations').selectAll().orderBy('id').limit(1).executeTakeFirst()
   }
 
-  async insert(row: OrganizationRow) {
+  async insert(row: Insertable<OrganizationsTable>) {
     await this.db.insertInto('organizations').values(row).execute()
+  }
+
+  async setOwner(id: string, userId: string) {
+    await this.db.updateTable('organizations').set({ owner_user_id: userId }).where('id', '=', id).execute()
   }
 }
 
@@ -27,7 +38,44 @@ export class ProjectsRepo {
     return this.db.selectFrom('projects').selectAll().where('org_id', '=', orgId).orderBy('id').execute()
   }
 
-  async insert(row: ProjectRow) {
+  page(orgId: string, query: PageQuery & { includeArchived: boolean }): Promise<ProjectRow[]> {
+    let q = this.db.selectFrom('projects').selectAll().where('org_id', '=', orgId)
+    if (!query.includeArchived) q = q.where('status', '=', 'active')
+    if (query.after) q = q.where('id', '>', query.after)
+    return q.orderBy('id').limit(query.limit + 1).execute()
+  }
+
+  async insert(row: Insertable<ProjectsTable>) {
     await this.db.insertInto('projects').values(row).execute()
+  }
+
+  /** Renames an active project; false if it is missing or archived. */
+  async rename(id: string, name: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('projects')
+      .set({ name })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  /** active → archived; false if it was archived already (or is missing). */
+  async archive(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('projects')
+      .set({ status: 'archived', archived_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  async setModelPolicy(id: string, mode: ProjectRow['model_mode'], modelIds: string[] | null) {
+    await this.db
+      .updateTable('projects')
+      .set({ model_mode: mode, model_ids: modelIds ? JSON.stringify(modelIds) : null })
+      .where('id', '=', id)
+      .execute()
   }
 }
