@@ -11,6 +11,9 @@ import { FilesService } from './domain/files/service.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
 import { createAdminServices, type AdminServices } from './domain/organization/index.js'
 import { KeysService } from './domain/organization/keys.js'
+import { LimitsService } from './domain/limits/service.js'
+import { UsageReports } from './domain/usage/reports.js'
+import { createRateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
@@ -44,6 +47,10 @@ export type AppContext = {
     files: FilesService
     uploads: UploadsService
     batches: BatchesService
+    /** Rate limits per project and model: enforcement and the admin API's limits. */
+    limits: LimitsService
+    /** The usage and costs endpoints, from the rollups. */
+    usageReports: UsageReports
   }
   close(): Promise<void>
 }
@@ -61,6 +68,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   // one instance: the admin services clear its principal cache when they revoke anything
   const keys = new KeysService(storage)
   const usage = new UsageRecorder(storage)
+  const limiter = await createRateLimiter(config.rateLimits)
+  const limits = new LimitsService(storage, limiter, config.rateLimits, providers)
   const storedCompletions = new StoredCompletions(storage)
   const jobs = createJobs(storage, options.jobs)
   const blobs = await DiskBlobStore.open(path.join(config.dataDir, 'blobs'))
@@ -102,12 +111,15 @@ export async function createContext(config: Config, options: { storage?: Storage
       files,
       uploads: new UploadsService(storage, blobs, files),
       batches,
+      limits,
+      usageReports: new UsageReports(storage, config.pricing),
     },
     async close() {
       // first: jobs in flight may still record usage and need providers and storage
       await jobs.destroy()
       await usage.flush()
       await providers.close()
+      await limiter.close()
       await storage.close()
     },
   }

@@ -316,11 +316,57 @@ export function rangeNotSatisfiable(size: number) {
 }
 
 // E1, E2
-export function rateLimited(message: string, type: 'requests' | 'tokens', retryAfterSeconds: number) {
+export function rateLimited(
+  message: string,
+  type: string,
+  retryAfterSeconds: number,
+  headers: Record<string, string> = {},
+) {
   return new ApiError(429, message, type, null, 'rate_limit_exceeded', {
+    ...headers,
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
     'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterSeconds * 1000))),
   })
+}
+
+const RATE_LIMITS_HELP = 'Visit https://platform.openai.com/account/rate-limits to learn more.'
+
+/**
+ * E1 (requests per min), E2 (tokens per min), and the same wording for the other limits.
+ * `what` is e.g. 'requests per min (RPM)'; `wait` a Go-style duration ('26.604s', '644ms').
+ */
+export function rateLimitReached(
+  limit: { model: string; orgId: string; what: string; type: string },
+  counts: { limit: number; used: number; requested: number },
+  wait: string,
+  waitSeconds: number,
+  headers: Record<string, string> = {},
+) {
+  return rateLimited(
+    `Rate limit reached for ${limit.model} in organization ${limit.orgId} on ${limit.what}: Limit ${counts.limit}, Used ${counts.used}, Requested ${counts.requested}. Please try again in ${wait}. ${RATE_LIMITS_HELP}`,
+    limit.type,
+    waitSeconds,
+    headers,
+  )
+}
+
+/**
+ * A request that asks for more than a whole window holds can never pass: OpenAI's "Request too
+ * large" 429. Retrying cannot help, so the SDKs are told not to.
+ */
+export function requestTooLarge(
+  limit: { model: string; orgId: string; what: string; type: string },
+  counts: { limit: number; requested: number },
+  headers: Record<string, string> = {},
+) {
+  return new ApiError(
+    429,
+    `Request too large for ${limit.model} in organization ${limit.orgId} on ${limit.what}: Limit ${counts.limit}, Requested ${counts.requested}. The input or output tokens must be reduced in order to run successfully. ${RATE_LIMITS_HELP}`,
+    limit.type,
+    null,
+    'rate_limit_exceeded',
+    { ...headers, 'x-should-retry': 'false' },
+  )
 }
 
 // I3, for a full local queue or an overloaded backend

@@ -4,6 +4,8 @@ import type { RouteDef } from '../http/routes.js'
 import { CompletionCreateParams } from '../schemas/completions.js'
 import { requestSignal } from '../http/node-request.js'
 import { bodyLimit, chunkStream, projectPrincipal } from './shared.js'
+import { estimateCompletionTokens } from '../domain/limits/estimate.js'
+import { rateLimited } from './rate-limited.js'
 
 export function completionsRoutes(ctx: AppContext): RouteDef[] {
   const { completions } = ctx.services
@@ -16,9 +18,11 @@ export function completionsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, CompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        const options = { signal: requestSignal(c) }
-        if (params.stream) return chunkStream(c, completions.chunks(projectPrincipal(c), params, options))
-        return c.json(await completions.create(projectPrincipal(c), params, options))
+        return rateLimited(c, ctx, params.model, { tokens: estimateCompletionTokens(params) }, async (limit) => {
+          const options = { signal: requestSignal(c), limit }
+          if (params.stream) return chunkStream(c, completions.chunks(projectPrincipal(c), params, options))
+          return c.json(await completions.create(projectPrincipal(c), params, options))
+        })
       },
     },
   ]

@@ -13,6 +13,8 @@ import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { organizationRoutes } from './organization/organization-routes.js'
+import { rateLimitsRoutes } from './organization/rate-limits.js'
+import { usageRoutes } from './organization/usage.js'
 import { uploadsRoutes } from './uploads.js'
 
 /** Every route Plinth serves, one line per resource. The conformance report reads this list. */
@@ -25,6 +27,8 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),
+    ...usageRoutes(ctx),
+    ...rateLimitsRoutes(ctx),
     ...batchesRoutes(ctx),
   ]
 }

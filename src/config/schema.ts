@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { PricingConfig, RateLimitsConfig } from './limits.js'
 
 /** An OpenAI-compatible upstream server (OpenAI, Ollama, vLLM, llama.cpp server...). */
 export const UpstreamConfig = z.strictObject({
@@ -140,6 +141,10 @@ export const ConfigSchema = z.strictObject({
   upstreams: z.array(UpstreamConfig).default([]),
   models: z.array(ModelConfig).default([]),
   llama: LlamaConfig.prefault({}),
+  /** Per project and model rate limits (src/config/limits.ts). */
+  rateLimits: RateLimitsConfig.prefault({}),
+  /** Prices for the costs API (src/config/limits.ts). */
+  pricing: PricingConfig.prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),

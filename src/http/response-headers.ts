@@ -55,6 +55,8 @@ export function responseHeaders(options: ResponseHeaderOptions): MiddlewareHandl
       }
       const principal = c.var.principal
       if (principal?.projectId) out['openai-project'] = principal.projectId
+      const limits = c.var.rateLimitHeaders
+      if (limits) for (const name in limits) out[name] = limits[name]
       const allowed = allowOrigin(origin)
       if (allowed) {
         out['access-control-allow-origin'] = allowed

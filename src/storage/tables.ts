@@ -1,3 +1,5 @@
+import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
+
 /**
  * The Kysely `Database` interface. Conventions (so migrations need no dialect branches):
  * app-made text ids, integer unix-second timestamps, JSON in text columns, booleans as 0 | 1.
@@ -41,7 +43,7 @@ export interface ApiKeysTable {
   last_used_at: number | null
 }
 
-export interface UsageRecordsTable {
+export interface UsageRecordsTable extends UsageRecordUnitColumns {
   id: string
   org_id: string
   project_id: string
@@ -275,6 +277,8 @@ export interface Database {
   projects: ProjectsTable
   api_keys: ApiKeysTable
   usage_records: UsageRecordsTable
+  usage_rollups: UsageRollupsTable
+  project_rate_limits: ProjectRateLimitsTable
   chat_completions: ChatCompletionsTable
   jobs: JobsTable
   batches: BatchesTable

@@ -111,4 +111,34 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     where: 'body',
     note: 'ListBatchesResponse.last_id is a non-nullable string; an empty list sends null, as OpenAI does.',
   },
+  // The usage and costs pages as OpenAI sends them (and openai-node types them) differ from the
+  // spec file in two places:
+  ...[
+    'usage-completions',
+    'usage-embeddings',
+    'usage-moderations',
+    'usage-images',
+    'usage-audio-speeches',
+    'usage-audio-transcriptions',
+    'usage-vector-stores',
+    'usage-code-interpreter-sessions',
+    'usage-costs',
+  ].flatMap((operationId): KnownViolation[] => [
+    {
+      operationId,
+      path: '/data/*/result',
+      where: 'body',
+      note:
+        'UsageTimeBucket requires `result`, but OpenAI sends `results` (the spec\'s own examples and ' +
+        'openai-node\'s types say `results`), which is what Plinth sends.',
+    },
+    {
+      operationId,
+      path: '/next_page',
+      where: 'body',
+      note:
+        'UsageResponse.next_page is a required, non-nullable string; the last page sends null, as ' +
+        'the spec\'s examples and openai-node\'s `string | null` show.',
+    },
+  ]),
 ]

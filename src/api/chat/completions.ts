@@ -5,6 +5,8 @@ import { ListQuery } from '../../schemas/shared.js'
 import { ChatCompletionCreateParams, ChatCompletionListQuery, ChatCompletionUpdateParams } from '../../schemas/chat.js'
 import { requestSignal } from '../../http/node-request.js'
 import { bodyLimit, chunkStream, projectPrincipal } from '../shared.js'
+import { estimateChatTokens } from '../../domain/limits/estimate.js'
+import { rateLimited } from '../rate-limited.js'
 
 export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
   const { chat, storedCompletions } = ctx.services
@@ -17,9 +19,11 @@ export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, ChatCompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        const options = { signal: requestSignal(c), requestId: c.var.requestId }
-        if (params.stream) return chunkStream(c, chat.chunks(projectPrincipal(c), params, options))
-        return c.json(await chat.create(projectPrincipal(c), params, options))
+        return rateLimited(c, ctx, params.model, { tokens: estimateChatTokens(params) }, async (limit) => {
+          const options = { signal: requestSignal(c), requestId: c.var.requestId, limit }
+          if (params.stream) return chunkStream(c, chat.chunks(projectPrincipal(c), params, options))
+          return c.json(await chat.create(projectPrincipal(c), params, options))
+        })
       },
     },
     {

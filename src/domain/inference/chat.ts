@@ -15,12 +15,15 @@ import {
 } from './chunks.js'
 import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
 import type { UsageRecorder } from './usage.js'
+import type { Reservation } from '../limits/service.js'
 
 export type ChatOptions = {
   signal: AbortSignal
   batch?: boolean
   /** Kept with stored completions, as OpenAI's stored objects show it. */
   requestId?: string
+  /** The request's rate limit hold: told the true token count once usage is known. */
+  limit?: Pick<Reservation, 'settle'>
 }
 
 /** Parameters whose presence (non-null) a model may decline, in the order they are checked. */
@@ -111,6 +114,7 @@ export class ChatService {
       if (started) {
         const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator)
         accumulator.usage = usage
+        options.limit?.settle(usage.inputTokens + usage.outputTokens)
         await this.usage.record(principal, {
           operation: 'completions',
           model: params.model,

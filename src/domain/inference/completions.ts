@@ -8,8 +8,14 @@ import { nowSeconds } from '../../storage/ids.js'
 import { completionId, SYSTEM_FINGERPRINT } from './chunks.js'
 import { decodeTokenInput } from './tokens.js'
 import type { UsageRecorder } from './usage.js'
+import type { Reservation } from '../limits/service.js'
 
-type Options = { signal: AbortSignal; batch?: boolean }
+type Options = {
+  signal: AbortSignal
+  batch?: boolean
+  /** The request's rate limit hold: told the true token count once usage is known. */
+  limit?: Pick<Reservation, 'settle'>
+}
 
 type LegacyLogprobs = {
   tokens: string[]
@@ -156,6 +162,7 @@ export class CompletionsService {
       if (started) {
         const input = reported?.input ?? promptTokens
         const output = reported?.output ?? completionTokens
+        options.limit?.settle(input + output)
         await this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
       }
     }

@@ -3,8 +3,14 @@ import type { ProjectPrincipal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { EmbeddingCreateParams } from '../../schemas/embeddings.js'
 import type { UsageRecorder } from './usage.js'
+import type { Reservation } from '../limits/service.js'
 
-type Options = { signal: AbortSignal; batch?: boolean }
+type Options = {
+  signal: AbortSignal
+  batch?: boolean
+  /** The request's rate limit hold: told the true token count once usage is known. */
+  limit?: Pick<Reservation, 'settle'>
+}
 
 /** POST /v1/embeddings: float or base64 (little-endian float32, what the SDK decodes). */
 export class EmbeddingsService {
@@ -20,6 +26,7 @@ export class EmbeddingsService {
     }
     const inputs = normalizeInput(params.input)
     const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal })
+    options.limit?.settle(result.usage.inputTokens)
     await this.usage.record(principal, {
       operation: 'embeddings',
       model: params.model,

@@ -4,6 +4,7 @@ import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
 import { dbLog } from '../../logger.js'
+import { rollupsOf } from '../usage/rollup.js'
 
 export type UsageOperation =
   | 'completions'
@@ -12,6 +13,8 @@ export type UsageOperation =
   | 'images'
   | 'audio_speeches'
   | 'audio_transcriptions'
+  | 'vector_stores'
+  | 'code_interpreter_sessions'
 
 export type UsageEntry = {
   operation: UsageOperation
@@ -20,6 +23,19 @@ export type UsageEntry = {
   outputTokens: number
   cachedTokens?: number
   batch?: boolean
+  /** the usage API's other units, for the operations that have them */
+  inputAudioTokens?: number
+  outputAudioTokens?: number
+  images?: number
+  characters?: number
+  seconds?: number
+  usageBytes?: number
+  sessions?: number
+  /** images: image.generation | image.edit | image.variation, and the size */
+  source?: string
+  size?: string
+  /** when the usage happened, unix seconds (default: now) */
+  at?: number
 }
 
 type Pending = { row: UsageRecordInsert; done: () => void }
@@ -50,7 +66,16 @@ export class UsageRecorder {
       cached_tokens: entry.cachedTokens ?? 0,
       requests: 1,
       batch: entry.batch ? 1 : 0,
-      created_at: nowSeconds(),
+      created_at: entry.at ?? nowSeconds(),
+      input_audio_tokens: entry.inputAudioTokens ?? 0,
+      output_audio_tokens: entry.outputAudioTokens ?? 0,
+      images: entry.images ?? 0,
+      characters: entry.characters ?? 0,
+      seconds: entry.seconds ?? 0,
+      usage_bytes: entry.usageBytes ?? 0,
+      sessions: entry.sessions ?? 0,
+      source: entry.source ?? null,
+      size: entry.size ?? null,
     }
     return new Promise((resolve) => {
       this.pending.push({ row, done: resolve })
@@ -67,7 +92,14 @@ export class UsageRecorder {
     this.pending = []
     if (!batch.length) return
     try {
-      await createRepos(this.storage.db).usage.insertMany(batch.map((p) => p.row))
+      // the records and the rollups the usage API reads move together: a query never sees one
+      // without the other
+      const rows = batch.map((p) => p.row)
+      await this.storage.transaction(async (tx) => {
+        const repos = createRepos(tx.db)
+        await repos.usage.insertMany(rows)
+        await repos.usageRollups.add(rollupsOf(rows))
+      })
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: batch.length }, 'failed to record usage')

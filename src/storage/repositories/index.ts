@@ -12,6 +12,8 @@ import { ProjectUsersRepo } from './project-users.js'
 import { ServiceAccountsRepo } from './service-accounts.js'
 import { UploadsRepo } from './uploads.js'
 import { UsageRepo } from './usage.js'
+import { UsageRollupsRepo } from './usage-rollups.js'
+import { RateLimitsRepo } from './rate-limits.js'
 import { UsersRepo } from './users.js'
 
 /** Every repository over one Kysely handle (the pool, or a transaction). */
@@ -21,6 +23,8 @@ export function createRepos(db: Kysely<Database>) {
     projects: new ProjectsRepo(db),
     apiKeys: new ApiKeysRepo(db),
     usage: new UsageRepo(db),
+    usageRollups: new UsageRollupsRepo(db),
+    rateLimits: new RateLimitsRepo(db),
     chatCompletions: new ChatCompletionsRepo(db),
     jobs: new JobsRepo(db),
     batches: new BatchesRepo(db),

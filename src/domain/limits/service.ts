@@ -1,0 +1,248 @@
+import type { RateLimitsConfig } from '../../config/limits.js'
+import { notFound, rateLimitReached, requestTooLarge } from '../../errors.js'
+import { apiLog } from '../../logger.js'
+import type { Principal } from '../../principal.js'
+import type { ProviderRegistry } from '../../providers/registry.js'
+import { toPage, type ListPage } from '../../schemas/shared.js'
+import type { Counter, CounterState, RateLimiter } from '../../storage/limits/limiter.js'
+import type { RateLimitValues } from '../../storage/repositories/rate-limits.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import { nowSeconds } from '../../storage/ids.js'
+import type { Storage } from '../../storage/storage.js'
+import { goDuration } from './duration.js'
+import {
+  effectiveLimits,
+  modelOfRateLimitId,
+  toRateLimitObject,
+  type Limits,
+  type ProjectRateLimitObject,
+} from './effective.js'
+import { ProjectLimitsCache } from './project-limits.js'
+
+/** What one request asks of the limits besides being one request. */
+export type Demand = { tokens?: number; images?: number; audioMegabytes?: number }
+
+/** A request's hold on its limits: the headers to send, and the token correction to make. */
+export interface Reservation {
+  /** x-ratelimit-* values as of this request; undefined when no limit applied */
+  readonly headers: Record<string, string> | undefined
+  /** Replaces the token estimate with the true count. Only the first call counts. */
+  settle(actualTokens: number): void
+}
+
+export const UNLIMITED: Reservation = { headers: undefined, settle() {} }
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+
+type Dimension = { suffix: string; what: string; type: string; windowMs: number }
+const RPM: Dimension = { suffix: 'rpm', what: 'requests per min (RPM)', type: 'requests', windowMs: MINUTE }
+const TPM: Dimension = { suffix: 'tpm', what: 'tokens per min (TPM)', type: 'tokens', windowMs: MINUTE }
+const RPD: Dimension = { suffix: 'rpd', what: 'requests per day (RPD)', type: 'requests', windowMs: DAY }
+const IPM: Dimension = { suffix: 'ipm', what: 'images per min (IPM)', type: 'images', windowMs: MINUTE }
+const AUDIO: Dimension = { suffix: 'apm', what: 'audio megabytes per min', type: 'audio', windowMs: MINUTE }
+const BATCH: Dimension = { suffix: 'btpd', what: 'batch input tokens per day', type: 'tokens', windowMs: DAY }
+
+const FAIL_OPEN_LOG_MS = 10_000
+
+/**
+ * Rate limits per project and model (issue 5): requests and tokens per minute always, requests
+ * per day, images and audio per minute when configured. The counters live behind a RateLimiter
+ * (this process, or Redis for several nodes); the limits come from config and the project's own
+ * settings, cached in memory, so a request costs no query.
+ */
+export class LimitsService {
+  private readonly projects: ProjectLimitsCache
+  private failOpenLoggedAt = -Infinity
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly limiter: RateLimiter,
+    private readonly config: RateLimitsConfig,
+    private readonly registry: ProviderRegistry,
+  ) {
+    this.projects = new ProjectLimitsCache(storage, config.projectCacheMs)
+  }
+
+  /**
+   * Charges one request and its estimated tokens to the project's limits for the model, or throws
+   * OpenAI's 429. Unknown models are not limited here: the request fails with model_not_found
+   * anyway, and counting them would let any string grow the counters.
+   */
+  async reserve(principal: Principal, model: string, demand: Demand = {}): Promise<Reservation> {
+    const projectId = principal.projectId
+    if (!this.config.enabled || !projectId || !this.registry.has(model)) return UNLIMITED
+    const limits = await this.limitsFor(projectId, model)
+    const base = `{${projectId}:${model}}:`
+    const tokens = Math.max(0, Math.ceil(demand.tokens ?? 0))
+    const dims: Dimension[] = [RPM, TPM]
+    const counters: Counter[] = [
+      { key: base + RPM.suffix, limit: limits.max_requests_per_1_minute, windowMs: MINUTE, cost: 1 },
+      { key: base + TPM.suffix, limit: limits.max_tokens_per_1_minute, windowMs: MINUTE, cost: tokens },
+    ]
+    if (limits.max_requests_per_1_day) {
+      dims.push(RPD)
+      counters.push({ key: base + RPD.suffix, limit: limits.max_requests_per_1_day, windowMs: DAY, cost: 1 })
+    }
+    if (demand.images && limits.max_images_per_1_minute) {
+      dims.push(IPM)
+      counters.push({ key: base + IPM.suffix, limit: limits.max_images_per_1_minute, windowMs: MINUTE, cost: demand.images })
+    }
+    if (demand.audioMegabytes && limits.max_audio_megabytes_per_1_minute) {
+      dims.push(AUDIO)
+      const cost = demand.audioMegabytes
+      counters.push({ key: base + AUDIO.suffix, limit: limits.max_audio_megabytes_per_1_minute, windowMs: MINUTE, cost })
+    }
+    for (let i = 0; i < counters.length; i++) {
+      if (counters[i].cost > counters[i].limit) {
+        const c = counters[i]
+        throw requestTooLarge({ model, orgId: principal.orgId, what: dims[i].what, type: dims[i].type }, { limit: c.limit, requested: c.cost })
+      }
+    }
+    let result
+    try {
+      result = await this.limiter.acquire(counters)
+    } catch (error) {
+      return this.failOpen(error)
+    }
+    const headers = rateLimitHeaders(counters[0], result.states[0], counters[1], result.states[1])
+    if (!result.ok) {
+      const c = counters[result.blocked]
+      const dim = dims[result.blocked]
+      throw rateLimitReached(
+        { model, orgId: principal.orgId, what: dim.what, type: dim.type },
+        { limit: c.limit, used: Math.ceil(result.states[result.blocked].usedBefore - 1e-9), requested: c.cost },
+        goDuration(Math.ceil(result.retryMs)),
+        result.retryMs / 1000,
+        headers,
+      )
+    }
+    return new Held(this.limiter, counters[1], headers, (error) => this.failOpen(error))
+  }
+
+  /**
+   * Batch input tokens per day (`batch_1_day_max_input_tokens`), for the Batch API to charge when a
+   * batch is queued. Returns OpenAI's message when the tokens do not fit; never throws a 429,
+   * since the batch itself fails instead.
+   */
+  async reserveBatchTokens(principal: Principal, model: string, tokens: number): Promise<{ ok: true } | { ok: false; message: string }> {
+    const projectId = principal.projectId
+    if (!this.config.enabled || !projectId || !this.registry.has(model)) return { ok: true }
+    const limit = (await this.limitsFor(projectId, model)).batch_1_day_max_input_tokens
+    if (!limit) return { ok: true }
+    const counter = { key: `{${projectId}:${model}}:${BATCH.suffix}`, limit, windowMs: DAY, cost: Math.ceil(tokens) }
+    let ok = tokens <= limit
+    if (ok) {
+      try {
+        ok = (await this.limiter.acquire([counter])).ok
+      } catch (error) {
+        this.failOpen(error)
+        return { ok: true }
+      }
+    }
+    if (ok) return { ok: true }
+    return {
+      ok: false,
+      message: `Enqueued token limit reached for ${model} in organization ${principal.orgId}. Limit: ${limit.toLocaleString('en-US')} enqueued tokens. Please try again once some in_progress batches have been completed.`,
+    }
+  }
+
+  /** GET /organization/projects/{project_id}/rate_limits: one per model the server offers. */
+  async list(projectId: string, query: { limit: number; after?: string; before?: string }): Promise<ListPage<ProjectRateLimitObject>> {
+    await this.requireProject(projectId)
+    const own = await createRepos(this.storage.db).rateLimits.listForProject(projectId)
+    const byModel = new Map(own.map((row) => [row.model, row]))
+    let all = this.models().map((model) => toRateLimitObject(model, effectiveLimits(this.config, model, byModel.get(model))))
+    if (query.after) all = all.filter((o) => o.id > query.after!)
+    if (query.before) {
+      all = all.filter((o) => o.id < query.before!)
+      // before: the page just before the cursor, still in ascending order
+      const page = all.slice(-query.limit)
+      return toPage(page, all.length > page.length)
+    }
+    const page = all.slice(0, query.limit)
+    return toPage(page, all.length > page.length)
+  }
+
+  /** POST /organization/projects/{project_id}/rate_limits/{rate_limit_id}: only the given fields change. */
+  async modify(projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<ProjectRateLimitObject> {
+    await this.requireProject(projectId)
+    const model = modelOfRateLimitId(rateLimitId)
+    if (!model || !this.registry.has(model)) throw notFound('rate limit', rateLimitId)
+    const repos = createRepos(this.storage.db)
+    await repos.rateLimits.upsert(projectId, model, values, nowSeconds())
+    this.projects.invalidate(projectId)
+    const own = await repos.rateLimits.get(projectId, model)
+    return toRateLimitObject(model, effectiveLimits(this.config, model, own))
+  }
+
+  /** The limits that apply to the project and model right now. */
+  async limitsFor(projectId: string, model: string): Promise<Limits> {
+    const own = await this.projects.get(projectId)
+    return effectiveLimits(this.config, model, own.get(model))
+  }
+
+  private models(): string[] {
+    return this.registry
+      .list()
+      .map((card) => card.id)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  }
+
+  private async requireProject(projectId: string) {
+    const project = await createRepos(this.storage.db).projects.get(projectId)
+    if (!project) throw notFound('project', projectId)
+  }
+
+  /**
+   * The counters could not be reached (Redis down): serve the request unlimited rather than fail
+   * it. Limits protect backends; an outage of the limiter must not become an outage of the API.
+   */
+  private failOpen(error: unknown): Reservation {
+    const now = performance.now()
+    if (now - this.failOpenLoggedAt >= FAIL_OPEN_LOG_MS) {
+      this.failOpenLoggedAt = now
+      apiLog.warn({ err: error }, 'rate limiter unavailable: requests are served without limits')
+    }
+    return UNLIMITED
+  }
+}
+
+class Held implements Reservation {
+  private settled = false
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly tokens: Counter,
+    readonly headers: Record<string, string>,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  settle(actualTokens: number) {
+    if (this.settled) return
+    this.settled = true
+    const delta = Math.ceil(actualTokens) - this.tokens.cost
+    if (delta === 0) return
+    this.limiter.adjust({ ...this.tokens, cost: delta }).catch(this.onError)
+  }
+}
+
+/**
+ * OpenAI's six headers (errors.md section 3): the limit, what remains after this request, and the
+ * time until the counter is fully replenished, as a Go duration.
+ */
+function rateLimitHeaders(requests: Counter, r: CounterState, tokens: Counter, t: CounterState): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': String(requests.limit),
+    'x-ratelimit-remaining-requests': String(remaining(requests.limit, r.usedAfter)),
+    'x-ratelimit-reset-requests': goDuration(r.resetMs),
+    'x-ratelimit-limit-tokens': String(tokens.limit),
+    'x-ratelimit-remaining-tokens': String(remaining(tokens.limit, t.usedAfter)),
+    'x-ratelimit-reset-tokens': goDuration(t.resetMs),
+  }
+}
+
+function remaining(limit: number, used: number): number {
+  const left = Math.floor(limit - used + 1e-9)
+  return left > 0 ? left : 0
+}
