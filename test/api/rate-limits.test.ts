@@ -121,6 +121,19 @@ describe('POST /organization/projects/{project_id}/rate_limits/{rate_limit_id}',
     expect(listed.data.find((r) => r.model === 'test-scripted')).toEqual(again)
   })
 
+  it('records the change in the audit log', async () => {
+    const response = await t.fetch('http://plinth.test/v1/organization/audit_logs?event_types[]=rate_limit.updated', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    })
+    const { data } = await response.json()
+    expect(data[0]).toMatchObject({
+      type: 'rate_limit.updated',
+      project: { id: projectId },
+      'rate_limit.updated': { id: 'rl-test-scripted', changes_requested: { max_requests_per_1_minute: 900 } },
+    })
+    expect(data[1]['rate_limit.updated'].changes_requested).toEqual({ max_requests_per_1_day: 5000, max_images_per_1_minute: 7 })
+  })
+
   it('refuses an unknown rate limit id, a limit below 1 and unknown fields', async () => {
     await expect(setLimits('no-such-model', { max_requests_per_1_minute: 5 })).rejects.toMatchObject({
       status: 404,

@@ -24,7 +24,8 @@ export function rateLimitsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'admin',
       handler: async (c) => {
         const body = await readJson(c, ProjectRateLimitUpdateRequest, bodyLimit(ctx))
-        return c.json(await limits.modify(c.req.param('project_id')!, c.req.param('rate_limit_id')!, body))
+        const { project_id, rate_limit_id } = c.req.param() as { project_id: string; rate_limit_id: string }
+        return c.json(await limits.modify(c.var.principal, project_id, rate_limit_id, body))
       },
     },
   ]

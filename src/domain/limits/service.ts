@@ -18,6 +18,7 @@ import {
   type ProjectRateLimitObject,
 } from './effective.js'
 import { ProjectLimitsCache } from './project-limits.js'
+import { actorOf, recordAudit } from '../organization/audit.js'
 
 /** What one request asks of the limits besides being one request. */
 export type Demand = { tokens?: number; images?: number; audioMegabytes?: number }
@@ -164,15 +165,27 @@ export class LimitsService {
     return toPage(page, all.length > page.length)
   }
 
-  /** POST /organization/projects/{project_id}/rate_limits/{rate_limit_id}: only the given fields change. */
-  async modify(projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<ProjectRateLimitObject> {
-    await this.requireProject(projectId)
+  /**
+   * POST /organization/projects/{project_id}/rate_limits/{rate_limit_id}: only the given fields
+   * change. Recorded in the audit log (`rate_limit.updated`) in the same transaction.
+   */
+  async modify(principal: Principal, projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<ProjectRateLimitObject> {
+    const project = await this.requireProject(projectId)
     const model = modelOfRateLimitId(rateLimitId)
     if (!model || !this.registry.has(model)) throw notFound('rate limit', rateLimitId)
-    const repos = createRepos(this.storage.db)
-    await repos.rateLimits.upsert(projectId, model, values, nowSeconds())
+    const own = await this.storage.transaction(async (tx) => {
+      const repos = createRepos(tx.db)
+      const before = toRateLimitObject(model, effectiveLimits(this.config, model, await repos.rateLimits.get(projectId, model)))
+      await repos.rateLimits.upsert(projectId, model, values, nowSeconds())
+      const after = await repos.rateLimits.get(projectId, model)
+      await recordAudit(tx, principal.orgId, actorOf(principal), {
+        type: 'rate_limit.updated',
+        project: { id: project.id, name: project.name },
+        details: { id: rateLimitId, changes_requested: values, before, after: toRateLimitObject(model, effectiveLimits(this.config, model, after)) },
+      })
+      return after
+    })
     this.projects.invalidate(projectId)
-    const own = await repos.rateLimits.get(projectId, model)
     return toRateLimitObject(model, effectiveLimits(this.config, model, own))
   }
 
@@ -192,6 +205,7 @@ export class LimitsService {
   private async requireProject(projectId: string) {
     const project = await createRepos(this.storage.db).projects.get(projectId)
     if (!project) throw notFound('project', projectId)
+    return project
   }
 
   /**

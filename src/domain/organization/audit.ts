@@ -16,6 +16,7 @@ export type AuditEventType =
   | 'project.created'
   | 'project.updated'
   | 'project.archived'
+  | 'rate_limit.updated'
   | 'service_account.created'
   | 'service_account.deleted'
   | 'user.added'
