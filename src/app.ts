@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { mountApi } from './api/index.js'
+import { mountDashboard } from './web/routes.js'
 import type { AppContext } from './context.js'
 import type { AppEnv } from './http/env.js'
 import { onError, onNotFound } from './http/render-error.js'
@@ -12,6 +13,7 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   app.use(responseHeaders({ organization: () => slug, corsOrigins: ctx.config.server.corsOrigins }))
   app.get('/health', (c) => c.json({ status: 'ok' }))
   mountApi(app, ctx)
+  mountDashboard(app, ctx)
   app.onError(onError)
   app.notFound(onNotFound)
   return app

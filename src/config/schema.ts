@@ -148,6 +148,19 @@ export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
+  /** The web dashboard under /dashboard (sign in with an admin key). */
+  dashboard: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /**
+       * Signs session cookies. Unset: a random secret kept in <dataDir>/dashboard.secret. Set it
+       * (PLINTH_SESSION_SECRET) when several nodes serve the dashboard.
+       */
+      sessionSecret: z.string().min(32).optional(),
+      /** Session lifetime in seconds. */
+      sessionTtlSeconds: z.number().int().positive().default(12 * 3600),
+    })
+    .prefault({}),
 })
 
 export type Config = z.output<typeof ConfigSchema>

@@ -76,6 +76,13 @@ export class KeysService {
     this.cache.clear()
   }
 
+  /** The principal of an active key, by its secret's hash (dashboard sessions keep only the hash). */
+  async principalForHash(hash: string): Promise<Principal | undefined> {
+    const row = await createRepos(this.storage.db).apiKeys.findForAuth(hash)
+    if (!row || (row.project_id && row.project_status !== 'active')) return undefined
+    return toPrincipal(row)
+  }
+
   /** Bearer secret → Principal; 401 for unknown keys and for keys of archived projects. */
   async authenticate(secret: string): Promise<Principal> {
     const hash = hashSecret(secret)

@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Context } from 'hono'
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
+import type { Config } from '../config/schema.js'
+
+const COOKIE = 'plinth_session'
+
+/** The cookie-signing secret: from config, or made once and kept (0600) in the data directory. */
+export function sessionSecret(config: Config): string {
+  if (config.dashboard.sessionSecret) return config.dashboard.sessionSecret
+  const file = path.join(config.dataDir, 'dashboard.secret')
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    fs.mkdirSync(config.dataDir, { recursive: true })
+    const secret = randomBytes(32).toString('base64url')
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
+    return fs.readFileSync(file, 'utf8').trim()
+  }
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+/**
+ * A session holds the admin key's hash (never the key), signed, with its expiry. Each request
+ * looks the hash up again, so deleting the key ends its sessions at once.
+ */
+export async function startSession(c: Context, secret: string, keyHash: string, ttlSeconds: number) {
+  const expires = Math.floor(Date.now() / 1000) + ttlSeconds
+  await setSignedCookie(c, COOKIE, `${keyHash}.${expires}`, secret, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/dashboard',
+    maxAge: ttlSeconds,
+  })
+}
+
+export async function sessionKeyHash(c: Context, secret: string): Promise<string | undefined> {
+  const value = await getSignedCookie(c, secret, COOKIE)
+  if (!value) return undefined
+  const [hash, expires] = value.split('.')
+  if (!hash || Number(expires) < Date.now() / 1000) return undefined
+  return hash
+}
+
+export function endSession(c: Context) {
+  deleteCookie(c, COOKIE, { path: '/dashboard' })
+}
