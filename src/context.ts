@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Config } from './config/schema.js'
+import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
 import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
@@ -15,6 +16,7 @@ import { LimitsService } from './domain/limits/service.js'
 import { UsageReports } from './domain/usage/reports.js'
 import { createRateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
+import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
@@ -51,6 +53,8 @@ export type AppContext = {
     limits: LimitsService
     /** The usage and costs endpoints, from the rollups. */
     usageReports: UsageReports
+    /** The Assistants API's resources (v1 and v2): assistants, threads, messages. */
+    assistants: AssistantsServices
   }
   close(): Promise<void>
 }
@@ -113,6 +117,10 @@ export async function createContext(config: Config, options: { storage?: Storage
       batches,
       limits,
       usageReports: new UsageReports(storage, config.pricing),
+      assistants: createAssistantsServices({
+        storage,
+        hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
+      }),
     },
     async close() {
       // first: jobs in flight may still record usage and need providers and storage

@@ -5,6 +5,8 @@ import { requireKey } from '../http/auth.js'
 import type { AppEnv } from '../http/env.js'
 import { routeAccess } from '../http/permissions.js'
 import { toHonoPath, type RouteDef } from '../http/routes.js'
+import { assistantFilesRoutes } from './assistant-files.js'
+import { assistantsRoutes } from './assistants.js'
 import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
@@ -14,6 +16,9 @@ import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { organizationRoutes } from './organization/organization-routes.js'
 import { rateLimitsRoutes } from './organization/rate-limits.js'
+import { messageFilesRoutes } from './threads/message-files.js'
+import { messagesRoutes } from './threads/messages.js'
+import { threadsRoutes } from './threads/threads.js'
 import { usageRoutes } from './organization/usage.js'
 import { uploadsRoutes } from './uploads.js'
 
@@ -30,6 +35,11 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...usageRoutes(ctx),
     ...rateLimitsRoutes(ctx),
     ...batchesRoutes(ctx),
+    ...assistantsRoutes(ctx),
+    ...assistantFilesRoutes(ctx),
+    ...threadsRoutes(ctx),
+    ...messagesRoutes(ctx),
+    ...messageFilesRoutes(ctx),
   ]
 }
 
@@ -48,7 +58,11 @@ export function notImplementedRoutes(): RouteDef[] {
 
 export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
-  for (const route of [...apiRoutes(ctx), ...notImplementedRoutes()]) {
+  // Hono runs the first matching route registered, so literal segments go before parameters:
+  // POST /threads/runs is createThreadAndRun, not modifyThread of a thread called 'runs'
+  const params = (route: RouteDef) => route.path.split('{').length
+  const routes = [...apiRoutes(ctx), ...notImplementedRoutes()].sort((a, b) => params(a) - params(b))
+  for (const route of routes) {
     const path = '/v1' + toHonoPath(route.path)
     if (route.scope === 'public') app.on(route.method, path, route.handler)
     // per route: key permissions depend on the resource and on reading or writing

@@ -1,3 +1,4 @@
+import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 
 /**
@@ -291,4 +292,7 @@ export interface Database {
   project_users: ProjectUsersTable
   service_accounts: ServiceAccountsTable
   audit_logs: AuditLogsTable
+  assistants: AssistantsTable
+  threads: ThreadsTable
+  messages: MessagesTable
 }

@@ -183,4 +183,24 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     where: 'body',
     note: 'ProjectApiKey.last_used_at is a non-nullable integer; a key never used has null (openai-node: `number | null`, as AdminApiKey in the spec).',
   })),
+  // The Assistants API's lists (v2, and the two v1-only ones in the 2024-04-15 file).
+  ...['listAssistants', 'listMessages', 'listAssistantFiles', 'listMessageFiles'].flatMap(
+    (operationId) =>
+      ['/first_id', '/last_id'].map(
+        (path): KnownViolation => ({
+          operationId,
+          path,
+          where: 'body',
+          note: "The list's first_id and last_id are non-nullable strings; an empty list sends null, as OpenAI does.",
+        }),
+      ),
+  ),
+  ...['listAssistantFiles', 'listMessageFiles'].map(
+    (operationId): KnownViolation => ({
+      operationId,
+      path: '/items',
+      where: 'body',
+      note: "The v1 file's ListAssistantFilesResponse and ListMessageFilesResponse list `items` as required but define no such property (a typo in the spec); OpenAI's lists had object, data, first_id, last_id and has_more only.",
+    }),
+  ),
 ]

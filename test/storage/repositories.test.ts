@@ -109,6 +109,7 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         .sort()
       expect(tables).toEqual([
         'api_keys',
+        'assistants',
         'audit_logs',
         'batch_lines',
         'batches',
@@ -116,11 +117,13 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'files',
         'invites',
         'jobs',
+        'messages',
         'organizations',
         'project_rate_limits',
         'project_users',
         'projects',
         'service_accounts',
+        'threads',
         'upload_parts',
         'uploads',
         'usage_records',

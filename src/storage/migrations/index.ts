@@ -6,6 +6,7 @@ import * as m0003 from './0003-jobs.js'
 import * as m0004 from './0004-batches.js'
 import * as m0005 from './0005-organization.js'
 import * as m0006 from './0006-usage-limits.js'
+import * as m0007 from './0007-assistants.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -26,6 +27,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0004-batches': m0004,
   '0005-organization': m0005,
   '0006-usage-limits': m0006,
+  '0007-assistants': m0007,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { ApiKeysRepo } from './api-keys.js'
-import { AuditLogsRepo } from './audit-logs.js'
+import { AssistantsRepo } from './assistants.js'
+import { MessagesRepo } from './messages.js'
+import { ThreadsRepo } from './threads.js'
 import { BatchesRepo, BatchLinesRepo } from './batches.js'
+import { AuditLogsRepo } from './audit-logs.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
@@ -36,6 +39,9 @@ export function createRepos(db: Kysely<Database>) {
     projectUsers: new ProjectUsersRepo(db),
     serviceAccounts: new ServiceAccountsRepo(db),
     auditLogs: new AuditLogsRepo(db),
+    assistants: new AssistantsRepo(db),
+    threads: new ThreadsRepo(db),
+    messages: new MessagesRepo(db),
   }
 }
 
