@@ -19,12 +19,14 @@ const TABLES = [
   'kysely_migration',
   'kysely_migration_lock',
   'organizations',
+  'project_rate_limits',
   'project_users',
   'projects',
   'service_accounts',
   'upload_parts',
   'uploads',
   'usage_records',
+  'usage_rollups',
   'users',
 ]
 
