@@ -1,9 +1,11 @@
 import type { Config } from '../../config/schema.js'
+import { adminScopesOf, scopesOf } from '../../schemas/key-permissions.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { OrganizationRow, ProjectRow } from '../../storage/repositories/organizations.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { lockInTransaction } from '../../storage/dialect.js'
 import type { Storage } from '../../storage/storage.js'
+import { recordAudit, type Actor } from './audit.js'
 import { KeysService } from './keys.js'
 
 const BOOTSTRAP_LOCK = 0x504c4e01
@@ -51,6 +53,15 @@ export async function bootstrapOrganization(storage: Storage, config: Config): P
     const keys = new KeysService(tx)
     const admin = await keys.create({ orgId: organization.id, projectId: null, name: 'Bootstrap admin key', secret: config.bootstrap.adminKey })
     const proj = await keys.create({ orgId: organization.id, projectId: project.id, name: 'Bootstrap project key', secret: config.bootstrap.projectKey })
+    // the first key events of the audit log, made by the owner on the server's own console
+    const owner = (await repos.users.get(organization.id, withOwner.owner_user_id!))!
+    const actor: Actor = { type: 'session', user: { id: owner.id, email: owner.email }, ip: '127.0.0.1' }
+    await recordAudit(tx, organization.id, actor, { type: 'api_key.created', details: { id: admin.row.id, data: { scopes: adminScopesOf('owner') } } })
+    await recordAudit(tx, organization.id, actor, {
+      type: 'api_key.created',
+      project: { id: project.id, name: project.name },
+      details: { id: proj.row.id, data: { scopes: scopesOf({ mode: 'all' }) } },
+    })
     return { organization: withOwner, created: { project, adminKey: admin.secret, projectKey: proj.secret } }
   })
 }
