@@ -9,6 +9,7 @@ import { describePg, pgQuery, withPgSchema, type PgSchema } from '../helpers/pg.
 
 const TABLES = [
   'api_keys',
+  'assistants',
   'audit_logs',
   'batch_lines',
   'batches',
@@ -18,11 +19,13 @@ const TABLES = [
   'jobs',
   'kysely_migration',
   'kysely_migration_lock',
+  'messages',
   'organizations',
   'project_rate_limits',
   'project_users',
   'projects',
   'service_accounts',
+  'threads',
   'upload_parts',
   'uploads',
   'usage_records',
