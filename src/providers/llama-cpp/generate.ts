@@ -15,6 +15,8 @@ export type GenerateOptions = {
   signal: AbortSignal
   /** Filled with each token as it is sampled (the repeat penalties read it while generating). */
   generated?: Token[]
+  /** Whether other sequences of the model are generating too (see below). */
+  shared?: () => boolean
 }
 
 export type TextPiece = { text: string; tokens: Token[]; logprobs?: TokenLogprob[] }
@@ -101,6 +103,9 @@ export async function* generateText(
         if (tokens.length < options.maxTokens) {
           next = steps.next()
           next.catch(() => undefined) // a failure is thrown where it is awaited, not as unhandled
+          // with other sequences at work, their tokens arrive in the same turn: let them queue
+          // their next decode too, so the batch leaves before this token is written out
+          if (options.shared?.()) await new Promise((resolve) => setImmediate(resolve))
         }
         if (wantLogprobs && typeof step !== 'number') {
           const meta = step as { confidence?: number; probabilities?: Map<Token, number> }

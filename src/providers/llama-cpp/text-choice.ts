@@ -40,6 +40,7 @@ export async function sample(
     logprobs: options.logprobs && job.sampling.logprobs ? (job.sampling.topLogprobs ?? 0) : undefined,
     signal: job.signal,
     generated,
+    shared: () => (job.loaded.slots?.busy ?? 0) > 1,
   })
 }
 
