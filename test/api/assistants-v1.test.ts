@@ -17,7 +17,8 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
-const v1Create = (params: Record<string, unknown>) => v1.beta.assistants.create(params as never) as Promise<any>
+const v1Create = (params: Record<string, unknown>) =>
+  v1.beta.assistants.create(params as never) as Promise<any>
 
 describe('assistants (v1)', () => {
   it('creates an assistant with file_ids and the retrieval tool, in v1 shape', async () => {
@@ -58,7 +59,10 @@ describe('assistants (v1)', () => {
     const file = await uploadFile(v2)
     const created = await v2.beta.assistants.create({
       model: 'test-echo',
-      tools: [{ type: 'file_search', file_search: { max_num_results: 3 } }, { type: 'code_interpreter' }],
+      tools: [
+        { type: 'file_search', file_search: { max_num_results: 3 } },
+        { type: 'code_interpreter' },
+      ],
       tool_resources: { code_interpreter: { file_ids: [file.id] } },
       temperature: 0.5,
     })
@@ -81,7 +85,12 @@ describe('assistants (v1)', () => {
       tools: [{ type: 'retrieval' }],
       name: 'renamed',
     } as never)
-    expect(modified).toEqual({ ...created, file_ids: [b.id], tools: [{ type: 'retrieval' }], name: 'renamed' })
+    expect(modified).toEqual({
+      ...created,
+      file_ids: [b.id],
+      tools: [{ type: 'retrieval' }],
+      name: 'renamed',
+    })
     expect(await v1.beta.assistants.delete(created.id)).toEqual({
       id: created.id,
       object: 'assistant.deleted',
@@ -92,11 +101,17 @@ describe('assistants (v1)', () => {
   it('refuses the v2 fields and tools in a v1 request', async () => {
     await expect(
       v1Create({ model: 'test-echo', tool_resources: { code_interpreter: { file_ids: [] } } }),
-    ).rejects.toMatchObject({ status: 400, error: { message: "Unknown parameter: 'tool_resources'." } })
-    await expect(v1Create({ model: 'test-echo', tools: [{ type: 'file_search' }] })).rejects.toMatchObject({
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { message: "Unknown parameter: 'tool_resources'." },
+    })
+    await expect(
+      v1Create({ model: 'test-echo', tools: [{ type: 'file_search' }] }),
+    ).rejects.toMatchObject({
       status: 400,
       error: {
-        message: "Invalid value: 'file_search'. Supported values are: 'code_interpreter', 'retrieval', and 'function'.",
+        message:
+          "Invalid value: 'file_search'. Supported values are: 'code_interpreter', 'retrieval', and 'function'.",
       },
     })
     await expect(v1Create({ model: 'test-echo', temperature: 1 })).rejects.toMatchObject({
@@ -113,7 +128,11 @@ describe('assistants (v1)', () => {
 describe('assistant files (v1 only)', () => {
   it('attaches, lists, retrieves and detaches files; v2 sees them as code interpreter files', async () => {
     const assistant = await v1Create({ model: 'test-echo' })
-    const files = [await uploadFile(v2, 'a.txt'), await uploadFile(v2, 'b.txt'), await uploadFile(v2, 'c.txt')]
+    const files = [
+      await uploadFile(v2, 'a.txt'),
+      await uploadFile(v2, 'b.txt'),
+      await uploadFile(v2, 'c.txt'),
+    ]
     const attached = []
     for (const f of files) {
       const res = await rawJson(t, 'POST', `/assistants/${assistant.id}/files`, {
@@ -136,7 +155,9 @@ describe('assistant files (v1 only)', () => {
     })
     expect(again.body).toEqual(attached[0])
 
-    const list = await rawJson(t, 'GET', `/assistants/${assistant.id}/files?limit=2`, { beta: 'assistants=v1' })
+    const list = await rawJson(t, 'GET', `/assistants/${assistant.id}/files?limit=2`, {
+      beta: 'assistants=v1',
+    })
     expect(list.body).toEqual({
       object: 'list',
       data: [attached[2], attached[1]],
@@ -144,17 +165,29 @@ describe('assistant files (v1 only)', () => {
       last_id: files[1].id,
       has_more: true,
     })
-    const rest = await rawJson(t, 'GET', `/assistants/${assistant.id}/files?limit=2&after=${files[1].id}`, {
-      beta: 'assistants=v1',
-    })
+    const rest = await rawJson(
+      t,
+      'GET',
+      `/assistants/${assistant.id}/files?limit=2&after=${files[1].id}`,
+      {
+        beta: 'assistants=v1',
+      },
+    )
     expect(rest.body.data).toEqual([attached[0]])
     expect(rest.body.has_more).toBe(false)
-    const asc = await rawJson(t, 'GET', `/assistants/${assistant.id}/files?order=asc&before=${files[2].id}`, {
-      beta: 'assistants=v1',
-    })
+    const asc = await rawJson(
+      t,
+      'GET',
+      `/assistants/${assistant.id}/files?order=asc&before=${files[2].id}`,
+      {
+        beta: 'assistants=v1',
+      },
+    )
     expect(asc.body.data).toEqual([attached[0], attached[1]])
 
-    const one = await rawJson(t, 'GET', `/assistants/${assistant.id}/files/${files[1].id}`, { beta: 'assistants=v1' })
+    const one = await rawJson(t, 'GET', `/assistants/${assistant.id}/files/${files[1].id}`, {
+      beta: 'assistants=v1',
+    })
     expect(one.body).toEqual(attached[1])
     expect((await v2.beta.assistants.retrieve(assistant.id)).tool_resources).toEqual({
       code_interpreter: { file_ids: files.map((f) => f.id) },
@@ -163,12 +196,22 @@ describe('assistant files (v1 only)', () => {
     const deleted = await rawJson(t, 'DELETE', `/assistants/${assistant.id}/files/${files[1].id}`, {
       beta: 'assistants=v1',
     })
-    expect(deleted.body).toEqual({ id: files[1].id, object: 'assistant.file.deleted', deleted: true })
-    expect((await v1.beta.assistants.retrieve(assistant.id) as any).file_ids).toEqual([files[0].id, files[2].id])
+    expect(deleted.body).toEqual({
+      id: files[1].id,
+      object: 'assistant.file.deleted',
+      deleted: true,
+    })
+    expect(((await v1.beta.assistants.retrieve(assistant.id)) as any).file_ids).toEqual([
+      files[0].id,
+      files[2].id,
+    ])
     const missing = await rawJson(t, 'GET', `/assistants/${assistant.id}/files/${files[1].id}`, {
       beta: 'assistants=v1',
     })
-    expect(missing).toMatchObject({ status: 404, body: { error: { message: `No assistant file found with id '${files[1].id}'.` } } })
+    expect(missing).toMatchObject({
+      status: 404,
+      body: { error: { message: `No assistant file found with id '${files[1].id}'.` } },
+    })
     // the File itself stays
     expect((await v2.files.retrieve(files[1].id)).id).toBe(files[1].id)
   })
@@ -176,9 +219,15 @@ describe('assistant files (v1 only)', () => {
   it('refuses a 21st file, an unknown file, and an unknown assistant', async () => {
     const files = []
     for (let i = 0; i < 21; i++) files.push(await uploadFile(v2, `f${i}.txt`))
-    const assistant = await v1Create({ model: 'test-echo', file_ids: files.slice(0, 20).map((f) => f.id) })
+    const assistant = await v1Create({
+      model: 'test-echo',
+      file_ids: files.slice(0, 20).map((f) => f.id),
+    })
     const post = (assistantId: string, file_id: string) =>
-      rawJson(t, 'POST', `/assistants/${assistantId}/files`, { beta: 'assistants=v1', body: { file_id } })
+      rawJson(t, 'POST', `/assistants/${assistantId}/files`, {
+        beta: 'assistants=v1',
+        body: { file_id },
+      })
     expect(await post(assistant.id, files[20].id)).toMatchObject({
       status: 400,
       body: { error: { param: 'file_ids', code: 'array_above_max_length' } },
@@ -193,13 +242,21 @@ describe('assistant files (v1 only)', () => {
     })
     const other = await otherProjectClient(t)
     const otherKey = (other as any).apiKey as string
-    const theirs = await rawJson(t, 'GET', `/assistants/${assistant.id}/files`, { beta: 'assistants=v1', key: otherKey })
-    expect(theirs).toMatchObject({ status: 404, body: { error: { message: `No assistant found with id '${assistant.id}'.` } } })
+    const theirs = await rawJson(t, 'GET', `/assistants/${assistant.id}/files`, {
+      beta: 'assistants=v1',
+      key: otherKey,
+    })
+    expect(theirs).toMatchObject({
+      status: 404,
+      body: { error: { message: `No assistant found with id '${assistant.id}'.` } },
+    })
   })
 
   it("does not exist in v2: a v2 request gets the unknown route's 404", async () => {
     const assistant = await v1Create({ model: 'test-echo' })
-    const res = await rawJson(t, 'GET', `/assistants/${assistant.id}/files`, { beta: 'assistants=v2' })
+    const res = await rawJson(t, 'GET', `/assistants/${assistant.id}/files`, {
+      beta: 'assistants=v2',
+    })
     expect(res).toEqual({
       status: 404,
       body: {
@@ -254,7 +311,9 @@ describe('threads and messages (v1)', () => {
 
   it('reads v2 attachments as v1 file_ids, and v2 threads without tool_resources', async () => {
     const file = await uploadFile(v2)
-    const thread = await v2.beta.threads.create({ tool_resources: { code_interpreter: { file_ids: [file.id] } } })
+    const thread = await v2.beta.threads.create({
+      tool_resources: { code_interpreter: { file_ids: [file.id] } },
+    })
     const message = await v2.beta.threads.messages.create(thread.id, {
       role: 'user',
       content: 'twice',
@@ -268,7 +327,10 @@ describe('threads and messages (v1)', () => {
     expect(read).not.toHaveProperty('attachments')
     const t1: any = await v1.beta.threads.retrieve(thread.id)
     expect(t1).not.toHaveProperty('tool_resources')
-    expect(await v1.beta.threads.update(thread.id, { metadata: { k: 'v' } })).toEqual({ ...t1, metadata: { k: 'v' } })
+    expect(await v1.beta.threads.update(thread.id, { metadata: { k: 'v' } })).toEqual({
+      ...t1,
+      metadata: { k: 'v' },
+    })
   })
 
   it('creates, modifies and lists messages in v1 shape', async () => {
@@ -292,12 +354,20 @@ describe('threads and messages (v1)', () => {
   it('refuses what v1 did not take: content parts, attachments, empty content, tool_resources', async () => {
     const thread = await v1.beta.threads.create()
     await expect(
-      v1.beta.threads.messages.create(thread.id, { role: 'user', content: [{ type: 'text', text: 'x' }] }),
+      v1.beta.threads.messages.create(thread.id, {
+        role: 'user',
+        content: [{ type: 'text', text: 'x' }],
+      }),
     ).rejects.toMatchObject({ status: 400, error: { param: 'content', code: 'invalid_type' } })
     await expect(
       v1.beta.threads.messages.create(thread.id, { role: 'user', content: 'x', attachments: [] }),
-    ).rejects.toMatchObject({ status: 400, error: { message: "Unknown parameter: 'attachments'." } })
-    await expect(v1.beta.threads.messages.create(thread.id, { role: 'user', content: '' })).rejects.toMatchObject({
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { message: "Unknown parameter: 'attachments'." },
+    })
+    await expect(
+      v1.beta.threads.messages.create(thread.id, { role: 'user', content: '' }),
+    ).rejects.toMatchObject({
       status: 400,
       error: { param: 'content', code: 'string_below_min_length' },
     })
@@ -327,11 +397,20 @@ describe('message files (v1 only)', () => {
     })
     expect(list).toEqual({
       status: 200,
-      body: { object: 'list', data: [file(b.id), file(a.id)], first_id: b.id, last_id: a.id, has_more: false },
+      body: {
+        object: 'list',
+        data: [file(b.id), file(a.id)],
+        first_id: b.id,
+        last_id: a.id,
+        has_more: false,
+      },
     })
     const asc = await rawJson(t, 'GET', `${base}?order=asc&limit=1`, { beta: 'assistants=v1' })
     expect(asc.body).toMatchObject({ data: [file(a.id)], has_more: true })
-    expect(await rawJson(t, 'GET', `${base}/${a.id}`, { beta: 'assistants=v1' })).toEqual({ status: 200, body: file(a.id) })
+    expect(await rawJson(t, 'GET', `${base}/${a.id}`, { beta: 'assistants=v1' })).toEqual({
+      status: 200,
+      body: file(a.id),
+    })
     expect(await rawJson(t, 'GET', `${base}/file-other`, { beta: 'assistants=v1' })).toMatchObject({
       status: 404,
       body: { error: { message: "No message file found with id 'file-other'." } },

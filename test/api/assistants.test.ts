@@ -34,7 +34,10 @@ describe('assistants (v2): create, retrieve, list, modify, delete', () => {
       instructions: 'You are a personal math tutor.',
       tools: [
         { type: 'code_interpreter' },
-        { type: 'file_search', file_search: { max_num_results: 5, ranking_options: { score_threshold: 0.5 } } },
+        {
+          type: 'file_search',
+          file_search: { max_num_results: 5, ranking_options: { score_threshold: 0.5 } },
+        },
         weather,
       ],
       tool_resources: { code_interpreter: { file_ids: [file.id] } },
@@ -54,7 +57,10 @@ describe('assistants (v2): create, retrieve, list, modify, delete', () => {
       instructions: 'You are a personal math tutor.',
       tools: [
         { type: 'code_interpreter' },
-        { type: 'file_search', file_search: { max_num_results: 5, ranking_options: { score_threshold: 0.5 } } },
+        {
+          type: 'file_search',
+          file_search: { max_num_results: 5, ranking_options: { score_threshold: 0.5 } },
+        },
         weather,
       ],
       tool_resources: { code_interpreter: { file_ids: [file.id] } },
@@ -133,7 +139,9 @@ describe('assistants (v2): create, retrieve, list, modify, delete', () => {
       },
     }
     await expect(client.beta.assistants.retrieve(created.id)).rejects.toMatchObject(gone)
-    await expect(client.beta.assistants.update(created.id, { name: 'x' })).rejects.toMatchObject(gone)
+    await expect(client.beta.assistants.update(created.id, { name: 'x' })).rejects.toMatchObject(
+      gone,
+    )
     await expect(client.beta.assistants.delete(created.id)).rejects.toMatchObject(gone)
   })
 
@@ -142,7 +150,8 @@ describe('assistants (v2): create, retrieve, list, modify, delete', () => {
     try {
       const c = t2.client()
       const ids: string[] = []
-      for (let i = 0; i < 5; i++) ids.push((await c.beta.assistants.create({ model: 'test-echo', name: `a${i}` })).id)
+      for (let i = 0; i < 5; i++)
+        ids.push((await c.beta.assistants.create({ model: 'test-echo', name: `a${i}` })).id)
       const first = await c.beta.assistants.list({ limit: 2 })
       expect(first.data.map((a) => a.id)).toEqual([ids[4], ids[3]])
       expect(first.has_more).toBe(true)
@@ -156,7 +165,12 @@ describe('assistants (v2): create, retrieve, list, modify, delete', () => {
       expect(before.data.map((a) => a.id)).toEqual([ids[1], ids[2]])
       expect(before.has_more).toBe(true)
       const raw = await rawJson(t2, 'GET', '/assistants?limit=1')
-      expect(raw.body).toMatchObject({ object: 'list', first_id: ids[4], last_id: ids[4], has_more: true })
+      expect(raw.body).toMatchObject({
+        object: 'list',
+        first_id: ids[4],
+        last_id: ids[4],
+        has_more: true,
+      })
       await expect(c.beta.assistants.list({ limit: 101 })).rejects.toMatchObject({
         status: 400,
         error: { param: 'limit', code: 'integer_above_max_value' },
@@ -173,14 +187,22 @@ describe('assistants (v2): bad input', () => {
       client.beta.assistants.create({ model: 'test-echo', file_ids: [] } as never),
     ).rejects.toMatchObject({
       status: 400,
-      error: { message: "Unknown parameter: 'file_ids'.", param: 'file_ids', code: 'unknown_parameter' },
+      error: {
+        message: "Unknown parameter: 'file_ids'.",
+        param: 'file_ids',
+        code: 'unknown_parameter',
+      },
     })
     await expect(
-      client.beta.assistants.create({ model: 'test-echo', tools: [{ type: 'retrieval' }] } as never),
+      client.beta.assistants.create({
+        model: 'test-echo',
+        tools: [{ type: 'retrieval' }],
+      } as never),
     ).rejects.toMatchObject({
       status: 400,
       error: {
-        message: "Invalid value: 'retrieval'. Supported values are: 'code_interpreter', 'file_search', and 'function'.",
+        message:
+          "Invalid value: 'retrieval'. Supported values are: 'code_interpreter', 'file_search', and 'function'.",
         code: 'invalid_value',
       },
     })
@@ -222,21 +244,29 @@ describe('assistants (v2): bad input', () => {
         model: 'test-echo',
         tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } },
       }),
-    ).rejects.toMatchObject({ status: 400, error: { param: 'tool_resources.file_search.vector_stores' } })
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'tool_resources.file_search.vector_stores' },
+    })
     expect((await client.beta.assistants.list({ limit: 100 })).data.length).toBe(before)
   })
 
   it('enforces the field limits of the spec', async () => {
     await expect(
       client.beta.assistants.create({ model: 'test-echo', name: 'n'.repeat(257) }),
-    ).rejects.toMatchObject({ status: 400, error: { param: 'name', code: 'string_above_max_length' } })
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'name', code: 'string_above_max_length' },
+    })
     await expect(
       client.beta.assistants.create({ model: 'test-echo', temperature: 2.5 }),
     ).rejects.toMatchObject({ status: 400, error: { param: 'temperature' } })
     await expect(
       client.beta.assistants.create({
         model: 'test-echo',
-        tool_resources: { code_interpreter: { file_ids: Array.from({ length: 21 }, (_, i) => `file-${i}`) } },
+        tool_resources: {
+          code_interpreter: { file_ids: Array.from({ length: 21 }, (_, i) => `file-${i}`) },
+        },
       }),
     ).rejects.toMatchObject({
       status: 400,
@@ -244,17 +274,22 @@ describe('assistants (v2): bad input', () => {
     })
   })
 
-  it.each(METADATA_CASES)('enforces the metadata limits on create and modify (%#)', async ({ metadata, error }) => {
-    await expect(client.beta.assistants.create({ model: 'test-echo', metadata })).rejects.toMatchObject({
-      status: 400,
-      error,
-    })
-    const created = await client.beta.assistants.create({ model: 'test-echo' })
-    await expect(client.beta.assistants.update(created.id, { metadata })).rejects.toMatchObject({
-      status: 400,
-      error,
-    })
-  })
+  it.each(METADATA_CASES)(
+    'enforces the metadata limits on create and modify (%#)',
+    async ({ metadata, error }) => {
+      await expect(
+        client.beta.assistants.create({ model: 'test-echo', metadata }),
+      ).rejects.toMatchObject({
+        status: 400,
+        error,
+      })
+      const created = await client.beta.assistants.create({ model: 'test-echo' })
+      await expect(client.beta.assistants.update(created.id, { metadata })).rejects.toMatchObject({
+        status: 400,
+        error,
+      })
+    },
+  )
 
   it("answers an id of another kind with G5's 400", async () => {
     await expect(client.beta.assistants.retrieve('thread_abc')).rejects.toMatchObject({
@@ -271,7 +306,9 @@ describe('assistants (v2): bad input', () => {
     const other = await otherProjectClient(t)
     const notFound = { status: 404, error: { message: `No assistant found with id '${mine.id}'.` } }
     await expect(other.beta.assistants.retrieve(mine.id)).rejects.toMatchObject(notFound)
-    await expect(other.beta.assistants.update(mine.id, { name: 'theirs' })).rejects.toMatchObject(notFound)
+    await expect(other.beta.assistants.update(mine.id, { name: 'theirs' })).rejects.toMatchObject(
+      notFound,
+    )
     await expect(other.beta.assistants.delete(mine.id)).rejects.toMatchObject(notFound)
     expect((await other.beta.assistants.list()).data).toEqual([])
     // and a file of this project is not theirs to attach
@@ -307,14 +344,22 @@ describe('the OpenAI-Beta header', () => {
       ['GET', '/assistants/asst_x/files'],
     ]) {
       const body = method === 'POST' ? { model: 'test-echo' } : undefined
-      expect(await rawJson(t, method, path, { beta: null, body })).toEqual({ status: 400, body: G1 })
+      expect(await rawJson(t, method, path, { beta: null, body })).toEqual({
+        status: 400,
+        body: G1,
+      })
     }
   })
 
   it('takes assistants=v2 among other betas, and refuses a version that does not exist', async () => {
-    const ok = await rawJson(t, 'GET', '/assistants?limit=1', { beta: 'realtime=v1, assistants=v2' })
+    const ok = await rawJson(t, 'GET', '/assistants?limit=1', {
+      beta: 'realtime=v1, assistants=v2',
+    })
     expect(ok.status).toBe(200)
-    expect(await rawJson(t, 'GET', '/assistants', { beta: 'realtime=v1' })).toEqual({ status: 400, body: G1 })
+    expect(await rawJson(t, 'GET', '/assistants', { beta: 'realtime=v1' })).toEqual({
+      status: 400,
+      body: G1,
+    })
     const v3 = await rawJson(t, 'GET', '/assistants', { beta: 'assistants=v3' })
     expect(v3).toMatchObject({
       status: 400,

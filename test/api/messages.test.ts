@@ -64,9 +64,9 @@ describe('messages (v2)', () => {
       completed_at: message.created_at,
       incomplete_at: null,
     })
-    expect(await client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).toEqual(
-      message,
-    )
+    expect(
+      await client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id }),
+    ).toEqual(message)
   })
 
   it('takes content parts (text, image_file, image_url) and attachments', async () => {
@@ -80,7 +80,9 @@ describe('messages (v2)', () => {
         { type: 'image_file', image_file: { file_id: image.id, detail: 'low' } },
         { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
       ],
-      attachments: [{ file_id: doc.id, tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] }],
+      attachments: [
+        { file_id: doc.id, tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
+      ],
     })
     expect(message.content).toEqual([
       { type: 'text', text: { value: 'Look:', annotations: [] } },
@@ -106,19 +108,34 @@ describe('messages (v2)', () => {
     const thread = await client.beta.threads.create()
     const ids: string[] = []
     for (let i = 0; i < 4; i++) {
-      ids.push((await client.beta.threads.messages.create(thread.id, { role: 'user', content: `m${i}` })).id)
+      ids.push(
+        (await client.beta.threads.messages.create(thread.id, { role: 'user', content: `m${i}` }))
+          .id,
+      )
     }
     await runMessage(thread.id, 'run_one', 'from the run')
     const all = await client.beta.threads.messages.list(thread.id)
     expect(all.data.map((m) => m.id).slice(1)).toEqual([...ids].reverse())
-    expect(all.data[0]).toMatchObject({ run_id: 'run_one', assistant_id: 'asst_fromrun', role: 'assistant' })
+    expect(all.data[0]).toMatchObject({
+      run_id: 'run_one',
+      assistant_id: 'asst_fromrun',
+      role: 'assistant',
+    })
 
     const page = await client.beta.threads.messages.list(thread.id, { order: 'asc', limit: 2 })
     expect(page.data.map((m) => m.id)).toEqual(ids.slice(0, 2))
     expect(page.has_more).toBe(true)
-    const next = await client.beta.threads.messages.list(thread.id, { order: 'asc', limit: 2, after: ids[1] })
+    const next = await client.beta.threads.messages.list(thread.id, {
+      order: 'asc',
+      limit: 2,
+      after: ids[1],
+    })
     expect(next.data.map((m) => m.id)).toEqual(ids.slice(2))
-    const back = await client.beta.threads.messages.list(thread.id, { order: 'asc', before: ids[3], limit: 2 })
+    const back = await client.beta.threads.messages.list(thread.id, {
+      order: 'asc',
+      before: ids[3],
+      limit: 2,
+    })
     expect(back.data.map((m) => m.id)).toEqual([ids[1], ids[2]])
     expect(back.has_more).toBe(true)
 
@@ -126,52 +143,74 @@ describe('messages (v2)', () => {
     expect(fromRun.data.map((m) => m.content)).toEqual([
       [{ type: 'text', text: { value: 'from the run', annotations: [] } }],
     ])
-    expect((await client.beta.threads.messages.list(thread.id, { run_id: 'run_other' })).data).toEqual([])
+    expect(
+      (await client.beta.threads.messages.list(thread.id, { run_id: 'run_other' })).data,
+    ).toEqual([])
   })
 
   it('modifies metadata only, and deletes', async () => {
     const thread = await client.beta.threads.create()
-    const message = await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'hi' })
+    const message = await client.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'hi',
+    })
     const modified = await client.beta.threads.messages.update(message.id, {
       thread_id: thread.id,
       metadata: { seen: 'yes' },
     })
     expect(modified).toEqual({ ...message, metadata: { seen: 'yes' } })
     await expect(
-      t.fetch(`http://plinth.test/v1/threads/${thread.id}/messages/${message.id}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${(client as any).apiKey}`,
-          'openai-beta': 'assistants=v2',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ content: 'changed' }),
-      }).then((r) => r.json()),
+      t
+        .fetch(`http://plinth.test/v1/threads/${thread.id}/messages/${message.id}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${(client as any).apiKey}`,
+            'openai-beta': 'assistants=v2',
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ content: 'changed' }),
+        })
+        .then((r) => r.json()),
     ).resolves.toMatchObject({ error: { message: "Unknown parameter: 'content'." } })
 
-    expect(await client.beta.threads.messages.delete(message.id, { thread_id: thread.id })).toEqual({
-      id: message.id,
-      object: 'thread.message.deleted',
-      deleted: true,
-    })
+    expect(await client.beta.threads.messages.delete(message.id, { thread_id: thread.id })).toEqual(
+      {
+        id: message.id,
+        object: 'thread.message.deleted',
+        deleted: true,
+      },
+    )
     const gone = {
       status: 404,
       error: { message: `No message found with id '${message.id}'.`, param: null, code: null },
     }
-    await expect(client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).rejects.toMatchObject(gone)
-    await expect(client.beta.threads.messages.delete(message.id, { thread_id: thread.id })).rejects.toMatchObject(gone)
+    await expect(
+      client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id }),
+    ).rejects.toMatchObject(gone)
+    await expect(
+      client.beta.threads.messages.delete(message.id, { thread_id: thread.id }),
+    ).rejects.toMatchObject(gone)
   })
 
   it('finds a message only in its own thread', async () => {
     const [a, b] = [await client.beta.threads.create(), await client.beta.threads.create()]
-    const message = await client.beta.threads.messages.create(a.id, { role: 'user', content: 'in a' })
-    await expect(client.beta.threads.messages.retrieve(message.id, { thread_id: b.id })).rejects.toMatchObject({
+    const message = await client.beta.threads.messages.create(a.id, {
+      role: 'user',
+      content: 'in a',
+    })
+    await expect(
+      client.beta.threads.messages.retrieve(message.id, { thread_id: b.id }),
+    ).rejects.toMatchObject({
       status: 404,
       error: { message: `No message found with id '${message.id}'.` },
     })
-    await expect(client.beta.threads.messages.retrieve('thread_x', { thread_id: a.id })).rejects.toMatchObject({
+    await expect(
+      client.beta.threads.messages.retrieve('thread_x', { thread_id: a.id }),
+    ).rejects.toMatchObject({
       status: 400,
-      error: { message: "Invalid 'message_id': 'thread_x'. Expected an ID that begins with 'msg'." },
+      error: {
+        message: "Invalid 'message_id': 'thread_x'. Expected an ID that begins with 'msg'.",
+      },
     })
   })
 
@@ -200,7 +239,10 @@ describe('messages (v2)', () => {
     await expect(
       client.beta.threads.messages.create(thread.id, { role: 'user', content: 'x', metadata }),
     ).rejects.toMatchObject({ status: 400, error })
-    const message = await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'x' })
+    const message = await client.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'x',
+    })
     await expect(
       client.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata }),
     ).rejects.toMatchObject({ status: 400, error })
@@ -208,18 +250,29 @@ describe('messages (v2)', () => {
 
   it("keeps projects apart: another project's messages are not found", async () => {
     const thread = await client.beta.threads.create()
-    const message = await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'mine' })
+    const message = await client.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'mine',
+    })
     const other = await otherProjectClient(t)
-    const threadGone = { status: 404, error: { message: `No thread found with id '${thread.id}'.` } }
-    await expect(other.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).rejects.toMatchObject(
-      threadGone,
-    )
+    const threadGone = {
+      status: 404,
+      error: { message: `No thread found with id '${thread.id}'.` },
+    }
     await expect(
-      other.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { a: 'b' } }),
+      other.beta.threads.messages.retrieve(message.id, { thread_id: thread.id }),
     ).rejects.toMatchObject(threadGone)
-    await expect(other.beta.threads.messages.delete(message.id, { thread_id: thread.id })).rejects.toMatchObject(
-      threadGone,
-    )
-    expect(await client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).toEqual(message)
+    await expect(
+      other.beta.threads.messages.update(message.id, {
+        thread_id: thread.id,
+        metadata: { a: 'b' },
+      }),
+    ).rejects.toMatchObject(threadGone)
+    await expect(
+      other.beta.threads.messages.delete(message.id, { thread_id: thread.id }),
+    ).rejects.toMatchObject(threadGone)
+    expect(
+      await client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id }),
+    ).toEqual(message)
   })
 })

@@ -1,7 +1,7 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRepos } from '../../src/storage/repositories/index.js'
-import { METADATA_CASES, uploadFile } from '../helpers/assistants.js'
+import { METADATA_CASES, rawJson, uploadFile } from '../helpers/assistants.js'
 import { otherProjectClient } from '../helpers/other-project.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
@@ -62,10 +62,12 @@ describe('threads (v2)', () => {
       ['user', [{ type: 'text', text: { value: 'third', annotations: [] } }]],
     ])
     expect(messages.data[0].metadata).toEqual({ n: '1' })
-    expect(messages.data[2].attachments).toEqual([{ file_id: file.id, tools: [{ type: 'file_search' }] }])
-    expect(messages.data.every((m) => m.thread_id === thread.id && m.created_at === thread.created_at)).toBe(
-      true,
-    )
+    expect(messages.data[2].attachments).toEqual([
+      { file_id: file.id, tools: [{ type: 'file_search' }] },
+    ])
+    expect(
+      messages.data.every((m) => m.thread_id === thread.id && m.created_at === thread.created_at),
+    ).toBe(true)
   })
 
   it('writes nothing when one of the messages names a missing file', async () => {
@@ -77,16 +79,27 @@ describe('threads (v2)', () => {
           { role: 'user', content: 'bad', attachments: [{ file_id: 'file-missing', tools: [] }] },
         ],
       }),
-    ).rejects.toMatchObject({ status: 404, error: { message: 'No such File object: file-missing' } })
+    ).rejects.toMatchObject({
+      status: 404,
+      error: { message: 'No such File object: file-missing' },
+    })
     await expect(
       client.beta.threads.create({
         messages: [{ role: 'user', content: 'fine' }],
         tool_resources: { file_search: { vector_store_ids: ['vs_missing'] } },
       }),
-    ).rejects.toMatchObject({ status: 404, error: { message: "No vector store found with id 'vs_missing'." } })
+    ).rejects.toMatchObject({
+      status: 404,
+      error: { message: "No vector store found with id 'vs_missing'." },
+    })
     await expect(
-      client.beta.threads.create({ messages: [{ role: 'user', content: 'ok' }, { role: 'system', content: 'no' } as never] }),
-    ).rejects.toMatchObject({ status: 400, error: { param: 'messages[1].role', code: 'invalid_value' } })
+      client.beta.threads.create({
+        messages: [{ role: 'user', content: 'ok' }, { role: 'system', content: 'no' } as never],
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'messages[1].role', code: 'invalid_value' },
+    })
     expect([await countRows('threads'), await countRows('messages')]).toEqual([threads, messages])
   })
 
@@ -101,12 +114,18 @@ describe('threads (v2)', () => {
     const moved = await client.beta.threads.update(thread.id, {
       tool_resources: { code_interpreter: { file_ids: [b.id] } },
     })
-    expect(moved).toEqual({ ...thread, metadata: { v: '2' }, tool_resources: { code_interpreter: { file_ids: [b.id] } } })
+    expect(moved).toEqual({
+      ...thread,
+      metadata: { v: '2' },
+      tool_resources: { code_interpreter: { file_ids: [b.id] } },
+    })
     expect(await client.beta.threads.retrieve(thread.id)).toEqual(moved)
   })
 
   it('deletes a thread with its messages; then it is G4', async () => {
-    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'bye' }] })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'bye' }],
+    })
     const [message] = (await client.beta.threads.messages.list(thread.id)).data
     expect(await client.beta.threads.delete(thread.id)).toEqual({
       id: thread.id,
@@ -114,7 +133,9 @@ describe('threads (v2)', () => {
       deleted: true,
     })
     const repos = createRepos(t.ctx.storage.db)
-    expect(await repos.messages.get(t.ctx.bootstrap.created!.project.id, thread.id, message.id)).toBeUndefined()
+    expect(
+      await repos.messages.get(t.ctx.bootstrap.created!.project.id, thread.id, message.id),
+    ).toBeUndefined()
     const gone = {
       status: 404,
       error: {
@@ -125,9 +146,16 @@ describe('threads (v2)', () => {
       },
     }
     await expect(client.beta.threads.retrieve(thread.id)).rejects.toMatchObject(gone)
-    await expect(client.beta.threads.update(thread.id, { metadata: {} })).rejects.toMatchObject(gone)
+    await expect(client.beta.threads.update(thread.id, { metadata: {} })).rejects.toMatchObject(
+      gone,
+    )
     await expect(client.beta.threads.delete(thread.id)).rejects.toMatchObject(gone)
     await expect(client.beta.threads.messages.list(thread.id)).rejects.toMatchObject(gone)
+  })
+
+  it("never takes /threads/runs for a thread called 'runs' (create-and-run is not built yet)", async () => {
+    const res = await rawJson(t, 'POST', '/threads/runs', { body: { assistant_id: 'asst_x' } })
+    expect(res).toMatchObject({ status: 501, body: { error: { code: 'not_implemented' } } })
   })
 
   it("answers an id of another kind with G5's exact 400", async () => {
@@ -142,20 +170,30 @@ describe('threads (v2)', () => {
   })
 
   it.each(METADATA_CASES)('enforces the metadata limits (%#)', async ({ metadata, error }) => {
-    await expect(client.beta.threads.create({ metadata })).rejects.toMatchObject({ status: 400, error })
+    await expect(client.beta.threads.create({ metadata })).rejects.toMatchObject({
+      status: 400,
+      error,
+    })
     const thread = await client.beta.threads.create()
-    await expect(client.beta.threads.update(thread.id, { metadata })).rejects.toMatchObject({ status: 400, error })
+    await expect(client.beta.threads.update(thread.id, { metadata })).rejects.toMatchObject({
+      status: 400,
+      error,
+    })
     await expect(
       client.beta.threads.create({ messages: [{ role: 'user', content: 'x', metadata }] }),
     ).rejects.toMatchObject({ status: 400, error: { param: `messages[0].${error.param}` } })
   })
 
   it("keeps projects apart: another project's thread is G4", async () => {
-    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'private' }] })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'private' }],
+    })
     const other = await otherProjectClient(t)
     const notFound = { status: 404, error: { message: `No thread found with id '${thread.id}'.` } }
     await expect(other.beta.threads.retrieve(thread.id)).rejects.toMatchObject(notFound)
-    await expect(other.beta.threads.update(thread.id, { metadata: { x: 'y' } })).rejects.toMatchObject(notFound)
+    await expect(
+      other.beta.threads.update(thread.id, { metadata: { x: 'y' } }),
+    ).rejects.toMatchObject(notFound)
     await expect(other.beta.threads.delete(thread.id)).rejects.toMatchObject(notFound)
     await expect(other.beta.threads.messages.list(thread.id)).rejects.toMatchObject(notFound)
     await expect(

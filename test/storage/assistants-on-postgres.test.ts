@@ -38,7 +38,13 @@ describePg('the Assistants API on postgres', () => {
     const request = validatingFetch(((url: string, init: RequestInit) =>
       app.request(url, init)) as typeof fetch)
     const clientFor = (key = PROJECT_KEY, options = {}) =>
-      new OpenAI({ apiKey: key, baseURL: 'http://plinth.test/v1', maxRetries: 0, fetch: request, ...options })
+      new OpenAI({
+        apiKey: key,
+        baseURL: 'http://plinth.test/v1',
+        maxRetries: 0,
+        fetch: request,
+        ...options,
+      })
     t = { ctx, fetch: request, client: clientFor } as unknown as TestApp
     client = clientFor()
   })
@@ -49,8 +55,12 @@ describePg('the Assistants API on postgres', () => {
   })
 
   it('keeps every file attached at once to a v1 assistant, and shows them in v2', async () => {
-    const assistant: any = await v1Client(t, PROJECT_KEY).beta.assistants.create({ model: 'test-echo' })
-    const files = await Promise.all(Array.from({ length: 6 }, (_, i) => uploadFile(client, `f${i}.txt`)))
+    const assistant: any = await v1Client(t, PROJECT_KEY).beta.assistants.create({
+      model: 'test-echo',
+    })
+    const files = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => uploadFile(client, `f${i}.txt`)),
+    )
     const attached = await Promise.all(
       files.map((f) =>
         rawJson(t, 'POST', `/assistants/${assistant.id}/files`, {
@@ -82,10 +92,14 @@ describePg('the Assistants API on postgres', () => {
     expect(await texts({ order: 'desc', before: all[1].id })).toEqual(['m4', 'm3', 'm2'])
     await expect(
       client.beta.threads.create({
-        messages: [{ role: 'user', content: 'x', attachments: [{ file_id: 'file-none', tools: [] }] }],
+        messages: [
+          { role: 'user', content: 'x', attachments: [{ file_id: 'file-none', tools: [] }] },
+        ],
       }),
     ).rejects.toMatchObject({ status: 404 })
     expect(await client.beta.threads.delete(thread.id)).toMatchObject({ deleted: true })
-    await expect(client.beta.threads.messages.list(thread.id)).rejects.toMatchObject({ status: 404 })
+    await expect(client.beta.threads.messages.list(thread.id)).rejects.toMatchObject({
+      status: 404,
+    })
   })
 })

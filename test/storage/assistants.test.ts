@@ -33,7 +33,14 @@ function assistant(projectId: string, over: Partial<AssistantRow> = {}): Assista
 }
 
 function thread(projectId: string, id = newId('thread_')) {
-  return { id, project_id: projectId, created_at: T0, tool_resources: '{}', metadata: '{}', active_run_id: null }
+  return {
+    id,
+    project_id: projectId,
+    created_at: T0,
+    tool_resources: '{}',
+    metadata: '{}',
+    active_run_id: null,
+  }
 }
 
 function message(projectId: string, threadId: string, over: Partial<MessageRow> = {}): MessageRow {
@@ -84,8 +91,14 @@ describe.each(storageCases())('assistants repositories on $name', ({ create }) =
     await repos().assistants.insert(row)
     expect(await repos().assistants.get(project, row.id)).toEqual(row)
     expect(await repos().assistants.get(newId('proj_'), row.id)).toBeUndefined()
-    expect(await repos().assistants.update(project, row.id, { name: 'B', temperature: null })).toBe(true)
-    expect(await repos().assistants.get(project, row.id)).toEqual({ ...row, name: 'B', temperature: null })
+    expect(await repos().assistants.update(project, row.id, { name: 'B', temperature: null })).toBe(
+      true,
+    )
+    expect(await repos().assistants.get(project, row.id)).toEqual({
+      ...row,
+      name: 'B',
+      temperature: null,
+    })
     expect(await repos().assistants.lock(project, row.id)).toBe(true)
     expect(await repos().assistants.lock(newId('proj_'), row.id)).toBe(false)
     expect(await repos().assistants.delete(newId('proj_'), row.id)).toBe(false)
@@ -103,11 +116,23 @@ describe.each(storageCases())('assistants repositories on $name', ({ create }) =
       return [page.rows.map((r) => r.id), page.hasMore]
     }
     expect(await ids_({ limit: 2, order: 'asc' })).toEqual([['asst_A', 'asst_Z'], true])
-    expect(await ids_({ limit: 2, order: 'asc', after: 'asst_Z' })).toEqual([['asst_a', 'asst_b'], true])
+    expect(await ids_({ limit: 2, order: 'asc', after: 'asst_Z' })).toEqual([
+      ['asst_a', 'asst_b'],
+      true,
+    ])
     expect(await ids_({ limit: 9, order: 'desc' })).toEqual([[...ids].reverse(), false])
-    expect(await ids_({ limit: 2, order: 'desc', after: 'asst_b' })).toEqual([['asst_a', 'asst_Z'], true])
-    expect(await ids_({ limit: 2, order: 'asc', before: 'asst_b' })).toEqual([['asst_Z', 'asst_a'], true])
-    expect(await ids_({ limit: 2, order: 'desc', before: 'asst_Z' })).toEqual([['asst_b', 'asst_a'], true])
+    expect(await ids_({ limit: 2, order: 'desc', after: 'asst_b' })).toEqual([
+      ['asst_a', 'asst_Z'],
+      true,
+    ])
+    expect(await ids_({ limit: 2, order: 'asc', before: 'asst_b' })).toEqual([
+      ['asst_Z', 'asst_a'],
+      true,
+    ])
+    expect(await ids_({ limit: 2, order: 'desc', before: 'asst_Z' })).toEqual([
+      ['asst_b', 'asst_a'],
+      true,
+    ])
     expect(await ids_({ limit: 5, order: 'asc', after: 'asst_A', before: 'asst_z' })).toEqual([
       ['asst_Z', 'asst_a', 'asst_b'],
       false,
@@ -119,17 +144,31 @@ describe.each(storageCases())('assistants repositories on $name', ({ create }) =
     await repos().threads.insert(a)
     await repos().threads.insert(b)
     const m1 = message(project, a.id)
-    const m2 = message(project, a.id, { role: 'assistant', run_id: 'run_1', assistant_id: 'asst_1', status: 'in_progress', completed_at: null })
+    const m2 = message(project, a.id, {
+      role: 'assistant',
+      run_id: 'run_1',
+      assistant_id: 'asst_1',
+      status: 'in_progress',
+      completed_at: null,
+    })
     const m3 = message(project, b.id)
     await repos().messages.insert(m1, m2, m3)
     expect(await repos().messages.get(project, a.id, m1.id)).toEqual(m1)
     expect(await repos().messages.get(project, b.id, m1.id)).toBeUndefined()
     expect((await repos().messages.all(project, a.id)).map((m) => m.id)).toEqual([m1.id, m2.id])
-    const run = await repos().messages.list(project, a.id, { limit: 10, order: 'desc', runId: 'run_1' })
+    const run = await repos().messages.list(project, a.id, {
+      limit: 10,
+      order: 'desc',
+      runId: 'run_1',
+    })
     expect(run.rows).toEqual([m2])
 
     // the run engine finishing its message
-    const patch = { status: 'incomplete' as const, incomplete_details: '{"reason":"max_tokens"}', incomplete_at: T0 + 5 }
+    const patch = {
+      status: 'incomplete' as const,
+      incomplete_details: '{"reason":"max_tokens"}',
+      incomplete_at: T0 + 5,
+    }
     expect(await repos().messages.update(project, a.id, m2.id, patch)).toBe(true)
     expect(await repos().messages.get(project, a.id, m2.id)).toEqual({ ...m2, ...patch })
 
@@ -154,7 +193,9 @@ describe.each(storageCases())('assistants repositories on $name', ({ create }) =
   })
 
   it('serializes read-modify-writes on a locked assistant', async () => {
-    const row = assistant(project, { tool_resources: JSON.stringify({ code_interpreter: { file_ids: [] } }) })
+    const row = assistant(project, {
+      tool_resources: JSON.stringify({ code_interpreter: { file_ids: [] } }),
+    })
     await repos().assistants.insert(row)
     // two transactions that each append a file under the row lock: both appends survive
     const append = (fileId: string) =>
@@ -167,7 +208,8 @@ describe.each(storageCases())('assistants repositories on $name', ({ create }) =
         await r.update(project, row.id, { tool_resources: JSON.stringify(current) })
       })
     await Promise.all([append('file-1'), append('file-2')])
-    const files = JSON.parse((await repos().assistants.get(project, row.id))!.tool_resources).code_interpreter.file_ids
+    const files = JSON.parse((await repos().assistants.get(project, row.id))!.tool_resources)
+      .code_interpreter.file_ids
     expect([...files].sort()).toEqual(['file-1', 'file-2'])
   })
 })

@@ -14,12 +14,7 @@ import { newId, nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import { listOf } from './pages.js'
-import {
-  assistantRecord,
-  assistantRow,
-  type ApiVersion,
-  type AssistantRecord,
-} from './records.js'
+import { assistantRecord, assistantRow, type ApiVersion, type AssistantRecord } from './records.js'
 import { checkIdPrefix, type References } from './references.js'
 import {
   assistantCreateInput,
@@ -50,11 +45,7 @@ export class AssistantsService {
     const projectId = principal.projectId
     return this.deps.storage.transaction(async (tx) => {
       const now = nowSeconds()
-      const toolResources = await this.deps.references.resolve(
-        tx,
-        projectId,
-        params.tool_resources,
-      )
+      const toolResources = await this.deps.references.resolve(tx, projectId, params.tool_resources)
       const record: AssistantRecord = {
         id: newId('asst_'),
         projectId,
