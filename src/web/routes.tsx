@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono'
 import type { AppContext } from '../context.js'
 import type { AppEnv } from '../http/env.js'
+import { nodeBindings } from '../http/node-request.js'
 import type { Principal } from '../principal.js'
 import { loginPage, playgroundPage } from './pages/forms.js'
 import { auditPage, batchesPage, modelsPage, projectsPage } from './pages/lists.js'
@@ -34,13 +35,26 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
     const form = await c.req.parseBody()
     const key = typeof form.key === 'string' ? form.key.trim() : ''
     const principal = key ? await ctx.services.keys.principalForHash(hashKey(key)) : undefined
-    if (!principal) return c.html(loginPage('That key is not valid.'), 401)
-    if (principal.kind !== 'admin') return c.html(loginPage('Use an admin key (sk-admin-…); project keys cannot sign in.'), 403)
+    // sign-ins and sign-outs go to the audit log (login.* and logout.* events)
+    const { sessions } = ctx.services.admin
+    const ip = nodeBindings(c)?.incoming.socket.remoteAddress
+    if (!principal) {
+      await sessions.loginFailed(ctx.organization.id, { code: 'invalid_api_key', message: 'That key is not valid.' }, undefined, ip)
+      return c.html(loginPage('That key is not valid.'), 401)
+    }
+    if (principal.kind !== 'admin') {
+      const message = 'Use an admin key (sk-admin-…); project keys cannot sign in.'
+      await sessions.loginFailed(principal.orgId, { code: 'insufficient_permissions', message }, principal, ip)
+      return c.html(loginPage(message), 403)
+    }
     await startSession(c, secret, hashKey(key), ctx.config.dashboard.sessionTtlSeconds)
+    await sessions.loginSucceeded(principal, ip)
     return c.redirect('/dashboard', 303)
   })
-  app.post('/dashboard/logout', (c) => {
+  app.post('/dashboard/logout', async (c) => {
+    const principal = await admin(c)
     endSession(c)
+    if (principal) await ctx.services.admin.sessions.logoutSucceeded(principal, nodeBindings(c)?.incoming.socket.remoteAddress)
     return c.redirect('/dashboard/login', 303)
   })
   app.get('/dashboard', page(() => overviewPage(ctx)))

@@ -22,11 +22,14 @@ export type AuditEventType =
   | 'user.added'
   | 'user.updated'
   | 'user.deleted'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'logout.succeeded'
 
 /** Who acted: a key (and the user or service account it belongs to), or a person directly. */
 export type Actor =
   | { type: 'api_key'; keyId: string; owner?: KeyOwner }
-  | { type: 'session'; user: { id: string; email: string }; ip?: string }
+  | { type: 'session'; user?: { id: string; email: string }; ip?: string }
 
 export function actorOf(principal: Principal): Actor {
   return { type: 'api_key', keyId: principal.keyId, owner: principal.owner }
@@ -40,12 +43,12 @@ export type AuditEvent = {
    * `{ id, changes_requested }` for updates, `{ id }` otherwise. Plinth adds `before` and `after`
    * (the object as it was and as it became; never a secret).
    */
-  details: { id: string } & Record<string, unknown>
+  details: { id?: string } & Record<string, unknown>
 }
 
 /** Records an event; call it inside the transaction that makes the change. */
 export async function recordAudit(tx: Storage, orgId: string, actor: Actor, event: AuditEvent) {
-  const owner = actor.type === 'api_key' ? actor.owner : { type: 'user' as const, ...actor.user }
+  const owner = actor.type === 'api_key' ? actor.owner : actor.user && { type: 'user' as const, ...actor.user }
   await createRepos(tx.db).auditLogs.insert({
     id: newId('audit_log-'),
     org_id: orgId,
@@ -59,7 +62,7 @@ export async function recordAudit(tx: Storage, orgId: string, actor: Actor, even
     actor_owner_id: owner?.id ?? null,
     actor_email: owner?.type === 'user' ? owner.email : null,
     actor_ip: actor.type === 'session' ? (actor.ip ?? null) : null,
-    resource_id: event.details.id,
+    resource_id: event.details.id ?? null,
     details: JSON.stringify(event.details),
   })
 }

@@ -8,6 +8,7 @@ import { ProjectKeysService } from './project-keys.js'
 import { ProjectUsersService } from './project-users.js'
 import { ProjectsService } from './projects.js'
 import { ServiceAccountsService } from './service-accounts.js'
+import { SessionAudit } from './sessions.js'
 import { UsersService } from './users.js'
 
 /** The Administration API's services (users, invites, projects and their members, keys, audit logs). */
@@ -21,6 +22,8 @@ export function createAdminServices(storage: Storage, keys: KeysService) {
     projectKeys: new ProjectKeysService(storage, keys),
     adminKeys: new AdminKeysService(storage, keys),
     auditLogs: new AuditLogService(storage),
+    /** Dashboard sign-ins and sign-outs in the audit log. */
+    sessions: new SessionAudit(storage),
   }
 }
 
