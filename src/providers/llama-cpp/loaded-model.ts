@@ -89,12 +89,16 @@ export class LoadedModel {
   private vocabulary: number | undefined
   private embeddingContext: Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> | undefined
 
+  /** Estimated RAM of the embedding context, once created (the pool counts it in the budget). */
+  embeddingBytes = 0
+
   private constructor(
     readonly id: string,
     readonly model: LlamaModel,
     readonly settings: ModelSettings,
     readonly generative: boolean,
     private readonly generation: Generation | undefined,
+    private readonly insights: GgufInsights,
   ) {}
 
   static async load(inspection: Inspection): Promise<LoadedModel> {
@@ -106,7 +110,7 @@ export class LoadedModel {
     } catch (error) {
       throw modelLoadFailed(local.id, local.path, [describe(error), ...(await engineErrors())].join(': '))
     }
-    if (!inspection.generative) return new LoadedModel(local.id, model, settings, false, undefined)
+    if (!inspection.generative) return new LoadedModel(local.id, model, settings, false, undefined, inspection.insights)
     try {
       // A token queued for decoding is dispatched at once when it is the only sequence at work,
       // so llama.cpp decodes it (in its own thread) while Plinth streams the previous one; with
@@ -122,7 +126,7 @@ export class LoadedModel {
       })
       const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
       slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting), clientClosedRequest)
-      return new LoadedModel(local.id, model, settings, true, { context, slots })
+      return new LoadedModel(local.id, model, settings, true, { context, slots }, inspection.insights)
     } catch (error) {
       await model.dispose()
       throw modelLoadFailed(local.id, local.path, `cannot create its context: ${[describe(error), ...(await engineErrors())].join(': ')}`)
@@ -163,9 +167,13 @@ export class LoadedModel {
 
   /** The embedding context, created on first use; one embedding runs at a time, the rest queue. */
   embeddings(): Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> {
-    this.embeddingContext ??= this.model
-      .createEmbeddingContext({ threads: this.settings.threads, contextSize: this.settings.contextSize })
-      .then((context) => ({ context, queue: new SlotQueue([context], this.settings.maxQueue, (waiting) => queueFull(this.id, waiting), clientClosedRequest) }))
+    this.embeddingContext ??= (async () => {
+      const { contextSize, threads, maxQueue } = this.settings
+      const context = await this.model.createEmbeddingContext({ threads, contextSize })
+      const estimate = await this.insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: this.model.gpuLayers, isEmbeddingContext: true })
+      this.embeddingBytes = estimate.cpuRam
+      return { context, queue: new SlotQueue([context], maxQueue, (waiting) => queueFull(this.id, waiting), clientClosedRequest) }
+    })()
     this.embeddingContext.catch(() => (this.embeddingContext = undefined))
     return this.embeddingContext
   }

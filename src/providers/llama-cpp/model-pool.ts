@@ -88,7 +88,7 @@ export class ModelPool {
       id: e.local.id,
       loaded: Boolean(e.model),
       leases: e.leases,
-      bytes: e.bytes,
+      bytes: e.bytes + (e.model?.embeddingBytes ?? 0),
       threads: e.model?.threads,
       contextSize: e.model?.contextSize,
       sequences: e.model?.settings.sequences,
@@ -125,7 +125,7 @@ export class ModelPool {
   /** Unloads idle models, least recently used first, until `bytes` more fit in the budget. */
   private makeRoom(entry: Entry, bytes: number) {
     if (bytes > this.budgetBytes) throw modelTooLarge(entry.local.id, bytes, this.budgetBytes)
-    const used = () => [...this.entries.values()].reduce((sum, e) => sum + (e === entry ? 0 : e.bytes), 0)
+    const used = () => [...this.entries.values()].reduce((sum, e) => sum + (e === entry ? 0 : e.bytes + (e.model?.embeddingBytes ?? 0)), 0)
     const idle = [...this.entries.values()]
       .filter((e) => e !== entry && e.leases === 0 && e.model)
       .sort((a, b) => a.lastUsed - b.lastUsed)
