@@ -62,7 +62,7 @@ describe('sqlite transactions across connections', () => {
     setTimeout(release, 40)
     // b's BEGIN IMMEDIATE finds the lock taken, backs off, and gets it once `first` commits
     await b.transaction(async (tx) => {
-      expect(await createRepos(tx.db).organizations.first()).toEqual(org('org-first'))
+      expect(await createRepos(tx.db).organizations.first()).toMatchObject(org('org-first'))
       await createRepos(tx.db).organizations.insert(org('org-second'))
     })
     await first
