@@ -1,6 +1,7 @@
 // npm run bench:files: a 1 GB file up and down through a real Plinth over HTTP, with the official
 // SDK, next to a plain disk copy measured in the same run, and the server's peak memory.
 // Writes its section of docs/benchmarks.md. BENCH_FILE_MB changes the size (default 1024).
+// Then runs bench/batches.ts (a 10,000-line batch).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import fs from 'node:fs'
@@ -280,7 +281,13 @@ function replaceSection(document: string, section: string): string {
   return document.slice(0, start) + section + (next < 0 ? '' : '\n') + document.slice(end)
 }
 
-main().catch((error) => {
-  console.error(error)
-  process.exitCode = 1
-})
+// then a 10,000-line batch (bench/batches.ts writes its own section); BENCH_SKIP_BATCHES=1 skips it
+main()
+  .then(async () => {
+    if (process.exitCode || process.env.BENCH_SKIP_BATCHES) return
+    await (await import('./batches.js')).benchBatches()
+  })
+  .catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })

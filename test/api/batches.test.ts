@@ -575,12 +575,34 @@ describe('batches: before their job runs', () => {
     const file = await upload()
     const orphan = await create(file.id)
     await qc.files.delete(file.id)
+    // a project whose model permissions deny the batch's model
+    const denied = await otherProjectClient(q)
+    const deniedFile = await denied.files.create({
+      file: await toFile(Buffer.from(JSON.stringify(chatLine('a', 'a')) + '\n'), 'in.jsonl'),
+      purpose: 'batch',
+    })
+    const deniedBatch = await denied.batches.create({
+      input_file_id: deniedFile.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    })
+    const db = q.ctx.storage.db
+    const { project_id } = await db
+      .selectFrom('batches')
+      .select('project_id')
+      .where('id', '=', deniedBatch.id)
+      .executeTakeFirstOrThrow()
+    await db
+      .updateTable('projects')
+      .set({ model_mode: 'deny_list', model_ids: JSON.stringify(['test-echo']) })
+      .where('id', '=', project_id)
+      .execute()
 
     q.ctx.jobs.start()
-    const wait = async (id: string, status: string) => {
+    const wait = async (id: string, status: string, c = qc) => {
       const deadline = Date.now() + 20_000
       for (;;) {
-        const batch = await qc.batches.retrieve(id)
+        const batch = await c.batches.retrieve(id)
         if (batch.status === status) return batch
         if (Date.now() > deadline) throw new Error(`batch ${id} still ${batch.status}`)
         await new Promise((r) => setTimeout(r, 25))
@@ -596,6 +618,15 @@ describe('batches: before their job runs', () => {
         code: 'invalid_request',
         message: `Cannot find file ${file.id}, or organization ${q.ctx.organization.id} does not have access to it.`,
         param: 'file_id',
+      },
+    ])
+    const deniedDone = await wait(deniedBatch.id, 'failed', denied)
+    expect(deniedDone.errors!.data).toEqual([
+      {
+        line: 1,
+        code: 'model_not_found',
+        message: "The provided model 'test-echo' is not supported by the Batch API.",
+        param: 'body.model',
       },
     ])
   })

@@ -1,6 +1,7 @@
 import type { Principal, ProjectPrincipal } from '../../principal.js'
 import type { Batch, BatchError } from '../../schemas/batches.js'
 import type { BatchRow, BatchStatus } from '../../storage/repositories/batches.js'
+import type { ProjectRow } from '../../storage/repositories/organizations.js'
 
 /** The job kind that moves a batch through its statuses (registered by jobs/batch-run.ts). */
 export const BATCH_JOB = 'batch.run'
@@ -46,14 +47,28 @@ export function toBatchObject(row: BatchRow): Batch {
   return batch
 }
 
-/** The lines of a batch run as the key that created it: usage is recorded against that key. */
-export function batchPrincipal(row: BatchRow): ProjectPrincipal {
+/**
+ * The lines of a batch run as the key that created it (usage is recorded against that key), under
+ * the project's model permissions as they are when the batch runs, like any live request.
+ */
+export function batchPrincipal(
+  row: BatchRow,
+  project?: Pick<ProjectRow, 'model_mode' | 'model_ids'>,
+): ProjectPrincipal {
   const permissions: Principal['permissions'] = { mode: 'all' }
-  return {
+  const principal: ProjectPrincipal = {
     orgId: row.org_id,
     projectId: row.project_id,
     keyId: row.api_key_id ?? '',
     kind: 'project',
     permissions,
   }
+  if (project?.model_mode && project.model_ids !== null) {
+    principal.models = {
+      projectId: row.project_id,
+      mode: project.model_mode,
+      modelIds: JSON.parse(project.model_ids) as string[],
+    }
+  }
+  return principal
 }

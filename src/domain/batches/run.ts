@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js'
+import { modelAllowed, type ProjectPrincipal } from '../../principal.js'
 import { jobLog } from '../../logger.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
@@ -93,6 +94,11 @@ export class BatchRun {
     return createRepos(this.deps.storage.db).batches.get(ref.projectId, ref.batchId)
   }
 
+  private async principal(batch: BatchRow): Promise<ProjectPrincipal> {
+    const project = await createRepos(this.deps.storage.db).projects.get(batch.project_id)
+    return batchPrincipal(batch, project)
+  }
+
   private log(batch: BatchRow) {
     return jobLog.child({ batch: batch.id })
   }
@@ -101,16 +107,17 @@ export class BatchRun {
   private async validate(batch: BatchRow, signal: AbortSignal) {
     const { storage, files, limits } = this.deps
     const lines = createRepos(storage.db).batchLines
+    const principal = await this.principal(batch)
     const validator = new InputValidator(
       batch.endpoint as BatchEndpoint,
-      this.deps.hasModel,
+      (model) => this.deps.hasModel(model) && modelAllowed(principal.models, model),
       limits,
     )
     const errors: BatchError[] = []
     let rows: ValidLine[] = []
     let source: AsyncIterable<Uint8Array>
     try {
-      source = await (await files.content(batchPrincipal(batch), batch.input_file_id)).open()
+      source = await (await files.content(principal, batch.input_file_id)).open()
     } catch (error) {
       if (!isNotFound(error)) throw error
       return this.failValidation(batch, [fileErrors.missing(batch.input_file_id, batch.org_id)])
@@ -174,7 +181,7 @@ export class BatchRun {
     const stop = new AbortController()
     const onAbort = () => stop.abort(jobSignal.reason)
     jobSignal.addEventListener('abort', onAbort, { once: true })
-    const principal = batchPrincipal(batch)
+    const principal = await this.principal(batch)
     const endpoint = batch.endpoint as BatchEndpoint
     const done: LineResult[] = []
     const inFlight = new Set<Promise<void>>()
