@@ -21,9 +21,13 @@ export type ProjectPrincipal = Principal & { projectId: string; kind: 'project' 
 export type Access = 'none' | 'read' | 'write'
 
 /** What a key may do: everything, only read, or per resource (OpenAI's restricted keys). */
-export type KeyPermissions = { mode: 'all' | 'read_only' | 'restricted'; scopes?: Record<string, Access> }
+export type KeyPermissions = {
+  mode: 'all' | 'read_only' | 'restricted'
+  scopes?: Record<string, Access>
+}
 
-export type KeyOwner = { type: 'user'; id: string; email: string } | { type: 'service_account'; id: string }
+export type KeyOwner =
+  { type: 'user'; id: string; email: string } | { type: 'service_account'; id: string }
 
 /** A project's model permissions: OpenAI's `project.model_permissions`. */
 export type ModelPolicy = {

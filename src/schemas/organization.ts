@@ -20,7 +20,9 @@ export const UserRoleUpdateParams = z.strictObject({ role: z.enum(['owner', 'rea
 export const InviteCreateParams = z.strictObject({
   email: z.string().trim().min(3).max(320).includes('@'),
   role: z.enum(['reader', 'owner']),
-  projects: z.array(z.strictObject({ id: z.string(), role: z.enum(['member', 'owner']) })).optional(),
+  projects: z
+    .array(z.strictObject({ id: z.string(), role: z.enum(['member', 'owner']) }))
+    .optional(),
 })
 export type InviteCreateParams = z.output<typeof InviteCreateParams>
 
@@ -42,11 +44,15 @@ export const ProjectUserCreateParams = z.strictObject({
 
 export const ProjectUserUpdateParams = z.strictObject({ role: z.enum(['owner', 'member']) })
 
-export const ServiceAccountCreateParams = z.strictObject({ name: z.string().trim().min(1).max(256) })
+export const ServiceAccountCreateParams = z.strictObject({
+  name: z.string().trim().min(1).max(256),
+})
 
 export const AdminKeyCreateParams = z.strictObject({ name: z.string().trim().min(1).max(256) })
 
-export const AdminKeyListQuery = OrgListQuery.extend({ order: z.enum(['asc', 'desc']).default('asc') })
+export const AdminKeyListQuery = OrgListQuery.extend({
+  order: z.enum(['asc', 'desc']).default('asc'),
+})
 
 export const ModelPermissionsParams = z.strictObject({
   mode: z.enum(['allow_list', 'deny_list']),

@@ -22,8 +22,13 @@ beforeAll(async () => {
   const archived = (await admin.admin.organization.projects.create({ name: 'Archived' })).id
   const archivedKey = await newProjectKey(t, archived)
   await admin.admin.organization.projects.archive(archived)
-  const invite = (await admin.admin.organization.invites.create({ email: 'reader@example.com', role: 'reader' })) as any
-  const accepted = await raw(t, 'POST', `/organization/invites/${invite.id}/accept`, undefined, { token: invite.accept_token })
+  const invite = (await admin.admin.organization.invites.create({
+    email: 'reader@example.com',
+    role: 'reader',
+  })) as any
+  const accepted = await raw(t, 'POST', `/organization/invites/${invite.id}/accept`, undefined, {
+    token: invite.accept_token,
+  })
   Object.assign(keys, {
     none: undefined,
     admin: ADMIN_KEY,
@@ -37,7 +42,8 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
-type Caller = 'none' | 'admin' | 'reader' | 'project' | 'otherProject' | 'readOnly' | 'restricted' | 'archived'
+type Caller =
+  'none' | 'admin' | 'reader' | 'project' | 'otherProject' | 'readOnly' | 'restricted' | 'archived'
 type Expected = 401 | 403 | 'allowed'
 
 const RESTRICTED = { models: 'read', files: 'write', chat: 'read' } as const
@@ -45,7 +51,11 @@ const RESTRICTED = { models: 'read', files: 'write', chat: 'read' } as const
 /** The resource a route belongs to, written out here independently of src/http/permissions.ts. */
 function resourceOf(path: string): string {
   const first = path.split('/')[1]
-  const map: Record<string, string> = { completions: 'chat', uploads: 'files', threads: 'assistants' }
+  const map: Record<string, string> = {
+    completions: 'chat',
+    uploads: 'files',
+    threads: 'assistants',
+  }
   return map[first] ?? first
 }
 
@@ -72,7 +82,16 @@ function request(route: RouteDef, key: string | undefined, ids: Record<string, s
 }
 
 describe('authorization matrix', () => {
-  const callers: Caller[] = ['none', 'admin', 'reader', 'project', 'otherProject', 'readOnly', 'restricted', 'archived']
+  const callers: Caller[] = [
+    'none',
+    'admin',
+    'reader',
+    'project',
+    'otherProject',
+    'readOnly',
+    'restricted',
+    'archived',
+  ]
 
   it('covers every mounted route: admin, project and public ones', () => {
     expect(routes.length).toBeGreaterThan(100)
@@ -87,9 +106,13 @@ describe('authorization matrix', () => {
         const want = expected(route, caller)
         const { status, body } = await request(route, keys[caller])
         const got = status === 401 || status === 403 ? status : 'allowed'
-        if (got !== want) wrong.push(`${route.method} ${route.path}: expected ${want}, got ${status} ${JSON.stringify(body).slice(0, 160)}`)
+        if (got !== want)
+          wrong.push(
+            `${route.method} ${route.path}: expected ${want}, got ${status} ${JSON.stringify(body).slice(0, 160)}`,
+          )
         // refusals are OpenAI-shaped errors
-        if (got !== 'allowed') expect(Object.keys(body.error)).toEqual(['message', 'type', 'param', 'code'])
+        if (got !== 'allowed')
+          expect(Object.keys(body.error)).toEqual(['message', 'type', 'param', 'code'])
       }
       expect(wrong).toEqual([])
     })
@@ -97,14 +120,34 @@ describe('authorization matrix', () => {
 })
 
 describe('project isolation', () => {
-  it('project B reaches none of project A\'s objects, by any route', async () => {
+  it("project B reaches none of project A's objects, by any route", async () => {
     const a = t.client(PROJECT_KEY)
-    const file = await a.files.create({ file: await toFile(Buffer.from('{"a":1}\n'), 'a.jsonl'), purpose: 'batch' })
-    const line = JSON.stringify({ custom_id: '1', method: 'POST', url: '/v1/chat/completions', body: hi })
-    const input = await a.files.create({ file: await toFile(Buffer.from(line + '\n'), 'in.jsonl'), purpose: 'batch' })
-    const batch = await a.batches.create({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    const file = await a.files.create({
+      file: await toFile(Buffer.from('{"a":1}\n'), 'a.jsonl'),
+      purpose: 'batch',
+    })
+    const line = JSON.stringify({
+      custom_id: '1',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: hi,
+    })
+    const input = await a.files.create({
+      file: await toFile(Buffer.from(line + '\n'), 'in.jsonl'),
+      purpose: 'batch',
+    })
+    const batch = await a.batches.create({
+      input_file_id: input.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    })
     const completion = await a.chat.completions.create({ ...hi, store: true })
-    const upload = await a.uploads.create({ filename: 'u.txt', purpose: 'assistants', bytes: 3, mime_type: 'text/plain' })
+    const upload = await a.uploads.create({
+      filename: 'u.txt',
+      purpose: 'assistants',
+      bytes: 3,
+      mime_type: 'text/plain',
+    })
     const ids: Record<string, string> = {
       file_id: file.id,
       batch_id: batch.id,
@@ -121,14 +164,18 @@ describe('project isolation', () => {
         if (route.method !== 'GET') continue
         const { status, body } = await request(route, b)
         const text = JSON.stringify(body)
-        for (const id of secrets) if (status < 300 && text.includes(id)) leaks.push(`${route.method} ${route.path} lists ${id}`)
+        for (const id of secrets)
+          if (status < 300 && text.includes(id))
+            leaks.push(`${route.method} ${route.path} lists ${id}`)
         continue
       }
       if (!names.some((n) => n in ids)) continue
       const { status, body } = await request(route, b, ids)
-      if (status < 400) leaks.push(`${route.method} ${route.path}: ${status} ${JSON.stringify(body).slice(0, 160)}`)
+      if (status < 400)
+        leaks.push(`${route.method} ${route.path}: ${status} ${JSON.stringify(body).slice(0, 160)}`)
       // reading one of A's objects by id is a plain 404, as for an id that never existed
-      if (route.method === 'GET' && names.every((n) => n in ids) && status !== 404) leaks.push(`${route.method} ${route.path}: ${status}, not 404`)
+      if (route.method === 'GET' && names.every((n) => n in ids) && status !== 404)
+        leaks.push(`${route.method} ${route.path}: ${status}, not 404`)
     }
     expect(leaks).toEqual([])
     // and A still sees them all
@@ -137,9 +184,13 @@ describe('project isolation', () => {
     expect((await a.batches.retrieve(batch.id)).id).toBe(batch.id)
   })
 
-  it('project B\'s key cannot read A\'s usage, keys or members: the Administration API is closed to project keys', async () => {
+  it("project B's key cannot read A's usage, keys or members: the Administration API is closed to project keys", async () => {
     const b = t.client(keys.otherProject!)
-    for (const path of ['/organization/usage/completions?start_time=0', '/organization/projects', '/organization/audit_logs']) {
+    for (const path of [
+      '/organization/usage/completions?start_time=0',
+      '/organization/projects',
+      '/organization/audit_logs',
+    ]) {
       expect((await raw(t, 'GET', path, keys.otherProject)).status, path).toBe(403)
     }
     expect((await b.models.list()).data.length).toBeGreaterThan(0)

@@ -35,20 +35,37 @@ describe('key permissions', () => {
     expect((await client.files.list()).data).toEqual(expect.any(Array))
     expect((await client.chat.completions.list()).data).toEqual(expect.any(Array))
     await refused(() => client.chat.completions.create(hi), 'api.chat.write')
-    await refused(() => client.embeddings.create({ model: 'test-embed', input: 'x' }), 'api.embeddings.write')
+    await refused(
+      () => client.embeddings.create({ model: 'test-embed', input: 'x' }),
+      'api.embeddings.write',
+    )
     await refused(() => upload(client), 'api.files.write')
-    await refused(() => client.batches.create({ input_file_id: 'file-x', endpoint: '/v1/chat/completions', completion_window: '24h' }), 'api.batch.write')
+    await refused(
+      () =>
+        client.batches.create({
+          input_file_id: 'file-x',
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+        }),
+      'api.batch.write',
+    )
   })
 
   it('a restricted key gets exactly its resources: none, read or write each', async () => {
     const client = t.client(
-      await newProjectKey(t, projectId, { mode: 'restricted', scopes: { models: 'read', chat: 'write', files: 'read' } }),
+      await newProjectKey(t, projectId, {
+        mode: 'restricted',
+        scopes: { models: 'read', chat: 'write', files: 'read' },
+      }),
     )
     expect((await client.models.list()).data.length).toBeGreaterThan(0)
     expect((await client.chat.completions.create(hi)).choices[0].message.content).toBe('hi')
     expect((await client.files.list()).data).toEqual(expect.any(Array))
     await refused(() => upload(client), 'api.files.write')
-    await refused(() => client.embeddings.create({ model: 'test-embed', input: 'x' }), 'api.embeddings.write')
+    await refused(
+      () => client.embeddings.create({ model: 'test-embed', input: 'x' }),
+      'api.embeddings.write',
+    )
     await refused(() => client.models.delete('test-echo'), 'api.model.write')
     await refused(() => client.batches.list(), 'api.batch.read')
     // nothing granted: nothing at all
@@ -56,21 +73,42 @@ describe('key permissions', () => {
     await refused(() => none.models.list(), 'api.model.read')
   })
 
-  it('changing a key\'s permissions (plinth keys permissions) takes effect at once and is audited', async () => {
-    const created = await t.ctx.services.keys.create({ orgId: t.ctx.organization.id, projectId, name: 'changing' })
+  it("changing a key's permissions (plinth keys permissions) takes effect at once and is audited", async () => {
+    const created = await t.ctx.services.keys.create({
+      orgId: t.ctx.organization.id,
+      projectId,
+      name: 'changing',
+    })
     const client = t.client(created.secret)
     await client.chat.completions.create(hi)
     const actor = await cliActor(t.ctx.storage, t.ctx.organization.id)
-    await t.ctx.services.admin.projectKeys.setPermissions(actor, t.ctx.organization.id, created.row.id, { mode: 'read_only' })
+    await t.ctx.services.admin.projectKeys.setPermissions(
+      actor,
+      t.ctx.organization.id,
+      created.row.id,
+      { mode: 'read_only' },
+    )
     await refused(() => client.chat.completions.create(hi), 'api.chat.write')
     const log = await t.ctx.services.admin.auditLogs.list(
-      { orgId: t.ctx.organization.id, projectId: null, keyId: 'cli', kind: 'admin', permissions: { mode: 'all' } },
+      {
+        orgId: t.ctx.organization.id,
+        projectId: null,
+        keyId: 'cli',
+        kind: 'admin',
+        permissions: { mode: 'all' },
+      },
       { types: ['api_key.updated'], resourceIds: [created.row.id], limit: 10 },
     )
     expect(log.data).toEqual([
       expect.objectContaining({
         type: 'api_key.updated',
-        actor: { type: 'session', session: { user: { id: expect.any(String), email: 'owner@localhost' }, ip_address: '127.0.0.1' } },
+        actor: {
+          type: 'session',
+          session: {
+            user: { id: expect.any(String), email: 'owner@localhost' },
+            ip_address: '127.0.0.1',
+          },
+        },
         'api_key.updated': expect.objectContaining({
           id: created.row.id,
           changes_requested: { scopes: expect.arrayContaining(['api.chat.read']) },

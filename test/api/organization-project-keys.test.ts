@@ -42,7 +42,11 @@ describe('project API keys', () => {
       },
     })
     expect(JSON.stringify(list)).not.toContain(PROJECT_KEY)
-    expect(await admin.admin.organization.projects.apiKeys.retrieve(bootstrap.id, { project_id: defaultProject })).toEqual(bootstrap)
+    expect(
+      await admin.admin.organization.projects.apiKeys.retrieve(bootstrap.id, {
+        project_id: defaultProject,
+      }),
+    ).toEqual(bootstrap)
   })
 
   it('a key is found only in its own project; unknown ids are 404', async () => {
@@ -52,7 +56,10 @@ describe('project API keys', () => {
     for (const call of [
       () => admin.admin.organization.projects.apiKeys.retrieve(id, { project_id: other.id }),
       () => admin.admin.organization.projects.apiKeys.delete(id, { project_id: other.id }),
-      () => admin.admin.organization.projects.apiKeys.retrieve('key_nope', { project_id: defaultProject }),
+      () =>
+        admin.admin.organization.projects.apiKeys.retrieve('key_nope', {
+          project_id: defaultProject,
+        }),
       () => admin.admin.organization.projects.apiKeys.list('proj_nope'),
     ]) {
       expect(await call().catch((e) => e)).toBeInstanceOf(OpenAI.NotFoundError)
@@ -64,9 +71,17 @@ describe('project API keys', () => {
     const secret = await newProjectKey(t, defaultProject)
     const client = t.client(secret)
     await client.models.list()
-    const keys = await admin.admin.organization.projects.apiKeys.list(defaultProject, { limit: 100 })
-    const key = keys.data.find((k) => k.redacted_value.endsWith(secret.slice(-4)) && k.name === 'test key')!
-    expect(await admin.admin.organization.projects.apiKeys.delete(key.id, { project_id: defaultProject })).toEqual({
+    const keys = await admin.admin.organization.projects.apiKeys.list(defaultProject, {
+      limit: 100,
+    })
+    const key = keys.data.find(
+      (k) => k.redacted_value.endsWith(secret.slice(-4)) && k.name === 'test key',
+    )!
+    expect(
+      await admin.admin.organization.projects.apiKeys.delete(key.id, {
+        project_id: defaultProject,
+      }),
+    ).toEqual({
       object: 'organization.project.api_key.deleted',
       id: key.id,
       deleted: true,
@@ -74,7 +89,11 @@ describe('project API keys', () => {
     const error = await client.models.list().catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
     expect(error.error.code).toBe('invalid_api_key')
-    expect(await admin.admin.organization.projects.apiKeys.retrieve(key.id, { project_id: defaultProject }).catch((e) => e.status)).toBe(404)
+    expect(
+      await admin.admin.organization.projects.apiKeys
+        .retrieve(key.id, { project_id: defaultProject })
+        .catch((e) => e.status),
+    ).toBe(404)
   })
 
   it('list pages', async () => {
@@ -83,7 +102,8 @@ describe('project API keys', () => {
     const first = await admin.admin.organization.projects.apiKeys.list(project.id, { limit: 2 })
     expect([first.data.length, first.has_more]).toEqual([2, true])
     const all = []
-    for await (const k of admin.admin.organization.projects.apiKeys.list(project.id, { limit: 2 })) all.push(k.id)
+    for await (const k of admin.admin.organization.projects.apiKeys.list(project.id, { limit: 2 }))
+      all.push(k.id)
     expect(all).toHaveLength(3)
     expect(all).toEqual([...all].sort())
   })

@@ -28,15 +28,18 @@ describe('projects', () => {
     expect((await admin.admin.organization.projects.retrieve(created.id)).name).toBe('Alpha 2')
   })
 
-  it('the creator (the admin key\'s user) owns the new project', async () => {
+  it("the creator (the admin key's user) owns the new project", async () => {
     const project = await admin.admin.organization.projects.create({ name: 'Owned' })
     const members = await admin.admin.organization.projects.users.list(project.id)
-    expect(members.data).toEqual([expect.objectContaining({ email: 'owner@localhost', role: 'owner' })])
+    expect(members.data).toEqual([
+      expect.objectContaining({ email: 'owner@localhost', role: 'owner' }),
+    ])
   })
 
   it('list pages with after and limit; archived projects only with include_archived', async () => {
     const made = []
-    for (const name of ['p1', 'p2', 'p3']) made.push(await admin.admin.organization.projects.create({ name }))
+    for (const name of ['p1', 'p2', 'p3'])
+      made.push(await admin.admin.organization.projects.create({ name }))
     await admin.admin.organization.projects.archive(made[1].id)
     const all = []
     for await (const p of admin.admin.organization.projects.list({ limit: 2 })) all.push(p)
@@ -48,7 +51,11 @@ describe('projects', () => {
     expect(first.data).toHaveLength(1)
     expect(first.has_more).toBe(true)
     const withArchived = []
-    for await (const p of admin.admin.organization.projects.list({ include_archived: true, limit: 100 })) withArchived.push(p.id)
+    for await (const p of admin.admin.organization.projects.list({
+      include_archived: true,
+      limit: 100,
+    }))
+      withArchived.push(p.id)
     expect(withArchived).toContain(made[1].id)
     expect(withArchived.length).toBe(ids.length + 1)
   })
@@ -65,17 +72,24 @@ describe('projects', () => {
     const missing = await raw(t, 'POST', '/organization/projects', ADMIN_KEY, {})
     expect(missing.status).toBe(400)
     expect(missing.body.error.message).toBe("Missing required parameter: 'name'.")
-    const extra = await raw(t, 'POST', '/organization/projects', ADMIN_KEY, { name: 'x', color: 'red' })
+    const extra = await raw(t, 'POST', '/organization/projects', ADMIN_KEY, {
+      name: 'x',
+      color: 'red',
+    })
     expect(extra.body.error.code).toBe('unknown_parameter')
   })
 
-  it('archiving stops the project\'s keys at once (401 naming the project), and archived projects cannot change', async () => {
+  it("archiving stops the project's keys at once (401 naming the project), and archived projects cannot change", async () => {
     const project = await admin.admin.organization.projects.create({ name: 'Doomed' })
     const key = await newProjectKey(t, project.id)
     const client = t.client(key)
     await client.chat.completions.create(hi) // cached as valid
     const archived = await admin.admin.organization.projects.archive(project.id)
-    expect(archived).toMatchObject({ id: project.id, status: 'archived', archived_at: expect.any(Number) })
+    expect(archived).toMatchObject({
+      id: project.id,
+      status: 'archived',
+      archived_at: expect.any(Number),
+    })
     const error = await client.chat.completions.create(hi).catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
     expect(error.error).toEqual({
@@ -86,9 +100,13 @@ describe('projects', () => {
     })
     // archiving again answers the archived project
     expect(await admin.admin.organization.projects.archive(project.id)).toEqual(archived)
-    const rename = await admin.admin.organization.projects.update(project.id, { name: 'x' }).catch((e) => e)
+    const rename = await admin.admin.organization.projects
+      .update(project.id, { name: 'x' })
+      .catch((e) => e)
     expect(rename).toBeInstanceOf(OpenAI.BadRequestError)
-    expect(rename.error.message).toBe(`Project ${project.id} is archived. Archived projects cannot be used or updated.`)
+    expect(rename.error.message).toBe(
+      `Project ${project.id} is archived. Archived projects cannot be used or updated.`,
+    )
     for (const call of [
       () => admin.admin.organization.projects.users.list(project.id),
       () => admin.admin.organization.projects.serviceAccounts.list(project.id),
@@ -110,8 +128,14 @@ describe('project model permissions', () => {
       mode: 'allow_list',
       model_ids: ['test-echo'],
     })
-    expect(policy).toEqual({ object: 'project.model_permissions', mode: 'allow_list', model_ids: ['test-echo'] })
-    expect(await admin.admin.organization.projects.modelPermissions.retrieve(project.id)).toEqual(policy)
+    expect(policy).toEqual({
+      object: 'project.model_permissions',
+      mode: 'allow_list',
+      model_ids: ['test-echo'],
+    })
+    expect(await admin.admin.organization.projects.modelPermissions.retrieve(project.id)).toEqual(
+      policy,
+    )
     // at once, on this node
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(['test-echo'])
     expect((await client.chat.completions.create(hi)).choices[0].message.content).toBe('hi')
@@ -126,41 +150,92 @@ describe('project model permissions', () => {
         code: 'model_not_found',
       },
     })
-    expect(denied(await client.chat.completions.create({ ...hi, model: 'test-scripted' }).catch((e) => e))).toEqual(a9('test-scripted'))
-    expect(denied(await client.chat.completions.create({ ...hi, model: 'test-scripted', stream: true }).catch((e) => e))).toEqual(a9('test-scripted'))
-    expect(denied(await client.completions.create({ model: 'test-scripted', prompt: 'x' }).catch((e) => e))).toEqual(a9('test-scripted'))
-    expect(denied(await client.embeddings.create({ model: 'test-embed', input: 'x' }).catch((e) => e))).toEqual(a9('test-embed'))
+    expect(
+      denied(
+        await client.chat.completions.create({ ...hi, model: 'test-scripted' }).catch((e) => e),
+      ),
+    ).toEqual(a9('test-scripted'))
+    expect(
+      denied(
+        await client.chat.completions
+          .create({ ...hi, model: 'test-scripted', stream: true })
+          .catch((e) => e),
+      ),
+    ).toEqual(a9('test-scripted'))
+    expect(
+      denied(
+        await client.completions.create({ model: 'test-scripted', prompt: 'x' }).catch((e) => e),
+      ),
+    ).toEqual(a9('test-scripted'))
+    expect(
+      denied(await client.embeddings.create({ model: 'test-embed', input: 'x' }).catch((e) => e)),
+    ).toEqual(a9('test-embed'))
     // retrieving or deleting a model the project may not use: it does not exist for the project
-    for (const call of [() => client.models.retrieve('test-embed'), () => client.models.delete('test-embed')]) {
+    for (const call of [
+      () => client.models.retrieve('test-embed'),
+      () => client.models.delete('test-embed'),
+    ]) {
       const error = await call().catch((e) => e)
       expect(error).toBeInstanceOf(OpenAI.NotFoundError)
       expect(error.error.code).toBe('model_not_found')
     }
     // no trick reaches another model: case, spaces, encoded paths
-    for (const model of ['TEST-SCRIPTED', ' test-scripted', 'test-scripted ', 'test-echo/../test-scripted']) {
+    for (const model of [
+      'TEST-SCRIPTED',
+      ' test-scripted',
+      'test-scripted ',
+      'test-echo/../test-scripted',
+    ]) {
       const error = await client.chat.completions.create({ ...hi, model }).catch((e) => e)
       expect([403, 404], model).toContain(error.status)
     }
-    const encoded = await raw(t, 'GET', '/models/test-echo%2F..%2Ftest-scripted', await newProjectKey(t, project.id))
+    const encoded = await raw(
+      t,
+      'GET',
+      '/models/test-echo%2F..%2Ftest-scripted',
+      await newProjectKey(t, project.id),
+    )
     expect(encoded.status).toBe(404)
 
-    await admin.admin.organization.projects.modelPermissions.update(project.id, { mode: 'deny_list', model_ids: ['test-echo'] })
+    await admin.admin.organization.projects.modelPermissions.update(project.id, {
+      mode: 'deny_list',
+      model_ids: ['test-echo'],
+    })
     const listed = (await client.models.list()).data.map((m) => m.id)
     expect(listed).not.toContain('test-echo')
     expect(listed).toContain('test-scripted')
-    expect(denied(await client.chat.completions.create(hi).catch((e) => e))).toEqual(a9('test-echo'))
+    expect(denied(await client.chat.completions.create(hi).catch((e) => e))).toEqual(
+      a9('test-echo'),
+    )
 
     const lifted = await admin.admin.organization.projects.modelPermissions.delete(project.id)
     expect(lifted).toEqual({ object: 'project.model_permissions.deleted', deleted: true })
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(all)
     // other projects were never affected
-    expect((await t.client().chat.completions.create({ ...hi, model: 'test-scripted', messages: [{ role: 'user', content: 'hello' }] })).object).toBe('chat.completion')
+    expect(
+      (
+        await t
+          .client()
+          .chat.completions.create({
+            ...hi,
+            model: 'test-scripted',
+            messages: [{ role: 'user', content: 'hello' }],
+          })
+      ).object,
+    ).toBe('chat.completion')
   })
 
   it('a project key cannot change model permissions; unknown projects are 404', async () => {
-    const error = await admin.admin.organization.projects.modelPermissions.retrieve('proj_nope').catch((e) => e)
+    const error = await admin.admin.organization.projects.modelPermissions
+      .retrieve('proj_nope')
+      .catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.NotFoundError)
-    const fromProject = await raw(t, 'GET', `/organization/projects/${t.ctx.bootstrap.created!.project.id}/model_permissions`, (await newProjectKey(t, t.ctx.bootstrap.created!.project.id)))
+    const fromProject = await raw(
+      t,
+      'GET',
+      `/organization/projects/${t.ctx.bootstrap.created!.project.id}/model_permissions`,
+      await newProjectKey(t, t.ctx.bootstrap.created!.project.id),
+    )
     expect(fromProject.status).toBe(403)
   })
 })

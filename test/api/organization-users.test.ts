@@ -12,9 +12,15 @@ beforeAll(async () => {
 afterAll(async () => t.close())
 
 /** A user through the real path: invite, then accept; returns the user and their admin key. */
-async function join(email: string, role: 'owner' | 'reader' = 'reader', projects?: { id: string; role: 'owner' | 'member' }[]) {
+async function join(
+  email: string,
+  role: 'owner' | 'reader' = 'reader',
+  projects?: { id: string; role: 'owner' | 'member' }[],
+) {
   const invite = (await admin.admin.organization.invites.create({ email, role, projects })) as any
-  const accepted = await raw(t, 'POST', `/organization/invites/${invite.id}/accept`, undefined, { token: invite.accept_token })
+  const accepted = await raw(t, 'POST', `/organization/invites/${invite.id}/accept`, undefined, {
+    token: invite.accept_token,
+  })
   expect(accepted.status).toBe(200)
   return { user: accepted.body.user, key: accepted.body.admin_api_key.value as string }
 }
@@ -41,9 +47,13 @@ describe('users', () => {
     const a = await join('Ann@Example.com')
     const b = await join('bob@example.com')
     await join('cy@example.com')
-    const byEmail = await admin.admin.organization.users.list({ emails: ['ann@example.com', 'BOB@example.com'] })
+    const byEmail = await admin.admin.organization.users.list({
+      emails: ['ann@example.com', 'BOB@example.com'],
+    })
     expect(byEmail.data.map((u) => u.id).sort()).toEqual([a.user.id, b.user.id].sort())
-    expect((await admin.admin.organization.users.list({ emails: ['nobody@example.com'] })).data).toEqual([])
+    expect(
+      (await admin.admin.organization.users.list({ emails: ['nobody@example.com'] })).data,
+    ).toEqual([])
     const single = await raw(t, 'GET', '/organization/users?emails=ann@example.com', ADMIN_KEY)
     expect(single.body.data.map((u: any) => u.email)).toEqual(['ann@example.com'])
     const page = await admin.admin.organization.users.list({ limit: 2 })
@@ -55,7 +65,7 @@ describe('users', () => {
     expect(all.length).toBeGreaterThanOrEqual(4)
   })
 
-  it('a reader\'s admin key reads but cannot change anything (401 missing scope)', async () => {
+  it("a reader's admin key reads but cannot change anything (401 missing scope)", async () => {
     const reader = await join('reader@example.com', 'reader')
     const readerAdmin = adminClient(t, reader.key)
     expect((await readerAdmin.admin.organization.users.list()).data.length).toBeGreaterThan(0)
@@ -63,7 +73,8 @@ describe('users', () => {
     for (const call of [
       () => readerAdmin.admin.organization.projects.create({ name: 'nope' }),
       () => readerAdmin.admin.organization.users.update(reader.user.id, { role: 'owner' }),
-      () => readerAdmin.admin.organization.invites.create({ email: 'x@example.com', role: 'reader' }),
+      () =>
+        readerAdmin.admin.organization.invites.create({ email: 'x@example.com', role: 'reader' }),
       () => readerAdmin.admin.organization.adminAPIKeys.create({ name: 'x' }),
       () => readerAdmin.admin.organization.users.delete(reader.user.id),
     ]) {
@@ -82,21 +93,31 @@ describe('users', () => {
   it('modify role: promoting a reader lets their key write at once; the last owner stays', async () => {
     const user = await join('promoted@example.com', 'reader')
     const theirs = adminClient(t, user.key)
-    expect(await theirs.admin.organization.projects.create({ name: 'x' }).catch((e) => e.status)).toBe(401)
+    expect(
+      await theirs.admin.organization.projects.create({ name: 'x' }).catch((e) => e.status),
+    ).toBe(401)
     const updated = await admin.admin.organization.users.update(user.user.id, { role: 'owner' })
     expect(updated).toEqual({ ...user.user, role: 'owner' })
-    expect((await theirs.admin.organization.projects.create({ name: 'by promoted' })).name).toBe('by promoted')
+    expect((await theirs.admin.organization.projects.create({ name: 'by promoted' })).name).toBe(
+      'by promoted',
+    )
     // demoting back takes effect at once too
     await admin.admin.organization.users.update(user.user.id, { role: 'reader' })
-    expect(await theirs.admin.organization.projects.create({ name: 'x' }).catch((e) => e.status)).toBe(401)
+    expect(
+      await theirs.admin.organization.projects.create({ name: 'x' }).catch((e) => e.status),
+    ).toBe(401)
 
-    const bad = await admin.admin.organization.users.update(user.user.id, { role: 'member' as any }).catch((e) => e)
+    const bad = await admin.admin.organization.users
+      .update(user.user.id, { role: 'member' as any })
+      .catch((e) => e)
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
     expect(bad.error.param).toBe('role')
   })
 
   it('the last owner cannot be demoted or deleted', async () => {
-    const owners = (await admin.admin.organization.users.list({ limit: 100 })).data.filter((u) => u.role === 'owner')
+    const owners = (await admin.admin.organization.users.list({ limit: 100 })).data.filter(
+      (u) => u.role === 'owner',
+    )
     expect(owners.map((u) => u.email)).toEqual(['owner@localhost'])
     for (const call of [
       () => admin.admin.organization.users.update(owners[0].id, { role: 'reader' }),
@@ -125,10 +146,19 @@ describe('users', () => {
       id: user.user.id,
       deleted: true,
     })
-    expect(await admin.admin.organization.users.retrieve(user.user.id).catch((e) => e.status)).toBe(404)
-    expect((await admin.admin.organization.projects.users.list(project.id)).data.map((u) => u.id)).not.toContain(user.user.id)
+    expect(await admin.admin.organization.users.retrieve(user.user.id).catch((e) => e.status)).toBe(
+      404,
+    )
+    expect(
+      (await admin.admin.organization.projects.users.list(project.id)).data.map((u) => u.id),
+    ).not.toContain(user.user.id)
     expect(await theirAdmin.admin.organization.users.list().catch((e) => e.status)).toBe(401)
-    expect(await t.client(projectKey.secret).models.list().catch((e) => e.status)).toBe(401)
+    expect(
+      await t
+        .client(projectKey.secret)
+        .models.list()
+        .catch((e) => e.status),
+    ).toBe(401)
   })
 
   it('project keys cannot reach users (403)', async () => {

@@ -19,10 +19,15 @@ delete (env as Record<string, string | undefined>).PLINTH_BOOTSTRAP_ADMIN_KEY
 delete (env as Record<string, string | undefined>).PLINTH_BOOTSTRAP_PROJECT_KEY
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [tsx, entry, ...args, '--data-dir', dataDir], { env, encoding: 'utf8' })
+  return spawnSync(process.execPath, [tsx, entry, ...args, '--data-dir', dataDir], {
+    env,
+    encoding: 'utf8',
+  })
 }
 
-async function withStorage<T>(fn: (storage: Awaited<ReturnType<typeof openStorage>>) => Promise<T>): Promise<T> {
+async function withStorage<T>(
+  fn: (storage: Awaited<ReturnType<typeof openStorage>>) => Promise<T>,
+): Promise<T> {
   const storage = await openStorage({ kind: 'sqlite', path: path.join(dataDir, 'plinth.db') })
   try {
     return await fn(storage)
@@ -40,8 +45,17 @@ describe('plinth invites and keys', () => {
     expect(created.stdout.trim()).toMatch(/^sk-admin-/)
     const token = await withStorage(async (storage) => {
       const org = (await createRepos(storage.db).organizations.first())!
-      const principal = { orgId: org.id, projectId: null, keyId: 'test', kind: 'admin' as const, permissions: { mode: 'all' as const } }
-      const invite = await createAdminServices(storage, new KeysService(storage)).invites.create(principal, { email: 'cli@example.com', role: 'owner' })
+      const principal = {
+        orgId: org.id,
+        projectId: null,
+        keyId: 'test',
+        kind: 'admin' as const,
+        permissions: { mode: 'all' as const },
+      }
+      const invite = await createAdminServices(storage, new KeysService(storage)).invites.create(
+        principal,
+        { email: 'cli@example.com', role: 'owner' },
+      )
       return invite.accept_token
     })
     const accepted = cli(['invites', 'accept', token, '--name', 'Cli User'])
@@ -57,17 +71,32 @@ describe('plinth invites and keys', () => {
       const user = (await repos.users.byEmail(org.id, 'cli@example.com'))!
       expect(user).toMatchObject({ name: 'Cli User', role: 'owner' })
       const log = await repos.auditLogs.page(org.id, { limit: 10, types: ['invite.accepted'] })
-      expect(log.rows[0]).toMatchObject({ actor_type: 'session', actor_owner_id: user.id, actor_ip: '127.0.0.1' })
+      expect(log.rows[0]).toMatchObject({
+        actor_type: 'session',
+        actor_owner_id: user.id,
+        actor_ip: '127.0.0.1',
+      })
     })
   })
 
   it('keys create --permissions and keys permissions set what a key may do, audited as the owner', async () => {
-    const created = cli(['keys', 'create', '--project', 'default', '--permissions', 'models=read,chat=write', '--user', 'cli@example.com'])
+    const created = cli([
+      'keys',
+      'create',
+      '--project',
+      'default',
+      '--permissions',
+      'models=read,chat=write',
+      '--user',
+      'cli@example.com',
+    ])
     expect(created.status, created.stderr).toBe(0)
     const keyId = /created project key (key_\w+)/.exec(created.stderr)![1]
     const listed = cli(['keys', 'list'])
     expect(listed.stdout).toContain(`${keyId}\tproject`)
-    expect(listed.stdout).toContain('{"mode":"restricted","scopes":{"models":"read","chat":"write"}}')
+    expect(listed.stdout).toContain(
+      '{"mode":"restricted","scopes":{"models":"read","chat":"write"}}',
+    )
     const changed = cli(['keys', 'permissions', keyId, '--permissions', 'read_only'])
     expect(changed.status, changed.stderr).toBe(0)
     await withStorage(async (storage) => {

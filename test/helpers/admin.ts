@@ -8,7 +8,11 @@ export function adminClient(t: TestApp, key = ADMIN_KEY): OpenAI {
 }
 
 /** A new project key (as the CLI makes them), with the given permissions. */
-export async function newProjectKey(t: TestApp, projectId: string, permissions?: KeyPermissions): Promise<string> {
+export async function newProjectKey(
+  t: TestApp,
+  projectId: string,
+  permissions?: KeyPermissions,
+): Promise<string> {
   const created = await t.ctx.services.keys.create({
     orgId: t.ctx.organization.id,
     projectId,
@@ -21,7 +25,13 @@ export async function newProjectKey(t: TestApp, projectId: string, permissions?:
 export type RawAnswer = { status: number; body: any; headers: Headers }
 
 /** One request through the validating fetch, for what the SDK has no method for. */
-export async function raw(t: TestApp, method: string, path: string, key?: string, body?: unknown): Promise<RawAnswer> {
+export async function raw(
+  t: TestApp,
+  method: string,
+  path: string,
+  key?: string,
+  body?: unknown,
+): Promise<RawAnswer> {
   const headers: Record<string, string> = {}
   if (key) headers.authorization = `Bearer ${key}`
   if (body !== undefined) headers['content-type'] = 'application/json'

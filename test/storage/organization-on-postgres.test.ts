@@ -21,12 +21,22 @@ describePg('the Administration API on postgres', () => {
   let ctx: AppContext
   let request: typeof fetch
   const client = (key: string) =>
-    new OpenAI({ apiKey: key, adminAPIKey: key, baseURL: 'http://plinth.test/v1', maxRetries: 0, fetch: request })
+    new OpenAI({
+      apiKey: key,
+      adminAPIKey: key,
+      baseURL: 'http://plinth.test/v1',
+      maxRetries: 0,
+      fetch: request,
+    })
 
   beforeAll(async () => {
     pgSchema = withPgSchema('org_app')
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-pg-org-'))
-    const config = parseConfig({ dataDir, bootstrap: { adminKey: ADMIN_KEY, projectKey: PROJECT_KEY }, testModels: { enabled: true } })
+    const config = parseConfig({
+      dataDir,
+      bootstrap: { adminKey: ADMIN_KEY, projectKey: PROJECT_KEY },
+      testModels: { enabled: true },
+    })
     ctx = await createContext(config, { storage: await openStorage(pgSchema.config) })
     const app = createApp(ctx)
     request = (async (url: string, init: RequestInit) => app.request(url, init)) as typeof fetch
@@ -39,9 +49,15 @@ describePg('the Administration API on postgres', () => {
 
   it('serves the organization end to end', async () => {
     const admin = client(ADMIN_KEY).admin.organization
-    expect((await admin.users.list()).data.map((u) => [u.email, u.role])).toEqual([['owner@localhost', 'owner']])
+    expect((await admin.users.list()).data.map((u) => [u.email, u.role])).toEqual([
+      ['owner@localhost', 'owner'],
+    ])
     const project = await admin.projects.create({ name: 'On PG' })
-    const invite = (await admin.invites.create({ email: 'pg@example.com', role: 'reader', projects: [{ id: project.id, role: 'member' }] })) as any
+    const invite = (await admin.invites.create({
+      email: 'pg@example.com',
+      role: 'reader',
+      projects: [{ id: project.id, role: 'member' }],
+    })) as any
     const accepted = await (
       await request(`http://plinth.test/v1/organization/invites/${invite.id}/accept`, {
         method: 'POST',
@@ -50,7 +66,10 @@ describePg('the Administration API on postgres', () => {
       })
     ).json()
     // listed in user id order: the owner was made first
-    expect((await admin.projects.users.list(project.id)).data.map((u) => u.email)).toEqual(['owner@localhost', 'pg@example.com'])
+    expect((await admin.projects.users.list(project.id)).data.map((u) => u.email)).toEqual([
+      'owner@localhost',
+      'pg@example.com',
+    ])
     const reader = client(accepted.admin_api_key.value).admin.organization
     expect(await reader.projects.create({ name: 'no' }).catch((e) => e.status)).toBe(401)
     const account = await admin.projects.serviceAccounts.create(project.id, { name: 'bot' })
@@ -59,9 +78,20 @@ describePg('the Administration API on postgres', () => {
     await admin.projects.archive(project.id)
     expect(await bot.models.list().catch((e) => e.status)).toBe(401)
     const types = []
-    for await (const entry of admin.auditLogs.list({ limit: 2, project_ids: [project.id] })) types.push(entry.type)
-    expect(types).toEqual(['project.archived', 'api_key.created', 'service_account.created', 'user.added', 'project.created'])
+    for await (const entry of admin.auditLogs.list({ limit: 2, project_ids: [project.id] }))
+      types.push(entry.type)
+    expect(types).toEqual([
+      'project.archived',
+      'api_key.created',
+      'service_account.created',
+      'user.added',
+      'project.created',
+    ])
     const byReader = await admin.auditLogs.list({ actor_emails: ['pg@example.com'] })
-    expect(byReader.data.map((e) => e.type)).toEqual(['api_key.created', 'user.added', 'invite.accepted'])
+    expect(byReader.data.map((e) => e.type)).toEqual([
+      'api_key.created',
+      'user.added',
+      'invite.accepted',
+    ])
   })
 })

@@ -26,10 +26,22 @@ describe('dashboard sessions in the audit log', () => {
     await t.app.request('/dashboard/logout', { method: 'POST', headers: { cookie } })
 
     const admin = adminClient(t)
-    const entries = (await admin.admin.organization.auditLogs.list({ event_types: ['login.succeeded', 'login.failed', 'logout.succeeded'] })).data as any[]
-    expect(entries.map((e) => e.type)).toEqual(['logout.succeeded', 'login.succeeded', 'login.failed', 'login.failed'])
+    const entries = (
+      await admin.admin.organization.auditLogs.list({
+        event_types: ['login.succeeded', 'login.failed', 'logout.succeeded'],
+      })
+    ).data as any[]
+    expect(entries.map((e) => e.type)).toEqual([
+      'logout.succeeded',
+      'login.succeeded',
+      'login.failed',
+      'login.failed',
+    ])
     const owner = { id: expect.stringMatching(/^user-/), email: 'owner@localhost' }
-    expect(entries[0].actor).toEqual({ type: 'session', session: { user: owner, ip_address: expect.any(String) } })
+    expect(entries[0].actor).toEqual({
+      type: 'session',
+      session: { user: owner, ip_address: expect.any(String) },
+    })
     expect(entries[1]['login.succeeded']).toEqual({ api_key_id: expect.stringMatching(/^key_/) })
     // a project key is a known key: its owner is named; an unknown key names nobody
     expect(entries[2]['login.failed']).toEqual({
@@ -37,8 +49,14 @@ describe('dashboard sessions in the audit log', () => {
       error_message: 'Use an admin key (sk-admin-…); project keys cannot sign in.',
     })
     expect(entries[2].actor.session.user).toEqual(owner)
-    expect(entries[3]['login.failed']).toEqual({ error_code: 'invalid_api_key', error_message: 'That key is not valid.' })
-    expect(entries[3].actor).toEqual({ type: 'session', session: { ip_address: expect.any(String) } })
+    expect(entries[3]['login.failed']).toEqual({
+      error_code: 'invalid_api_key',
+      error_message: 'That key is not valid.',
+    })
+    expect(entries[3].actor).toEqual({
+      type: 'session',
+      session: { ip_address: expect.any(String) },
+    })
     expect(JSON.stringify(entries)).not.toContain(ADMIN_KEY)
   })
 })

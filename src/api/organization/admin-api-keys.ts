@@ -13,7 +13,8 @@ export function adminApiKeysRoutes(ctx: AppContext): RouteDef[] {
       path: '/organization/admin_api_keys',
       operationId: 'admin-api-keys-list',
       scope: 'admin',
-      handler: async (c) => c.json(await adminKeys.list(c.var.principal, readQuery(c, AdminKeyListQuery))),
+      handler: async (c) =>
+        c.json(await adminKeys.list(c.var.principal, readQuery(c, AdminKeyListQuery))),
     },
     {
       // spec: admin-api-keys-create (the answer holds the secret, once)

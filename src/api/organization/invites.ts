@@ -22,7 +22,13 @@ export function invitesRoutes(ctx: AppContext): RouteDef[] {
       path: '/organization/invites',
       operationId: 'inviteUser',
       scope: 'admin',
-      handler: async (c) => c.json(await invites.create(c.var.principal, await readJson(c, InviteCreateParams, bodyLimit(ctx)))),
+      handler: async (c) =>
+        c.json(
+          await invites.create(
+            c.var.principal,
+            await readJson(c, InviteCreateParams, bodyLimit(ctx)),
+          ),
+        ),
     },
     {
       // spec: retrieve-invite
@@ -38,7 +44,8 @@ export function invitesRoutes(ctx: AppContext): RouteDef[] {
       path: '/organization/invites/{invite_id}',
       operationId: 'delete-invite',
       scope: 'admin',
-      handler: async (c) => c.json(await invites.delete(c.var.principal, c.req.param('invite_id')!)),
+      handler: async (c) =>
+        c.json(await invites.delete(c.var.principal, c.req.param('invite_id')!)),
     },
     {
       // Plinth: there is no e-mail, so the invitee accepts with the invite's one-time token
@@ -51,7 +58,10 @@ export function invitesRoutes(ctx: AppContext): RouteDef[] {
       handler: async (c) => {
         const body = await readJson(c, InviteAcceptParams, bodyLimit(ctx))
         const ip = nodeBindings(c)?.incoming.socket.remoteAddress
-        const accepted = await invites.accept({ ...body, inviteId: c.req.param('invite_id')! }, { ip })
+        const accepted = await invites.accept(
+          { ...body, inviteId: c.req.param('invite_id')! },
+          { ip },
+        )
         return c.json(accepted)
       },
     },

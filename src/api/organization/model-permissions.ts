@@ -19,7 +19,8 @@ export function modelPermissionsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'retrieve-project-model-permissions',
       scope: 'admin',
       extension: true,
-      handler: async (c) => c.json(await projects.modelPermissions(c.var.principal, c.req.param('project_id')!)),
+      handler: async (c) =>
+        c.json(await projects.modelPermissions(c.var.principal, c.req.param('project_id')!)),
     },
     {
       method: 'POST',
@@ -29,7 +30,9 @@ export function modelPermissionsRoutes(ctx: AppContext): RouteDef[] {
       extension: true,
       handler: async (c) => {
         const body = await readJson(c, ModelPermissionsParams, bodyLimit(ctx))
-        return c.json(await projects.setModelPermissions(c.var.principal, c.req.param('project_id')!, body))
+        return c.json(
+          await projects.setModelPermissions(c.var.principal, c.req.param('project_id')!, body),
+        )
       },
     },
     {

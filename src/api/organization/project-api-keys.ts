@@ -14,7 +14,13 @@ export function projectApiKeysRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'list-project-api-keys',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectKeys.list(c.var.principal, c.req.param('project_id')!, readQuery(c, OrgListQuery))),
+        c.json(
+          await projectKeys.list(
+            c.var.principal,
+            c.req.param('project_id')!,
+            readQuery(c, OrgListQuery),
+          ),
+        ),
     },
     {
       // spec: retrieve-project-api-key
@@ -23,7 +29,13 @@ export function projectApiKeysRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'retrieve-project-api-key',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectKeys.get(c.var.principal, c.req.param('project_id')!, c.req.param('key_id')!)),
+        c.json(
+          await projectKeys.get(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('key_id')!,
+          ),
+        ),
     },
     {
       // spec: delete-project-api-key
@@ -32,7 +44,13 @@ export function projectApiKeysRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'delete-project-api-key',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectKeys.delete(c.var.principal, c.req.param('project_id')!, c.req.param('key_id')!)),
+        c.json(
+          await projectKeys.delete(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('key_id')!,
+          ),
+        ),
     },
   ]
 }

@@ -1,7 +1,11 @@
 import type { AppContext } from '../../context.js'
 import { readJson, readQuery } from '../../http/body.js'
 import type { RouteDef } from '../../http/routes.js'
-import { OrgListQuery, ProjectUserCreateParams, ProjectUserUpdateParams } from '../../schemas/organization.js'
+import {
+  OrgListQuery,
+  ProjectUserCreateParams,
+  ProjectUserUpdateParams,
+} from '../../schemas/organization.js'
 import { bodyLimit } from '../shared.js'
 
 export function projectUsersRoutes(ctx: AppContext): RouteDef[] {
@@ -15,7 +19,13 @@ export function projectUsersRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'list-project-users',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectUsers.list(c.var.principal, c.req.param('project_id')!, readQuery(c, OrgListQuery))),
+        c.json(
+          await projectUsers.list(
+            c.var.principal,
+            c.req.param('project_id')!,
+            readQuery(c, OrgListQuery),
+          ),
+        ),
     },
     {
       // spec: create-project-user
@@ -35,7 +45,13 @@ export function projectUsersRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'retrieve-project-user',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectUsers.get(c.var.principal, c.req.param('project_id')!, c.req.param('user_id')!)),
+        c.json(
+          await projectUsers.get(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('user_id')!,
+          ),
+        ),
     },
     {
       // spec: modify-project-user
@@ -45,7 +61,14 @@ export function projectUsersRoutes(ctx: AppContext): RouteDef[] {
       scope: 'admin',
       handler: async (c) => {
         const { role } = await readJson(c, ProjectUserUpdateParams, bodyLimit(ctx))
-        return c.json(await projectUsers.update(c.var.principal, c.req.param('project_id')!, c.req.param('user_id')!, role))
+        return c.json(
+          await projectUsers.update(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('user_id')!,
+            role,
+          ),
+        )
       },
     },
     {
@@ -55,7 +78,13 @@ export function projectUsersRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'delete-project-user',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await projectUsers.remove(c.var.principal, c.req.param('project_id')!, c.req.param('user_id')!)),
+        c.json(
+          await projectUsers.remove(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('user_id')!,
+          ),
+        ),
     },
   ]
 }

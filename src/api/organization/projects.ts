@@ -1,7 +1,11 @@
 import type { AppContext } from '../../context.js'
 import { readJson, readQuery } from '../../http/body.js'
 import type { RouteDef } from '../../http/routes.js'
-import { ProjectCreateParams, ProjectListQuery, ProjectUpdateParams } from '../../schemas/organization.js'
+import {
+  ProjectCreateParams,
+  ProjectListQuery,
+  ProjectUpdateParams,
+} from '../../schemas/organization.js'
 import { bodyLimit } from '../shared.js'
 
 export function projectsRoutes(ctx: AppContext): RouteDef[] {
@@ -13,7 +17,8 @@ export function projectsRoutes(ctx: AppContext): RouteDef[] {
       path: '/organization/projects',
       operationId: 'list-projects',
       scope: 'admin',
-      handler: async (c) => c.json(await projects.list(c.var.principal, readQuery(c, ProjectListQuery))),
+      handler: async (c) =>
+        c.json(await projects.list(c.var.principal, readQuery(c, ProjectListQuery))),
     },
     {
       // spec: create-project
@@ -51,7 +56,8 @@ export function projectsRoutes(ctx: AppContext): RouteDef[] {
       path: '/organization/projects/{project_id}/archive',
       operationId: 'archive-project',
       scope: 'admin',
-      handler: async (c) => c.json(await projects.archive(c.var.principal, c.req.param('project_id')!)),
+      handler: async (c) =>
+        c.json(await projects.archive(c.var.principal, c.req.param('project_id')!)),
     },
   ]
 }

@@ -15,7 +15,13 @@ export function serviceAccountsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'list-project-service-accounts',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await serviceAccounts.list(c.var.principal, c.req.param('project_id')!, readQuery(c, OrgListQuery))),
+        c.json(
+          await serviceAccounts.list(
+            c.var.principal,
+            c.req.param('project_id')!,
+            readQuery(c, OrgListQuery),
+          ),
+        ),
     },
     {
       // spec: create-project-service-account (the answer holds the key's secret, once)
@@ -25,7 +31,9 @@ export function serviceAccountsRoutes(ctx: AppContext): RouteDef[] {
       scope: 'admin',
       handler: async (c) => {
         const { name } = await readJson(c, ServiceAccountCreateParams, bodyLimit(ctx))
-        return c.json(await serviceAccounts.create(c.var.principal, c.req.param('project_id')!, name))
+        return c.json(
+          await serviceAccounts.create(c.var.principal, c.req.param('project_id')!, name),
+        )
       },
     },
     {
@@ -35,7 +43,13 @@ export function serviceAccountsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'retrieve-project-service-account',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await serviceAccounts.get(c.var.principal, c.req.param('project_id')!, c.req.param('service_account_id')!)),
+        c.json(
+          await serviceAccounts.get(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('service_account_id')!,
+          ),
+        ),
     },
     {
       // spec: delete-project-service-account
@@ -44,7 +58,13 @@ export function serviceAccountsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'delete-project-service-account',
       scope: 'admin',
       handler: async (c) =>
-        c.json(await serviceAccounts.delete(c.var.principal, c.req.param('project_id')!, c.req.param('service_account_id')!)),
+        c.json(
+          await serviceAccounts.delete(
+            c.var.principal,
+            c.req.param('project_id')!,
+            c.req.param('service_account_id')!,
+          ),
+        ),
     },
   ]
 }

@@ -17,11 +17,16 @@ export class AdminKeysService {
     private readonly keys: KeysService,
   ) {}
 
-  async list(principal: Principal, query: { after?: string; limit: number; order: 'asc' | 'desc' }) {
+  async list(
+    principal: Principal,
+    query: { after?: string; limit: number; order: 'asc' | 'desc' },
+  ) {
     const repos = createRepos(this.storage.db)
     const rows = await repos.apiKeys.page(principal.orgId, null, query)
     const page = pageOf(rows, query.limit, (r) => r)
-    const data = await Promise.all(page.data.map(async (r) => toAdminApiKey(r, await ownerOf(repos, r))))
+    const data = await Promise.all(
+      page.data.map(async (r) => toAdminApiKey(r, await ownerOf(repos, r))),
+    )
     return { ...page, data }
   }
 
@@ -38,7 +43,13 @@ export class AdminKeysService {
       const ownerId = input.ownerUserId ?? (await repos.organizations.get(orgId))?.owner_user_id
       const owner = ownerId ? await repos.users.get(orgId, ownerId) : undefined
       if (!owner) throw notFound('user', ownerId ?? '')
-      const created = await new KeysService(tx).create({ orgId, projectId: null, name: input.name, ownerType: 'user', ownerId: owner.id })
+      const created = await new KeysService(tx).create({
+        orgId,
+        projectId: null,
+        name: input.name,
+        ownerType: 'user',
+        ownerId: owner.id,
+      })
       await recordAudit(tx, orgId, actor, {
         type: 'api_key.created',
         details: { id: created.row.id, data: { scopes: adminScopesOf(owner.role) } },
@@ -77,5 +88,14 @@ async function find(repos: Repos, orgId: string, id: string): Promise<ApiKeyRow>
 async function ownerOf(repos: Repos, key: ApiKeyRow): Promise<UserRow> {
   const user = await keyUser(repos, key)
   // only a database edited by hand has an admin key without a user
-  return user ?? { id: '', org_id: key.org_id, email: '', name: '', role: 'owner', added_at: key.created_at }
+  return (
+    user ?? {
+      id: '',
+      org_id: key.org_id,
+      email: '',
+      name: '',
+      role: 'owner',
+      added_at: key.created_at,
+    }
+  )
 }

@@ -48,7 +48,8 @@ export type AuditEvent = {
 
 /** Records an event; call it inside the transaction that makes the change. */
 export async function recordAudit(tx: Storage, orgId: string, actor: Actor, event: AuditEvent) {
-  const owner = actor.type === 'api_key' ? actor.owner : actor.user && { type: 'user' as const, ...actor.user }
+  const owner =
+    actor.type === 'api_key' ? actor.owner : actor.user && { type: 'user' as const, ...actor.user }
   await createRepos(tx.db).auditLogs.insert({
     id: newId('audit_log-'),
     org_id: orgId,
@@ -79,7 +80,10 @@ export function toAuditLog(row: AuditLogRow) {
 }
 
 function toActor(row: AuditLogRow) {
-  const user = row.actor_owner_type === 'user' ? { id: row.actor_owner_id!, email: row.actor_email ?? '' } : undefined
+  const user =
+    row.actor_owner_type === 'user'
+      ? { id: row.actor_owner_id!, email: row.actor_email ?? '' }
+      : undefined
   if (row.actor_type === 'session') {
     return { type: 'session' as const, session: { user, ip_address: row.actor_ip ?? '' } }
   }
@@ -96,7 +100,10 @@ export class AuditLogService {
   constructor(private readonly storage: Storage) {}
 
   async list(principal: Principal, filter: AuditLogFilter) {
-    const { rows, hasMore } = await createRepos(this.storage.db).auditLogs.page(principal.orgId, filter)
+    const { rows, hasMore } = await createRepos(this.storage.db).auditLogs.page(
+      principal.orgId,
+      filter,
+    )
     return toPage(rows.map(toAuditLog), hasMore)
   }
 }

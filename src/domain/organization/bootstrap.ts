@@ -21,7 +21,10 @@ export type BootstrapResult = {
  * key, in one transaction. The keys come from config (PLINTH_BOOTSTRAP_*) or are generated;
  * later starts change nothing, except giving a database made before users existed its owner.
  */
-export async function bootstrapOrganization(storage: Storage, config: Config): Promise<BootstrapResult> {
+export async function bootstrapOrganization(
+  storage: Storage,
+  config: Config,
+): Promise<BootstrapResult> {
   const existing = await createRepos(storage.db).organizations.first()
   if (existing?.owner_user_id) return { organization: existing }
   return storage.transaction(async (tx) => {
@@ -51,18 +54,38 @@ export async function bootstrapOrganization(storage: Storage, config: Config): P
     await repos.projects.insert(project)
     const withOwner = await ensureOwner(tx, config, organization)
     const keys = new KeysService(tx)
-    const admin = await keys.create({ orgId: organization.id, projectId: null, name: 'Bootstrap admin key', secret: config.bootstrap.adminKey })
-    const proj = await keys.create({ orgId: organization.id, projectId: project.id, name: 'Bootstrap project key', secret: config.bootstrap.projectKey })
+    const admin = await keys.create({
+      orgId: organization.id,
+      projectId: null,
+      name: 'Bootstrap admin key',
+      secret: config.bootstrap.adminKey,
+    })
+    const proj = await keys.create({
+      orgId: organization.id,
+      projectId: project.id,
+      name: 'Bootstrap project key',
+      secret: config.bootstrap.projectKey,
+    })
     // the first key events of the audit log, made by the owner on the server's own console
     const owner = (await repos.users.get(organization.id, withOwner.owner_user_id!))!
-    const actor: Actor = { type: 'session', user: { id: owner.id, email: owner.email }, ip: '127.0.0.1' }
-    await recordAudit(tx, organization.id, actor, { type: 'api_key.created', details: { id: admin.row.id, data: { scopes: adminScopesOf('owner') } } })
+    const actor: Actor = {
+      type: 'session',
+      user: { id: owner.id, email: owner.email },
+      ip: '127.0.0.1',
+    }
+    await recordAudit(tx, organization.id, actor, {
+      type: 'api_key.created',
+      details: { id: admin.row.id, data: { scopes: adminScopesOf('owner') } },
+    })
     await recordAudit(tx, organization.id, actor, {
       type: 'api_key.created',
       project: { id: project.id, name: project.name },
       details: { id: proj.row.id, data: { scopes: scopesOf({ mode: 'all' }) } },
     })
-    return { organization: withOwner, created: { project, adminKey: admin.secret, projectKey: proj.secret } }
+    return {
+      organization: withOwner,
+      created: { project, adminKey: admin.secret, projectKey: proj.secret },
+    }
   })
 }
 
@@ -71,18 +94,34 @@ export async function bootstrapOrganization(storage: Storage, config: Config): P
  * project. Keys made by the system (bootstrap, the CLI) act as this user, so admin keys always
  * have an owner and audit logs an actor. Runs inside the bootstrap transaction.
  */
-async function ensureOwner(tx: Storage, config: Config, organization: OrganizationRow): Promise<OrganizationRow> {
+async function ensureOwner(
+  tx: Storage,
+  config: Config,
+  organization: OrganizationRow,
+): Promise<OrganizationRow> {
   if (organization.owner_user_id) return organization
   const repos = createRepos(tx.db)
   const email = config.organization.ownerEmail.trim().toLowerCase()
   let user = await repos.users.byEmail(organization.id, email)
   if (!user) {
-    user = { id: newId('user-'), org_id: organization.id, email, name: 'Owner', role: 'owner', added_at: organization.created_at }
+    user = {
+      id: newId('user-'),
+      org_id: organization.id,
+      email,
+      name: 'Owner',
+      role: 'owner',
+      added_at: organization.created_at,
+    }
     await repos.users.insert(user)
   }
   for (const project of await repos.projects.list(organization.id)) {
     if (project.status !== 'active' || (await repos.projectUsers.get(project.id, user.id))) continue
-    await repos.projectUsers.insert({ project_id: project.id, user_id: user.id, role: 'owner', added_at: project.created_at })
+    await repos.projectUsers.insert({
+      project_id: project.id,
+      user_id: user.id,
+      role: 'owner',
+      added_at: project.created_at,
+    })
   }
   await repos.organizations.setOwner(organization.id, user.id)
   return { ...organization, owner_user_id: user.id }

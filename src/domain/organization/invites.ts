@@ -55,7 +55,11 @@ export class InvitesService {
       await repos.invites.insert(invite)
       await recordAudit(tx, principal.orgId, actorOf(principal), {
         type: 'invite.sent',
-        details: { id: invite.id, data: { email, role: params.role }, after: toInvite(invite, now) },
+        details: {
+          id: invite.id,
+          data: { email, role: params.role },
+          after: toInvite(invite, now),
+        },
       })
       return invite
     })
@@ -86,11 +90,15 @@ export class InvitesService {
   }
 
   /** Redeems a token: the new user, and their admin key (its secret shown this once). */
-  async accept(input: { token: string; inviteId?: string; name?: string }, via: { ip?: string } = {}) {
+  async accept(
+    input: { token: string; inviteId?: string; name?: string },
+    via: { ip?: string } = {},
+  ) {
     return this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const invite = await repos.invites.byTokenHash(hashSecret(input.token))
-      if (!invite || (input.inviteId !== undefined && invite.id !== input.inviteId)) throw invalidInviteToken()
+      if (!invite || (input.inviteId !== undefined && invite.id !== input.inviteId))
+        throw invalidInviteToken()
       const now = nowSeconds()
       const status = inviteStatus(invite, now)
       if (status !== 'pending') throw inviteNotAcceptable(invite.id, status)
@@ -104,7 +112,8 @@ export class InvitesService {
         added_at: now,
       }
       await repos.users.insert(user)
-      if (!(await repos.invites.accept(invite.id, user.id, now))) throw inviteNotAcceptable(invite.id, 'accepted')
+      if (!(await repos.invites.accept(invite.id, user.id, now)))
+        throw inviteNotAcceptable(invite.id, 'accepted')
       const actor: Actor = { type: 'session', user: { id: user.id, email: user.email }, ...via }
       await recordAudit(tx, invite.org_id, actor, {
         type: 'invite.accepted',
@@ -114,7 +123,12 @@ export class InvitesService {
         const project = await repos.projects.get(p.id)
         // a project archived since the invite was sent is skipped
         if (!project || project.status !== 'active') continue
-        await repos.projectUsers.insert({ project_id: p.id, user_id: user.id, role: p.role, added_at: now })
+        await repos.projectUsers.insert({
+          project_id: p.id,
+          user_id: user.id,
+          role: p.role,
+          added_at: now,
+        })
         await recordAudit(tx, invite.org_id, actor, {
           type: 'user.added',
           project: { id: project.id, name: project.name },
@@ -132,7 +146,12 @@ export class InvitesService {
         type: 'api_key.created',
         details: { id: key.row.id, data: { scopes: adminScopesOf(user.role) } },
       })
-      const accepted = { ...invite, status: 'accepted' as const, accepted_at: now, user_id: user.id }
+      const accepted = {
+        ...invite,
+        status: 'accepted' as const,
+        accepted_at: now,
+        user_id: user.id,
+      }
       return {
         object: 'organization.invite.acceptance' as const,
         invite: toInvite(accepted, now),

@@ -47,8 +47,10 @@ export class KeysService {
   }): Promise<CreatedKey> {
     const kind = input.projectId ? 'project' : 'admin'
     const secret = input.secret ?? newSecret(kind === 'admin' ? 'sk-admin-' : 'sk-proj-')
-    if (kind === 'admin' && !secret.startsWith('sk-admin-')) throw invalidRequest('Admin keys start with sk-admin-.')
-    if (kind === 'project' && !secret.startsWith('sk-proj-')) throw invalidRequest('Project keys start with sk-proj-.')
+    if (kind === 'admin' && !secret.startsWith('sk-admin-'))
+      throw invalidRequest('Admin keys start with sk-admin-.')
+    if (kind === 'project' && !secret.startsWith('sk-proj-'))
+      throw invalidRequest('Project keys start with sk-proj-.')
     const row: ApiKeyRow = {
       id: newId('key_'),
       org_id: input.orgId,
@@ -121,7 +123,8 @@ function toPrincipal(row: ApiKeyForAuth): Principal {
 }
 
 function ownerOf(row: ApiKeyForAuth): KeyOwner | undefined {
-  if (row.owner_type === 'service_account' && row.owner_id) return { type: 'service_account', id: row.owner_id }
+  if (row.owner_type === 'service_account' && row.owner_id)
+    return { type: 'service_account', id: row.owner_id }
   if (row.user_id && row.user_email) return { type: 'user', id: row.user_id, email: row.user_email }
   return undefined
 }

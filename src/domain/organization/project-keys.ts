@@ -25,7 +25,9 @@ export class ProjectKeysService {
     await findProject(repos, principal.orgId, projectId)
     const rows = await repos.apiKeys.page(principal.orgId, projectId, query)
     const page = pageOf(rows, query.limit, (r) => r)
-    const data = await Promise.all(page.data.map(async (r) => toProjectApiKey(r, await projectKeyOwner(repos, r))))
+    const data = await Promise.all(
+      page.data.map(async (r) => toProjectApiKey(r, await projectKeyOwner(repos, r))),
+    )
     return { ...page, data }
   }
 
@@ -55,11 +57,17 @@ export class ProjectKeysService {
   }
 
   /** A new project key owned by a user (by default the organization's owner): the CLI's `keys create`. */
-  async create(actor: Actor, orgId: string, projectId: string, input: { name: string; ownerUserId?: string; permissions?: KeyPermissions }) {
+  async create(
+    actor: Actor,
+    orgId: string,
+    projectId: string,
+    input: { name: string; ownerUserId?: string; permissions?: KeyPermissions },
+  ) {
     return this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const project = await activeProject(repos, orgId, projectId)
-      if (input.ownerUserId && !(await repos.users.get(orgId, input.ownerUserId))) throw notFound('user', input.ownerUserId)
+      if (input.ownerUserId && !(await repos.users.get(orgId, input.ownerUserId)))
+        throw notFound('user', input.ownerUserId)
       const permissions = input.permissions ?? { mode: 'all' }
       const created = await new KeysService(tx).create({
         orgId,
@@ -84,7 +92,10 @@ export class ProjectKeysService {
       const repos = createRepos(tx.db)
       const key = await repos.apiKeys.get(keyId)
       if (!key || key.org_id !== orgId) throw notFound('API key', keyId)
-      if (key.kind !== 'project') throw invalidRequest('Only project keys have permissions; an admin key acts with its user\'s role.')
+      if (key.kind !== 'project')
+        throw invalidRequest(
+          "Only project keys have permissions; an admin key acts with its user's role.",
+        )
       const project = await findProject(repos, orgId, key.project_id!)
       await repos.apiKeys.setPermissions(keyId, JSON.stringify(permissions))
       await recordAudit(tx, orgId, actor, {

@@ -23,14 +23,24 @@ export class ProjectUsersService {
     return pageOf(rows, query.limit, toProjectUser)
   }
 
-  async add(principal: Principal, projectId: string, params: { user_id: string; role: ProjectUserRow['role'] }) {
+  async add(
+    principal: Principal,
+    projectId: string,
+    params: { user_id: string; role: ProjectUserRow['role'] },
+  ) {
     return this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const project = await activeProject(repos, principal.orgId, projectId)
       const user = await repos.users.get(principal.orgId, params.user_id)
       if (!user) throw notFound('user', params.user_id)
-      if (await repos.projectUsers.get(projectId, user.id)) throw alreadyInProject(user.id, projectId)
-      const row: ProjectUserRow = { project_id: projectId, user_id: user.id, role: params.role, added_at: nowSeconds() }
+      if (await repos.projectUsers.get(projectId, user.id))
+        throw alreadyInProject(user.id, projectId)
+      const row: ProjectUserRow = {
+        project_id: projectId,
+        user_id: user.id,
+        role: params.role,
+        added_at: nowSeconds(),
+      }
       await repos.projectUsers.insert(row)
       const member = toProjectUser({ ...row, name: user.name, email: user.email })
       await recordAudit(tx, principal.orgId, actorOf(principal), {
@@ -48,7 +58,12 @@ export class ProjectUsersService {
     return toProjectUser(await member(repos, projectId, userId))
   }
 
-  async update(principal: Principal, projectId: string, userId: string, role: ProjectUserRow['role']) {
+  async update(
+    principal: Principal,
+    projectId: string,
+    userId: string,
+    role: ProjectUserRow['role'],
+  ) {
     return this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const project = await activeProject(repos, principal.orgId, projectId)

@@ -37,7 +37,12 @@ export class ProjectsService {
       await repos.projects.insert(project)
       // whoever creates a project owns it, as in OpenAI's dashboard
       if (principal.owner?.type === 'user') {
-        await repos.projectUsers.insert({ project_id: project.id, user_id: principal.owner.id, role: 'owner', added_at: now })
+        await repos.projectUsers.insert({
+          project_id: project.id,
+          user_id: principal.owner.id,
+          role: 'owner',
+          added_at: now,
+        })
       }
       await recordAudit(tx, principal.orgId, actorOf(principal), {
         type: 'project.created',
@@ -48,7 +53,10 @@ export class ProjectsService {
     })
   }
 
-  async list(principal: Principal, query: { after?: string; limit: number; include_archived?: boolean }) {
+  async list(
+    principal: Principal,
+    query: { after?: string; limit: number; include_archived?: boolean },
+  ) {
     const rows = await createRepos(this.storage.db).projects.page(principal.orgId, {
       ...query,
       includeArchived: query.include_archived ?? false,
@@ -69,7 +77,12 @@ export class ProjectsService {
       await recordAudit(tx, principal.orgId, actorOf(principal), {
         type: 'project.updated',
         project: { id, name },
-        details: { id, changes_requested: { title: name }, before: toProject(before), after: toProject(after) },
+        details: {
+          id,
+          changes_requested: { title: name },
+          before: toProject(before),
+          after: toProject(after),
+        },
       })
       return toProject(after)
     })
@@ -99,19 +112,29 @@ export class ProjectsService {
   }
 
   /** Sets (or with null, lifts) the project's model allow or deny list. */
-  async setModelPermissions(principal: Principal, id: string, permissions: ModelPermissions | null) {
+  async setModelPermissions(
+    principal: Principal,
+    id: string,
+    permissions: ModelPermissions | null,
+  ) {
     const result = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const before = await activeProject(repos, principal.orgId, id)
       const modelIds = permissions ? [...new Set(permissions.model_ids)] : null
       await repos.projects.setModelPolicy(id, permissions?.mode ?? null, modelIds)
-      const after: ProjectRow = { ...before, model_mode: permissions?.mode ?? null, model_ids: modelIds ? JSON.stringify(modelIds) : null }
+      const after: ProjectRow = {
+        ...before,
+        model_mode: permissions?.mode ?? null,
+        model_ids: modelIds ? JSON.stringify(modelIds) : null,
+      }
       await recordAudit(tx, principal.orgId, actorOf(principal), {
         type: 'project.updated',
         project: { id, name: before.name },
         details: {
           id,
-          changes_requested: { model_permissions: permissions ? { mode: permissions.mode, model_ids: modelIds } : null },
+          changes_requested: {
+            model_permissions: permissions ? { mode: permissions.mode, model_ids: modelIds } : null,
+          },
           before: { model_permissions: toModelPermissions(before) },
           after: { model_permissions: toModelPermissions(after) },
         },

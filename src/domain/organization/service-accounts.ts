@@ -21,7 +21,13 @@ export class ServiceAccountsService {
     return this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const project = await activeProject(repos, principal.orgId, projectId)
-      const account: ServiceAccountRow = { id: newId('svc_acct_'), project_id: projectId, name, role: 'member', created_at: nowSeconds() }
+      const account: ServiceAccountRow = {
+        id: newId('svc_acct_'),
+        project_id: projectId,
+        name,
+        role: 'member',
+        created_at: nowSeconds(),
+      }
       await repos.serviceAccounts.insert(account)
       const key = await new KeysService(tx).create({
         orgId: principal.orgId,
@@ -78,7 +84,12 @@ export class ServiceAccountsService {
       const account = await repos.serviceAccounts.get(projectId, id)
       if (!account) throw notFound('service account', id)
       const actor = actorOf(principal)
-      await deleteKeys(tx, await repos.apiKeys.byOwner('service_account', id, projectId), actor, project)
+      await deleteKeys(
+        tx,
+        await repos.apiKeys.byOwner('service_account', id, projectId),
+        actor,
+        project,
+      )
       await repos.serviceAccounts.delete(projectId, id)
       await recordAudit(tx, principal.orgId, actor, {
         type: 'service_account.deleted',

@@ -17,7 +17,12 @@ export class SessionAudit {
   }
 
   /** A refused sign-in; `principal` when the key was valid but may not sign in (a project key). */
-  async loginFailed(orgId: string, error: { code: string; message: string }, principal?: Principal, ip?: string) {
+  async loginFailed(
+    orgId: string,
+    error: { code: string; message: string },
+    principal?: Principal,
+    ip?: string,
+  ) {
     const actor: Actor = principal ? sessionOf(principal, ip) : { type: 'session', ip }
     await recordAudit(this.storage, orgId, actor, {
       type: 'login.failed',
@@ -34,6 +39,9 @@ export class SessionAudit {
 }
 
 function sessionOf(principal: Principal, ip?: string): Actor {
-  const user = principal.owner?.type === 'user' ? { id: principal.owner.id, email: principal.owner.email } : undefined
+  const user =
+    principal.owner?.type === 'user'
+      ? { id: principal.owner.id, email: principal.owner.email }
+      : undefined
   return { type: 'session', user, ip }
 }

@@ -14,14 +14,22 @@ export function pageOf<R, T extends { id: string }>(rows: R[], limit: number, ma
 }
 
 /** The organization's project, or 404. */
-export async function findProject(repos: Repos, orgId: string, projectId: string): Promise<ProjectRow> {
+export async function findProject(
+  repos: Repos,
+  orgId: string,
+  projectId: string,
+): Promise<ProjectRow> {
   const project = await repos.projects.get(projectId)
   if (!project || project.org_id !== orgId) throw notFound('project', projectId)
   return project
 }
 
 /** The project, which must be active (its users and service accounts are gone once archived). */
-export async function activeProject(repos: Repos, orgId: string, projectId: string): Promise<ProjectRow> {
+export async function activeProject(
+  repos: Repos,
+  orgId: string,
+  projectId: string,
+): Promise<ProjectRow> {
   const project = await findProject(repos, orgId, projectId)
   if (project.status !== 'active') throw projectArchived(projectId)
   return project
@@ -49,12 +57,24 @@ export async function projectKeyOwner(repos: Repos, key: ApiKeyRow): Promise<Pro
   const fallback = user ?? { id: '', name: '', email: '', added_at: key.created_at }
   return {
     type: 'user',
-    user: toProjectUser({ project_id: projectId, user_id: fallback.id, role: 'owner', added_at: fallback.added_at, name: fallback.name, email: fallback.email }),
+    user: toProjectUser({
+      project_id: projectId,
+      user_id: fallback.id,
+      role: 'owner',
+      added_at: fallback.added_at,
+      name: fallback.name,
+      email: fallback.email,
+    }),
   }
 }
 
 /** Deletes keys and records each deletion (keys revoked along with a user or account). */
-export async function deleteKeys(tx: Storage, keys: ApiKeyRow[], actor: Actor, project?: ProjectRow) {
+export async function deleteKeys(
+  tx: Storage,
+  keys: ApiKeyRow[],
+  actor: Actor,
+  project?: ProjectRow,
+) {
   const repos = createRepos(tx.db)
   for (const key of keys) {
     if (!(await repos.apiKeys.delete(key.id))) continue

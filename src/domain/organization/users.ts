@@ -17,7 +17,10 @@ export class UsersService {
 
   async list(principal: Principal, query: { after?: string; limit: number; emails?: string[] }) {
     const emails = query.emails?.map((e) => e.trim().toLowerCase())
-    const rows = await createRepos(this.storage.db).users.page(principal.orgId, { ...query, emails })
+    const rows = await createRepos(this.storage.db).users.page(principal.orgId, {
+      ...query,
+      emails,
+    })
     return pageOf(rows, query.limit, toUser)
   }
 
@@ -29,7 +32,11 @@ export class UsersService {
     const result = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const before = await this.find(tx, principal.orgId, id)
-      if (before.role === 'owner' && role !== 'owner' && (await repos.users.countOwners(principal.orgId)) <= 1) {
+      if (
+        before.role === 'owner' &&
+        role !== 'owner' &&
+        (await repos.users.countOwners(principal.orgId)) <= 1
+      ) {
         throw lastOwner()
       }
       await repos.users.setRole(principal.orgId, id, role)
@@ -50,7 +57,8 @@ export class UsersService {
     await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const user = await this.find(tx, principal.orgId, id)
-      if (user.role === 'owner' && (await repos.users.countOwners(principal.orgId)) <= 1) throw lastOwner()
+      if (user.role === 'owner' && (await repos.users.countOwners(principal.orgId)) <= 1)
+        throw lastOwner()
       const actor = actorOf(principal)
       await deleteKeys(tx, await repos.apiKeys.byOwner('user', id), actor)
       const organization = await repos.organizations.get(principal.orgId)
@@ -61,7 +69,10 @@ export class UsersService {
       }
       await repos.projectUsers.deleteUser(id)
       await repos.users.delete(principal.orgId, id)
-      await recordAudit(tx, principal.orgId, actor, { type: 'user.deleted', details: { id, before: toUser(user) } })
+      await recordAudit(tx, principal.orgId, actor, {
+        type: 'user.deleted',
+        details: { id, before: toUser(user) },
+      })
     })
     this.keys.revoked()
     return deleted('organization.user.deleted', id)

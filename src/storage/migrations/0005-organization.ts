@@ -54,7 +54,11 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext) {
     .addColumn('added_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('project_users_pkey', ['project_id', 'user_id'])
     .execute()
-  await db.schema.createIndex('project_users_user').on('project_users').columns(['user_id']).execute()
+  await db.schema
+    .createIndex('project_users_user')
+    .on('project_users')
+    .columns(['user_id'])
+    .execute()
 
   await db.schema
     .createTable('service_accounts')

@@ -65,24 +65,43 @@ export class ApiKeysRepo {
   list(filter: { projectId?: string | null; kind?: ApiKeyRow['kind'] } = {}): Promise<ApiKeyRow[]> {
     let q = this.db.selectFrom('api_keys').selectAll().orderBy('id')
     if (filter.projectId !== undefined) {
-      q = filter.projectId === null ? q.where('project_id', 'is', null) : q.where('project_id', '=', filter.projectId)
+      q =
+        filter.projectId === null
+          ? q.where('project_id', 'is', null)
+          : q.where('project_id', '=', filter.projectId)
     }
     if (filter.kind) q = q.where('kind', '=', filter.kind)
     return q.execute()
   }
 
   /** A keyset page of one project's keys (projectId null: the organization's admin keys). */
-  page(orgId: string, projectId: string | null, query: PageQuery & { order?: 'asc' | 'desc' }): Promise<ApiKeyRow[]> {
+  page(
+    orgId: string,
+    projectId: string | null,
+    query: PageQuery & { order?: 'asc' | 'desc' },
+  ): Promise<ApiKeyRow[]> {
     const order = query.order ?? 'asc'
     let q = this.db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId)
-    q = projectId === null ? q.where('project_id', 'is', null) : q.where('project_id', '=', projectId)
+    q =
+      projectId === null ? q.where('project_id', 'is', null) : q.where('project_id', '=', projectId)
     if (query.after) q = q.where('id', order === 'asc' ? '>' : '<', query.after)
-    return q.orderBy('id', order).limit(query.limit + 1).execute()
+    return q
+      .orderBy('id', order)
+      .limit(query.limit + 1)
+      .execute()
   }
 
   /** Keys owned by a user or service account, optionally in one project only. */
-  byOwner(ownerType: ApiKeyRow['owner_type'], ownerId: string, projectId?: string): Promise<ApiKeyRow[]> {
-    let q = this.db.selectFrom('api_keys').selectAll().where('owner_type', '=', ownerType).where('owner_id', '=', ownerId)
+  byOwner(
+    ownerType: ApiKeyRow['owner_type'],
+    ownerId: string,
+    projectId?: string,
+  ): Promise<ApiKeyRow[]> {
+    let q = this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('owner_type', '=', ownerType)
+      .where('owner_id', '=', ownerId)
     if (projectId) q = q.where('project_id', '=', projectId)
     return q.orderBy('id').execute()
   }

@@ -28,7 +28,10 @@ export class AuditLogsRepo {
    * One page, newest first. `after` pages towards older entries, `before` towards newer ones;
    * `hasMore` says whether more lie further in the direction of paging.
    */
-  async page(orgId: string, filter: AuditLogFilter): Promise<{ rows: AuditLogRow[]; hasMore: boolean }> {
+  async page(
+    orgId: string,
+    filter: AuditLogFilter,
+  ): Promise<{ rows: AuditLogRow[]; hasMore: boolean }> {
     let q = this.db.selectFrom('audit_logs').selectAll().where('org_id', '=', orgId)
     const at = filter.effectiveAt
     if (at?.gt !== undefined) q = q.where('effective_at', '>', at.gt)

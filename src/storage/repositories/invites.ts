@@ -12,11 +12,20 @@ export class InvitesRepo {
   }
 
   get(orgId: string, id: string): Promise<InviteRow | undefined> {
-    return this.db.selectFrom('invites').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+    return this.db
+      .selectFrom('invites')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst()
   }
 
   byTokenHash(hash: string): Promise<InviteRow | undefined> {
-    return this.db.selectFrom('invites').selectAll().where('token_hash', '=', hash).executeTakeFirst()
+    return this.db
+      .selectFrom('invites')
+      .selectAll()
+      .where('token_hash', '=', hash)
+      .executeTakeFirst()
   }
 
   /** A pending invite for this email that has not expired at `now`. */
@@ -34,7 +43,10 @@ export class InvitesRepo {
   page(orgId: string, query: PageQuery): Promise<InviteRow[]> {
     let q = this.db.selectFrom('invites').selectAll().where('org_id', '=', orgId)
     if (query.after) q = q.where('id', '>', query.after)
-    return q.orderBy('id').limit(query.limit + 1).execute()
+    return q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute()
   }
 
   /** pending → accepted, once: false if another acceptance (or a delete) came first. */
@@ -49,7 +61,11 @@ export class InvitesRepo {
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('invites').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+    const result = await this.db
+      .deleteFrom('invites')
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst()
     return Number(result.numDeletedRows) > 0
   }
 }

@@ -23,7 +23,11 @@ export class OrganizationsRepo {
   }
 
   async setOwner(id: string, userId: string) {
-    await this.db.updateTable('organizations').set({ owner_user_id: userId }).where('id', '=', id).execute()
+    await this.db
+      .updateTable('organizations')
+      .set({ owner_user_id: userId })
+      .where('id', '=', id)
+      .execute()
   }
 }
 
@@ -35,14 +39,22 @@ export class ProjectsRepo {
   }
 
   list(orgId: string): Promise<ProjectRow[]> {
-    return this.db.selectFrom('projects').selectAll().where('org_id', '=', orgId).orderBy('id').execute()
+    return this.db
+      .selectFrom('projects')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('id')
+      .execute()
   }
 
   page(orgId: string, query: PageQuery & { includeArchived: boolean }): Promise<ProjectRow[]> {
     let q = this.db.selectFrom('projects').selectAll().where('org_id', '=', orgId)
     if (!query.includeArchived) q = q.where('status', '=', 'active')
     if (query.after) q = q.where('id', '>', query.after)
-    return q.orderBy('id').limit(query.limit + 1).execute()
+    return q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute()
   }
 
   async insert(row: Insertable<ProjectsTable>) {

@@ -20,7 +20,10 @@ export class ProjectUsersRepo {
   page(projectId: string, query: PageQuery): Promise<ProjectMemberRow[]> {
     let q = this.members(projectId)
     if (query.after) q = q.where('project_users.user_id', '>', query.after)
-    return q.orderBy('project_users.user_id').limit(query.limit + 1).execute()
+    return q
+      .orderBy('project_users.user_id')
+      .limit(query.limit + 1)
+      .execute()
   }
 
   async setRole(projectId: string, userId: string, role: ProjectUserRow['role']) {

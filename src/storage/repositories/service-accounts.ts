@@ -23,7 +23,10 @@ export class ServiceAccountsRepo {
   page(projectId: string, query: PageQuery): Promise<ServiceAccountRow[]> {
     let q = this.db.selectFrom('service_accounts').selectAll().where('project_id', '=', projectId)
     if (query.after) q = q.where('id', '>', query.after)
-    return q.orderBy('id').limit(query.limit + 1).execute()
+    return q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute()
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

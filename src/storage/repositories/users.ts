@@ -13,22 +13,40 @@ export class UsersRepo {
   }
 
   get(orgId: string, id: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst()
   }
 
   byEmail(orgId: string, email: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('email', '=', email).executeTakeFirst()
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('email', '=', email)
+      .executeTakeFirst()
   }
 
   page(orgId: string, query: PageQuery & { emails?: string[] }): Promise<UserRow[]> {
     let q = this.db.selectFrom('users').selectAll().where('org_id', '=', orgId)
     if (query.emails) q = q.where('email', 'in', query.emails.length ? query.emails : [''])
     if (query.after) q = q.where('id', '>', query.after)
-    return q.orderBy('id').limit(query.limit + 1).execute()
+    return q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute()
   }
 
   async setRole(orgId: string, id: string, role: UserRow['role']) {
-    await this.db.updateTable('users').set({ role }).where('org_id', '=', orgId).where('id', '=', id).execute()
+    await this.db
+      .updateTable('users')
+      .set({ role })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .execute()
   }
 
   async countOwners(orgId: string): Promise<number> {
@@ -55,7 +73,11 @@ export class UsersRepo {
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('users').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()
+    const result = await this.db
+      .deleteFrom('users')
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst()
     return Number(result.numDeletedRows) > 0
   }
 }
