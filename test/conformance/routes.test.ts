@@ -54,7 +54,7 @@ describe('route coverage against the OpenAI spec', () => {
 
 describe('requests Plinth does not serve', () => {
   it('answers 401 before 501: a NOT_IMPLEMENTED route still wants a key', async () => {
-    const res = await t.fetch('/v1/batches')
+    const res = await t.fetch('/v1/fine_tuning/jobs')
     expect(res.status).toBe(401)
   })
 

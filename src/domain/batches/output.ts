@@ -3,7 +3,8 @@ import type { BatchLineStatus, BatchRow } from '../../storage/repositories/batch
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 
-const PAGE = 1000
+// an output line can be large (an embedding is ~30 KB): a page stays a few MB at most
+const PAGE = 200
 
 const FILES = [
   { status: 'completed', column: 'output_file_id', suffix: 'output' },
