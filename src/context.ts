@@ -93,7 +93,21 @@ export async function createContext(config: Config, options: { storage?: Storage
     embeddings: new EmbeddingsService(providers, usage),
   }
   const batches = new BatchesService(
-    { storage, files, inference, hasModel: (id) => providers.has(id), limits: config.batches },
+    {
+      storage,
+      files,
+      inference,
+      hasModel: (id) => providers.has(id),
+      limits: config.batches,
+      // batch_1_day_max_input_tokens, charged when a batch is queued
+      enqueuedTokens: {
+        limitFor: async (projectId, model) =>
+          config.rateLimits.enabled
+            ? (await limits.limitsFor(projectId, model)).batch_1_day_max_input_tokens
+            : undefined,
+        reserve: (principal, model, tokens) => limits.reserveBatchTokens(principal, model, tokens),
+      },
+    },
     () => jobs.wake(),
   )
   registerBatchJobs(jobs, batches)

@@ -631,3 +631,48 @@ describe('batches: before their job runs', () => {
     ])
   })
 })
+
+describe('batches: the enqueued token limit', () => {
+  let l: TestApp
+  beforeAll(async () => {
+    l = await createTestApp({
+      rateLimits: { models: { 'test-echo': { batchInputTokensPerDay: 40 } } },
+    })
+    l.ctx.jobs.start()
+  })
+  afterAll(async () => l.close())
+
+  it('a batch whose input tokens do not fit the day limit fails with OpenAI message', async () => {
+    const lc = l.client()
+    const run = async (count: number) => {
+      const text = Array.from({ length: count }, (_, i) =>
+        JSON.stringify(chatLine(`t-${i}`, 'hi')),
+      ).join('\n')
+      const file = await lc.files.create({
+        file: await toFile(Buffer.from(text), 'in.jsonl'),
+        purpose: 'batch',
+      })
+      let batch = await lc.batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      })
+      for (let i = 0; i < 800 && !['completed', 'failed'].includes(batch.status); i++) {
+        await new Promise((r) => setTimeout(r, 25))
+        batch = await lc.batches.retrieve(batch.id)
+      }
+      return batch
+    }
+    expect((await run(1)).status).toBe('completed')
+    const failed = await run(10)
+    expect(failed.status).toBe('failed')
+    expect(failed.errors!.data).toEqual([
+      {
+        line: null,
+        code: 'token_limit_exceeded',
+        message: `Enqueued token limit reached for test-echo in organization ${l.ctx.organization.id}. Limit: 40 enqueued tokens. Please try again once some in_progress batches have been completed.`,
+        param: null,
+      },
+    ])
+  })
+})

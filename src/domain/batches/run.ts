@@ -8,6 +8,7 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 import { batchPrincipal, FINISHED, type BatchJobPayload } from './batch-object.js'
+import { chargeEnqueuedTokens, type EnqueuedTokenLimit } from './enqueued-tokens.js'
 import { executeLine, type Inference } from './execute-line.js'
 import { jsonlLines } from './jsonl.js'
 import { writeResultFiles } from './output.js'
@@ -25,6 +26,8 @@ export type BatchRunDeps = {
   inference: Inference
   hasModel(model: string): boolean
   limits: Config['batches']
+  /** the project's batch queue limit, when rate limits are on */
+  enqueuedTokens?: EnqueuedTokenLimit
 }
 
 export type RunOptions = {
@@ -150,6 +153,17 @@ export class BatchRun {
     await lines.insert(
       rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })),
     )
+    const endpoint = batch.endpoint as BatchEndpoint
+    const model = validator.batchModel!
+    const overLimit = await chargeEnqueuedTokens(
+      storage,
+      this.deps.enqueuedTokens,
+      principal,
+      batch.id,
+      endpoint,
+      model,
+    )
+    if (overLimit) return this.failValidation(batch, [overLimit])
     await createRepos(storage.db).batches.transition(batch.project_id, batch.id, ['validating'], {
       status: 'in_progress',
       in_progress_at: nowSeconds(),

@@ -50,6 +50,11 @@ export class InputValidator {
   private model: string | undefined
   count = 0
 
+  /** The model every line names (the first valid line's). */
+  get batchModel(): string | undefined {
+    return this.model
+  }
+
   constructor(
     private readonly endpoint: BatchEndpoint,
     private readonly hasModel: (model: string) => boolean,
