@@ -55,8 +55,10 @@ describeRedis('RedisLimiter: two nodes on one Redis', () => {
     if (refused.ok) return
     expect(refused.blocked).toBe(1)
     const after = await a.acquire([rpm('all-or-none:rpm', 100)])
-    // the refused request was not counted: this is the second request, not the third
-    expect(after.states[0].usedBefore).toBeCloseTo(1, 2)
+    // the refused request was not counted: this is the second request, not the third. The
+    // counter drains continuously (1.7/s at 100 per minute), so allow for time passing.
+    expect(after.states[0].usedBefore).toBeGreaterThan(0.5)
+    expect(after.states[0].usedBefore).toBeLessThan(1.5)
   })
 
   it('adjust corrects a charge on the other node: a refund makes room, an overrun takes it', async () => {
