@@ -18,6 +18,7 @@ import { createRateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
+import { registerRunJobs } from './jobs/thread-run.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
@@ -53,7 +54,7 @@ export type AppContext = {
     limits: LimitsService
     /** The usage and costs endpoints, from the rollups. */
     usageReports: UsageReports
-    /** The Assistants API's resources (v1 and v2): assistants, threads, messages. */
+    /** The Assistants API (v1 and v2): assistants, threads, messages, runs. */
     assistants: AssistantsServices
   }
   close(): Promise<void>
@@ -111,6 +112,13 @@ export async function createContext(config: Config, options: { storage?: Storage
     () => jobs.wake(),
   )
   registerBatchJobs(jobs, batches)
+  const assistants = createAssistantsServices({
+    storage,
+    hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
+    chat: inference.chat,
+    wake: () => jobs.wake(),
+  })
+  registerRunJobs(jobs, assistants.executor, storage)
   return {
     config,
     storage,
@@ -131,10 +139,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       batches,
       limits,
       usageReports: new UsageReports(storage, config.pricing),
-      assistants: createAssistantsServices({
-        storage,
-        hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
-      }),
+      assistants,
     },
     async close() {
       // first: jobs in flight may still record usage and need providers and storage

@@ -18,6 +18,7 @@ import { organizationRoutes } from './organization/organization-routes.js'
 import { rateLimitsRoutes } from './organization/rate-limits.js'
 import { messageFilesRoutes } from './threads/message-files.js'
 import { messagesRoutes } from './threads/messages.js'
+import { runsRoutes } from './threads/runs.js'
 import { threadsRoutes } from './threads/threads.js'
 import { usageRoutes } from './organization/usage.js'
 import { uploadsRoutes } from './uploads.js'
@@ -40,6 +41,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...threadsRoutes(ctx),
     ...messagesRoutes(ctx),
     ...messageFilesRoutes(ctx),
+    ...runsRoutes(ctx),
   ]
 }
 

@@ -1,4 +1,5 @@
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
+import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 
 /**
@@ -295,4 +296,6 @@ export interface Database {
   assistants: AssistantsTable
   threads: ThreadsTable
   messages: MessagesTable
+  runs: RunsTable
+  run_steps: RunStepsTable
 }

@@ -153,9 +153,12 @@ describe('threads (v2)', () => {
     await expect(client.beta.threads.messages.list(thread.id)).rejects.toMatchObject(gone)
   })
 
-  it("never takes /threads/runs for a thread called 'runs' (create-and-run is not built yet)", async () => {
+  it("never takes /threads/runs for a thread called 'runs' (it is create-and-run)", async () => {
     const res = await rawJson(t, 'POST', '/threads/runs', { body: { assistant_id: 'asst_x' } })
-    expect(res).toMatchObject({ status: 501, body: { error: { code: 'not_implemented' } } })
+    expect(res).toMatchObject({
+      status: 404,
+      body: { error: { message: "No assistant found with id 'asst_x'." } },
+    })
   })
 
   it("answers an id of another kind with G5's exact 400", async () => {

@@ -23,6 +23,21 @@ export const STREAM_SCHEMAS: Record<
   createChatCompletion: 'CreateChatCompletionStreamResponse',
   // the spec has no chunk type for legacy completions: each chunk is a Completion object
   createCompletion: 'CreateCompletionResponse',
+  createRun: assistantEventSchema,
+  createThreadAndRun: assistantEventSchema,
+  submitToolOuputsToRun: assistantEventSchema,
+}
+
+/** The Assistants stream's events (AssistantStreamEvent): each event name has its object. */
+function assistantEventSchema(event: string | undefined): string | null {
+  if (!event || event === 'done') return null
+  if (event === 'thread.created') return 'ThreadObject'
+  if (event === 'thread.run.step.delta') return 'RunStepDeltaObject'
+  if (event.startsWith('thread.run.step.')) return 'RunStepObject'
+  if (event.startsWith('thread.run.')) return 'RunObject'
+  if (event === 'thread.message.delta') return 'MessageDeltaObject'
+  if (event.startsWith('thread.message.')) return 'MessageObject'
+  return `unknown assistant stream event ${event}`
 }
 
 type Loaded = {

@@ -5,6 +5,9 @@ import { AssistantsService } from './assistants.js'
 import { MessageFilesService } from './message-files.js'
 import { MessagesService } from './messages.js'
 import { References, type VectorStoreAccess } from './references.js'
+import { RunExecutor } from './run-executor.js'
+import { RunsService } from './runs.js'
+import type { ChatService } from '../inference/chat.js'
 import { ThreadsService } from './threads.js'
 
 export type { ApiVersion } from './records.js'
@@ -18,6 +21,10 @@ export type AssistantsServices = {
   messages: MessagesService
   /** v1 only */
   messageFiles: MessageFilesService
+  /** runs and run steps (the API side) */
+  runs: RunsService
+  /** executes runs: the thread.run.execute job and streamed requests */
+  executor: RunExecutor
 }
 
 export function createAssistantsServices(deps: {
@@ -25,17 +32,33 @@ export function createAssistantsServices(deps: {
   hasModel(principal: ProjectPrincipal, model: string): boolean
   /** the Vector stores feature, once it is built */
   vectorStores?: VectorStoreAccess
+  /** runs call the model through the chat service, so usage is recorded as for any request */
+  chat: Pick<ChatService, 'chunks'>
+  /** ctx.jobs.wake: a run's job starts at once */
+  wake?: () => void
 }): AssistantsServices {
   const references = new References(deps.vectorStores)
   const { storage } = deps
   const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel })
   const threads = new ThreadsService({ storage, references })
   const messages = new MessagesService({ storage, references, threads })
+  const executor = new RunExecutor({ storage, chat: deps.chat })
+  const runs = new RunsService({
+    storage,
+    references,
+    assistants,
+    threads,
+    executor,
+    hasModel: deps.hasModel,
+    wake: deps.wake,
+  })
   return {
     assistants,
     assistantFiles: new AssistantFilesService({ storage, references, assistants }),
     threads,
     messages,
     messageFiles: new MessageFilesService(messages),
+    runs,
+    executor,
   }
 }

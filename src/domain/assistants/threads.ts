@@ -122,6 +122,7 @@ export class ThreadsService {
     await this.deps.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       if (!(await repos.threads.lock(projectId, id))) throw threadNotFound(id)
+      await repos.runs.deleteThread(projectId, id)
       await repos.messages.deleteThread(projectId, id)
       await repos.threads.delete(projectId, id)
     })

@@ -23,6 +23,7 @@ import type {
   ThreadUpdateV1,
   ThreadUpdateV2,
 } from '../../schemas/threads.js'
+import type { RunObject } from '../../schemas/runs.js'
 import type { ApiVersion, AssistantRecord, MessageRecord, ThreadRecord } from './records.js'
 
 /**
@@ -196,4 +197,20 @@ export function assistantFileObject(a: AssistantRecord, fileId: string): Assista
     created_at: a.fileAttachedAt[fileId] ?? a.createdAt,
     assistant_id: a.id,
   }
+}
+
+/**
+ * v1 runs: v1 tools (`retrieval`), the assistant's files as `file_ids`, and no `top_p` or
+ * `parallel_tool_calls` (the v1 run object has neither).
+ */
+export function runToV1(run: RunObject, fileIds: string[]): RunObject {
+  const { top_p: _topP, parallel_tool_calls: _parallel, ...rest } = run
+  void _topP
+  void _parallel
+  return { ...rest, tools: toolsToV1(run.tools as AssistantToolV2[]), file_ids: fileIds }
+}
+
+/** A v1 run request in the stored (v2) form: its tools. */
+export function runToolsFromV1(tools: AssistantToolV1[] | null | undefined) {
+  return tools ? toolsFromV1(tools) : tools
 }

@@ -4,6 +4,7 @@ import { ApiKeysRepo } from './api-keys.js'
 import { AssistantsRepo } from './assistants.js'
 import { MessagesRepo } from './messages.js'
 import { ThreadsRepo } from './threads.js'
+import { RunsRepo, RunStepsRepo } from './runs.js'
 import { BatchesRepo, BatchLinesRepo } from './batches.js'
 import { AuditLogsRepo } from './audit-logs.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
@@ -42,6 +43,8 @@ export function createRepos(db: Kysely<Database>) {
     assistants: new AssistantsRepo(db),
     threads: new ThreadsRepo(db),
     messages: new MessagesRepo(db),
+    runs: new RunsRepo(db),
+    runSteps: new RunStepsRepo(db),
   }
 }
 

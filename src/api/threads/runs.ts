@@ -1,0 +1,159 @@
+import type { Context } from 'hono'
+import type { AppContext } from '../../context.js'
+import type { Started } from '../../domain/assistants/runs.js'
+import { readJson, readQuery } from '../../http/body.js'
+import type { AppEnv } from '../../http/env.js'
+import { assistantsVersion } from '../../http/openai-beta.js'
+import { toApiError } from '../../http/render-error.js'
+import type { RouteDef } from '../../http/routes.js'
+import { primedSse } from '../../http/sse.js'
+import {
+  RunCreateQuery,
+  RunCreateV1,
+  RunCreateV2,
+  RunStepGetQuery,
+  RunStepsListQuery,
+  RunsListQuery,
+  RunUpdate,
+  SubmitToolOutputs,
+  ThreadAndRunCreateV1,
+  ThreadAndRunCreateV2,
+} from '../../schemas/runs.js'
+import { readVersioned } from '../assistants-shared.js'
+import { bodyLimit, projectPrincipal } from '../shared.js'
+
+/** A started run: its object, or with `stream` its events (`event: done` at the end). */
+function runAnswer(c: Context<AppEnv>, started: Started) {
+  if (!started.events) return c.json(started.run)
+  const requestId = c.var.requestId
+  return primedSse(c, started.events, {
+    end: 'event-done',
+    errorEvent: 'event',
+    toApiError: (error) => toApiError(error, requestId),
+  })
+}
+
+/** /v1/threads/runs and /v1/threads/{thread_id}/runs/..., both versions of the beta. */
+export function runsRoutes(ctx: AppContext): RouteDef[] {
+  const { runs } = ctx.services.assistants
+  return [
+    {
+      // spec: createThreadAndRun
+      method: 'POST',
+      path: '/threads/runs',
+      operationId: 'createThreadAndRun',
+      scope: 'project',
+      handler: async (c) => {
+        const input = await readVersioned(c, bodyLimit(ctx), {
+          v1: ThreadAndRunCreateV1,
+          v2: ThreadAndRunCreateV2,
+        })
+        return runAnswer(c, await runs.createThreadAndRun(projectPrincipal(c), input))
+      },
+    },
+    {
+      // spec: createRun
+      method: 'POST',
+      path: '/threads/{thread_id}/runs',
+      operationId: 'createRun',
+      scope: 'project',
+      handler: async (c) => {
+        readQuery(c, RunCreateQuery)
+        const input = await readVersioned(c, bodyLimit(ctx), { v1: RunCreateV1, v2: RunCreateV2 })
+        const threadId = c.req.param('thread_id')!
+        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input))
+      },
+    },
+    {
+      // spec: listRuns
+      method: 'GET',
+      path: '/threads/{thread_id}/runs',
+      operationId: 'listRuns',
+      scope: 'project',
+      handler: async (c) => {
+        const version = assistantsVersion(c)
+        const query = readQuery(c, RunsListQuery)
+        const threadId = c.req.param('thread_id')!
+        return c.json(await runs.list(projectPrincipal(c), threadId, query, version))
+      },
+    },
+    {
+      // spec: getRun
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      operationId: 'getRun',
+      scope: 'project',
+      handler: async (c) => {
+        const version = assistantsVersion(c)
+        const { thread_id, run_id } = c.req.param()
+        return c.json(await runs.get(projectPrincipal(c), thread_id, run_id, version))
+      },
+    },
+    {
+      // spec: modifyRun
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      operationId: 'modifyRun',
+      scope: 'project',
+      handler: async (c) => {
+        const version = assistantsVersion(c)
+        const params = await readJson(c, RunUpdate, bodyLimit(ctx))
+        const { thread_id, run_id } = c.req.param()
+        return c.json(await runs.update(projectPrincipal(c), thread_id, run_id, params, version))
+      },
+    },
+    {
+      // spec: cancelRun
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/{run_id}/cancel',
+      operationId: 'cancelRun',
+      scope: 'project',
+      handler: async (c) => {
+        const version = assistantsVersion(c)
+        const { thread_id, run_id } = c.req.param()
+        return c.json(await runs.cancel(projectPrincipal(c), thread_id, run_id, version))
+      },
+    },
+    {
+      // spec: submitToolOuputsToRun
+      method: 'POST',
+      path: '/threads/{thread_id}/runs/{run_id}/submit_tool_outputs',
+      operationId: 'submitToolOuputsToRun',
+      scope: 'project',
+      handler: async (c) => {
+        const version = assistantsVersion(c)
+        const params = await readJson(c, SubmitToolOutputs, bodyLimit(ctx))
+        const { thread_id, run_id } = c.req.param()
+        const principal = projectPrincipal(c)
+        const started = await runs.submitToolOutputs(principal, thread_id, run_id, params, version)
+        return runAnswer(c, started)
+      },
+    },
+    {
+      // spec: listRunSteps
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}/steps',
+      operationId: 'listRunSteps',
+      scope: 'project',
+      handler: async (c) => {
+        assistantsVersion(c)
+        const { include: _include, ...query } = readQuery(c, RunStepsListQuery)
+        const { thread_id, run_id } = c.req.param()
+        return c.json(await runs.listSteps(projectPrincipal(c), thread_id, run_id, query))
+      },
+    },
+    {
+      // spec: getRunStep
+      method: 'GET',
+      path: '/threads/{thread_id}/runs/{run_id}/steps/{step_id}',
+      operationId: 'getRunStep',
+      scope: 'project',
+      handler: async (c) => {
+        assistantsVersion(c)
+        readQuery(c, RunStepGetQuery)
+        const { thread_id, run_id, step_id } = c.req.param()
+        return c.json(await runs.getStep(projectPrincipal(c), thread_id, run_id, step_id))
+      },
+    },
+  ]
+}

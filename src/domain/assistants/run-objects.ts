@@ -1,0 +1,86 @@
+import type { RunObject, RunStepObject, Usage } from '../../schemas/runs.js'
+import type { RunRow, RunStepRow } from '../../storage/repositories/runs.js'
+import type { RunStatus } from '../../storage/tables-runs.js'
+import type { ApiVersion } from './records.js'
+import { runToV1 } from './versions.js'
+
+/** Stored runs and steps → the wire objects (v2; versions.ts maps them to v1). */
+
+export const TERMINAL: readonly RunStatus[] = [
+  'cancelled',
+  'failed',
+  'completed',
+  'incomplete',
+  'expired',
+]
+
+const parse = <T>(text: string | null): T | null => (text === null ? null : JSON.parse(text))
+
+export function runObject(row: RunRow, version: ApiVersion): RunObject {
+  const run: RunObject = {
+    id: row.id,
+    object: 'thread.run',
+    created_at: row.created_at,
+    thread_id: row.thread_id,
+    assistant_id: row.assistant_id,
+    status: row.status,
+    required_action: parse(row.required_action),
+    last_error: parse(row.last_error),
+    expires_at: row.expires_at,
+    started_at: row.started_at,
+    cancelled_at: row.cancelled_at,
+    failed_at: row.failed_at,
+    completed_at: row.completed_at,
+    incomplete_details: parse(row.incomplete_details),
+    model: row.model,
+    instructions: row.instructions,
+    tools: JSON.parse(row.tools),
+    metadata: JSON.parse(row.metadata),
+    // the spec: null until the run is in a terminal state
+    usage: TERMINAL.includes(row.status) ? (parse<Usage>(row.usage) ?? zeroUsage()) : null,
+    temperature: row.temperature ?? 1,
+    top_p: row.top_p ?? 1,
+    max_prompt_tokens: row.max_prompt_tokens,
+    max_completion_tokens: row.max_completion_tokens,
+    truncation_strategy: JSON.parse(row.truncation_strategy),
+    tool_choice: parse(row.tool_choice) ?? 'auto',
+    parallel_tool_calls: row.parallel_tool_calls === 1,
+    response_format: parse(row.response_format) ?? 'auto',
+  }
+  return version === 'v1' ? runToV1(run, JSON.parse(row.file_ids)) : run
+}
+
+export function runStepObject(row: RunStepRow): RunStepObject {
+  return {
+    id: row.id,
+    object: 'thread.run.step',
+    created_at: row.created_at,
+    assistant_id: row.assistant_id,
+    thread_id: row.thread_id,
+    run_id: row.run_id,
+    type: row.type,
+    status: row.status,
+    step_details: JSON.parse(row.step_details),
+    last_error: parse(row.last_error),
+    expired_at: row.expired_at,
+    cancelled_at: row.cancelled_at,
+    failed_at: row.failed_at,
+    completed_at: row.completed_at,
+    metadata: JSON.parse(row.metadata),
+    // the spec: null while the step is in progress
+    usage: row.status === 'in_progress' ? null : parse(row.usage),
+  }
+}
+
+export function zeroUsage(): Usage {
+  return { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
+}
+
+export function addUsage(a: Usage | null, b: Usage): Usage {
+  const base = a ?? zeroUsage()
+  return {
+    prompt_tokens: base.prompt_tokens + b.prompt_tokens,
+    completion_tokens: base.completion_tokens + b.completion_tokens,
+    total_tokens: base.total_tokens + b.total_tokens,
+  }
+}
