@@ -45,6 +45,14 @@ const AUDIO: Dimension = { suffix: 'apm', what: 'audio megabytes per min', type:
 const BATCH: Dimension = { suffix: 'btpd', what: 'batch input tokens per day', type: 'tokens', windowMs: DAY }
 
 const FAIL_OPEN_LOG_MS = 10_000
+const MAX_PLANS = 10_000
+
+type Plan = {
+  /** the project's overrides this plan was made from (a new map after each read) */
+  source: Map<string, RateLimitValues>
+  limits: Limits
+  keys: { rpm: string; tpm: string; rpd: string; ipm: string; apm: string }
+}
 
 /**
  * Rate limits per project and model (issue 5): requests and tokens per minute always, requests
@@ -54,6 +62,7 @@ const FAIL_OPEN_LOG_MS = 10_000
  */
 export class LimitsService {
   private readonly projects: ProjectLimitsCache
+  private readonly plans = new Map<string, Plan>()
   private failOpenLoggedAt = -Infinity
 
   constructor(
@@ -73,26 +82,29 @@ export class LimitsService {
   async reserve(principal: Principal, model: string, demand: Demand = {}): Promise<Reservation> {
     const projectId = principal.projectId
     if (!this.config.enabled || !projectId || !this.registry.has(model)) return UNLIMITED
-    const limits = await this.limitsFor(projectId, model)
-    const base = `{${projectId}:${model}}:`
+    // the request path awaits nothing when the project's limits are cached and the counters are
+    // in this process: every await is a turn of the microtask queue and an allocation
+    const planned = this.planFor(projectId, model)
+    const plan = planned instanceof Promise ? await planned : planned
+    const { limits, keys } = plan
     const tokens = Math.max(0, Math.ceil(demand.tokens ?? 0))
     const dims: Dimension[] = [RPM, TPM]
     const counters: Counter[] = [
-      { key: base + RPM.suffix, limit: limits.max_requests_per_1_minute, windowMs: MINUTE, cost: 1 },
-      { key: base + TPM.suffix, limit: limits.max_tokens_per_1_minute, windowMs: MINUTE, cost: tokens },
+      { key: keys.rpm, limit: limits.max_requests_per_1_minute, windowMs: MINUTE, cost: 1 },
+      { key: keys.tpm, limit: limits.max_tokens_per_1_minute, windowMs: MINUTE, cost: tokens },
     ]
     if (limits.max_requests_per_1_day) {
       dims.push(RPD)
-      counters.push({ key: base + RPD.suffix, limit: limits.max_requests_per_1_day, windowMs: DAY, cost: 1 })
+      counters.push({ key: keys.rpd, limit: limits.max_requests_per_1_day, windowMs: DAY, cost: 1 })
     }
     if (demand.images && limits.max_images_per_1_minute) {
       dims.push(IPM)
-      counters.push({ key: base + IPM.suffix, limit: limits.max_images_per_1_minute, windowMs: MINUTE, cost: demand.images })
+      counters.push({ key: keys.ipm, limit: limits.max_images_per_1_minute, windowMs: MINUTE, cost: demand.images })
     }
     if (demand.audioMegabytes && limits.max_audio_megabytes_per_1_minute) {
       dims.push(AUDIO)
       const cost = demand.audioMegabytes
-      counters.push({ key: base + AUDIO.suffix, limit: limits.max_audio_megabytes_per_1_minute, windowMs: MINUTE, cost })
+      counters.push({ key: keys.apm, limit: limits.max_audio_megabytes_per_1_minute, windowMs: MINUTE, cost })
     }
     for (let i = 0; i < counters.length; i++) {
       if (counters[i].cost > counters[i].limit) {
@@ -102,9 +114,10 @@ export class LimitsService {
     }
     let result
     try {
-      result = await this.limiter.acquire(counters)
+      const acquired = this.limiter.acquire(counters)
+      result = acquired instanceof Promise ? await acquired : acquired
     } catch (error) {
-      return this.failOpen(error)
+      return this.limiterFailed(error)
     }
     const headers = rateLimitHeaders(counters[0], result.states[0], counters[1], result.states[1])
     if (!result.ok) {
@@ -118,7 +131,7 @@ export class LimitsService {
         headers,
       )
     }
-    return new Held(this.limiter, counters[1], headers, (error) => this.failOpen(error))
+    return new Held(this, this.limiter, counters[1], headers)
   }
 
   /**
@@ -137,7 +150,7 @@ export class LimitsService {
       try {
         ok = (await this.limiter.acquire([counter])).ok
       } catch (error) {
-        this.failOpen(error)
+        this.limiterFailed(error)
         return { ok: true }
       }
     }
@@ -191,8 +204,30 @@ export class LimitsService {
 
   /** The limits that apply to the project and model right now. */
   async limitsFor(projectId: string, model: string): Promise<Limits> {
-    const own = await this.projects.get(projectId)
-    return effectiveLimits(this.config, model, own.get(model))
+    const planned = this.planFor(projectId, model)
+    return (planned instanceof Promise ? await planned : planned).limits
+  }
+
+  /** A project's limits for a model and its counter keys, made again only when its limits change. */
+  private planFor(projectId: string, model: string): Plan | Promise<Plan> {
+    const own = this.projects.get(projectId)
+    return own instanceof Promise ? own.then((o) => this.plan(projectId, model, o)) : this.plan(projectId, model, own)
+  }
+
+  private plan(projectId: string, model: string, own: Map<string, RateLimitValues>): Plan {
+    const id = `${projectId}\0${model}`
+    const cached = this.plans.get(id)
+    if (cached && cached.source === own) return cached
+    // the hash tag keeps a request's keys in one Redis Cluster slot
+    const base = `{${projectId}:${model}}:`
+    const plan: Plan = {
+      source: own,
+      limits: effectiveLimits(this.config, model, own.get(model)),
+      keys: { rpm: base + RPM.suffix, tpm: base + TPM.suffix, rpd: base + RPD.suffix, ipm: base + IPM.suffix, apm: base + AUDIO.suffix },
+    }
+    if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!)
+    this.plans.set(id, plan)
+    return plan
   }
 
   private models(): string[] {
@@ -212,7 +247,7 @@ export class LimitsService {
    * The counters could not be reached (Redis down): serve the request unlimited rather than fail
    * it. Limits protect backends; an outage of the limiter must not become an outage of the API.
    */
-  private failOpen(error: unknown): Reservation {
+  limiterFailed(error: unknown): Reservation {
     const now = performance.now()
     if (now - this.failOpenLoggedAt >= FAIL_OPEN_LOG_MS) {
       this.failOpenLoggedAt = now
@@ -226,10 +261,10 @@ class Held implements Reservation {
   private settled = false
 
   constructor(
+    private readonly service: LimitsService,
     private readonly limiter: RateLimiter,
     private readonly tokens: Counter,
     readonly headers: Record<string, string>,
-    private readonly onError: (error: unknown) => void,
   ) {}
 
   settle(actualTokens: number) {
@@ -237,7 +272,8 @@ class Held implements Reservation {
     this.settled = true
     const delta = Math.ceil(actualTokens) - this.tokens.cost
     if (delta === 0) return
-    this.limiter.adjust({ ...this.tokens, cost: delta }).catch(this.onError)
+    const adjusted = this.limiter.adjust({ ...this.tokens, cost: delta })
+    if (adjusted) adjusted.catch((error) => this.service.limiterFailed(error))
   }
 }
 

@@ -1,5 +1,5 @@
 import { adjusted, step, type Step } from './gcra.js'
-import type { AcquireResult, Counter, RateLimiter } from './limiter.js'
+import type { AcquireResult, Counter, CounterState, RateLimiter } from './limiter.js'
 
 /**
  * Counters in this process's memory: exact for one node, and a few hundred nanoseconds a request.
@@ -12,31 +12,32 @@ export class InProcessLimiter implements RateLimiter {
 
   constructor(private readonly clock: () => number = preciseNow) {}
 
-  acquire(counters: readonly Counter[]): Promise<AcquireResult> {
-    return Promise.resolve(this.acquireNow(counters))
+  acquire(counters: readonly Counter[]): AcquireResult {
+    return this.acquireNow(counters)
   }
 
-  /** The synchronous core, for callers (and benchmarks) that want no promise. */
+  /** The same, typed as never a promise (tests and benchmarks). */
   acquireNow(counters: readonly Counter[]): AcquireResult {
     const now = this.clock()
     const steps: Step[] = new Array(counters.length)
+    const states: CounterState[] = new Array(counters.length)
     let blocked = -1
     for (let i = 0; i < counters.length; i++) {
       const c = counters[i]
-      steps[i] = step(this.tats.get(c.key) ?? 0, now, c.limit, c.windowMs, c.cost)
-      if (blocked < 0 && !steps[i].fits) blocked = i
+      const s = step(this.tats.get(c.key) ?? 0, now, c.limit, c.windowMs, c.cost)
+      steps[i] = s
+      states[i] = s.state
+      if (blocked < 0 && !s.fits) blocked = i
     }
-    const states = steps.map((s) => s.state)
     if (blocked >= 0) return { ok: false, blocked, retryMs: steps[blocked].waitMs, states }
     for (let i = 0; i < counters.length; i++) this.tats.set(counters[i].key, steps[i].next)
     if (now >= this.sweepAt) this.sweep(now)
     return { ok: true, states }
   }
 
-  adjust(counter: Counter): Promise<void> {
+  adjust(counter: Counter): void {
     const now = this.clock()
     this.tats.set(counter.key, adjusted(this.tats.get(counter.key) ?? 0, now, counter.limit, counter.windowMs, counter.cost))
-    return Promise.resolve()
   }
 
   async close() {

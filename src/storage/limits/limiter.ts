@@ -33,8 +33,9 @@ export type AcquireResult =
  * counts between nodes.
  */
 export interface RateLimiter {
-  acquire(counters: readonly Counter[]): Promise<AcquireResult>
+  /** A result at once when the counters are at hand (in process), a promise when they are remote. */
+  acquire(counters: readonly Counter[]): AcquireResult | Promise<AcquireResult>
   /** Charges `cost` units more (or gives back, when negative) after the fact: token corrections. */
-  adjust(counter: Counter): Promise<void>
+  adjust(counter: Counter): void | Promise<void>
   close(): Promise<void>
 }

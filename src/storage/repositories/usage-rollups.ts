@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import type { RollupWidth, UsageRollupsTable } from '../tables-usage.js'
+import { CompiledInserts } from './compiled-inserts.js'
 
 export type RollupRow = UsageRollupsTable
 
@@ -52,8 +53,16 @@ export type RollupQuery = {
 
 export type RollupResult = { bucket_start: number } & Partial<Record<RollupDimension, string | number>> & RollupSums
 
-// rows per statement: 20 bound values each stays well under SQLite's parameter limit
-const CHUNK = 500
+const UPSERT = new CompiledInserts<RollupRow>([...KEY, ...ROLLUP_SUMS], (db, rows) =>
+  db
+    .insertInto('usage_rollups')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns([...KEY])
+        .doUpdateSet(Object.fromEntries(ROLLUP_SUMS.map((c) => [c, sql`usage_rollups.${sql.ref(c)} + excluded.${sql.ref(c)}`]))),
+    ),
+)
 
 export class UsageRollupsRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -64,20 +73,7 @@ export class UsageRollupsRepo {
    * cannot deadlock.
    */
   async add(rows: RollupRow[]) {
-    const sorted = [...rows].sort(compareKeys)
-    for (let i = 0; i < sorted.length; i += CHUNK) {
-      await this.db
-        .insertInto('usage_rollups')
-        .values(sorted.slice(i, i + CHUNK))
-        .onConflict((oc) =>
-          oc.columns([...KEY]).doUpdateSet(
-            Object.fromEntries(
-              ROLLUP_SUMS.map((c) => [c, sql`usage_rollups.${sql.ref(c)} + excluded.${sql.ref(c)}`]),
-            ),
-          ),
-        )
-        .execute()
-    }
+    await UPSERT.execute(this.db, [...rows].sort(compareKeys))
   }
 
   /** Sums per bucket start and per group, in bucket order. */
