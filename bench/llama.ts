@@ -60,6 +60,19 @@ function promptTokens(model: LlamaModel, prompt: string): Token[] {
 // --- Plinth over HTTP, streamed ---
 const children: ChildProcess[] = []
 
+let serverPid = 0
+
+/** CPU time (ms) a process has used, from /proc: the server's main thread and llama.cpp's alike. */
+function processCpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in 100 Hz ticks
+}
+
+const ownCpuMs = () => {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1000
+}
+
 async function startPlinth(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-llama-'))
   const config = path.join(dataDir, 'plinth.json')
@@ -69,14 +82,16 @@ async function startPlinth(): Promise<string> {
     testModels: { enabled: false },
     models: [{ id: 'bench', provider: 'llama-cpp', options: { path: MODEL_FILE, ...SETTINGS } }],
   }))
-  // from the sources (as the CLI tests run it), so the benchmark needs no build
-  const cli = [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'test/cli/run-cli.ts')]
+  // from the sources (as the CLI tests run it), so the benchmark needs no build; with tsx as a
+  // loader rather than its CLI, the server is this child itself and its CPU can be read
+  const cli = ['--import', 'tsx', path.join(root, 'test/cli/run-cli.ts')]
   const child = spawn(process.execPath, [...cli, 'serve', '--config', config, '--data-dir', dataDir], {
     cwd: root,
     env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)
+  serverPid = child.pid!
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -125,13 +140,19 @@ async function main() {
     await p.run('Once upon a time', 32)
   }
   const series = () => ({ d: [] as number[], p: [] as number[] })
-  const results = { gen: series(), prefill: series(), ttft: series(), par: series(), promptTokens: series() }
+  const results = { gen: series(), prefill: series(), ttft: series(), par: series(), promptTokens: series(), cpu: series(), clientCpu: series() }
   let n = 0
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? (['p', 'd'] as const) : (['d', 'p'] as const)
     for (const who of order) {
       const target = who === 'd' ? d : p
-      results.gen[who].push(genRate(await target.run('Once upon a time', GEN_TOKENS)))
+      // CPU per generated token, which the machine's other load disturbs far less than time
+      const cpu0 = who === 'd' ? ownCpuMs() : processCpuMs(serverPid)
+      const client0 = ownCpuMs()
+      const gen = await target.run('Once upon a time', GEN_TOKENS)
+      results.gen[who].push(genRate(gen))
+      results.cpu[who].push((((who === 'd' ? ownCpuMs() : processCpuMs(serverPid)) - cpu0) * 1000) / gen.tokens)
+      if (who === 'p') results.clientCpu.p.push(((ownCpuMs() - client0) * 1000) / gen.tokens)
       // a different first word each time: no cached prefix helps either side
       const long = await target.run(`Story ${n++}. ${LONG}`, 1)
       results.prefill[who].push(long.promptTokens / (ttft(long) / 1000))
@@ -146,7 +167,7 @@ async function main() {
   report(results)
 }
 
-function report(r: Record<'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens', { d: number[]; p: number[] }>) {
+function report(r: Record<'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens' | 'cpu' | 'clientCpu', { d: number[]; p: number[] }>) {
   const m = (k: keyof typeof r, who: 'd' | 'p') => median(r[k][who])
   const lines = [
     `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`,
@@ -157,6 +178,7 @@ function report(r: Record<'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens', {
     `| generation, 1 stream (${GEN_TOKENS} tokens) | ${m('gen', 'd').toFixed(0)} tok/s | ${m('gen', 'p').toFixed(0)} tok/s | ${(m('gen', 'p') / m('gen', 'd')).toFixed(2)}x | >= 0.90x |`,
     `| generation, 4 concurrent streams (aggregate) | ${m('par', 'd').toFixed(0)} tok/s | ${m('par', 'p').toFixed(0)} tok/s | ${(m('par', 'p') / m('par', 'd')).toFixed(2)}x | >= 0.90x |`,
     `| prefill (${m('promptTokens', 'p')}-token prompt) | ${m('prefill', 'd').toFixed(0)} tok/s | ${m('prefill', 'p').toFixed(0)} tok/s | ${(m('prefill', 'p') / m('prefill', 'd')).toFixed(2)}x | |`,
+    `| CPU per generated token, 1 stream | ${m('cpu', 'd').toFixed(0)} µs | ${m('cpu', 'p').toFixed(0)} µs (+ client ${m('clientCpu', 'p').toFixed(0)} µs) | ${(m('cpu', 'p') / m('cpu', 'd')).toFixed(2)}x | |`,
     `| time to first token (short prompt) | ${m('ttft', 'd').toFixed(2)} ms | ${m('ttft', 'p').toFixed(2)} ms | +${(m('ttft', 'p') - m('ttft', 'd')).toFixed(2)} ms | <= +5 ms |`,
   ]
   console.log(lines.join('\n'))
