@@ -201,13 +201,16 @@ export function assistantFileObject(a: AssistantRecord, fileId: string): Assista
 
 /**
  * v1 runs: v1 tools (`retrieval`), the assistant's files as `file_ids`, and no `top_p` or
- * `parallel_tool_calls` (the v1 run object has neither).
+ * `parallel_tool_calls` (the v1 run object has neither). v1 has no `incomplete` status (its spec
+ * has `incomplete_details` but not the status, and v1-era SDKs poll until one of their terminal
+ * statuses): a run cut short is `completed` there, with `incomplete_details` saying why.
  */
 export function runToV1(run: RunObject, fileIds: string[]): RunObject {
   const { top_p: _topP, parallel_tool_calls: _parallel, ...rest } = run
   void _topP
   void _parallel
-  return { ...rest, tools: toolsToV1(run.tools as AssistantToolV2[]), file_ids: fileIds }
+  const status = run.status === 'incomplete' ? 'completed' : run.status
+  return { ...rest, status, tools: toolsToV1(run.tools as AssistantToolV2[]), file_ids: fileIds }
 }
 
 /** A v1 run request in the stored (v2) form: its tools. */
