@@ -24,6 +24,8 @@ const TABLES = [
   'project_rate_limits',
   'project_users',
   'projects',
+  'run_steps',
+  'runs',
   'service_accounts',
   'threads',
   'upload_parts',
