@@ -96,7 +96,7 @@ describe('streamed runs', () => {
     first.on('event', (e) => events.push(e.event))
     const waiting = await first.finalRun()
     expect(waiting.status).toBe('requires_action')
-    expect(events).toEqual([
+    expect(events.filter((e) => e !== 'thread.run.step.delta')).toEqual([
       'thread.run.created',
       'thread.run.queued',
       'thread.run.in_progress',
@@ -104,6 +104,7 @@ describe('streamed runs', () => {
       'thread.run.step.in_progress',
       'thread.run.requires_action',
     ])
+    expect(events).toContain('thread.run.step.delta')
     const call = waiting.required_action!.submit_tool_outputs.tool_calls[0]
     let text = ''
     const second = client.beta.threads.runs
@@ -115,6 +116,92 @@ describe('streamed runs', () => {
     const run = await second.finalRun()
     expect(run.status).toBe('completed')
     expect(text).toBe('Tool results: get_weather: sunny')
+  })
+
+  it('streams tool calls as step deltas as the model writes them', async () => {
+    const { assistant, thread } = await setup('what is the weather in Paris?', [weather])
+    const events = await rawEvents(`/threads/${thread.id}/runs`, {
+      assistant_id: assistant.id,
+      stream: true,
+    })
+    const names = events.map(([e]) => e)
+    const created = names.indexOf('thread.run.step.created')
+    expect(names.slice(0, created)).toEqual([
+      'thread.run.created',
+      'thread.run.queued',
+      'thread.run.in_progress',
+    ])
+    const rest = names.slice(created)
+    const deltaCount = rest.filter((n) => n === 'thread.run.step.delta').length
+    expect(deltaCount).toBeGreaterThanOrEqual(1)
+    expect(rest).toEqual([
+      'thread.run.step.created',
+      'thread.run.step.in_progress',
+      ...Array(deltaCount).fill('thread.run.step.delta'),
+      'thread.run.requires_action',
+      'done',
+    ])
+    const step = events[created][1]
+    expect(step).toMatchObject({
+      type: 'tool_calls',
+      status: 'in_progress',
+      step_details: { type: 'tool_calls', tool_calls: [] },
+    })
+    const deltas = events.filter(([e]) => e === 'thread.run.step.delta').map(([, d]) => d)
+    for (const d of deltas) expect(d.id).toBe(step.id)
+    const parts = deltas.flatMap((d) => d.delta.step_details.tool_calls)
+    expect(parts[0]).toMatchObject({
+      index: 0,
+      id: expect.stringMatching(/^call_/),
+      type: 'function',
+      function: { name: 'get_weather', output: null },
+    })
+    expect(parts.slice(1).every((p: any) => p.id === undefined && p.function.name === undefined)).toBe(true)
+    const waiting = events.find(([e]) => e === 'thread.run.requires_action')![1]
+    const [call] = waiting.required_action.submit_tool_outputs.tool_calls
+    expect(parts[0].id).toBe(call.id)
+    expect(parts.map((p: any) => p.function.arguments).join('')).toBe(call.function.arguments)
+    // the row the events named holds the whole call, still in_progress until outputs come
+    const row = await client.beta.threads.runs.steps.retrieve(step.id, {
+      thread_id: thread.id,
+      run_id: waiting.id,
+    })
+    expect(row).toMatchObject({
+      status: 'in_progress',
+      step_details: {
+        type: 'tool_calls',
+        tool_calls: [{ id: call.id, type: 'function', function: { ...call.function, output: null } }],
+      },
+    })
+    const steps = await client.beta.threads.runs.steps.list(waiting.id, { thread_id: thread.id })
+    expect(steps.data.map((s) => s.id)).toEqual([step.id])
+  })
+
+  it('the SDK helper sees the tool calls: toolCallCreated, toolCallDelta, finalRun', async () => {
+    const { assistant, thread } = await setup('what is the weather in Paris?', [weather])
+    const created: { id?: string; name?: string; arguments: string }[] = []
+    let args = ''
+    let deltas = 0
+    const stream = client.beta.threads.runs
+      .stream(thread.id, { assistant_id: assistant.id })
+      .on('toolCallCreated', (call) => {
+        if (call.type !== 'function') return
+        created.push({ id: call.id, name: call.function.name, arguments: call.function.arguments })
+        args += call.function.arguments
+      })
+      .on('toolCallDelta', (delta) => {
+        deltas++
+        if (delta.type === 'function') args += delta.function?.arguments ?? ''
+      })
+    const run = await stream.finalRun()
+    expect(run.status).toBe('requires_action')
+    const calls = run.required_action!.submit_tool_outputs.tool_calls
+    expect(calls).toHaveLength(1)
+    expect(created).toHaveLength(1)
+    expect(created[0]).toMatchObject({ id: calls[0].id, name: 'get_weather' })
+    expect(deltas).toBeGreaterThanOrEqual(1)
+    expect(args).toBe(calls[0].function.arguments)
+    expect(args).toBe('{"city":"Paris","unit":"celsius"}')
   })
 
   it('createAndRunStream starts with thread.created', async () => {

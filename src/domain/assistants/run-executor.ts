@@ -212,40 +212,95 @@ export class RunExecutor {
     let messageStepId: string | null = null
     let text = ''
     const calls: ToolCallDraft[] = []
+    /** the model's tool call index → the call's index in the step (order of first appearance) */
+    const callIndex = new Map<number, number>()
+    let toolStepId: string | null = null
     let finish: string | null = null
     let usage: Usage | null = null
-    for await (const chunk of this.deps.chat.chunks(principal, params, { signal }) as AsyncIterable<ChatChunk>) {
-      if (chunk.usage) usage = chunk.usage
-      const choice = chunk.choices?.[0]
-      if (!choice) continue
-      const content = choice.delta?.content
-      if (content) {
-        if (!message) {
-          const created = await this.startMessage(run)
-          message = created.message
-          messageStepId = created.step.id
-          yield { event: 'thread.run.step.created', data: runStepObject(created.step) }
-          yield { event: 'thread.run.step.in_progress', data: runStepObject(created.step) }
-          yield { event: 'thread.message.created', data: messageObject(message, version) }
-          yield { event: 'thread.message.in_progress', data: messageObject(message, version) }
+    try {
+      for await (const chunk of this.deps.chat.chunks(principal, params, { signal }) as AsyncIterable<ChatChunk>) {
+        if (chunk.usage) usage = chunk.usage
+        const choice = chunk.choices?.[0]
+        if (!choice) continue
+        const content = choice.delta?.content
+        if (content) {
+          if (!message) {
+            const created = await this.startMessage(run)
+            message = created.message
+            messageStepId = created.step.id
+            yield { event: 'thread.run.step.created', data: runStepObject(created.step) }
+            yield { event: 'thread.run.step.in_progress', data: runStepObject(created.step) }
+            yield { event: 'thread.message.created', data: messageObject(message, version) }
+            yield { event: 'thread.message.in_progress', data: messageObject(message, version) }
+          }
+          text += content
+          yield {
+            event: 'thread.message.delta',
+            data: {
+              id: message.id,
+              object: 'thread.message.delta',
+              delta: { content: [{ index: 0, type: 'text', text: { value: content, annotations: [] } }] },
+            },
+          }
         }
-        text += content
-        yield {
-          event: 'thread.message.delta',
-          data: {
-            id: message.id,
-            object: 'thread.message.delta',
-            delta: { content: [{ index: 0, type: 'text', text: { value: content, annotations: [] } }] },
-          },
+        const deltas: StepToolCallDelta[] = []
+        for (const call of choice.delta?.tool_calls ?? []) {
+          let index = callIndex.get(call.index)
+          const first = index === undefined
+          if (index === undefined) {
+            index = calls.length
+            callIndex.set(call.index, index)
+            calls.push({ id: '', name: '', arguments: '' })
+          }
+          const draft = calls[index]!
+          if (call.id) draft.id = call.id
+          if (call.function?.name) draft.name += call.function.name
+          if (call.function?.arguments) draft.arguments += call.function.arguments
+          deltas.push({
+            index,
+            ...(call.id ? { id: call.id } : {}),
+            type: 'function',
+            function: {
+              ...(call.function?.name ? { name: call.function.name } : {}),
+              arguments: call.function?.arguments ?? '',
+              ...(first ? { output: null } : {}),
+            },
+          })
         }
+        if (deltas.length) {
+          if (!toolStepId) {
+            // the step exists (in_progress, no calls yet) before its first delta goes out
+            const step = {
+              ...this.newStep(run, nowSeconds()),
+              type: 'tool_calls' as const,
+              step_details: toolStepDetails([]),
+            }
+            await this.deps.storage.transaction(async (tx) => {
+              await createRepos(tx.db).runSteps.insert(step)
+            })
+            toolStepId = step.id
+            yield { event: 'thread.run.step.created', data: runStepObject(step) }
+            yield { event: 'thread.run.step.in_progress', data: runStepObject(step) }
+          }
+          yield {
+            event: 'thread.run.step.delta',
+            data: {
+              id: toolStepId,
+              object: 'thread.run.step.delta',
+              delta: { step_details: { type: 'tool_calls', tool_calls: deltas } },
+            },
+          }
+        }
+        if (choice.finish_reason) finish = choice.finish_reason
       }
-      for (const call of choice.delta?.tool_calls ?? []) {
-        const draft = (calls[call.index] ??= { id: '', name: '', arguments: '' })
-        if (call.id) draft.id = call.id
-        if (call.function?.name) draft.name += call.function.name
-        if (call.function?.arguments) draft.arguments += call.function.arguments
+    } catch (error) {
+      // a run that fails or is cancelled mid-call ends its step with the calls made so far
+      if (toolStepId) {
+        await repos.runSteps
+          .update(run.project_id, toolStepId, { step_details: toolStepDetails(calls) })
+          .catch(() => {})
       }
-      if (choice.finish_reason) finish = choice.finish_reason
+      throw error
     }
     signal.throwIfAborted()
     usage ??= { prompt_tokens: prompt.tokens, completion_tokens: 0, total_tokens: prompt.tokens }
@@ -280,6 +335,7 @@ export class RunExecutor {
       yield { event: 'thread.run.step.completed', data: runStepObject(step!) }
     }
     if (cutOff) {
+      if (toolStepId) await repos.runSteps.update(run.project_id, toolStepId, { step_details: toolStepDetails(calls) })
       const details = JSON.stringify({ reason: 'max_completion_tokens' })
       yield* this.finish(run, 'incomplete', { incomplete_details: details, usage: runUsage }, version)
       return
@@ -290,15 +346,7 @@ export class RunExecutor {
         type: 'function',
         function: { name: c.name, arguments: c.arguments },
       }))
-      const step = {
-        ...this.newStep(run, now),
-        type: 'tool_calls' as const,
-        step_details: JSON.stringify({
-          type: 'tool_calls',
-          tool_calls: wire.map((c) => ({ ...c, function: { ...c.function, output: null } })),
-        }),
-        usage: JSON.stringify(turnUsage),
-      }
+      const stepId = toolStepId!
       const expiresAt = now + REQUIRES_ACTION_SECONDS
       const patch: RunPatch = {
         status: 'requires_action',
@@ -311,15 +359,16 @@ export class RunExecutor {
       }
       const moved = await this.deps.storage.transaction(async (tx) => {
         const r = createRepos(tx.db)
-        await r.runSteps.insert(step)
+        await r.runSteps.update(run.project_id, stepId, {
+          step_details: toolStepDetails(toolCalls),
+          usage: JSON.stringify(turnUsage),
+        })
         if (!(await r.runs.update(run.project_id, run.id, patch, ['in_progress']))) return false
         const payload: RunJobPayload = { projectId: run.project_id, threadId: run.thread_id, runId: run.id, mode: 'expire' }
-        await r.jobs.enqueue(RUN_JOB, payload, { id: `${step.id}:expire`, runAt: expiresAt * 1000 + 500 })
+        await r.jobs.enqueue(RUN_JOB, payload, { id: `${stepId}:expire`, runAt: expiresAt * 1000 + 500 })
         return true
       })
       if (!moved) throw new Error('cancelled')
-      yield { event: 'thread.run.step.created', data: runStepObject(step) }
-      yield { event: 'thread.run.step.in_progress', data: runStepObject(step) }
       yield this.runEvent({ ...run, ...patch } as RunRow, version)
       return
     }
@@ -491,6 +540,26 @@ export class RunExecutor {
     }
     return principal
   }
+}
+
+/** A function call's part in a `thread.run.step.delta` (RunStepDeltaStepDetailsToolCallsFunctionObject). */
+type StepToolCallDelta = {
+  index: number
+  id?: string
+  type: 'function'
+  function: { name?: string; arguments: string; output?: null }
+}
+
+/** A tool_calls step's step_details for the calls so far (no outputs yet). */
+function toolStepDetails(calls: ToolCallDraft[]) {
+  return JSON.stringify({
+    type: 'tool_calls',
+    tool_calls: calls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments, output: null },
+    })),
+  })
 }
 
 type ChatChunk = {
