@@ -9,13 +9,21 @@ import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from 'node-llama
 import { request } from 'undici'
 
 const root = path.resolve(import.meta.dirname, '..')
-const MODEL_FILE = process.env.BENCH_MODEL ?? path.resolve(root, '../shared/models/stories260K.gguf')
+const MODEL_FILE =
+  process.env.BENCH_MODEL ?? path.resolve(root, '../shared/models/stories260K.gguf')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const GEN_TOKENS = Number(process.env.BENCH_TOKENS ?? 256)
-const SETTINGS = { threads: Number(process.env.BENCH_THREADS ?? 1), contextSize: 2048, sequences: 4 }
+const SETTINGS = {
+  threads: Number(process.env.BENCH_THREADS ?? 1),
+  contextSize: 2048,
+  sequences: 4,
+}
 const KEY = 'sk-proj-bench-000000000000000000000000'
 const SAMPLING = { temperature: 0, topK: 0, topP: 1, minP: 0 } // what Plinth sets for temperature 0
-const LONG = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. '.repeat(40)
+const LONG =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. '.repeat(
+    40,
+  )
 
 /** One generation: when it started, when each token (or chunk) arrived, how many tokens. */
 type Run = { start: number; times: number[]; promptTokens: number; tokens: number }
@@ -23,11 +31,20 @@ type Run = { start: number; times: number[]; promptTokens: number; tokens: numbe
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const genRate = (r: Run) => (r.tokens - 1) / ((r.times[r.times.length - 1] - r.times[0]) / 1000)
 const ttft = (r: Run) => r.times[0] - r.start
-const aggregate = (runs: Run[]) => runs.reduce((s, r) => s + r.tokens, 0) / ((Math.max(...runs.map((r) => r.times[r.times.length - 1])) - Math.min(...runs.map((r) => r.start))) / 1000)
+const aggregate = (runs: Run[]) =>
+  runs.reduce((s, r) => s + r.tokens, 0) /
+  ((Math.max(...runs.map((r) => r.times[r.times.length - 1])) -
+    Math.min(...runs.map((r) => r.start))) /
+    1000)
 
 // --- node-llama-cpp directly ---
 async function direct() {
-  const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: LlamaLogLevel.error })
+  const llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    logLevel: LlamaLogLevel.error,
+  })
   const model = await llama.loadModel({ modelPath: MODEL_FILE })
   const context = await model.createContext(SETTINGS)
   const sequences = Array.from({ length: SETTINGS.sequences }, () => context.getSequence())
@@ -76,20 +93,27 @@ const ownCpuMs = () => {
 async function startPlinth(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-llama-'))
   const config = path.join(dataDir, 'plinth.json')
-  fs.writeFileSync(config, JSON.stringify({
-    server: { port: 0 },
-    log: { level: 'warn' },
-    testModels: { enabled: false },
-    models: [{ id: 'bench', provider: 'llama-cpp', options: { path: MODEL_FILE, ...SETTINGS } }],
-  }))
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      server: { port: 0 },
+      log: { level: 'warn' },
+      testModels: { enabled: false },
+      models: [{ id: 'bench', provider: 'llama-cpp', options: { path: MODEL_FILE, ...SETTINGS } }],
+    }),
+  )
   // from the sources (as the CLI tests run it), so the benchmark needs no build; with tsx as a
   // loader rather than its CLI, the server is this child itself and its CPU can be read
   const cli = ['--import', 'tsx', path.join(root, 'test/cli/run-cli.ts')]
-  const child = spawn(process.execPath, [...cli, 'serve', '--config', config, '--data-dir', dataDir], {
-    cwd: root,
-    env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...cli, 'serve', '--config', config, '--data-dir', dataDir],
+    {
+      cwd: root,
+      env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   children.push(child)
   serverPid = child.pid!
   return new Promise((resolve, reject) => {
@@ -108,7 +132,14 @@ async function viaPlinth(url: string, prompt: string, maxTokens: number): Promis
   const response = await request(`${url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({
+      model: 'bench',
+      prompt,
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
   })
   // a lean client: note when text arrives, parse only the final usage (a client that parsed
   // every chunk would take CPU from the model on a 2-core machine, and charge it to Plinth)
@@ -121,7 +152,10 @@ async function viaPlinth(url: string, prompt: string, maxTokens: number): Promis
     tail = previous + text // the usage event may span two reads
     previous = text
   }
-  const usage = JSON.parse(/"usage":(\{[^}]*\})/.exec(tail)![1]) as { prompt_tokens: number; completion_tokens: number }
+  const usage = JSON.parse(/"usage":(\{[^}]*\})/.exec(tail)![1]) as {
+    prompt_tokens: number
+    completion_tokens: number
+  }
   if (response.statusCode !== 200) throw new Error(`plinth answered ${response.statusCode}`)
   return { start, times, promptTokens: usage.prompt_tokens, tokens: usage.completion_tokens }
 }
@@ -132,7 +166,8 @@ async function main() {
   const d = await direct()
   const p = {
     run: (prompt: string, max: number) => viaPlinth(url, prompt, max),
-    parallel: (prompt: string, max: number) => Promise.all(Array.from({ length: SETTINGS.sequences }, () => viaPlinth(url, prompt, max))),
+    parallel: (prompt: string, max: number) =>
+      Promise.all(Array.from({ length: SETTINGS.sequences }, () => viaPlinth(url, prompt, max))),
   }
   // warm both (the first request loads the model into Plinth)
   for (let i = 0; i < 3; i++) {
@@ -140,7 +175,15 @@ async function main() {
     await p.run('Once upon a time', 32)
   }
   const series = () => ({ d: [] as number[], p: [] as number[] })
-  const results = { gen: series(), prefill: series(), ttft: series(), par: series(), promptTokens: series(), cpu: series(), clientCpu: series() }
+  const results = {
+    gen: series(),
+    prefill: series(),
+    ttft: series(),
+    par: series(),
+    promptTokens: series(),
+    cpu: series(),
+    clientCpu: series(),
+  }
   let n = 0
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? (['p', 'd'] as const) : (['d', 'p'] as const)
@@ -151,26 +194,39 @@ async function main() {
       const client0 = ownCpuMs()
       const gen = await target.run('Once upon a time', GEN_TOKENS)
       results.gen[who].push(genRate(gen))
-      results.cpu[who].push((((who === 'd' ? ownCpuMs() : processCpuMs(serverPid)) - cpu0) * 1000) / gen.tokens)
+      results.cpu[who].push(
+        (((who === 'd' ? ownCpuMs() : processCpuMs(serverPid)) - cpu0) * 1000) / gen.tokens,
+      )
       if (who === 'p') results.clientCpu.p.push(((ownCpuMs() - client0) * 1000) / gen.tokens)
       // a different first word each time: no cached prefix helps either side
       const long = await target.run(`Story ${n++}. ${LONG}`, 1)
       results.prefill[who].push(long.promptTokens / (ttft(long) / 1000))
       results.promptTokens[who].push(long.promptTokens)
-      for (let i = 0; i < 10; i++) results.ttft[who].push(ttft(await target.run(`Tale ${n++}: once upon a time`, 1)))
+      for (let i = 0; i < 10; i++)
+        results.ttft[who].push(ttft(await target.run(`Tale ${n++}: once upon a time`, 1)))
       results.par[who].push(aggregate(await target.parallel('Once upon a time', GEN_TOKENS)))
     }
-    console.error(`round ${round + 1}/${ROUNDS}: gen ${median(results.gen.p).toFixed(0)}/${median(results.gen.d).toFixed(0)} tok/s (plinth/direct)`)
+    console.error(
+      `round ${round + 1}/${ROUNDS}: gen ${median(results.gen.p).toFixed(0)}/${median(results.gen.d).toFixed(0)} tok/s (plinth/direct)`,
+    )
   }
   for (const child of children) child.kill('SIGTERM')
   await d.close()
   report(results)
 }
 
-function report(r: Record<'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens' | 'cpu' | 'clientCpu', { d: number[]; p: number[] }>) {
+function report(
+  r: Record<
+    'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens' | 'cpu' | 'clientCpu',
+    { d: number[]; p: number[] }
+  >,
+) {
   const m = (k: keyof typeof r, who: 'd' | 'p') => median(r[k][who])
   const lines = [
-    `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`,
+    `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, Node ${process.version}`,
     `Model: ${path.basename(MODEL_FILE)}; threads ${SETTINGS.threads}, contextSize ${SETTINGS.contextSize}, ${SETTINGS.sequences} sequences, temperature 0; ${ROUNDS} rounds, medians`,
     '',
     '| measure | node-llama-cpp direct | Plinth over HTTP | ratio / added | target |',

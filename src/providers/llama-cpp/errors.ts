@@ -62,11 +62,21 @@ export function queueFull(id: string, waiting: number) {
 
 /** The client went away while waiting: nobody reads this answer, but it must not look like a server fault. */
 export function clientClosedRequest() {
-  return new ApiError(499, 'The client closed the request before it was served.', 'invalid_request_error', null, 'client_closed_request')
+  return new ApiError(
+    499,
+    'The client closed the request before it was served.',
+    'invalid_request_error',
+    null,
+    'client_closed_request',
+  )
 }
 
 export function notAnEmbeddingModel(id: string) {
-  return invalidRequest(`The model \`${id}\` does not support embeddings.`, 'model', 'invalid_value')
+  return invalidRequest(
+    `The model \`${id}\` does not support embeddings.`,
+    'model',
+    'invalid_value',
+  )
 }
 
 export function notAGenerativeModel(id: string) {
@@ -78,5 +88,7 @@ export function notAGenerativeModel(id: string) {
 }
 
 function gib(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(bytes / 2 ** 20)} MiB`
+  return bytes >= 2 ** 30
+    ? `${(bytes / 2 ** 30).toFixed(1)} GiB`
+    : `${Math.ceil(bytes / 2 ** 20)} MiB`
 }

@@ -1,4 +1,9 @@
-import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from 'node-llama-cpp'
+import type {
+  LlamaContextSequence,
+  LlamaModel,
+  SequenceEvaluateOptions,
+  Token,
+} from 'node-llama-cpp'
 import type { TokenLogprob } from '../provider.js'
 import { StopBuffer } from './stop-buffer.js'
 import { TokenDecoder, tokenLogprob } from './token-text.js'
@@ -39,8 +44,14 @@ export type GenerationEnd = {
  * previous choice) is not evaluated again. The last prompt token is always evaluated anew, since
  * its logits are where sampling starts.
  */
-export async function alignSequence(sequence: LlamaContextSequence, prompt: Token[]): Promise<Token[]> {
-  const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1)
+export async function alignSequence(
+  sequence: LlamaContextSequence,
+  prompt: Token[],
+): Promise<Token[]> {
+  const keep = Math.min(
+    sequence.compareContextTokens(prompt).firstDifferentIndex,
+    prompt.length - 1,
+  )
   if (keep < sequence.nextTokenIndex) {
     try {
       await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }])
@@ -80,12 +91,23 @@ export async function* generateText(
   let stopped = false
   let matched: string | undefined
   let text = ''
-  const toPiece = (p: { text: string; data: { tokens: Token[]; logprobs?: TokenLogprob[] } }): TextPiece => {
+  const toPiece = (p: {
+    text: string
+    data: { tokens: Token[]; logprobs?: TokenLogprob[] }
+  }): TextPiece => {
     text += p.text
-    return { text: p.text, tokens: p.data.tokens, ...(wantLogprobs ? { logprobs: p.data.logprobs ?? [] } : {}) }
+    return {
+      text: p.text,
+      tokens: p.data.tokens,
+      ...(wantLogprobs ? { logprobs: p.data.logprobs ?? [] } : {}),
+    }
   }
   const steps = wantLogprobs
-    ? sequence.evaluateWithMetadata(input, { confidence: true, probabilities: top > 0 }, options.evaluate)
+    ? sequence.evaluateWithMetadata(
+        input,
+        { confidence: true, probabilities: top > 0 },
+        options.evaluate,
+      )
     : sequence.evaluate(input, options.evaluate)
   if (options.maxTokens > 0 && !options.signal.aborted) {
     let next = steps.next()
@@ -109,13 +131,18 @@ export async function* generateText(
         }
         if (wantLogprobs && typeof step !== 'number') {
           const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
-          pendingLogprobs.push(tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top))
+          pendingLogprobs.push(
+            tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top),
+          )
         }
         previous.push(token)
         if (previous.length > 4) previous.shift()
         const decoded = decoder.push(token)
         if (decoded) {
-          const result = buffer.push({ text: decoded.text, data: { tokens: decoded.tokens, logprobs: pendingLogprobs } })
+          const result = buffer.push({
+            text: decoded.text,
+            data: { tokens: decoded.tokens, logprobs: pendingLogprobs },
+          })
           pendingLogprobs = []
           for (const piece of result.emit) yield toPiece(piece)
           if (result.stopped) {
@@ -138,7 +165,10 @@ export async function* generateText(
   if (!stopped) {
     const rest = decoder.flush()
     if (rest) {
-      const result = buffer.push({ text: rest.text, data: { tokens: rest.tokens, logprobs: pendingLogprobs } })
+      const result = buffer.push({
+        text: rest.text,
+        data: { tokens: rest.tokens, logprobs: pendingLogprobs },
+      })
       for (const piece of result.emit) yield toPiece(piece)
       if (result.stopped) {
         stopped = true

@@ -1,4 +1,10 @@
-import type { GbnfJsonSchema, Llama, LlamaGrammar, LlamaGrammarEvaluationState, LlamaModel } from 'node-llama-cpp'
+import type {
+  GbnfJsonSchema,
+  Llama,
+  LlamaGrammar,
+  LlamaGrammarEvaluationState,
+  LlamaModel,
+} from 'node-llama-cpp'
 import { nodeLlamaCpp } from './engine.js'
 
 const MAX_CACHED = 64
@@ -24,7 +30,9 @@ export class GrammarCache {
   forJsonObject(): Promise<LlamaGrammar> {
     return this.cached('json', async () => {
       const json = await this.llama.getGrammarFor('json')
-      return this.llama.createGrammar({ grammar: json.grammar.replace(/^root\s+::= object$/m, `root ::= ${JSON_OBJECT_ROOT}`) })
+      return this.llama.createGrammar({
+        grammar: json.grammar.replace(/^root\s+::= object$/m, `root ::= ${JSON_OBJECT_ROOT}`),
+      })
     })
   }
 
@@ -61,7 +69,10 @@ export function endAtValue(grammar: string): string {
 const JSON_OBJECT_ROOT = '"{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}"'
 
 /** A fresh evaluation state: one per generation, since it tracks where the output is in the grammar. */
-export async function grammarState(model: LlamaModel, grammar: LlamaGrammar): Promise<LlamaGrammarEvaluationState> {
+export async function grammarState(
+  model: LlamaModel,
+  grammar: LlamaGrammar,
+): Promise<LlamaGrammarEvaluationState> {
   const { LlamaGrammarEvaluationState } = await nodeLlamaCpp()
   return new LlamaGrammarEvaluationState({ model, grammar })
 }

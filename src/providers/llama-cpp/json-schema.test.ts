@@ -32,7 +32,11 @@ describe('toGrammarSchema', () => {
   })
 
   it('follows $defs and definitions references', () => {
-    const schema = { type: 'object', properties: { a: { $ref: '#/definitions/A' } }, definitions: { A: { type: 'integer' } } }
+    const schema = {
+      type: 'object',
+      properties: { a: { $ref: '#/definitions/A' } },
+      definitions: { A: { type: 'integer' } },
+    }
     expect(toGrammarSchema(schema, 'p')).toEqual({
       type: 'object',
       properties: { a: { $ref: '#/$defs/A' } },
@@ -49,15 +53,24 @@ describe('toGrammarSchema', () => {
   })
 
   it('refuses constraints the grammar cannot enforce, naming the keyword and where it is', () => {
-    const refuse = (schema: unknown) => () => toGrammarSchema(schema, 'tools[0].function.parameters')
-    expect(refuse({ type: 'object', properties: { n: { type: 'integer', minimum: 0 } } })).toThrow(/'minimum' at 'properties\.n'/)
+    const refuse = (schema: unknown) => () =>
+      toGrammarSchema(schema, 'tools[0].function.parameters')
+    expect(refuse({ type: 'object', properties: { n: { type: 'integer', minimum: 0 } } })).toThrow(
+      /'minimum' at 'properties\.n'/,
+    )
     expect(refuse({ type: 'string', pattern: '^a' })).toThrow(/'pattern'/)
-    expect(refuse({ type: 'string', format: 'email' })).toThrow(/only the formats date-time, date, time/)
+    expect(refuse({ type: 'string', format: 'email' })).toThrow(
+      /only the formats date-time, date, time/,
+    )
     expect(refuse({ $ref: 'https://example.com/x' })).toThrow(/\$ref/)
     try {
       refuse({ type: 'string', pattern: 'x' })()
     } catch (error) {
-      expect(error).toMatchObject({ status: 400, param: 'tools[0].function.parameters', code: 'invalid_value' })
+      expect(error).toMatchObject({
+        status: 400,
+        param: 'tools[0].function.parameters',
+        code: 'invalid_value',
+      })
     }
   })
 })
@@ -65,7 +78,10 @@ describe('toGrammarSchema', () => {
 describe('endAtValue', () => {
   it("removes the newlines node-llama-cpp's schema grammars allow after the value", () => {
     // the root rule as node-llama-cpp 3.21.1 writes it
-    const grammar = 'root ::= "{" ws "\\"a\\"" ":" [ ]? integer-number-rule ws "}" "\\n\\n\\n\\n" [\\n]*\nws ::= [ ]?'
-    expect(endAtValue(grammar)).toBe('root ::= "{" ws "\\"a\\"" ":" [ ]? integer-number-rule ws "}"\nws ::= [ ]?')
+    const grammar =
+      'root ::= "{" ws "\\"a\\"" ":" [ ]? integer-number-rule ws "}" "\\n\\n\\n\\n" [\\n]*\nws ::= [ ]?'
+    expect(endAtValue(grammar)).toBe(
+      'root ::= "{" ws "\\"a\\"" ":" [ ]? integer-number-rule ws "}"\nws ::= [ ]?',
+    )
   })
 })

@@ -18,7 +18,16 @@ export const DEFAULT_CONTEXT_SIZE = 4096
 export const DEFAULT_SEQUENCES = 2
 
 /** Architectures that only encode (BERT family): served for embeddings, not for text. */
-const ENCODER_ONLY = new Set(['bert', 'nomic-bert', 'nomic-bert-moe', 'jina-bert-v2', 'jina-bert-v3', 'neo-bert', 'modern-bert', 't5encoder'])
+const ENCODER_ONLY = new Set([
+  'bert',
+  'nomic-bert',
+  'nomic-bert-moe',
+  'jina-bert-v2',
+  'jina-bert-v3',
+  'neo-bert',
+  'modern-bert',
+  't5encoder',
+])
 
 export type ModelSettings = {
   threads: number
@@ -41,11 +50,18 @@ export type Inspection = {
 }
 
 /** Reads the header (fast: no tensor data) and estimates RAM for the weights and the context. */
-export async function inspectModel(local: LocalModel, config: LlamaConfig, llama: Llama): Promise<Inspection> {
+export async function inspectModel(
+  local: LocalModel,
+  config: LlamaConfig,
+  llama: Llama,
+): Promise<Inspection> {
   const { readGgufFileInfo, GgufInsights } = await nodeLlamaCpp()
   let insights: GgufInsights
   try {
-    insights = await GgufInsights.from(await readGgufFileInfo(local.path, { logWarnings: false }), llama)
+    insights = await GgufInsights.from(
+      await readGgufFileInfo(local.path, { logWarnings: false }),
+      llama,
+    )
   } catch (error) {
     throw modelLoadFailed(local.id, local.path, describe(error))
   }
@@ -53,7 +69,11 @@ export async function inspectModel(local: LocalModel, config: LlamaConfig, llama
   const { resolvableChatWrapperTypeNames } = await nodeLlamaCpp()
   const templates = resolvableChatWrapperTypeNames.filter((name) => name !== 'template')
   if (options.chatTemplate && !(templates as readonly string[]).includes(options.chatTemplate)) {
-    throw modelLoadFailed(local.id, local.path, `unknown chatTemplate '${options.chatTemplate}' (one of: ${templates.join(', ')})`)
+    throw modelLoadFailed(
+      local.id,
+      local.path,
+      `unknown chatTemplate '${options.chatTemplate}' (one of: ${templates.join(', ')})`,
+    )
   }
   const train = insights.trainContextSize ?? DEFAULT_CONTEXT_SIZE
   const settings: ModelSettings = {
@@ -67,13 +87,18 @@ export async function inspectModel(local: LocalModel, config: LlamaConfig, llama
   }
   const metadata = insights.ggufFileInfo
   const architecture = String(metadata.metadata?.general?.architecture ?? '')
-  const causal = (metadata.architectureMetadata as { attention?: { causal?: boolean } }).attention?.causal
+  const causal = (metadata.architectureMetadata as { attention?: { causal?: boolean } }).attention
+    ?.causal
   const generative = !ENCODER_ONLY.has(architecture) && causal !== false
   const gpuLayers = typeof settings.gpuLayers === 'number' ? settings.gpuLayers : 0
   // without mmap, so the estimate counts the weights' pages that loading brings in
   const weights = await insights.estimateModelResourceRequirementsV2({ gpuLayers, useMmap: false })
   const context = generative
-    ? await insights.estimateContextResourceRequirementsV2({ contextSize: settings.contextSize, sequences: settings.sequences, modelGpuLayers: gpuLayers })
+    ? await insights.estimateContextResourceRequirementsV2({
+        contextSize: settings.contextSize,
+        sequences: settings.sequences,
+        modelGpuLayers: gpuLayers,
+      })
     : { cpuRam: 0 }
   return { local, llama, insights, settings, generative, bytes: weights.cpuRam + context.cpuRam }
 }
@@ -87,7 +112,8 @@ type Generation = { context: LlamaContext; slots: SlotQueue<LlamaContextSequence
 export class LoadedModel {
   private wrapper: ChatWrapper | undefined
   private vocabulary: number | undefined
-  private embeddingContext: Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> | undefined
+  private embeddingContext:
+    Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> | undefined
 
   /** Estimated RAM of the embedding context, once created (the pool counts it in the budget). */
   embeddingBytes = 0
@@ -108,9 +134,14 @@ export class LoadedModel {
     try {
       model = await llama.loadModel({ modelPath: local.path, gpuLayers: settings.gpuLayers })
     } catch (error) {
-      throw modelLoadFailed(local.id, local.path, [describe(error), ...(await engineErrors())].join(': '))
+      throw modelLoadFailed(
+        local.id,
+        local.path,
+        [describe(error), ...(await engineErrors())].join(': '),
+      )
     }
-    if (!inspection.generative) return new LoadedModel(local.id, model, settings, false, undefined, inspection.insights)
+    if (!inspection.generative)
+      return new LoadedModel(local.id, model, settings, false, undefined, inspection.insights)
     try {
       // A token queued for decoding is dispatched at once when it is the only sequence at work,
       // so llama.cpp decodes it (in its own thread) while Plinth streams the previous one; with
@@ -122,14 +153,33 @@ export class LoadedModel {
         contextSize: settings.contextSize,
         sequences: settings.sequences,
         failedCreationRemedy: false,
-        batching: { dispatchSchedule: (dispatch) => (slots.busy <= 1 ? queueMicrotask(dispatch) : setImmediate(dispatch)) },
+        batching: {
+          dispatchSchedule: (dispatch) =>
+            slots.busy <= 1 ? queueMicrotask(dispatch) : setImmediate(dispatch),
+        },
       })
       const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
-      slots = new SlotQueue(sequences, settings.maxQueue, (waiting) => queueFull(local.id, waiting), clientClosedRequest)
-      return new LoadedModel(local.id, model, settings, true, { context, slots }, inspection.insights)
+      slots = new SlotQueue(
+        sequences,
+        settings.maxQueue,
+        (waiting) => queueFull(local.id, waiting),
+        clientClosedRequest,
+      )
+      return new LoadedModel(
+        local.id,
+        model,
+        settings,
+        true,
+        { context, slots },
+        inspection.insights,
+      )
     } catch (error) {
       await model.dispose()
-      throw modelLoadFailed(local.id, local.path, `cannot create its context: ${[describe(error), ...(await engineErrors())].join(': ')}`)
+      throw modelLoadFailed(
+        local.id,
+        local.path,
+        `cannot create its context: ${[describe(error), ...(await engineErrors())].join(': ')}`,
+      )
     }
   }
 
@@ -160,19 +210,38 @@ export class LoadedModel {
     if (!this.wrapper) {
       const { resolveChatWrapper } = await nodeLlamaCpp()
       const type = this.settings.chatTemplate as Exclude<ResolvableChatWrapperTypeName, 'template'>
-      this.wrapper = resolveChatWrapper(this.model, { type, warningLogs: false, fallbackToOtherWrappersOnJinjaError: true })
+      this.wrapper = resolveChatWrapper(this.model, {
+        type,
+        warningLogs: false,
+        fallbackToOtherWrappersOnJinjaError: true,
+      })
     }
     return this.wrapper
   }
 
   /** The embedding context, created on first use; one embedding runs at a time, the rest queue. */
-  embeddings(): Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> {
+  embeddings(): Promise<{
+    context: LlamaEmbeddingContext
+    queue: SlotQueue<LlamaEmbeddingContext>
+  }> {
     this.embeddingContext ??= (async () => {
       const { contextSize, threads, maxQueue } = this.settings
       const context = await this.model.createEmbeddingContext({ threads, contextSize })
-      const estimate = await this.insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: this.model.gpuLayers, isEmbeddingContext: true })
+      const estimate = await this.insights.estimateContextResourceRequirementsV2({
+        contextSize,
+        modelGpuLayers: this.model.gpuLayers,
+        isEmbeddingContext: true,
+      })
       this.embeddingBytes = estimate.cpuRam
-      return { context, queue: new SlotQueue([context], maxQueue, (waiting) => queueFull(this.id, waiting), clientClosedRequest) }
+      return {
+        context,
+        queue: new SlotQueue(
+          [context],
+          maxQueue,
+          (waiting) => queueFull(this.id, waiting),
+          clientClosedRequest,
+        ),
+      }
     })()
     this.embeddingContext.catch(() => (this.embeddingContext = undefined))
     return this.embeddingContext

@@ -116,7 +116,12 @@ export class ModelPool {
       throw error
     }
     log.info(
-      { model: entry.local.id, ms: Math.round(performance.now() - started), bytes: entry.bytes, ...inspection.settings },
+      {
+        model: entry.local.id,
+        ms: Math.round(performance.now() - started),
+        bytes: entry.bytes,
+        ...inspection.settings,
+      },
       'model loaded',
     )
     return entry.model
@@ -125,14 +130,21 @@ export class ModelPool {
   /** Unloads idle models, least recently used first, until `bytes` more fit in the budget. */
   private makeRoom(entry: Entry, bytes: number) {
     if (bytes > this.budgetBytes) throw modelTooLarge(entry.local.id, bytes, this.budgetBytes)
-    const used = () => [...this.entries.values()].reduce((sum, e) => sum + (e === entry ? 0 : e.bytes + (e.model?.embeddingBytes ?? 0)), 0)
+    const used = () =>
+      [...this.entries.values()].reduce(
+        (sum, e) => sum + (e === entry ? 0 : e.bytes + (e.model?.embeddingBytes ?? 0)),
+        0,
+      )
     const idle = [...this.entries.values()]
       .filter((e) => e !== entry && e.leases === 0 && e.model)
       .sort((a, b) => a.lastUsed - b.lastUsed)
     while (used() + bytes > this.budgetBytes) {
       const victim = idle.shift()
       if (!victim) throw memoryBusy(entry.local.id)
-      log.info({ model: victim.local.id, for: entry.local.id }, 'unloading the least recently used model to fit the memory budget')
+      log.info(
+        { model: victim.local.id, for: entry.local.id },
+        'unloading the least recently used model to fit the memory budget',
+      )
       this.unload(victim)
     }
   }
@@ -158,6 +170,8 @@ export class ModelPool {
     clearTimeout(entry.idleTimer)
     const model = entry.model ?? (await entry.loading.catch(() => undefined))
     entry.bytes = 0
-    await model?.dispose().catch((error) => log.warn({ model: entry.local.id, err: error }, 'unloading failed'))
+    await model
+      ?.dispose()
+      .catch((error) => log.warn({ model: entry.local.id, err: error }, 'unloading failed'))
   }
 }

@@ -2,7 +2,14 @@ import path from 'node:path'
 import type { LlamaGrammar } from 'node-llama-cpp'
 import type { Config } from '../../config/schema.js'
 import { modelNotFound, unsupportedParameter } from '../../errors.js'
-import type { EmbedCall, EmbedResult, GenerateCall, ModelCard, Provider, StreamPart } from '../provider.js'
+import type {
+  EmbedCall,
+  EmbedResult,
+  GenerateCall,
+  ModelCard,
+  Provider,
+  StreamPart,
+} from '../provider.js'
 import { renderChat, renderPrompt, type RenderedPrompt } from './chat-template.js'
 import { configuredModels, scanModelsDir, type LocalModel } from './discovery.js'
 import { embed } from './embeddings.js'
@@ -17,7 +24,15 @@ import { textChoice, type ChoiceJob } from './text-choice.js'
 import { toolChoice, toolPlan } from './tool-calls.js'
 
 /** Request parameters a local text model cannot honour: a 400 naming them, never ignored. */
-const UNSUPPORTED = ['audio', 'prediction', 'web_search_options', 'reasoning_effort', 'functions', 'function_call', 'suffix'] as const
+const UNSUPPORTED = [
+  'audio',
+  'prediction',
+  'web_search_options',
+  'reasoning_effort',
+  'functions',
+  'function_call',
+  'suffix',
+] as const
 
 const RESCAN_MS = 1000
 
@@ -69,7 +84,8 @@ export class LlamaCppProvider implements Provider {
 
   async *stream(call: GenerateCall): AsyncGenerator<StreamPart> {
     for (const name of UNSUPPORTED) if (call.raw[name] != null) throw unsupportedParameter(name)
-    if (call.raw.modalities && (call.raw.modalities as string[]).includes('audio')) throw unsupportedParameter('modalities')
+    if (call.raw.modalities && (call.raw.modalities as string[]).includes('audio'))
+      throw unsupportedParameter('modalities')
     const lease = await this.pool.acquire(this.find(call.model))
     try {
       const loaded = lease.model
@@ -78,10 +94,16 @@ export class LlamaCppProvider implements Provider {
       const plan = call.messages ? toolPlan(call) : undefined
       const prompt = await this.render(loaded, call, plan?.functions)
       const grammar = plan ? undefined : await this.responseGrammar(call, grammars)
-      const tokenBias = await tokenBiasFor(loaded.model, loaded.vocabularySize, call.sampling.logitBias)
+      const tokenBias = await tokenBiasFor(
+        loaded.model,
+        loaded.vocabularySize,
+        call.sampling.logitBias,
+      )
       // the free sequence whose cache already holds most of this prompt
       const sequence = await loaded.slots.acquire(call.signal, (free) =>
-        free.reduce((best, s) => (cachedPrefix(s, prompt.tokens) > cachedPrefix(best, prompt.tokens) ? s : best)),
+        free.reduce((best, s) =>
+          cachedPrefix(s, prompt.tokens) > cachedPrefix(best, prompt.tokens) ? s : best,
+        ),
       )
       try {
         const job: ChoiceJob = {
@@ -97,7 +119,9 @@ export class LlamaCppProvider implements Provider {
         }
         let outputTokens = 0
         for (let choice = 0; choice < call.sampling.n && !call.signal.aborted; choice++) {
-          outputTokens += plan ? yield* toolChoice(job, choice, plan, grammars) : yield* textChoice(job, choice, grammar)
+          outputTokens += plan
+            ? yield* toolChoice(job, choice, plan, grammars)
+            : yield* textChoice(job, choice, grammar)
         }
         yield { type: 'usage', usage: { inputTokens: prompt.tokens.length, outputTokens } }
       } finally {
@@ -128,23 +152,36 @@ export class LlamaCppProvider implements Provider {
     return local
   }
 
-  private async render(loaded: LoadedModel, call: GenerateCall, functions?: Parameters<typeof renderChat>[3]): Promise<RenderedPrompt> {
+  private async render(
+    loaded: LoadedModel,
+    call: GenerateCall,
+    functions?: Parameters<typeof renderChat>[3],
+  ): Promise<RenderedPrompt> {
     const model = loaded.model
     const prompt: RenderedPrompt = call.messages
       ? renderChat(model, await loaded.chatWrapper(), call.messages, functions)
       : { tokens: renderPrompt(model, call.prompt ?? ''), stops: [], stopTokens: new Set() }
     if (prompt.tokens.length >= loaded.contextSize) {
-      throw contextTooLong(loaded.contextSize, prompt.tokens.length, call.messages ? 'messages' : 'prompt')
+      throw contextTooLong(
+        loaded.contextSize,
+        prompt.tokens.length,
+        call.messages ? 'messages' : 'prompt',
+      )
     }
     return prompt
   }
 
-  private async responseGrammar(call: GenerateCall, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
+  private async responseGrammar(
+    call: GenerateCall,
+    grammars: GrammarCache,
+  ): Promise<LlamaGrammar | undefined> {
     const format = call.responseFormat
     if (format?.type === 'json_object') return grammars.forJsonObject()
     if (format?.type === 'json_schema') {
       const schema = format.json_schema.schema
-      return schema ? grammars.forJsonSchema(toGrammarSchema(schema, 'response_format')) : grammars.forJsonObject()
+      return schema
+        ? grammars.forJsonSchema(toGrammarSchema(schema, 'response_format'))
+        : grammars.forJsonObject()
     }
     return undefined
   }

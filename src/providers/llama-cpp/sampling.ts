@@ -49,7 +49,11 @@ export function evaluateOptions(
  * logit_bias → llama.cpp's logit biases (added to the logits, as OpenAI does); -100 bans a
  * token. Keys are token ids of this model's own vocabulary; any other key is a 400.
  */
-export async function tokenBiasFor(model: LlamaModel, vocabularySize: number, logitBias: Record<string, number> | undefined): Promise<TokenBias | undefined> {
+export async function tokenBiasFor(
+  model: LlamaModel,
+  vocabularySize: number,
+  logitBias: Record<string, number> | undefined,
+): Promise<TokenBias | undefined> {
   if (!logitBias || !Object.keys(logitBias).length) return undefined
   const { TokenBias } = await nodeLlamaCpp()
   const bias = new TokenBias(model.tokenizer)

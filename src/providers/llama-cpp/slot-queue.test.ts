@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { SlotQueue } from './slot-queue.js'
 
-const queue = (slots: string[], maxWaiting: number) => new SlotQueue(slots, maxWaiting, (waiting) => new Error(`full (${waiting})`), () => new Error('gone'))
+const queue = (slots: string[], maxWaiting: number) =>
+  new SlotQueue(
+    slots,
+    maxWaiting,
+    (waiting) => new Error(`full (${waiting})`),
+    () => new Error('gone'),
+  )
 
 describe('SlotQueue', () => {
   it('hands out free slots, picking with the caller’s choice', async () => {

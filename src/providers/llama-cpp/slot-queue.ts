@@ -44,7 +44,8 @@ export class SlotQueue<T> {
   acquire(signal: AbortSignal, pick?: (free: T[]) => T): Promise<T> {
     if (signal.aborted) return Promise.reject(this.gone())
     if (this.free.length) return Promise.resolve(this.take(pick))
-    if (this.waiters.length >= this.maxWaiting) return Promise.reject(this.full(this.waiters.length))
+    if (this.waiters.length >= this.maxWaiting)
+      return Promise.reject(this.full(this.waiters.length))
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = {
         resolve,

@@ -27,7 +27,11 @@ describe('StopBuffer', () => {
     const buffer = new StopBuffer<number>(['\nUser:'])
     expect(buffer.push({ text: 'Hi\n', data: 0 }).emit).toEqual([])
     expect(buffer.push({ text: 'Us', data: 1 }).emit).toEqual([])
-    expect(buffer.push({ text: 'ed', data: 2 }).emit.map((p) => p.text)).toEqual(['Hi\n', 'Us', 'ed'])
+    expect(buffer.push({ text: 'ed', data: 2 }).emit.map((p) => p.text)).toEqual([
+      'Hi\n',
+      'Us',
+      'ed',
+    ])
   })
 
   it('reports the earliest of several stop sequences', () => {
@@ -36,7 +40,11 @@ describe('StopBuffer', () => {
 
   it('keeps the data of a piece it cuts', () => {
     const buffer = new StopBuffer<string>(['.'])
-    expect(buffer.push({ text: 'end. more', data: 'x' })).toEqual({ emit: [{ text: 'end', data: 'x' }], stopped: true, matched: '.' })
+    expect(buffer.push({ text: 'end. more', data: 'x' })).toEqual({
+      emit: [{ text: 'end', data: 'x' }],
+      stopped: true,
+      matched: '.',
+    })
   })
 
   it('flushes held text when generation ends', () => {

@@ -65,7 +65,8 @@ export class StopBuffer<T> {
         at += next.text.length
         continue
       }
-      if (cutInside && at < length) out.push({ text: next.text.slice(0, length - at), data: next.data })
+      if (cutInside && at < length)
+        out.push({ text: next.text.slice(0, length - at), data: next.data })
       break
     }
     if (cutInside) this.pending = []

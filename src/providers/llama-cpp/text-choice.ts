@@ -28,8 +28,14 @@ export async function sample(
   options: { maxTokens: number; stops?: string[]; grammar?: LlamaGrammar; logprobs?: boolean },
 ) {
   const generated: Token[] = []
-  const evaluate = evaluateOptions(job.sampling, choiceSeed(job.sampling, choice), generated, job.tokenBias)
-  if (options.grammar) evaluate.grammarEvaluationState = await grammarState(job.loaded.model, options.grammar)
+  const evaluate = evaluateOptions(
+    job.sampling,
+    choiceSeed(job.sampling, choice),
+    generated,
+    job.tokenBias,
+  )
+  if (options.grammar)
+    evaluate.grammarEvaluationState = await grammarState(job.loaded.model, options.grammar)
   const input = await alignSequence(job.sequence, prompt)
   return generateText(job.loaded.model, job.sequence, input, prompt, {
     // never past the end of the sequence: there a context shift would drop the prompt's start
@@ -37,7 +43,8 @@ export async function sample(
     stops: options.stops ?? job.stops,
     stopTokens: job.stopTokens,
     evaluate,
-    logprobs: options.logprobs && job.sampling.logprobs ? (job.sampling.topLogprobs ?? 0) : undefined,
+    logprobs:
+      options.logprobs && job.sampling.logprobs ? (job.sampling.topLogprobs ?? 0) : undefined,
     signal: job.signal,
     generated,
     shared: () => (job.loaded.slots?.busy ?? 0) > 1,
@@ -45,8 +52,16 @@ export async function sample(
 }
 
 /** A plain (or grammar-constrained JSON) answer: text deltas, then the finish reason. */
-export async function* textChoice(job: ChoiceJob, choice: number, grammar?: LlamaGrammar): AsyncGenerator<StreamPart, number> {
-  const pieces = await sample(job, choice, job.prompt, { maxTokens: job.maxTokens, grammar, logprobs: true })
+export async function* textChoice(
+  job: ChoiceJob,
+  choice: number,
+  grammar?: LlamaGrammar,
+): AsyncGenerator<StreamPart, number> {
+  const pieces = await sample(job, choice, job.prompt, {
+    maxTokens: job.maxTokens,
+    grammar,
+    logprobs: true,
+  })
   let end: GenerationEnd
   for (;;) {
     const next = await pieces.next()
@@ -55,7 +70,13 @@ export async function* textChoice(job: ChoiceJob, choice: number, grammar?: Llam
       break
     }
     const piece = next.value
-    if (piece.text || piece.logprobs?.length) yield { type: 'text-delta', choice, text: piece.text, ...(piece.logprobs ? { logprobs: piece.logprobs } : {}) }
+    if (piece.text || piece.logprobs?.length)
+      yield {
+        type: 'text-delta',
+        choice,
+        text: piece.text,
+        ...(piece.logprobs ? { logprobs: piece.logprobs } : {}),
+      }
   }
   yield { type: 'choice-end', choice, finishReason: end.finishReason }
   return end.tokens.length

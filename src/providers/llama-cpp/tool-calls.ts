@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import type { ChatModelFunctions, ChatWrapper, GbnfJsonSchema, LlamaText, Token } from 'node-llama-cpp'
+import type {
+  ChatModelFunctions,
+  ChatWrapper,
+  GbnfJsonSchema,
+  LlamaText,
+  Token,
+} from 'node-llama-cpp'
 import { unsupportedParameter } from '../../errors.js'
 import type { GenerateCall, StreamPart } from '../provider.js'
 import { plainText } from './chat-template.js'
@@ -25,39 +31,66 @@ export function toolPlan(call: GenerateCall): ToolPlan | undefined {
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {}
   tools.forEach((tool, i) => {
     const { name, description, parameters } = tool.function
-    const params = parameters ? toGrammarSchema(parameters, `tools[${i}].function.parameters`) : undefined
+    const params = parameters
+      ? toGrammarSchema(parameters, `tools[${i}].function.parameters`)
+      : undefined
     schemas.set(name, params)
     functions[name] = { description, params }
   })
   const choice = call.toolChoice
-  const mode = choice && typeof choice === 'object' ? { name: choice.function.name } : choice === 'required' ? 'required' : 'auto'
+  const mode =
+    choice && typeof choice === 'object'
+      ? { name: choice.function.name }
+      : choice === 'required'
+        ? 'required'
+        : 'auto'
   if (mode === 'auto' && call.responseFormat && call.responseFormat.type !== 'text') {
     throw unsupportedParameter(
       'response_format',
       "Local models cannot combine a JSON response format with tool_choice 'auto'; use tool_choice 'required' or 'none'.",
     )
   }
-  return { functions, schemas, mode, parallel: call.parallelToolCalls !== false && typeof mode === 'string' }
+  return {
+    functions,
+    schemas,
+    mode,
+    parallel: call.parallelToolCalls !== false && typeof mode === 'string',
+  }
 }
 
 /** The chat template's own syntax for a function call (node-llama-cpp's knowledge of each model). */
-type CallSyntax = { opener: LlamaText; sectionOpener?: LlamaText; triggers: string[]; sectionTriggers: string[]; paramsPrefix: LlamaText; suffix: LlamaText; emptyParams: string }
+type CallSyntax = {
+  opener: LlamaText
+  sectionOpener?: LlamaText
+  triggers: string[]
+  sectionTriggers: string[]
+  paramsPrefix: LlamaText
+  suffix: LlamaText
+  emptyParams: string
+}
 
 async function callSyntax(wrapper: ChatWrapper): Promise<CallSyntax> {
   const { LlamaText } = await nodeLlamaCpp()
   const { call, parallelism } = wrapper.settings.functions
   const opener = LlamaText(call.prefix)
   const sectionOpener = parallelism ? LlamaText(parallelism.call.sectionPrefix) : undefined
-  const texts = (values: (string | LlamaText)[] | undefined) => (values ?? []).map((v) => plainText(LlamaText(v))).filter(Boolean)
+  const texts = (values: (string | LlamaText)[] | undefined) =>
+    (values ?? []).map((v) => plainText(LlamaText(v))).filter(Boolean)
   const empty = call.emptyCallParamsPlaceholder
   return {
     opener,
     sectionOpener,
     triggers: texts([call.prefix, ...(call.prefixAlternateMatches ?? [])]),
-    sectionTriggers: parallelism ? texts([parallelism.call.sectionPrefix, ...(parallelism.call.sectionPrefixAlternateMatches ?? [])]) : [],
+    sectionTriggers: parallelism
+      ? texts([
+          parallelism.call.sectionPrefix,
+          ...(parallelism.call.sectionPrefixAlternateMatches ?? []),
+        ])
+      : [],
     paramsPrefix: LlamaText(call.paramsPrefix),
     suffix: LlamaText(call.suffix),
-    emptyParams: empty === undefined ? '{}' : typeof empty === 'string' ? empty : JSON.stringify(empty),
+    emptyParams:
+      empty === undefined ? '{}' : typeof empty === 'string' ? empty : JSON.stringify(empty),
   }
 }
 
@@ -68,7 +101,12 @@ async function callSyntax(wrapper: ChatWrapper): Promise<CallSyntax> {
  * generated under the grammar of that tool's JSON schema, so they always parse and satisfy it.
  * With parallel calls allowed, the model may open further calls right after.
  */
-export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan, grammars: GrammarCache): AsyncGenerator<StreamPart, number> {
+export async function* toolChoice(
+  job: ChoiceJob,
+  choice: number,
+  plan: ToolPlan,
+  grammars: GrammarCache,
+): AsyncGenerator<StreamPart, number> {
   const { LlamaText } = await nodeLlamaCpp()
   const model = job.loaded.model
   const syntax = await callSyntax(await job.loaded.chatWrapper())
@@ -85,11 +123,22 @@ export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan
     budget -= end.tokens.length
     output += end.tokens.length
   }
-  const finish = (finishReason: 'stop' | 'length' | 'tool_calls'): StreamPart => ({ type: 'choice-end', choice, finishReason })
+  const finish = (finishReason: 'stop' | 'length' | 'tool_calls'): StreamPart => ({
+    type: 'choice-end',
+    choice,
+    finishReason,
+  })
 
   if (plan.mode === 'auto') {
     const triggers = [...syntax.sectionTriggers, ...syntax.triggers]
-    const end = yield* passText(await sample(job, choice, prompt, { maxTokens: budget, stops: [...job.stops, ...triggers], logprobs: true }), choice)
+    const end = yield* passText(
+      await sample(job, choice, prompt, {
+        maxTokens: budget,
+        stops: [...job.stops, ...triggers],
+        logprobs: true,
+      }),
+      choice,
+    )
     spend(end)
     if (!end.matched || !triggers.includes(end.matched)) {
       yield finish(end.finishReason)
@@ -107,7 +156,15 @@ export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan
   for (let index = 0; ; index++) {
     let name = names[0]
     if (names.length > 1) {
-      const end = yield* passText(await sample(job, choice, prompt, { maxTokens: Math.min(budget, 64), stops: [], grammar: await grammars.forOneOf(names) }), choice, () => undefined)
+      const end = yield* passText(
+        await sample(job, choice, prompt, {
+          maxTokens: Math.min(budget, 64),
+          stops: [],
+          grammar: await grammars.forOneOf(names),
+        }),
+        choice,
+        () => undefined,
+      )
       budget -= end.tokens.length
       name = end.text
       if (!plan.schemas.has(name)) {
@@ -115,13 +172,29 @@ export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan
         return output + end.tokens.length
       }
     }
-    yield { type: 'tool-call-delta', choice, index, id: `call_${randomBytes(12).toString('base64url')}`, name, argumentsDelta: '' }
+    yield {
+      type: 'tool-call-delta',
+      choice,
+      index,
+      id: `call_${randomBytes(12).toString('base64url')}`,
+      name,
+      argumentsDelta: '',
+    }
     prefill(LlamaText([name, syntax.paramsPrefix]))
     const schema = plan.schemas.get(name)
     let args = syntax.emptyParams
     if (schema) {
-      const end = yield* passText(await sample(job, choice, prompt, { maxTokens: budget, stops: [], grammar: await grammars.forJsonSchema(schema) }), choice, (piece) =>
-        piece.text ? { type: 'tool-call-delta', choice, index, argumentsDelta: piece.text } : undefined,
+      const end = yield* passText(
+        await sample(job, choice, prompt, {
+          maxTokens: budget,
+          stops: [],
+          grammar: await grammars.forJsonSchema(schema),
+        }),
+        choice,
+        (piece) =>
+          piece.text
+            ? { type: 'tool-call-delta', choice, index, argumentsDelta: piece.text }
+            : undefined,
       )
       spend(end)
       if (end.finishReason === 'length') {
@@ -136,7 +209,10 @@ export async function* toolChoice(job: ChoiceJob, choice: number, plan: ToolPlan
     prefill(LlamaText([args, syntax.suffix]))
     if (!plan.parallel || budget <= 0) break
     // another call may follow at once; anything else than whitespace before it ends the answer
-    const more = await sample(job, choice, prompt, { maxTokens: Math.min(budget, 16), stops: [...job.stops, ...syntax.triggers] })
+    const more = await sample(job, choice, prompt, {
+      maxTokens: Math.min(budget, 16),
+      stops: [...job.stops, ...syntax.triggers],
+    })
     let next = await more.next()
     while (!next.done && !next.value.text.trim()) next = await more.next()
     if (!next.done) {
@@ -156,7 +232,14 @@ async function* passText(
   pieces: AsyncGenerator<TextPiece, GenerationEnd>,
   choice: number,
   map: (piece: TextPiece) => StreamPart | undefined = (piece) =>
-    piece.text || piece.logprobs?.length ? { type: 'text-delta', choice, text: piece.text, ...(piece.logprobs ? { logprobs: piece.logprobs } : {}) } : undefined,
+    piece.text || piece.logprobs?.length
+      ? {
+          type: 'text-delta',
+          choice,
+          text: piece.text,
+          ...(piece.logprobs ? { logprobs: piece.logprobs } : {}),
+        }
+      : undefined,
 ): AsyncGenerator<StreamPart, GenerationEnd> {
   for (;;) {
     const next = await pieces.next()

@@ -30,7 +30,9 @@ export class DownloadError extends Error {
  * once complete, the size, the sha256 and the head are checked, the file is synced to disk and
  * renamed into place in one step.
  */
-export async function download(options: DownloadOptions): Promise<{ bytes: number; sha256: string }> {
+export async function download(
+  options: DownloadOptions,
+): Promise<{ bytes: number; sha256: string }> {
   const part = `${options.dest}.part`
   const retries = options.retries ?? 5
   for (let attempt = 0; ; attempt++) {
@@ -38,14 +40,20 @@ export async function download(options: DownloadOptions): Promise<{ bytes: numbe
       const result = await fetchInto(part, options)
       return await finish(part, result, options)
     } catch (error) {
-      if (error instanceof DownloadError || options.signal?.aborted || attempt >= retries) throw error
-      await new Promise((resolve) => setTimeout(resolve, (options.retryDelayMs ?? 1000) * 2 ** attempt))
+      if (error instanceof DownloadError || options.signal?.aborted || attempt >= retries)
+        throw error
+      await new Promise((resolve) =>
+        setTimeout(resolve, (options.retryDelayMs ?? 1000) * 2 ** attempt),
+      )
     }
   }
 }
 
 /** One attempt: resumes the part file where it ends. Throws on a dropped connection. */
-async function fetchInto(part: string, options: DownloadOptions): Promise<{ total: number | undefined; hash: Hash; bytes: number }> {
+async function fetchInto(
+  part: string,
+  options: DownloadOptions,
+): Promise<{ total: number | undefined; hash: Hash; bytes: number }> {
   let have = fs.existsSync(part) ? fs.statSync(part).size : 0
   const response = await fetch(options.url, {
     headers: { ...options.headers, ...(have ? { range: `bytes=${have}-` } : {}) },
@@ -60,7 +68,9 @@ async function fetchInto(part: string, options: DownloadOptions): Promise<{ tota
     await response.body?.cancel()
     const message = `${options.url} answered ${response.status} ${response.statusText}`
     // a server error or a rate limit may pass; a 404 or a 401 will not
-    throw response.status >= 500 || response.status === 429 ? new Error(message) : new DownloadError(message)
+    throw response.status >= 500 || response.status === 429
+      ? new Error(message)
+      : new DownloadError(message)
   }
   if (response.status === 200 && have) have = 0 // the server ignored the range: start over
   const hash = have ? await hashFile(part) : createHash('sha256')
@@ -75,21 +85,31 @@ async function fetchInto(part: string, options: DownloadOptions): Promise<{ tota
       const buffer = chunk as Uint8Array
       hash.update(buffer)
       bytes += buffer.length
-      if (!out.write(buffer)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+      if (!out.write(buffer))
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()))
       report()
     }
   } finally {
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    )
   }
-  if (total !== undefined && bytes !== total) throw new Error(`connection closed after ${bytes} of ${total} bytes`)
+  if (total !== undefined && bytes !== total)
+    throw new Error(`connection closed after ${bytes} of ${total} bytes`)
   return { total, hash, bytes }
 }
 
-async function finish(part: string, result: { hash: Hash; bytes: number }, options: DownloadOptions) {
+async function finish(
+  part: string,
+  result: { hash: Hash; bytes: number },
+  options: DownloadOptions,
+) {
   const sha256 = result.hash.digest('hex')
   if (options.sha256 && sha256 !== options.sha256.toLowerCase()) {
     fs.rmSync(part, { force: true })
-    throw new DownloadError(`sha256 mismatch: expected ${options.sha256.toLowerCase()}, got ${sha256}; the download was deleted`)
+    throw new DownloadError(
+      `sha256 mismatch: expected ${options.sha256.toLowerCase()}, got ${sha256}; the download was deleted`,
+    )
   }
   if (options.checkHead) {
     const head = Buffer.alloc(Math.min(16, result.bytes))

@@ -10,7 +10,10 @@ export function formatProgress(progress: Progress, elapsedMs: number): string {
   if (total) {
     const fraction = Math.min(1, received / total)
     const filled = Math.floor(fraction * BAR)
-    parts.push(`[${'='.repeat(filled)}${filled < BAR ? '>' : ''}${' '.repeat(Math.max(0, BAR - filled - 1))}]`, `${Math.floor(fraction * 100)}%`)
+    parts.push(
+      `[${'='.repeat(filled)}${filled < BAR ? '>' : ''}${' '.repeat(Math.max(0, BAR - filled - 1))}]`,
+      `${Math.floor(fraction * 100)}%`,
+    )
     parts.push(`${bytes(received)} / ${bytes(total)}`)
   } else {
     parts.push(bytes(received))
@@ -24,7 +27,10 @@ export function formatProgress(progress: Progress, elapsedMs: number): string {
  * Writes progress to a terminal as one line redrawn in place (at most every 100 ms), or, when
  * the output is not a terminal (CI logs), as a plain line every few seconds.
  */
-export function progressReporter(out: NodeJS.WritableStream & { isTTY?: boolean }, now = () => performance.now()) {
+export function progressReporter(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+  now = () => performance.now(),
+) {
   const started = now()
   let last = -Infinity
   const interval = out.isTTY ? 100 : 5000

@@ -24,14 +24,20 @@ export { DownloadError }
  * serves it under its file stem. Only this command downloads models; Plinth never does at run
  * time. An interrupted pull resumes when run again.
  */
-export async function pull(source: string, options: PullOptions): Promise<{ file: string; id: string; bytes: number; sha256?: string }> {
-  if (options.sha256 && !/^[0-9a-f]{64}$/i.test(options.sha256)) throw new DownloadError(`--sha256 must be 64 hex digits`)
+export async function pull(
+  source: string,
+  options: PullOptions,
+): Promise<{ file: string; id: string; bytes: number; sha256?: string }> {
+  if (options.sha256 && !/^[0-9a-f]{64}$/i.test(options.sha256))
+    throw new DownloadError(`--sha256 must be 64 hex digits`)
   const from = parseSource(source, options.env, options.name)
   fs.mkdirSync(options.modelsDir, { recursive: true })
   const file = path.join(options.modelsDir, from.fileName)
   const id = from.fileName.replace(/\.gguf$/i, '')
   if (fs.existsSync(file) && !options.force) {
-    options.out.write(`${file} is already there (served as \`${id}\`); --force downloads it again\n`)
+    options.out.write(
+      `${file} is already there (served as \`${id}\`); --force downloads it again\n`,
+    )
     return { file, id, bytes: fs.statSync(file).size }
   }
   options.out.write(`pulling ${from.url}\n`)
@@ -44,13 +50,22 @@ export async function pull(source: string, options: PullOptions): Promise<{ file
     retryDelayMs: options.retryDelayMs,
     onProgress: (p) => reporter.update(p),
     checkHead: (head) => {
-      if (head.subarray(0, 4).toString('latin1') !== 'GGUF') throw new Error('the file is not a GGUF model (it does not start with "GGUF")')
+      if (head.subarray(0, 4).toString('latin1') !== 'GGUF')
+        throw new Error('the file is not a GGUF model (it does not start with "GGUF")')
     },
   }).finally(() => reporter.done())
-  const record: PullRecord = { source: from.source, url: from.url, sha256: result.sha256, ownedBy: from.ownedBy, pulledAt: Math.floor(Date.now() / 1000) }
+  const record: PullRecord = {
+    source: from.source,
+    url: from.url,
+    sha256: result.sha256,
+    ownedBy: from.ownedBy,
+    pulledAt: Math.floor(Date.now() / 1000),
+  }
   const recordFile = file + PULL_RECORD_SUFFIX
   fs.writeFileSync(`${recordFile}.tmp`, JSON.stringify(record, null, 2) + '\n')
   fs.renameSync(`${recordFile}.tmp`, recordFile)
-  options.out.write(`saved ${file} (${bytes(result.bytes)}, sha256 ${result.sha256}); served as model \`${id}\`\n`)
+  options.out.write(
+    `saved ${file} (${bytes(result.bytes)}, sha256 ${result.sha256}); served as model \`${id}\`\n`,
+  )
   return { file, id, bytes: result.bytes, sha256: result.sha256 }
 }

@@ -18,7 +18,11 @@ const HF_SOURCE = /^hf:([^/\s]+)\/([^/\s]+)\/(.+\.gguf)$/i
  * http(s) URL of a GGUF file. A Hugging Face token (HF_TOKEN) is sent to Hugging Face only, and
  * HF_ENDPOINT points at a mirror, as in Hugging Face's own tools.
  */
-export function parseSource(source: string, env: Record<string, string | undefined>, name?: string): PullSource {
+export function parseSource(
+  source: string,
+  env: Record<string, string | undefined>,
+  name?: string,
+): PullSource {
   const hf = HF_SOURCE.exec(source)
   if (hf) {
     const [, owner, repo, file] = hf
@@ -38,13 +42,22 @@ export function parseSource(source: string, env: Record<string, string | undefin
   } catch {
     throw new Error(`'${source}' is neither an http(s) URL nor hf:<owner>/<repo>/<file>.gguf`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`only http(s) URLs can be pulled, not ${url.protocol}`)
-  return { source, url: url.href, fileName: fileName(name, decodeURIComponent(url.pathname)), ownedBy: url.host, headers: {} }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`only http(s) URLs can be pulled, not ${url.protocol}`)
+  return {
+    source,
+    url: url.href,
+    fileName: fileName(name, decodeURIComponent(url.pathname)),
+    ownedBy: url.host,
+    headers: {},
+  }
 }
 
 function fileName(name: string | undefined, remotePath: string): string {
   const base = name ? name.replace(/\.gguf$/i, '') + '.gguf' : path.posix.basename(remotePath)
-  if (!/\.gguf$/i.test(base)) throw new Error(`'${base}' is not a .gguf file; give --name to name it`)
-  if (base.includes('/') || base.includes('\\') || base.startsWith('.')) throw new Error(`'${base}' is not a plain file name`)
+  if (!/\.gguf$/i.test(base))
+    throw new Error(`'${base}' is not a .gguf file; give --name to name it`)
+  if (base.includes('/') || base.includes('\\') || base.startsWith('.'))
+    throw new Error(`'${base}' is not a plain file name`)
   return base
 }
