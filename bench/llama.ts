@@ -92,6 +92,7 @@ const ownCpuMs = () => {
 
 async function startPlinth(): Promise<string> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-llama-'))
+  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }))
   const config = path.join(dataDir, 'plinth.json')
   fs.writeFileSync(
     config,
