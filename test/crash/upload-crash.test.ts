@@ -1,75 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
-import OpenAI, { toFile } from 'openai'
+import { toFile } from 'openai'
 import { afterAll, describe, expect, it } from 'vitest'
+import { serverProcesses, type ServerProcess } from '../helpers/server-process.js'
 
 // Crash safety of Files and Uploads, with a real server process killed by SIGKILL in the middle
 // of a write: after a restart, an upload can still be completed or has cleanly expired, and
 // nothing half-written is ever served as a File.
 
-const root = path.resolve(import.meta.dirname, '../..')
-const entry = path.join(root, 'test/cli/run-cli.ts')
 const KEY = 'sk-proj-crash-test-000000000000000000000'
 const MiB = 1024 * 1024
-const dirs: string[] = []
-const children: ChildProcess[] = []
-
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-})
-
-type Server = { child: ChildProcess; url: string; client: OpenAI; exited: Promise<unknown> }
-
-function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
-  // node itself with tsx's loader, not the tsx CLI: that one runs the server in a child process,
-  // which a SIGKILL to the CLI would leave running
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', entry, 'serve', '--port', '0', '--data-dir', dataDir],
-    {
-      cwd: root,
-      env: { ...process.env, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  children.push(child)
-  let output = ''
-  child.stdout!.on('data', (d) => (output += d))
-  child.stderr!.on('data', (d) => (output += d))
-  const exited = new Promise((resolve) => child.on('exit', resolve))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 30 s:\n${output}`)), 30_000)
-    const onData = () => {
-      const match = /Plinth ready on (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(output)
-      if (!match) return
-      clearTimeout(timer)
-      const url = match[1]
-      resolve({
-        child,
-        url,
-        exited,
-        client: new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 }),
-      })
-    }
-    child.stdout!.on('data', onData)
-    exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)))
-  })
-}
-
-async function kill(server: Server) {
-  server.child.kill('SIGKILL')
-  await server.exited
-}
+const servers = serverProcesses(KEY)
+afterAll(() => servers.cleanup())
 
 function newDataDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-crash-'))
-  dirs.push(dir)
-  return dir
+  return servers.dataDir()
 }
 
 const tempDir = (dataDir: string) => path.join(dataDir, 'blobs', '.tmp')
@@ -136,7 +83,7 @@ describe('SIGKILL in the middle of an upload', () => {
     const dataDir = newDataDir()
     // a write idle for 1 s counts as dead: the restart's sweep can then clear what the kill left
     const env = { PLINTH_FILES_STALE_WRITE_SECONDS: '1' }
-    let server = await startServer(dataDir, env)
+    let server = await servers.start(dataDir, env)
     const parts = [bytes(PART, 1), bytes(PART, 2), bytes(PART, 3)]
     const whole = Buffer.concat(parts)
     const upload = await server.client.uploads.create({
@@ -158,12 +105,12 @@ describe('SIGKILL in the middle of an upload', () => {
       () => tempSizes(dataDir).filter((size) => size >= MiB).length === 2,
       'both writes to reach the disk',
     )
-    await kill(server)
+    await servers.kill(server)
     for (const request of hanging) request.destroy()
     expect(tempSizes(dataDir)).toHaveLength(2)
 
     await new Promise((r) => setTimeout(r, 1100))
-    server = await startServer(dataDir, env)
+    server = await servers.start(dataDir, env)
     // the partial writes are gone, and neither became a File
     expect(tempSizes(dataDir)).toEqual([])
     expect((await server.client.files.list()).data).toEqual([])
@@ -186,7 +133,7 @@ describe('SIGKILL in the middle of an upload', () => {
       await (await server.client.files.content(done.file!.id)).arrayBuffer(),
     )
     expect(content.equals(whole)).toBe(true)
-    await kill(server)
+    await servers.kill(server)
   }, 120_000)
 
   it('a kill while completing leaves the upload pending and no File; completing again works', async () => {
@@ -198,7 +145,7 @@ describe('SIGKILL in the middle of an upload', () => {
     // the kill must land while the joined file is written; a fast disk may finish first, so the
     // scene is set up again (a few times at most) until it does
     for (let attempt = 1; ; attempt++) {
-      let server = await startServer(dataDir, env)
+      let server = await servers.start(dataDir, env)
       const upload = await server.client.uploads.create({
         bytes: whole.length,
         filename: 'joined.jsonl',
@@ -220,7 +167,7 @@ describe('SIGKILL in the middle of an upload', () => {
         () => answered || tempSizes(dataDir).some((s) => s > 0),
         'the joined file to be written',
       )
-      await kill(server)
+      await servers.kill(server)
       await completing
       if (answered) {
         expect(attempt).toBeLessThan(4)
@@ -228,7 +175,7 @@ describe('SIGKILL in the middle of an upload', () => {
       }
 
       await new Promise((r) => setTimeout(r, 1100))
-      server = await startServer(dataDir, env)
+      server = await servers.start(dataDir, env)
       expect(tempSizes(dataDir)).toEqual([])
       // only the uploads that did complete are Files; the interrupted one is not
       expect((await server.client.files.list()).data).toHaveLength(attempt - 1)
@@ -240,7 +187,7 @@ describe('SIGKILL in the middle of an upload', () => {
       // and the bytes of the interrupted attempt are not left on disk either
       const onDisk = fs.readdirSync(path.join(dataDir, 'blobs', 'files'))
       expect(onDisk.length).toBe(attempt)
-      await kill(server)
+      await servers.kill(server)
       return
     }
   }, 180_000)
@@ -248,7 +195,7 @@ describe('SIGKILL in the middle of an upload', () => {
   it('an upload whose hour ran out while the server was down is cleanly expired on restart', async () => {
     const dataDir = newDataDir()
     const env = { PLINTH_FILES_STALE_WRITE_SECONDS: '1', PLINTH_UPLOAD_TTL_SECONDS: '2' }
-    let server = await startServer(dataDir, env)
+    let server = await servers.start(dataDir, env)
     const parts = [bytes(PART, 6), bytes(PART, 7)]
     const upload = await server.client.uploads.create({
       bytes: 2 * PART,
@@ -268,11 +215,11 @@ describe('SIGKILL in the middle of an upload', () => {
       2 * MiB,
     )
     await until(() => tempSizes(dataDir).some((size) => size >= MiB), 'the part to reach the disk')
-    await kill(server)
+    await servers.kill(server)
     hanging.destroy()
 
     await new Promise((r) => setTimeout(r, 2100))
-    server = await startServer(dataDir, env)
+    server = await servers.start(dataDir, env)
     // the startup sweep expired it: parts and partial write removed
     expect(tempSizes(dataDir)).toEqual([])
     expect(fs.existsSync(path.join(dataDir, 'blobs', 'uploads', upload.id))).toBe(false)
@@ -283,6 +230,6 @@ describe('SIGKILL in the middle of an upload', () => {
       error: { message: `Cannot complete upload ${upload.id} with status 'expired'.` },
     })
     expect((await server.client.files.list()).data).toEqual([])
-    await kill(server)
+    await servers.kill(server)
   }, 120_000)
 })
