@@ -6,6 +6,7 @@ import type { Principal } from '../principal.js'
 import { loginPage, playgroundPage } from './pages/forms.js'
 import { auditPage, batchesPage, modelsPage, projectsPage } from './pages/lists.js'
 import { overviewPage } from './pages/overview.js'
+import { LoginThrottle } from './login-throttle.js'
 import { endSession, hashKey, sessionKeyHash, sessionSecret, startSession } from './session.js'
 
 /**
@@ -15,6 +16,7 @@ import { endSession, hashKey, sessionKeyHash, sessionSecret, startSession } from
 export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
   if (!ctx.config.dashboard.enabled) return
   const secret = sessionSecret(ctx.config)
+  const throttle = new LoginThrottle()
 
   async function admin(c: Context<AppEnv>): Promise<Principal | undefined> {
     const hash = await sessionKeyHash(c, secret)
@@ -32,21 +34,30 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
 
   app.get('/dashboard/login', (c) => c.html(loginPage()))
   app.post('/dashboard/login', async (c) => {
+    const ip = nodeBindings(c)?.incoming.socket.remoteAddress
+    const address = ip ?? 'in-process'
+    const wait = throttle.retryAfter(address)
+    if (wait) {
+      c.header('retry-after', String(wait))
+      return c.html(loginPage(`Too many failed sign-ins. Try again in ${wait} s.`), 429)
+    }
     const form = await c.req.parseBody()
     const key = typeof form.key === 'string' ? form.key.trim() : ''
     const principal = key ? await ctx.services.keys.principalForHash(hashKey(key)) : undefined
     // sign-ins and sign-outs go to the audit log (login.* and logout.* events)
     const { sessions } = ctx.services.admin
-    const ip = nodeBindings(c)?.incoming.socket.remoteAddress
     if (!principal) {
+      throttle.failed(address)
       await sessions.loginFailed(ctx.organization.id, { code: 'invalid_api_key', message: 'That key is not valid.' }, undefined, ip)
       return c.html(loginPage('That key is not valid.'), 401)
     }
     if (principal.kind !== 'admin') {
+      throttle.failed(address)
       const message = 'Use an admin key (sk-admin-…); project keys cannot sign in.'
       await sessions.loginFailed(principal.orgId, { code: 'insufficient_permissions', message }, principal, ip)
       return c.html(loginPage(message), 403)
     }
+    throttle.succeeded(address)
     await startSession(c, secret, hashKey(key), ctx.config.dashboard.sessionTtlSeconds)
     await sessions.loginSucceeded(principal, ip)
     return c.redirect('/dashboard', 303)

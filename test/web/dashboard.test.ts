@@ -82,3 +82,27 @@ describe('dashboard', () => {
     expect(out.headers.get('set-cookie')).toMatch(/plinth_session=;/)
   })
 })
+
+describe('dashboard sign-in throttle', () => {
+  it('refuses further attempts after 10 failures in a minute, the right key included, without auditing them', async () => {
+    const fresh = await createTestApp()
+    try {
+      const attempt = (key: string) =>
+        fresh.app.request('/dashboard/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ key }).toString(),
+        })
+      for (let i = 0; i < 10; i++) expect((await attempt(`sk-admin-guess-${i}-0000000000000000`)).status).toBe(401)
+      const audited = async () => (await fresh.ctx.storage.db.selectFrom('audit_logs').select('id').where('type', '=', 'login.failed').execute()).length
+      const before = await audited()
+      const blocked = await attempt(ADMIN_KEY)
+      expect(blocked.status).toBe(429)
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await blocked.text()).toContain('Too many failed sign-ins')
+      expect(await audited()).toBe(before)
+    } finally {
+      await fresh.close()
+    }
+  })
+})
