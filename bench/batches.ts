@@ -3,12 +3,12 @@
 // `npm run bench:files` after the file transfers, or alone with `tsx bench/batches.ts`.
 // Writes its section of docs/benchmarks.md. BENCH_BATCH_LINES changes the size.
 import { spawn, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import OpenAI, { toFile } from 'openai'
+import { writeBenchmarkSection } from './docs-section.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 const KEY = 'sk-proj-bench-batches-000000000000000000'
@@ -169,20 +169,9 @@ function report(runs: Run[]) {
   ]
   const text = lines.join('\n')
   console.log(text)
-  const file = path.join(root, 'docs/benchmarks.md')
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n'
-  fs.writeFileSync(file, replaceSection(current, text))
-  console.error(`wrote ${path.relative(root, file)}`)
+  writeBenchmarkSection(SECTION, text)
 }
 
-/** Replaces this benchmark's own section, leaving the others' as they are. */
-function replaceSection(document: string, section: string): string {
-  const start = document.indexOf(SECTION)
-  if (start < 0) return document.trimEnd() + '\n\n' + section
-  const next = document.indexOf('\n## ', start + SECTION.length)
-  const end = next < 0 ? document.length : next + 1
-  return document.slice(0, start) + section + (next < 0 ? '' : '\n') + document.slice(end)
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   benchBatches().catch((error) => {

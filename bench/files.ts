@@ -11,6 +11,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import OpenAI from 'openai'
+import { writeBenchmarkSection } from './docs-section.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 const MiB = 1024 * 1024
@@ -266,20 +267,9 @@ async function report(rows: Row[], idleKb: number, peaks: Record<string, number>
   ]
   const text = lines.join('\n')
   console.log(text)
-  const file = path.join(root, 'docs/benchmarks.md')
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n'
-  fs.writeFileSync(file, replaceSection(current, text))
-  console.error(`wrote ${path.relative(root, file)}`)
+  writeBenchmarkSection(SECTION, text)
 }
 
-/** Replaces this benchmark's own section, leaving the others' as they are. */
-function replaceSection(document: string, section: string): string {
-  const start = document.indexOf(SECTION)
-  if (start < 0) return document.trimEnd() + '\n\n' + section
-  const next = document.indexOf('\n## ', start + SECTION.length)
-  const end = next < 0 ? document.length : next + 1
-  return document.slice(0, start) + section + (next < 0 ? '' : '\n') + document.slice(end)
-}
 
 // then a 10,000-line batch (bench/batches.ts writes its own section); BENCH_SKIP_BATCHES=1 skips it
 main()

@@ -9,8 +9,8 @@ import OpenAI from 'openai'
 import { createApp } from '../src/app.js'
 import { parseConfig } from '../src/config/load.js'
 import { createContext } from '../src/context.js'
+import { writeBenchmarkSection } from './docs-section.js'
 
-const root = path.resolve(import.meta.dirname, '..')
 const KEY = 'sk-proj-bench-runs-000000000000000000000'
 const SECTION = '## Assistant runs (`npm run bench:runs`)'
 const N = Number(process.env.BENCH_RUNS ?? 200)
@@ -93,19 +93,9 @@ async function main() {
   ]
   const text = lines.join('\n')
   console.log(text)
-  const file = path.join(root, 'docs/benchmarks.md')
-  const current = fs.readFileSync(file, 'utf8')
-  fs.writeFileSync(file, replaceSection(current, text))
+  writeBenchmarkSection(SECTION, text)
 }
 
-/** Replaces this benchmark's own section, leaving the others' as they are. */
-function replaceSection(document: string, section: string): string {
-  const start = document.indexOf(SECTION)
-  if (start < 0) return document.trimEnd() + '\n\n' + section
-  const next = document.indexOf('\n## ', start + SECTION.length)
-  const end = next < 0 ? document.length : next + 1
-  return document.slice(0, start) + section + (next < 0 ? '' : '\n') + document.slice(end)
-}
 
 main().catch((error) => {
   console.error(error)

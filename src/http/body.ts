@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
-import { bodyChunks, nodeBindings, requestHeader } from './node-request.js'
+import { nodeBindings, requestHeader, webBodyChunks } from './node-request.js'
 import { validate, type ValidationStyle } from '../schemas/validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
@@ -13,7 +13,7 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
   if (node) return readIncoming(node.incoming, limit)
   const chunks: Uint8Array[] = []
   let read = 0
-  for await (const chunk of bodyChunks(c)) {
+  for await (const chunk of webBodyChunks(c)) {
     read += chunk.byteLength
     if (read > limit) throw bodyTooLarge(limit, read)
     chunks.push(chunk)

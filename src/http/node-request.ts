@@ -32,13 +32,8 @@ export function requestSignal(c: Context): AbortSignal {
   return signal
 }
 
-/** The body's chunks: from the socket when served by Node, else from the web Request. */
-export async function* bodyChunks(c: Context): AsyncGenerator<Uint8Array> {
-  const node = nodeBindings(c)
-  if (node) {
-    for await (const chunk of node.incoming) yield chunk as Buffer
-    return
-  }
+/** The body's chunks from the web Request (the app run in-process, as in tests). */
+export async function* webBodyChunks(c: Context): AsyncGenerator<Uint8Array> {
   const body = c.req.raw.body
   if (!body) return
   const reader = body.getReader()
