@@ -1,5 +1,5 @@
-import { serve as serveHttp, type ServerType } from '@hono/node-server'
-import { createApp } from './app.js'
+import http from 'node:http'
+import { createListener } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { bootLog, setLogLevel } from './logger.js'
@@ -11,9 +11,13 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
   const ctx = await createContext(config)
-  const app = createApp(ctx)
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serveHttp({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s))
+  const server = http.createServer(createListener(ctx))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
@@ -29,8 +33,8 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         // idle keep-alive sockets would hold close() open; streams in flight get 10 s to finish
-        ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
-        setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 10_000).unref()
+        server.closeIdleConnections()
+        setTimeout(() => server.closeAllConnections(), 10_000).unref()
       })
       await ctx.close()
       bootLog.info('stopped')

@@ -1,29 +1,22 @@
 import type { AppContext } from '../context.js'
-import { readJson } from '../http/body.js'
+import { estimateCompletionTokens } from '../domain/limits/estimate.js'
 import type { RouteDef } from '../http/routes.js'
 import { CompletionCreateParams } from '../schemas/completions.js'
-import { requestSignal } from '../http/node-request.js'
-import { bodyLimit, chunkStream, projectPrincipal } from './shared.js'
-import { estimateCompletionTokens } from '../domain/limits/estimate.js'
-import { rateLimited } from './rate-limited.js'
+import { inferenceRoute, inferenceRouteDef, type InferenceRoute } from './inference.js'
+
+/** createCompletion (legacy): served by Hono and by the Node fast path (api/inference.ts). */
+export function completionInference(ctx: AppContext): InferenceRoute {
+  const { completions } = ctx.services
+  return inferenceRoute({
+    path: '/completions',
+    operationId: 'createCompletion',
+    schema: CompletionCreateParams,
+    demand: (params) => ({ tokens: estimateCompletionTokens(params) }),
+    run: async (principal, params, options) =>
+      params.stream ? { chunks: completions.chunks(principal, params, options) } : { json: await completions.create(principal, params, options) },
+  })
+}
 
 export function completionsRoutes(ctx: AppContext): RouteDef[] {
-  const { completions } = ctx.services
-  return [
-    {
-      // spec: createCompletion
-      method: 'POST',
-      path: '/completions',
-      operationId: 'createCompletion',
-      scope: 'project',
-      handler: async (c) => {
-        const params = await readJson(c, CompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        return rateLimited(c, ctx, params.model, { tokens: estimateCompletionTokens(params) }, async (limit) => {
-          const options = { signal: requestSignal(c), limit }
-          if (params.stream) return chunkStream(c, completions.chunks(projectPrincipal(c), params, options))
-          return c.json(await completions.create(projectPrincipal(c), params, options))
-        })
-      },
-    },
-  ]
+  return [inferenceRouteDef(ctx, completionInference(ctx))]
 }

@@ -1,26 +1,20 @@
 import type { AppContext } from '../context.js'
-import { readJson } from '../http/body.js'
+import { estimateEmbeddingTokens } from '../domain/limits/estimate.js'
 import type { RouteDef } from '../http/routes.js'
 import { EmbeddingCreateParams } from '../schemas/embeddings.js'
-import { requestSignal } from '../http/node-request.js'
-import { bodyLimit, projectPrincipal } from './shared.js'
-import { estimateEmbeddingTokens } from '../domain/limits/estimate.js'
-import { rateLimited } from './rate-limited.js'
+import { inferenceRoute, inferenceRouteDef, type InferenceRoute } from './inference.js'
+
+/** createEmbedding: served by Hono and by the Node fast path (api/inference.ts). */
+export function embeddingInference(ctx: AppContext): InferenceRoute {
+  return inferenceRoute({
+    path: '/embeddings',
+    operationId: 'createEmbedding',
+    schema: EmbeddingCreateParams,
+    demand: (params) => ({ tokens: estimateEmbeddingTokens(params) }),
+    run: async (principal, params, options) => ({ json: await ctx.services.embeddings.create(principal, params, options) }),
+  })
+}
 
 export function embeddingsRoutes(ctx: AppContext): RouteDef[] {
-  return [
-    {
-      // spec: createEmbedding
-      method: 'POST',
-      path: '/embeddings',
-      operationId: 'createEmbedding',
-      scope: 'project',
-      handler: async (c) => {
-        const params = await readJson(c, EmbeddingCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        return rateLimited(c, ctx, params.model, { tokens: estimateEmbeddingTokens(params) }, async (limit) =>
-          c.json(await ctx.services.embeddings.create(projectPrincipal(c), params, { signal: requestSignal(c), limit })),
-        )
-      },
-    },
-  ]
+  return [inferenceRouteDef(ctx, embeddingInference(ctx))]
 }

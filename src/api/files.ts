@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { invalidPurpose, requiredProperty } from '../errors.js'
 import { readQuery, validate } from '../http/body.js'
 import { nestFields, readMultipart } from '../http/multipart.js'
+import { requestSignal } from '../http/node-request.js'
 import { parseRange } from '../http/range.js'
 import type { RouteDef } from '../http/routes.js'
 import {
@@ -31,6 +32,7 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const form = await readMultipart(c.req.raw, {
+          signal: requestSignal(c),
           files: { file: { limit: ctx.config.files.maxFileBytes } },
           fields: ['purpose', 'expires_after[anchor]', 'expires_after[seconds]'],
           receive: (data) => files.stage(data),

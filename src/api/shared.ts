@@ -2,7 +2,8 @@ import type { Context } from 'hono'
 import type { AppContext } from '../context.js'
 import type { AppEnv } from '../http/env.js'
 import { toApiError } from '../http/render-error.js'
-import { asDataEvents, primedSse } from '../http/sse.js'
+import { primedSse, type SseEvent, type SseOptions } from '../http/sse.js'
+import { SerializedChunks } from '../domain/inference/serialized.js'
 import type { ProjectPrincipal } from '../principal.js'
 
 export function projectPrincipal(c: Context<AppEnv>): ProjectPrincipal {
@@ -11,12 +12,22 @@ export function projectPrincipal(c: Context<AppEnv>): ProjectPrincipal {
 
 /** A chat/completions-style stream: `data:` chunks, `data: [DONE]`, errors as `data: {"error":...}`. */
 export function chunkStream(c: Context<AppEnv>, chunks: AsyncIterable<unknown>): Promise<Response> {
-  const requestId = c.var.requestId
-  return primedSse(c, asDataEvents(chunks), {
-    end: 'data-done',
-    errorEvent: 'data',
-    toApiError: (error) => toApiError(error, requestId),
-  })
+  return primedSse(c, chunkEvents(chunks), chunkSseOptions(c.var.requestId))
+}
+
+/** Chunks as `data:` events; texts a provider passed through are framed as they are. */
+export async function* chunkEvents(chunks: AsyncIterable<unknown>): AsyncGenerator<SseEvent> {
+  for await (const chunk of chunks) {
+    if (chunk instanceof SerializedChunks) {
+      let raw = ''
+      for (const text of chunk.texts) raw += `data: ${text}\n\n`
+      yield { raw }
+    } else yield { data: chunk }
+  }
+}
+
+export function chunkSseOptions(requestId: string): SseOptions {
+  return { end: 'data-done', errorEvent: 'data', toApiError: (error) => toApiError(error, requestId) }
 }
 
 export function bodyLimit(ctx: AppContext): number {

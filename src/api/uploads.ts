@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { requiredProperty } from '../errors.js'
 import { readJson } from '../http/body.js'
 import { readMultipart } from '../http/multipart.js'
+import { requestSignal } from '../http/node-request.js'
 import type { RouteDef } from '../http/routes.js'
 import { UploadCompleteParams, uploadCreateParams } from '../schemas/uploads.js'
 import { bodyLimit, projectPrincipal } from './shared.js'
@@ -35,6 +36,7 @@ export function uploadsRoutes(ctx: AppContext): RouteDef[] {
         // an unknown or finished upload is refused before any of the part is read
         await uploads.checkPending(projectPrincipal(c), uploadId)
         const form = await readMultipart(c.req.raw, {
+          signal: requestSignal(c),
           files: { data: { limit: ctx.config.files.maxPartBytes } },
           fields: [],
           receive: (data) => uploads.stagePart(data),

@@ -30,36 +30,51 @@ export function credentialOf(header: string | undefined): string | undefined {
   return password || undefined
 }
 
+/** The request's key → its Principal; OpenAI's 401 (A1) when there is none. */
+export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticate): Promise<Principal> {
+  const secret = credentialOf(authorization)
+  if (!secret) throw missingApiKey()
+  return authenticate(secret)
+}
+
 /**
- * Bearer key → Principal, then the checks OpenAI makes: OpenAI-Organization and OpenAI-Project
- * headers must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on
- * project routes; then the key's permissions for the route (http/permissions.ts).
+ * The checks OpenAI makes once the key is known: OpenAI-Organization and OpenAI-Project headers
+ * must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on project
+ * routes; then the key's permissions for the route (http/permissions.ts).
  */
+export function checkAccess(
+  principal: Principal,
+  headers: { organization: string | undefined; project: string | undefined },
+  scope: Scope,
+  access?: RouteAccess,
+) {
+  const org = headers.organization
+  if (org && org !== principal.orgId) {
+    throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
+  }
+  const project = headers.project
+  if (project && project !== principal.projectId) throw mismatchedProject()
+  if (scope === 'admin' && principal.kind !== 'admin') {
+    throw permissionDenied(
+      'This endpoint requires an admin API key (sk-admin-...). Project keys cannot call the Administration API.',
+      'insufficient_permissions',
+    )
+  }
+  if (scope === 'project' && principal.kind !== 'project') {
+    throw permissionDenied(
+      'Admin API keys can only be used with the Administration API (/v1/organization/...). Use a project API key (sk-proj-...) for this endpoint.',
+      'insufficient_permissions',
+    )
+  }
+  if (access) checkPermissions(principal, access)
+}
+
+/** Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a refusal names the project). */
 export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const secret = credentialOf(requestHeader(c, 'authorization'))
-    if (!secret) throw missingApiKey()
-    const principal = await authenticate(secret)
+    const principal = await authenticateRequest(requestHeader(c, 'authorization'), authenticate)
     c.set('principal', principal)
-    const org = requestHeader(c, 'openai-organization')
-    if (org && org !== principal.orgId) {
-      throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
-    }
-    const project = requestHeader(c, 'openai-project')
-    if (project && project !== principal.projectId) throw mismatchedProject()
-    if (scope === 'admin' && principal.kind !== 'admin') {
-      throw permissionDenied(
-        'This endpoint requires an admin API key (sk-admin-...). Project keys cannot call the Administration API.',
-        'insufficient_permissions',
-      )
-    }
-    if (scope === 'project' && principal.kind !== 'project') {
-      throw permissionDenied(
-        'Admin API keys can only be used with the Administration API (/v1/organization/...). Use a project API key (sk-proj-...) for this endpoint.',
-        'insufficient_permissions',
-      )
-    }
-    if (access) checkPermissions(principal, access)
+    checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project') }, scope, access)
     await next()
   }
 }

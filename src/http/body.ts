@@ -7,10 +7,10 @@ import { validate, type ValidationStyle } from '../schemas/validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
 export async function readBodyText(c: Context, limit: number): Promise<string> {
-  const declared = Number(requestHeader(c, 'content-length') ?? NaN)
-  if (declared > limit) throw bodyTooLarge(limit, declared)
   const node = nodeBindings(c)
   if (node) return readIncoming(node.incoming, limit)
+  const declared = Number(requestHeader(c, 'content-length') ?? NaN)
+  if (declared > limit) throw bodyTooLarge(limit, declared)
   const chunks: Uint8Array[] = []
   let read = 0
   for await (const chunk of webBodyChunks(c)) {
@@ -22,10 +22,12 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
 }
 
 /**
- * Collects a Node request body. Past the limit it rejects but keeps draining (without keeping)
+ * Collects a Node request body (413 at once when Content-Length declares too much). Past the limit it rejects but keeps draining (without keeping)
  * the rest, so the client still receives the 413 instead of a reset connection.
  */
-function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
+export function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(incoming.headers['content-length'] ?? NaN)
+  if (declared > limit) return Promise.reject(bodyTooLarge(limit, declared))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let read = 0
@@ -65,7 +67,11 @@ export async function readJson<S extends z.ZodType>(
   limit: number,
   style: ValidationStyle = {},
 ): Promise<z.output<S>> {
-  const text = await readBodyText(c, limit)
+  return parseJsonBody(await readBodyText(c, limit), schema, style)
+}
+
+/** JSON text → validated params; every failure is an OpenAI 4xx. */
+export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, style: ValidationStyle = {}): z.output<S> {
   let value: unknown
   try {
     value = JSON.parse(text)

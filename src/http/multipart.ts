@@ -15,6 +15,11 @@ export type MultipartOptions<T> = {
   receive(data: AsyncIterable<Uint8Array>, info: FormFileInfo): Promise<T>
   /** Undoes `receive` for files already received when the request as a whole fails. */
   release(value: T): Promise<void>
+  /**
+   * Aborts when the client goes away. On Node the web body of a request whose client vanished
+   * mid-body may never end nor fail, which held the handler and its temporary blob forever.
+   */
+  signal?: AbortSignal
 }
 
 export type MultipartForm<T> = { fields: Record<string, string>; files: FormFile<T>[] }
@@ -59,6 +64,8 @@ export async function readMultipart<T>(
   const receiving: Promise<void>[] = []
   const reader = request.body?.getReader()
   let failure: unknown
+  // the file streams still open: a failed request ends them with an error, so their consumers stop
+  const open = new Set<Readable>()
   // Whatever the pump below waits for, a failure must end the wait. Racing each wait against one
   // long-lived "failed" promise would not do: every race leaves a reaction on it that holds the
   // race's result, and so every chunk of the body, until the request ends.
@@ -68,7 +75,13 @@ export async function readMultipart<T>(
     failure = error
     wake()
     reader?.cancel().catch(() => {}) // a pending read returns at once
+    // busboy, given no more of the body, leaves the file it was writing neither ended nor failed
+    // (a client gone mid-file): its consumer would wait, holding a temporary blob, forever
+    for (const stream of open) stream.destroy(new Error('the request failed before this file was complete'))
   }
+  const onAbort = () => fail(invalidMultipart('the request body could not be read to its end'))
+  if (options.signal?.aborted) onAbort()
+  else options.signal?.addEventListener('abort', onAbort, { once: true })
   let closed = false
   const waitFor = (event: 'drain' | 'close') =>
     new Promise<void>((resolve) => {
@@ -85,6 +98,8 @@ export async function readMultipart<T>(
   parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
     // a cut-off body errors the file stream too; the consumer sees it, or has already stopped
     stream.on('error', () => {})
+    open.add(stream)
+    stream.once('close', () => open.delete(stream))
     const spec = options.files[field]
     if (!spec || failure !== undefined || seen.has(field)) {
       stream.resume()
@@ -160,6 +175,7 @@ export async function readMultipart<T>(
         : invalidMultipart('the request body could not be read to its end'),
     )
   }
+  options.signal?.removeEventListener('abort', onAbort)
   if (failure !== undefined) {
     parser.destroy()
     await Promise.allSettled(receiving)

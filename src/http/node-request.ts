@@ -19,14 +19,18 @@ const signals = new WeakMap<object, AbortSignal>()
 /** Aborts when the client goes away before the response is complete. */
 export function requestSignal(c: Context): AbortSignal {
   const node = nodeBindings(c)
-  if (!node) return c.req.raw.signal
-  let signal = signals.get(node.outgoing)
+  return node ? outgoingSignal(node.outgoing) : c.req.raw.signal
+}
+
+/** Aborts when the Node response closes before it finished: the client went away. */
+export function outgoingSignal(outgoing: ServerResponse): AbortSignal {
+  let signal = signals.get(outgoing)
   if (!signal) {
     const controller = new AbortController()
     signal = controller.signal
-    signals.set(node.outgoing, signal)
-    node.outgoing.once('close', () => {
-      if (!node.outgoing.writableFinished) controller.abort(new Error('client closed the connection'))
+    signals.set(outgoing, signal)
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) controller.abort(new Error('client closed the connection'))
     })
   }
   return signal

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { Context } from 'hono'
 import { ApiError, internal, invalidUrl, ProviderError, upstreamFailed } from '../errors.js'
 import { apiLog } from '../logger.js'
@@ -20,9 +21,27 @@ export function errorResponse(error: ApiError, extraHeaders?: Headers): Response
 }
 
 export function onError(error: unknown, c: Context<AppEnv>): Response {
-  const apiError = toApiError(error, c.get('requestId') ?? 'unknown')
-  if (apiError.status >= 500) apiLog.warn({ requestId: c.get('requestId'), status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
-  return errorResponse(apiError, c.res?.headers)
+  const requestId = c.get('requestId') ?? 'unknown'
+  return errorResponse(loggedApiError(error, requestId), c.res?.headers)
+}
+
+/** toApiError, with the 5xx answers logged (the client sees only the request id). */
+function loggedApiError(error: unknown, requestId: string): ApiError {
+  const apiError = toApiError(error, requestId)
+  if (apiError.status >= 500) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
+  return apiError
+}
+
+/** The error answer on a Node response (the inference fast path): same status, headers and body as errorResponse. */
+export function sendNodeError(outgoing: ServerResponse, error: unknown, requestId: string, headers: Record<string, string>) {
+  const apiError = loggedApiError(error, requestId)
+  // a stream under way has its own error event; here the answer had not started
+  if (outgoing.headersSent) {
+    outgoing.destroy()
+    return
+  }
+  outgoing.writeHead(apiError.status, { ...headers, 'content-type': 'application/json; charset=utf-8', ...apiError.headers })
+  outgoing.end(JSON.stringify(apiError.toBody(), null, 2))
 }
 
 export function onNotFound(c: Context<AppEnv>): Response {

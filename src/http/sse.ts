@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { Context } from 'hono'
 import type { ApiError } from '../errors.js'
 import { apiLog } from '../logger.js'
@@ -5,7 +6,8 @@ import type { AppEnv } from './env.js'
 import { nodeBindings } from './node-request.js'
 import { alreadySent, writeSse } from './sse-node.js'
 
-export type SseEvent = { event?: string; data: unknown }
+/** One event, or `raw`: frames already written out (`data: ...\n\n`), sent as they are. */
+export type SseEvent = { event?: string; data: unknown; raw?: undefined } | { raw: string }
 
 export type SseOptions = {
   /**
@@ -23,6 +25,7 @@ export type SseOptions = {
 const encoder = new TextEncoder()
 
 export function frameText(event: SseEvent): string {
+  if (event.raw !== undefined) return event.raw
   const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data)
   return event.event ? `event: ${event.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`
 }
@@ -104,14 +107,13 @@ export function sse(events: AsyncIterable<SseEvent>, options: SseOptions, header
  * refused) is a plain HTTP error with its own status, not a 200 stream holding an error event.
  */
 export async function primedSse(c: Context<AppEnv>, events: AsyncIterable<SseEvent>, options: SseOptions, headers?: Record<string, string>): Promise<Response> {
-  const iterator = events[Symbol.asyncIterator]()
-  const first = await iterator.next()
   const node = nodeBindings(c)
   if (node) {
-    const all = { ...c.var.standardHeaders(), ...headers }
-    void writeSse(node.outgoing, iterator, options, all, first).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
+    await primedNodeSse(node.outgoing, events, options, () => ({ ...c.var.standardHeaders(), ...headers }))
     return alreadySent()
   }
+  const iterator = events[Symbol.asyncIterator]()
+  const first = await iterator.next()
   async function* rest(): AsyncGenerator<SseEvent> {
     try {
       if (first.done) return
@@ -126,6 +128,16 @@ export async function primedSse(c: Context<AppEnv>, events: AsyncIterable<SseEve
     }
   }
   return sse(rest(), options, headers)
+}
+
+/**
+ * primedSse on a Node response: resolves once the first event is in and the stream is under
+ * way (or rejects, with nothing written, when the first event fails). `headers` is read then.
+ */
+export async function primedNodeSse(outgoing: ServerResponse, events: AsyncIterable<SseEvent>, options: SseOptions, headers: () => Record<string, string>): Promise<void> {
+  const iterator = events[Symbol.asyncIterator]()
+  const first = await iterator.next()
+  void writeSse(outgoing, iterator, options, headers(), first).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
 }
 
 export async function* asDataEvents(chunks: AsyncIterable<unknown>): AsyncGenerator<SseEvent> {

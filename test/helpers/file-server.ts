@@ -42,8 +42,10 @@ export async function fileServer(
     const body = data.subarray(start)
     if (drops > 0) {
       drops--
+      // a FIN, not a reset: a reset may discard bytes the client has not read yet, so the drop
+      // would land at a varying offset
       res.write(body.subarray(0, options.dropAfterBytes ?? Math.floor(body.length / 2)), () =>
-        res.socket?.destroy(),
+        res.socket?.end(),
       )
       return
     }

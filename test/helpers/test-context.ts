@@ -1,8 +1,10 @@
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import OpenAI from 'openai'
-import { createApp } from '../../src/app.js'
+import { createApp, createListener } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { ConfigInput } from '../../src/config/schema.js'
 import { createContext, type AppContext } from '../../src/context.js'
@@ -16,16 +18,22 @@ export type TestApp = {
   ctx: AppContext
   app: ReturnType<typeof createApp>
   /**
-   * fetch into the app in-process (no port). Every response to a spec operation is validated
-   * against the official OpenAPI spec; setup.ts fails the test on a violation.
+   * fetch into the app. Every response to a spec operation is validated against the official
+   * OpenAPI spec; setup.ts fails the test on a violation. URLs on http://plinth.test go to the
+   * server: by default a real one on a loopback port, running the listener production runs
+   * (the inference fast path, then Hono); with `transport: 'in-process'`, Hono's app.request.
    */
   fetch: typeof fetch
+  /** The server's base URL (http://plinth.test when in-process). */
+  url: string
   client(key?: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI
   close(): Promise<void>
 }
 
 /** A fresh Plinth on its own SQLite file (or TEST_PG_URL when dialect is postgres). */
-export async function createTestApp(overrides: Partial<ConfigInput> = {}): Promise<TestApp> {
+export type Transport = 'http' | 'in-process'
+
+export async function createTestApp(overrides: Partial<ConfigInput> = {}, options: { transport?: Transport } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-test-'))
   const config = parseConfig({
     dataDir,
@@ -35,24 +43,50 @@ export async function createTestApp(overrides: Partial<ConfigInput> = {}): Promi
   })
   const ctx = await createContext(config)
   const app = createApp(ctx)
-  const fetchIn = validatingFetch(((input: RequestInfo | URL, init?: RequestInit) =>
-    app.request(input as any, init as any)) as typeof fetch)
+  const transport = options.transport ?? (process.env.PLINTH_TEST_TRANSPORT as Transport | undefined) ?? 'http'
+  let server: http.Server | undefined
+  let url = TEST_ORIGIN
+  let inner = ((input: RequestInfo | URL, init?: RequestInit) => app.request(input as any, init as any)) as typeof fetch
+  if (transport === 'http') {
+    server = http.createServer(createListener(ctx, app))
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    inner = ((input: RequestInfo | URL, init?: RequestInit) => fetch(onServer(input, url), init)) as typeof fetch
+  }
+  const fetchIn = validatingFetch(inner)
   return {
     ctx,
     app,
     fetch: fetchIn,
+    url,
     client(key = PROJECT_KEY, options = {}) {
       return new OpenAI({
         apiKey: key,
-        baseURL: 'http://plinth.test/v1',
+        baseURL: `${url}/v1`,
         fetch: fetchIn,
         maxRetries: 0,
         ...options,
       })
     },
     async close() {
+      if (server) {
+        server.closeAllConnections()
+        await new Promise((resolve) => server!.close(resolve))
+      }
       await ctx.close()
       fs.rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+const TEST_ORIGIN = 'http://plinth.test'
+
+/** Requests written for http://plinth.test, sent to the real server instead. */
+function onServer(input: RequestInfo | URL, url: string): RequestInfo | URL {
+  if (typeof input === 'string') {
+    if (input.startsWith('/')) return url + input
+    return input.startsWith(TEST_ORIGIN) ? url + input.slice(TEST_ORIGIN.length) : input
+  }
+  if (input instanceof URL) return input.origin === TEST_ORIGIN ? new URL(url + input.pathname + input.search) : input
+  return input.url.startsWith(TEST_ORIGIN) ? new Request(url + input.url.slice(TEST_ORIGIN.length), input) : input
 }

@@ -3,29 +3,27 @@ import { readJson, readQuery } from '../../http/body.js'
 import type { RouteDef } from '../../http/routes.js'
 import { ListQuery } from '../../schemas/shared.js'
 import { ChatCompletionCreateParams, ChatCompletionListQuery, ChatCompletionUpdateParams } from '../../schemas/chat.js'
-import { requestSignal } from '../../http/node-request.js'
-import { bodyLimit, chunkStream, projectPrincipal } from '../shared.js'
+import { bodyLimit, projectPrincipal } from '../shared.js'
 import { estimateChatTokens } from '../../domain/limits/estimate.js'
-import { rateLimited } from '../rate-limited.js'
+import { inferenceRoute, inferenceRouteDef, type InferenceRoute } from '../inference.js'
+
+/** createChatCompletion: served by Hono and by the Node fast path (api/inference.ts). */
+export function chatCompletionInference(ctx: AppContext): InferenceRoute {
+  const { chat } = ctx.services
+  return inferenceRoute({
+    path: '/chat/completions',
+    operationId: 'createChatCompletion',
+    schema: ChatCompletionCreateParams,
+    demand: (params) => ({ tokens: estimateChatTokens(params) }),
+    run: async (principal, params, options) =>
+      params.stream ? { chunks: chat.chunks(principal, params, options) } : { json: await chat.create(principal, params, options) },
+  })
+}
 
 export function chatCompletionsRoutes(ctx: AppContext): RouteDef[] {
-  const { chat, storedCompletions } = ctx.services
+  const { storedCompletions } = ctx.services
   return [
-    {
-      // spec: createChatCompletion
-      method: 'POST',
-      path: '/chat/completions',
-      operationId: 'createChatCompletion',
-      scope: 'project',
-      handler: async (c) => {
-        const params = await readJson(c, ChatCompletionCreateParams, bodyLimit(ctx), { legacyUnknownArgument: true })
-        return rateLimited(c, ctx, params.model, { tokens: estimateChatTokens(params) }, async (limit) => {
-          const options = { signal: requestSignal(c), requestId: c.var.requestId, limit }
-          if (params.stream) return chunkStream(c, chat.chunks(projectPrincipal(c), params, options))
-          return c.json(await chat.create(projectPrincipal(c), params, options))
-        })
-      },
-    },
+    inferenceRouteDef(ctx, chatCompletionInference(ctx)),
     {
       // spec: listChatCompletions
       method: 'GET',

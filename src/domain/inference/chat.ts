@@ -1,6 +1,6 @@
 import { invalidRequest, notAChatModel, unsupportedParameter } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
-import type { GenerateCall, ModelCard, StreamPart, Usage } from '../../providers/provider.js'
+import type { GenerateCall, ModelCard, PassthroughStream, Provider, StreamPart, Usage } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
 import { nowSeconds } from '../../storage/ids.js'
@@ -13,6 +13,7 @@ import {
   SYSTEM_FINGERPRINT,
   toWireUsage,
 } from './chunks.js'
+import { SerializedChunks } from './serialized.js'
 import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
 import type { UsageRecorder } from './usage.js'
 import type { Reservation } from '../limits/service.js'
@@ -42,7 +43,7 @@ export class ChatService {
   ) {}
 
   /** Checks the request and starts nothing: the model is called when the parts are iterated. */
-  private prepare(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions, whole = false): AsyncIterable<StreamPart> {
+  private prepare(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): { provider: Provider; call: GenerateCall } {
     // the project's model permissions apply to every path in: live, streamed, batch
     const { card, provider, upstreamModel } = this.registry.resolve(params.model, principal.models)
     if (!card.capabilities.chat) {
@@ -50,13 +51,12 @@ export class ChatService {
     }
     checkSupported(card, params)
     checkConversation(params)
-    const call = toGenerateCall(params, upstreamModel, options.signal)
-    if (whole && provider.complete) return fromPromise(provider.complete(call))
-    return provider.stream(call)
+    return { provider, call: toGenerateCall(params, upstreamModel, options.signal) }
   }
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
-    const parts = this.prepare(principal, params, options, true)
+    const { provider, call } = this.prepare(principal, params, options)
+    const parts = provider.complete ? fromPromise(provider.complete(call)) : provider.stream(call)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const accumulator = new ChoiceAccumulator()
@@ -70,9 +70,37 @@ export class ChatService {
    * The wire chunks of a streamed answer, ending with the usage chunk when asked for. The request
    * is checked here, before the first chunk, so bad input is a plain 4xx and not a stream.
    */
-  chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown>> {
-    const parts = this.prepare(principal, params, options)
-    return this.chunksOf(principal, params, parts, options)
+  chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown> | SerializedChunks> {
+    const { provider, call } = this.prepare(principal, params, options)
+    // stored completions need the whole answer put together: those take the parts
+    if (provider.passthrough && !params.store) return this.passthroughChunks(principal, params, provider.passthrough.bind(provider), call, options)
+    return this.chunksOf(principal, params, provider.stream(call), options)
+  }
+
+  /** The upstream's own chunks, forwarded as texts (Provider.passthrough), then the usage chunk. */
+  private async *passthroughChunks(
+    principal: ProjectPrincipal,
+    params: ChatCompletionCreateParams,
+    passthrough: NonNullable<Provider['passthrough']>,
+    call: GenerateCall,
+    options: ChatOptions,
+  ): AsyncGenerator<Record<string, unknown> | SerializedChunks> {
+    const id = completionId('chatcmpl-')
+    const created = nowSeconds()
+    const stream = passthrough({ ...call, id, publicModel: params.model })
+    let started = false
+    try {
+      for await (const texts of stream) {
+        started = true
+        yield new SerializedChunks(texts)
+      }
+    } finally {
+      // as withUsage: recorded however the stream ends, once anything was streamed
+      if (started) await this.recordUsage(principal, params, this.passthroughUsage(params, stream), options)
+    }
+    if (params.stream_options?.include_usage) {
+      yield new ChatChunkMapper({ id, created, model: params.model }, true).chunk([], toWireUsage(this.passthroughUsage(params, stream)))
+    }
   }
 
   private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, parts: AsyncIterable<StreamPart>, options: ChatOptions) {
@@ -114,17 +142,25 @@ export class ChatService {
       if (started) {
         const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator)
         accumulator.usage = usage
-        options.limit?.settle(usage.inputTokens + usage.outputTokens)
-        await this.usage.record(principal, {
-          operation: 'completions',
-          model: params.model,
-          inputTokens: usage.inputTokens,
-          outputTokens: usage.outputTokens,
-          cachedTokens: usage.cachedTokens,
-          batch: options.batch,
-        })
+        await this.recordUsage(principal, params, usage, options)
       }
     }
+  }
+
+  private passthroughUsage(params: ChatCompletionCreateParams, stream: PassthroughStream): Usage {
+    return stream.usage((parts) => this.countUsage(params, accumulate(parts)))
+  }
+
+  private recordUsage(principal: ProjectPrincipal, params: ChatCompletionCreateParams, usage: Usage, options: ChatOptions): Promise<void> {
+    options.limit?.settle(usage.inputTokens + usage.outputTokens)
+    return this.usage.record(principal, {
+      operation: 'completions',
+      model: params.model,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedTokens: usage.cachedTokens,
+      batch: options.batch,
+    })
   }
 
   private countUsage(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator): Usage {
@@ -133,6 +169,12 @@ export class ChatService {
       outputTokens: accumulator.choices.reduce((sum, c) => sum + (c ? countCompletionTokens(c) : 0), 0),
     }
   }
+}
+
+function accumulate(parts: StreamPart[]): ChoiceAccumulator {
+  const accumulator = new ChoiceAccumulator()
+  for (const part of parts) accumulator.add(part)
+  return accumulator
 }
 
 async function* fromPromise(parts: Promise<StreamPart[]>): AsyncGenerator<StreamPart> {

@@ -4,6 +4,8 @@ import type {
   EmbedResult,
   GenerateCall,
   ModelCard,
+  PassthroughCall,
+  PassthroughStream,
   Provider,
   StreamPart,
 } from '../provider.js'
@@ -15,6 +17,7 @@ import {
   CompletionChunkReader,
   completionParts,
 } from './map-chunk.js'
+import { ChunkRewriter, passthroughStream } from './passthrough.js'
 import { parseSse } from './sse-parse.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
@@ -74,6 +77,19 @@ export class OpenAICompatibleProvider implements Provider {
     } finally {
       exchange.dispose()
     }
+  }
+
+  passthrough(call: PassthroughCall): PassthroughStream {
+    const legacy = call.prompt !== undefined
+    const identity = { id: call.id, model: call.publicModel, object: legacy ? 'text_completion' : 'chat.completion.chunk' } as const
+    const open = () =>
+      this.transport.post(
+        legacy ? '/completions' : '/chat/completions',
+        requestBody(call, { stream: true, stream_options: { include_usage: true } }),
+        call.signal,
+        true,
+      )
+    return passthroughStream(this.upstream.id, open, new ChunkRewriter(this.upstream.id, identity), legacy)
   }
 
   async complete(call: GenerateCall): Promise<StreamPart[]> {
