@@ -57,7 +57,10 @@ function checkSchemaName(schema: string): string {
   return schema
 }
 
-export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDialect } {
+/** Runs compiled statements, in order, in one transaction (Storage.runBatch). */
+export type BatchRunner = (db: Kysely<any>, queries: readonly CompiledQuery[]) => Promise<void>
+
+export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDialect; runBatch: BatchRunner } {
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true })
     const database = new SQLite(config.path)
@@ -70,7 +73,8 @@ export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDia
     database.pragma('foreign_keys = ON')
     // Integer columns come back as JS numbers (better-sqlite3's default, safeIntegers off):
     // unix seconds and token counts fit in 2^53.
-    return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) }
+    const cached = withStatementCache(database)
+    return { dialect: new ImmediateSqliteDialect({ database: cached }), runBatch: sqliteBatch(cached) }
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -78,7 +82,38 @@ export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDia
     types: { getTypeParser: numericTypeParser },
     ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)}` } : {}),
   })
-  return { dialect: new PostgresDialect({ pool }) }
+  return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch }
+}
+
+/** Each statement through Kysely, in one transaction. */
+const kyselyBatch: BatchRunner = (db, queries) =>
+  db.transaction().execute(async (trx) => {
+    for (const query of queries) await trx.executeQuery(query)
+  })
+
+/**
+ * On SQLite the whole batch runs in one synchronous better-sqlite3 transaction (BEGIN IMMEDIATE),
+ * holding Kysely's single connection meanwhile so nothing of Kysely's interleaves. Going through
+ * Kysely's async driver cost four awaited round trips (begin, statements, commit) per usage flush.
+ */
+function sqliteBatch(database: SQLite.Database): BatchRunner {
+  const run = database.transaction((queries: readonly CompiledQuery[]) => {
+    for (const query of queries) database.prepare(query.sql).run(query.parameters as unknown[])
+  })
+  return async (db, queries) => {
+    await db.connection().execute(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          run.immediate(queries)
+          return
+        } catch (error) {
+          // as beginTransaction below: a busy lock (another process) is retried after a pause
+          if (!isSqliteBusy(error) || attempt >= BEGIN_ATTEMPTS) throw error
+          await sleep(10 * 2 ** attempt + Math.random() * 10)
+        }
+      }
+    })
+  }
 }
 
 /**

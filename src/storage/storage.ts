@@ -1,8 +1,9 @@
-import { Kysely, Migrator, type Transaction } from 'kysely'
+import { Kysely, Migrator, type CompiledQuery, type Transaction } from 'kysely'
 import type { Database } from './tables.js'
 import {
   createKyselyDialect,
   ensureSchema,
+  type BatchRunner,
   migrationTableSchema,
   type Dialect,
   type StorageConfig,
@@ -20,6 +21,11 @@ export interface Storage {
    * BEGIN IMMEDIATE and retries a busy BEGIN (see dialect.ts).
    */
   transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T>
+  /**
+   * Runs compiled statements, in order, in one transaction: the hot write path (usage records),
+   * which on SQLite runs as one synchronous step instead of a Kysely transaction's round trips.
+   */
+  runBatch(queries: readonly CompiledQuery[]): Promise<void>
   close(): Promise<void>
 }
 
@@ -27,6 +33,7 @@ class KyselyStorage implements Storage {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    private readonly batchRunner: BatchRunner,
     private readonly inTransaction = false,
   ) {}
 
@@ -34,7 +41,14 @@ class KyselyStorage implements Storage {
     if (this.inTransaction) return fn(this)
     return this.db
       .transaction()
-      .execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, true)))
+      .execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, this.batchRunner, true)))
+  }
+
+  async runBatch(queries: readonly CompiledQuery[]): Promise<void> {
+    if (!queries.length) return
+    if (!this.inTransaction) return this.batchRunner(this.db, queries)
+    // already inside a transaction: its statements join it
+    for (const query of queries) await this.db.executeQuery(query)
   }
 
   async close() {
@@ -46,7 +60,7 @@ class KyselyStorage implements Storage {
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   await ensureSchema(config)
-  const { dialect } = createKyselyDialect(config)
+  const { dialect, runBatch } = createKyselyDialect(config)
   const db = new Kysely<Database>({ dialect })
   try {
     await migrate(db, config)
@@ -54,7 +68,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     await db.destroy()
     throw error
   }
-  return new KyselyStorage(db, config.kind)
+  return new KyselyStorage(db, config.kind, runBatch)
 }
 
 async function migrate(db: Kysely<Database>, config: StorageConfig) {

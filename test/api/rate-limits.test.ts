@@ -330,7 +330,7 @@ describeRedis('two nodes on one Redis', () => {
         testModels: { enabled: true, scriptFile: SCRIPT_FILE },
         rateLimits,
       }),
-      { storage: { db: storage.db, dialect: storage.dialect, transaction: (fn) => storage.transaction(fn), close: async () => {} } },
+      { storage: { db: storage.db, dialect: storage.dialect, transaction: (fn) => storage.transaction(fn), runBatch: (queries) => storage.runBatch(queries), close: async () => {} } },
     )
     const app = createApp(ctx)
     const fetchB = validatingFetch(((input: RequestInfo | URL, init?: RequestInit) => app.request(input as any, init as any)) as typeof fetch)

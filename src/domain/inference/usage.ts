@@ -95,11 +95,8 @@ export class UsageRecorder {
       // the records and the rollups the usage API reads move together: a query never sees one
       // without the other
       const rows = batch.map((p) => p.row)
-      await this.storage.transaction(async (tx) => {
-        const repos = createRepos(tx.db)
-        await repos.usage.insertMany(rows)
-        await repos.usageRollups.add(rollupsOf(rows))
-      })
+      const repos = createRepos(this.storage.db)
+      await this.storage.runBatch([...repos.usage.insertQueries(rows), ...repos.usageRollups.addQueries(rollupsOf(rows))])
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: batch.length }, 'failed to record usage')

@@ -23,15 +23,22 @@ export class CompiledInserts<Row> {
   ) {}
 
   async execute(db: Kysely<any>, rows: readonly Row[]): Promise<void> {
+    for (const query of this.compile(db, rows)) await db.executeQuery(query)
+  }
+
+  /** The statements inserting `rows`, for a caller that runs them itself (Storage.runBatch). */
+  compile(db: Kysely<any>, rows: readonly Row[]): CompiledQuery[] {
+    const queries: CompiledQuery[] = []
     for (let at = 0; at < rows.length; ) {
       let size = MAX_CHUNK
       while (size > rows.length - at) size >>= 1
-      await this.chunk(db, rows.slice(at, at + size))
+      queries.push(this.chunk(db, rows.slice(at, at + size)))
       at += size
     }
+    return queries
   }
 
-  private async chunk(db: Kysely<any>, rows: readonly Row[]): Promise<void> {
+  private chunk(db: Kysely<any>, rows: readonly Row[]): CompiledQuery {
     const key = `${dialectOf(db)}:${rows.length}`
     const text = this.texts.get(key)
     // the parameters straight from the rows: no per-row object is made on the fast path
@@ -46,14 +53,11 @@ export class CompiledInserts<Row> {
         parameters.push(value)
       }
     }
-    if (text && complete) {
-      await db.executeQuery(CompiledQuery.raw(text, parameters))
-      return
-    }
+    if (text && complete) return CompiledQuery.raw(text, parameters)
     const compiled = this.build(db, rows.map((row) => this.full(row))).compile()
     // cache only what provably takes the parameters in this order
     if (complete && sameValues(compiled.parameters, parameters)) this.texts.set(key, compiled.sql)
-    await db.executeQuery(compiled)
+    return compiled
   }
 
   /** The row with every column, defaults filled in, in `columns` order. */

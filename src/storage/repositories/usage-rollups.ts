@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import type { RollupWidth, UsageRollupsTable } from '../tables-usage.js'
 import { CompiledInserts } from './compiled-inserts.js'
@@ -74,6 +74,11 @@ export class UsageRollupsRepo {
    */
   async add(rows: RollupRow[]) {
     await UPSERT.execute(this.db, [...rows].sort(compareKeys))
+  }
+
+  /** add's statements, to run with others in one Storage.runBatch. */
+  addQueries(rows: readonly RollupRow[]): CompiledQuery[] {
+    return UPSERT.compile(this.db, [...rows].sort(compareKeys))
   }
 
   /** Sums per bucket start and per group, in bucket order. */

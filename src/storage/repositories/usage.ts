@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely'
+import type { CompiledQuery, Insertable, Kysely } from 'kysely'
 import type { Database, UsageRecordsTable } from '../tables.js'
 import { CompiledInserts } from './compiled-inserts.js'
 
@@ -48,6 +48,11 @@ export class UsageRepo {
   /** Many rows in few statements, their SQL built once (see CompiledInserts). */
   async insertMany(rows: UsageRecordInsert[]) {
     await INSERT.execute(this.db, rows)
+  }
+
+  /** insertMany's statements, to run with others in one Storage.runBatch. */
+  insertQueries(rows: readonly UsageRecordInsert[]): CompiledQuery[] {
+    return INSERT.compile(this.db, rows)
   }
 
   listForProject(projectId: string, since = 0) {
