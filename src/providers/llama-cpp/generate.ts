@@ -83,9 +83,11 @@ export async function* generateText(
   const tokens: Token[] = options.generated ?? []
   const decoder = new TokenDecoder(model, context)
   const buffer = new StopBuffer<{ tokens: Token[]; logprobs?: TokenLogprob[] }>(options.stops)
+  // without stop sequences nothing is ever held back: pieces skip the buffer
+  const direct = !buffer.watching
   const wantLogprobs = options.logprobs !== undefined
   const top = options.logprobs ?? 0
-  const previous: Token[] = context.slice(-4)
+  const previous: Token[] = wantLogprobs ? context.slice(-4) : []
   let pendingLogprobs: TokenLogprob[] = []
   let finishReason: 'stop' | 'length' = 'stop'
   let stopped = false
@@ -96,11 +98,9 @@ export async function* generateText(
     data: { tokens: Token[]; logprobs?: TokenLogprob[] }
   }): TextPiece => {
     text += p.text
-    return {
-      text: p.text,
-      tokens: p.data.tokens,
-      ...(wantLogprobs ? { logprobs: p.data.logprobs ?? [] } : {}),
-    }
+    return wantLogprobs
+      ? { text: p.text, tokens: p.data.tokens, logprobs: p.data.logprobs ?? [] }
+      : { text: p.text, tokens: p.data.tokens }
   }
   const steps = wantLogprobs
     ? sequence.evaluateWithMetadata(
@@ -129,27 +129,36 @@ export async function* generateText(
           // their next decode too, so the batch leaves before this token is written out
           if (options.shared?.()) await new Promise((resolve) => setImmediate(resolve))
         }
-        if (wantLogprobs && typeof step !== 'number') {
-          const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
-          pendingLogprobs.push(
-            tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top),
-          )
+        if (wantLogprobs) {
+          if (typeof step !== 'number') {
+            const meta = step as { confidence?: number; probabilities?: Map<Token, number> }
+            pendingLogprobs.push(
+              tokenLogprob(model, token, previous, meta.confidence, meta.probabilities, top),
+            )
+          }
+          previous.push(token)
+          if (previous.length > 4) previous.shift()
         }
-        previous.push(token)
-        if (previous.length > 4) previous.shift()
         const decoded = decoder.push(token)
         if (decoded) {
-          const result = buffer.push({
-            text: decoded.text,
-            data: { tokens: decoded.tokens, logprobs: pendingLogprobs },
-          })
-          pendingLogprobs = []
-          for (const piece of result.emit) yield toPiece(piece)
-          if (result.stopped) {
-            stopped = true
-            matched = result.matched
-            break
+          if (direct) {
+            text += decoded.text
+            yield wantLogprobs
+              ? { text: decoded.text, tokens: decoded.tokens, logprobs: pendingLogprobs }
+              : { text: decoded.text, tokens: decoded.tokens }
+          } else {
+            const result = buffer.push({
+              text: decoded.text,
+              data: { tokens: decoded.tokens, logprobs: pendingLogprobs },
+            })
+            for (const piece of result.emit) yield toPiece(piece)
+            if (result.stopped) {
+              stopped = true
+              matched = result.matched
+              break
+            }
           }
+          if (wantLogprobs) pendingLogprobs = []
         }
         if (tokens.length >= options.maxTokens) {
           finishReason = 'length'

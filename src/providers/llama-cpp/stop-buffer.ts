@@ -14,6 +14,11 @@ export class StopBuffer<T> {
     this.stops = stops.filter((s) => s.length > 0)
   }
 
+  /** Whether there is any stop sequence to watch for (without one, every piece passes at once). */
+  get watching(): boolean {
+    return this.stops.length > 0
+  }
+
   /**
    * The pieces now safe to emit; `matched` is the stop sequence reached, if one was (the pieces
    * then end before it, and nothing more is emitted).

@@ -70,13 +70,10 @@ export async function* textChoice(
       break
     }
     const piece = next.value
-    if (piece.text || piece.logprobs?.length)
-      yield {
-        type: 'text-delta',
-        choice,
-        text: piece.text,
-        ...(piece.logprobs ? { logprobs: piece.logprobs } : {}),
-      }
+    if (piece.logprobs) {
+      if (piece.text || piece.logprobs.length)
+        yield { type: 'text-delta', choice, text: piece.text, logprobs: piece.logprobs }
+    } else if (piece.text) yield { type: 'text-delta', choice, text: piece.text }
   }
   yield { type: 'choice-end', choice, finishReason: end.finishReason }
   return end.tokens.length

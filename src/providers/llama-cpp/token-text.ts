@@ -37,7 +37,9 @@ export class TokenDecoder {
   private take(text: string) {
     const tokens = this.pending
     this.pending = []
-    this.previous = [...this.previous, ...tokens].slice(-CONTEXT_TOKENS)
+    const previous = this.previous
+    for (const token of tokens) previous.push(token)
+    if (previous.length > CONTEXT_TOKENS) previous.splice(0, previous.length - CONTEXT_TOKENS)
     return { text, tokens }
   }
 }
