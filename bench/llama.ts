@@ -3,10 +3,10 @@
 // the two so that load from other processes hits both alike; medians are reported.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { getLlama, LlamaLogLevel, type LlamaModel, type Token } from 'node-llama-cpp'
-import { request } from 'undici'
 
 const root = path.resolve(import.meta.dirname, '..')
 const MODEL_FILE =
@@ -128,37 +128,77 @@ async function startPlinth(): Promise<string> {
   })
 }
 
-async function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run> {
-  const start = performance.now()
-  const response = await request(`${url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      model: 'bench',
-      prompt,
-      max_tokens: maxTokens,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
+// one keep-alive connection per concurrent stream, as an SDK's pool would keep
+const agent = new http.Agent({ keepAlive: true, maxSockets: SETTINGS.sequences })
+
+/**
+ * One streamed completion through Plinth's HTTP API, read by a lean client: node:http, the body
+ * split into SSE events on blank lines, the time of each event that carries text noted, and only
+ * the final usage event parsed as JSON. (A client that parsed every chunk would take CPU from
+ * the model on a 2-core machine, and charge it to Plinth.)
+ */
+function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run> {
+  const body = JSON.stringify({
+    model: 'bench',
+    prompt,
+    max_tokens: maxTokens,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
   })
-  // a lean client: note when text arrives, parse only the final usage (a client that parsed
-  // every chunk would take CPU from the model on a 2-core machine, and charge it to Plinth)
-  const times: number[] = []
-  let previous = ''
-  let tail = ''
-  for await (const chunk of response.body) {
-    const text = chunk.toString()
-    if (/"text":"[^"]/.test(text)) times.push(performance.now())
-    tail = previous + text // the usage event may span two reads
-    previous = text
-  }
-  const usage = JSON.parse(/"usage":(\{[^}]*\})/.exec(tail)![1]) as {
-    prompt_tokens: number
-    completion_tokens: number
-  }
-  if (response.statusCode !== 200) throw new Error(`plinth answered ${response.statusCode}`)
-  return { start, times, promptTokens: usage.prompt_tokens, tokens: usage.completion_tokens }
+  return new Promise((resolve, reject) => {
+    const start = performance.now()
+    const req = http.request(
+      `${url}/v1/completions`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${KEY}`,
+        },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          reject(new Error(`plinth answered ${res.statusCode}`))
+          return
+        }
+        const times: number[] = []
+        let usage: { prompt_tokens: number; completion_tokens: number } | undefined
+        let done = false
+        let rest = ''
+        res.setEncoding('utf8')
+        res.on('data', (text: string) => {
+          const now = performance.now()
+          let buffer = rest + text
+          let at: number
+          while ((at = buffer.indexOf('\n\n')) >= 0) {
+            const event = buffer.slice(0, at)
+            buffer = buffer.slice(at + 2)
+            if (event === 'data: [DONE]') done = true
+            else if (event.includes('"usage":{')) usage = JSON.parse(event.slice(6)).usage
+            else if (!event.includes('"text":""')) times.push(now)
+          }
+          rest = buffer
+        })
+        res.on('end', () => {
+          if (!usage || !done) reject(new Error('the stream ended without usage and [DONE]'))
+          else
+            resolve({
+              start,
+              times,
+              promptTokens: usage.prompt_tokens,
+              tokens: usage.completion_tokens,
+            })
+        })
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 async function main() {
@@ -212,6 +252,7 @@ async function main() {
     )
   }
   for (const child of children) child.kill('SIGTERM')
+  agent.destroy()
   await d.close()
   report(results)
 }
