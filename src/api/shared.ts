@@ -15,14 +15,11 @@ export function chunkStream(c: Context<AppEnv>, chunks: AsyncIterable<unknown>):
   return primedSse(c, chunkEvents(chunks), chunkSseOptions(c.var.requestId))
 }
 
-/** Chunks as `data:` events; texts a provider passed through are framed as they are. */
+/** Chunks as `data:` events; frames a provider passed through go as they are. */
 export async function* chunkEvents(chunks: AsyncIterable<unknown>): AsyncGenerator<SseEvent> {
   for await (const chunk of chunks) {
-    if (chunk instanceof SerializedChunks) {
-      let raw = ''
-      for (const text of chunk.texts) raw += `data: ${text}\n\n`
-      yield { raw }
-    } else yield { data: chunk }
+    if (chunk instanceof SerializedChunks) yield { raw: chunk.frames }
+    else yield { data: chunk }
   }
 }
 

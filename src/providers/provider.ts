@@ -60,8 +60,8 @@ export type PassthroughCall = GenerateCall & {
   publicModel: string
 }
 
-/** Each item is the chunk JSON texts from one upstream read, in order, ready to be framed. */
-export interface PassthroughStream extends AsyncIterable<string[]> {
+/** Each item is the SSE frames (`data: {...}\n\n`, Plinth's chunks) that one upstream read completed. */
+export interface PassthroughStream extends AsyncIterable<string> {
   /**
    * The usage once the stream has ended or been cut short: the upstream's report, or else
    * `count` applied to the parts of the chunks forwarded so far.
@@ -123,7 +123,7 @@ export interface Provider {
   complete?(call: GenerateCall): Promise<StreamPart[]>
   /**
    * Optional fast path for streamed requests to backends that speak OpenAI's wire format: their
-   * chunks forwarded as JSON texts, with Plinth's id and public model written in, finish reasons
+   * chunks forwarded as SSE text, with Plinth's id and public model written in, finish reasons
    * normalised and usage taken out (the domain sends its own usage chunk). Parsing every chunk
    * into parts and serialising a new one cost a proxied stream four times the baseline's CPU.
    */

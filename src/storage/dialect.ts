@@ -124,22 +124,26 @@ function sqliteBatch(database: SQLite.Database): BatchRunner {
 function withStatementCache(database: SQLite.Database, max = 500): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>()
   const prepare = database.prepare.bind(database)
+  const cachedPrepare = (text: string) => {
+    let statement = cache.get(text)
+    if (!statement) {
+      statement = prepare(text)
+      if (cache.size >= max) cache.delete(cache.keys().next().value!)
+      cache.set(text, statement)
+    }
+    return statement
+  }
+  // native methods must see the real Database as `this`, not the proxy; bound once each, since
+  // the driver looks them up on every query
+  const bound = new Map<PropertyKey, unknown>()
   return new Proxy(database, {
     get(target, property) {
-      if (property !== 'prepare') {
-        // native methods must see the real Database as `this`, not the proxy
-        const value = Reflect.get(target, property, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-      return (text: string) => {
-        let statement = cache.get(text)
-        if (!statement) {
-          statement = prepare(text)
-          if (cache.size >= max) cache.delete(cache.keys().next().value!)
-          cache.set(text, statement)
-        }
-        return statement
-      }
+      if (property === 'prepare') return cachedPrepare
+      const value = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      let fn = bound.get(property)
+      if (!fn) bound.set(property, (fn = value.bind(target)))
+      return fn
     },
   })
 }

@@ -90,9 +90,9 @@ export class ChatService {
     const stream = passthrough({ ...call, id, publicModel: params.model })
     let started = false
     try {
-      for await (const texts of stream) {
+      for await (const frames of stream) {
         started = true
-        yield new SerializedChunks(texts)
+        yield new SerializedChunks(frames)
       }
     } finally {
       // as withUsage: recorded however the stream ends, once anything was streamed

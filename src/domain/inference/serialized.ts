@@ -1,7 +1,7 @@
 /**
- * Chunks a provider already wrote as JSON texts (the passthrough of an OpenAI-compatible
- * upstream), in order: the API layer frames each text as one `data:` event, unchanged.
+ * Chunks a provider already wrote out as SSE frames (`data: {...}\n\n`, the passthrough of an
+ * OpenAI-compatible upstream): the API layer sends them as they are.
  */
 export class SerializedChunks {
-  constructor(readonly texts: readonly string[]) {}
+  constructor(readonly frames: string) {}
 }

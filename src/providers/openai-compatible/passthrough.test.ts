@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ProviderError } from '../../errors.js'
-import { ChunkRewriter } from './passthrough.js'
+import { ChunkRewriter, passthroughStream } from './passthrough.js'
 import { SseParser } from './sse-parse.js'
 
 const identity = { id: 'chatcmpl-plinth1', model: 'my-alias', object: 'chat.completion.chunk' } as const
@@ -90,5 +90,105 @@ describe('ChunkRewriter: upstream chunks → Plinth chunks', () => {
         for (const choice of out.choices) expect([null, 'stop', 'length', 'tool_calls', 'content_filter', 'function_call']).toContain(choice.finish_reason)
       }
     }
+  })
+})
+
+describe('passthroughStream: upstream bytes → frames', () => {
+  const fixtures = fs.readdirSync(path.join(import.meta.dirname, '__fixtures__')).filter((f) => f.endsWith('.sse'))
+
+  /** The stream's frames for the fixture's bytes cut into reads at `cuts`, and its error if any. */
+  async function frames(bytes: Buffer, cuts: number[], legacy: boolean) {
+    const reads: Buffer[] = []
+    let at = 0
+    for (const cut of [...cuts, bytes.length]) {
+      reads.push(bytes.subarray(at, cut))
+      at = cut
+    }
+    const exchange = {
+      body: (async function* () {
+        yield* reads
+      })(),
+      fail: (error: unknown) => error,
+      dispose: () => {},
+    }
+    const rewriter = new ChunkRewriter('up', { ...identity, object: legacy ? 'text_completion' : 'chat.completion.chunk' })
+    const stream = passthroughStream('up', async () => exchange as never, rewriter, legacy)
+    let out = ''
+    let error: unknown
+    try {
+      for await (const item of stream) out += item
+    } catch (e) {
+      error = e
+    }
+    const parser = new SseParser()
+    const events = [...parser.push(out), ...parser.end()].map((m) => JSON.parse(m.data))
+    return { events, error, usage: stream.usage(() => ({ inputTokens: -1, outputTokens: -1 })) }
+  }
+
+  /** Event by event through ChunkRewriter.rewrite: what the bulk path must equal. */
+  function reference(bytes: Buffer, legacy: boolean) {
+    const rewriter = new ChunkRewriter('up', { ...identity, object: legacy ? 'text_completion' : 'chat.completion.chunk' })
+    const parser = new SseParser()
+    const events: unknown[] = []
+    for (const message of [...parser.push(bytes), ...parser.end()]) {
+      if (message.data === '[DONE]') continue
+      if (message.event === 'error') return { events, failed: true }
+      try {
+        const text = rewriter.rewrite(message.data)
+        if (text !== undefined) events.push(JSON.parse(text))
+      } catch {
+        return { events, failed: true }
+      }
+    }
+    return { events, failed: false }
+  }
+
+  for (const name of fixtures) {
+    it(`${name}: the same chunks whatever the reads, in bulk or event by event`, async () => {
+      const bytes = fs.readFileSync(path.join(import.meta.dirname, '__fixtures__', name))
+      const legacy = name.includes('completion') && !name.includes('chat')
+      const expected = reference(bytes, legacy)
+      // one read, byte by byte, and cuts at every 7th byte (inside events, inside UTF-8 sequences)
+      const splits = [[], Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), Array.from({ length: Math.floor(bytes.length / 7) }, (_, i) => (i + 1) * 7)]
+      for (const cuts of splits) {
+        const got = await frames(bytes, cuts, legacy)
+        expect(got.events, `${name} cut into ${cuts.length + 1} reads`).toEqual(expected.events)
+        expect(got.error !== undefined, name).toBe(expected.failed)
+      }
+    })
+  }
+
+  it('rewrites a run of plain chunks in bulk, splitting off the usage chunk and [DONE]', async () => {
+    const up = (i: number) => `data: ${chunk(delta(`t${i}`))}\n\n`
+    const body = Buffer.from(
+      Array.from({ length: 20 }, (_, i) => up(i)).join('') +
+        `data: ${chunk({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 } })}\n\ndata: [DONE]\n\n`,
+    )
+    const oneByOne = vi.spyOn(ChunkRewriter.prototype, 'rewrite')
+    const got = await frames(body, [], false)
+    // the first chunk (to learn the upstream's names) and the usage chunk; the other 19 in bulk
+    expect(oneByOne).toHaveBeenCalledTimes(2)
+    oneByOne.mockRestore()
+    expect(got.events).toHaveLength(20)
+    expect(got.events.every((e) => e.id === 'chatcmpl-plinth1' && e.model === 'my-alias')).toBe(true)
+    expect(got.events.map((e) => e.choices[0].delta.content).join('')).toBe(Array.from({ length: 20 }, (_, i) => `t${i}`).join(''))
+    expect(got.usage).toEqual({ inputTokens: 5, outputTokens: 20 })
+  })
+
+  it('counts usage from the chunks when the upstream never reports it', async () => {
+    const body = Buffer.from(`data: ${chunk(delta('Hello'))}\n\ndata: ${chunk(delta(' world', 'stop'))}\n\ndata: [DONE]\n\n`)
+    const rewriter = new ChunkRewriter('up', identity)
+    const exchange = { body: (async function* () { yield body })(), fail: (e: unknown) => e, dispose: () => {} }
+    const stream = passthroughStream('up', async () => exchange as never, rewriter, false)
+    for await (const item of stream) void item
+    let seen: string[] = []
+    expect(stream.usage((parts) => ((seen = parts.map((p) => (p.type === 'text-delta' ? p.text : p.type))), { inputTokens: 1, outputTokens: 2 }))).toEqual({ inputTokens: 1, outputTokens: 2 })
+    expect(seen).toEqual(['Hello', ' world', 'choice-end'])
+  })
+
+  it('hands an upstream with CRLF line ends to the full SSE parser', async () => {
+    const body = Buffer.from(`data: ${chunk(delta('a'))}\r\n\r\ndata: ${chunk(delta('b'))}\r\n\r\n: comment\r\n\r\ndata: [DONE]\r\n\r\n`)
+    const got = await frames(body, [10, 200], false)
+    expect(got.events.map((e) => e.choices[0].delta.content)).toEqual(['a', 'b'])
   })
 })

@@ -1,7 +1,7 @@
 import type { PassthroughStream, StreamPart, Usage } from '../provider.js'
 import { upstreamStreamError } from './errors.js'
 import { ChatChunkReader, CompletionChunkReader, toFinishReason, toUsage } from './map-chunk.js'
-import { SseParser } from './sse-parse.js'
+import { SseParser, type SseMessage } from './sse-parse.js'
 import type { UpstreamExchange } from './transport.js'
 import type { WireChatChunk } from './wire.js'
 
@@ -23,15 +23,64 @@ export class ChunkRewriter {
   private upstreamId: string | undefined
   private idPrefix = ''
   private modelText = ''
+  private readonly newIdPrefix: string
+  private readonly newModelText: string
+  private dataIdPrefix = ''
+  /** Where the model's key was in the first chunk, from its `{`. */
+  private modelOffset = 0
   usage: Usage | undefined
 
   constructor(
     private readonly upstream: string,
     private readonly identity: ChunkIdentity,
-  ) {}
+  ) {
+    this.newIdPrefix = `{"id":${JSON.stringify(identity.id)},`
+    this.newModelText = `"model":${JSON.stringify(identity.model)}`
+  }
+
+  /**
+   * Where the run of plain events starting at `from` ends (`from` when there is none): events
+   * `data: {"id":"<upstream id>",...}` on one line, naming the upstream model, with no usage,
+   * error or unknown finish reason. Such a run needs no parse: `bulk` swaps the names in it.
+   */
+  plainRun(text: string, from: number): number {
+    if (this.upstreamId === undefined) return from
+    // one pass for every mark: five indexOf scans of a whole read cost three times as much
+    SPECIAL.lastIndex = from
+    const mark = SPECIAL.exec(text)
+    let end = mark ? mark.index : text.length
+    if (end < text.length) {
+      // back to the start of the event that holds the marker
+      const boundary = text.lastIndexOf('\n\n', end)
+      end = boundary < from ? from : boundary + 2
+    }
+    // every event of the run on one line: `data: {"id":"<upstream id>",` ... the model ... `\n\n`.
+    // The model sits at the same offset in every chunk of a stream (same id, object and created
+    // widths), so it is compared in place; a search per event (a fresh Boyer-Moore table for each
+    // call) cost more than the rest of the run.
+    let at = from
+    while (at < end) {
+      if (!text.startsWith(this.dataIdPrefix, at)) break
+      const line = text.indexOf('\n', at)
+      if (line < 0 || line >= end || text.charCodeAt(line + 1) !== 10) break
+      if (!text.startsWith(this.modelText, at + 6 + this.modelOffset)) {
+        const model = text.indexOf(this.modelText, at)
+        if (model < 0 || model > line) break
+      }
+      at = line + 2
+    }
+    return at
+  }
+
+  /** A plain run (plainRun) with Plinth's id and model in place of the upstream's. */
+  bulk(run: string): string {
+    const out = run.replaceAll(this.idPrefix, this.newIdPrefix)
+    return this.modelText === this.newModelText ? out : out.replaceAll(this.modelText, this.newModelText)
+  }
 
   /** The chunk's new text, or undefined when it carries nothing to forward (a usage-only chunk). */
   rewrite(text: string): string | undefined {
+    if (this.upstreamId === undefined) this.learn(text)
     if (this.upstreamId !== undefined && text.startsWith(this.idPrefix)) {
       const model = text.indexOf(this.modelText)
       if (
@@ -42,15 +91,35 @@ export class ChunkRewriter {
         text.indexOf('"finish_reason":') > 0 &&
         !KNOWN_FINISH.test(text)
       ) {
-        return (
-          `{"id":${JSON.stringify(this.identity.id)}` +
-          text.slice(this.idPrefix.length - 1, model) +
-          `"model":${JSON.stringify(this.identity.model)}` +
-          text.slice(model + this.modelText.length)
-        )
+        return this.newIdPrefix + text.slice(this.idPrefix.length, model) + this.newModelText + text.slice(model + this.modelText.length)
       }
     }
     return this.rebuild(text)
+  }
+
+  /**
+   * The upstream's id and model from a chunk that starts `{"id":"...",` and names its model as a
+   * plain string (no escapes), read without a parse; anything less plain waits for `rebuild`.
+   */
+  private learn(text: string) {
+    if (!text.startsWith('{"id":"')) return
+    const idEnd = text.indexOf('"', 7)
+    const modelAt = text.indexOf('"model":"')
+    if (idEnd < 0 || text.charCodeAt(idEnd + 1) !== 44 /* , */ || modelAt < 0) return
+    const modelEnd = text.indexOf('"', modelAt + 9)
+    if (modelEnd < 0) return
+    const id = text.slice(7, idEnd)
+    const model = text.slice(modelAt + 9, modelEnd)
+    if (id.includes('\\') || model.includes('\\')) return
+    this.know(id, model, text)
+  }
+
+  private know(id: string, model: string, text: string) {
+    this.upstreamId = id
+    this.idPrefix = `{"id":${JSON.stringify(id)},`
+    this.dataIdPrefix = `data: ${this.idPrefix}`
+    this.modelText = `"model":${JSON.stringify(model)}`
+    this.modelOffset = Math.max(0, text.indexOf(this.modelText))
   }
 
   private rebuild(text: string): string | undefined {
@@ -58,11 +127,7 @@ export class ChunkRewriter {
     if (!chunk || typeof chunk !== 'object') return undefined
     if (chunk.error !== undefined && chunk.error !== null) throw upstreamStreamError(this.upstream, chunk.error)
     // the first chunk tells what the rest will say: servers answer an alias with a dated name
-    if (this.upstreamId === undefined && typeof chunk.id === 'string' && typeof chunk.model === 'string') {
-      this.upstreamId = chunk.id
-      this.idPrefix = `{"id":${JSON.stringify(chunk.id)},`
-      this.modelText = `"model":${JSON.stringify(chunk.model)}`
-    }
+    if (this.upstreamId === undefined && typeof chunk.id === 'string' && typeof chunk.model === 'string') this.know(chunk.id, chunk.model, text)
     if (chunk.usage) this.usage = toUsage(chunk.usage)
     const choices = Array.isArray(chunk.choices) ? chunk.choices : []
     if (chunk.usage && choices.length === 0) return undefined
@@ -83,13 +148,19 @@ export class ChunkRewriter {
   }
 }
 
+/**
+ * Marks of events that need a look of their own: usage, errors, the end, and a finish reason
+ * (once per choice; `rewrite` maps the ones OpenAI does not have).
+ */
+const SPECIAL = /"usage": ?\{|"error"|\[DONE\]|"finish_reason":"/g
+
 function hasUsage(text: string): boolean {
   const at = text.indexOf('"usage":')
   return at >= 0 && text.charCodeAt(at + 8) !== 110 /* n of null */
 }
 
 /**
- * An upstream SSE body as the passthrough stream: one item per network read, holding every chunk
+ * An upstream SSE body as the passthrough stream: one item per network read, holding the frames
  * that read completed, so a burst of chunks costs one write downstream, not one each.
  */
 export function passthroughStream(
@@ -98,38 +169,27 @@ export function passthroughStream(
   rewriter: ChunkRewriter,
   legacy: boolean,
 ): PassthroughStream {
-  // the texts forwarded, kept in case the upstream never reports usage and Plinth must count it
+  // the frames forwarded, kept in case the upstream never reports usage and Plinth must count it
   const forwarded: string[] = []
-  async function* items(): AsyncGenerator<string[]> {
-    const parser = new SseParser()
+  async function* items(): AsyncGenerator<string> {
+    const framer = new PassthroughFramer(upstream, rewriter)
     const exchange = await open()
     try {
-      for await (const read of exchange.body) yield* convert(parser.push(read))
-      yield* convert(parser.end())
+      for await (const read of exchange.body) yield* emit(framer.push(read))
+      yield* emit(framer.end())
     } catch (error) {
       throw exchange.fail(error)
     } finally {
       exchange.dispose()
     }
   }
-  /** One read's events as one item; a failure comes after the chunks before it, as it did upstream. */
-  function* convert(messages: { event: string | undefined; data: string }[]): Generator<string[]> {
-    const texts: string[] = []
-    try {
-      for (const message of messages) {
-        // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool
-        if (message.data === '[DONE]') continue
-        if (message.event === 'error') throw upstreamStreamError(upstream, safeParse(message.data))
-        const text = rewriter.rewrite(message.data)
-        if (text === undefined) continue
-        texts.push(text)
-        if (!rewriter.usage) forwarded.push(message.data)
-      }
-    } catch (error) {
-      if (texts.length) yield texts
-      throw error
+  /** A read's frames, then its failure if it had one: the chunks before an error still go out. */
+  function* emit(result: Framed): Generator<string> {
+    if (result.out) {
+      if (!rewriter.usage) forwarded.push(result.out)
+      yield result.out
     }
-    if (texts.length) yield texts
+    if (result.error !== undefined) throw result.error
   }
   const iterable = items()
   let counted: Usage | undefined
@@ -139,12 +199,104 @@ export function passthroughStream(
       if (rewriter.usage) return rewriter.usage
       if (!counted) {
         const reader = legacy ? new CompletionChunkReader() : new ChatChunkReader()
+        const parser = new SseParser()
         const parts: StreamPart[] = []
-        for (const text of forwarded) parts.push(...reader.read(JSON.parse(text)))
+        for (const text of forwarded) for (const message of parser.push(text)) parts.push(...reader.read(JSON.parse(message.data)))
         counted = count(parts)
       }
       return counted
     },
+  }
+}
+
+type Framed = { out: string; error?: unknown }
+
+/**
+ * Upstream bytes → Plinth's SSE frames. While the upstream frames its events as `data: {...}\n\n`
+ * (every OpenAI-compatible server seen), complete events are cut from the text as it arrives and
+ * runs of plain chunks are rewritten in bulk (ChunkRewriter.plainRun); anything else goes event by
+ * event. An upstream that frames otherwise (CR line ends) is handed to the full SseParser.
+ */
+class PassthroughFramer {
+  private pending = ''
+  private parser: SseParser | undefined
+  private readonly decoder = new TextDecoder()
+  private started = false
+
+  constructor(
+    private readonly upstream: string,
+    private readonly rewriter: ChunkRewriter,
+  ) {}
+
+  push(read: Uint8Array): Framed {
+    let text = this.decoder.decode(read, { stream: true })
+    if (!this.started && text) {
+      this.started = true
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    }
+    if (this.parser) return this.messages(this.parser.push(text))
+    const all = this.pending + text
+    if (all.indexOf('\r') >= 0) {
+      this.parser = new SseParser()
+      this.pending = ''
+      return this.messages(this.parser.push(all))
+    }
+    const cut = all.lastIndexOf('\n\n')
+    if (cut < 0) {
+      this.pending = all
+      return { out: '' }
+    }
+    this.pending = all.slice(cut + 2)
+    return this.events(all.slice(0, cut + 2))
+  }
+
+  end(): Framed {
+    const rest = this.decoder.decode()
+    if (this.parser) return this.messages([...this.parser.push(rest), ...this.parser.end()])
+    // a last event without its blank line still counts, as the full parser has it
+    const parser = new SseParser()
+    return this.messages([...parser.push(this.pending + rest), ...parser.end()])
+  }
+
+  /** Complete `\n\n`-ended events: plain runs in bulk, the others one by one. */
+  private events(text: string): Framed {
+    let out = ''
+    let at = 0
+    try {
+      while (at < text.length) {
+        const run = this.rewriter.plainRun(text, at)
+        if (run > at) {
+          out += this.rewriter.bulk(text.slice(at, run))
+          at = run
+          continue
+        }
+        const next = text.indexOf('\n\n', at) + 2
+        const parser = new SseParser()
+        for (const message of [...parser.push(text.slice(at, next)), ...parser.end()]) out += this.frame(message)
+        at = next
+      }
+    } catch (error) {
+      return { out, error }
+    }
+    return { out }
+  }
+
+  private messages(messages: SseMessage[]): Framed {
+    let out = ''
+    try {
+      for (const message of messages) out += this.frame(message)
+    } catch (error) {
+      return { out, error }
+    }
+    return { out }
+  }
+
+  private frame(message: SseMessage): string {
+    // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool
+    if (message.data === '[DONE]') return ''
+    if (message.event === 'error') throw upstreamStreamError(this.upstream, safeParse(message.data))
+    const text = this.rewriter.rewrite(message.data)
+    return text === undefined ? '' : `data: ${text}\n\n`
   }
 }
 

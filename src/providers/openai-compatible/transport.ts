@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { ProviderError } from '../../errors.js'
@@ -10,11 +11,15 @@ export type UpstreamBody = AsyncIterable<Buffer> & {
 }
 
 /**
- * One upstream request in flight: its abort controller, its overall deadline, and the mapping of
+ * One upstream request in flight: its abort signal, its overall deadline, and the mapping of
  * whatever goes wrong into a ProviderError. `dispose()` must run when the caller is done.
+ *
+ * The exchange is itself the signal undici watches (undici takes an EventEmitter with `aborted`
+ * and an 'abort' event): an AbortController per upstream request, with its EventTarget listeners,
+ * was a measurable part of a proxied request's CPU.
  */
-export class UpstreamExchange {
-  readonly controller = new AbortController()
+export class UpstreamExchange extends EventEmitter {
+  aborted = false
   body!: UpstreamBody
   private cause: AbortCause | undefined
   private readonly timer: NodeJS.Timeout
@@ -25,6 +30,7 @@ export class UpstreamExchange {
     private readonly clientSignal: AbortSignal,
     headersDeadline: boolean,
   ) {
+    super()
     this.timer = setTimeout(() => this.abort('timeout'), upstream.timeoutMs)
     // our own timer: undici's headersTimeout ticks in half-seconds and misses short deadlines
     if (headersDeadline)
@@ -36,9 +42,10 @@ export class UpstreamExchange {
   private readonly onClientAbort = () => this.abort('client')
 
   private abort(cause: AbortCause) {
-    if (this.controller.signal.aborted) return
+    if (this.aborted) return
     this.cause = cause
-    this.controller.abort()
+    this.aborted = true
+    this.emit('abort')
   }
 
   answered() {
@@ -104,7 +111,7 @@ export class UpstreamTransport {
         path: this.basePath + path,
         headers: streamed ? this.streamHeaders : this.headers,
         body,
-        signal: exchange.controller.signal,
+        signal: exchange,
       })
       exchange.answered()
       if (response.statusCode < 200 || response.statusCode > 299) {
