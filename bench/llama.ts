@@ -1,6 +1,7 @@
 // npm run bench:llama: tokens/s of a local GGUF through Plinth's HTTP API against node-llama-cpp
-// called directly, in the same run, with the same model and settings. Rounds alternate between
-// the two so that load from other processes hits both alike; medians are reported.
+// called directly, in the same run, with the same model and settings. Each measure is taken on
+// both sides back to back, in an order that alternates, so that load from other processes hits
+// both alike; medians are reported.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -226,10 +227,14 @@ async function main() {
     clientCpu: series(),
   }
   let n = 0
+  const sides = { d, p }
+  const loads: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
+    // each measure is taken on both sides back to back, in an order that flips every round, so
+    // that a change in the machine's other load between the two is as small as it can be
     const order = round % 2 ? (['p', 'd'] as const) : (['d', 'p'] as const)
     for (const who of order) {
-      const target = who === 'd' ? d : p
+      const target = sides[who]
       // CPU per generated token, which the machine's other load disturbs far less than time
       const cpu0 = who === 'd' ? ownCpuMs() : processCpuMs(serverPid)
       const client0 = ownCpuMs()
@@ -239,22 +244,31 @@ async function main() {
         (((who === 'd' ? ownCpuMs() : processCpuMs(serverPid)) - cpu0) * 1000) / gen.tokens,
       )
       if (who === 'p') results.clientCpu.p.push(((ownCpuMs() - client0) * 1000) / gen.tokens)
+    }
+    for (const who of order) {
       // a different first word each time: no cached prefix helps either side
-      const long = await target.run(`Story ${n++}. ${LONG}`, 1)
+      const long = await sides[who].run(`Story ${n++}. ${LONG}`, 1)
       results.prefill[who].push(long.promptTokens / (ttft(long) / 1000))
       results.promptTokens[who].push(long.promptTokens)
-      for (let i = 0; i < 10; i++)
-        results.ttft[who].push(ttft(await target.run(`Tale ${n++}: once upon a time`, 1)))
-      results.par[who].push(aggregate(await target.parallel('Once upon a time', GEN_TOKENS)))
     }
+    for (const who of order) {
+      for (let i = 0; i < 10; i++)
+        results.ttft[who].push(ttft(await sides[who].run(`Tale ${n++}: once upon a time`, 1)))
+    }
+    // the concurrent streams, the noisiest measure, three times a round
+    for (let i = 0; i < 3; i++) {
+      for (const who of i % 2 ? [...order].reverse() : order)
+        results.par[who].push(aggregate(await sides[who].parallel('Once upon a time', GEN_TOKENS)))
+    }
+    loads.push(os.loadavg()[0])
     console.error(
-      `round ${round + 1}/${ROUNDS}: gen ${median(results.gen.p).toFixed(0)}/${median(results.gen.d).toFixed(0)} tok/s (plinth/direct)`,
+      `round ${round + 1}/${ROUNDS}: gen ${median(results.gen.p).toFixed(0)}/${median(results.gen.d).toFixed(0)} tok/s, 4 streams ${median(results.par.p).toFixed(0)}/${median(results.par.d).toFixed(0)} tok/s (plinth/direct), load ${os.loadavg()[0].toFixed(2)}`,
     )
   }
   for (const child of children) child.kill('SIGTERM')
   agent.destroy()
   await d.close()
-  report(results)
+  report(results, loads)
 }
 
 function report(
@@ -262,14 +276,12 @@ function report(
     'gen' | 'prefill' | 'ttft' | 'par' | 'promptTokens' | 'cpu' | 'clientCpu',
     { d: number[]; p: number[] }
   >,
+  loads: number[],
 ) {
   const m = (k: keyof typeof r, who: 'd' | 'p') => median(r[k][who])
   const lines = [
-    `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}, Node ${process.version}`,
-    `Model: ${path.basename(MODEL_FILE)}; threads ${SETTINGS.threads}, contextSize ${SETTINGS.contextSize}, ${SETTINGS.sequences} sequences, temperature 0; ${ROUNDS} rounds, medians`,
+    `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} during the run (1-minute average, after each round), Node ${process.version}`,
+    `Model: ${path.basename(MODEL_FILE)}; threads ${SETTINGS.threads}, contextSize ${SETTINGS.contextSize}, ${SETTINGS.sequences} sequences, temperature 0; ${ROUNDS} rounds (concurrent streams 3 times a round), medians`,
     '',
     '| measure | node-llama-cpp direct | Plinth over HTTP | ratio / added | target |',
     '|---|---|---|---|---|',
