@@ -136,7 +136,11 @@ export async function writeSse(
     if (keepAlive) clearInterval(keepAlive)
     outgoing.off('close', onClose)
     if (closed) await iterator.return?.().catch(() => {})
+    // the last frames and the body's end leave in one write, not two
+    const socket = outgoing.socket
+    socket?.cork()
     flush()
     if (!outgoing.writableEnded) outgoing.end()
+    socket?.uncork()
   }
 }
