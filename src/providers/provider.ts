@@ -69,6 +69,15 @@ export interface PassthroughStream extends AsyncIterable<string> {
   usage(count: (parts: StreamPart[]) => Usage): Usage
 }
 
+export type PassthroughAnswer = {
+  /** The chat.completion object, but for `usage`, which the domain sets (the upstream's or counted). */
+  body: Record<string, unknown>
+  /** The upstream's usage, when it reported one. */
+  usage?: Usage
+  /** The answer as parts, for counting usage when the upstream did not report it. */
+  parts(): StreamPart[]
+}
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call'
 
 export type TokenLogprob = {
@@ -128,6 +137,12 @@ export interface Provider {
    * into parts and serialising a new one cost a proxied stream four times the baseline's CPU.
    */
   passthrough?(call: PassthroughCall): PassthroughStream
+  /**
+   * The non-streamed counterpart of `passthrough` (chat): the upstream's answer with Plinth's id
+   * and model, OpenAI's required fields filled in and usage in OpenAI's full shape, instead of
+   * taking it apart into parts and assembling a new one.
+   */
+  passthroughComplete?(call: PassthroughCall): Promise<PassthroughAnswer>
   embed?(call: EmbedCall): Promise<EmbedResult>
   /** Unload models, close sockets. */
   close?(): Promise<void>

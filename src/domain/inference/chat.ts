@@ -56,6 +56,7 @@ export class ChatService {
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
     const { provider, call } = this.prepare(principal, params, options)
+    if (provider.passthroughComplete && !params.store) return this.passthroughCreate(principal, params, provider.passthroughComplete.bind(provider), call, options)
     const parts = provider.complete ? fromPromise(provider.complete(call)) : provider.stream(call)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
@@ -75,6 +76,21 @@ export class ChatService {
     // stored completions need the whole answer put together: those take the parts
     if (provider.passthrough && !params.store) return this.passthroughChunks(principal, params, provider.passthrough.bind(provider), call, options)
     return this.chunksOf(principal, params, provider.stream(call), options)
+  }
+
+  /** The upstream's own answer, renamed and completed (Provider.passthroughComplete), with usage. */
+  private async passthroughCreate(
+    principal: ProjectPrincipal,
+    params: ChatCompletionCreateParams,
+    passthroughComplete: NonNullable<Provider['passthroughComplete']>,
+    call: GenerateCall,
+    options: ChatOptions,
+  ) {
+    const answer = await passthroughComplete({ ...call, id: completionId('chatcmpl-'), publicModel: params.model })
+    const usage = answer.usage ?? this.countUsage(params, accumulate(answer.parts()))
+    await this.recordUsage(principal, params, usage, options)
+    answer.body.usage = toWireUsage(usage)
+    return answer.body as ChatCompletion
   }
 
   /** The upstream's own chunks, forwarded as texts (Provider.passthrough), then the usage chunk. */

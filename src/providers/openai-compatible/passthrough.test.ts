@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { ProviderError } from '../../errors.js'
-import { ChunkRewriter, passthroughStream } from './passthrough.js'
+import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { SseParser } from './sse-parse.js'
 
 const identity = { id: 'chatcmpl-plinth1', model: 'my-alias', object: 'chat.completion.chunk' } as const
@@ -190,5 +190,50 @@ describe('passthroughStream: upstream bytes → frames', () => {
     const body = Buffer.from(`data: ${chunk(delta('a'))}\r\n\r\ndata: ${chunk(delta('b'))}\r\n\r\n: comment\r\n\r\ndata: [DONE]\r\n\r\n`)
     const got = await frames(body, [10, 200], false)
     expect(got.events.map((e) => e.choices[0].delta.content)).toEqual(['a', 'b'])
+  })
+})
+
+describe('chatAnswer: a non-streamed upstream answer → Plinth’s', () => {
+  it("renames it, fills what OpenAI's schema requires, maps finish reasons and keeps the rest", () => {
+    const upstream = {
+      id: 'chatcmpl-up',
+      object: 'chat.completion',
+      created: 5,
+      model: 'llama3:8b',
+      system_fingerprint: 'fp_ollama',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hi', annotations: [{ type: 'x' }] }, finish_reason: 'eos' },
+        { message: { tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' },
+      ],
+      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
+    }
+    const answer = chatAnswer(upstream, { id: 'chatcmpl-plinth1', model: 'my-alias' })
+    expect(answer.body).toEqual({
+      id: 'chatcmpl-plinth1',
+      object: 'chat.completion',
+      created: 5,
+      model: 'my-alias',
+      system_fingerprint: 'fp_ollama',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hi', refusal: null, annotations: [{ type: 'x' }] }, logprobs: null, finish_reason: 'stop' },
+        {
+          index: 1,
+          message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
+    })
+    expect(answer.usage).toEqual({ inputTokens: 4, outputTokens: 2 })
+  })
+
+  it('gives the parts to count from when the upstream reports no usage', () => {
+    const answer = chatAnswer({ choices: [{ message: { content: 'Hello there' }, finish_reason: 'stop' }] }, { id: 'a', model: 'b' })
+    expect(answer.usage).toBeUndefined()
+    expect(answer.parts()).toEqual([
+      { type: 'text-delta', choice: 0, text: 'Hello there' },
+      { type: 'choice-end', choice: 0, finishReason: 'stop' },
+    ])
+    expect(typeof answer.body.created).toBe('number')
   })
 })

@@ -1,10 +1,10 @@
 import { StringDecoder } from 'node:string_decoder'
-import type { PassthroughStream, StreamPart, Usage } from '../provider.js'
+import type { PassthroughAnswer, PassthroughStream, StreamPart, Usage } from '../provider.js'
 import { upstreamStreamError } from './errors.js'
-import { ChatChunkReader, CompletionChunkReader, toFinishReason, toUsage } from './map-chunk.js'
+import { ChatChunkReader, chatCompletionParts, CompletionChunkReader, toFinishReason, toUsage } from './map-chunk.js'
 import { SseParser, type SseMessage } from './sse-parse.js'
 import type { UpstreamExchange } from './transport.js'
-import type { WireChatChunk } from './wire.js'
+import type { WireChatChoice, WireChatChunk } from './wire.js'
 
 /** What every forwarded chunk must say instead of what the upstream said. */
 export type ChunkIdentity = { id: string; model: string; object: 'chat.completion.chunk' | 'text_completion' }
@@ -309,5 +309,30 @@ function safeParse(text: string): unknown {
     return JSON.parse(text)
   } catch {
     return { message: text }
+  }
+}
+
+/**
+ * A non-streamed upstream chat answer as Plinth's: its id and the public model, OpenAI's required
+ * fields filled where a server leaves them out (Ollama sends no `logprobs`, no `refusal`), finish
+ * reasons mapped, everything else (annotations, audio, tool calls...) kept as the upstream sent it.
+ */
+export function chatAnswer(answer: unknown, identity: { id: string; model: string }): PassthroughAnswer {
+  const wire = (answer && typeof answer === 'object' ? answer : {}) as Record<string, unknown> & WireChatChunk
+  const choices = (Array.isArray(wire.choices) ? wire.choices : []).map((choice, position) => {
+    const c = (choice ?? {}) as Record<string, unknown> & WireChatChoice
+    const message = { ...((c.message ?? {}) as Record<string, unknown>) }
+    message.role ??= 'assistant'
+    message.content ??= null
+    message.refusal ??= null
+    return { ...c, index: c.index ?? position, message, logprobs: c.logprobs ?? null, finish_reason: toFinishReason(c.finish_reason) }
+  })
+  const body: Record<string, unknown> = { ...wire, id: identity.id, object: 'chat.completion', model: identity.model, choices }
+  body.created ??= Math.floor(Date.now() / 1000)
+  delete body.usage
+  return {
+    body,
+    usage: wire.usage ? toUsage(wire.usage) : undefined,
+    parts: () => chatCompletionParts(wire),
   }
 }

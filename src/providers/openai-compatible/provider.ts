@@ -4,6 +4,7 @@ import type {
   EmbedResult,
   GenerateCall,
   ModelCard,
+  PassthroughAnswer,
   PassthroughCall,
   PassthroughStream,
   Provider,
@@ -17,7 +18,7 @@ import {
   CompletionChunkReader,
   completionParts,
 } from './map-chunk.js'
-import { ChunkRewriter, passthroughStream } from './passthrough.js'
+import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { parseSse } from './sse-parse.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
@@ -90,6 +91,17 @@ export class OpenAICompatibleProvider implements Provider {
         true,
       )
     return passthroughStream(this.upstream.id, open, new ChunkRewriter(this.upstream.id, identity), legacy)
+  }
+
+  async passthroughComplete(call: PassthroughCall): Promise<PassthroughAnswer> {
+    const exchange = await this.transport.post('/chat/completions', requestBody(call, { stream: false }), call.signal, false)
+    try {
+      return chatAnswer(await exchange.body.json(), { id: call.id, model: call.publicModel })
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
   }
 
   async complete(call: GenerateCall): Promise<StreamPart[]> {
