@@ -90,6 +90,26 @@ describe('the inference fast path answers as Hono does', () => {
     expect(await events(http)).toEqual(await events(hono))
   })
 
+  it("honours a client's Connection: close on a stream (the socket closes once the stream ends)", async () => {
+    const { request } = await import('node:http')
+    const answer = await new Promise<{ connection: string | undefined; body: string; closed: boolean }>((resolve, reject) => {
+      const req = request(`${http.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json', connection: 'close' },
+      })
+      req.on('response', (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d))
+        res.on('end', () => res.socket?.once('close', () => resolve({ connection: res.headers.connection, body, closed: true })))
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify({ ...chat, stream: true }))
+    })
+    expect(answer.connection).toBe('close')
+    expect(answer.body.endsWith('data: [DONE]\n\n')).toBe(true)
+    expect(answer.closed).toBe(true)
+  })
+
   it('lets CORS preflights and every other route through to Hono', async () => {
     const preflight = await http.fetch('http://plinth.test/v1/chat/completions', {
       method: 'OPTIONS',

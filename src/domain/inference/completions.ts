@@ -104,13 +104,19 @@ export class CompletionsService {
     const { resolved, prompts } = this.check(principal, params)
     const n = params.n ?? 1
     const stop = params.stop == null ? undefined : Array.isArray(params.stop) ? params.stop : [params.stop]
-    let promptTokens = 0
-    let completionTokens = 0
+    // counted only when the provider reports no usage, and then once, at the end: o200k on every
+    // token cost a local model's stream 6-10 µs a token
+    const pieces: string[] = []
+    let counted: { input: number; output: number } | undefined
+    const count = () =>
+      (counted ??= {
+        input: prompts.reduce((sum, prompt) => sum + countTokens(prompt), 0),
+        output: pieces.reduce((sum, piece) => sum + countTokens(piece), 0),
+      })
     let reported: { input: number; output: number } | undefined
     let started = false
     try {
       for (const [p, prompt] of prompts.entries()) {
-        promptTokens += countTokens(prompt)
         const texts = new Map<number, Choice>()
         const call = {
           model: resolved.upstreamModel,
@@ -150,7 +156,7 @@ export class CompletionsService {
           if (part.type === 'text-delta') {
             const logprobs = choice.logprobs && part.logprobs ? appendLogprobs(choice.logprobs, choice.text.length, part.logprobs) : null
             choice.text += part.text
-            completionTokens += countTokens(part.text)
+            if (!reported) pieces.push(part.text)
             yield { type: 'delta' as const, index, text: part.text, logprobs }
           } else if (part.type === 'choice-end') {
             choice.finish_reason = part.finishReason
@@ -160,14 +166,12 @@ export class CompletionsService {
       }
     } finally {
       if (started) {
-        const input = reported?.input ?? promptTokens
-        const output = reported?.output ?? completionTokens
+        const { input, output } = reported ?? count()
         options.limit?.settle(input + output)
         await this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
       }
     }
-    const input = reported?.input ?? promptTokens
-    const output = reported?.output ?? completionTokens
+    const { input, output } = reported ?? count()
     yield { type: 'usage' as const, usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } }
   }
 }
