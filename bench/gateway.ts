@@ -126,6 +126,7 @@ async function main() {
     { name: 'plinth (test-echo)', url: `http://127.0.0.1:${plinth.port}`, model: 'test-echo' },
   ]
   const rows: Row[] = []
+  let proxyPeakRss = 0
   for (const target of targets) {
     await warm(target)
     for (const stream of [false, true]) {
@@ -134,11 +135,13 @@ async function main() {
       const last = rows.slice(-2)
       for (const r of last) console.error(`${r.target.padEnd(28)} ${r.mode.padEnd(6)} c=${String(r.c).padEnd(3)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  errors ${r.errors}`)
     }
+    // the proxy path's own peak, before the test-echo rows load the o200k tokenizer (70 MB)
+    if (target.name === 'plinth (openai-compatible)') proxyPeakRss = rssMb(plinthPid, 'VmHWM')
   }
   const peakRss = rssMb(plinthPid, 'VmHWM')
   const usageRows = await countUsageRows(path.join(dataDir, 'plinth.db'))
   for (const child of children) child.kill('SIGTERM')
-  report(rows, { idleRss, peakRss, usageRows })
+  report(rows, { idleRss, peakRss, proxyPeakRss, usageRows })
 }
 
 async function countUsageRows(file: string): Promise<number> {
@@ -149,7 +152,7 @@ async function countUsageRows(file: string): Promise<number> {
   return row.n
 }
 
-function report(rows: Row[], memory: { idleRss: number; peakRss: number; usageRows: number }) {
+function report(rows: Row[], memory: { idleRss: number; peakRss: number; proxyPeakRss: number; usageRows: number }) {
   const find = (target: string, mode: string, c: number) => rows.find((r) => r.target === target && r.mode === mode && r.c === c)!
   const lines: string[] = []
   const cpu = os.cpus()[0]?.model ?? 'unknown'
@@ -165,7 +168,7 @@ function report(rows: Row[], memory: { idleRss: number; peakRss: number; usageRo
   const added = (mode: string) => find('plinth (openai-compatible)', mode, 1).p50 - find('baseline proxy', mode, 1).p50
   lines.push(`| throughput ratio at concurrency 50 | ${ratio('json').toFixed(2)}x | ${ratio('stream').toFixed(2)}x | >= 0.80x |`)
   lines.push(`| added p50 latency at concurrency 1 | ${added('json').toFixed(3)} ms | ${added('stream').toFixed(3)} ms | <= 0.5 ms |`)
-  lines.push(`| Plinth RSS idle / peak under load | ${memory.idleRss} MB / ${memory.peakRss} MB | | < 150 MB / < 300 MB |`)
+  lines.push(`| Plinth RSS idle / peak under load, proxy path / whole run | ${memory.idleRss} MB / ${memory.proxyPeakRss} MB / ${memory.peakRss} MB | | < 150 MB / < 300 MB |`)
   lines.push(`| usage records written (auth + accounting were on) | ${memory.usageRows} | | one per Plinth request |`)
   console.log(lines.join('\n'))
 }
