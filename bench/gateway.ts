@@ -111,7 +111,8 @@ async function main() {
       models: [{ id: 'bench-model', provider: 'openai-compatible', upstream: 'bench' }],
     }),
   )
-  const plinth = await start(process.execPath, ['bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
+  // started as `npm start` and the plinth command start it: with its 1 GB heap limit
+  const plinth = await start(process.execPath, ['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
     PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
     PLINTH_LOG_LEVEL: 'info',
   })
