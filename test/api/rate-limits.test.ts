@@ -2,7 +2,7 @@ import http from 'node:http'
 import { serve } from '@hono/node-server'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app.js'
+import { createApp, createListener } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { otherProjectClient } from '../helpers/other-project.js'
@@ -315,6 +315,7 @@ describe('enforcement', () => {
 describeRedis('two nodes on one Redis', () => {
   let a: TestApp
   let b: { ctx: AppContext; client(key?: string): OpenAI }
+  let serverB: http.Server | undefined
 
   beforeAll(async () => {
     const rateLimits = { redisUrl: redisTestUrl(), redisPrefix: redisPrefix('rate-limits'), projectCacheMs: 0 }
@@ -332,14 +333,19 @@ describeRedis('two nodes on one Redis', () => {
       }),
       { storage: { db: storage.db, dialect: storage.dialect, transaction: (fn) => storage.transaction(fn), runBatch: (queries) => storage.runBatch(queries), close: async () => {} } },
     )
-    const app = createApp(ctx)
-    const fetchB = validatingFetch(((input: RequestInfo | URL, init?: RequestInit) => app.request(input as any, init as any)) as typeof fetch)
+    // served as node A is: over HTTP, through the production listener
+    serverB = http.createServer(createListener(ctx, createApp(ctx)))
+    await new Promise<void>((resolve) => serverB!.listen(0, '127.0.0.1', resolve))
+    const urlB = `http://127.0.0.1:${(serverB.address() as { port: number }).port}`
+    const fetchB = validatingFetch(fetch)
     b = {
       ctx,
-      client: (key = PROJECT_KEY) => new OpenAI({ apiKey: key, baseURL: 'http://plinth.test/v1', fetch: fetchB, maxRetries: 0 }),
+      client: (key = PROJECT_KEY) => new OpenAI({ apiKey: key, baseURL: `${urlB}/v1`, fetch: fetchB, maxRetries: 0 }),
     }
   })
   afterAll(async () => {
+    serverB?.closeAllConnections()
+    serverB?.close()
     await b?.ctx.close()
     await a?.close()
   })
