@@ -18,7 +18,7 @@ describe('admin API keys', () => {
       object: 'organization.admin_api_key',
       id: expect.stringMatching(/^key_/),
       name: 'Deploys',
-      redacted_value: expect.stringMatching(/^sk-admin-\w{3}\.\.\.[\w-]{4}$/),
+      redacted_value: expect.stringMatching(/^sk-admin-[\w-]{3}\.\.\.[\w-]{4}$/),
       created_at: expect.any(Number),
       last_used_at: null,
       owner: {

@@ -49,7 +49,7 @@ describe('service accounts', () => {
       project_id: project.id,
     })
     expect(key).toMatchObject({
-      redacted_value: expect.stringMatching(/^sk-proj-\w{3}\.\.\.[\w-]{4}$/),
+      redacted_value: expect.stringMatching(/^sk-proj-[\w-]{3}\.\.\.[\w-]{4}$/),
       owner: { type: 'service_account', service_account: account },
     })
     expect(JSON.stringify(key)).not.toContain(api_key.value)
