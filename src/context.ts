@@ -138,7 +138,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       uploads: new UploadsService(storage, blobs, files),
       batches,
       limits,
-      usageReports: new UsageReports(storage, config.pricing),
+      usageReports: new UsageReports(storage, config.pricing, usage),
       assistants,
     },
     async close() {

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
 import { createContext, type AppContext } from '../../src/context.js'
+import { SCRIPT_FILE } from '../helpers/test-context.js'
 import type { ProjectPrincipal } from '../../src/principal.js'
 import type { BatchRow } from '../../src/storage/repositories/batches.js'
 import { createRepos } from '../../src/storage/repositories/index.js'
@@ -179,7 +180,7 @@ describe.each(storageCases())('a batch run by the domain on $name', ({ create })
     const made = create('batchrun')
     cleanup = made.cleanup
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-batchrun-'))
-    const config = parseConfig({ dataDir, testModels: { enabled: true } })
+    const config = parseConfig({ dataDir, testModels: { enabled: true, scriptFile: SCRIPT_FILE } })
     ctx = await createContext(config, { storage: await openStorage(made.config) })
     const project = (await createRepos(ctx.storage.db).projects.list(ctx.organization.id))[0]
     principal = {
@@ -196,13 +197,17 @@ describe.each(storageCases())('a batch run by the domain on $name', ({ create })
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
-  async function newBatch(count: number) {
+  async function newBatch(count: number, slow = false) {
     const text = Array.from({ length: count }, (_, i) =>
       JSON.stringify({
         custom_id: `line-${i + 1}`,
         method: 'POST',
         url: '/v1/chat/completions',
-        body: { model: 'test-echo', messages: [{ role: 'user', content: `text ${i + 1}` }] },
+        // slow lines (the scripted model's "go slowly", 50 ms a chunk) for a run that must still
+        // be under way when it is stopped
+        body: slow
+          ? { model: 'test-scripted', messages: [{ role: 'user', content: `go slowly ${i + 1}` }] }
+          : { model: 'test-echo', messages: [{ role: 'user', content: `text ${i + 1}` }] },
       }),
     ).join('\n')
     const file = await ctx.services.files.createFromStream(
@@ -278,7 +283,7 @@ describe.each(storageCases())('a batch run by the domain on $name', ({ create })
   })
 
   it('a run after a crash runs only the lines without a result: each custom_id once', async () => {
-    const created = await newBatch(20)
+    const created = await newBatch(20, true)
     const repos = createRepos(ctx.storage.db)
     // as if a first run had validated, written 7 results and died
     const stop = new AbortController()

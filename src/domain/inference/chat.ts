@@ -88,7 +88,7 @@ export class ChatService {
   ) {
     const answer = await passthroughComplete({ ...call, id: completionId('chatcmpl-'), publicModel: params.model })
     const usage = answer.usage ?? this.countUsage(params, accumulate(answer.parts()))
-    await this.recordUsage(principal, params, usage, options)
+    this.recordUsage(principal, params, usage, options)
     answer.body.usage = toWireUsage(usage)
     return answer.body as ChatCompletion
   }
@@ -112,7 +112,7 @@ export class ChatService {
       }
     } finally {
       // as withUsage: recorded however the stream ends, once anything was streamed
-      if (started) await this.recordUsage(principal, params, this.passthroughUsage(params, stream), options)
+      if (started) this.recordUsage(principal, params, this.passthroughUsage(params, stream), options)
     }
     if (params.stream_options?.include_usage) {
       yield new ChatChunkMapper({ id, created, model: params.model }, true).chunk([], toWireUsage(this.passthroughUsage(params, stream)))
@@ -158,7 +158,7 @@ export class ChatService {
       if (started) {
         const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator)
         accumulator.usage = usage
-        await this.recordUsage(principal, params, usage, options)
+        this.recordUsage(principal, params, usage, options)
       }
     }
   }
@@ -167,9 +167,10 @@ export class ChatService {
     return stream.usage((parts) => this.countUsage(params, accumulate(parts)))
   }
 
-  private recordUsage(principal: ProjectPrincipal, params: ChatCompletionCreateParams, usage: Usage, options: ChatOptions): Promise<void> {
+  /** Settles the rate-limit hold and records usage; the answer does not wait for the row. */
+  private recordUsage(principal: ProjectPrincipal, params: ChatCompletionCreateParams, usage: Usage, options: ChatOptions): void {
     options.limit?.settle(usage.inputTokens + usage.outputTokens)
-    return this.usage.record(principal, {
+    void this.usage.record(principal, {
       operation: 'completions',
       model: params.model,
       inputTokens: usage.inputTokens,

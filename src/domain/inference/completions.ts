@@ -168,7 +168,8 @@ export class CompletionsService {
       if (started) {
         const { input, output } = reported ?? count()
         options.limit?.settle(input + output)
-        await this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
+        // the answer does not wait for the row (UsageRecorder)
+        void this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
       }
     }
     const { input, output } = reported ?? count()

@@ -27,7 +27,8 @@ export class EmbeddingsService {
     const inputs = normalizeInput(params.input)
     const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal })
     options.limit?.settle(result.usage.inputTokens)
-    await this.usage.record(principal, {
+    // the answer does not wait for the row (UsageRecorder)
+    void this.usage.record(principal, {
       operation: 'embeddings',
       model: params.model,
       inputTokens: result.usage.inputTokens,

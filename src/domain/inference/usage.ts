@@ -38,17 +38,22 @@ export type UsageEntry = {
   at?: number
 }
 
-type Pending = { row: UsageRecordInsert; done: () => void }
+/** A row to write, or (row undefined) a reader waiting for the rows before it: see settled(). */
+type Pending = { row: UsageRecordInsert | undefined; done: () => void }
 
 /**
  * One usage record per inference request: the ground for usage, costs and token limits.
  * Records that finish in the same event-loop turn are written as one multi-row insert: a single
- * insert per request cost about as much as the rest of a proxied request. Each caller still
- * waits for its own row to be committed, so a finished response always has its usage written.
+ * insert per request cost about as much as the rest of a proxied request. Requests do not wait
+ * for their rows (on SQLite that wait was 0.15-0.2 ms of every answer): the flush runs in the
+ * same turn, right after the answers are written. Readers of usage wait for `settled()`; shutdown
+ * flushes what is left. A crash loses at most the rows of the turn in progress.
  */
 export class UsageRecorder {
   private pending: Pending[] = []
   private scheduled = false
+  /** The flush under way, if any. */
+  private writing: Promise<void> = Promise.resolve()
 
   constructor(private readonly storage: Storage) {}
 
@@ -86,21 +91,41 @@ export class UsageRecorder {
     })
   }
 
+  /**
+   * Resolves once every record made so far is committed. Readers of usage (the usage and costs
+   * APIs, the dashboard) wait for it, so a caller always sees its own requests, although the
+   * requests themselves no longer wait for their rows.
+   */
+  settled(): Promise<void> {
+    if (!this.pending.length) return this.writing
+    const writing = this.writing
+    return new Promise<void>((resolve) => {
+      this.pending.push({ row: undefined, done: resolve })
+    }).then(() => writing)
+  }
+
   async flush(): Promise<void> {
     this.scheduled = false
     const batch = this.pending
     this.pending = []
     if (!batch.length) return
+    let written!: () => void
+    // flushes may overlap (PostgreSQL runs them on separate connections): this one counts as
+    // written once those before it are too
+    const before = this.writing
+    this.writing = new Promise<void>((resolve) => (written = resolve)).then(() => before)
     try {
       // the records and the rollups the usage API reads move together: a query never sees one
       // without the other
-      const rows = batch.map((p) => p.row)
+      const rows: UsageRecordInsert[] = []
+      for (const p of batch) if (p.row) rows.push(p.row)
       const repos = createRepos(this.storage.db)
       await this.storage.runBatch([...repos.usage.insertQueries(rows), ...repos.usageRollups.addQueries(rollupsOf(rows))])
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: batch.length }, 'failed to record usage')
     } finally {
+      written()
       for (const p of batch) p.done()
     }
   }

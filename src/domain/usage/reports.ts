@@ -48,6 +48,8 @@ export class UsageReports {
   constructor(
     private readonly storage: Storage,
     private readonly pricing: PricingConfig,
+    /** The usage recorder of this node: its rows still being written are waited for. */
+    private readonly recorder?: { settled(): Promise<void> },
   ) {}
 
   async usage(kind: UsageKind, params: UsageParams): Promise<UsagePage> {
@@ -90,10 +92,12 @@ export class UsageReports {
     return toPage(window, (start) => costResults(perBucket.get(start) ?? [], this.pricing, groupBy))
   }
 
-  private rollups(window: PageWindow, q: Omit<RollupQuery, 'width' | 'from' | 'to'>): Promise<RollupResult[]> {
-    if (!window.starts.length) return Promise.resolve([])
+  private async rollups(window: PageWindow, q: Omit<RollupQuery, 'width' | 'from' | 'to'>): Promise<RollupResult[]> {
+    if (!window.starts.length) return []
     const from = window.starts[0]
     const to = window.starts[window.starts.length - 1] + window.seconds
+    // a caller sees its own requests: the rows this node is still writing go in first
+    await this.recorder?.settled()
     return createRepos(this.storage.db).usageRollups.query({ ...q, width: window.width, from, to })
   }
 
