@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { modelsDir } from '../helpers/llama.js'
+import { CLOCK_TOOL, modelsDir, WEATHER_TOOL } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 // Output constrained by grammar (JSON schemas, tool calls), on the vendored tiny model
@@ -110,25 +110,8 @@ describe('llama-cpp: JSON output', () => {
 })
 
 describe('llama-cpp: tool calls', () => {
-  const weather = {
-    type: 'function' as const,
-    function: {
-      name: 'get_weather',
-      parameters: {
-        type: 'object',
-        properties: { city: { type: 'string', maxLength: 16 }, unit: { enum: ['c', 'f'] } },
-        required: ['city', 'unit'],
-      },
-    },
-  }
-  const clock = {
-    type: 'function' as const,
-    function: {
-      name: 'get_time',
-      description: 'The time now',
-      parameters: { type: 'object', properties: {} },
-    },
-  }
+  const weather = WEATHER_TOOL
+  const clock = CLOCK_TOOL
   const ask = {
     model: MODEL,
     max_tokens: 60,

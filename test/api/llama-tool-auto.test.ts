@@ -7,7 +7,7 @@ import type { ChatWrapper } from 'node-llama-cpp'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LoadedModel } from '../../src/providers/llama-cpp/loaded-model.js'
-import { modelsDir } from '../helpers/llama.js'
+import { CLOCK_TOOL, modelsDir, WEATHER_TOOL } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 const MODEL = 'stories260K'
@@ -46,17 +46,7 @@ afterAll(async () => {
   dir?.remove()
 })
 
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    parameters: {
-      type: 'object',
-      properties: { city: { type: 'string', maxLength: 16 }, unit: { enum: ['c', 'f'] } },
-      required: ['city', 'unit'],
-    },
-  },
-}
+const weather = WEATHER_TOOL
 const ask = {
   model: MODEL,
   max_tokens: 80,
@@ -65,10 +55,7 @@ const ask = {
   tools: [weather],
 }
 
-const clock = {
-  type: 'function' as const,
-  function: { name: 'get_time', description: 'The time now', parameters: { type: 'object', properties: {} } },
-}
+const clock = CLOCK_TOOL
 const schemaOf = (name: string) =>
   [weather, clock].find((tool) => tool.function.name === name)!.function.parameters
 

@@ -45,3 +45,21 @@ export async function eventually(check: () => boolean, ms = 2000): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+/** The two tools the llama tool-call tests offer: one with a small schema, one without arguments. */
+export const WEATHER_TOOL = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string', maxLength: 16 }, unit: { enum: ['c', 'f'] } },
+      required: ['city', 'unit'],
+    },
+  },
+}
+
+export const CLOCK_TOOL = {
+  type: 'function' as const,
+  function: { name: 'get_time', description: 'The time now', parameters: { type: 'object', properties: {} } },
+}

@@ -102,6 +102,15 @@ export async function* generateText(
       ? { text: p.text, tokens: p.data.tokens, logprobs: p.data.logprobs ?? [] }
       : { text: p.text, tokens: p.data.tokens }
   }
+  /** Text through the stop-sequence buffer: the pieces it lets out, and whether a stop matched. */
+  function* throughStops(piece: string, pieceTokens: Token[]) {
+    const result = buffer.push({ text: piece, data: { tokens: pieceTokens, logprobs: pendingLogprobs } })
+    for (const out of result.emit) yield toPiece(out)
+    if (result.stopped) {
+      stopped = true
+      matched = result.matched
+    }
+  }
   const steps = wantLogprobs
     ? sequence.evaluateWithMetadata(
         input,
@@ -147,16 +156,8 @@ export async function* generateText(
               ? { text: decoded.text, tokens: decoded.tokens, logprobs: pendingLogprobs }
               : { text: decoded.text, tokens: decoded.tokens }
           } else {
-            const result = buffer.push({
-              text: decoded.text,
-              data: { tokens: decoded.tokens, logprobs: pendingLogprobs },
-            })
-            for (const piece of result.emit) yield toPiece(piece)
-            if (result.stopped) {
-              stopped = true
-              matched = result.matched
-              break
-            }
+            yield* throughStops(decoded.text, decoded.tokens)
+            if (stopped) break
           }
           if (wantLogprobs) pendingLogprobs = []
         }
@@ -173,17 +174,7 @@ export async function* generateText(
   }
   if (!stopped) {
     const rest = decoder.flush()
-    if (rest) {
-      const result = buffer.push({
-        text: rest.text,
-        data: { tokens: rest.tokens, logprobs: pendingLogprobs },
-      })
-      for (const piece of result.emit) yield toPiece(piece)
-      if (result.stopped) {
-        stopped = true
-        matched = result.matched
-      }
-    }
+    if (rest) yield* throughStops(rest.text, rest.tokens)
     if (!stopped) for (const piece of buffer.flush()) yield toPiece(piece)
   }
   if (stopped) finishReason = 'stop'
