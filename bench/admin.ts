@@ -143,10 +143,9 @@ async function usageBench() {
         created_at: start + Math.floor(((i + random()) / RECORDS) * 365 * DAY),
       })
     }
-    await ctx.storage.transaction(async (tx) => {
-      await createRepos(tx.db).usage.insertMany(rows)
-      await createRepos(tx.db).usageRollups.add(rollupsOf(rows))
-    })
+    // as UsageRecorder writes them: the records and their rollups in one transaction
+    const repos = createRepos(ctx.storage.db)
+    await ctx.storage.runBatch([...repos.usage.insertQueries(rows), ...repos.usageRollups.addQueries(rollupsOf(rows))])
   }
   const generated = (performance.now() - t0) / 1000
   const counts = await ctx.storage.db

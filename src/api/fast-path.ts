@@ -7,6 +7,7 @@ import { routeAccess, type RouteAccess } from '../http/permissions.js'
 import { sendNodeError } from '../http/render-error.js'
 import { newRequestId, type HeaderFacts, type headerPolicy } from '../http/response-headers.js'
 import { primedNodeSse } from '../http/sse.js'
+import { apiLog } from '../logger.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { completionInference } from './completions.js'
 import { chatCompletionInference } from './chat/completions.js'
@@ -77,7 +78,12 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
     const query = url.indexOf('?')
     const entry = routes.get(query < 0 ? url : url.slice(0, query))
     if (!entry) return false
-    void handle(incoming, outgoing, entry.route, entry.access)
+    // handle answers every failure itself; anything past that (a socket that broke while the
+    // error was written) is logged, never an unhandled rejection that would end the process
+    handle(incoming, outgoing, entry.route, entry.access).catch((error) => {
+      apiLog.error({ err: error }, 'inference request failed after its answer')
+      outgoing.destroy()
+    })
     return true
   }
 }

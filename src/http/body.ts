@@ -22,8 +22,9 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
 }
 
 /**
- * Collects a Node request body (413 at once when Content-Length declares too much). Past the limit it rejects but keeps draining (without keeping)
- * the rest, so the client still receives the 413 instead of a reset connection.
+ * Collects a Node request body: 413 at once when Content-Length declares too much. Past the
+ * limit it rejects but keeps draining (without keeping) the rest, so the client still receives
+ * the 413 instead of a reset connection.
  */
 export function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(incoming.headers['content-length'] ?? NaN)

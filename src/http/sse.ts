@@ -138,7 +138,3 @@ export async function primedNodeSse(outgoing: ServerResponse, events: AsyncItera
   const first = await iterator.next()
   void writeSse(outgoing, iterator, options, headers(), first).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
 }
-
-export async function* asDataEvents(chunks: AsyncIterable<unknown>): AsyncGenerator<SseEvent> {
-  for await (const data of chunks) yield { data }
-}

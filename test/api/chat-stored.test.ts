@@ -1,8 +1,7 @@
 import OpenAI from 'openai'
 import type { ChatCompletion } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRepos } from '../../src/storage/repositories/index.js'
-import { newId, nowSeconds } from '../../src/storage/ids.js'
+import { otherProjectClient } from '../helpers/other-project.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 let t: TestApp
@@ -20,25 +19,6 @@ function store(content: string, extra: Record<string, unknown> = {}): Promise<Ch
     store: true,
     ...extra,
   })
-}
-
-/** A second project in the same organization, with its own key. */
-async function otherProjectClient(): Promise<OpenAI> {
-  const projectId = newId('proj_')
-  await createRepos(t.ctx.storage.db).projects.insert({
-    id: projectId,
-    org_id: t.ctx.organization.id,
-    name: 'Other project',
-    status: 'active',
-    created_at: nowSeconds(),
-    archived_at: null,
-  })
-  const key = await t.ctx.services.keys.create({
-    orgId: t.ctx.organization.id,
-    projectId,
-    name: 'other key',
-  })
-  return t.client(key.secret)
 }
 
 describe('stored chat completions', () => {
@@ -184,7 +164,7 @@ describe('listing stored chat completions', () => {
 
   beforeAll(async () => {
     // a project of its own, so other tests' rows do not show up in these lists
-    scoped = await otherProjectClient()
+    scoped = await otherProjectClient(t)
     ids = []
     for (let i = 0; i < 7; i++) {
       const completion = await scoped.chat.completions.create({

@@ -129,7 +129,7 @@ function completionChoiceParts(
   if (finish) parts.push({ type: 'choice-end', choice, finishReason: toFinishReason(finish) })
 }
 
-const FINISH_REASONS = new Set<string>([
+export const FINISH_REASONS = new Set<string>([
   'stop',
   'length',
   'tool_calls',

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import type { PassthroughAnswer, PassthroughStream, StreamPart, Usage } from '../provider.js'
 import { upstreamStreamError } from './errors.js'
-import { ChatChunkReader, chatCompletionParts, CompletionChunkReader, toFinishReason, toUsage } from './map-chunk.js'
+import { ChatChunkReader, chatCompletionParts, CompletionChunkReader, FINISH_REASONS, toFinishReason, toUsage } from './map-chunk.js'
 import { SseParser, type SseMessage } from './sse-parse.js'
 import type { UpstreamExchange } from './transport.js'
 import type { WireChatChoice, WireChatChunk } from './wire.js'
@@ -9,7 +9,8 @@ import type { WireChatChoice, WireChatChunk } from './wire.js'
 /** What every forwarded chunk must say instead of what the upstream said. */
 export type ChunkIdentity = { id: string; model: string; object: 'chat.completion.chunk' | 'text_completion' }
 
-const KNOWN_FINISH = /"finish_reason":(?!null|"(?:stop|length|tool_calls|content_filter|function_call)")/
+/** A finish reason that is neither null nor one of OpenAI's (FINISH_REASONS). */
+const UNKNOWN_FINISH = new RegExp(`"finish_reason":(?!null|"(?:${[...FINISH_REASONS].join('|')})")`)
 
 /**
  * Rewrites upstream chunk texts into Plinth's. The common case is a string edit: a chunk that
@@ -90,7 +91,7 @@ export class ChunkRewriter {
         text.indexOf('"error"') < 0 &&
         !hasUsage(text) &&
         text.indexOf('"finish_reason":') > 0 &&
-        !KNOWN_FINISH.test(text)
+        !UNKNOWN_FINISH.test(text)
       ) {
         return this.newIdPrefix + text.slice(this.idPrefix.length, model) + this.newModelText + text.slice(model + this.modelText.length)
       }
@@ -138,7 +139,8 @@ export class ChunkRewriter {
     out.model = this.identity.model
     out.created ??= Math.floor(Date.now() / 1000)
     out.choices = choices.map((choice, position) => {
-      const c = choice as Record<string, unknown>
+      // a server's null or scalar choice reads as an empty one, not a TypeError mid-stream
+      const c = (choice && typeof choice === 'object' ? choice : {}) as Record<string, unknown>
       c.index ??= position
       if (this.identity.object === 'chat.completion.chunk') c.delta ??= {}
       else c.text ??= ''

@@ -45,12 +45,8 @@ export class UsageRepo {
     await this.db.insertInto('usage_records').values(row).execute()
   }
 
-  /** Many rows in few statements, their SQL built once (see CompiledInserts). */
-  async insertMany(rows: UsageRecordInsert[]) {
-    await INSERT.execute(this.db, rows)
-  }
-
-  /** insertMany's statements, to run with others in one Storage.runBatch. */
+  /** Many rows in few statements, their SQL built once (see CompiledInserts), to run with the
+   * rollups in one Storage.runBatch. */
   insertQueries(rows: readonly UsageRecordInsert[]): CompiledQuery[] {
     return INSERT.compile(this.db, rows)
   }
