@@ -9,7 +9,6 @@
 // at the baseline's rate (a Plinth spread over more threads could only use what is idle). Part 2
 // times each step the issue requires on its own, through Plinth's own code, warm and in a tight
 // loop: the cheapest each can be, before any glue between them.
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,9 +19,8 @@ import { headerPolicy, newRequestId } from '../src/http/response-headers.js'
 import type { ProjectPrincipal } from '../src/principal.js'
 import { ChatCompletionCreateParams } from '../src/schemas/chat.js'
 import { validate } from '../src/schemas/validation.js'
+import { BENCH_KEY as KEY, startGateway, stopAll, type Server } from './gateway-setup.js'
 
-const root = path.resolve(import.meta.dirname, '..')
-const KEY = 'sk-proj-budget-00000000000000000000000'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const body = {
@@ -31,21 +29,6 @@ const body = {
     { role: 'system', content: 'You are a benchmark.' },
     { role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer of some length.' },
   ],
-}
-
-const children: ChildProcess[] = []
-function start(args: string[], env: Record<string, string> = {}): Promise<{ pid: number; port: number }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /LISTENING (\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (m) resolve({ pid: child.pid!, port: Number(m[1] ?? m[2]) })
-    })
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
-  })
 }
 
 /** User + system CPU of a process, all its threads, in microseconds. */
@@ -59,7 +42,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 type Load = { perRequest: number; others: number; coresBusy: number; rps: number }
 
 /** One round of concurrency 50 on a proxy: its CPU per request, the others', the cores in use. */
-async function round(proxy: { pid: number; port: number }, upstreamPid: number): Promise<Load> {
+async function round(proxy: Server, upstreamPid: number): Promise<Load> {
   const before = { proxy: cpuOf(proxy.pid), upstream: cpuOf(upstreamPid), self: cpuOf('self') }
   const started = performance.now()
   const result = await autocannon({
@@ -89,25 +72,7 @@ const medianLoad = (loads: Load[]): Load => ({
  * that load from elsewhere falls on both alike, and how busy the machine is meanwhile.
  */
 async function proxyCosts(): Promise<{ baseline: Load; plinth: Load }> {
-  const upstream = await start(['--import', 'tsx', 'bench/upstream.ts'])
-  const upstreamUrl = `http://127.0.0.1:${upstream.port}`
-  const baseline = await start(['--import', 'tsx', 'bench/baseline-proxy.ts', upstreamUrl])
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-budget-serve-'))
-  const configFile = path.join(dataDir, 'plinth.json')
-  fs.writeFileSync(
-    configFile,
-    JSON.stringify({
-      server: { port: 0 },
-      log: { level: 'warn' },
-      upstreams: [{ id: 'bench', baseURL: `${upstreamUrl}/v1` }],
-      models: [{ id: 'bench-model', provider: 'openai-compatible', upstream: 'bench' }],
-    }),
-  )
-  // as `npm start` runs it
-  const plinth = await start(['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
-    PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
-    PLINTH_LOG_LEVEL: 'info',
-  })
+  const { upstream, baseline, plinth, dataDir, stop } = await startGateway()
   const loads = { baseline: [] as Load[], plinth: [] as Load[] }
   // a first round each warms the JIT and is not counted
   for (let n = 0; n <= ROUNDS; n++) {
@@ -115,7 +80,7 @@ async function proxyCosts(): Promise<{ baseline: Load; plinth: Load }> {
     const p = await round(plinth, upstream.pid)
     if (n > 0) loads.baseline.push(b), loads.plinth.push(p)
   }
-  for (const child of children) child.kill()
+  stop()
   fs.rmSync(dataDir, { recursive: true, force: true })
   return { baseline: medianLoad(loads.baseline), plinth: medianLoad(loads.plinth) }
 }
@@ -204,7 +169,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  for (const child of children) child.kill('SIGKILL')
+  stopAll('SIGKILL')
   console.error(error)
   process.exitCode = 1
 })

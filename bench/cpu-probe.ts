@@ -1,14 +1,9 @@
-import { spawn } from 'node:child_process'
+// npx tsx bench/cpu-probe.ts json|stream: CPU per proxied request, Plinth against the baseline
 import fs from 'node:fs'
 import autocannon from 'autocannon'
-const KEY = 'sk-proj-bench-000000000000000000000000'
+import { BENCH_KEY as KEY, startGateway } from './gateway-setup.js'
 function cpu(pid: number) { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10 } // ms
-function start(cmd: string, args: string[], env = {}) { const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }); return new Promise<{ pid: number, port: number, c: any }>((res) => { let o = ''; c.stdout!.on('data', (d) => { o += d; const m = /LISTENING (\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(o); if (m) res({ pid: c.pid!, port: Number(m[1] ?? m[2]), c }) }) }) }
-const up = await start(process.execPath, ['--import', 'tsx', 'bench/upstream.ts'])
-const base = await start(process.execPath, ['--import', 'tsx', 'bench/baseline-proxy.ts', `http://127.0.0.1:${up.port}`])
-fs.writeFileSync('/tmp/pcfg2.json', JSON.stringify({ server: { port: 0 }, log: { level: 'warn' }, upstreams: [{ id: 'b', baseURL: `http://127.0.0.1:${up.port}/v1` }], models: [{ id: 'bench-model', provider: 'openai-compatible', upstream: 'b' }] }))
-fs.rmSync('/tmp/pd4', { recursive: true, force: true })
-const pl = await start(process.execPath, ['bin/plinth.js', 'serve', '--config', '/tmp/pcfg2.json', '--data-dir', '/tmp/pd4'], { PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_LOG_LEVEL: 'info' })
+const { baseline: base, plinth: pl, dataDir, stop } = await startGateway()
 const mode = process.argv[2] ?? 'json'
 const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer.' }], ...(mode === 'stream' ? { stream: true } : {}) })
 // rounds alternate baseline and Plinth so that load from elsewhere hits both alike; the median
@@ -28,4 +23,5 @@ for (let round = 0; round < rounds; round++) {
 }
 ratios.sort((a, b) => a - b)
 console.log('median CPU/request, Plinth / baseline:', ratios[Math.floor(ratios.length / 2)].toFixed(2), ' all:', ratios.map((r) => r.toFixed(2)).join(' '))
-for (const p of [up, base, pl]) p.c.kill()
+stop()
+fs.rmSync(dataDir, { recursive: true, force: true })

@@ -1,15 +1,13 @@
 // npm run bench: the gateway benchmark of issue 2. Every server runs in its own process; the
 // numbers that matter are Plinth's ratios to the baseline proxy measured in the same run.
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { request } from 'undici'
+import { BENCH_KEY as KEY, startGateway, stopAll } from './gateway-setup.js'
 
-const root = path.resolve(import.meta.dirname, '..')
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
-const KEY = 'sk-proj-bench-000000000000000000000000'
 const chatBody = (model: string, stream: boolean) =>
   JSON.stringify({
     model,
@@ -22,22 +20,6 @@ const chatBody = (model: string, stream: boolean) =>
 
 type Target = { name: string; url: string; model: string; pid?: number }
 type Row = { target: string; mode: string; c: number; rps: number; p50: number; p99: number; errors: number }
-
-const children: ChildProcess[] = []
-
-function start(command: string, args: string[], env: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = /LISTENING (\d+)|listening on http:\/\/127\.0\.0\.1:(\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (m) resolve({ port: Number(m[1] ?? m[2] ?? m[3]), child })
-    })
-    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${out}`)))
-  })
-}
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -95,29 +77,10 @@ async function warm(target: Target) {
 }
 
 async function main() {
-  const tsx = [path.join(root, 'node_modules/tsx/dist/cli.mjs')]
-  const upstream = await start(process.execPath, [...tsx, 'bench/upstream.ts'])
-  const upstreamUrl = `http://127.0.0.1:${upstream.port}`
-  const baseline = await start(process.execPath, [...tsx, 'bench/baseline-proxy.ts', upstreamUrl])
-
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'))
-  const configFile = path.join(dataDir, 'plinth.json')
-  fs.writeFileSync(
-    configFile,
-    JSON.stringify({
-      server: { port: 0 },
-      log: { level: 'warn' },
-      upstreams: [{ id: 'bench', baseURL: `${upstreamUrl}/v1` }],
-      models: [{ id: 'bench-model', provider: 'openai-compatible', upstream: 'bench' }],
-    }),
-  )
-  // started as `npm start` and the plinth command start it: with its 1 GB heap limit
-  const plinth = await start(process.execPath, ['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
-    PLINTH_BOOTSTRAP_PROJECT_KEY: KEY,
-    PLINTH_LOG_LEVEL: 'info',
-  })
+  const { upstream, baseline, plinth, dataDir } = await startGateway()
+  const upstreamUrl = upstream.url
   await new Promise((r) => setTimeout(r, 500))
-  const plinthPid = plinth.child.pid!
+  const plinthPid = plinth.pid
   const idleRss = rssMb(plinthPid, 'VmRSS')
 
   const targets: Target[] = [
@@ -141,7 +104,7 @@ async function main() {
   }
   const peakRss = rssMb(plinthPid, 'VmHWM')
   const usageRows = await countUsageRows(path.join(dataDir, 'plinth.db'))
-  for (const child of children) child.kill('SIGTERM')
+  stopAll()
   report(rows, { idleRss, peakRss, proxyPeakRss, usageRows })
 }
 
@@ -175,7 +138,7 @@ function report(rows: Row[], memory: { idleRss: number; peakRss: number; proxyPe
 }
 
 main().catch((error) => {
-  for (const child of children) child.kill('SIGKILL')
+  stopAll('SIGKILL')
   console.error(error)
   process.exitCode = 1
 })
