@@ -87,7 +87,7 @@ export async function writeSse(
     if (pending.length >= FLUSH_AT) flush()
     else if (!scheduled) {
       scheduled = true
-      setImmediate(flush)
+      process.nextTick(flush)
     }
   }
   /** Whether the socket (or the response's own queue) holds more than it should. */
