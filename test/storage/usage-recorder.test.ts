@@ -42,6 +42,27 @@ describe.each(storageCases())('UsageRecorder on $name', ({ create }) => {
     expect(rollups.reduce((n, r) => n + r.requests, 0)).toBe(before + 10)
   })
 
+  it('the rows of one turn share one promise, resolved once they and every flush before them are committed', async () => {
+    const recorder = new UsageRecorder(storage)
+    const count = async () => (await createRepos(storage.db).usage.listForProject('proj_u')).length
+    const before = await count()
+    const first = recorder.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    const second = recorder.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    expect(second).toBe(first)
+    await first
+    expect(await count()).toBe(before + 2)
+    // the next turn's rows make a new batch; an explicit flush (as at shutdown) writes it at once
+    const next = recorder.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    expect(next).not.toBe(first)
+    await recorder.flush()
+    await next
+    expect(await count()).toBe(before + 3)
+    // nothing is written twice when the scheduled flush finds the batch gone
+    await new Promise((resolve) => setImmediate(resolve))
+    await recorder.settled()
+    expect(await count()).toBe(before + 3)
+  })
+
   it('settled() with nothing recorded resolves at once', async () => {
     await new UsageRecorder(storage).settled()
   })
