@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLOCK_TOOL, modelsDir, WEATHER_TOOL } from '../helpers/llama.js'
+import { CLOCK_TOOL, modelsDir, streamedText, WEATHER_TOOL } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 // Output constrained by grammar (JSON schemas, tool calls), on the vendored tiny model
@@ -22,17 +22,6 @@ afterAll(async () => {
   await t.close()
   dir.remove()
 })
-
-async function streamedText(params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming) {
-  const stream = await client.chat.completions.create({ ...params, stream: true })
-  let text = ''
-  let finish: string | null = null
-  for await (const chunk of stream) {
-    text += chunk.choices[0]?.delta.content ?? ''
-    finish = chunk.choices[0]?.finish_reason ?? finish
-  }
-  return { text, finish }
-}
 
 describe('llama-cpp: JSON output', () => {
   const ask = {
@@ -67,7 +56,7 @@ describe('llama-cpp: JSON output', () => {
     expect(answer.choices[0].finish_reason).toBe('stop')
     const value = JSON.parse(answer.choices[0].message.content!)
     expect(new Ajv().validate(schema, value)).toBe(true)
-    expect((await streamedText(params)).text).toBe(answer.choices[0].message.content)
+    expect((await streamedText(client, params)).text).toBe(answer.choices[0].message.content)
   })
 
   it('constrains json_object output to a JSON object', async () => {

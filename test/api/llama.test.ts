@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { llamaProvider, modelsDir, requireStories } from '../helpers/llama.js'
+import { llamaProvider, modelsDir, requireStories, streamedText } from '../helpers/llama.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 // stories260K at temperature 0 continues "Once upon a time" the same way on every machine (MODELS.md)
@@ -31,17 +31,6 @@ afterAll(async () => {
   await t.close()
   dir.remove()
 })
-
-async function streamedText(params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming) {
-  const stream = await client.chat.completions.create({ ...params, stream: true })
-  let text = ''
-  let finish: string | null = null
-  for await (const chunk of stream) {
-    text += chunk.choices[0]?.delta.content ?? ''
-    finish = chunk.choices[0]?.finish_reason ?? finish
-  }
-  return { text, finish }
-}
 
 describe('llama-cpp: models', () => {
   it('lists the files of the models directory and the configured aliases, saying where they come from', async () => {
@@ -194,7 +183,7 @@ describe('llama-cpp: chat', () => {
     const whole = await client.chat.completions.create(ask)
     expect(whole.choices[0].message.content!.length).toBeGreaterThan(10)
     expect(whole.usage!.completion_tokens).toBe(24)
-    expect(await streamedText(ask)).toEqual({
+    expect(await streamedText(client, ask)).toEqual({
       text: whole.choices[0].message.content,
       finish: whole.choices[0].finish_reason,
     })

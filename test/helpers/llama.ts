@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type OpenAI from 'openai'
 import type { LlamaCppProvider } from '../../src/providers/llama-cpp/provider.js'
 import type { TestApp } from './test-context.js'
 
@@ -35,6 +36,18 @@ export function modelsDir(
 
 export function llamaProvider(t: TestApp, modelId: string): LlamaCppProvider {
   return t.ctx.providers.resolve(modelId).provider as LlamaCppProvider
+}
+
+/** A chat answer streamed through the SDK: its text put together, and its finish reason. */
+export async function streamedText(client: OpenAI, params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming) {
+  const stream = await client.chat.completions.create({ ...params, stream: true })
+  let text = ''
+  let finish: string | null = null
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? ''
+    finish = chunk.choices[0]?.finish_reason ?? finish
+  }
+  return { text, finish }
 }
 
 /** Polls until `check` holds (or fails after `ms`): for state that settles a tick after a response. */
