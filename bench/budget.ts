@@ -20,6 +20,7 @@ import type { ProjectPrincipal } from '../src/principal.js'
 import { ChatCompletionCreateParams } from '../src/schemas/chat.js'
 import { validate } from '../src/schemas/validation.js'
 import { BENCH_KEY as KEY, startGateway, stopAll, type Server } from './gateway-setup.js'
+import { cpuMicros as cpuOf } from './proc.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
@@ -29,12 +30,6 @@ const body = {
     { role: 'system', content: 'You are a benchmark.' },
     { role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer of some length.' },
   ],
-}
-
-/** User + system CPU of a process, all its threads, in microseconds. */
-function cpuOf(pid: number | 'self'): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100)
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

@@ -2,7 +2,8 @@
 import fs from 'node:fs'
 import autocannon from 'autocannon'
 import { BENCH_KEY as KEY, startGateway } from './gateway-setup.js'
-function cpu(pid: number) { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10 } // ms
+import { cpuMicros } from './proc.js'
+const cpu = (pid: number) => cpuMicros(pid) / 1000 // ms
 const { baseline: base, plinth: pl, dataDir, stop } = await startGateway()
 const mode = process.argv[2] ?? 'json'
 const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer.' }], ...(mode === 'stream' ? { stream: true } : {}) })

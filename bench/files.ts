@@ -12,6 +12,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import OpenAI from 'openai'
 import { writeBenchmarkSection } from './docs-section.js'
+import { statusKb } from './proc.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 const MiB = 1024 * 1024
@@ -35,11 +36,6 @@ async function timed(what: string, fn: () => Promise<unknown>, note?: string): P
     `${what.padEnd(44)} ${row.seconds.toFixed(2).padStart(7)} s  ${mbps(row).toFixed(0).padStart(6)} MB/s`,
   )
   return row
-}
-
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
 }
 
 async function writeSource(file: string) {

@@ -9,22 +9,32 @@ import path from 'node:path'
 const root = path.resolve(import.meta.dirname, '..')
 export const BENCH_KEY = 'sk-proj-bench-000000000000000000000000'
 
-export type Server = { pid: number; port: number; url: string }
+export type Server = { pid: number; port: number; url: string; exited: Promise<number | null> }
 export type GatewaySetup = { upstream: Server; baseline: Server; plinth: Server; dataDir: string; stop(signal?: NodeJS.Signals): void }
 
 const children: ChildProcess[] = []
 
-function start(args: string[], env: Record<string, string> = {}): Promise<Server> {
+/**
+ * Starts `node <args>` in the repository and resolves once it says it listens. `onOutput` gets
+ * its stdout from then on (what it printed before is in the error if it exits first).
+ */
+export function startServer(args: string[], env: Record<string, string> = {}, onOutput?: (text: string) => void): Promise<Server> {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   return new Promise((resolve, reject) => {
     let out = ''
+    let ready = false
     child.stdout!.on('data', (d: Buffer) => {
+      if (ready) return onOutput?.(d.toString())
       out += d.toString()
       const m = /LISTENING (\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
       if (m) {
+        ready = true
         const port = Number(m[1] ?? m[2])
-        resolve({ pid: child.pid!, port, url: `http://127.0.0.1:${port}` })
+        resolve({ pid: child.pid!, port, url: `http://127.0.0.1:${port}`, exited })
+        const end = out.indexOf('\n', m.index)
+        if (end >= 0 && end + 1 < out.length) onOutput?.(out.slice(end + 1))
       }
     })
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)))
@@ -38,8 +48,8 @@ export function stopAll(signal: NodeJS.Signals = 'SIGTERM') {
 
 export async function startGateway(): Promise<GatewaySetup> {
   // --import tsx, not tsx's CLI, which would be a wrapper process around the server
-  const upstream = await start(['--import', 'tsx', 'bench/upstream.ts'])
-  const baseline = await start(['--import', 'tsx', 'bench/baseline-proxy.ts', upstream.url])
+  const upstream = await startServer(['--import', 'tsx', 'bench/upstream.ts'])
+  const baseline = await startServer(['--import', 'tsx', 'bench/baseline-proxy.ts', upstream.url])
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'))
   const configFile = path.join(dataDir, 'plinth.json')
   fs.writeFileSync(
@@ -52,7 +62,7 @@ export async function startGateway(): Promise<GatewaySetup> {
     }),
   )
   // started as `npm start` and the plinth command start it: with its 1 GB heap limit
-  const plinth = await start(['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
+  const plinth = await startServer(['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
     PLINTH_BOOTSTRAP_PROJECT_KEY: BENCH_KEY,
     PLINTH_LOG_LEVEL: 'info',
   })

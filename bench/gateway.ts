@@ -1,11 +1,11 @@
 // npm run bench: the gateway benchmark of issue 2. Every server runs in its own process; the
 // numbers that matter are Plinth's ratios to the baseline proxy measured in the same run.
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { BENCH_KEY as KEY, startGateway, stopAll } from './gateway-setup.js'
+import { statusKb } from './proc.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const chatBody = (model: string, stream: boolean) =>
@@ -22,9 +22,7 @@ type Target = { name: string; url: string; model: string; pid?: number }
 type Row = { target: string; mode: string; c: number; rps: number; p50: number; p99: number; errors: number }
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
-  return Math.round(kb / 1024)
+  return Math.round(statusKb(pid, field) / 1024)
 }
 
 /** Concurrency 1 with microsecond timing: autocannon's histogram is too coarse for 0.5 ms. */

@@ -1,0 +1,71 @@
+// Loaded into the Plinth server by bench/soak.ts (node --import), never by Plinth itself: the
+// server's event-loop delay and heap as only the process itself can see them, printed to stdout
+// every PLINTH_SOAK_PROBE_MS as one line `plinth-soak-probe {json}`. Plain JavaScript, so the
+// measured server runs its compiled build without a TypeScript loader.
+import { readFileSync, writeSync } from 'node:fs'
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
+
+// The histogram records the time between two of its timer's ticks, so an idle loop reads as the
+// resolution itself: the delay is that time less the resolution (exact to within the resolution).
+const RESOLUTION_MS = 5
+const everyMs = Number(process.env.PLINTH_SOAK_PROBE_MS ?? 5000)
+// two monitors, as an ELD histogram cannot be added into another: one reset after each line, one
+// over the whole run
+const interval = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+const total = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+interval.enable()
+total.enable()
+
+// On a shared machine much of that delay is other processes holding the cores. The main thread's
+// schedstat (Linux) tells how long it waited for a core; the delay less that wait is the delay
+// the server caused itself (its own work, or a blocking call), what a quiet machine would show.
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
+const waitedNs = () => Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[1])
+const ownInterval = createHistogram()
+const ownTotal = createHistogram()
+let last = { at: performance.now(), waited: waitedNs() }
+setInterval(() => {
+  const now = { at: performance.now(), waited: waitedNs() }
+  const delayMs = now.at - last.at - RESOLUTION_MS
+  const ownMs = Math.max(0, delayMs - (now.waited - last.waited) / 1e6)
+  // a histogram takes integers from 1: nanoseconds, plus one
+  const ns = Math.round(ownMs * 1e6) + 1
+  ownInterval.record(ns)
+  ownTotal.record(ns)
+  last = now
+}, RESOLUTION_MS).unref()
+
+const ms = (ns) => Math.max(0, ns / 1e6)
+const delay = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS)
+const summary = (h) => ({ p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max), ticks: h.count })
+const own = (h) => ({ p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) })
+
+function report(extra = {}) {
+  const memory = process.memoryUsage()
+  const line = {
+    at: Date.now(),
+    interval: summary(interval),
+    total: summary(total),
+    ownInterval: own(ownInterval),
+    ownTotal: own(ownTotal),
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+    ...extra,
+  }
+  interval.reset()
+  ownInterval.reset()
+  // one write of one line, so that it never interleaves with the server's own log lines
+  writeSync(1, `plinth-soak-probe ${JSON.stringify(line)}\n`)
+}
+
+setInterval(report, everyMs).unref()
+
+// SIGUSR2 (Plinth has no use for it) marks the start of the measured traffic: what came before,
+// the start and the warm-up, is reported in one line of its own and left out of the totals
+process.on('SIGUSR2', () => {
+  report({ reset: true })
+  total.reset()
+  ownTotal.reset()
+})
