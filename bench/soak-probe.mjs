@@ -21,6 +21,9 @@ total.enable()
 // the server caused itself (its own work, or a blocking call), what a quiet machine would show.
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
 const waitedNs = () => Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[1])
+// the worst of them, with their time, for bench/soak.ts to match with the requests in flight
+const STALL_MS = 20
+let stalls = []
 const ownInterval = createHistogram()
 const ownTotal = createHistogram()
 let last = { at: performance.now(), waited: waitedNs() }
@@ -32,6 +35,7 @@ setInterval(() => {
   const ns = Math.round(ownMs * 1e6) + 1
   ownInterval.record(ns)
   ownTotal.record(ns)
+  if (ownMs >= STALL_MS && stalls.length < 50) stalls.push({ at: Date.now(), ms: Math.round(ownMs * 10) / 10 })
   last = now
 }, RESOLUTION_MS).unref()
 
@@ -52,10 +56,12 @@ function report(extra = {}) {
     heapTotal: memory.heapTotal,
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
+    stalls,
     ...extra,
   }
   interval.reset()
   ownInterval.reset()
+  stalls = []
   // one write of one line, so that it never interleaves with the server's own log lines
   writeSync(1, `plinth-soak-probe ${JSON.stringify(line)}\n`)
 }

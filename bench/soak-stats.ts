@@ -23,17 +23,22 @@ export class Recorder {
   errors = 0
   /** Latencies of the cheap probe request since the last sample. */
   probeWindow: number[] = []
+  /** When each call ran (Date.now() at its start and end), to match with the server's stalls. */
+  readonly spans: { op: string; start: number; end: number }[] = []
 
   constructor(private readonly startedAt: () => number) {}
 
   /** Runs one API call, timing it under `op`; a failure is counted and ends the scenario. */
   async time<T>(op: string, fn: () => Promise<T>): Promise<T> {
     const t0 = performance.now()
+    const start = Date.now()
     let value: T
     try {
       value = await fn()
     } catch (error) {
       this.fail(op, error)
+    } finally {
+      this.spans.push({ op, start, end: Date.now() })
     }
     const ms = performance.now() - t0
     let list = this.latencies.get(op)

@@ -255,7 +255,7 @@ function batchLine(endpoint: BatchEndpoint, i: number, text: string) {
  */
 export function batches(client: OpenAI, rec: Recorder, seed: number) {
   const rnd = random(seed)
-  const active = new Map<string, { lines: number; inputFileId: string }>()
+  const active = new Map<string, { lines: number; inputFileId: string; since: number }>()
   let created = 0
   let completed = 0
   let lines = 0
@@ -267,14 +267,16 @@ export function batches(client: OpenAI, rec: Recorder, seed: number) {
     const file = await rec.time('batch input files.create', async () => client.files.create({ file: await toFile(Buffer.from(jsonl), `soak-batch-${created}.jsonl`), purpose: 'batch' }))
     const batch = await rec.time('batches.create', () => client.batches.create({ input_file_id: file.id, endpoint, completion_window: '24h' }))
     created++
-    active.set(batch.id, { lines: count, inputFileId: file.id })
+    active.set(batch.id, { lines: count, inputFileId: file.id, since: Date.now() })
   }
 
   async function check() {
-    for (const [id, { lines: count, inputFileId }] of active) {
+    for (const [id, { lines: count, inputFileId, since }] of active) {
       const batch = await rec.time('batches.retrieve', () => client.batches.retrieve(id))
       if (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) continue
       active.delete(id)
+      // its lines ran in the server meanwhile: a span for matching with stalls, not a latency
+      rec.spans.push({ op: 'a batch running (created → seen ended)', start: since, end: Date.now() })
       const op = 'batch'
       rec.check(batch.status === 'completed', op, `batch ${id} ended ${batch.status}: ${JSON.stringify(batch.errors)}`)
       rec.check(batch.request_counts?.completed === count && batch.request_counts.failed === 0, op, `counts ${JSON.stringify(batch.request_counts)}`)

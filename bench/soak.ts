@@ -17,6 +17,7 @@ import { writeBenchmarkSection } from './docs-section.js'
 import { BENCH_KEY as KEY, startServer, stopAll, type Server } from './gateway-setup.js'
 import { cpuMicros, statusKb } from './proc.js'
 import { Counted, percentile, Recorder } from './soak-stats.js'
+import { suspects, type Stall, type Suspect } from './soak-stalls.js'
 import { batches, createAssistants, picker, scenarios } from './soak-traffic.js'
 
 const SECTION = '## Soak (`npm run bench:soak`)'
@@ -57,6 +58,7 @@ type Probe = {
   heapUsed: number
   external: number
   arrayBuffers: number
+  stalls: Stall[]
   reset?: boolean
 }
 type Sample = {
@@ -257,6 +259,7 @@ async function main() {
   }, SAMPLE_MS)
   await sleep(Math.max(0, deadline - Date.now()))
   stopping = true
+  const trafficEnd = Date.now()
   const drained = await withTimeout(Promise.all(loops), DRAIN_TIMEOUT_MS, 'the last scenarios').then(
     () => true,
     () => false,
@@ -278,6 +281,13 @@ async function main() {
   clearInterval(watchdog)
   const finalProbe = serverGone ? probes[probes.length - 1] : await nextProbe(probes, (f) => (onProbe = f))
   const finalControl = controlProbes[controlProbes.length - 1]
+  // the stalls of the run (the warm-up's line has reset set, the ones after it are the run's)
+  const runStalls = probes
+    .slice(probes.findIndex((p) => p.reset) + 1)
+    .flatMap((p) => p.stalls)
+    .filter((st) => st.at >= trafficStart && st.at <= trafficEnd)
+  // the 500 worst are enough to point at a cause, and keep the matching quick
+  const worstStalls = [...runStalls].sort((a, b) => b.ms - a.ms).slice(0, 500)
   const peakMb = serverGone ? 0 : statusKb(server.pid, 'VmHWM') / 1024
   const dataMb = mb(dirBytes(dataDir))
   // a graceful stop, as SIGTERM from a process manager: it must exit 0 in time
@@ -308,6 +318,8 @@ async function main() {
     serverGone,
     loop: finalProbe?.total,
     ownLoop: finalProbe?.ownTotal,
+    stalls: { over20: runStalls.length, over50: runStalls.filter((st) => st.ms > 50).length, worst: worstStalls.slice(0, 10) },
+    suspects: suspects(worstStalls, rec.spans, trafficStart, trafficEnd).slice(0, 8),
     controlLoop: finalControl?.total,
     warmUp: { loopMax: warmUp?.interval.max ?? NaN, ownMax: warmUp?.ownInterval.max ?? NaN, errors: warmRec.errors, firstErrors: warmRec.firstErrors },
     peakMb,
@@ -411,6 +423,8 @@ type Result = {
   serverGone?: string
   loop?: Delay
   ownLoop?: Delay
+  stalls: { over20: number; over50: number; worst: Stall[] }
+  suspects: Suspect[]
   controlLoop?: Delay
   warmUp: { loopMax: number; ownMax: number; errors: number; firstErrors: string[] }
   peakMb: number
@@ -474,6 +488,7 @@ function report(r: Result): string {
     `| event-loop delay over the run, p50 / p99 / max | ${f1(r.loop?.p50 ?? NaN)} / ${f1(r.loop?.p99 ?? NaN)} / ${f1(r.loop?.max ?? NaN)} ms | |`,
     `| the same in the idle control process (other processes holding the cores) | ${f1(r.controlLoop?.p50 ?? NaN)} / ${f1(r.controlLoop?.p99 ?? NaN)} / ${f1(r.controlLoop?.max ?? NaN)} ms | |`,
     `| **the server's own event-loop delay** (less its waits for a core), p50 / p99 / **max** | ${f1(r.ownLoop?.p50 ?? NaN)} / ${f1(r.ownLoop?.p99 ?? NaN)} / **${f1(r.ownLoop?.max ?? NaN)}** ms | no stall over 50 ms: ${(r.ownLoop?.max ?? Infinity) <= 50 ? 'met' : 'MISSED'} |`,
+    `| stalls of the server's own (over 20 ms / over 50 ms) | ${r.stalls.over20} / ${r.stalls.over50} | 0 over 50 ms |`,
     `| event-loop delay max in the start and warm-up (each scenario once, before the run), raw / own | ${f1(r.warmUp.loopMax)} / ${f1(r.warmUp.ownMax)} ms | |`,
     `| HTTP requests | ${r.httpRequests.toLocaleString('en')} (${statuses}) | |`,
     `| **failed operations** | **${r.errors}** (warm-up: ${r.warmUp.errors}) | 0 |`,
@@ -490,6 +505,16 @@ function report(r: Result): string {
     '|---|---:|---:|---:|---:|---:|',
     ...r.operations.map((o) => `| ${o.op} | ${o.count.toLocaleString('en')} | ${o.errors} | ${f1(o.p50)} | ${f1(o.p99)} | ${f1(o.max)} |`),
     '',
+    ...(r.suspects.length
+      ? [
+          `In flight during the server's own stalls over 20 ms (the ${Math.min(500, r.stalls.over20)} worst), against the share of the run each call was in flight:`,
+          '',
+          '| call | stalls it overlapped | share of stalls | share of the run in flight | lift |',
+          '|---|---:|---:|---:|---:|',
+          ...r.suspects.map((x) => `| ${x.op} | ${x.stalls} | ${(x.stallShare * 100).toFixed(0)}% | ${(x.timeShare * 100).toFixed(0)}% | ${x.lift.toFixed(1)}x |`),
+          '',
+        ]
+      : []),
     ...(r.firstErrors.length ? ['First errors:', '', ...r.firstErrors.map((e) => `- ${e}`), ''] : []),
     'Reading it: RSS is compared from minute 2, when the tokenizer, the caches and the heap have reached their working ' +
       'size, to minute 10; growth beyond the target means something is kept per request (a leak), which the heap column ' +
