@@ -3,7 +3,7 @@
 // every PLINTH_SOAK_PROBE_MS as one line `plinth-soak-probe {json}`. Plain JavaScript, so the
 // measured server runs its compiled build without a TypeScript loader.
 import { readFileSync, writeSync } from 'node:fs'
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
+import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks'
 
 // The histogram records the time between two of its timer's ticks, so an idle loop reads as the
 // resolution itself: the delay is that time less the resolution (exact to within the resolution).
@@ -35,9 +35,28 @@ setInterval(() => {
   const ns = Math.round(ownMs * 1e6) + 1
   ownInterval.record(ns)
   ownTotal.record(ns)
-  if (ownMs >= STALL_MS && stalls.length < 50) stalls.push({ at: Date.now(), ms: Math.round(ownMs * 10) / 10 })
+  if (ownMs >= STALL_MS && stalls.length < 50) stalls.push({ at: Date.now(), ms: Math.round(ownMs * 10) / 10, gap: Math.round(now.at - last.at) })
   last = now
 }, RESOLUTION_MS).unref()
+
+// garbage collection, to tell a stall of the collector's from one of the server's code
+let gcs = []
+let gcMs = 0
+let gcMax = 0
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration
+    gcMax = Math.max(gcMax, entry.duration)
+    gcs.push({ start: performance.timeOrigin + entry.startTime, end: performance.timeOrigin + entry.startTime + entry.duration })
+  }
+}).observe({ entryTypes: ['gc'] })
+
+/** The collector's time within the `gap` before a stall's tick at `at` (Date.now() milliseconds). */
+function gcWithin(stall) {
+  let total = 0
+  for (const gc of gcs) total += Math.max(0, Math.min(gc.end, stall.at) - Math.max(gc.start, stall.at - stall.gap))
+  return Math.round(total * 10) / 10
+}
 
 const ms = (ns) => Math.max(0, ns / 1e6)
 const delay = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS)
@@ -56,9 +75,15 @@ function report(extra = {}) {
     heapTotal: memory.heapTotal,
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
-    stalls,
+    gc: { ms: Math.round(gcMs), max: Math.round(gcMax * 10) / 10 },
+    stalls: stalls.map((stall) => ({ ...stall, gc: gcWithin(stall) })),
     ...extra,
   }
+  // the last second's collections stay, for a stall at the turn of two lines
+  const keepFrom = Date.now() - 1000
+  gcs = gcs.filter((gc) => gc.end >= keepFrom)
+  gcMs = 0
+  gcMax = 0
   interval.reset()
   ownInterval.reset()
   stalls = []

@@ -2,7 +2,8 @@
 // of the stalls it overlapped next to the share of the run it was in flight. An operation far
 // more often in flight during stalls than otherwise is where to look.
 
-export type Stall = { at: number; ms: number }
+/** A stall of the server's own `ms`, in the `gap` between two ticks ending `at`; `gc`: the collector's part. */
+export type Stall = { at: number; ms: number; gap: number; gc: number }
 export type Span = { op: string; start: number; end: number }
 export type Suspect = { op: string; stalls: number; stallShare: number; timeShare: number; lift: number }
 

@@ -63,19 +63,21 @@ export function scenarios(client: OpenAI, rec: Recorder, assistants: Assistants,
 
   async function echo(stream: boolean) {
     // mostly short chats, now and then a long one (a few thousand tokens)
-    const content = rnd.next() < 0.05 ? rnd.text(1000, 3000) : rnd.text(5, 200)
+    const long = rnd.next() < 0.05
+    const content = long ? rnd.text(1000, 3000) : rnd.text(5, 200)
+    const size = long ? ' (1-3k-token prompt)' : ''
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: 'You are the soak test.' },
       { role: 'user', content },
     ]
     if (!stream) {
-      const op = 'chat test-echo'
+      const op = `chat test-echo${size}`
       const answer = await rec.time(op, () => client.chat.completions.create({ model: 'test-echo', messages }))
       rec.check(answer.choices[0]?.message.content === content, op, 'the echo differs from the message')
       rec.check(answer.usage && answer.usage.completion_tokens > 0, op, 'no usage')
       return
     }
-    const op = 'chat test-echo stream'
+    const op = `chat test-echo stream${size}`
     await rec.time(op, async () => {
       const chunks = await client.chat.completions.create({ model: 'test-echo', messages, stream: true, stream_options: { include_usage: true } })
       let text = ''
@@ -164,16 +166,17 @@ export function scenarios(client: OpenAI, rec: Recorder, assistants: Assistants,
   }
 
   async function files() {
-    const size = rnd.next() < 0.1 ? rnd.int(256 * 1024, 2 * 1024 * 1024) : rnd.int(1, 64 * 1024)
+    const large = rnd.next() < 0.1
+    const size = large ? rnd.int(256 * 1024, 2 * 1024 * 1024) : rnd.int(1, 64 * 1024)
     const body = Buffer.alloc(size, `${rnd.text(20, 40)}\n`)
     const name = `soak-${++fileNo}.txt`
-    const file = await rec.time('files.create', async () => client.files.create({ file: await toFile(body, name), purpose: 'user_data' }))
+    const file = await rec.time(large ? 'files.create (256 KiB-2 MiB)' : 'files.create', async () => client.files.create({ file: await toFile(body, name), purpose: 'user_data' }))
     rec.check(file.bytes === size && file.filename === name, 'files.create', `bytes ${file.bytes}, expected ${size}`)
     const page = await rec.time('files.list', () => client.files.list({ purpose: 'user_data', limit: 20 }))
     rec.check(Array.isArray(page.data), 'files.list', 'no data')
     const got = await rec.time('files.retrieve', () => client.files.retrieve(file.id))
     rec.check(got.id === file.id && got.bytes === size, 'files.retrieve', 'another file')
-    const content = await rec.time('files.content', async () => Buffer.from(await (await client.files.content(file.id)).arrayBuffer()))
+    const content = await rec.time(large ? 'files.content (256 KiB-2 MiB)' : 'files.content', async () => Buffer.from(await (await client.files.content(file.id)).arrayBuffer()))
     rec.check(content.equals(body), 'files.content', `downloaded ${content.length} bytes, sent ${size}`)
     const deleted = await rec.time('files.delete', () => client.files.delete(file.id))
     rec.check(deleted.deleted, 'files.delete', 'not deleted')

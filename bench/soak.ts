@@ -59,6 +59,7 @@ type Probe = {
   external: number
   arrayBuffers: number
   stalls: Stall[]
+  gc: { ms: number; max: number }
   reset?: boolean
 }
 type Sample = {
@@ -75,6 +76,8 @@ type Sample = {
   loopMax: number
   ownP99: number
   ownMax: number
+  gcMs: number
+  gcMax: number
   probeP50: number
   probeP99: number
   controlLoopP99: number
@@ -227,6 +230,8 @@ async function main() {
       loopMax: p.interval.max,
       ownP99: p.ownInterval.p99,
       ownMax: p.ownInterval.max,
+      gcMs: p.gc.ms,
+      gcMax: p.gc.max,
       probeP50: percentile(rec.probeWindow, 50),
       probeP99: percentile(rec.probeWindow, 99),
       controlLoopP99: controlProbes[controlProbes.length - 1]?.interval.p99 ?? NaN,
@@ -241,7 +246,7 @@ async function main() {
     console.error(
       `[${s.minute.toFixed(2).padStart(5)} min] ${String(s.httpRequests).padStart(7)} requests (${s.rps.toFixed(0).padStart(4)}/s), ` +
         `${s.errors} errors | RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapUsedMb.toFixed(0)} MB | ` +
-        `loop delay p99/max ${s.loopP99.toFixed(1)}/${s.loopMax.toFixed(1)} ms, own ${s.ownP99.toFixed(1)}/${s.ownMax.toFixed(1)}, ` +
+        `loop delay p99/max ${s.loopP99.toFixed(1)}/${s.loopMax.toFixed(1)} ms, own ${s.ownP99.toFixed(1)}/${s.ownMax.toFixed(1)}, GC max ${s.gcMax.toFixed(1)}, ` +
         `idle control ${s.controlLoopP99.toFixed(1)}/${s.controlLoopMax.toFixed(1)} | /v1/models p99 ${s.probeP99.toFixed(1)} ms | ` +
         `CPU server ${(s.serverCpu * 100).toFixed(0)}%, bench ${(s.benchCpu * 100).toFixed(0)}%`,
     )
@@ -282,8 +287,8 @@ async function main() {
   const finalProbe = serverGone ? probes[probes.length - 1] : await nextProbe(probes, (f) => (onProbe = f))
   const finalControl = controlProbes[controlProbes.length - 1]
   // the stalls of the run (the warm-up's line has reset set, the ones after it are the run's)
-  const runStalls = probes
-    .slice(probes.findIndex((p) => p.reset) + 1)
+  const runProbes = probes.slice(probes.findIndex((p) => p.reset) + 1)
+  const runStalls = runProbes
     .flatMap((p) => p.stalls)
     .filter((st) => st.at >= trafficStart && st.at <= trafficEnd)
   // the 500 worst are enough to point at a cause, and keep the matching quick
@@ -318,7 +323,14 @@ async function main() {
     serverGone,
     loop: finalProbe?.total,
     ownLoop: finalProbe?.ownTotal,
-    stalls: { over20: runStalls.length, over50: runStalls.filter((st) => st.ms > 50).length, worst: worstStalls.slice(0, 10) },
+    stalls: {
+      over20: runStalls.length,
+      over50: runStalls.filter((st) => st.ms > 50).length,
+      // the collector took at least half of it
+      over50Gc: runStalls.filter((st) => st.ms > 50 && st.gc >= st.ms / 2).length,
+      worst: worstStalls.slice(0, 10),
+    },
+    gc: { ms: runProbes.reduce((a, p) => a + p.gc.ms, 0), max: Math.max(0, ...runProbes.map((p) => p.gc.max)) },
     suspects: suspects(worstStalls, rec.spans, trafficStart, trafficEnd).slice(0, 8),
     controlLoop: finalControl?.total,
     warmUp: { loopMax: warmUp?.interval.max ?? NaN, ownMax: warmUp?.ownInterval.max ?? NaN, errors: warmRec.errors, firstErrors: warmRec.firstErrors },
@@ -423,7 +435,8 @@ type Result = {
   serverGone?: string
   loop?: Delay
   ownLoop?: Delay
-  stalls: { over20: number; over50: number; worst: Stall[] }
+  stalls: { over20: number; over50: number; over50Gc: number; worst: Stall[] }
+  gc: { ms: number; max: number }
   suspects: Suspect[]
   controlLoop?: Delay
   warmUp: { loopMax: number; ownMax: number; errors: number; firstErrors: string[] }
@@ -472,9 +485,15 @@ function report(r: Result): string {
       'any request waits behind the others. Every answer is checked (the echo is the message, the tool call names the ' +
       'tool, a batch answers every line with 200); any failure, 5xx or error line in the server log fails the run.',
     '',
-    "How it samples: every 5 s, the server's RSS (`/proc/<pid>/status` VmRSS) and its event-loop delay, measured inside " +
-      'the server by `bench/soak-probe.mjs`, a bench-only module loaded with `node --import` (`monitorEventLoopDelay` at a ' +
-      "5 ms resolution; the delay is how late its timer fired), with the server's heap. Plinth itself has no endpoint for it.",
+    "How it samples: every 5 s, the server's RSS (`/proc/<pid>/status` VmRSS), and from inside the server, by " +
+      '`bench/soak-probe.mjs` (a bench-only module loaded with `node --import`; Plinth has no endpoint for it), its heap, ' +
+      'its garbage collections and its event-loop delay: `monitorEventLoopDelay` at a 5 ms resolution (how late its timer ' +
+      "fires), and the same less the time the main thread waited for a core (its `/proc` schedstat): the **own** delay, what " +
+      "the server's code, a blocking call or the collector caused, which is what a quiet machine would show. An idle Node " +
+      "process with the same probe runs beside it as the control: its delay is the machine's alone. Before the run each " +
+      'scenario runs once (the warm-up: the first requests load the tokenizer); its delay is reported apart. For each ' +
+      "own stall over 20 ms the report matches the calls in flight: a call in flight during far more of the stalls than " +
+      'of the run (its lift) is where to look.',
     '',
     `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine}, load average ${f1(r.load[0])} at the start and ${f1(r.load[1])} at the end; ` +
       `${label}.`,
@@ -488,7 +507,9 @@ function report(r: Result): string {
     `| event-loop delay over the run, p50 / p99 / max | ${f1(r.loop?.p50 ?? NaN)} / ${f1(r.loop?.p99 ?? NaN)} / ${f1(r.loop?.max ?? NaN)} ms | |`,
     `| the same in the idle control process (other processes holding the cores) | ${f1(r.controlLoop?.p50 ?? NaN)} / ${f1(r.controlLoop?.p99 ?? NaN)} / ${f1(r.controlLoop?.max ?? NaN)} ms | |`,
     `| **the server's own event-loop delay** (less its waits for a core), p50 / p99 / **max** | ${f1(r.ownLoop?.p50 ?? NaN)} / ${f1(r.ownLoop?.p99 ?? NaN)} / **${f1(r.ownLoop?.max ?? NaN)}** ms | no stall over 50 ms: ${(r.ownLoop?.max ?? Infinity) <= 50 ? 'met' : 'MISSED'} |`,
-    `| stalls of the server's own (over 20 ms / over 50 ms) | ${r.stalls.over20} / ${r.stalls.over50} | 0 over 50 ms |`,
+    `| stalls of the server's own, over 20 ms / over 50 ms (of which mostly garbage collection) | ${r.stalls.over20} / ${r.stalls.over50} (${r.stalls.over50Gc}) | 0 over 50 ms |`,
+    `| garbage collection: total time (share of the run), longest pause | ${(r.gc.ms / 1000).toFixed(1)} s (${((r.gc.ms / (r.minutes * 60_000)) * 100).toFixed(1)}%), ${f1(r.gc.max)} ms | |`,
+    `| the worst stalls, own ms (of it GC) | ${r.stalls.worst.slice(0, 5).map((st) => `${f1(st.ms)} (${f1(st.gc)})`).join(', ')} | |`,
     `| event-loop delay max in the start and warm-up (each scenario once, before the run), raw / own | ${f1(r.warmUp.loopMax)} / ${f1(r.warmUp.ownMax)} ms | |`,
     `| HTTP requests | ${r.httpRequests.toLocaleString('en')} (${statuses}) | |`,
     `| **failed operations** | **${r.errors}** (warm-up: ${r.warmUp.errors}) | 0 |`,
@@ -517,11 +538,12 @@ function report(r: Result): string {
       : []),
     ...(r.firstErrors.length ? ['First errors:', '', ...r.firstErrors.map((e) => `- ${e}`), ''] : []),
     'Reading it: RSS is compared from minute 2, when the tokenizer, the caches and the heap have reached their working ' +
-      'size, to minute 10; growth beyond the target means something is kept per request (a leak), which the heap column ' +
-      "helps place (V8's heap, or memory outside it: buffers, SQLite, native). The event-loop delay is the longest any " +
-      'request waited for the main thread; the `/v1/models` column is the same seen from a client. Latencies include the ' +
-      "client's own time on the same two cores; a run's polled rows include the SDK's poll interval (100 ms). " +
-      '`--minutes N` shortens a run (docs are then left alone unless `--write-docs`); `--json FILE` writes every sample.',
+      'size, to minute 10, each the median of a minute of samples; growth beyond the target means something is kept per ' +
+      "request (a leak), which the heap column helps place (V8's heap, or memory outside it: buffers, SQLite, native). On a " +
+      'shared machine read the own delay, not the raw one: when the control process shows delays too, other processes ' +
+      "held the cores. The `/v1/models` column is a client's view of the same waits. Latencies include the client's own " +
+      "time on the same two cores; a run's polled rows include the SDK's poll interval (100 ms). `--minutes N` shortens a " +
+      'run (docs/benchmarks.md is then left alone unless `--write-docs`); `--json FILE` writes every sample.',
     '',
   ]
   return lines.join('\n')
