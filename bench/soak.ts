@@ -147,7 +147,10 @@ async function main() {
   for (const scenario of scenarios(client, warmRec, assistants, 0)) await scenario.run().catch(() => {})
   const warmProbe = nextProbe(probes, (f) => (onProbe = f), (p) => !!p.reset)
   process.kill(server.pid, 'SIGUSR2')
-  const warmUp = await warmProbe
+  await warmProbe
+  // every line up to the reset: the start and the warm-up
+  const warmLines = probes.slice(0, probes.findIndex((p) => p.reset) + 1)
+  const warmUp = { loopMax: Math.max(0, ...warmLines.map((p) => p.interval.max)), ownMax: Math.max(0, ...warmLines.map((p) => p.ownInterval.max)) }
   const list = scenarios(client, rec, assistants, 1)
   const batchTraffic = batches(client, rec, 2)
   const loadStart = os.loadavg()[0]
@@ -333,7 +336,7 @@ async function main() {
     gc: { ms: runProbes.reduce((a, p) => a + p.gc.ms, 0), max: Math.max(0, ...runProbes.map((p) => p.gc.max)) },
     suspects: suspects(worstStalls, rec.spans, trafficStart, trafficEnd).slice(0, 8),
     controlLoop: finalControl?.total,
-    warmUp: { loopMax: warmUp?.interval.max ?? NaN, ownMax: warmUp?.ownInterval.max ?? NaN, errors: warmRec.errors, firstErrors: warmRec.firstErrors },
+    warmUp: { ...warmUp, errors: warmRec.errors, firstErrors: warmRec.firstErrors },
     peakMb,
     dataMb,
     batches: batchTraffic.summary(),
