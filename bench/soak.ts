@@ -486,7 +486,7 @@ function report(r: Result): string {
       'a batch of 20-120 lines is created every 20 s (chat, embeddings and legacy completions in turn) and checked and ' +
       'deleted when it ends, and `GET /v1/models` is sent every 250 ms as the cheap request whose latency shows how long ' +
       'any request waits behind the others. Every answer is checked (the echo is the message, the tool call names the ' +
-      'tool, a batch answers every line with 200); any failure, 5xx or error line in the server log fails the run.',
+      'tool, a batch answers every line with 200); any failure, 5xx or error line in the server log fails the run (a non-zero exit), and so does, in a run of 10 minutes or more, RSS growth over the target.',
     '',
     "How it samples: every 5 s, the server's RSS (`/proc/<pid>/status` VmRSS), and from inside the server, by " +
       '`bench/soak-probe.mjs` (a bench-only module loaded with `node --import`; Plinth has no endpoint for it), its heap, ' +
@@ -511,7 +511,7 @@ function report(r: Result): string {
     `| the same in the idle control process (other processes holding the cores) | ${f1(r.controlLoop?.p50 ?? NaN)} / ${f1(r.controlLoop?.p99 ?? NaN)} / ${f1(r.controlLoop?.max ?? NaN)} ms | |`,
     `| **the server's own event-loop delay** (less its waits for a core), p50 / p99 / **max** | ${f1(r.ownLoop?.p50 ?? NaN)} / ${f1(r.ownLoop?.p99 ?? NaN)} / **${f1(r.ownLoop?.max ?? NaN)}** ms | no stall over 50 ms: ${(r.ownLoop?.max ?? Infinity) <= 50 ? 'met' : 'MISSED'} |`,
     `| stalls of the server's own, over 20 ms / over 50 ms (of which mostly garbage collection) | ${r.stalls.over20} / ${r.stalls.over50} (${r.stalls.over50Gc}) | 0 over 50 ms |`,
-    `| garbage collection: total time (share of the run), longest pause | ${(r.gc.ms / 1000).toFixed(1)} s (${((r.gc.ms / (r.minutes * 60_000)) * 100).toFixed(1)}%), ${f1(r.gc.max)} ms | |`,
+    `| garbage collection: total time (share of the run), longest (wall time: its waits for a core included) | ${(r.gc.ms / 1000).toFixed(1)} s (${((r.gc.ms / (r.minutes * 60_000)) * 100).toFixed(1)}%), ${f1(r.gc.max)} ms | |`,
     `| the worst stalls, own ms (of it GC) | ${r.stalls.worst.slice(0, 5).map((st) => `${f1(st.ms)} (${f1(st.gc)})`).join(', ')} | |`,
     `| event-loop delay max in the start and warm-up (each scenario once, before the run), raw / own | ${f1(r.warmUp.loopMax)} / ${f1(r.warmUp.ownMax)} ms | |`,
     `| HTTP requests | ${r.httpRequests.toLocaleString('en')} (${statuses}) | |`,
