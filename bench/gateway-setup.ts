@@ -22,12 +22,14 @@ export function startServer(args: string[], env: Record<string, string> = {}, on
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  // decoded as a stream, so that a character cut between two reads stays whole
+  child.stdout!.setEncoding('utf8')
   return new Promise((resolve, reject) => {
     let out = ''
     let ready = false
-    child.stdout!.on('data', (d: Buffer) => {
-      if (ready) return onOutput?.(d.toString())
-      out += d.toString()
+    child.stdout!.on('data', (d: string) => {
+      if (ready) return onOutput?.(d)
+      out += d
       const m = /LISTENING (\d+)|ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
       if (m) {
         ready = true
