@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest'
 import { crashDbCases, usageTotals, type CrashDb } from '../helpers/crash-db.js'
 import { poll, serverProcesses, type ServerProcess } from '../helpers/server-process.js'
 
@@ -48,8 +48,10 @@ describe.each(crashDbCases())('SIGKILL at random points of runs ($name)', ({ ope
         // a killed run's job is taken over 2 s after its last heartbeat, not 10
         PLINTH_JOBS_LEASE_SECONDS: '2',
       }
-      const startedAt = Math.floor(Date.now() / 1000)
+      const t0 = Date.now()
+      const startedAt = Math.floor(t0 / 1000)
       let server = await servers.start(dataDir, env)
+      onTestFailed(() => console.error(`the last server's log:\n${server.output().slice(-5000)}`))
       const assistant = await server.client.beta.assistants.create({
         model: 'test-scripted',
         tools: [
@@ -130,12 +132,12 @@ describe.each(crashDbCases())('SIGKILL at random points of runs ($name)', ({ ope
       expect(api).toEqual({ requests: turns, input_tokens: prompt, output_tokens: completion })
       const rest = await atRest(db)
       expect(rest.billed).toEqual({ requests: turns, prompt, completion })
-      console.info(`run usage crash: ${JSON.stringify({ kills, turns, prompt, completion })}`)
+      console.info(`run usage crash: ${JSON.stringify({ kills, turns, prompt, completion, ms: Date.now() - t0 })}`)
       await servers.kill(server)
     } finally {
       await db.close()
     }
-  }, 60_000)
+  }, 90_000)
 })
 
 /** The run once it waits for the client or has ended (it resumes by itself after a kill). */

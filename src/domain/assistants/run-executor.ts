@@ -249,7 +249,8 @@ export class RunExecutor {
       if (row) usageRows.push(row)
     }
     try {
-      for await (const chunk of this.deps.chat.chunks(principal, params, { signal, usageSink }) as AsyncIterable<ChatChunk>) {
+      const chunks = this.deps.chat.chunks(principal, params, { signal, usageSink })
+      for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
         if (chunk.usage) usage = chunk.usage
         const choice = chunk.choices?.[0]
         if (!choice) continue
@@ -363,21 +364,24 @@ export class RunExecutor {
       const stepId = messageStepId
       writes.push(async (r) => {
         await r.messages.update(run.project_id, run.thread_id, done.id, messagePatch(done))
-        await r.runSteps.update(run.project_id, stepId, { status: 'completed', completed_at: now, usage: stepUsage })
+        await r.runSteps.update(run.project_id, stepId, {
+          status: 'completed',
+          completed_at: now,
+          usage: stepUsage,
+        })
       })
       end.events = async () => {
         const step = await repos.runSteps.get(run.project_id, run.id, stepId)
-        return [
-          { event: `thread.message.${cutOff ? 'incomplete' : 'completed'}`, data: messageObject(done, version) },
-          { event: 'thread.run.step.completed', data: runStepObject(step!) },
-        ]
+        const message = { event: `thread.message.${done.status}`, data: messageObject(done, version) }
+        return [message, { event: 'thread.run.step.completed', data: runStepObject(step!) }]
       }
     }
     if (cutOff) {
       const stepId = toolStepId
-      if (stepId) writes.push((r) => r.runSteps.update(run.project_id, stepId, { step_details: toolStepDetails(calls) }))
-      const details = JSON.stringify({ reason: 'max_completion_tokens' })
-      yield* this.finish(run, 'incomplete', { incomplete_details: details, usage: runUsage }, version, end)
+      const details = toolStepDetails(calls)
+      if (stepId) writes.push((r) => r.runSteps.update(run.project_id, stepId, { step_details: details }))
+      const incomplete = { incomplete_details: JSON.stringify({ reason: 'max_completion_tokens' }), usage: runUsage }
+      yield* this.finish(run, 'incomplete', incomplete, version, end)
       return
     }
     if (toolCalls.length) {
