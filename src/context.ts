@@ -76,7 +76,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   const limiter = await createRateLimiter(config.rateLimits)
   const limits = new LimitsService(storage, limiter, config.rateLimits, providers)
   const storedCompletions = new StoredCompletions(storage)
-  const jobs = createJobs(storage, options.jobs)
+  const leaseMs = config.jobs.leaseSeconds ? config.jobs.leaseSeconds * 1000 : undefined
+  const jobs = createJobs(storage, { leaseMs, ...options.jobs })
   const blobs = await DiskBlobStore.open(path.join(config.dataDir, 'blobs'))
   const files = new FilesService(storage, blobs, config.files)
   // what a crash left half-written (and what expired while the server was down) goes first

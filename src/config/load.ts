@@ -71,6 +71,8 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   if (staleWrite !== undefined) (raw.files ??= {}).staleWriteSeconds = staleWrite
   const uploadTtl = num('PLINTH_UPLOAD_TTL_SECONDS')
   if (uploadTtl !== undefined) (raw.files ??= {}).uploadTtlSeconds = uploadTtl
+  const leaseSeconds = num('PLINTH_JOBS_LEASE_SECONDS')
+  if (leaseSeconds !== undefined) (raw.jobs ??= {}).leaseSeconds = leaseSeconds
   const batchConcurrency = num('PLINTH_BATCH_CONCURRENCY')
   if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL

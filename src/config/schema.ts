@@ -99,6 +99,17 @@ export const ConfigSchema = z.strictObject({
       maxLineBytes: z.number().int().positive().default(10 * 1024 * 1024),
     })
     .prefault({}),
+  /** Background jobs (docs/jobs.md). */
+  jobs: z
+    .strictObject({
+      /**
+       * Every job kind's lease, in seconds: how soon the batches and runs of a node that died are
+       * taken over by another, or by itself after a restart. Unset: each kind's own (batches 15,
+       * runs 10). A shorter lease means more frequent heartbeat writes.
+       */
+      leaseSeconds: z.number().int().min(1).max(3600).optional(),
+    })
+    .prefault({}),
   /** Files and Uploads; the bytes live under <dataDir>/blobs. Defaults are OpenAI's limits. */
   files: z
     .strictObject({

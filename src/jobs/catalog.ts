@@ -94,10 +94,15 @@ export class JobAbort extends Error {
 export class JobCatalog {
   readonly #kinds = new Map<string, JobKind>()
 
+  /** `leaseMs`: every kind's lease instead of its own; heartbeats come at least a third as often. */
+  constructor(private readonly options: { leaseMs?: number } = {}) {}
+
   register<S extends z.ZodType>(kind: string, definition: JobDefinition<S>): this {
     if (this.#kinds.has(kind)) throw new Error(`job kind ${kind} is already registered`)
-    const leaseMs = definition.leaseMs ?? JOB_DEFAULTS.leaseMs
-    const heartbeatMs = definition.heartbeatMs ?? Math.floor(leaseMs / 3)
+    const override = this.options.leaseMs
+    const leaseMs = override ?? definition.leaseMs ?? JOB_DEFAULTS.leaseMs
+    const own = definition.heartbeatMs ?? Math.floor(leaseMs / 3)
+    const heartbeatMs = override ? Math.max(1, Math.min(own, Math.floor(leaseMs / 3))) : own
     const maxAttempts = definition.maxAttempts ?? JOB_DEFAULTS.maxAttempts
     // a heartbeat must land well inside the lease, or a healthy job would be reclaimed
     if (!(leaseMs > 0 && heartbeatMs > 0 && heartbeatMs <= leaseMs / 2))

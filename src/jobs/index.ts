@@ -10,6 +10,8 @@ export type JobsOptions = {
   leader?: LeaderOptions
   /** how long ended jobs are kept before the prune sweep deletes them (default 7 days) */
   retentionSeconds?: number
+  /** every kind's lease instead of its own (config `jobs.leaseSeconds`); see JobCatalog */
+  leaseMs?: number
 }
 
 /** The context's job system: features register kinds and sweeps; serve() starts it. */
@@ -26,8 +28,10 @@ export type Jobs = {
 }
 
 export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
-  const catalog = new JobCatalog()
-  const runner = new JobRunner(storage, catalog, options.runner)
+  const catalog = new JobCatalog({ leaseMs: options.leaseMs })
+  // a lease shorter than the reclaim interval is worth little unless expired ones are seen as soon
+  const reclaimIntervalMs = options.leaseMs ? Math.min(5_000, options.leaseMs) : undefined
+  const runner = new JobRunner(storage, catalog, { reclaimIntervalMs, ...options.runner })
   const leader = new Leader(storage, options.leader)
   const retention = options.retentionSeconds ?? 7 * 24 * 3600
   leader.register({

@@ -7,7 +7,14 @@ import OpenAI from 'openai'
 const root = path.resolve(import.meta.dirname, '../..')
 const entry = path.join(root, 'test/cli/run-cli.ts')
 
-export type ServerProcess = { child: ChildProcess; url: string; client: OpenAI; exited: Promise<unknown> }
+export type ServerProcess = {
+  child: ChildProcess
+  url: string
+  client: OpenAI
+  exited: Promise<unknown>
+  /** what the process printed so far (its log), to show when a test fails */
+  output(): string
+}
 
 /**
  * Real Plinth server processes for crash tests: started from the sources, killed with SIGKILL,
@@ -44,7 +51,8 @@ export function serverProcesses(key: string) {
           if (!match) return
           clearTimeout(timer)
           const url = match[1]
-          resolve({ child, url, exited, client: new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 }) })
+          const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 })
+          resolve({ child, url, exited, client, output: () => output })
         })
         exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)))
       })

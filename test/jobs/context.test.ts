@@ -61,4 +61,21 @@ describe('jobs in the app context', () => {
     app = undefined
     expect(statusAtStorageClose).toBe('succeeded')
   })
+
+  it('jobs.leaseSeconds sets the lease of every kind, with heartbeats inside it', async () => {
+    app = await createTestApp({ jobs: { leaseSeconds: 2 } })
+    const kinds = Object.fromEntries(
+      app.ctx.jobs.catalog.list().map((k) => [k.kind, { leaseMs: k.leaseMs, heartbeatMs: k.heartbeatMs }]),
+    )
+    // the batch job's own lease is 15 s (heartbeat 2 s), the run job's 10 s (heartbeat 2 s)
+    expect(kinds['batch.run']).toEqual({ leaseMs: 2000, heartbeatMs: 666 })
+    expect(kinds['thread.run.execute']).toEqual({ leaseMs: 2000, heartbeatMs: 666 })
+    const own = await createTestApp()
+    try {
+      const batch = own.ctx.jobs.catalog.get('batch.run')!
+      expect({ leaseMs: batch.leaseMs, heartbeatMs: batch.heartbeatMs }).toEqual({ leaseMs: 15_000, heartbeatMs: 2_000 })
+    } finally {
+      await own.close()
+    }
+  })
 })

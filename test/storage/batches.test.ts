@@ -127,14 +127,14 @@ describe.each(storageCases())('batches repository on $name', ({ create }) => {
       { line_no: 5, status: 'failed', result: '{"n":5}' },
       { line_no: 1, status: 'completed', result: '{"n":1}' },
     ])
-    expect(counts).toEqual({ completed: 2, failed: 1 })
+    expect(counts).toEqual({ completed: 2, failed: 1, written: new Set([1, 2, 5]) })
     // an overlapping run's results for the same lines are not written, nor counted
     expect(
       await lines.record('batch_l', [
         { line_no: 2, status: 'failed', result: '{"late":true}' },
         { line_no: 3, status: 'completed', result: '{"n":3}' },
       ]),
-    ).toEqual({ completed: 1, failed: 0 })
+    ).toEqual({ completed: 1, failed: 0, written: new Set([3]) })
     expect((await lines.pending('batch_l', 0, 10)).map((l) => l.line_no)).toEqual([4, 6])
     expect(await lines.results('batch_l', 'completed', 0, 10)).toEqual([
       { line_no: 1, result: '{"n":1}' },

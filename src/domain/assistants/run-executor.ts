@@ -6,11 +6,13 @@ import {
 } from '../../schemas/chat.js'
 import type { FunctionToolCall, RunToolChoice, Usage } from '../../schemas/runs.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
-import { createRepos } from '../../storage/repositories/index.js'
+import { createRepos, type Repos } from '../../storage/repositories/index.js'
 import type { RunPatch, RunRow } from '../../storage/repositories/runs.js'
 import type { Storage } from '../../storage/storage.js'
 import type { RunStatus } from '../../storage/tables-runs.js'
+import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
 import type { ChatService } from '../inference/chat.js'
+import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
 import { messageRecord, messageRow, type ApiVersion, type MessageRecord } from './records.js'
 import { addUsage, runObject, runStepObject, TERMINAL } from './run-objects.js'
 import { buildPrompt } from './run-prompt.js'
@@ -37,6 +39,20 @@ export type ExecuteOptions = {
 }
 
 type ToolCallDraft = { id: string; name: string; arguments: string }
+
+/**
+ * The end of a turn, written in the transaction that moves the run on: the turn's message and
+ * steps, and its usage rows. A turn is saved and billed together, or (a crash) neither, and the
+ * turn runs again.
+ */
+type TurnEnd = {
+  /** the turn's own writes (its message and steps), before the open steps are closed */
+  write?(r: Repos): Promise<void>
+  /** the events of those writes, once committed */
+  events?(): Promise<RunEvent[]>
+  /** the turn's usage rows; emptied once written, so that they are written once */
+  usage: UsageRecordInsert[]
+}
 
 /**
  * Executes runs (docs/assistants.md, "Runs"): one model turn per call, from queued (or an
@@ -119,6 +135,10 @@ export class RunExecutor {
       })()
     }, HEARTBEAT_MS)
     timer.unref()
+    // the usage of this call's model turn, written with the run's move (see TurnEnd): at the
+    // turn's end, or when the run fails or is cancelled midway; not when the job stops (a lost
+    // lease, a shutdown): the turn runs again, and is billed then
+    const usage: UsageRecordInsert[] = []
     try {
       if (run.status === 'queued') {
         const started = { status: 'in_progress' as const, started_at: run.started_at ?? nowSeconds() }
@@ -145,16 +165,17 @@ export class RunExecutor {
         yield* this.finish(run, 'failed', { last_error: JSON.stringify(error) }, options.version)
         return
       }
-      yield* this.turn(run, controller.signal, options.version)
+      yield* this.turn(run, controller.signal, options.version, usage)
     } catch (error) {
       if (options.signal.aborted) throw error // lease lost or shutdown: the next runner resumes
       const current = await this.load(ref)
       if (!current || TERMINAL.includes(current.status)) return
       if (cancelled || current.status === 'cancelling') {
-        yield* this.finish(current, 'cancelled', {}, options.version)
+        yield* this.finish(current, 'cancelled', {}, options.version, { usage })
         return
       }
-      yield* this.finish(current, 'failed', { last_error: JSON.stringify(lastError(error)) }, options.version)
+      const failed = { last_error: JSON.stringify(lastError(error)) }
+      yield* this.finish(current, 'failed', failed, options.version, { usage })
     } finally {
       clearInterval(timer)
       options.signal.removeEventListener('abort', abort)
@@ -163,7 +184,12 @@ export class RunExecutor {
   }
 
   /** One model call: a message, tool calls (requires_action), or the end of the run. */
-  private async *turn(run: RunRow, signal: AbortSignal, version: ApiVersion): AsyncGenerator<RunEvent> {
+  private async *turn(
+    run: RunRow,
+    signal: AbortSignal,
+    version: ApiVersion,
+    usageRows: UsageRecordInsert[],
+  ): AsyncGenerator<RunEvent> {
     const repos = this.repos()
     const all = (await repos.messages.all(run.project_id, run.thread_id)).map(messageRecord)
     const thread = all.filter((m) => m.runId !== run.id)
@@ -217,8 +243,14 @@ export class RunExecutor {
     let toolStepId: string | null = null
     let finish: string | null = null
     let usage: Usage | null = null
+    // the model call's usage comes back here instead of the recorder: it is written with the turn
+    const usageSink = (entry: UsageEntry) => {
+      const row = usageRow(principal, entry)
+      if (row) usageRows.push(row)
+    }
     try {
-      for await (const chunk of this.deps.chat.chunks(principal, params, { signal }) as AsyncIterable<ChatChunk>) {
+      const chunks = this.deps.chat.chunks(principal, params, { signal, usageSink })
+      for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
         if (chunk.usage) usage = chunk.usage
         const choice = chunk.choices?.[0]
         if (!choice) continue
@@ -314,6 +346,14 @@ export class RunExecutor {
     const cutOff = finish === 'length' && budget !== null
     const toolCalls = calls.filter(Boolean)
 
+    // the turn's writes go in the transaction that moves the run, with the usage rows
+    const writes: ((r: Repos) => Promise<unknown>)[] = []
+    const end: TurnEnd = {
+      write: async (r) => {
+        for (const w of writes) await w(r)
+      },
+      usage: usageRows,
+    }
     if (message && messageStepId) {
       const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }]
       const done: MessageRecord = cutOff
@@ -321,23 +361,27 @@ export class RunExecutor {
         : { ...message, content, status: 'completed', completedAt: now }
       // the step's usage is the turn's when the message is all it made
       const stepUsage = toolCalls.length ? null : JSON.stringify(turnUsage)
-      await this.deps.storage.transaction(async (tx) => {
-        const r = createRepos(tx.db)
-        await r.messages.update(run.project_id, run.thread_id, message!.id, messagePatch(done))
-        await r.runSteps.update(run.project_id, messageStepId!, {
+      const stepId = messageStepId
+      writes.push(async (r) => {
+        await r.messages.update(run.project_id, run.thread_id, done.id, messagePatch(done))
+        await r.runSteps.update(run.project_id, stepId, {
           status: 'completed',
           completed_at: now,
           usage: stepUsage,
         })
       })
-      const step = await repos.runSteps.get(run.project_id, run.id, messageStepId)
-      yield { event: `thread.message.${cutOff ? 'incomplete' : 'completed'}`, data: messageObject(done, version) }
-      yield { event: 'thread.run.step.completed', data: runStepObject(step!) }
+      end.events = async () => {
+        const step = await repos.runSteps.get(run.project_id, run.id, stepId)
+        const message = { event: `thread.message.${done.status}`, data: messageObject(done, version) }
+        return [message, { event: 'thread.run.step.completed', data: runStepObject(step!) }]
+      }
     }
     if (cutOff) {
-      if (toolStepId) await repos.runSteps.update(run.project_id, toolStepId, { step_details: toolStepDetails(calls) })
-      const details = JSON.stringify({ reason: 'max_completion_tokens' })
-      yield* this.finish(run, 'incomplete', { incomplete_details: details, usage: runUsage }, version)
+      const stepId = toolStepId
+      const details = toolStepDetails(calls)
+      if (stepId) writes.push((r) => r.runSteps.update(run.project_id, stepId, { step_details: details }))
+      const incomplete = { incomplete_details: JSON.stringify({ reason: 'max_completion_tokens' }), usage: runUsage }
+      yield* this.finish(run, 'incomplete', incomplete, version, end)
       return
     }
     if (toolCalls.length) {
@@ -359,6 +403,9 @@ export class RunExecutor {
       }
       const moved = await this.deps.storage.transaction(async (tx) => {
         const r = createRepos(tx.db)
+        // a cancel that came first keeps the turn's message and steps (the cancel closes them)
+        // and bills the turn when it ends the run
+        await end.write!(r)
         await r.runSteps.update(run.project_id, stepId, {
           step_details: toolStepDetails(toolCalls),
           usage: JSON.stringify(turnUsage),
@@ -366,13 +413,16 @@ export class RunExecutor {
         if (!(await r.runs.update(run.project_id, run.id, patch, ['in_progress']))) return false
         const payload: RunJobPayload = { projectId: run.project_id, threadId: run.thread_id, runId: run.id, mode: 'expire' }
         await r.jobs.enqueue(RUN_JOB, payload, { id: `${stepId}:expire`, runAt: expiresAt * 1000 + 500 })
+        await tx.runBatch(usageQueries(tx, end.usage))
         return true
       })
       if (!moved) throw new Error('cancelled')
+      end.usage.length = 0
+      for (const event of (await end.events?.()) ?? []) yield event
       yield this.runEvent({ ...run, ...patch } as RunRow, version)
       return
     }
-    yield* this.finish(run, 'completed', { usage: runUsage }, version)
+    yield* this.finish(run, 'completed', { usage: runUsage }, version, end)
   }
 
   /** The message_creation step and its empty in_progress message. */
@@ -457,13 +507,15 @@ export class RunExecutor {
 
   /**
    * Ends the run: its open steps and message end with it, and the thread is free again. Only a
-   * run that has not ended already is changed (the executor and a cancel may race).
+   * run that has not ended already is changed (the executor and a cancel may race). `end`, from
+   * the executor, is the turn's writes and usage, written in the same transaction.
    */
   async *finish(
     run: RunRow,
     status: 'completed' | 'failed' | 'cancelled' | 'incomplete' | 'expired',
     patch: RunPatch,
     version: ApiVersion,
+    end?: TurnEnd,
   ): AsyncGenerator<RunEvent> {
     const now = nowSeconds()
     const at: RunPatch =
@@ -484,6 +536,7 @@ export class RunExecutor {
       const r = createRepos(tx.db)
       const open = (['queued', 'in_progress', 'requires_action', 'cancelling'] as RunStatus[])
       if (!(await r.runs.update(run.project_id, run.id, full, open))) return false
+      await end?.write?.(r)
       for (const step of await r.runSteps.all(run.project_id, run.id)) {
         if (step.status !== 'in_progress') continue
         await r.runSteps.update(run.project_id, step.id, {
@@ -505,6 +558,7 @@ export class RunExecutor {
         changed.messages.push(m)
       }
       await r.threads.releaseFromRun(run.project_id, run.thread_id, run.id)
+      if (end) await tx.runBatch(usageQueries(tx, end.usage))
       return true
     })
     const after = await this.repos().runs.get(run.project_id, run.thread_id, run.id)
@@ -512,6 +566,8 @@ export class RunExecutor {
       if (after) yield this.runEvent(after, version)
       return
     }
+    if (end) end.usage.length = 0
+    for (const event of (await end?.events?.()) ?? []) yield event
     for (const id of changed.steps) {
       const step = await this.repos().runSteps.get(run.project_id, run.id, id)
       if (step) yield { event: `thread.run.step.${step.status}`, data: runStepObject(step) }

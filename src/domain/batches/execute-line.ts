@@ -13,6 +13,7 @@ import type { LineResult } from '../../storage/repositories/batches.js'
 import type { ChatService } from '../inference/chat.js'
 import type { CompletionsService } from '../inference/completions.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
+import type { UsageEntry, UsageSink } from '../inference/usage.js'
 
 /** The live endpoints' services: batch lines run through the same code. */
 export type Inference = {
@@ -23,6 +24,13 @@ export type Inference = {
 
 export type PendingLine = { line_no: number; custom_id: string; request: string }
 
+/**
+ * A line's result and the usage of the model calls behind it (a retried call that had started
+ * counts too, as it would live). The usage is not recorded yet: it is written in the transaction
+ * that saves the result, so a saved line is billed once and a line lost in a crash not at all.
+ */
+export type LineOutcome = LineResult & { usage: UsageEntry[] }
+
 /** A busy or failing backend gets this many more tries before the line fails. */
 const RETRIES = 2
 const RETRY_BASE_MS = 500
@@ -30,8 +38,8 @@ const TRANSIENT = new Set([429, 502, 503, 504])
 
 /**
  * Runs one line as its endpoint would answer it live (same validation, same service, usage
- * recorded with the batch flag) and returns its output line. Returns undefined when `signal`
- * stopped it: the line stays pending and runs again if the batch goes on.
+ * with the batch flag) and returns its output line with its usage. Returns undefined when
+ * `signal` stopped it: the line stays pending, unbilled, and runs again if the batch goes on.
  */
 export async function executeLine(
   inference: Inference,
@@ -39,7 +47,7 @@ export async function executeLine(
   endpoint: BatchEndpoint,
   line: PendingLine,
   signal: AbortSignal,
-): Promise<LineResult | undefined> {
+): Promise<LineOutcome | undefined> {
   const requestId = 'req_' + randomUUID().replace(/-/g, '')
   const output = (response: BatchOutputLine['response']): string =>
     JSON.stringify({
@@ -48,14 +56,17 @@ export async function executeLine(
       response,
       error: null,
     } satisfies BatchOutputLine)
+  const usage: UsageEntry[] = []
+  const usageSink: UsageSink = (entry) => void usage.push(entry)
   for (let attempt = 0; ; attempt++) {
     try {
       const body = await call(inference, principal, endpoint, JSON.parse(line.request), {
         signal,
         requestId,
+        usageSink,
       })
       const response = { status_code: 200, request_id: requestId, body }
-      return { line_no: line.line_no, status: 'completed', result: output(response) }
+      return { line_no: line.line_no, status: 'completed', result: output(response), usage }
     } catch (error) {
       if (signal.aborted) return undefined
       const apiError = toLineError(error, requestId)
@@ -69,7 +80,7 @@ export async function executeLine(
         request_id: requestId,
         body: apiError.toBody(),
       }
-      return { line_no: line.line_no, status: 'failed', result: output(response) }
+      return { line_no: line.line_no, status: 'failed', result: output(response), usage }
     }
   }
 }
@@ -79,7 +90,7 @@ function call(
   principal: ProjectPrincipal,
   endpoint: BatchEndpoint,
   body: unknown,
-  options: { signal: AbortSignal; requestId: string },
+  options: { signal: AbortSignal; requestId: string; usageSink: UsageSink },
 ): Promise<unknown> {
   const style = { legacyUnknownArgument: true }
   const batchOptions = { ...options, batch: true }

@@ -7,9 +7,10 @@ import type { BatchRow, LineResult } from '../../storage/repositories/batches.js
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
+import { usageQueries, usageRow } from '../inference/usage.js'
 import { batchPrincipal, FINISHED, type BatchJobPayload } from './batch-object.js'
 import { chargeEnqueuedTokens, type EnqueuedTokenLimit } from './enqueued-tokens.js'
-import { executeLine, type Inference } from './execute-line.js'
+import { executeLine, type Inference, type LineOutcome } from './execute-line.js'
 import { jsonlLines } from './jsonl.js'
 import { writeResultFiles } from './output.js'
 import {
@@ -186,7 +187,8 @@ export class BatchRun {
 
   /**
    * Runs the pending lines, `concurrency` at a time, writing results in small transactions that
-   * also update request_counts. Stops early when the batch is cancelled or its window ends (the
+   * also update request_counts and write the lines' usage (so a saved line is billed exactly
+   * once, and a line a crash loses runs again unbilled). Stops early when the batch is cancelled or its window ends (the
    * lines in flight are aborted and stay pending), or when the job's signal aborts.
    */
   private async process(batch: BatchRow, jobSignal: AbortSignal) {
@@ -197,7 +199,7 @@ export class BatchRun {
     jobSignal.addEventListener('abort', onAbort, { once: true })
     const principal = await this.principal(batch)
     const endpoint = batch.endpoint as BatchEndpoint
-    const done: LineResult[] = []
+    const done: LineOutcome[] = []
     const inFlight = new Set<Promise<void>>()
     let lastFlush = Date.now()
     const flush = async () => {
@@ -206,12 +208,15 @@ export class BatchRun {
       const state = await storage.transaction(async (tx) => {
         const txRepos = createRepos(tx.db)
         const counts = await txRepos.batchLines.record(batch.id, results)
-        return txRepos.batches.addCounts(
+        const state = await txRepos.batches.addCounts(
           batch.project_id,
           batch.id,
           counts.completed,
           counts.failed,
         )
+        // last: the rollup rows are the ones live requests write to as well, held the shortest
+        await tx.runBatch(usageQueries(tx, billed(principal, results, counts.written)))
+        return state
       })
       // a cancel or the end of the window, seen here before any heartbeat tells the job
       if (!state || state.status !== 'in_progress' || nowSeconds() >= state.expires_at) stop.abort()
@@ -325,6 +330,13 @@ export class BatchRun {
       errors: JSON.stringify([{ code: 'server_error', message, param: null, line: null }]),
     })
   }
+}
+
+/** The usage rows of the lines whose results were written now (not of lines another run wrote). */
+function billed(principal: ProjectPrincipal, results: LineOutcome[], written: Set<number>) {
+  return results.flatMap((r) =>
+    written.has(r.line_no) ? r.usage.flatMap((entry) => usageRow(principal, entry) ?? []) : [],
+  )
 }
 
 function ref(batch: BatchRow): BatchJobPayload {

@@ -15,7 +15,7 @@ import {
 } from './chunks.js'
 import { SerializedChunks } from './serialized.js'
 import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
-import type { UsageRecorder } from './usage.js'
+import type { UsageRecorder, UsageSink } from './usage.js'
 import type { Reservation } from '../limits/service.js'
 
 export type ChatOptions = {
@@ -25,6 +25,8 @@ export type ChatOptions = {
   requestId?: string
   /** The request's rate limit hold: told the true token count once usage is known. */
   limit?: Pick<Reservation, 'settle'>
+  /** Takes the request's usage instead of the recorder (batch lines, run turns: see UsageSink). */
+  usageSink?: UsageSink
 }
 
 /** Parameters whose presence (non-null) a model may decline, in the order they are checked. */
@@ -177,7 +179,7 @@ export class ChatService {
       outputTokens: usage.outputTokens,
       cachedTokens: usage.cachedTokens,
       batch: options.batch,
-    })
+    }, options.usageSink)
   }
 
   private countUsage(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator): Usage {

@@ -7,7 +7,7 @@ import type { CompletionCreateParams } from '../../schemas/completions.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { completionId, SYSTEM_FINGERPRINT } from './chunks.js'
 import { decodeTokenInput } from './tokens.js'
-import type { UsageRecorder } from './usage.js'
+import type { UsageRecorder, UsageSink } from './usage.js'
 import type { Reservation } from '../limits/service.js'
 
 type Options = {
@@ -15,6 +15,8 @@ type Options = {
   batch?: boolean
   /** The request's rate limit hold: told the true token count once usage is known. */
   limit?: Pick<Reservation, 'settle'>
+  /** Takes the request's usage instead of the recorder (batch lines: see UsageSink). */
+  usageSink?: UsageSink
 }
 
 type LegacyLogprobs = {
@@ -169,7 +171,7 @@ export class CompletionsService {
         const { input, output } = reported ?? count()
         options.limit?.settle(input + output)
         // the answer does not wait for the row (UsageRecorder)
-        void this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch })
+        void this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch }, options.usageSink)
       }
     }
     const { input, output } = reported ?? count()

@@ -2,7 +2,7 @@ import { invalidRequest } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { EmbeddingCreateParams } from '../../schemas/embeddings.js'
-import type { UsageRecorder } from './usage.js'
+import type { UsageRecorder, UsageSink } from './usage.js'
 import type { Reservation } from '../limits/service.js'
 
 type Options = {
@@ -10,6 +10,8 @@ type Options = {
   batch?: boolean
   /** The request's rate limit hold: told the true token count once usage is known. */
   limit?: Pick<Reservation, 'settle'>
+  /** Takes the request's usage instead of the recorder (batch lines, run turns: see UsageSink). */
+  usageSink?: UsageSink
 }
 
 /** POST /v1/embeddings: float or base64 (little-endian float32, what the SDK decodes). */
@@ -34,7 +36,7 @@ export class EmbeddingsService {
       inputTokens: result.usage.inputTokens,
       outputTokens: 0,
       batch: options.batch,
-    })
+    }, options.usageSink)
     const base64 = params.encoding_format === 'base64'
     return {
       object: 'list' as const,

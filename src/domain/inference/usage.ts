@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely'
 import type { Principal } from '../../principal.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
@@ -38,6 +39,52 @@ export type UsageEntry = {
   at?: number
 }
 
+/**
+ * Takes a request's usage instead of the recorder. A caller that saves the request's result (a
+ * batch line, a run turn) writes the rows with it, in one transaction: a saved result is billed
+ * exactly once, and a result lost in a crash, which runs again, was not billed at all.
+ */
+export type UsageSink = (entry: UsageEntry) => void
+
+/** The record of one request; undefined for a principal without a project (nothing to bill). */
+export function usageRow(principal: Principal, entry: UsageEntry): UsageRecordInsert | undefined {
+  if (!principal.projectId) return undefined
+  return {
+    id: newId('usage_'),
+    org_id: principal.orgId,
+    project_id: principal.projectId,
+    api_key_id: principal.keyId,
+    operation: entry.operation,
+    model: entry.model,
+    input_tokens: entry.inputTokens,
+    output_tokens: entry.outputTokens,
+    cached_tokens: entry.cachedTokens ?? 0,
+    requests: 1,
+    batch: entry.batch ? 1 : 0,
+    created_at: entry.at ?? nowSeconds(),
+    input_audio_tokens: entry.inputAudioTokens ?? 0,
+    output_audio_tokens: entry.outputAudioTokens ?? 0,
+    images: entry.images ?? 0,
+    characters: entry.characters ?? 0,
+    seconds: entry.seconds ?? 0,
+    usage_bytes: entry.usageBytes ?? 0,
+    sessions: entry.sessions ?? 0,
+    source: entry.source ?? null,
+    size: entry.size ?? null,
+  }
+}
+
+/**
+ * The statements that write usage records and add them to the rollups the usage API reads, to
+ * run in one transaction (`Storage.runBatch`, or inside `Storage.transaction`): a query never
+ * sees the one without the other.
+ */
+export function usageQueries(storage: Storage, rows: readonly UsageRecordInsert[]): CompiledQuery[] {
+  if (!rows.length) return []
+  const repos = createRepos(storage.db)
+  return [...repos.usage.insertQueries(rows), ...repos.usageRollups.addQueries(rollupsOf(rows))]
+}
+
 const RESOLVED = Promise.resolve()
 
 /**
@@ -62,31 +109,18 @@ export class UsageRecorder {
 
   constructor(private readonly storage: Storage) {}
 
-  record(principal: Principal, entry: UsageEntry): Promise<void> {
-    if (!principal.projectId) return RESOLVED
-    const row: UsageRecordInsert = {
-      id: newId('usage_'),
-      org_id: principal.orgId,
-      project_id: principal.projectId,
-      api_key_id: principal.keyId,
-      operation: entry.operation,
-      model: entry.model,
-      input_tokens: entry.inputTokens,
-      output_tokens: entry.outputTokens,
-      cached_tokens: entry.cachedTokens ?? 0,
-      requests: 1,
-      batch: entry.batch ? 1 : 0,
-      created_at: entry.at ?? nowSeconds(),
-      input_audio_tokens: entry.inputAudioTokens ?? 0,
-      output_audio_tokens: entry.outputAudioTokens ?? 0,
-      images: entry.images ?? 0,
-      characters: entry.characters ?? 0,
-      seconds: entry.seconds ?? 0,
-      usage_bytes: entry.usageBytes ?? 0,
-      sessions: entry.sessions ?? 0,
-      source: entry.source ?? null,
-      size: entry.size ?? null,
+  /**
+   * Queues the entry's row for the next flush. With a `sink`, the entry goes there instead and
+   * nothing is queued: the caller writes the row itself, in the transaction that saves the result
+   * the row bills (batch lines, run turns; see `usageQueries`).
+   */
+  record(principal: Principal, entry: UsageEntry, sink?: UsageSink): Promise<void> {
+    if (sink) {
+      sink({ ...entry, at: entry.at ?? nowSeconds() })
+      return RESOLVED
     }
+    const row = usageRow(principal, entry)
+    if (!row) return RESOLVED
     this.rows.push(row)
     if (!this.batch) {
       this.batch = new Promise<void>((resolve) => (this.resolveBatch = resolve))
@@ -119,8 +153,7 @@ export class UsageRecorder {
     try {
       // the records and the rollups the usage API reads move together: a query never sees one
       // without the other
-      const repos = createRepos(this.storage.db)
-      await this.storage.runBatch([...repos.usage.insertQueries(rows), ...repos.usageRollups.addQueries(rollupsOf(rows))])
+      await this.storage.runBatch(usageQueries(this.storage, rows))
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: rows.length }, 'failed to record usage')

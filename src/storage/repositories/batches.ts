@@ -172,13 +172,14 @@ export class BatchLinesRepo {
 
   /**
    * Gives pending lines their results in one statement. A line that has one already keeps it
-   * (two runs of a job may overlap), so the counts returned are of the results written now.
+   * (two runs of a job may overlap), so the counts returned are of the results written now, and
+   * `written` lists those lines (what goes with a result, its usage, goes with these only).
    */
   async record(
     batchId: string,
     results: LineResult[],
-  ): Promise<{ completed: number; failed: number }> {
-    if (results.length === 0) return { completed: 0, failed: 0 }
+  ): Promise<{ completed: number; failed: number; written: Set<number> }> {
+    if (results.length === 0) return { completed: 0, failed: 0, written: new Set() }
     const cases = (pick: (r: LineResult) => string) =>
       sql`case line_no ${sql.join(
         results.map((r) => sql`when ${r.line_no} then ${pick(r)}`),
@@ -197,10 +198,14 @@ export class BatchLinesRepo {
         results.map((r) => r.line_no),
       )
       .where('status', '=', 'pending')
-      .returning('status')
+      .returning(['line_no', 'status'])
       .execute()
     const completed = written.filter((w) => w.status === 'completed').length
-    return { completed, failed: written.length - completed }
+    return {
+      completed,
+      failed: written.length - completed,
+      written: new Set(written.map((w) => w.line_no)),
+    }
   }
 
   /** Results of one kind, in input order after `afterLine`. */
