@@ -277,6 +277,9 @@ def print_user_traceback(error):
     traceback.print_exception(type(error), error, tb)
 
 
+KERNEL_PID = os.getpid()
+
+
 def execute(message, number):
     failed = False
     arm_cpu_limit()
@@ -284,10 +287,15 @@ def execute(message, number):
         run_cell(message['code'], number)
     except BaseException as error:
         failed = True
+        if os.getpid() != KERNEL_PID:
+            os._exit(1)
         try:
             print_user_traceback(error)
         except BaseException:
             print('%s: %s' % (type(error).__name__, error), file=sys.stderr)
+    # A process the cell forked that fell out of it must not answer for the kernel.
+    if os.getpid() != KERNEL_PID:
+        os._exit(0)
     try:
         save_figures()
     except BaseException:
