@@ -19,6 +19,7 @@ import signal
 import stat
 import struct
 import sys
+import time
 import traceback
 
 # Private, close-on-exec copies above the inherited fds (3 is the reply pipe, 4 bwrap's seccomp).
@@ -280,6 +281,56 @@ def print_user_traceback(error):
 KERNEL_PID = os.getpid()
 
 
+def end_cell_processes():
+    """
+    Kills every process the cell left behind and reaps them. The sandbox has its own pid
+    namespace, so kill(-1) reaches exactly those (never pid 1, bwrap's init, nor the kernel).
+    Without it a fork bomb's descendants, which outlive the cell that started them, would burn
+    CPU until the session idles out; and zombies count against RLIMIT_NPROC. So, unlike Jupyter,
+    a background process does not outlive its cell; threads do.
+    """
+    # No other live process means none can fork: the usual case costs one look at /proc.
+    if not other_processes():
+        reap_children()
+        return
+    # Killed processes take a moment to die, and one may fork meanwhile: done only after a few
+    # quiet looks in a row.
+    quiet = 0
+    for _ in range(500):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        reap_children()
+        quiet = 0 if other_processes() else quiet + 1
+        if quiet >= 3:
+            return
+        time.sleep(0.002)
+
+
+def other_processes():
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or int(name) in (1, KERNEL_PID):
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as f:
+                if f.read().rsplit(')', 1)[1].split()[0] != 'Z':
+                    return True
+        except (OSError, IndexError):
+            pass
+    return False
+
+
+def reap_children():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def execute(message, number):
     failed = False
     arm_cpu_limit()
@@ -296,6 +347,7 @@ def execute(message, number):
     # A process the cell forked that fell out of it must not answer for the kernel.
     if os.getpid() != KERNEL_PID:
         os._exit(0)
+    end_cell_processes()
     try:
         save_figures()
     except BaseException:
