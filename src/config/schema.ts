@@ -105,6 +105,11 @@ export const CodeInterpreterConfig = z.strictObject({
   maxFileBytes: z.number().int().positive().default(50 * 1024 * 1024),
   /** Sessions alive at once; the least recently used idle one is ended to make room. */
   maxSessions: z.number().int().positive().default(8),
+  /**
+   * Sandbox processes kept started ahead, so that a new session (or one restarted after a kill)
+   * does not wait for Python to import numpy, pandas and matplotlib. None before the first use.
+   */
+  spareKernels: z.number().int().min(0).max(8).default(1),
   /** Processes and threads in one sandbox (RLIMIT_NPROC, counted per sandbox). */
   maxProcesses: z.number().int().min(4).default(64),
   /** Open files per process (RLIMIT_NOFILE). */

@@ -35,6 +35,7 @@ type KillReason = 'timeout' | 'cancelled' | 'protocol' | 'start' | 'closed'
 const MAX_JSON_FRAME = 1024 * 1024
 const MAX_FONT_CACHE = 16 * 1024 * 1024
 const KILL_GRACE_MS = 5000
+const OVERFLOW_READ_PAUSE_MS = 5
 // A kill by RLIMIT_CPU: bwrap reports a child's death by a signal as 128 + the signal.
 const SIGXCPU = 24
 
@@ -79,7 +80,16 @@ export class KernelProcess {
         this.protocolError(error as Error)
       }
     })
-    this.child.stdout!.on('data', (chunk: Buffer) => this.output.push(chunk))
+    const stdout = this.child.stdout!
+    stdout.on('data', (chunk: Buffer) => {
+      this.output.push(chunk)
+      // Output past the cap is dropped anyway: reading it slowly (a chunk per few ms) keeps a
+      // flood from costing this process its CPU, while the pipe still drains to the sentinel.
+      if (this.output.overflowing && !stdout.isPaused()) {
+        stdout.pause()
+        setTimeout(() => stdout.resume(), OVERFLOW_READ_PAUSE_MS)
+      }
+    })
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 8192) this.stderr += chunk.toString('utf8')
     })

@@ -22,20 +22,32 @@ export class OutputCollector {
   }
 
   push(chunk: Buffer): void {
-    if (!this.sentinel) return this.keep(chunk)
-    const window = Buffer.concat([this.tail, chunk])
-    const at = window.indexOf(this.sentinel)
+    const sentinel = this.sentinel
+    if (!sentinel) return this.keep(chunk)
+    // Positions count from the start of tail + chunk; only the seam between them is copied, so
+    // a flood of output costs a search per chunk, not a copy.
+    let at = -1
+    if (this.tail.length > 0) {
+      const seam = Buffer.concat([this.tail, chunk.subarray(0, sentinel.length - 1)])
+      at = seam.indexOf(sentinel)
+    }
+    if (at < 0) {
+      const inChunk = chunk.indexOf(sentinel)
+      if (inChunk >= 0) at = this.tail.length + inChunk
+    }
     if (at < 0) {
       this.keep(chunk)
-      this.tail = window.subarray(Math.max(0, window.length - this.sentinel.length + 1))
+      const keepBytes = sentinel.length - 1
+      this.tail =
+        chunk.length >= keepBytes
+          ? Buffer.from(chunk.subarray(chunk.length - keepBytes))
+          : Buffer.concat([this.tail, chunk]).subarray(-keepBytes)
       return
     }
-    // The part of the window before the sentinel that is not yet kept (the tail already was).
-    const before = window.subarray(this.tail.length, Math.max(this.tail.length, at))
-    this.keep(before)
-    const overshoot = this.tail.length - at
-    if (overshoot > 0) this.unkeep(overshoot)
-    const after = window.subarray(at + this.sentinel.length)
+    const offset = at - this.tail.length
+    if (offset > 0) this.keep(chunk.subarray(0, offset))
+    if (offset < 0) this.unkeep(-offset)
+    const after = chunk.subarray(offset + sentinel.length)
     const done = this.onSentinel!
     const text = this.take()
     this.sentinel = undefined
@@ -43,6 +55,11 @@ export class OutputCollector {
     this.tail = Buffer.alloc(0)
     done(text)
     if (after.length > 0) this.push(after)
+  }
+
+  /** Past the cap: what comes now is only scanned for the sentinel, then dropped. */
+  get overflowing(): boolean {
+    return this.droppedBytes > 0
   }
 
   /** The output so far, as text, and a fresh start (used when the sandbox died mid-call). */

@@ -31,6 +31,9 @@ export class SandboxPool implements Sandbox {
   private seccomp: Buffer | undefined
   private availability: { checked: number; error?: SandboxUnavailableError } | undefined
   private checking: Promise<void> | undefined
+  private spares: Promise<KernelProcess>[] = []
+  private sparesIdle: NodeJS.Timeout | undefined
+  private closed = false
 
   constructor(
     private readonly config: CodeInterpreterConfig,
@@ -75,10 +78,42 @@ export class SandboxPool implements Sandbox {
   }
 
   async close(): Promise<void> {
+    this.closed = true
+    this.dropSpares()
     await Promise.all([...this.sessions.values()].map((session) => session.close()))
   }
 
+  /** A session's process: a spare started ahead if one is ready, else a new one. */
   private async startKernel(key: string): Promise<KernelProcess> {
+    let kernel: KernelProcess | undefined
+    while (!kernel && this.spares.length > 0) {
+      const spare = await this.spares.shift()!.catch(() => undefined)
+      if (spare?.alive) kernel = spare
+    }
+    kernel ??= await this.spawnKernel()
+    this.refillSpares()
+    this.options.onKernelStart?.(key)
+    return kernel
+  }
+
+  private refillSpares() {
+    clearTimeout(this.sparesIdle)
+    while (!this.closed && this.spares.length < this.config.spareKernels) {
+      const spare = this.spawnKernel()
+      spare.catch(() => {})
+      this.spares.push(spare)
+    }
+    // Spares are for a server whose code interpreter is in use: they go when sessions stop starting.
+    this.sparesIdle = setTimeout(() => this.dropSpares(), this.config.idleTimeoutMs)
+    this.sparesIdle.unref()
+  }
+
+  private dropSpares() {
+    clearTimeout(this.sparesIdle)
+    for (const spare of this.spares.splice(0)) void spare.then((kernel) => kernel.kill(), () => {})
+  }
+
+  private async spawnKernel(): Promise<KernelProcess> {
     this.source ??= fs.readFile(new URL('./kernel.py', import.meta.url), 'utf8')
     this.seccomp ??= buildSeccompFilter()
     const asRoot = process.getuid?.() === 0
@@ -98,7 +133,6 @@ export class SandboxPool implements Sandbox {
     })
     // Built by the kernel's own start, before any code ran in it, so it can be trusted.
     this.fontCache ??= fontCache
-    this.options.onKernelStart?.(key)
     return kernel
   }
 
