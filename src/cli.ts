@@ -12,6 +12,7 @@ import { openStorage } from './storage/storage.js'
 import { serve } from './main.js'
 import { setLogLevel } from './logger.js'
 import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
+import { formatDoctor, runDoctor } from './doctor.js'
 
 const USAGE = `Usage: plinth <command> [options]
 
@@ -29,6 +30,9 @@ Commands:
                                accept an invite (its token came with it); prints the new user's admin key once
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX] [--name NAME] [--force]
                                download a GGUF model into <data-dir>/models (resumes if interrupted)
+  doctor [--config FILE]       check what this host offers: database, Redis, models, the code
+                               interpreter's sandbox; prints what is missing and the command that
+                               installs it (exit 1 when a required part is missing)
   help                         this text
 `
 
@@ -82,6 +86,8 @@ async function run(argv: string[]) {
       return keys(positionals[0], positionals, overrides, values)
     case 'invites':
       return invites(positionals[0], positionals, overrides, values)
+    case 'doctor':
+      return doctor(overrides)
     case undefined:
     case 'help':
     case '--help':
@@ -102,6 +108,13 @@ async function pullModel(positionals: string[], overrides: Parameters<typeof loa
     const resumable = !(error instanceof DownloadError)
     throw new UsageError(`pull failed: ${(error as Error).message}${resumable ? ' (run the same command again to resume)' : ''}`)
   }
+}
+
+async function doctor(overrides: Parameters<typeof loadConfig>[1]) {
+  const config = loadConfig(process.env, overrides)
+  const { text, ok } = formatDoctor(await runDoctor(config, process.env))
+  process.stdout.write(text)
+  if (!ok) process.exitCode = 1
 }
 
 function parsePort(value: string): number {

@@ -35,10 +35,19 @@ describe('loadConfig', () => {
       PLINTH_BOOTSTRAP_PROJECT_KEY: 'sk-proj-bbbbbbbbbbbbbbbbbbbb',
       PLINTH_DATABASE_URL: 'postgres://u:p@127.0.0.1/db',
       PLINTH_TEST_MODELS: '0',
+      PLINTH_CODE_INTERPRETER: 'false',
     })
     expect(config.bootstrap).toEqual({ adminKey: 'sk-admin-aaaaaaaaaaaaaaaaaaaa', projectKey: 'sk-proj-bbbbbbbbbbbbbbbbbbbb' })
     expect(config.databaseUrl).toBe('postgres://u:p@127.0.0.1/db')
     expect(config.testModels.enabled).toBe(false)
+    expect(config.codeInterpreter.enabled).toBe(false)
+    expect(loadConfig({}).codeInterpreter).toMatchObject({
+      enabled: true,
+      python: '/usr/bin/python3',
+      idleTimeoutMs: 3_600_000,
+      memoryBytes: 1024 ** 3,
+      maxSessions: 8,
+    })
   })
 
   it('lists every problem in readable form', () => {

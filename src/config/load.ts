@@ -82,6 +82,7 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   if (env.PLINTH_OWNER_EMAIL) (raw.organization ??= {}).ownerEmail = env.PLINTH_OWNER_EMAIL
   if (env.PLINTH_BOOTSTRAP_ADMIN_KEY) (raw.bootstrap ??= {}).adminKey = env.PLINTH_BOOTSTRAP_ADMIN_KEY
   if (env.PLINTH_BOOTSTRAP_PROJECT_KEY) (raw.bootstrap ??= {}).projectKey = env.PLINTH_BOOTSTRAP_PROJECT_KEY
+  if (env.PLINTH_CODE_INTERPRETER !== undefined) (raw.codeInterpreter ??= {}).enabled = env.PLINTH_CODE_INTERPRETER !== '0' && env.PLINTH_CODE_INTERPRETER !== 'false'
   if (env.PLINTH_TEST_MODELS !== undefined) (raw.testModels ??= {}).enabled = env.PLINTH_TEST_MODELS !== '0' && env.PLINTH_TEST_MODELS !== 'false'
 }
 

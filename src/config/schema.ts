@@ -72,6 +72,52 @@ export const LlamaConfig = z.strictObject({
   defaults: LlamaModelOptions.omit({ path: true }).prefault({}),
 })
 
+/**
+ * The code interpreter's Python sandbox (src/sandbox/, docs/code-interpreter.md): one bubblewrap'd
+ * Debian CPython per session. Every limit is per session process unless it says otherwise.
+ */
+export const CodeInterpreterConfig = z.strictObject({
+  /** false: the tool is refused with a clear error, and nothing is spawned. */
+  enabled: z.boolean().default(true),
+  /** The interpreter inside the sandbox: Debian's, whose numpy/pandas/matplotlib come from apt. */
+  python: z.string().startsWith('/').default('/usr/bin/python3'),
+  /** A session unused this long is ended, its state and files gone (OpenAI: one hour). */
+  idleTimeoutMs: z.number().int().positive().default(3_600_000),
+  /** Wall-clock time one call may take; past it the session is killed and starts fresh. */
+  callTimeoutMs: z.number().int().positive().default(60_000),
+  /** Time a session may take to start (spawn and import numpy, pandas, matplotlib). */
+  startTimeoutMs: z.number().int().positive().default(30_000),
+  /** CPU seconds one call may use (RLIMIT_CPU soft limit, raised per call). */
+  cpuSeconds: z.number().int().positive().default(60),
+  /** CPU seconds a whole session may use (RLIMIT_CPU hard limit). */
+  sessionCpuSeconds: z.number().int().positive().default(1800),
+  /** Address space of each process in the sandbox (RLIMIT_AS): beyond it Python raises MemoryError. */
+  memoryBytes: z.number().int().min(256 * 1024 * 1024).default(1024 * 1024 * 1024),
+  /** Size of the sandbox's /tmp (tmpfs, held in RAM). */
+  tmpBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Size of /mnt/data, the working directory (tmpfs, held in RAM). */
+  dataBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  /** stdout and stderr kept of one call; the rest is dropped with a note. */
+  maxOutputBytes: z.number().int().positive().default(64 * 1024),
+  /** Files written to /mnt/data returned by one call. */
+  maxFiles: z.number().int().min(0).default(20),
+  /** Largest file returned, and the largest file code may write (RLIMIT_FSIZE). */
+  maxFileBytes: z.number().int().positive().default(50 * 1024 * 1024),
+  /** Sessions alive at once; the least recently used idle one is ended to make room. */
+  maxSessions: z.number().int().positive().default(8),
+  /**
+   * Sandbox processes kept started ahead, so that a new session (or one restarted after a kill)
+   * does not wait for Python to import numpy, pandas and matplotlib. None before the first use.
+   */
+  spareKernels: z.number().int().min(0).max(8).default(1),
+  /** Processes and threads in one sandbox (RLIMIT_NPROC, counted per sandbox). */
+  maxProcesses: z.number().int().min(4).default(64),
+  /** Open files per process (RLIMIT_NOFILE). */
+  maxOpenFiles: z.number().int().min(32).default(256),
+  /** When Plinth runs as root, the sandbox runs as this unprivileged uid/gid (root ignores RLIMIT_NPROC). */
+  sandboxUid: z.number().int().positive().default(65534),
+})
+
 export const ConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -152,6 +198,7 @@ export const ConfigSchema = z.strictObject({
   upstreams: z.array(UpstreamConfig).default([]),
   models: z.array(ModelConfig).default([]),
   llama: LlamaConfig.prefault({}),
+  codeInterpreter: CodeInterpreterConfig.prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */
   rateLimits: RateLimitsConfig.prefault({}),
   /** Prices for the costs API (src/config/limits.ts). */
@@ -180,3 +227,4 @@ export type UpstreamConfig = z.output<typeof UpstreamConfig>
 export type ModelConfig = z.output<typeof ModelConfig>
 export type LlamaConfig = z.output<typeof LlamaConfig>
 export type LlamaModelOptions = z.output<typeof LlamaModelOptions>
+export type CodeInterpreterConfig = z.output<typeof CodeInterpreterConfig>

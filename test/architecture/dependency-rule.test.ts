@@ -4,22 +4,23 @@ import { describe, expect, it } from 'vitest'
 
 /**
  * The dependency rule of docs/architecture.md, checked on every relative import in src/:
- * api → domain → storage, providers; api → http; jobs → domain; web → domain; leaves
+ * api → domain → storage, providers, sandbox; api → http; jobs → domain; web → domain; leaves
  * (schemas, errors, config, logger, principal) import no layer. Nothing imports api/ but app.ts.
  */
 const SRC = path.resolve(import.meta.dirname, '../../src')
 
 const ALLOWED: Record<string, string[]> = {
   api: ['api', 'domain', 'http', 'leaf', 'context'],
-  domain: ['domain', 'storage', 'providers', 'leaf'],
+  domain: ['domain', 'storage', 'providers', 'sandbox', 'leaf'],
   http: ['http', 'leaf'],
   storage: ['storage', 'leaf'],
   providers: ['providers', 'leaf'],
+  sandbox: ['sandbox', 'leaf'],
   jobs: ['jobs', 'domain', 'storage', 'leaf'],
   web: ['web', 'domain', 'http', 'leaf', 'context'],
   leaf: ['leaf'],
-  root: ['api', 'domain', 'http', 'storage', 'providers', 'jobs', 'web', 'leaf', 'root', 'context'],
-  context: ['domain', 'storage', 'providers', 'jobs', 'leaf', 'context'],
+  root: ['api', 'domain', 'http', 'storage', 'providers', 'sandbox', 'jobs', 'web', 'leaf', 'root', 'context'],
+  context: ['domain', 'storage', 'providers', 'sandbox', 'jobs', 'leaf', 'context'],
 }
 
 function layerOf(file: string): string {

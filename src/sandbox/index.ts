@@ -1,0 +1,5 @@
+export type { Sandbox, SandboxFile, SandboxOutcome, SandboxResult, SandboxSession } from './sandbox.js'
+export { SandboxBusyError, SandboxStartError, SandboxUnavailableError } from './sandbox.js'
+export { SandboxPool, type SandboxPoolOptions } from './pool.js'
+export { checkSandbox, describeMissing, type CapabilityCheck, type SandboxReport } from './capability.js'
+export { validFileName } from './session.js'
