@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util'
+import { ApiError } from './errors.js'
+import { commandUsage, parseCommandLine, UsageError } from './cli-usage.js'
 import { loadConfig, ConfigError } from './config/load.js'
 import { cliActor, createAdminServices } from './domain/organization/index.js'
 import { KeysService } from './domain/organization/keys.js'
@@ -14,62 +15,35 @@ import { setLogLevel } from './logger.js'
 import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
 import { formatDoctor, runDoctor } from './doctor.js'
 
-const USAGE = `Usage: plinth <command> [options]
-
-Commands:
-  serve [--port N] [--host H] [--data-dir DIR] [--config FILE]
-                               start the API server (env: PLINTH_PORT, PLINTH_HOST, PLINTH_DATA_DIR, PLINTH_CONFIG)
-  keys create --project ID|default [--name NAME] [--admin] [--user EMAIL] [--permissions SPEC]
-                               create a project key (or an admin key with --admin) owned by a user
-                               (default: the organization's owner); prints the secret once.
-                               SPEC: all | read_only | resource=none|read|write,... (restricted)
-  keys list [--project ID]     list keys (redacted)
-  keys permissions KEY_ID --permissions SPEC
-                               change what a project key may do
-  invites accept TOKEN [--name NAME]
-                               accept an invite (its token came with it); prints the new user's admin key once
-  pull <url | hf:owner/repo/file.gguf> [--sha256 HEX] [--name NAME] [--force]
-                               download a GGUF model into <data-dir>/models (resumes if interrupted)
-  doctor [--config FILE]       check what this host offers: database, Redis, models, the code
-                               interpreter's sandbox; prints what is missing and the command that
-                               installs it (exit 1 when a required part is missing)
-  help                         this text
-`
-
 export async function main(argv: string[]): Promise<void> {
   try {
     await run(argv)
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(`plinth: ${error.message}\n`)
-    } else {
-      process.stderr.write(`plinth: ${(error as Error).stack ?? error}\n`)
+    if (error instanceof UsageError) {
+      process.stderr.write(`plinth: ${error.message}\n\n${error.usage}`)
+      process.exitCode = 2
+      return
     }
+    // a failure the user can act on is a message, not a stack trace
+    const known =
+      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError
+    const text = known ? (error as Error).message : ((error as Error).stack ?? String(error))
+    process.stderr.write(`plinth: ${text}\n`)
     process.exitCode = 1
   }
 }
 
-class UsageError extends Error {}
+/** A command that was understood but failed (a bad value, nothing found, a download failed). */
+class CliError extends Error {}
 
 async function run(argv: string[]) {
-  const [command, ...rest] = argv
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      config: { type: 'string' },
-      project: { type: 'string' },
-      name: { type: 'string' },
-      admin: { type: 'boolean' },
-      user: { type: 'string' },
-      permissions: { type: 'string' },
-      sha256: { type: 'string' },
-      force: { type: 'boolean' },
-    },
-  })
+  const invocation = parseCommandLine(argv)
+  if ('help' in invocation) {
+    process.stdout.write(invocation.help)
+    return
+  }
+  const { command, positionals } = invocation
+  const values = invocation.values as OrgValues & PullValues & { port?: string; host?: string }
   const overrides = {
     port: values.port !== undefined ? parsePort(values.port) : undefined,
     host: values.host,
@@ -81,32 +55,34 @@ async function run(argv: string[]) {
       await serve(overrides, { handleSignals: true })
       return
     case 'pull':
-      return pullModel(positionals, overrides, values)
-    case 'keys':
-      return keys(positionals[0], positionals, overrides, values)
-    case 'invites':
-      return invites(positionals[0], positionals, overrides, values)
+      return pullModel(positionals[0], overrides, values)
     case 'doctor':
       return doctor(overrides)
-    case undefined:
-    case 'help':
-    case '--help':
-      process.stdout.write(USAGE)
-      return
-    default:
-      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`)
+    case 'keys create':
+    case 'keys list':
+    case 'keys permissions':
+      return keys(command, positionals, overrides, values)
+    case 'invites accept':
+      return acceptInvite(positionals[0], overrides, values)
   }
 }
 
-async function pullModel(positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: { sha256?: string; name?: string; force?: boolean }) {
-  if (positionals.length !== 1) throw new UsageError(`pull takes one source\n\n${USAGE}`)
+type PullValues = {
+  sha256?: string
+  name?: string
+  force?: boolean
+  'data-dir'?: string
+  config?: string
+}
+
+async function pullModel(source: string, overrides: Parameters<typeof loadConfig>[1], values: PullValues) {
   const config = loadConfig(process.env, overrides)
   const modelsDir = config.llama.modelsDir ?? `${config.dataDir}/models`
   try {
-    await pull(positionals[0], { modelsDir, sha256: values.sha256, name: values.name, force: values.force, env: process.env, out: process.stderr })
+    await pull(source, { modelsDir, sha256: values.sha256, name: values.name, force: values.force, env: process.env, out: process.stderr })
   } catch (error) {
     const resumable = !(error instanceof DownloadError)
-    throw new UsageError(`pull failed: ${(error as Error).message}${resumable ? ' (run the same command again to resume)' : ''}`)
+    throw new CliError(`pull failed: ${(error as Error).message}${resumable ? ' (run the same command again to resume)' : ''}`)
   }
 }
 
@@ -119,11 +95,19 @@ async function doctor(overrides: Parameters<typeof loadConfig>[1]) {
 
 function parsePort(value: string): number {
   const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got '${value}'`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535, got '${value}'`)
   return port
 }
 
-type OrgValues = { project?: string; name?: string; admin?: boolean; user?: string; permissions?: string }
+type OrgValues = {
+  project?: string
+  name?: string
+  admin?: boolean
+  user?: string
+  permissions?: string
+  'data-dir'?: string
+  config?: string
+}
 
 /** Opens storage and the organization (bootstrapping it if needed) for an organization command. */
 async function withOrganization(overrides: Parameters<typeof loadConfig>[1], fn: (storage: Storage, organization: OrganizationRow) => Promise<void>) {
@@ -138,7 +122,14 @@ async function withOrganization(overrides: Parameters<typeof loadConfig>[1], fn:
   }
 }
 
-async function keys(sub: string | undefined, positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
+async function keys(command: string, positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
+  // checked before the database is opened: a wrong command line changes nothing
+  if (command === 'keys create' && !values.admin && !values.project) {
+    throw new UsageError('keys create needs --project ID|default (or --admin)', commandUsage(command))
+  }
+  if (command === 'keys permissions' && values.permissions === undefined) {
+    throw new UsageError('keys permissions needs --permissions SPEC', commandUsage(command))
+  }
   await withOrganization(overrides, async (storage, organization) => {
     const service = new KeysService(storage)
     const admin = createAdminServices(storage, service)
@@ -147,13 +138,13 @@ async function keys(sub: string | undefined, positionals: string[], overrides: P
     const projectId = (name?: string) => {
       if (!name || name === 'default') return projects[0].id
       const found = projects.find((p) => p.id === name || p.name === name)
-      if (!found) throw new UsageError(`no project '${name}' (projects: ${projects.map((p) => p.id).join(', ')})`)
+      if (!found) throw new CliError(`no project '${name}' (projects: ${projects.map((p) => p.id).join(', ')})`)
       return found.id
     }
     const userId = async (email?: string) => {
       if (!email) return undefined
       const user = await repos.users.byEmail(organization.id, email.trim().toLowerCase())
-      if (!user) throw new UsageError(`no user with email '${email}'`)
+      if (!user) throw new CliError(`no user with email '${email}'`)
       return user.id
     }
     const permissions = () => {
@@ -161,12 +152,11 @@ async function keys(sub: string | undefined, positionals: string[], overrides: P
       try {
         return parseKeyPermissions(values.permissions)
       } catch (error) {
-        throw new UsageError(`--permissions: ${(error as Error).message}`)
+        throw new CliError(`--permissions: ${(error as Error).message}`)
       }
     }
     const actor = await cliActor(storage, organization.id)
-    if (sub === 'create') {
-      if (!values.admin && !values.project) throw new UsageError('keys create needs --project ID|default (or --admin)')
+    if (command === 'keys create') {
       const name = values.name ?? (values.admin ? 'CLI admin key' : 'CLI key')
       const ownerUserId = await userId(values.user)
       if (values.admin) {
@@ -178,27 +168,23 @@ async function keys(sub: string | undefined, positionals: string[], overrides: P
         process.stdout.write(`${created.secret}\n`)
         process.stderr.write(`created project key ${created.row.id} (shown once; stored hashed)\n`)
       }
-    } else if (sub === 'list') {
+    } else if (command === 'keys list') {
       const rows = await service.list(values.project ? { projectId: projectId(values.project) } : {})
       for (const r of rows) {
         process.stdout.write(`${r.id}\t${r.kind}\t${r.project_id ?? '-'}\t${r.redacted_value}\t${r.name}\t${r.permissions}\n`)
       }
-    } else if (sub === 'permissions') {
-      const keyId = positionals[1]
-      if (!keyId || values.permissions === undefined) throw new UsageError('keys permissions needs KEY_ID and --permissions SPEC')
+    } else {
+      const keyId = positionals[0]
       await admin.projectKeys.setPermissions(actor, organization.id, keyId, permissions()!)
       process.stderr.write(`updated key ${keyId}\n`)
-    } else {
-      throw new UsageError(`unknown keys command '${sub ?? ''}'\n\n${USAGE}`)
     }
   })
 }
 
-async function invites(sub: string | undefined, positionals: string[], overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
-  if (sub !== 'accept' || !positionals[1]) throw new UsageError(`invites accept needs the invite's token\n\n${USAGE}`)
+async function acceptInvite(token: string, overrides: Parameters<typeof loadConfig>[1], values: OrgValues) {
   await withOrganization(overrides, async (storage) => {
     const accepted = await createAdminServices(storage, new KeysService(storage)).invites.accept(
-      { token: positionals[1], name: values.name },
+      { token, name: values.name },
       { ip: '127.0.0.1' },
     )
     process.stdout.write(`${accepted.admin_api_key.value}\n`)

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
 import { nodeBindings, requestHeader, webBodyChunks } from './node-request.js'
+import { parseJsonText, utf8Text } from '../schemas/json-text.js'
 import { validate, type ValidationStyle } from '../schemas/validation.js'
 
 /** Reads at most `limit` bytes of the request body; past it, 413 with OpenAI's F4 message. */
@@ -18,7 +19,14 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
     if (read > limit) throw bodyTooLarge(limit, read)
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return bodyText(Buffer.concat(chunks))
+}
+
+/** A JSON body is UTF-8 (RFC 8259): other bytes are OpenAI's C1, never U+FFFD in a stored value. */
+function bodyText(bytes: Buffer): string {
+  const text = utf8Text(bytes)
+  if (text === undefined) throw invalidJson()
+  return text
 }
 
 /**
@@ -44,7 +52,11 @@ export function readIncoming(incoming: IncomingMessage, limit: number): Promise<
     }
     const onEnd = () => {
       cleanup()
-      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+      try {
+        resolve(bodyText(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+      } catch (error) {
+        reject(error)
+      }
     }
     const onError = (error: Error) => {
       cleanup()
@@ -73,14 +85,10 @@ export async function readJson<S extends z.ZodType>(
 
 /** JSON text → validated params; every failure is an OpenAI 4xx. */
 export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, style: ValidationStyle = {}): z.output<S> {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw invalidJson()
-  }
+  const parsed = parseJsonText(text)
+  if (!parsed) throw invalidJson()
   checkNesting(text)
-  return validate(schema, value, style)
+  return validate(schema, parsed.value, style)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import busboy from 'busboy'
 import { ApiError, bodyTooLarge, invalidMultipart, unexpectedFormField } from '../errors.js'
+import { hasReplacedOrUnpaired } from '../schemas/json-text.js'
 
 export type FormFileInfo = { field: string; filename: string; contentType: string }
 
@@ -53,6 +54,9 @@ export async function readMultipart<T>(
   try {
     parser = busboy({
       headers: { 'content-type': contentType },
+      // names and filenames are UTF-8, as browsers, undici and httpx send them (busboy's default,
+      // latin1, stored `résumé.pdf` as `rÃ©sumÃ©.pdf`)
+      defParamCharset: 'utf8',
       limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, headerPairs: 32 },
     })
   } catch (error) {
@@ -100,6 +104,11 @@ export async function readMultipart<T>(
     stream.on('error', () => {})
     open.add(stream)
     stream.once('close', () => open.delete(stream))
+    const notText = notUtf8(field, 'name') ?? notUtf8(info.filename ?? '', 'filename')
+    if (notText) {
+      stream.resume()
+      return fail(notText)
+    }
     const spec = options.files[field]
     if (!spec || failure !== undefined || seen.has(field)) {
       stream.resume()
@@ -125,6 +134,8 @@ export async function readMultipart<T>(
   })
   parser.on('field', (field: string, value: string, info: busboy.FieldInfo) => {
     if (failure !== undefined) return
+    const notText = notUtf8(field, 'name') ?? notUtf8(value, 'value', field)
+    if (notText) return fail(notText)
     if (options.files[field]) {
       // a file field sent as plain text (`curl -F data=...`): its text is the bytes
       if (seen.has(field)) return fail(invalidMultipart(`the field '${field}' was sent twice`))
@@ -183,6 +194,22 @@ export async function readMultipart<T>(
     throw failure
   }
   return form
+}
+
+/**
+ * busboy decodes names, filenames and text values as UTF-8 with replacement: a U+FFFD (or an
+ * unpaired surrogate, from a part in another charset) marks bytes that were not text, and
+ * keeping it would store something the client never sent. A literal U+FFFD is refused too: it
+ * cannot be told apart here, and is itself the trace of an earlier lossy decoding.
+ */
+function notUtf8(
+  text: string,
+  what: 'name' | 'filename' | 'value',
+  field?: string,
+): ApiError | undefined {
+  if (!hasReplacedOrUnpaired(text)) return undefined
+  const where = what === 'value' ? `the value of the field '${field}'` : `a part's ${what}`
+  return invalidMultipart(`${where} is not valid UTF-8`)
 }
 
 /** Passes the bytes on, failing with F4 once more than `limit` have been read. */

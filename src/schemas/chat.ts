@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { expected, Metadata } from './shared.js'
+import { echoedObject, expected, Metadata } from './shared.js'
 
 // Wire contract of POST /v1/chat/completions, after openai-openapi.yaml (names follow openai-node).
 const TextPart = z.strictObject({ type: z.literal('text'), text: z.string() })
@@ -26,11 +26,16 @@ const AssistantPart = z.discriminatedUnion('type', [TextPart, RefusalPart])
 
 const textContent = z.union([z.string(), z.array(TextPart).min(1)], expected('one of a string or array of objects'))
 
-export const ToolCall = z.strictObject({
-  id: z.string(),
-  type: z.literal('function'),
-  function: z.strictObject({ name: z.string(), arguments: z.string() }),
-})
+// A tool call as the API returned it, sent back in the next request: stream accumulators keep
+// the deltas' `index`, the SDK's parse helpers add `function.parsed_arguments`.
+export const ToolCall = echoedObject(
+  {
+    id: z.string(),
+    type: z.literal('function'),
+    function: echoedObject({ name: z.string(), arguments: z.string() }, ['parsed_arguments']),
+  },
+  ['index'],
+)
 
 const DeveloperMessage = z.strictObject({ role: z.literal('developer'), content: textContent, name: z.string().optional() })
 const SystemMessage = z.strictObject({ role: z.literal('system'), content: textContent, name: z.string().optional() })
@@ -39,17 +44,23 @@ const UserMessage = z.strictObject({
   content: z.union([z.string(), z.array(UserPart).min(1)], expected('one of a string or array of objects')),
   name: z.string().optional(),
 })
-const AssistantMessage = z.strictObject({
-  role: z.literal('assistant'),
-  content: z
-    .union([z.string(), z.array(AssistantPart).min(1)], expected('one of a string or array of objects'))
-    .nullish(),
-  refusal: z.string().nullish(),
-  name: z.string().optional(),
-  audio: z.strictObject({ id: z.string() }).nullish(),
-  tool_calls: z.array(ToolCall).optional(),
-  function_call: z.strictObject({ name: z.string(), arguments: z.string() }).nullish(),
-})
+// `completion.choices[0].message` pushed back as is (the agent loop): the response's message
+// also has `annotations`, its audio has the data and transcript, and the SDK's `parse()` and
+// `ChatCompletionStream` add `parsed`. OpenAI accepts and ignores these.
+const AssistantMessage = echoedObject(
+  {
+    role: z.literal('assistant'),
+    content: z
+      .union([z.string(), z.array(AssistantPart).min(1)], expected('one of a string or array of objects'))
+      .nullish(),
+    refusal: z.string().nullish(),
+    name: z.string().optional(),
+    audio: echoedObject({ id: z.string() }, ['data', 'expires_at', 'transcript']).nullish(),
+    tool_calls: z.array(ToolCall).optional(),
+    function_call: z.strictObject({ name: z.string(), arguments: z.string() }).nullish(),
+  },
+  ['annotations', 'parsed'],
+)
 const ToolMessage = z.strictObject({ role: z.literal('tool'), content: textContent, tool_call_id: z.string() })
 const FunctionMessage = z.strictObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string() })
 

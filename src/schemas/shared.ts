@@ -13,6 +13,23 @@ export function expected(description: string) {
   return { error: (issue: { code?: string }) => (issue.code === 'invalid_union' ? `expected ${description}` : undefined) }
 }
 
+/**
+ * A strict request object that also takes the response-only keys a client sends back when it
+ * echoes an object the API returned (the agent loop pushes `completion.choices[0].message` into
+ * the next request). OpenAI accepts those keys and ignores them, so they are dropped here and
+ * reach neither the domain nor storage nor an upstream. Any other unknown key is still OpenAI's
+ * `Unknown parameter: '<path>'.`: it rejects nested keys it has never returned
+ * (`messages[0].content[0].cache_control`), so the object is not made loose.
+ */
+export function echoedObject<S extends z.ZodRawShape>(shape: S, responseOnly: readonly string[]) {
+  const ignored = Object.fromEntries(responseOnly.map((key) => [key, z.unknown().optional()]))
+  return z.strictObject({ ...shape, ...ignored }).transform((value) => {
+    const kept: Record<string, unknown> = { ...value }
+    for (const key of responseOnly) delete kept[key]
+    return kept as z.output<z.ZodObject<S, z.core.$strict>>
+  })
+}
+
 export const ListOrder = z.enum(['asc', 'desc'])
 
 /** Query strings arrive as text; numbers are coerced with OpenAI's range checks. */

@@ -32,9 +32,16 @@ afterAll(async () => {
   await http?.close()
 })
 
-type Case = { name: string; path: string; headers?: Record<string, string>; body: string }
+type Case = { name: string; path: string; headers?: Record<string, string>; body: string | Uint8Array }
 const json = (value: unknown) => JSON.stringify(value)
 const chat = { model: 'test-echo', messages: [{ role: 'user', content: 'hello there' }] }
+// `{"model":"test-echo","messages":[{"role":"user","content":"<0xff 0xfe>"}]}`: not UTF-8
+const notUtf8 = Buffer.concat([
+  Buffer.from('{"model":"test-echo","messages":[{"role":"user","content":"'),
+  Buffer.from([0xff, 0xfe]),
+  Buffer.from('"}]}'),
+])
+const loneSurrogate = '{"model":"test-echo","messages":[{"role":"user","content":"a\\ud800b"}]}'
 const cases: Case[] = [
   { name: 'a chat completion', path: '/v1/chat/completions', body: json(chat) },
   { name: 'a completion', path: '/v1/completions', body: json({ model: 'test-echo', prompt: 'say this' }) },
@@ -46,6 +53,8 @@ const cases: Case[] = [
   { name: 'another organization (401)', path: '/v1/chat/completions', headers: { 'openai-organization': 'org-other' }, body: json(chat) },
   { name: 'another project (401)', path: '/v1/completions', headers: { 'openai-project': 'proj_other' }, body: json(chat) },
   { name: 'malformed JSON (400)', path: '/v1/chat/completions', body: '{"model": ' },
+  { name: 'a body that is not UTF-8 (400)', path: '/v1/chat/completions', body: notUtf8 },
+  { name: 'an unpaired surrogate escape (400)', path: '/v1/chat/completions', body: loneSurrogate },
   { name: 'an unknown argument (400)', path: '/v1/chat/completions', body: json({ ...chat, tempreature: 1 }) },
   { name: 'a missing field (400)', path: '/v1/embeddings', body: json({ model: 'test-embed' }) },
   { name: 'a body over the limit (413)', path: '/v1/chat/completions', body: json({ ...chat, user: 'x'.repeat(5000) }) },
@@ -59,7 +68,7 @@ async function send(app: Target, c: Case) {
   const response = await app.fetch(`http://plinth.test${c.path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json', ...c.headers },
-    body: c.body,
+    body: c.body as BodyInit,
   })
   const text = await response.text()
   const body = JSON.parse(text)
@@ -79,6 +88,21 @@ describe('the inference fast path answers as Hono does', () => {
       expect(fast.headers).toEqual(expect.arrayContaining(['x-request-id', 'openai-organization', 'openai-processing-ms', 'openai-version']))
     })
   }
+
+  it('answers bytes that are not UTF-8, and unpaired surrogates, with the C1 message', async () => {
+    for (const app of [http, hono]) {
+      for (const body of [notUtf8, loneSurrogate, loneSurrogate.replace('ud800', 'udfff')]) {
+        const answer = await send(app, { name: '', path: '/v1/chat/completions', body })
+        expect(answer.status).toBe(400)
+        expect(answer.body.error.message).toMatch(/^We could not parse the JSON body of your request/)
+      }
+      // a surrogate pair is one character, and text
+      const pair = loneSurrogate.replace('ud800', 'ud83d\\ude00')
+      const answer = await send(app, { name: '', path: '/v1/chat/completions', body: pair })
+      expect(answer.status).toBe(200)
+      expect(answer.body.choices[0].message.content).toBe('a\u{1F600}b')
+    }
+  })
 
   it('streams the same events', async () => {
     const events = async (app: Target) => {

@@ -81,9 +81,9 @@ const PART = 3 * MiB
 describe('SIGKILL in the middle of an upload', () => {
   it('after a restart the upload can still be completed, and no half-written file is served', async () => {
     const dataDir = newDataDir()
-    // a write idle for 1 s counts as dead: the restart's sweep can then clear what the kill left
-    const env = { PLINTH_FILES_STALE_WRITE_SECONDS: '1' }
-    let server = await servers.start(dataDir, env)
+    // the default stale-write time (15 minutes): the restart clears what the kill left at once,
+    // because the process that wrote it is gone
+    let server = await servers.start(dataDir)
     const parts = [bytes(PART, 1), bytes(PART, 2), bytes(PART, 3)]
     const whole = Buffer.concat(parts)
     const upload = await server.client.uploads.create({
@@ -96,21 +96,25 @@ describe('SIGKILL in the middle of an upload', () => {
       data: await toFile(parts[0], 'p0'),
     })
 
-    // two writes in flight when the process dies: a part, and a plain file upload
+    // three writes in flight when the process dies: a part, a plain file upload, and a file
+    // whose first bytes are not on the disk yet (a 0-byte temporary blob)
     const hanging = [
       hangingUpload(server.url, `/v1/uploads/${upload.id}/parts`, 'data', {}, parts[1], 2 * MiB),
       hangingUpload(server.url, '/v1/files', 'file', { purpose: 'batch' }, whole, 2 * MiB),
+      hangingUpload(server.url, '/v1/files', 'file', { purpose: 'batch' }, whole, 100),
     ]
     await until(
-      () => tempSizes(dataDir).filter((size) => size >= MiB).length === 2,
-      'both writes to reach the disk',
+      () =>
+        tempSizes(dataDir).filter((size) => size >= MiB).length === 2 &&
+        tempSizes(dataDir).length === 3,
+      'the three writes to reach the disk',
     )
     await servers.kill(server)
     for (const request of hanging) request.destroy()
-    expect(tempSizes(dataDir)).toHaveLength(2)
+    expect(tempSizes(dataDir).sort((a, b) => a - b)[0]).toBe(0)
+    expect(tempSizes(dataDir)).toHaveLength(3)
 
-    await new Promise((r) => setTimeout(r, 1100))
-    server = await servers.start(dataDir, env)
+    server = await servers.start(dataDir)
     // the partial writes are gone, and neither became a File
     expect(tempSizes(dataDir)).toEqual([])
     expect((await server.client.files.list()).data).toEqual([])

@@ -1,7 +1,13 @@
-/** One line of a JSONL stream: its text, or only its size when it is over the limit. */
+import { utf8Text } from '../../schemas/json-text.js'
+
+/**
+ * One line of a JSONL stream: its text, or only its size when it is over the limit, or neither
+ * when its bytes are not UTF-8 (a line that cannot be JSON).
+ */
 export type JsonlLine =
   | { lineNo: number; text: string; tooLarge?: undefined }
   | { lineNo: number; text?: undefined; tooLarge: number }
+  | { lineNo: number; text?: undefined; tooLarge?: undefined }
 
 const NEWLINE = 0x0a
 
@@ -27,9 +33,12 @@ export async function* jsonlLines(
     } else pieces.push(piece)
   }
   const end = (): JsonlLine => {
+    const text = tooLarge ? undefined : decodeLine(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces))
     const line: JsonlLine = tooLarge
       ? { lineNo, tooLarge: size }
-      : { lineNo, text: decodeLine(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces)) }
+      : text === undefined
+        ? { lineNo }
+        : { lineNo, text }
     lineNo++
     pieces = []
     size = 0
@@ -50,7 +59,7 @@ export async function* jsonlLines(
   if (size > 0) yield end()
 }
 
-function decodeLine(bytes: Buffer): string {
-  const text = bytes.toString('utf8')
-  return text.endsWith('\r') ? text.slice(0, -1) : text
+function decodeLine(bytes: Buffer): string | undefined {
+  const text = utf8Text(bytes)
+  return text?.endsWith('\r') ? text.slice(0, -1) : text
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ApiError } from '../../errors.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
+import { parseJsonText } from '../../schemas/json-text.js'
 import { validationError } from '../../schemas/validation.js'
 import type { JsonlLine } from './jsonl.js'
 
@@ -71,13 +72,9 @@ export class InputValidator {
         `This line is ${line.tooLarge} bytes, above the limit of ${this.limits.maxLineBytes} bytes for one request.`,
       )
     }
-    if (line.text.trim() === '') return null
-    let value: unknown
-    try {
-      value = JSON.parse(line.text)
-    } catch {
-      value = undefined
-    }
+    if (line.text !== undefined && line.text.trim() === '') return null
+    // bytes that are not UTF-8, or an unpaired surrogate escape, are no JSON text either
+    const value = line.text === undefined ? undefined : parseJsonText(line.text)?.value
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return error(lineNo, 'invalid_json_line', 'This line is not parseable as valid JSON.')
     }

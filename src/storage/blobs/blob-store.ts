@@ -29,6 +29,9 @@ export interface BlobStore {
   delete(key: string): Promise<void>
   /** Deletes every blob whose key starts with `prefix/`. */
   deletePrefix(prefix: string): Promise<void>
-  /** Removes temporary blobs not written to for `olderThanMs`: leftovers of a crash. */
+  /**
+   * Removes the leftovers of a crash: temporary blobs whose writer is known to be gone (a process
+   * of this host that no longer runs), and any not written to for `olderThanMs`.
+   */
   sweepTemp(olderThanMs: number): Promise<number>
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import fsp, { type FileHandle } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import type { BlobStore, ByteRange, TempBlob } from './blob-store.js'
 
@@ -11,6 +12,14 @@ const WRITE_BATCH_BYTES = 1 << 20
 const READ_CHUNK_BYTES = 256 * 1024
 // Keys are made by the server (`files/file-...`), but a key must never climb out of the root.
 const KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$/
+
+// A temporary blob's name says who writes it: the host (hashed) and the process id. Several
+// nodes may share the volume, so a temporary blob is only known to be a crash's leftover when its
+// writer is gone: a process of this host that no longer runs, or an earlier process with this
+// very id (a container's server restarts as pid 1), told by a last write before this one began.
+// Those go at once; the others once idle for the stale-write time.
+const HOST = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)
+const WRITER = `${HOST}-${process.pid.toString(36)}`
 
 /** Blobs as plain files under a root directory (`<dataDir>/blobs`), temporaries in `.tmp/`. */
 export class DiskBlobStore implements BlobStore {
@@ -25,7 +34,7 @@ export class DiskBlobStore implements BlobStore {
     source: AsyncIterable<Uint8Array>,
     options: { md5?: boolean } = {},
   ): Promise<TempBlob> {
-    const name = `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`
+    const name = `${WRITER}-${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`
     const file = this.tempPath(name)
     const handle = await fsp.open(file, 'wx')
     const hash = options.md5 ? createHash('md5') : undefined
@@ -109,7 +118,7 @@ export class DiskBlobStore implements BlobStore {
     for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
       const file = path.join(dir, name)
       const stat = await fsp.stat(file).catch(() => undefined)
-      if (stat && stat.mtimeMs <= cutoff) {
+      if (stat && (stat.mtimeMs <= cutoff || writerGone(name, stat.mtimeMs))) {
         await fsp.rm(file, { force: true, recursive: true })
         removed++
       }
@@ -126,6 +135,23 @@ export class DiskBlobStore implements BlobStore {
     if (!KEY.test(key) || key.split('/').some((part) => part === '.' || part === '..'))
       throw new Error(`invalid blob key: ${key}`)
     return path.join(this.root, key)
+  }
+}
+
+/** Whether a temporary blob was written by a process of this host that is no longer running. */
+function writerGone(name: string, lastWriteMs: number): boolean {
+  const [host, pid36, ...rest] = name.split('-')
+  // another host's, or one named before writers were (`<time>-<random>`): only idle time tells
+  if (host !== HOST || rest.length !== 2) return false
+  const pid = parseInt(pid36, 36)
+  // this process's own (from any of its threads) were written after it started
+  if (pid === process.pid) return lastWriteMs < Date.now() - process.uptime() * 1000
+  try {
+    process.kill(pid, 0) // signal 0: only asks whether the process exists
+    return false
+  } catch (error) {
+    // EPERM: it exists, under another user
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
   }
 }
 
