@@ -90,6 +90,27 @@ describe(`spec-derived fuzz (FUZZ_SEED=${seed})`, () => {
       if (found.length) throw new Error(report(op, found))
     })
   }
+
+  // the runs and batches the fuzzed requests started: none may have failed on a server error
+  it('leaves no background work failed on a server error', async () => {
+    const db = t.ctx.storage.db
+    for (let i = 0; i < 250; i++) {
+      const busy = await db.selectFrom('jobs').select('id').where('status', 'in', ['queued', 'running']).where('run_at', '<=', Date.now()).limit(1).execute()
+      if (!busy.length) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const runs = await db.selectFrom('runs').select(['id', 'last_error']).where('status', '=', 'failed').execute()
+    const jobs = await db.selectFrom('jobs').select(['id', 'kind', 'payload']).where('status', '=', 'failed').execute()
+    const batches = await db.selectFrom('batches').select(['id', 'errors']).where('errors', 'like', '%server_error%').execute()
+    const lines = await db.selectFrom('batch_lines').select(['batch_id', 'line_no', 'result']).where('result', 'like', '%server_error%').execute()
+    const failed = [
+      ...runs.filter((r) => r.last_error?.includes('server_error')).map((r) => `run ${r.id}: ${r.last_error}`),
+      ...jobs.map((j) => `job ${j.kind} ${j.id}: ${excerpt(j.payload, 200)}`),
+      ...batches.map((b) => `batch ${b.id}: ${excerpt(b.errors ?? '', 200)}`),
+      ...lines.map((l) => `batch ${l.batch_id} line ${l.line_no}: ${excerpt(l.result ?? '', 200)}`),
+    ]
+    if (failed.length) throw new Error(`background work failed on a server error (FUZZ_SEED=${seed}):\n  ${failed.join('\n  ')}`)
+  })
 })
 
 function report(op: FuzzOperation, found: Found[]): string {
