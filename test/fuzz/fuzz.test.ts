@@ -6,7 +6,8 @@ import { createTestApp } from '../helpers/test-context.js'
 import { validatingFetch } from '../helpers/validating-fetch.js'
 import { buildCases, SIZES, type FuzzCase, type FuzzOperation } from './cases.js'
 import { createFixtures } from './fixtures.js'
-import { closeAgent, excerpt, judge, sendHttp, sendInProcess, TIMEOUT_MS, type Finding, type Transport } from './judge.js'
+import { RAW_CASES, sendRaw } from './http-cases.js'
+import { closeAgent, excerpt, judge, judgeRaw, sendHttp, sendInProcess, TIMEOUT_MS, type Finding, type Transport } from './judge.js'
 import { fuzzSeed, Random } from './random.js'
 import { SchemaReader } from './schema.js'
 
@@ -90,6 +91,17 @@ describe(`spec-derived fuzz (FUZZ_SEED=${seed})`, () => {
       if (found.length) throw new Error(report(op, found))
     })
   }
+
+  it('answers requests broken below the API (bad HTTP, odd targets) in OpenAI\'s shape', async () => {
+    const found: string[] = []
+    for (const c of RAW_CASES) {
+      const answer = await sendRaw(t.url, c.bytes)
+      tally.requests++
+      const finding = judgeRaw(answer)
+      if (finding) found.push(`[${finding.class}] ${c.what}: ${excerpt(c.bytes, 120)}\n      → ${finding.detail}`)
+    }
+    if (found.length) throw new Error(`${found.length} finding(s) on raw HTTP requests:\n  ${found.join('\n  ')}`)
+  })
 
   // the runs and batches the fuzzed requests started: none may have failed on a server error
   it('leaves no background work failed on a server error', async () => {

@@ -91,7 +91,7 @@ export function judge(op: FuzzOperation, c: FuzzCase, answer: Answer): Finding |
   return undefined
 }
 
-function errorShape(answer: { contentType: string; text: string }): string | undefined {
+export function errorShape(answer: { contentType: string; text: string }): string | undefined {
   if (!/^application\/json\b/.test(answer.contentType)) return `Content-Type '${answer.contentType}', body ${excerpt(answer.text)}`
   let body: unknown
   try {
@@ -101,6 +101,23 @@ function errorShape(answer: { contentType: string; text: string }): string | und
   }
   const errors = validateError(body)
   if (errors.length) return `${errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ')} in ${excerpt(answer.text)}`
+  return undefined
+}
+
+/** The statuses a request broken below the API may get: the 4xx above, a timeout, headers too large. */
+const HTTP_4XX = new Set([...OPENAI_4XX, 408, 431])
+
+/** judge() for a raw HTTP case: no operation, no body schema, the same rules. */
+export function judgeRaw(answer: Answer): Finding | undefined {
+  if ('hang' in answer) return { class: 'hang', detail: `no answer within ${TIMEOUT_MS} ms` }
+  const { status, text } = answer
+  if (status === 0) return { class: 'no answer', detail: text }
+  if (status >= 500) return { class: '5xx', detail: `${status} ${excerpt(text)}` }
+  if (status >= 400) {
+    const shape = errorShape(answer)
+    if (shape) return { class: 'unshaped 4xx', detail: `${status}: ${shape}` }
+    if (!HTTP_4XX.has(status)) return { class: 'wrong status', detail: `${status} ${excerpt(text)}` }
+  }
   return undefined
 }
 
