@@ -68,7 +68,7 @@ const BUDGET: Record<CaseClass, number> = {
   path: 10,
   query: 14,
   'body-malformed': 10,
-  'body-field': 80,
+  'body-field': 60,
   'content-type': 5,
   multipart: 28,
 }
@@ -106,10 +106,13 @@ type Target = { path: Path; schema: Schema; setup: Setup[] }
 
 export function buildCases(op: FuzzOperation, env: CaseEnv, rng: Random): FuzzCase[] {
   const b = new CaseBuilder(op, env)
-  const budget = (c: CaseClass) => (op.served ? Math.ceil(BUDGET[c] * SCALE) : NOT_SERVED_BUDGET)
+  // a big body (chat has some 3,700 field cases) gets a share of its own on top of the budget
+  const budget = (c: CaseClass, candidates: number) =>
+    op.served ? Math.ceil((BUDGET[c] + (c === 'body-field' ? candidates / 8 : 0)) * SCALE) : NOT_SERVED_BUDGET
   // the request every other case breaks one thing of: how deep the fuzzing gets
   const out: FuzzCase[] = [b.baselineCase()]
-  const add = (c: CaseClass, candidates: Candidate[]) => out.push(...spread(candidates, budget(c), rng).map((x) => x.make()))
+  const add = (c: CaseClass, candidates: Candidate[]) =>
+    out.push(...spread(candidates, budget(c, candidates.length), rng).map((x) => x.make()))
   add('auth', b.authCases())
   add('path', b.pathCases(rng))
   add('query', b.queryCases(rng))
@@ -456,6 +459,9 @@ class CaseBuilder {
         ['big array', Array.from({ length: SIZES.bigArray }, () => (Array.isArray(current) ? current[0] : current) ?? 'fuzz')],
       )
       if (reader.enumValues(target.schema) || types?.has('string')) list.push(['bad enum', 'sideways'])
+      const name = String(target.path.at(-1))
+      if (/_ids?$/.test(name)) list.push(['an id of another object', rng.pick(this.env.fixtures.all)], ['an id of nothing', `${name.replace(/_ids?$/, '')}_fuzz`])
+      if (name === 'model') list.push(['another model', rng.pick(['test-embed', 'test-scripted', 'gpt-4o', 'ft:test-echo:fuzz', '../test-echo'])])
       // values the schema allows, at its edges: they reach the code past validation
       for (const v of edgeValues(reader, target.schema)) list.push(['edge value', v])
       if (getAt(base, target.path) !== undefined) list.push(['removed', undefined, true])
