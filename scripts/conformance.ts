@@ -77,6 +77,53 @@ function text(groups: Group[], extensions: RouteDef[]): string {
   return out.join('\n') + '\n'
 }
 
+/** How the fuzz test works and how to reproduce what it finds (test/fuzz/). */
+const FUZZ_SECTION = [
+  '## Fuzz test',
+  '',
+  '`test/fuzz/fuzz.test.ts` sends broken requests to every operation Plinth mounts, served or answering 501 `not_implemented`. It reads the',
+  'routes (`apiRoutes`, `notImplementedRoutes`), so a new route is fuzzed the day it is added, and builds the requests from the operation\'s',
+  'parameters and request body schema in the spec (`test/helpers/spec-load.ts` keeps them beside the response schemas). Each operation is',
+  'one test. Its cases, each breaking one thing of a valid request built from the schema and from real objects made first (`test/fuzz/fixtures.ts`):',
+  '',
+  '- **auth**: no key, a wrong key, Basic, the other scope\'s key, another organization or project, a missing or unknown `OpenAI-Beta`;',
+  '- **path**: encoded and double-encoded `../`, raw `../` (over a socket, unnormalised), a 4 KB id, unicode, NUL, invalid UTF-8,',
+  '  a malformed `%` escape, an id of another object type;',
+  '- **query**: each declared parameter with a word, a negative, huge or NaN-like number, a long or unicode string, repeated,',
+  '  as an array or an object; `limit=-1`, `limit=abc`, `order=sideways`, `after=garbage`, 500 parameters;',
+  '- **body-malformed**: truncated JSON, not JSON, JSON of the wrong top type, an empty body, invalid UTF-8, 5,000 nested arrays;',
+  '- **body-field**: for every property the schema declares, three levels deep and through each alternative of a union (every message',
+  '  role, every content part): a wrong type, null, huge and negative numbers, `1e400`, NaN-like strings, a long string, special',
+  '  tokens (`<|endoftext|>`), a bad enum, an unknown property, deep nesting, an array for an object and back, a big array, an id of',
+  '  another object, another model, values at the schema\'s bounds, hostile JSON schemas where a schema is taken; a few at once;',
+  '- **content-type**: none, `text/plain`, urlencoded, multipart where JSON is expected;',
+  '- **multipart** (files, upload parts): a missing, doubled or unknown field, a file sent as text, odd filenames and part types,',
+  '  no or another boundary, a cut body, 100 parts, JSON or urlencoded where multipart is expected.',
+  '',
+  'Every answer must come within 5 s, must not be a 5xx (but the 501 of an operation not built), and a 4xx must be OpenAI\'s',
+  '`{ error: { message, type, param, code } }` (checked with the spec\'s `ErrorResponse`, exactly those four keys) with a status OpenAI',
+  'uses (400, 401, 403, 404, 409, 413, 429). A request broken beyond doubt (not JSON, no key) must not get a 2xx. Every 2xx is still',
+  'checked against the spec by the validating fetch. The cases go into Hono in process; those of the three inference routes go over HTTP',
+  'as well, through the fast path production runs. One more test writes bytes Node\'s HTTP parser refuses (bad chunks, control',
+  'characters, 20 KB headers, no `Host`, `OPTIONS *`) on a raw socket, and a last one checks that the runs and batches the fuzzed',
+  'requests started failed on no server error.',
+  '',
+  'The cases come from a seeded generator: the seed is in the suite\'s name and in every failure, which prints the broken requests and',
+  'the command that runs that operation\'s cases again:',
+  '',
+  '```sh',
+  "FUZZ_SEED=20250611 npx vitest run test/fuzz/fuzz.test.ts -t 'createChatCompletion '",
+  '```',
+  '',
+  '| Variable | Default | What |',
+  '|---|---|---|',
+  '| `FUZZ_SEED` | 20250611 | the seed; `random` for a new one each run (printed) |',
+  '| `FUZZ_SCALE` | 1 | multiplies the cases per operation (about 7,700 requests at 1, 30 s on a busy machine; 10 takes every case there is) |',
+  '| `FUZZ_SUMMARY` | unset | print requests, statuses, findings per class, refused unbroken requests and the slowest answers |',
+  '| `FUZZ_TIMEOUT_MS` | 5000 | the longest an answer may take |',
+  '| `FUZZ_LONG_STRING`, `FUZZ_LONG_WHITESPACE`, `FUZZ_BIG_ARRAY` | 20000, 2000, 500 | sizes; kept small until huge inputs are tokenized off the event loop (issue 11), then raise them to 1000000, 1000000, 10000 |',
+]
+
 function markdown(groups: Group[], extensions: RouteDef[]): string {
   const out = [
     '# OpenAI API conformance',
@@ -113,6 +160,7 @@ function markdown(groups: Group[], extensions: RouteDef[]): string {
       '|---|---|---|',
       ...extensions.map((r) => `| ${r.method} | \`/v1${r.path}\` | ${r.operationId} |`),
     )
+  out.push('', ...FUZZ_SECTION)
   out.push(
     '',
     '## Where responses knowingly differ from the spec file',

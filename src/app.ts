@@ -1,13 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { inferenceFastPath } from './api/fast-path.js'
 import { mountApi } from './api/index.js'
 import { mountDashboard } from './web/routes.js'
 import type { AppContext } from './context.js'
+import { invalidRequest, invalidUrl } from './errors.js'
+import { missingHost, onClientError } from './http/client-error.js'
 import type { AppEnv } from './http/env.js'
-import { onError, onNotFound } from './http/render-error.js'
-import { headerPolicy, responseHeaders, type ResponseHeaderOptions } from './http/response-headers.js'
+import { errorResponse, onError, onNotFound, sendNodeError, toApiError } from './http/render-error.js'
+import { headerPolicy, newRequestId, responseHeaders, type ResponseHeaderOptions } from './http/response-headers.js'
 
 /** openai-organization's value: the organization's name as a slug, as OpenAI sends it. */
 function headerOptions(ctx: AppContext): ResponseHeaderOptions {
@@ -29,12 +31,49 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
 /**
  * The Node request listener the server runs: the inference fast path (api/fast-path.ts) for the
- * three hot routes, the Hono app for everything else.
+ * three hot routes, the Hono app for everything else. A request neither can take (no Host, a
+ * target that is not a path) gets OpenAI's error body, not the adapter's empty 400.
  */
 export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
-  const fast = inferenceFastPath(ctx, headerPolicy(headerOptions(ctx)))
-  const hono = getRequestListener(app.fetch)
+  const policy = headerPolicy(headerOptions(ctx))
+  const fast = inferenceFastPath(ctx, policy)
+  const standard = () => policy.standard({ requestId: newRequestId(), startedAt: performance.now() })
+  const hono = getRequestListener(app.fetch, {
+    // HTTP/1.0 clients may send no Host (HTTP/1.1 ones are refused below, as RFC 9112 says)
+    hostname: 'localhost',
+    // what the adapter cannot make a Request of (a Host header that is no host name...)
+    errorHandler: (error) => {
+      const headers = new Headers(standard())
+      const apiError = error instanceof Error && error.name === 'RequestError' ? invalidRequest(`Your request could not be read: ${error.message.toLowerCase()}.`) : toApiError(error, headers.get('x-request-id')!)
+      return errorResponse(apiError, headers)
+    },
+  })
   return (incoming, outgoing) => {
+    const refused = refusal(incoming)
+    if (refused) {
+      const headers = standard()
+      sendNodeError(outgoing, refused, headers['x-request-id'], headers)
+      return
+    }
     if (!fast(incoming, outgoing)) void hono(incoming, outgoing)
   }
+}
+
+function refusal(incoming: IncomingMessage) {
+  if (!incoming.headers.host && incoming.httpVersion !== '1.0') return missingHost()
+  const url = incoming.url ?? ''
+  // `OPTIONS *`, or a backslash in the path: no route has such a path (B1)
+  if (!(url.startsWith('/') || /^https?:\/\//i.test(url)) || /^[^?]*\\/.test(url)) return invalidUrl(incoming.method ?? 'GET', url)
+  return undefined
+}
+
+/**
+ * The HTTP server Plinth runs (main.ts, and the tests): the listener above, and OpenAI's error
+ * body for requests Node's parser refuses before any listener sees them (http/client-error.ts).
+ */
+export function createServer(ctx: AppContext, app = createApp(ctx)): http.Server {
+  // requests without Host reach the listener, which answers them in OpenAI's shape
+  const server = http.createServer({ requireHostHeader: false }, createListener(ctx, app))
+  server.on('clientError', onClientError)
+  return server
 }

@@ -116,6 +116,7 @@ export async function createContext(config: Config, options: { storage?: Storage
   const assistants = createAssistantsServices({
     storage,
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
+    isChatModel: (model) => providers.resolve(model).card.capabilities.chat,
     chat: inference.chat,
     wake: () => jobs.wake(),
   })

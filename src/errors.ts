@@ -190,6 +190,11 @@ export function notACompletionsModel(model: string, isChatModel: boolean) {
   )
 }
 
+/** A model that exists but does not chat (an embeddings model) given to an assistant or a run. */
+export function unsupportedAssistantModel(model: string) {
+  return invalidRequest(`The requested model '${model}' cannot be used with the Assistants API.`, 'model', 'unsupported_model')
+}
+
 // B1, B2
 export function invalidUrl(method: string, path: string) {
   return new ApiError(404, `Invalid URL (${method} ${path})`)

@@ -1,5 +1,4 @@
-import http from 'node:http'
-import { createListener } from './app.js'
+import { createServer } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { bootLog, setLogLevel } from './logger.js'
@@ -11,7 +10,7 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
   const ctx = await createContext(config)
-  const server = http.createServer(createListener(ctx))
+  const server = createServer(ctx)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.server.port, config.server.host, () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import type { z } from 'zod'
-import { bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
+import { ApiError, bodyTooLarge, invalidJson, invalidRequest } from '../errors.js'
 import { nodeBindings, requestHeader, webBodyChunks } from './node-request.js'
 import { parseJsonText, utf8Text } from '../schemas/json-text.js'
 import { validate, type ValidationStyle } from '../schemas/validation.js'
@@ -14,10 +14,14 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
   if (declared > limit) throw bodyTooLarge(limit, declared)
   const chunks: Uint8Array[] = []
   let read = 0
-  for await (const chunk of webBodyChunks(c)) {
-    read += chunk.byteLength
-    if (read > limit) throw bodyTooLarge(limit, read)
-    chunks.push(chunk)
+  try {
+    for await (const chunk of webBodyChunks(c)) {
+      read += chunk.byteLength
+      if (read > limit) throw bodyTooLarge(limit, read)
+      chunks.push(chunk)
+    }
+  } catch (error) {
+    throw error instanceof ApiError ? error : bodyUnreadable()
   }
   return bodyText(Buffer.concat(chunks))
 }
@@ -27,6 +31,14 @@ function bodyText(bytes: Buffer): string {
   const text = utf8Text(bytes)
   if (text === undefined) throw invalidJson()
   return text
+}
+
+/**
+ * A body that broke off (the client went away, or sent a malformed chunk) is the client's
+ * failure: a 400 if anyone is still there to read it, never a 500 logged as the server's.
+ */
+function bodyUnreadable() {
+  return invalidRequest('Your request body could not be read to its end.')
 }
 
 /**
@@ -58,9 +70,9 @@ export function readIncoming(incoming: IncomingMessage, limit: number): Promise<
         reject(error)
       }
     }
-    const onError = (error: Error) => {
+    const onError = () => {
       cleanup()
-      reject(error)
+      reject(bodyUnreadable())
     }
     const cleanup = () => {
       incoming.off('data', onData)

@@ -10,8 +10,19 @@ let encoding: Encoding | undefined
  * 170 ms, which an idle server or a pure pass-through proxy need not pay.
  */
 function o200k(): Encoding {
-  encoding ??= require('gpt-tokenizer/cjs/encoding/o200k_base') as Encoding
+  encoding ??= asPlainText(require('gpt-tokenizer/cjs/encoding/o200k_base'))
   return encoding
+}
+
+const NO_SPECIAL_TOKENS = { disallowedSpecial: new Set<string>() }
+
+/**
+ * gpt-tokenizer throws on text that contains a special token (`<|endoftext|>`), by default: any
+ * message quoting one was a 500. Text from clients is text, as at OpenAI: the characters are
+ * encoded as ordinary tokens, never as the special one.
+ */
+function asPlainText(raw: { encode(text: string, options: typeof NO_SPECIAL_TOKENS): number[]; decode(tokens: number[]): string }): Encoding {
+  return { encode: (text) => raw.encode(text, NO_SPECIAL_TOKENS), decode: (tokens) => raw.decode(tokens) }
 }
 
 const LONG_WORD = /\S{257,}/

@@ -219,6 +219,23 @@ describe('assistants (v2): bad input', () => {
     })
   })
 
+  it('refuses a model that does not chat, on create and modify (every run of it failed)', async () => {
+    const unsupported = {
+      message: "The requested model 'test-embed' cannot be used with the Assistants API.",
+      type: 'invalid_request_error',
+      param: 'model',
+      code: 'unsupported_model',
+    }
+    const created = await rawJson(t, 'POST', '/assistants', { body: { model: 'test-embed' } })
+    expect(created).toEqual({ status: 400, body: { error: unsupported } })
+    const assistant = await client.beta.assistants.create({ model: 'test-echo' })
+    const modified = await rawJson(t, 'POST', `/assistants/${assistant.id}`, { body: { model: 'test-embed' } })
+    expect(modified).toEqual({ status: 400, body: { error: unsupported } })
+    const thread = await client.beta.threads.create()
+    const run = await rawJson(t, 'POST', `/threads/${thread.id}/runs`, { body: { assistant_id: assistant.id, model: 'test-embed' } })
+    expect(run).toEqual({ status: 400, body: { error: unsupported } })
+  })
+
   it('checks the files and vector stores it names, and writes nothing when one is missing', async () => {
     const before = (await client.beta.assistants.list({ limit: 100 })).data.length
     await expect(

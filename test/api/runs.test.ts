@@ -212,6 +212,14 @@ describe('runs (v2)', () => {
     expect(missing.body.error.message).toBe("No run found with id 'run_nope'.")
   })
 
+  it('runs an empty thread of an assistant without instructions (it failed on an empty prompt)', async () => {
+    const assistant = await client.beta.assistants.create({ model: 'test-scripted' })
+    const run = await client.beta.threads.createAndRunPoll({ assistant_id: assistant.id }, poll)
+    expect({ status: run.status, last_error: run.last_error }).toEqual({ status: 'completed', last_error: null })
+    const [message] = (await client.beta.threads.messages.list(run.thread_id)).data
+    expect(message).toMatchObject({ role: 'assistant', run_id: run.id })
+  })
+
   it('fails clearly with a tool Plinth does not execute', async () => {
     const { assistant, thread } = await setup([{ type: 'code_interpreter' }])
     const run = await client.beta.threads.runs.createAndPoll(

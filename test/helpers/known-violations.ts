@@ -152,6 +152,7 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     'list-project-api-keys',
     'admin-api-keys-list',
     'list-audit-logs',
+    'list-project-rate-limits',
   ].flatMap((operationId): KnownViolation[] =>
     ['/first_id', '/last_id'].map((path) => ({
       operationId,
@@ -184,7 +185,7 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     note: 'ProjectApiKey.last_used_at is a non-nullable integer; a key never used has null (openai-node: `number | null`, as AdminApiKey in the spec).',
   })),
   // The Assistants API's lists (v2, and the two v1-only ones in the 2024-04-15 file).
-  ...['listAssistants', 'listMessages', 'listAssistantFiles', 'listMessageFiles'].flatMap(
+  ...['listAssistants', 'listMessages', 'listRuns', 'listRunSteps', 'listAssistantFiles', 'listMessageFiles'].flatMap(
     (operationId) =>
       ['/first_id', '/last_id'].map(
         (path): KnownViolation => ({

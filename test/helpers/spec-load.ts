@@ -8,7 +8,8 @@ import { SPEC_FILES, specFile } from './spec-files.js'
 
 /**
  * Reads a spec file and converts it for Ajv: component schemas, plus each operation's response
- * schemas by status and content type. The result is cached under the OS temp dir, keyed by the
+ * schemas by status and content type, its parameters and its request body (the fuzz test builds
+ * requests from them). The result is cached under the OS temp dir, keyed by the
  * spec and converter sources: parsing the 1.4 MB YAML takes ~1.5 s, and every e2e test file
  * runs in its own process.
  */
@@ -21,6 +22,17 @@ export type OperationEntry = {
   path: string
   /** status ('200', 'default') → content type → converted schema */
   responses: Record<string, Record<string, unknown>>
+  /** path, query and header parameters (the path item's and the operation's), schemas converted */
+  parameters: ParameterEntry[]
+  /** content type → converted schema; absent when the operation takes no body */
+  requestBody?: { required: boolean; content: Record<string, unknown> }
+}
+
+export type ParameterEntry = {
+  name: string
+  in: 'path' | 'query' | 'header' | 'cookie'
+  required: boolean
+  schema: unknown
 }
 
 export type SpecDocument = {
@@ -75,7 +87,33 @@ function convertDocument(openapi: any, $id: string): SpecDocument {
           ]),
         )
       }
-      operations[op.operationId] = { method: method.toUpperCase(), path: p, responses }
+      const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])]
+        .map((param: any) => (param.$ref ? resolvePointer(openapi, param.$ref) : param))
+        .map((param: any) => ({
+          name: param.name,
+          in: param.in,
+          required: param.required === true,
+          schema: convertSchema(param.schema ?? {}, $id),
+        }))
+      const body = op.requestBody?.$ref
+        ? resolvePointer(openapi, op.requestBody.$ref)
+        : op.requestBody
+      const requestBody = body && {
+        required: body.required === true,
+        content: Object.fromEntries(
+          Object.entries<any>(body.content ?? {}).map(([type, c]) => [
+            type,
+            convertSchema(c.schema ?? {}, $id),
+          ]),
+        ),
+      }
+      operations[op.operationId] = {
+        method: method.toUpperCase(),
+        path: p,
+        responses,
+        parameters,
+        ...(requestBody && { requestBody }),
+      }
     }
   }
   return { $id, components: { schemas }, operations }

@@ -161,7 +161,8 @@ const fail = (message: string): SpecError[] => [{ path: '', message }]
 
 const ERROR_KEYS = ['code', 'message', 'param', 'type']
 
-function validateError(body: unknown, options: SpecOptions): SpecError[] {
+/** Checks an error body: OpenAI's ErrorResponse, with exactly message, type, param and code. */
+export function validateError(body: unknown, options: SpecOptions = {}): SpecError[] {
   const errors = validateSchema('ErrorResponse', body, options)
   const error = (body as { error?: unknown } | null)?.error
   if (error && typeof error === 'object' && !Array.isArray(error)) {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import OpenAI from 'openai'
-import { createApp, createListener } from '../../src/app.js'
+import { createApp, createServer } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { ConfigInput } from '../../src/config/schema.js'
 import { createContext, type AppContext } from '../../src/context.js'
@@ -48,7 +48,7 @@ export async function createTestApp(overrides: Partial<ConfigInput> = {}, option
   let url = TEST_ORIGIN
   let inner = ((input: RequestInfo | URL, init?: RequestInit) => app.request(input as any, init as any)) as typeof fetch
   if (transport === 'http') {
-    server = http.createServer(createListener(ctx, app))
+    server = createServer(ctx, app)
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     inner = ((input: RequestInfo | URL, init?: RequestInit) => fetch(onServer(input, url), init)) as typeof fetch

@@ -1,4 +1,4 @@
-import { assistantNotFound, modelNotFound } from '../../errors.js'
+import { assistantNotFound, modelNotFound, unsupportedAssistantModel } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type {
   AssistantCreateV1,
@@ -29,6 +29,7 @@ export type AssistantsDeps = {
   references: References
   /** Whether the caller may use the model (context.ts: the registry and the project's policy). */
   hasModel(principal: ProjectPrincipal, model: string): boolean
+  isChatModel(model: string): boolean
 }
 
 /** Assistants, in either version of the beta; stored once, in the v2 form (versions.ts). */
@@ -149,6 +150,8 @@ export class AssistantsService {
 
   private checkModel(principal: ProjectPrincipal, model: string) {
     if (!this.deps.hasModel(principal, model)) throw modelNotFound(model)
+    // an embeddings model would be accepted here and fail every run later
+    if (!this.deps.isChatModel(model)) throw unsupportedAssistantModel(model)
   }
 }
 

@@ -30,6 +30,8 @@ export type AssistantsServices = {
 export function createAssistantsServices(deps: {
   storage: Storage
   hasModel(principal: ProjectPrincipal, model: string): boolean
+  /** whether a model chats: runs call it through chat completions */
+  isChatModel(model: string): boolean
   /** the Vector stores feature, once it is built */
   vectorStores?: VectorStoreAccess
   /** runs call the model through the chat service, so usage is recorded as for any request */
@@ -39,7 +41,7 @@ export function createAssistantsServices(deps: {
 }): AssistantsServices {
   const references = new References(deps.vectorStores)
   const { storage } = deps
-  const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel })
+  const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel, isChatModel: deps.isChatModel })
   const threads = new ThreadsService({ storage, references })
   const messages = new MessagesService({ storage, references, threads })
   const executor = new RunExecutor({ storage, chat: deps.chat })
@@ -50,6 +52,7 @@ export function createAssistantsServices(deps: {
     threads,
     executor,
     hasModel: deps.hasModel,
+    isChatModel: deps.isChatModel,
     wake: deps.wake,
   })
   return {

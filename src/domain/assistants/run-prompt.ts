@@ -23,9 +23,12 @@ export function buildPrompt(input: {
   if (input.truncation.type === 'last_messages' && input.truncation.last_messages) {
     thread = thread.slice(-input.truncation.last_messages)
   }
-  const head: ChatMessageParam[] = input.instructions
-    ? [{ role: 'system', content: input.instructions }]
-    : []
+  // an empty thread and no instructions still make a run, as at OpenAI: the model gets an empty
+  // system message (a chat request needs one message at least; without it the run failed)
+  const head: ChatMessageParam[] =
+    input.instructions || (!thread.length && !input.steps.length)
+      ? [{ role: 'system', content: input.instructions }]
+      : []
   const tail = input.steps.flatMap((step) => stepMessages(step, input.ownMessages))
   const build = () => [...head, ...thread, ...tail]
   const count = () => countChatPromptTokens(build(), input.tools as never)

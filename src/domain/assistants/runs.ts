@@ -1,4 +1,4 @@
-import { modelNotFound, threadNotFound } from '../../errors.js'
+import { modelNotFound, threadNotFound, unsupportedAssistantModel } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { AssistantsListQuery } from '../../schemas/assistants.js'
 import type { ListPage } from '../../schemas/shared.js'
@@ -56,6 +56,7 @@ export type RunsDeps = {
   threads: ThreadsService
   executor: RunExecutor
   hasModel(principal: ProjectPrincipal, model: string): boolean
+  isChatModel(model: string): boolean
   /** context.ts: ctx.jobs.wake, so a new run starts at once */
   wake?: () => void
 }
@@ -355,6 +356,7 @@ export class RunsService {
     const assistant = await this.deps.assistants.load(principal.projectId, params.assistant_id)
     const model = params.model ?? assistant.model
     if (!this.deps.hasModel(principal, model)) throw modelNotFound(model)
+    if (!this.deps.isChatModel(model)) throw unsupportedAssistantModel(model)
     return assistant
   }
 }
