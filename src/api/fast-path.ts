@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import { authenticateRequest, checkAccess } from '../http/auth.js'
 import { parseJsonBody, readIncoming } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
+import { answerBody } from '../http/paced-json.js'
 import { routeAccess, type RouteAccess } from '../http/permissions.js'
 import { sendNodeError } from '../http/render-error.js'
 import { newRequestId, type HeaderFacts, type headerPolicy } from '../http/response-headers.js'
@@ -55,12 +56,13 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
           await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
           return
         }
-        const body = JSON.stringify(outcome.json)
+        const body = await answerBody(outcome.json)
         const all = headers()
         all['content-type'] = 'application/json'
-        all['content-length'] = String(Buffer.byteLength(body))
+        all['content-length'] = String(body.reduce((sum, b) => sum + b.length, 0))
         outgoing.writeHead(200, all)
-        outgoing.end(body)
+        for (let i = 0; i < body.length - 1; i++) outgoing.write(body[i])
+        outgoing.end(body[body.length - 1])
       } catch (error) {
         // the request never recorded usage: its estimated tokens go back
         reservation.settle(0)
