@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import { bodyTooLarge } from '../errors.js'
 import { nodeBindings, requestHeader, webBodyChunks } from './node-request.js'
 import { StringDecoder } from 'node:string_decoder'
+import { turnElapsedMs, yieldToLoop } from '../pacing.js'
 import { JsonStreamParser } from '../schemas/json-stream.js'
 import { validate, type ValidationStyle } from '../schemas/validation.js'
 
@@ -25,27 +26,45 @@ export async function readJsonBody(c: Context, limit: number): Promise<ParsedBod
   for await (const chunk of webBodyChunks(c)) {
     read += chunk.byteLength
     if (read > limit) throw bodyTooLarge(limit, read)
-    body.write(chunk)
+    await body.write(chunk)
   }
   return body.end()
 }
 
+/** Text parsed between two looks at the clock. */
+const PARSE_SLICE = 16 * 1024
+/** Parsing time per turn of the event loop, past which the rest waits for the next turn. */
+const PARSE_TURN_MS = 4
+
 /**
- * The parser over UTF-8 bytes. A parse failure is kept until the body is read, so that a body
- * over the limit is still a 413 whatever it holds.
+ * The parser over UTF-8 bytes. A chunk is parsed in slices: when this turn's paced work reaches
+ * PARSE_TURN_MS (pacing.ts turnElapsedMs), the rest waits for the next turn (and the caller pauses the socket meanwhile),
+ * so dense bodies (numbers, many keys) cost other requests no more than that. A parse failure is
+ * kept until the body is read, so that a body over the limit is still a 413 whatever it holds.
  */
 class BodyParser {
   private readonly parser = new JsonStreamParser()
   private readonly decoder = new StringDecoder('utf8')
   private failure: unknown
 
-  write(chunk: Uint8Array) {
-    if (this.failure) return
-    try {
-      this.parser.write(this.decoder.write(chunk as Buffer))
-    } catch (error) {
-      this.failure = error
+  /** Undefined when the chunk was parsed at once; else a promise of its end. */
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.failure) return undefined
+    return this.parse(this.decoder.write(chunk as Buffer))
+  }
+
+  private parse(text: string): Promise<void> | undefined {
+    for (let at = 0; at < text.length; at += PARSE_SLICE) {
+      // one socket read can deliver 32 chunks in one turn: the budget is the turn's, not the chunk's
+      if (turnElapsedMs() >= PARSE_TURN_MS) return yieldToLoop().then(() => this.parse(text.slice(at)))
+      try {
+        this.parser.write(at === 0 && text.length <= PARSE_SLICE ? text : text.slice(at, at + PARSE_SLICE))
+      } catch (error) {
+        this.failure = error
+        return undefined
+      }
     }
+    return undefined
   }
 
   end(): ParsedBody {
@@ -62,32 +81,49 @@ export function readIncomingJson(incoming: IncomingMessage, limit: number): Prom
   return new Promise((resolve, reject) => {
     const body = new BodyParser()
     let read = 0
+    let over = false
+    let pending: Promise<void> | undefined
     const onData = (chunk: Buffer) => {
       read += chunk.length
+      if (over) return
       if (read > limit) {
-        cleanup()
-        incoming.on('data', () => {})
+        // drained without keeping, so the client still receives the 413 instead of a reset
+        over = true
         reject(bodyTooLarge(limit, read))
         return
       }
-      body.write(chunk)
+      // a chunk that waits for the next turn holds the socket until it is parsed
+      const parsing = pending ? pending.then(() => body.write(chunk)) : body.write(chunk)
+      if (parsing) {
+        incoming.pause()
+        pending = parsing.then(() => {
+          pending = undefined
+          incoming.resume()
+        })
+      }
     }
     const onEnd = () => {
       cleanup()
-      try {
-        resolve(body.end())
-      } catch (error) {
-        reject(error)
+      if (over) return
+      const finish = () => {
+        try {
+          resolve(body.end())
+        } catch (error) {
+          reject(error)
+        }
       }
+      // 'end' may come while the last chunk still waits for its turn
+      if (pending) void pending.then(finish)
+      else finish()
     }
     const onError = (error: Error) => {
       cleanup()
       reject(error)
     }
     const cleanup = () => {
-      incoming.off('data', onData)
       incoming.off('end', onEnd)
       incoming.off('error', onError)
+      if (!over) incoming.off('data', onData)
     }
     incoming.on('data', onData)
     incoming.on('end', onEnd)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../errors.js'
-import { JsonStreamParser, MAX_JSON_ARRAY_NUMBERS, MAX_JSON_DEPTH, MAX_JSON_VALUES, parseJsonPaced } from './json-stream.js'
+import { JsonStreamParser, MAX_JSON_ARRAY_NUMBERS, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_OBJECT_KEYS, parseJsonPaced } from './json-stream.js'
 
 function parseIn(text: string, size: number): unknown {
   const parser = new JsonStreamParser()
@@ -73,6 +73,12 @@ describe('JsonStreamParser', () => {
     // an embeddings request of 300,000 token ids passes
     const tokens = JSON.stringify({ input: Array.from({ length: 2048 }, () => Array(146).fill(1000)) })
     expect((parseIn(tokens, 65536) as { input: number[][] }).input).toHaveLength(2048)
+  })
+
+  it('refuses an object with more keys than any request has', () => {
+    const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`
+    expect(Object.keys(parseIn(keys(MAX_OBJECT_KEYS), 4096) as object)).toHaveLength(MAX_OBJECT_KEYS)
+    expect(() => parseIn(keys(MAX_OBJECT_KEYS + 1), 4096)).toThrow(/more than 5000 properties/)
   })
 
   it('reads a long string with escapes cut anywhere', async () => {

@@ -1,4 +1,5 @@
 import { embeddingTokensPerRequest, invalidRequest, promptContextExceeded } from '../../errors.js'
+import { Pacer } from '../../pacing.js'
 import type { ModelCard } from '../../providers/provider.js'
 import { countTokensAsync, minTokens } from '../../providers/tokenizer.js'
 import type { ProjectPrincipal } from '../../principal.js'
@@ -62,7 +63,9 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], signa
   if (context === undefined && card.maxRequestTokens === undefined) return undefined
   const counts: number[] = []
   let total = 0
+  const pacer = new Pacer()
   for (const input of inputs) {
+    await pacer.pace(signal)
     const count =
       typeof input !== 'string'
         ? input.length
