@@ -1,8 +1,17 @@
 import { z } from 'zod'
 import { ApiError } from '../../errors.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
+import { pacedJson } from '../../pacing.js'
+import { parseJsonPaced } from '../../schemas/json-stream.js'
 import { validationError } from '../../schemas/validation.js'
 import type { JsonlLine } from './jsonl.js'
+
+/** Lines longer than this are parsed and serialized in slices. */
+export const PACED_CHARS = 256 * 1024
+
+function isBlank(text: string): boolean {
+  return text.length < 1024 ? text.trim() === '' : !/\S/.test(text)
+}
 
 /** A line that passed validation: what batch_lines keeps of it. */
 export type ValidLine = { line_no: number; custom_id: string; request: string }
@@ -61,8 +70,12 @@ export class InputValidator {
     private readonly limits: { maxLineBytes: number },
   ) {}
 
-  /** A valid line, an error, or null for a blank line (skipped, as a trailing newline is). */
-  check(line: JsonlLine): ValidLine | BatchError | null {
+  /**
+   * A valid line, an error, or null for a blank line (skipped, as a trailing newline is). A line
+   * may be 10 MB: it is parsed and its body serialized in slices (JsonStreamParser, pacedJson),
+   * so checking it never holds the event loop for long.
+   */
+  async check(line: JsonlLine): Promise<ValidLine | BatchError | null> {
     const { lineNo } = line
     if (line.tooLarge !== undefined) {
       return error(
@@ -71,10 +84,10 @@ export class InputValidator {
         `This line is ${line.tooLarge} bytes, above the limit of ${this.limits.maxLineBytes} bytes for one request.`,
       )
     }
-    if (line.text.trim() === '') return null
+    if (isBlank(line.text)) return null
     let value: unknown
     try {
-      value = JSON.parse(line.text)
+      value = line.text.length <= PACED_CHARS ? JSON.parse(line.text) : await parseJsonPaced(line.text)
     } catch {
       value = undefined
     }
@@ -116,7 +129,8 @@ export class InputValidator {
     const bodyError = this.checkBody(body)
     if (bodyError) return { ...bodyError, line: lineNo }
     this.count++
-    return { line_no: lineNo, custom_id, request: JSON.stringify(body) }
+    const request = line.text.length <= PACED_CHARS ? JSON.stringify(body) : Buffer.concat(await pacedJson(body)).toString('utf8')
+    return { line_no: lineNo, custom_id, request }
   }
 
   private checkBody(body: Record<string, unknown>): BatchError | undefined {
