@@ -374,6 +374,59 @@ export function requestTooLarge(
   )
 }
 
+// D3: the prompt alone is over the model's context window
+export function contextLengthExceeded(max: number, tokens: number, param = 'messages') {
+  return invalidRequest(
+    `This model's maximum context length is ${max} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+    param,
+    'context_length_exceeded',
+  )
+}
+
+// D4: the prompt and the completion asked for together are over the window
+export function contextAndCompletionExceeded(max: number, prompt: number, completion: number) {
+  return invalidRequest(
+    `This model's maximum context length is ${max} tokens. However, you requested ${prompt + completion} tokens (${prompt} in the messages, ${completion} in the completion). Please reduce the length of the messages or completion.`,
+    'messages',
+    'context_length_exceeded',
+  )
+}
+
+/**
+ * The older wording, which the legacy completions endpoint and embeddings still answer with
+ * (an embedding input over 8192 tokens, in 2024: sugarforever/chat-ollama#130).
+ */
+export function promptContextExceeded(max: number, prompt: number, completion: number, param: string | null = null) {
+  return invalidRequest(
+    `This model's maximum context length is ${max} tokens, however you requested ${prompt + completion} tokens (${prompt} in your prompt; ${completion} for the completion). Please reduce your prompt; or completion length.`,
+    param,
+    'context_length_exceeded',
+  )
+}
+
+// D5 (the 2025 code)
+export function maxTokensTooLarge(param: 'max_tokens' | 'max_completion_tokens', requested: number, max: number) {
+  return invalidRequest(
+    `${param} is too large: ${requested}. This model supports at most ${max} completion tokens, whereas you provided ${requested}.`,
+    param,
+    'invalid_value',
+  )
+}
+
+/** Embeddings: 300,000 tokens summed over a request's inputs (langchain-ai/langchain#31227, CrackSQL#27). */
+export function embeddingTokensPerRequest(requested: number, max: number) {
+  return new ApiError(400, `Requested ${requested} tokens, max ${max} tokens per request`, 'max_tokens_per_request', null, 'max_tokens_per_request')
+}
+
+/** Plinth's own bound on a non-streamed answer's log probabilities (docs/models.md). */
+export function answerLogprobsTooLarge(max: number) {
+  return invalidRequest(
+    `The answer's log probabilities are over the limit of ${max} entries (n × completion tokens × (1 + top_logprobs)). Lower 'n', 'max_completion_tokens' or 'top_logprobs', or stream the answer.`,
+    'logprobs',
+    'invalid_value',
+  )
+}
+
 // I3, for a full local queue or an overloaded backend
 export function overloaded(requestId: string) {
   return new ApiError(

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
 import { authenticateRequest, checkAccess } from '../http/auth.js'
-import { parseJsonBody, readIncoming } from '../http/body.js'
+import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
+import { answerBody } from '../pacing.js'
 import { routeAccess, type RouteAccess } from '../http/permissions.js'
 import { sendNodeError } from '../http/render-error.js'
 import { newRequestId, type HeaderFacts, type headerPolicy } from '../http/response-headers.js'
@@ -26,7 +27,7 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
  * served on Node's own request and response, in front of Hono. A proxied call's whole budget is
  * about 100 µs of CPU; Hono's compose, context and the adapter's Request/Response took half of it.
  * Every step is the one the Hono route takes, from the same functions: auth (authenticateRequest,
- * checkAccess), body (readIncoming, parseJsonBody), rate limits, the route's `run`, the standard
+ * checkAccess), body (readIncomingJson, validateBody), rate limits, the route's `run`, the standard
  * headers (headerPolicy) and OpenAI's error body (sendNodeError). Anything else, including CORS
  * preflights, returns false and goes to Hono.
  */
@@ -45,7 +46,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       const principal = await authenticateRequest(header(incoming, 'authorization'), authenticate)
       facts.projectId = principal.projectId
       checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
-      const params = parseJsonBody(await readIncoming(incoming, limit), route.schema, { legacyUnknownArgument: true })
+      const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: true })
       const reservation = await ctx.services.limits.reserve(principal, params.model, route.demand(params))
       if (reservation.headers) facts.rateLimitHeaders = reservation.headers
       try {
@@ -55,12 +56,13 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
           await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
           return
         }
-        const body = JSON.stringify(outcome.json)
+        const body = await answerBody(outcome.json)
         const all = headers()
         all['content-type'] = 'application/json'
-        all['content-length'] = String(Buffer.byteLength(body))
+        all['content-length'] = String(body.reduce((sum, b) => sum + b.length, 0))
         outgoing.writeHead(200, all)
-        outgoing.end(body)
+        for (let i = 0; i < body.length - 1; i++) outgoing.write(body[i])
+        outgoing.end(body[body.length - 1])
       } catch (error) {
         // the request never recorded usage: its estimated tokens go back
         reservation.settle(0)

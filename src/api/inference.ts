@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import type { Demand, Reservation } from '../domain/limits/service.js'
 import { readJson } from '../http/body.js'
 import { requestSignal } from '../http/node-request.js'
+import { answerBody } from '../pacing.js'
 import type { RouteDef } from '../http/routes.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { rateLimited } from './rate-limited.js'
@@ -44,7 +45,9 @@ export function inferenceRouteDef(ctx: AppContext, route: InferenceRoute): Route
       const params = await readJson(c, route.schema, bodyLimit(ctx), { legacyUnknownArgument: true })
       return rateLimited(c, ctx, params.model, route.demand(params), async (limit) => {
         const outcome = await route.run(projectPrincipal(c), params, { signal: requestSignal(c), requestId: c.var.requestId, limit })
-        return 'chunks' in outcome ? chunkStream(c, outcome.chunks) : c.json(outcome.json as object)
+        if ('chunks' in outcome) return chunkStream(c, outcome.chunks)
+        const body = await answerBody(outcome.json)
+        return c.body((body.length === 1 ? body[0] : Buffer.concat(body)) as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/json' })
       })
     },
   }

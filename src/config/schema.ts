@@ -26,6 +26,12 @@ export const ModelConfig = z.strictObject({
   /** The model id the backend knows; defaults to `id`. */
   upstreamModel: z.string().optional(),
   ownedBy: z.string().optional(),
+  /**
+   * For openai-compatible: the model's context and completion cap, in o200k tokens. When set,
+   * Plinth refuses a request over them itself (docs/models.md); unset, the upstream decides.
+   */
+  contextLength: z.number().int().positive().optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
   options: z.record(z.string(), z.unknown()).default({}),
 })
 

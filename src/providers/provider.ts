@@ -21,6 +21,15 @@ export type ModelCard = {
    * 400 `unsupported_parameter` naming it instead of being silently ignored.
    */
   unsupportedParameters?: readonly string[]
+  /**
+   * Tokens (o200k) one request may hold, prompt and completion together; for an embedding model,
+   * each input. Over it, OpenAI's 400 `context_length_exceeded`. Unset: the backend decides.
+   */
+  contextLength?: number
+  /** Most completion tokens per choice: a larger `max_tokens` is a 400, an unset one defaults to it. */
+  maxOutputTokens?: number
+  /** An embedding model's tokens summed over a request's inputs (OpenAI: 300,000). */
+  maxRequestTokens?: number
 }
 
 export type Sampling = {
@@ -115,6 +124,8 @@ export type EmbedCall = {
   inputs: (string | number[])[]
   dimensions?: number
   signal: AbortSignal
+  /** Each input's o200k count, when the domain counted them (models with limits). */
+  tokenCounts?: number[]
 }
 
 export type EmbedResult = { embeddings: number[][]; usage: { inputTokens: number } }

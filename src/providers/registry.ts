@@ -42,6 +42,8 @@ export class ProviderRegistry {
           ownedBy: model.ownedBy ?? model.upstream ?? 'upstream',
           created,
           capabilities: { chat: true, completions: true, embeddings: true },
+          contextLength: model.contextLength,
+          maxOutputTokens: model.maxOutputTokens,
         }
         registry.add(card, provider, model.upstreamModel ?? model.id)
       } else if (model.provider === 'llama-cpp') {

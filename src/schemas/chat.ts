@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { echoedObject, expected, Metadata } from './shared.js'
+import { boundedRecord, echoedObject, expected, Metadata } from './shared.js'
 
 // Wire contract of POST /v1/chat/completions, after openai-openapi.yaml (names follow openai-node).
 const TextPart = z.strictObject({ type: z.literal('text'), text: z.string() })
@@ -107,6 +107,9 @@ export const ResponseFormat = z.discriminatedUnion('type', [
 ])
 export type ResponseFormat = z.output<typeof ResponseFormat>
 
+/** Token id → bias; bounded like metadata (1024 entries, more than a vocabulary-wide ban needs). */
+export const LogitBias = boundedRecord(z.string(), z.number().int().min(-100).max(100), 1024)
+
 export const Stop = z.union([z.string(), z.array(z.string()).min(1).max(4)]).nullish()
 
 // @NOTE include_obfuscation (newer than the spec file, sent by SDK 6) is accepted: the padding it
@@ -149,7 +152,7 @@ export const ChatCompletionCreateParams = z.strictObject({
   store: z.boolean().nullish(),
   stream: z.boolean().nullish(),
   stop: Stop,
-  logit_bias: z.record(z.string(), z.number().int().min(-100).max(100)).nullish(),
+  logit_bias: LogitBias.nullish(),
   logprobs: z.boolean().nullish(),
   n: z.number().int().min(1).max(128).nullish(),
   prediction: z

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { Stop, StreamOptions } from './chat.js'
+import { TokenArray } from './shared.js'
+import { LogitBias, Stop, StreamOptions } from './chat.js'
 
-const TokenArray = z.array(z.number().int().min(0)).min(1)
 
 export const CompletionCreateParams = z.strictObject({
   model: z.string(),
@@ -9,7 +9,7 @@ export const CompletionCreateParams = z.strictObject({
   best_of: z.number().int().min(0).max(20).nullish(),
   echo: z.boolean().nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
-  logit_bias: z.record(z.string(), z.number().int().min(-100).max(100)).nullish(),
+  logit_bias: LogitBias.nullish(),
   logprobs: z.number().int().min(0).max(5).nullish(),
   max_tokens: z.number().int().min(0).nullish(),
   n: z.number().int().min(1).max(128).nullish(),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { TokenArray } from './shared.js'
 
-const TokenArray = z.array(z.number().int().min(0)).min(1)
 
 export const EmbeddingCreateParams = z.strictObject({
   input: z.union([z.string(), z.array(z.string()).min(1).max(2048), TokenArray, z.array(TokenArray).min(1).max(2048)]),

@@ -1,9 +1,43 @@
 import { z } from 'zod'
 
+/**
+ * An object of at most `max` properties, counted before its entries are validated: zod checks a
+ * record's size only after parsing every entry, and 200k entries with bad values took 300 ms.
+ */
+export function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max: number) {
+  return z
+    .unknown()
+    .check((ctx) => {
+      const input = ctx.value
+      if (!input || typeof input !== 'object' || Array.isArray(input)) return
+      let count = 0
+      for (const _ in input) if (++count > max) break
+      if (count > max) ctx.issues.push({ code: 'custom', message: `too_many_properties:${max}`, input, continue: false })
+    })
+    .pipe(z.record(key, value))
+}
+
 /** Metadata: up to 16 string pairs, keys up to 64 chars, values up to 512 (OpenAI's limits). */
-export const Metadata = z
-  .record(z.string().max(64), z.string().max(512))
-  .refine((m) => Object.keys(m).length <= 16, { message: 'too_many_properties' })
+export const Metadata = boundedRecord(z.string().max(64), z.string().max(512), 16)
+
+/**
+ * Token ids: one pass that reports the first bad item only. z.array(z.number().int().min(0))
+ * records an issue for every bad item, and 300,000 negative ids took 700 ms.
+ */
+export const TokenArray = z
+  .array(z.unknown())
+  .min(1)
+  .check((ctx) => {
+    const items = ctx.value
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]
+      if (typeof item === 'number' && Number.isInteger(item) && item >= 0) continue
+      if (typeof item !== 'number') ctx.issues.push({ code: 'invalid_type', expected: 'number', input: item, path: [i], continue: false })
+      else if (!Number.isInteger(item)) ctx.issues.push({ code: 'invalid_type', expected: 'int', input: item, path: [i], continue: false })
+      else ctx.issues.push({ code: 'too_small', origin: 'number', minimum: 0, inclusive: true, input: item, path: [i], continue: false })
+      return
+    }
+  }) as unknown as z.ZodType<number[]>
 
 /**
  * Union options that name the alternatives in OpenAI's words for a type error (errors.md C9:

@@ -19,6 +19,8 @@ export type ValidationStyle = {
   legacyUnknownArgument?: boolean
   /** Where the body is a query string, missing values are named the same way. */
   location?: 'body' | 'query'
+  /** Stop at the first fatal issue (large bodies: http/body.ts). */
+  abortEarly?: boolean
 }
 
 /**
@@ -26,7 +28,9 @@ export type ValidationStyle = {
  * Here, not in http/, because batch lines are validated by the domain exactly as live requests.
  */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
-  const result = schema.safeParse(value, { reportInput: true })
+  // abortEarly is a context flag zod reads (its `validate` sets it) but does not type for safeParse
+  const context = style.abortEarly ? ({ reportInput: true, abortEarly: true } as { reportInput: boolean }) : { reportInput: true }
+  const result = schema.safeParse(value, context)
   if (!result.success) throw validationError(result.error.issues, style)
   return result.data
 }
@@ -208,10 +212,11 @@ function tooSmall(issue: Extract<Issue, { code: 'too_small' }>, param: string) {
 
 function customError(issue: Issue, param: string) {
   const input = (issue as { input?: unknown }).input
-  if (issue.message === 'too_many_properties') {
+  if (issue.message.startsWith('too_many_properties')) {
     const count = input && typeof input === 'object' ? Object.keys(input).length : '?'
+    const max = issue.message.split(':')[1] ?? '16'
     return invalidRequest(
-      `Invalid '${param}': too many properties. Expected an object with at most 16 properties, but got an object with ${count} properties instead.`,
+      `Invalid '${param}': too many properties. Expected an object with at most ${max} properties, but got an object with ${count} properties instead.`,
       param,
       'object_above_max_properties',
     )

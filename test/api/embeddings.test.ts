@@ -119,6 +119,8 @@ describe('embeddings', () => {
   it('records usage', async () => {
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.embeddings.create({ model: 'test-embed', input: ['one two', 'three'] })
+    // answers do not wait for their rows; readers wait for settled()
+    await t.ctx.services.usage.settled()
     const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().execute()
     expect(rows.map((r) => [r.operation, r.model, r.input_tokens, r.output_tokens])).toEqual([
       ['embeddings', 'test-embed', 3, 0],

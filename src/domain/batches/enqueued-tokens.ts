@@ -1,10 +1,12 @@
 import type { Principal } from '../../principal.js'
-import { countTokens } from '../../providers/tokenizer.js'
+import { Pacer } from '../../pacing.js'
+import { countTokensAsync } from '../../providers/tokenizer.js'
+import { parseJsonPaced } from '../../schemas/json-stream.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import type { ChatMessageParam, Tool } from '../../schemas/chat.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
-import { countChatPromptTokens } from '../inference/tokens.js'
+import { countChatPromptTokensAsync } from '../inference/tokens.js'
 
 /**
  * The project's batch queue limit (`batch_1_day_max_input_tokens`), from the rate limits
@@ -38,10 +40,14 @@ export async function chargeEnqueuedTokens(
   if (!limit || (await limit.limitFor(principal.projectId, model)) === undefined) return undefined
   const lines = createRepos(storage.db).batchLines
   let tokens = 0
+  const pacer = new Pacer()
   for (let after = 0; ;) {
     const page = await lines.pending(batchId, after, PAGE)
     if (page.length === 0) break
-    for (const line of page) tokens += inputTokens(endpoint, JSON.parse(line.request))
+    for (const line of page) {
+      tokens += await inputTokens(endpoint, await parseJsonPaced(line.request))
+      await pacer.pace()
+    }
     after = page[page.length - 1].line_no
   }
   const charged = await limit.reserve(principal, model, tokens)
@@ -50,20 +56,20 @@ export async function chargeEnqueuedTokens(
 }
 
 /** The input tokens of one line's body, as usage would count them (an estimate for odd bodies). */
-function inputTokens(endpoint: BatchEndpoint, body: Record<string, unknown>): number {
+async function inputTokens(endpoint: BatchEndpoint, value: unknown): Promise<number> {
+  const body = value as Record<string, unknown>
   try {
     if (endpoint === '/v1/chat/completions') {
-      return countChatPromptTokens(
+      return await countChatPromptTokensAsync(
         body.messages as ChatMessageParam[],
         body.tools as Tool[] | undefined,
       )
     }
     const input = endpoint === '/v1/embeddings' ? body.input : body.prompt
     const texts = Array.isArray(input) ? input : [input ?? '']
-    return texts.reduce<number>(
-      (sum, t) => sum + (typeof t === 'string' ? countTokens(t) : Array.isArray(t) ? t.length : 1),
-      0,
-    )
+    let sum = 0
+    for (const t of texts) sum += typeof t === 'string' ? await countTokensAsync(t) : Array.isArray(t) ? t.length : 1
+    return sum
   } catch {
     // a body the endpoint will refuse when the line runs: roughly 4 characters a token
     return Math.ceil(JSON.stringify(body).length / 4)

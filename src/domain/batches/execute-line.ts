@@ -8,12 +8,15 @@ import { ChatCompletionCreateParams } from '../../schemas/chat.js'
 import { CompletionCreateParams } from '../../schemas/completions.js'
 import { EmbeddingCreateParams } from '../../schemas/embeddings.js'
 import { validate } from '../../schemas/validation.js'
+import { isSmallJson, pacedJson } from '../../pacing.js'
+import { parseJsonPaced } from '../../schemas/json-stream.js'
 import { newId } from '../../storage/ids.js'
 import type { LineResult } from '../../storage/repositories/batches.js'
 import type { ChatService } from '../inference/chat.js'
 import type { CompletionsService } from '../inference/completions.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
 import type { UsageEntry, UsageSink } from '../inference/usage.js'
+import { PACED_CHARS } from './validate-input.js'
 
 /** The live endpoints' services: batch lines run through the same code. */
 export type Inference = {
@@ -49,24 +52,21 @@ export async function executeLine(
   signal: AbortSignal,
 ): Promise<LineOutcome | undefined> {
   const requestId = 'req_' + randomUUID().replace(/-/g, '')
-  const output = (response: BatchOutputLine['response']): string =>
-    JSON.stringify({
-      id: newId('batch_req_'),
-      custom_id: line.custom_id,
-      response,
-      error: null,
-    } satisfies BatchOutputLine)
+  // an answer can be large (2048 embeddings are 30 MB of JSON): serialized in slices then
+  const output = async (response: BatchOutputLine['response']): Promise<string> => {
+    const outputLine = { id: newId('batch_req_'), custom_id: line.custom_id, response, error: null } satisfies BatchOutputLine
+    return isSmallJson(outputLine) ? JSON.stringify(outputLine) : Buffer.concat(await pacedJson(outputLine)).toString('utf8')
+  }
   const usage: UsageEntry[] = []
   const usageSink: UsageSink = (entry) => void usage.push(entry)
+  // a long request is parsed in slices, and validated stopping at its first fatal issue
+  const long = line.request.length > PACED_CHARS
   for (let attempt = 0; ; attempt++) {
     try {
-      const body = await call(inference, principal, endpoint, JSON.parse(line.request), {
-        signal,
-        requestId,
-        usageSink,
-      })
+      const request = long ? await parseJsonPaced(line.request, signal) : JSON.parse(line.request)
+      const body = await call(inference, principal, endpoint, request, { signal, requestId, usageSink }, long)
       const response = { status_code: 200, request_id: requestId, body }
-      return { line_no: line.line_no, status: 'completed', result: output(response), usage }
+      return { line_no: line.line_no, status: 'completed', result: await output(response), usage }
     } catch (error) {
       if (signal.aborted) return undefined
       const apiError = toLineError(error, requestId)
@@ -80,7 +80,7 @@ export async function executeLine(
         request_id: requestId,
         body: apiError.toBody(),
       }
-      return { line_no: line.line_no, status: 'failed', result: output(response), usage }
+      return { line_no: line.line_no, status: 'failed', result: await output(response), usage }
     }
   }
 }
@@ -91,8 +91,9 @@ function call(
   endpoint: BatchEndpoint,
   body: unknown,
   options: { signal: AbortSignal; requestId: string; usageSink: UsageSink },
+  long: boolean,
 ): Promise<unknown> {
-  const style = { legacyUnknownArgument: true }
+  const style = { legacyUnknownArgument: true, abortEarly: long }
   const batchOptions = { ...options, batch: true }
   switch (endpoint) {
     case '/v1/chat/completions':

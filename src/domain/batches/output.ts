@@ -1,10 +1,12 @@
+import { yieldToLoop } from '../../pacing.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { BatchLineStatus, BatchRow } from '../../storage/repositories/batches.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 
-// an output line can be large (an embedding is ~30 KB): a page stays a few MB at most
-const PAGE = 200
+// an output line can be large (an embedding is ~30 KB): a page stays a few MB at most, read and
+// joined in one synchronous step, so pages are small and the loop yields between them
+const PAGE = 50
 
 const FILES = [
   { status: 'completed', column: 'output_file_id', suffix: 'output' },
@@ -58,5 +60,6 @@ async function* resultBytes(
     if (page.length === 0) return
     yield Buffer.from(page.map((line) => line.result + '\n').join(''))
     after = page[page.length - 1].line_no
+    await yieldToLoop()
   }
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js'
 import { modelAllowed, type ProjectPrincipal } from '../../principal.js'
 import { jobLog } from '../../logger.js'
+import { Pacer } from '../../pacing.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import type { BatchRow, LineResult } from '../../storage/repositories/batches.js'
@@ -40,8 +41,15 @@ export type RunOptions = {
 
 /** Lines inserted per statement at validation, and read per page to run. */
 const PAGE = 500
-/** Results are written at most this many at once, and at least this often. */
-const FLUSH_LINES = 100
+/** Request bytes inserted per statement at validation. */
+const PAGE_BYTES = 512 * 1024
+/** Lines read per page to run: a page is read in one synchronous step on SQLite. */
+const RUN_PAGE = 50
+/**
+ * Results are written at most this many at once, and at least this often. SQLite writes in the
+ * caller's turn: 25 results of echoed 18 KB lines are a 3 ms transaction, 100 were 12 ms.
+ */
+const FLUSH_LINES = 25
 const FLUSH_MS = 500
 /** A batch that fails validation lists at most this many line errors. */
 const MAX_ERRORS = 1000
@@ -126,9 +134,13 @@ export class BatchRun {
       if (!isNotFound(error)) throw error
       return this.failValidation(batch, [fileErrors.missing(batch.input_file_id, batch.org_id)])
     }
+    const pacer = new Pacer()
+    let pageBytes = 0
     for await (const line of jsonlLines(source, limits.maxLineBytes)) {
       signal.throwIfAborted()
-      const checked = validator.check(line)
+      // lines of a chunk are checked without I/O in between: let other requests run
+      await pacer.pace()
+      const checked = await validator.check(line)
       if (checked === null) continue
       if (isBatchError(checked)) {
         errors.push(checked)
@@ -141,8 +153,13 @@ export class BatchRun {
       }
       // stored as we go (idempotently: a run after a crash may find some already there), so
       // a large file is never held whole; thrown away if the file turns out invalid
-      if (errors.length === 0) rows.push(checked)
-      if (rows.length >= PAGE) {
+      if (errors.length === 0) {
+        rows.push(checked)
+        pageBytes += checked.request.length
+      }
+      // SQLite writes in the caller's turn: a page is also bounded in bytes
+      if (rows.length >= PAGE || pageBytes >= PAGE_BYTES) {
+        pageBytes = 0
         await lines.insert(
           rows.map((r) => ({ ...r, batch_id: batch.id, status: 'pending', result: null })),
         )
@@ -201,6 +218,7 @@ export class BatchRun {
     const endpoint = batch.endpoint as BatchEndpoint
     const done: LineOutcome[] = []
     const inFlight = new Set<Promise<void>>()
+    const pacer = new Pacer()
     let lastFlush = Date.now()
     const flush = async () => {
       lastFlush = Date.now()
@@ -224,10 +242,12 @@ export class BatchRun {
     try {
       let after = 0
       dispatch: while (!stop.signal.aborted) {
-        const page = await repos.batchLines.pending(batch.id, after, PAGE)
+        const page = await repos.batchLines.pending(batch.id, after, RUN_PAGE)
         if (page.length === 0) break
         for (const line of page) {
           after = line.line_no
+          // storage and a line's start resolve without I/O: yield so the API keeps answering
+          await pacer.pace()
           while (inFlight.size >= limits.concurrency) await Promise.race(inFlight)
           if (done.length >= FLUSH_LINES || Date.now() - lastFlush >= FLUSH_MS) await flush()
           if (stop.signal.aborted) break dispatch

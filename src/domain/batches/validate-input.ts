@@ -2,8 +2,17 @@ import { z } from 'zod'
 import { ApiError } from '../../errors.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import { parseJsonText } from '../../schemas/json-text.js'
+import { pacedJson } from '../../pacing.js'
+import { parseJsonPaced } from '../../schemas/json-stream.js'
 import { validationError } from '../../schemas/validation.js'
 import type { JsonlLine } from './jsonl.js'
+
+/** Lines longer than this are parsed and serialized in slices. */
+export const PACED_CHARS = 256 * 1024
+
+function isBlank(text: string): boolean {
+  return text.length < 1024 ? text.trim() === '' : !/\S/.test(text)
+}
 
 /** A line that passed validation: what batch_lines keeps of it. */
 export type ValidLine = { line_no: number; custom_id: string; request: string }
@@ -62,8 +71,12 @@ export class InputValidator {
     private readonly limits: { maxLineBytes: number },
   ) {}
 
-  /** A valid line, an error, or null for a blank line (skipped, as a trailing newline is). */
-  check(line: JsonlLine): ValidLine | BatchError | null {
+  /**
+   * A valid line, an error, or null for a blank line (skipped, as a trailing newline is). A line
+   * may be 10 MB: it is parsed and its body serialized in slices (JsonStreamParser, pacedJson),
+   * so checking it never holds the event loop for long.
+   */
+  async check(line: JsonlLine): Promise<ValidLine | BatchError | null> {
     const { lineNo } = line
     if (line.tooLarge !== undefined) {
       return error(
@@ -72,9 +85,17 @@ export class InputValidator {
         `This line is ${line.tooLarge} bytes, above the limit of ${this.limits.maxLineBytes} bytes for one request.`,
       )
     }
-    if (line.text !== undefined && line.text.trim() === '') return null
-    // bytes that are not UTF-8, or an unpaired surrogate escape, are no JSON text either
-    const value = line.text === undefined ? undefined : parseJsonText(line.text)?.value
+    if (line.text !== undefined && isBlank(line.text)) return null
+    // bytes that are not UTF-8, or an unpaired surrogate escape, are no JSON text either;
+    // a long line is parsed in slices
+    let value: unknown
+    if (line.text !== undefined) {
+      try {
+        value = line.text.length <= PACED_CHARS ? parseJsonText(line.text)?.value : await parseJsonPaced(line.text)
+      } catch {
+        value = undefined
+      }
+    }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return error(lineNo, 'invalid_json_line', 'This line is not parseable as valid JSON.')
     }
@@ -113,7 +134,8 @@ export class InputValidator {
     const bodyError = this.checkBody(body)
     if (bodyError) return { ...bodyError, line: lineNo }
     this.count++
-    return { line_no: lineNo, custom_id, request: JSON.stringify(body) }
+    const request = line.text!.length <= PACED_CHARS ? JSON.stringify(body) : Buffer.concat(await pacedJson(body)).toString('utf8')
+    return { line_no: lineNo, custom_id, request }
   }
 
   private checkBody(body: Record<string, unknown>): BatchError | undefined {

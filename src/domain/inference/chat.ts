@@ -14,7 +14,14 @@ import {
   toWireUsage,
 } from './chunks.js'
 import { SerializedChunks } from './serialized.js'
-import { countChatPromptTokens, countCompletionTokens } from './tokens.js'
+import { admitPrompt, checkOutputCap, type OutputAsk } from './context.js'
+import {
+  chatPromptLowerBound,
+  countChatPromptTokens,
+  countChatPromptTokensAsync,
+  countCompletionTokens,
+  countCompletionTokensAsync,
+} from './tokens.js'
 import type { UsageRecorder, UsageSink } from './usage.js'
 import type { Reservation } from '../limits/service.js'
 
@@ -27,6 +34,13 @@ export type ChatOptions = {
   limit?: Pick<Reservation, 'settle'>
   /** Takes the request's usage instead of the recorder (batch lines, run turns: see UsageSink). */
   usageSink?: UsageSink
+}
+
+type Prepared = { card: ModelCard; provider: Provider; call: GenerateCall }
+
+function outputAsk(params: ChatCompletionCreateParams): OutputAsk {
+  if (params.max_completion_tokens != null) return { param: 'max_completion_tokens', tokens: params.max_completion_tokens }
+  return { param: 'max_tokens', tokens: params.max_tokens ?? undefined }
 }
 
 /** Parameters whose presence (non-null) a model may decline, in the order they are checked. */
@@ -45,7 +59,7 @@ export class ChatService {
   ) {}
 
   /** Checks the request and starts nothing: the model is called when the parts are iterated. */
-  private prepare(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): { provider: Provider; call: GenerateCall } {
+  private prepare(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): Prepared {
     // the project's model permissions apply to every path in: live, streamed, batch
     const { card, provider, upstreamModel } = this.registry.resolve(params.model, principal.models)
     if (!card.capabilities.chat) {
@@ -53,17 +67,33 @@ export class ChatService {
     }
     checkSupported(card, params)
     checkConversation(params)
-    return { provider, call: toGenerateCall(params, upstreamModel, options.signal) }
+    checkOutputCap(card, outputAsk(params))
+    return { card, provider, call: toGenerateCall(params, upstreamModel, options.signal) }
+  }
+
+  /**
+   * The context check (context.ts): the prompt is counted in slices, once, and the count kept for
+   * usage; the call gets the completion cap the model and the context leave.
+   */
+  private async admit(params: ChatCompletionCreateParams, prepared: Prepared): Promise<number | undefined> {
+    const { card, call } = prepared
+    const admission = await admitPrompt(card, outputAsk(params), chatPromptLowerBound(params.messages, params.tools), (atMost) =>
+      countChatPromptTokensAsync(params.messages, params.tools, { atMost, signal: call.signal }),
+    )
+    call.sampling.maxTokens = admission.maxTokens
+    return admission.promptTokens
   }
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
-    const { provider, call } = this.prepare(principal, params, options)
+    const prepared = this.prepare(principal, params, options)
+    const { provider, call } = prepared
+    const promptTokens = await this.admit(params, prepared)
     if (provider.passthroughComplete && !params.store) return this.passthroughCreate(principal, params, provider.passthroughComplete.bind(provider), call, options)
     const parts = provider.complete ? fromPromise(provider.complete(call)) : provider.stream(call)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
-    const accumulator = new ChoiceAccumulator()
-    for await (const part of this.withUsage(principal, params, parts, options, accumulator)) void part
+    const accumulator = new ChoiceAccumulator({ logprobs: true })
+    for await (const part of this.withUsage(principal, params, parts, options, accumulator, promptTokens)) void part
     const completion = toChatCompletion(id, created, params, accumulator)
     if (params.store) await this.store.save(principal, params, completion, options.requestId)
     return completion
@@ -71,13 +101,23 @@ export class ChatService {
 
   /**
    * The wire chunks of a streamed answer, ending with the usage chunk when asked for. The request
-   * is checked here, before the first chunk, so bad input is a plain 4xx and not a stream.
+   * is checked here, before the first chunk, so bad input is a plain 4xx and not a stream; the
+   * context check runs as the first chunk is pulled, which the SSE writer does before answering.
    */
   chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown> | SerializedChunks> {
-    const { provider, call } = this.prepare(principal, params, options)
+    const prepared = this.prepare(principal, params, options)
+    return this.admittedChunks(principal, params, prepared, options)
+  }
+
+  private async *admittedChunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, prepared: Prepared, options: ChatOptions) {
+    const { provider, call } = prepared
+    const promptTokens = await this.admit(params, prepared)
     // stored completions need the whole answer put together: those take the parts
-    if (provider.passthrough && !params.store) return this.passthroughChunks(principal, params, provider.passthrough.bind(provider), call, options)
-    return this.chunksOf(principal, params, provider.stream(call), options)
+    if (provider.passthrough && !params.store) {
+      yield* this.passthroughChunks(principal, params, provider.passthrough.bind(provider), call, options)
+      return
+    }
+    yield* this.chunksOf(principal, params, provider.stream(call), options, promptTokens)
   }
 
   /** The upstream's own answer, renamed and completed (Provider.passthroughComplete), with usage. */
@@ -121,13 +161,14 @@ export class ChatService {
     }
   }
 
-  private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, parts: AsyncIterable<StreamPart>, options: ChatOptions) {
+  private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, parts: AsyncIterable<StreamPart>, options: ChatOptions, promptTokens?: number) {
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const includeUsage = Boolean(params.stream_options?.include_usage)
     const mapper = new ChatChunkMapper({ id, created, model: params.model }, includeUsage)
-    const accumulator = new ChoiceAccumulator()
-    for await (const part of this.withUsage(principal, params, parts, options, accumulator)) {
+    // a stream's log probabilities went out with its chunks: only a stored answer keeps them
+    const accumulator = new ChoiceAccumulator({ logprobs: Boolean(params.store) })
+    for await (const part of this.withUsage(principal, params, parts, options, accumulator, promptTokens)) {
       for (const chunk of mapper.map(part)) yield chunk
     }
     if (includeUsage) yield mapper.chunk([], toWireUsage(accumulator.usage!))
@@ -147,6 +188,7 @@ export class ChatService {
     parts: AsyncIterable<StreamPart>,
     options: ChatOptions,
     accumulator: ChoiceAccumulator,
+    promptTokens?: number,
   ): AsyncGenerator<StreamPart> {
     let started = false
     try {
@@ -155,10 +197,11 @@ export class ChatService {
         accumulator.add(part)
         if (part.type !== 'usage') yield part
       }
-      accumulator.usage ??= this.countUsage(params, accumulator)
+      accumulator.usage ??= await this.countUsageAsync(params, accumulator, promptTokens)
     } finally {
       if (started) {
-        const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator)
+        // a cut-short stream is counted without pauses: its client is gone, its answer is short
+        const usage: Usage = accumulator.usage ?? this.countUsage(params, accumulator, promptTokens)
         accumulator.usage = usage
         this.recordUsage(principal, params, usage, options)
       }
@@ -182,10 +225,18 @@ export class ChatService {
     }, options.usageSink)
   }
 
-  private countUsage(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator): Usage {
+  private countUsage(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator, promptTokens?: number): Usage {
     return {
-      inputTokens: countChatPromptTokens(params.messages, params.tools),
+      inputTokens: promptTokens ?? countChatPromptTokens(params.messages, params.tools),
       outputTokens: accumulator.choices.reduce((sum, c) => sum + (c ? countCompletionTokens(c) : 0), 0),
+    }
+  }
+
+  /** countUsage in slices: n choices of 16k tokens are encoded without holding the event loop. */
+  private async countUsageAsync(params: ChatCompletionCreateParams, accumulator: ChoiceAccumulator, promptTokens?: number): Promise<Usage> {
+    return {
+      inputTokens: promptTokens ?? (await countChatPromptTokensAsync(params.messages, params.tools)),
+      outputTokens: await countCompletionTokensAsync(accumulator.choices),
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomChars } from '../../storage/ids.js'
 import type { FinishReason, StreamPart, TokenLogprob, Usage } from '../../providers/provider.js'
 import { newId } from '../../storage/ids.js'
+import { answerLogprobsTooLarge } from '../../errors.js'
 
 export const SYSTEM_FINGERPRINT = 'fp_plinth'
 
@@ -48,10 +49,21 @@ export type ChoiceState = {
   finishReason: FinishReason | null
 }
 
+/**
+ * Log probabilities one accumulated answer may hold, counting each token and each of its
+ * top_logprobs: n × 16k tokens × 21 entries would be gigabytes (an answer of 32 echoes of 1 MB
+ * reached 2.9 GB). A streamed answer sends them as it goes and keeps none.
+ */
+export const MAX_ANSWER_LOGPROBS = 262_144
+
 /** Collects StreamParts into per-choice state (used for non-streamed answers and for storing). */
 export class ChoiceAccumulator {
   readonly choices: ChoiceState[] = []
   usage: Usage | undefined
+  private logprobEntries = 0
+
+  /** `logprobs`: keep the parts' log probabilities (the answer shows them), within MAX_ANSWER_LOGPROBS. */
+  constructor(private readonly options: { logprobs: boolean } = { logprobs: true }) {}
 
   add(part: StreamPart) {
     if (part.type === 'usage') {
@@ -62,7 +74,14 @@ export class ChoiceAccumulator {
     switch (part.type) {
       case 'text-delta':
         choice.text += part.text
-        if (part.logprobs) (choice.logprobs ??= []).push(...part.logprobs)
+        if (part.logprobs && this.options.logprobs) {
+          const logprobs = (choice.logprobs ??= [])
+          for (const entry of part.logprobs) {
+            this.logprobEntries += 1 + entry.top_logprobs.length
+            if (this.logprobEntries > MAX_ANSWER_LOGPROBS) throw answerLogprobsTooLarge(MAX_ANSWER_LOGPROBS)
+            logprobs.push(entry)
+          }
+        }
         break
       case 'refusal-delta':
         choice.refusal = (choice.refusal ?? '') + part.text

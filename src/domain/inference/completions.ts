@@ -2,7 +2,10 @@ import { invalidRequest, notACompletionsModel, unsupportedParameter } from '../.
 import type { ProjectPrincipal } from '../../principal.js'
 import type { StreamPart, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js'
-import { countTokens } from '../../providers/tokenizer.js'
+import { Pacer } from '../../pacing.js'
+import { countTokens, countTokensAsync, minTokens } from '../../providers/tokenizer.js'
+import { promptContextExceeded } from '../../errors.js'
+import { admitPrompt, checkOutputCap, type OutputAsk } from './context.js'
 import type { CompletionCreateParams } from '../../schemas/completions.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { completionId, SYSTEM_FINGERPRINT } from './chunks.js'
@@ -99,6 +102,15 @@ export class CompletionsService {
     if (params.stream_options && !params.stream) {
       throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value')
     }
+    checkOutputCap(resolved.card, legacyAsk(params))
+    // a token prompt's length is its count: one over the context is refused before it is decoded
+    const context = resolved.card.contextLength
+    if (context !== undefined && Array.isArray(params.prompt) && params.prompt.length) {
+      const lists = typeof params.prompt[0] === 'number' ? [params.prompt as number[]] : Array.isArray(params.prompt[0]) ? (params.prompt as number[][]) : []
+      for (const tokens of lists) {
+        if (tokens.length >= context) throw promptContextExceeded(context, tokens.length, legacyAsk(params).tokens ?? 0)
+      }
+    }
     return { resolved, prompts: promptsOf(params.prompt) }
   }
 
@@ -108,13 +120,26 @@ export class CompletionsService {
     const stop = params.stop == null ? undefined : Array.isArray(params.stop) ? params.stop : [params.stop]
     // counted only when the provider reports no usage, and then once, at the end: o200k on every
     // token cost a local model's stream 6-10 µs a token
+    // each prompt is checked against the context (context.ts), counted in slices once
+    const promptTokens: (number | undefined)[] = []
+    for (const prompt of prompts) {
+      const admission = await admitPrompt(resolved.card, legacyAsk(params), minTokens(prompt.length), (atMost) => countTokensAsync(prompt, { atMost, signal: options.signal }), 'legacy')
+      promptTokens.push(admission.promptTokens)
+    }
     const pieces: string[] = []
     let counted: { input: number; output: number } | undefined
-    const count = () =>
-      (counted ??= {
-        input: prompts.reduce((sum, prompt) => sum + countTokens(prompt), 0),
-        output: pieces.reduce((sum, piece) => sum + countTokens(piece), 0),
-      })
+    const count = async () => {
+      if (counted) return counted
+      const pacer = new Pacer()
+      let input = 0
+      for (const [p, prompt] of prompts.entries()) input += promptTokens[p] ?? (await countTokensAsync(prompt))
+      let output = 0
+      for (const piece of pieces) {
+        output += countTokens(piece)
+        await pacer.pace()
+      }
+      return (counted = { input, output })
+    }
     let reported: { input: number; output: number } | undefined
     let started = false
     try {
@@ -127,7 +152,7 @@ export class CompletionsService {
             temperature: params.temperature ?? undefined,
             topP: params.top_p ?? undefined,
             // the legacy endpoint's default is 16 tokens
-            maxTokens: params.max_tokens ?? 16,
+            maxTokens: legacyAsk(params).tokens,
             stop,
             seed: params.seed ?? undefined,
             n,
@@ -168,15 +193,20 @@ export class CompletionsService {
       }
     } finally {
       if (started) {
-        const { input, output } = reported ?? count()
+        const { input, output } = reported ?? (await count())
         options.limit?.settle(input + output)
         // the answer does not wait for the row (UsageRecorder)
         void this.usage.record(principal, { operation: 'completions', model: params.model, inputTokens: input, outputTokens: output, batch: options.batch }, options.usageSink)
       }
     }
-    const { input, output } = reported ?? count()
+    const { input, output } = reported ?? (await count())
     yield { type: 'usage' as const, usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } }
   }
+}
+
+/** The legacy endpoint generates 16 tokens when max_tokens is not given. */
+function legacyAsk(params: CompletionCreateParams): OutputAsk {
+  return { param: 'max_tokens', tokens: params.max_tokens ?? 16 }
 }
 
 function promptsOf(prompt: CompletionCreateParams['prompt']): string[] {

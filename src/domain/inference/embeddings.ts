@@ -1,4 +1,7 @@
-import { invalidRequest } from '../../errors.js'
+import { embeddingTokensPerRequest, invalidRequest, promptContextExceeded } from '../../errors.js'
+import { Pacer } from '../../pacing.js'
+import type { ModelCard } from '../../providers/provider.js'
+import { countTokensAsync, minTokens } from '../../providers/tokenizer.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { EmbeddingCreateParams } from '../../schemas/embeddings.js'
@@ -27,7 +30,8 @@ export class EmbeddingsService {
       throw invalidRequest(`The model \`${params.model}\` does not support embeddings.`, 'model', 'invalid_value')
     }
     const inputs = normalizeInput(params.input)
-    const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal })
+    const tokenCounts = await admitInputs(card, inputs, options.signal)
+    const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal, tokenCounts })
     options.limit?.settle(result.usage.inputTokens)
     // the answer does not wait for the row (UsageRecorder)
     void this.usage.record(principal, {
@@ -49,6 +53,33 @@ export class EmbeddingsService {
       usage: { prompt_tokens: result.usage.inputTokens, total_tokens: result.usage.inputTokens },
     }
   }
+}
+
+/**
+ * An embedding model's limits (ModelCard): each input within the context (OpenAI: 8192 tokens),
+ * all of them within the request's total (300,000). Counted in slices; a text whose lower bound
+ * is already over the context is refused without being encoded.
+ */
+async function admitInputs(card: ModelCard, inputs: (string | number[])[], signal: AbortSignal): Promise<number[] | undefined> {
+  const context = card.contextLength
+  if (context === undefined && card.maxRequestTokens === undefined) return undefined
+  const counts: number[] = []
+  let total = 0
+  const pacer = new Pacer()
+  for (const input of inputs) {
+    await pacer.pace(signal)
+    const count =
+      typeof input !== 'string'
+        ? input.length
+        : context !== undefined && minTokens(input.length) > context
+          ? minTokens(input.length)
+          : await countTokensAsync(input, { atMost: context === undefined ? undefined : context * 4, signal })
+    if (context !== undefined && count > context) throw promptContextExceeded(context, count, 0)
+    counts.push(count)
+    total += count
+  }
+  if (card.maxRequestTokens !== undefined && total > card.maxRequestTokens) throw embeddingTokensPerRequest(total, card.maxRequestTokens)
+  return counts
 }
 
 function normalizeInput(input: EmbeddingCreateParams['input']): (string | number[])[] {

@@ -8,14 +8,8 @@ import { ApiError, invalidRequest, rateLimited } from '../../errors.js'
 
 const noRetry = { 'x-should-retry': 'false' }
 
-// errors.md D3
-export function contextTooLong(max: number, tokens: number, param = 'messages') {
-  return invalidRequest(
-    `This model's maximum context length is ${max} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
-    param,
-    'context_length_exceeded',
-  )
-}
+// errors.md D3, spelled once in the catalogue
+export { contextLengthExceeded as contextTooLong } from '../../errors.js'
 
 export function modelLoadFailed(id: string, file: string, reason: string) {
   return new ApiError(

@@ -1,10 +1,21 @@
 import { invalidRequest } from '../../errors.js'
 import type { EmbedCall, EmbedResult, GenerateCall, ModelCard, Provider, StreamPart } from '../provider.js'
-import { countTokens, decodeTokens } from '../tokenizer.js'
+import { Pacer } from '../../pacing.js'
+import { countTokensAsync, decodeTokens } from '../tokenizer.js'
 import { hashEmbedding, TEST_EMBED_DIMENSIONS } from './embed.js'
 import { loadScript, type Script } from './script.js'
 import { scriptedStream } from './scripted.js'
-import { emitText, lastUserText } from './text.js'
+import { emitPieces, lastUserText, textPieces } from './text.js'
+
+/**
+ * The test models' limits, those of the models they stand in for (docs/models.md): a chat model
+ * like gpt-4o (128k context, 16,384 completion tokens), an embedding model like
+ * text-embedding-3 (8,192 tokens an input, 300,000 a request).
+ */
+export const TEST_LIMITS = {
+  chat: { contextLength: 128_000, maxOutputTokens: 16_384 },
+  embed: { contextLength: 8_192, maxRequestTokens: 300_000 },
+} as const
 
 export const TEST_MODELS = {
   echo: 'test-echo',
@@ -30,6 +41,7 @@ export class TestProvider implements Provider {
       created: CREATED,
       capabilities: { chat: false, completions: false, embeddings: false, ...caps },
       unsupportedParameters: unsupported,
+      ...(caps.embeddings ? TEST_LIMITS.embed : TEST_LIMITS.chat),
     })
     const media = ['audio', 'modalities', 'prediction', 'web_search_options']
     return [
@@ -47,8 +59,9 @@ export class TestProvider implements Provider {
       yield* scriptedStream(call, this.script)
       return
     }
-    const text = lastUserText(call)
-    for (let choice = 0; choice < call.sampling.n; choice++) yield* emitText(call, choice, text)
+    // the echo is encoded once, however many choices repeat it
+    const text = await textPieces(call, lastUserText(call))
+    for (let choice = 0; choice < call.sampling.n; choice++) yield* emitPieces(call, choice, text)
   }
 
   async embed(call: EmbedCall): Promise<EmbedResult> {
@@ -60,11 +73,15 @@ export class TestProvider implements Provider {
         'integer_above_max_value',
       )
     }
+    // 2048 inputs of 1536 dimensions are 400k sha256 blocks: paced, so other requests run between
+    const pacer = new Pacer()
     let inputTokens = 0
-    const embeddings = call.inputs.map((input, i) => {
-      inputTokens += typeof input === 'string' ? countTokens(input) : input.length
-      return hashEmbedding(typeof input === 'string' ? input : decodeInput(input, call.inputs.length > 1 ? `input[${i}]` : 'input'), dimensions)
-    })
+    const embeddings: number[][] = []
+    for (const [i, input] of call.inputs.entries()) {
+      inputTokens += call.tokenCounts?.[i] ?? (typeof input === 'string' ? await countTokensAsync(input, { signal: call.signal }) : input.length)
+      embeddings.push(hashEmbedding(typeof input === 'string' ? input : decodeInput(input, call.inputs.length > 1 ? `input[${i}]` : 'input'), dimensions))
+      await pacer.pace(call.signal)
+    }
     return { embeddings, usage: { inputTokens } }
   }
 }

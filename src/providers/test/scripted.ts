@@ -4,7 +4,7 @@ import type { GenerateCall, StreamPart } from '../provider.js'
 import { countTokens, tokenPieces } from '../tokenizer.js'
 import { synthesize } from './json-synth.js'
 import type { Script, ScriptedReply } from './script.js'
-import { emitText, lastUserText, messageText, sleep } from './text.js'
+import { emitPieces, lastUserText, messageText, sleep, textPieces } from './text.js'
 
 export const DEFAULT_SCRIPTED_TEXT = 'This is a scripted reply from test-scripted.'
 
@@ -18,13 +18,14 @@ export async function* scriptedStream(call: GenerateCall, script: Script): Async
   const reply = chooseReply(call, script)
   if (reply.delay_ms) await sleep(reply.delay_ms, call.signal)
   if (reply.error && reply.error_after_chunks === undefined) throw scriptedError(reply)
+  const text = reply.tool_calls?.length ? undefined : await textPieces(call, reply.content ?? '')
   for (let choice = 0; choice < call.sampling.n; choice++) {
-    if (reply.tool_calls?.length) {
+    if (!text) {
       yield* emitToolCalls(call, choice, reply)
       continue
     }
     let emitted = 0
-    for await (const part of emitText(call, choice, reply.content ?? '', { chunkDelayMs: reply.chunk_delay_ms })) {
+    for await (const part of emitPieces(call, choice, text, { chunkDelayMs: reply.chunk_delay_ms })) {
       if (part.type === 'choice-end' && reply.finish_reason) {
         yield { ...part, finishReason: reply.finish_reason }
         continue
