@@ -2,6 +2,7 @@ import { createServer } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { bootLog, setLogLevel } from './logger.js'
+import { warmTokenizer } from './providers/tokenizer.js'
 
 export type RunningServer = { url: string; close(): Promise<void> }
 
@@ -10,6 +11,10 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
   const ctx = await createContext(config)
+  // o200k takes 170-250 ms to load, in one synchronous step: paid here, before the first request,
+  // not by whichever request first counts tokens (a stall of every request in flight). It costs
+  // about 70 MB of memory, which the idle RSS in docs/benchmarks.md includes.
+  warmTokenizer()
   const server = createServer(ctx)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

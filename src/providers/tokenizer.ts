@@ -7,8 +7,9 @@ const require = createRequire(import.meta.url)
 let encoding: Encoding | undefined
 
 /**
- * o200k_base (the GPT-4o family's tokenizer), loaded on first use: it costs about 70 MB and
- * 170 ms, which an idle server or a pure pass-through proxy need not pay.
+ * o200k_base (the GPT-4o family's tokenizer), loaded once: about 70 MB and 170-250 ms in one
+ * synchronous step. `plinth serve` loads it before listening (warmTokenizer), so no request pays
+ * that stall; in-process users (tests, the CLI) load it on first use.
  */
 function o200k(): Encoding {
   encoding ??= asPlainText(require('gpt-tokenizer/cjs/encoding/o200k_base'))
