@@ -10,6 +10,7 @@ import type { RunPatch, RunRow } from '../../storage/repositories/runs.js'
 import type { Storage } from '../../storage/storage.js'
 import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
 import type { ChatService } from '../inference/chat.js'
+import { chunkObjects } from '../inference/serialized.js'
 import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
 import type { ToolRegistry } from '../tools/registry.js'
 import type { AnswerParts } from '../tools/tool.js'
@@ -121,7 +122,8 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
     if (row) input.usage.push(row)
   }
   try {
-    const chunks = deps.chat.chunks(principal, params, { signal, usageSink })
+    // an upstream's chunks come as its own SSE frames (the passthrough): parsed here
+    const chunks = chunkObjects(deps.chat.chunks(principal, params, { signal, usageSink }))
     for await (const chunk of chunks as AsyncIterable<ChatChunk>) {
       if (chunk.usage) usage = chunk.usage
       const choice = chunk.choices?.[0]
