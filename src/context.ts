@@ -118,7 +118,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   )
   registerBatchJobs(jobs, batches)
   const sandbox = options.sandbox ?? new SandboxPool(config.codeInterpreter)
-  const tools = createToolRegistry({ sandbox, files, maxInputBytes: config.codeInterpreter.dataBytes })
+  const { dataBytes, idleTimeoutMs } = config.codeInterpreter
+  const tools = createToolRegistry({ sandbox, files, maxInputBytes: dataBytes, idleTimeoutMs })
   const assistants = createAssistantsServices({
     storage,
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),

@@ -152,6 +152,13 @@ describeSandbox('code interpreter in runs', () => {
     expect(textOf(messages.data[0]).value).toContain('ZeroDivisionError')
   })
 
+  it('a scripted rule names the code to run', async () => {
+    const { run, answer, steps } = await ask('Please run the sample code.')
+    expect(run.status).toBe('completed')
+    expect(textOf(answer).value).toBe('sample 42')
+    expect(steps[0].step_details).toMatchObject({ tool_calls: [{ code_interpreter: { input: "print('sample', 6 * 7)" } }] })
+  })
+
   it('records one code_interpreter_sessions usage per thread session, in the usage API', async () => {
     const before = await sessions()
     const { thread, assistant } = await ask(fence('y = 1'))

@@ -227,7 +227,7 @@ describe.each(storageCases())('usage billed exactly once on $name', ({ create })
       new RunExecutor({
         storage,
         chat: ctx.services.chat,
-        tools: createToolRegistry({ sandbox, files: ctx.services.files, maxInputBytes: 1 << 20 }),
+        tools: createToolRegistry({ sandbox, files: ctx.services.files, maxInputBytes: 1 << 20, idleTimeoutMs: 60_000 }),
       })
 
     const dying = dyingStorage(ctx.storage)

@@ -50,8 +50,11 @@ export function answerContent(text: string, answer: AnswerParts): MessageContent
   return [...images, { type: 'text', text: { value: text, annotations: annotate(text, answer) } }]
 }
 
-// a path goes on past a match with one of these (`a.csv` is not a link to `a.csv.bak`)
-const PATH_CHAR = /[\w.\-/]/
+/** The text goes on with more of a path (`a.csv` is not a link to `a.csv.bak`; `a.csv.` is). */
+function pathGoesOn(text: string, end: number): boolean {
+  const next = text[end] ?? ''
+  return /[\w\-/]/.test(next) || (next === '.' && /\w/.test(text[end + 1] ?? ''))
+}
 
 /**
  * Annotations on each place the text quotes a target. Indices count code points, as OpenAI's
@@ -62,7 +65,7 @@ export function annotate(text: string, answer: AnswerParts): Record<string, unkn
   for (const target of answer.annotations) {
     for (let at = text.indexOf(target.text); at !== -1; at = text.indexOf(target.text, at + 1)) {
       const end = at + target.text.length
-      if (PATH_CHAR.test(text[end] ?? '')) continue
+      if (pathGoesOn(text, end)) continue
       const start = codePoints(text, at)
       found.push({
         at,

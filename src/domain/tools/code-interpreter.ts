@@ -27,12 +27,14 @@ export class CodeInterpreterTool implements BuiltinTool {
       files: CodeFilesStore
       /** input files larger than this are not placed (the size of the /mnt/data tmpfs) */
       maxInputBytes: number
+      /** a session ends after this long unused (told to the model) */
+      idleTimeoutMs: number
     },
   ) {}
 
   async describe(_model: string, scope: ToolScope): Promise<FunctionSpec> {
     const files = await this.files(scope)
-    return { name: this.functionName, description: description(files), parameters: PARAMETERS }
+    return { name: this.functionName, description: description(files, this.deps.idleTimeoutMs), parameters: PARAMETERS }
   }
 
   toStepDetails(call: BuiltinCall): StepToolCall {
@@ -112,14 +114,16 @@ const PARAMETERS = {
   additionalProperties: false,
 }
 
-function description(files: readonly InputFile[]): string {
+function description(files: readonly InputFile[], idleTimeoutMs: number): string {
+  const idle = Math.max(1, Math.round(idleTimeoutMs / 60_000))
   const lines = [
     'Runs Python 3 code in a sandbox and returns its output. The session is stateful, like a',
     'Jupyter notebook: variables, imports and files persist between calls in this conversation',
-    '(until it has been idle for an hour). The value of the last expression is printed. numpy,',
-    'pandas and matplotlib are installed; there is no internet access. The working directory is',
-    '/mnt/data. Figures shown with plt.show() are displayed to the user. To give the user a file,',
-    'save it under /mnt/data and link it in your answer as [name](sandbox:/mnt/data/name).',
+    `(until it has been idle for ${idle} minute${idle === 1 ? '' : 's'}). The value of the last`,
+    'expression is printed. numpy, pandas and matplotlib are installed; there is no internet',
+    'access. The working directory is /mnt/data. Figures shown with plt.show() are displayed to',
+    'the user. To give the user a file, save it under /mnt/data and link it in your answer as',
+    '[name](sandbox:/mnt/data/name).',
   ]
   if (files.length) {
     lines.push('Files available to the code:')

@@ -13,6 +13,8 @@ export function createToolRegistry(deps: {
   files: CodeFilesStore
   /** the size of /mnt/data: larger input files are not placed */
   maxInputBytes: number
+  /** codeInterpreter.idleTimeoutMs: when a session ends */
+  idleTimeoutMs: number
 }): ToolRegistry {
   return new ToolRegistry([new CodeInterpreterTool(deps)])
 }
