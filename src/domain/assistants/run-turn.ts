@@ -1,28 +1,24 @@
 import type { ProjectPrincipal } from '../../principal.js'
-import {
-  ChatCompletionCreateParams,
-  type ChatCompletionCreateParams as ChatParams,
-} from '../../schemas/chat.js'
 import type { Usage } from '../../schemas/runs.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { createRepos, type Repos } from '../../storage/repositories/index.js'
-import type { RunPatch, RunRow } from '../../storage/repositories/runs.js'
+import type { RunRow } from '../../storage/repositories/runs.js'
 import type { Storage } from '../../storage/storage.js'
 import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
 import type { ChatService } from '../inference/chat.js'
 import { chunkObjects } from '../inference/serialized.js'
-import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
+import { usageRow, type UsageEntry } from '../inference/usage.js'
 import type { ToolRegistry } from '../tools/registry.js'
 import type { AnswerParts } from '../tools/tool.js'
-import { messageRecord, type ApiVersion, type MessageRecord } from './records.js'
+import type { ApiVersion, MessageRecord } from './records.js'
 import { answerContent, pendingAnswer } from './run-answer.js'
-import { REQUIRES_ACTION_SECONDS, RUN_JOB, type RunEvent, type RunJobPayload, type TurnEnd } from './run-events.js'
-import { finishRun, runEvent } from './run-finish.js'
+import type { RunEvent, TurnEnd } from './run-events.js'
+import { finishRun } from './run-finish.js'
 import { addUsage, runStepObject } from './run-objects.js'
-import { buildPrompt } from './run-prompt.js'
+import { turnRequest } from './run-request.js'
 import { messagePatch, newStep, startMessage } from './run-steps.js'
 import { ToolCallDrafts, type ChunkToolCall } from './run-tool-calls.js'
-import { chatToolChoice, chatTools, runToolScope } from './run-tools.js'
+import { endToolTurn } from './run-tool-step.js'
 import { messageObject } from './versions.js'
 
 export type TurnDeps = {
@@ -61,51 +57,13 @@ type ChatChunk = {
 export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator<RunEvent, TurnOutcome> {
   const { run, signal, version, principal } = input
   const repos = createRepos(deps.storage.db)
-  const all = (await repos.messages.all(run.project_id, run.thread_id)).map(messageRecord)
-  const thread = all.filter((m) => m.runId !== run.id)
-  const ownMessages = new Map(all.filter((m) => m.runId === run.id).map((m) => [m.id, m]))
-  const steps = await repos.runSteps.all(run.project_id, run.id)
-  const { builtins } = deps.tools.forRun(JSON.parse(run.tools))
-  const scope = await runToolScope(repos, run, all)
-  const tools = await chatTools(run, builtins, scope)
-  const prompt = buildPrompt({
-    instructions: run.instructions,
-    thread,
-    steps,
-    ownMessages,
-    truncation: JSON.parse(run.truncation_strategy),
-    maxPromptTokens: run.max_prompt_tokens,
-    tools,
-  })
-  const soFar: Usage | null = run.usage ? JSON.parse(run.usage) : null
-  if (!prompt.fits || (run.max_prompt_tokens !== null && (soFar?.prompt_tokens ?? 0) + prompt.tokens > run.max_prompt_tokens)) {
+  const request = await turnRequest(repos, deps.tools, run)
+  const { params, soFar, budget, steps, ownMessages, builtins, scope } = request
+  if (!params) {
     const details = JSON.stringify({ reason: 'max_prompt_tokens' })
     yield* finishRun(deps.storage, run, 'incomplete', { incomplete_details: details }, version)
     return 'done'
   }
-  const budget =
-    run.max_completion_tokens === null
-      ? null
-      : run.max_completion_tokens - (soFar?.completion_tokens ?? 0)
-  const params = ChatCompletionCreateParams.parse({
-    model: run.model,
-    messages: prompt.messages,
-    ...(tools.length
-      ? {
-          tools,
-          tool_choice: chatToolChoice(run.tool_choice, builtins, steps),
-          parallel_tool_calls: run.parallel_tool_calls === 1,
-        }
-      : {}),
-    ...(run.temperature !== null ? { temperature: run.temperature } : {}),
-    ...(run.top_p !== null ? { top_p: run.top_p } : {}),
-    ...(run.response_format && JSON.parse(run.response_format) !== 'auto'
-      ? { response_format: JSON.parse(run.response_format) }
-      : {}),
-    ...(budget !== null ? { max_completion_tokens: Math.max(1, budget) } : {}),
-    stream: true,
-    stream_options: { include_usage: true },
-  }) as ChatParams
 
   // the answer's images and annotations come from the built-in calls before it
   const answer = pendingAnswer(steps, ownMessages.values())
@@ -171,7 +129,7 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
     throw error
   }
 
-  usage ??= { prompt_tokens: prompt.tokens, completion_tokens: 0, total_tokens: prompt.tokens }
+  usage ??= { prompt_tokens: request.promptTokens, completion_tokens: 0, total_tokens: request.promptTokens }
   const turnUsage = {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
@@ -221,51 +179,7 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
     return 'done'
   }
 
-  const stepId = toolStepId!
-  const functions = drafts.functionCalls()
-  const stepPatch = {
-    step_details: drafts.stepDetails(),
-    tool_data: drafts.toolData(),
-    usage: JSON.stringify(turnUsage),
-    // built-in calls only: the step is done; with functions it waits for their outputs
-    ...(functions.length ? {} : { status: 'completed' as const, completed_at: now }),
-  }
-  const expiresAt = now + REQUIRES_ACTION_SECONDS
-  const patch: RunPatch = functions.length
-    ? {
-        status: 'requires_action',
-        required_action: JSON.stringify({
-          type: 'submit_tool_outputs',
-          submit_tool_outputs: { tool_calls: functions },
-        }),
-        expires_at: expiresAt,
-        usage: runUsage,
-      }
-    : { usage: runUsage }
-  const moved = await deps.storage.transaction(async (tx) => {
-    const r = createRepos(tx.db)
-    // a cancel that came first keeps the turn's message and steps (the cancel closes them)
-    // and bills the turn when it ends the run
-    await end.write!(r)
-    await r.runSteps.update(run.project_id, stepId, stepPatch)
-    if (!(await r.runs.update(run.project_id, run.id, patch, ['in_progress']))) return false
-    if (functions.length) {
-      const payload: RunJobPayload = { projectId: run.project_id, threadId: run.thread_id, runId: run.id, mode: 'expire' }
-      await r.jobs.enqueue(RUN_JOB, payload, { id: `${stepId}:expire`, runAt: expiresAt * 1000 + 500 })
-    }
-    await tx.runBatch(usageQueries(tx, end.usage))
-    return true
-  })
-  if (!moved) throw new Error('cancelled')
-  end.usage.length = 0
-  for (const event of (await end.events?.()) ?? []) yield event
-  if (!functions.length) {
-    const step = await repos.runSteps.get(run.project_id, run.id, stepId)
-    yield { event: 'thread.run.step.completed', data: runStepObject(step!) }
-    return 'continue'
-  }
-  yield runEvent({ ...run, ...patch } as RunRow, version)
-  return 'done'
+  return yield* endToolTurn(deps.storage, { run, version, stepId: toolStepId!, drafts, end, turnUsage, runUsage })
 }
 
 /** The answer's message and its step, and their events (images shown at once). */
