@@ -70,6 +70,23 @@ describeSandbox('code interpreter on an upstream model', () => {
     }
   })
 
+  it('tool_choice code_interpreter forces the function until the run called it', async () => {
+    fake.once({ toolCalls: [call('call_forced', 'print(1)')] })
+    fake.once({ text: 'One.' })
+    const assistant = await client.beta.assistants.create({ model: 'gpt-fake', tools: [{ type: 'code_interpreter' }] })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'go' }] })
+    const run = await client.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistant.id, tool_choice: { type: 'code_interpreter' } },
+      poll,
+    )
+    expect(run).toMatchObject({ status: 'completed', tool_choice: { type: 'code_interpreter' } })
+    expect(fake.requests.slice(-2).map((r) => r.body.tool_choice)).toEqual([
+      { type: 'function', function: { name: 'code_interpreter' } },
+      'auto',
+    ])
+  })
+
   it('a built-in call beside a user function: the code runs, the function waits for its output', async () => {
     fake.once({
       toolCalls: [call('call_code', 'print(6 * 7)'), { id: 'call_fn', name: 'lookup', arguments: '{}' }],

@@ -168,7 +168,8 @@ describeSandbox('code interpreter in runs', () => {
     expect((await sessions()) - before).toBe(1)
   })
 
-  it('streams the call: input deltas, then the outputs, through the SDK helpers', async () => {
+  it.each(['v2', 'v1'])('streams the call (%s): input deltas, then the outputs, through the SDK helpers', async (version) => {
+    const client = version === 'v1' ? v1Client(t) : t.client()
     const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'code_interpreter' }] })
     const code = 'total = sum(range(10))\nprint(total)'
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: fence(code) }] })
@@ -210,6 +211,30 @@ describeSandbox('code interpreter in runs', () => {
       'thread.run.step.completed',
       'thread.run.completed',
     ])
+  })
+})
+
+describeSandbox('code interpreter in runs: a call past the wall-clock limit', () => {
+  beforeAll(async () => {
+    t = await createTestApp({ codeInterpreter: sandboxConfig({ spareKernels: 0, callTimeoutMs: 1500 }) })
+    t.ctx.jobs.start()
+    client = t.client()
+  })
+  afterAll(async () => t?.close())
+
+  it('is reported to the model as output, the run completes, and the next call starts fresh', async () => {
+    const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'code_interpreter' }] })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: fence('x = 1\nwhile True: pass') }] })
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(run.status).toBe('completed')
+    const [answer] = (await client.beta.threads.messages.list(thread.id, { run_id: run.id })).data
+    const text = (answer.content[0] as OpenAI.Beta.Threads.TextContentBlock).text.value
+    expect(text).toContain('Execution timed out after')
+    expect(text).toContain('The session restarts fresh')
+    await client.beta.threads.messages.create(thread.id, { role: 'user', content: fence("print('x' in globals())") })
+    const next = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const [after] = (await client.beta.threads.messages.list(thread.id, { run_id: next.id })).data
+    expect((after.content[0] as OpenAI.Beta.Threads.TextContentBlock).text.value).toBe('False')
   })
 })
 
