@@ -21,6 +21,8 @@ import { registerBatchJobs } from './jobs/batch-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
+import { SandboxPool, type Sandbox } from './sandbox/index.js'
+import { createToolRegistry } from './domain/tools/index.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
 import { storageConfigFor } from './storage/dialect.js'
@@ -37,6 +39,8 @@ export type AppContext = {
   bootstrap: BootstrapResult
   /** Background jobs: features register kinds in jobs.catalog; serve() starts the runner. */
   jobs: Jobs
+  /** The code interpreter's Python sandbox (sessions per thread; nothing starts until used). */
+  sandbox: Sandbox
   services: {
     keys: KeysService
     /** The Administration API: users, invites, projects, service accounts, keys, audit logs. */
@@ -60,7 +64,7 @@ export type AppContext = {
   close(): Promise<void>
 }
 
-export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions } = {}): Promise<AppContext> {
+export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox } = {}): Promise<AppContext> {
   const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir)))
   let providers: ProviderRegistry
   try {
@@ -113,12 +117,16 @@ export async function createContext(config: Config, options: { storage?: Storage
     () => jobs.wake(),
   )
   registerBatchJobs(jobs, batches)
+  const sandbox = options.sandbox ?? new SandboxPool(config.codeInterpreter)
+  const { dataBytes, idleTimeoutMs } = config.codeInterpreter
+  const tools = createToolRegistry({ sandbox, files, maxInputBytes: dataBytes, idleTimeoutMs })
   const assistants = createAssistantsServices({
     storage,
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
     isChatModel: (model) => providers.resolve(model).card.capabilities.chat,
     chat: inference.chat,
     wake: () => jobs.wake(),
+    tools,
   })
   registerRunJobs(jobs, assistants.executor, storage)
   return {
@@ -129,6 +137,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     organization: bootstrap.organization,
     bootstrap,
     jobs,
+    sandbox,
     services: {
       keys,
       admin: createAdminServices(storage, keys),
@@ -146,6 +155,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     async close() {
       // first: jobs in flight may still record usage and need providers and storage
       await jobs.destroy()
+      await sandbox.close()
       await usage.flush()
       await providers.close()
       await limiter.close()

@@ -53,6 +53,8 @@ export const ModelPrice = z.strictObject({
   characters: z.number().min(0).default(0),
   /** per minute of transcribed audio */
   audioMinute: z.number().min(0).default(0),
+  /** per code interpreter session (the usage's model is `code-interpreter`; OpenAI: 0.03) */
+  session: z.number().min(0).default(0),
 })
 
 /** The price table of GET /v1/organization/costs (docs/usage.md). */

@@ -40,9 +40,10 @@ export interface SandboxSession {
   /**
    * Places a file at /mnt/data/<name> (one path segment). A file already placed with the same
    * bytes in the current process is not sent again, so callers may place a run's files before
-   * every call; after a restart they are placed anew.
+   * every call; after a restart they are placed anew. `bytes` may be a loader, called only when
+   * the file is to be sent.
    */
-  putFile(name: string, bytes: Uint8Array): Promise<void>
+  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>)): Promise<void>
   /** Runs one cell. Never rejects for anything the code does; rejects if the sandbox cannot start. */
   run(code: string, options?: { signal?: AbortSignal }): Promise<SandboxResult>
   /** Ends the session and its process. */

@@ -40,12 +40,12 @@ export class PooledSession implements SandboxSession {
     return this.pending > 0
   }
 
-  putFile(name: string, bytes: Uint8Array): Promise<void> {
+  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>)): Promise<void> {
     if (!validFileName(name)) return Promise.reject(new Error(`invalid file name for /mnt/data: ${JSON.stringify(name)}`))
     return this.serial(async () => {
       const { kernel } = await this.ensureKernel()
       if (this.placed.has(name)) return
-      await kernel.put(name, bytes)
+      await kernel.put(name, typeof bytes === 'function' ? await bytes() : bytes)
       this.placed.add(name)
     })
   }

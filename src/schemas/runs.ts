@@ -115,6 +115,9 @@ export type FunctionToolCall = {
   function: { name: string; arguments: string; output?: string | null }
 }
 
+/** A built-in tool's call in a step (code_interpreter, file_search): its own shape. */
+export type BuiltinToolCall = { id: string; type: 'code_interpreter' | 'file_search'; [key: string]: unknown }
+
 /** The wire's run (v1: file_ids and v1 tools; v2: top_p, parallel_tool_calls). */
 export type RunObject = {
   id: string
@@ -153,7 +156,7 @@ export type RunObject = {
 
 export type StepDetails =
   | { type: 'message_creation'; message_creation: { message_id: string } }
-  | { type: 'tool_calls'; tool_calls: FunctionToolCall[] }
+  | { type: 'tool_calls'; tool_calls: (FunctionToolCall | BuiltinToolCall)[] }
 
 export type RunStepObject = {
   id: string

@@ -71,6 +71,8 @@ export interface RunStepsTable {
   status: RunStepStatus
   /** JSON: the wire's step_details */
   step_details: string
+  /** JSON: built-in tool calls' data beyond step_details (migration 0010; StepToolData) */
+  tool_data: string | null
   last_error: string | null
   usage: string | null
   metadata: string

@@ -221,16 +221,18 @@ describe('runs (v2)', () => {
   })
 
   it('fails clearly with a tool Plinth does not execute', async () => {
-    const { assistant, thread } = await setup([{ type: 'code_interpreter' }])
+    // file_search waits for retrieval (its vector store is refused before any run, so a run's
+    // tools override asks for it)
+    const { assistant, thread } = await setup()
     const run = await client.beta.threads.runs.createAndPoll(
       thread.id,
-      { assistant_id: assistant.id },
+      { assistant_id: assistant.id, tools: [{ type: 'file_search' }] },
       poll,
     )
     expect(run.status).toBe('failed')
     expect(run.last_error).toEqual({
       code: 'invalid_prompt',
-      message: 'Plinth does not execute the code_interpreter tool yet',
+      message: 'Plinth does not execute the file_search tool yet',
     })
   })
 

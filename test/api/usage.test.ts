@@ -48,6 +48,7 @@ beforeAll(async () => {
         'test-echo': { input: 2, cachedInput: 1, output: 8 },
         'test-embed': { input: 0.1 },
         'test-image': { image: 0.04 },
+        'code-interpreter': { session: 0.03 },
       },
     },
   })
@@ -79,7 +80,7 @@ beforeAll(async () => {
     { operation: 'audio_speeches', model: 'tts-1', inputTokens: 0, outputTokens: 0, characters: 45, at: T0 + 50 },
     { operation: 'audio_transcriptions', model: 'whisper-1', inputTokens: 0, outputTokens: 0, seconds: 10, at: T0 + 50 },
     { operation: 'vector_stores', model: '', inputTokens: 0, outputTokens: 0, usageBytes: 1024, at: T0 + 60 },
-    { operation: 'code_interpreter_sessions', model: '', inputTokens: 0, outputTokens: 0, sessions: 3, at: T0 + 60 },
+    { operation: 'code_interpreter_sessions', model: 'code-interpreter', inputTokens: 0, outputTokens: 0, sessions: 3, at: T0 + 60 },
   ])
   await record(userPrincipal, [chat({ at: T0 + 15, inputTokens: 1, outputTokens: 1 })])
 })
@@ -307,6 +308,7 @@ describe('GET /organization/costs', () => {
   const echoOutput = ((5 + 5 + 5 + 1) * 8) / 1e6
   const embed = (300 * 0.1) / 1e6
   const images = 3 * 0.04
+  const sessions = 3 * 0.03
 
   it('prices the day from the price table', async () => {
     const page = await admin().usage.costs({ start_time: T0, end_time: T0 + 2 * DAY })
@@ -317,7 +319,7 @@ describe('GET /organization/costs', () => {
       results: [
         {
           object: 'organization.costs.result',
-          amount: { value: expect.closeTo(echoInput + echoCached + echoOutput + embed + images, 10), currency: 'usd' },
+          amount: { value: expect.closeTo(echoInput + echoCached + echoOutput + embed + images + sessions, 10), currency: 'usd' },
           line_item: null,
           project_id: null,
         },
@@ -337,6 +339,7 @@ describe('GET /organization/costs', () => {
       'test-scripted, output': 0,
       'test-embed, input': expect.closeTo(embed, 10),
       'test-image, images': expect.closeTo(images, 10),
+      'code-interpreter, sessions': expect.closeTo(sessions, 10),
       // usage of models without a price shows, at 0
       'omni-moderation-latest, input': 0,
       'tts-1, characters': 0,

@@ -8,6 +8,8 @@ import { createApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { RunExecutor } from '../../src/domain/assistants/run-executor.js'
+import { createToolRegistry } from '../../src/domain/tools/index.js'
+import type { Sandbox, SandboxSession } from '../../src/sandbox/index.js'
 import { BatchRun } from '../../src/domain/batches/run.js'
 import { createRepos } from '../../src/storage/repositories/index.js'
 import { openStorage, type Storage } from '../../src/storage/storage.js'
@@ -209,4 +211,73 @@ describe.each(storageCases())('usage billed exactly once on $name', ({ create })
       }
     })
   }
+
+  it('a code interpreter turn that dies at its end bills its session once, after the re-run', async () => {
+    const sessionRows = () =>
+      ctx.storage.db.selectFrom('usage_records').select('sessions').where('operation', '=', 'code_interpreter_sessions').execute()
+    const before = { scripted: await totals('test-scripted'), sessions: (await sessionRows()).length }
+    const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'code_interpreter' }] })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: '```python\nprint(1)\n```' }] })
+    const run = await client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
+    const ref = { projectId: await projectOf('runs', run.id), threadId: thread.id, runId: run.id }
+    const signal = new AbortController().signal
+    // one sandbox, as a host has; each executor is a process with its own tools
+    const sandbox = new EchoSandbox()
+    const executor = (storage: Storage) =>
+      new RunExecutor({
+        storage,
+        chat: ctx.services.chat,
+        tools: createToolRegistry({ sandbox, files: ctx.services.files, maxInputBytes: 1 << 20, idleTimeoutMs: 60_000 }),
+      })
+
+    const dying = dyingStorage(ctx.storage)
+    await expect(executor(dying.storage).runJob(ref, { signal, lastAttempt: false })).rejects.toThrow()
+    expect(dying.state.dead).toBe(true)
+    expect(sandbox.calls).toBe(1)
+    expect((await sessionRows()).length).toBe(before.sessions)
+    expect(await totals('test-scripted')).toEqual(before.scripted)
+
+    await executor(ctx.storage).runJob(ref, { signal, lastAttempt: false })
+    const ended = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })
+    expect(ended.status).toBe('completed')
+    expect(sandbox.calls).toBe(2)
+    const sessions = (await sessionRows()).slice(before.sessions)
+    expect(sessions).toEqual([{ sessions: 1 }])
+    // two model turns (the call, the answer), each billed once, as the run's usage says
+    const after = await totals('test-scripted')
+    expect({ requests: after.requests - before.scripted.requests, tokens: after.prompt + after.completion - before.scripted.prompt - before.scripted.completion }).toEqual({
+      requests: 2,
+      tokens: ended.usage!.total_tokens,
+    })
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })
+    expect(steps.data.map((s) => [s.type, s.status])).toEqual([
+      ['tool_calls', 'completed'],
+      ['message_creation', 'completed'],
+    ])
+  })
 })
+
+/** A sandbox that prints what it was asked to run (the real one is tested in test/sandbox). */
+class EchoSandbox implements Sandbox {
+  calls = 0
+  private readonly sessions = new Map<string, SandboxSession>()
+
+  async session(key: string): Promise<SandboxSession> {
+    let session = this.sessions.get(key)
+    if (!session) {
+      session = {
+        key,
+        putFile: async () => {},
+        run: async (code) => {
+          this.calls++
+          return { outcome: 'ok', logs: `ran ${code}`, files: [], coldStart: false, durationMs: 1 }
+        },
+        close: async () => {},
+      }
+      this.sessions.set(key, session)
+    }
+    return session
+  }
+
+  async close() {}
+}

@@ -8,6 +8,7 @@ import { References, type VectorStoreAccess } from './references.js'
 import { RunExecutor } from './run-executor.js'
 import { RunsService } from './runs.js'
 import type { ChatService } from '../inference/chat.js'
+import type { ToolRegistry } from '../tools/registry.js'
 import { ThreadsService } from './threads.js'
 
 export type { ApiVersion } from './records.js'
@@ -38,13 +39,15 @@ export function createAssistantsServices(deps: {
   chat: Pick<ChatService, 'chunks'>
   /** ctx.jobs.wake: a run's job starts at once */
   wake?: () => void
+  /** the built-in tools runs execute (code_interpreter) */
+  tools?: ToolRegistry
 }): AssistantsServices {
   const references = new References(deps.vectorStores)
   const { storage } = deps
   const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel, isChatModel: deps.isChatModel })
   const threads = new ThreadsService({ storage, references })
   const messages = new MessagesService({ storage, references, threads })
-  const executor = new RunExecutor({ storage, chat: deps.chat })
+  const executor = new RunExecutor({ storage, chat: deps.chat, tools: deps.tools })
   const runs = new RunsService({
     storage,
     references,

@@ -4,6 +4,7 @@ import type { FunctionToolCall, StepDetails, TruncationStrategy } from '../../sc
 import type { RunStepRow } from '../../storage/repositories/runs.js'
 import { countChatPromptTokens } from '../inference/tokens.js'
 import type { MessageRecord } from './records.js'
+import { stepToolData } from './run-answer.js'
 
 /**
  * The chat conversation of one model turn of a run: the instructions, the thread (truncated per
@@ -84,8 +85,18 @@ function stepMessages(step: RunStepRow, own: Map<string, MessageRecord>): ChatMe
       ? [{ role: 'assistant', content: textOf(message.content) }]
       : []
   }
-  const calls = details.tool_calls.filter((c): c is FunctionToolCall => c.type === 'function')
-  if (step.status !== 'completed' || !calls.length) return []
+  if (step.status !== 'completed') return []
+  // a built-in call is shown to the model as the function it called, with the result it read
+  const data = stepToolData(step)
+  const calls = details.tool_calls.flatMap((c) => {
+    if (c.type === 'function') {
+      const { name, arguments: args, output } = (c as FunctionToolCall).function
+      return [{ id: c.id, name, arguments: args, output: output ?? '' }]
+    }
+    const call = data?.calls[c.id]
+    return call ? [{ id: c.id, ...call }] : []
+  })
+  if (!calls.length) return []
   return [
     {
       role: 'assistant',
@@ -93,12 +104,9 @@ function stepMessages(step: RunStepRow, own: Map<string, MessageRecord>): ChatMe
       tool_calls: calls.map((c) => ({
         id: c.id,
         type: 'function',
-        function: { name: c.function.name, arguments: c.function.arguments },
+        function: { name: c.name, arguments: c.arguments },
       })),
     } as ChatMessageParam,
-    ...calls.map(
-      (c) =>
-        ({ role: 'tool', tool_call_id: c.id, content: c.function.output ?? '' }) as ChatMessageParam,
-    ),
+    ...calls.map((c) => ({ role: 'tool', tool_call_id: c.id, content: c.output }) as ChatMessageParam),
   ]
 }

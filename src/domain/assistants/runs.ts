@@ -303,7 +303,10 @@ export class RunsService {
       for (const step of await repos.runSteps.all(principal.projectId, id)) {
         const details = JSON.parse(step.step_details)
         if (step.type !== 'tool_calls' || step.status !== 'in_progress') continue
-        for (const call of details.tool_calls) call.function.output = outputs.get(call.id) ?? ''
+        for (const call of details.tool_calls) {
+          // built-in calls in the same step ran already
+          if (call.type === 'function') call.function.output = outputs.get(call.id) ?? ''
+        }
         await repos.runSteps.update(principal.projectId, step.id, {
           status: 'completed',
           completed_at: now,

@@ -160,6 +160,20 @@ export class FilesService {
     return { id, object: 'file', deleted: true }
   }
 
+  /** A file of the project, or undefined (not there, expired): for the services that use files. */
+  async find(projectId: string, id: string): Promise<FileObject | undefined> {
+    const row = await createRepos(this.storage.db).files.get(projectId, id, nowSeconds())
+    return row ? toFileObject(row) : undefined
+  }
+
+  /** A file's bytes, whole (the code interpreter places files in its sandbox). */
+  async bytes(projectId: string, id: string): Promise<Buffer> {
+    await this.row(projectId, id)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of await this.blobs.read(fileKey(id))) chunks.push(chunk)
+    return Buffer.concat(chunks)
+  }
+
   // spec: downloadFile
   async content(principal: ProjectPrincipal, id: string): Promise<FileContent> {
     const row = await this.row(principal.projectId, id)

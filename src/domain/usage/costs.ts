@@ -18,10 +18,11 @@ function lines(row: RollupResult, price: ModelPrice): Line[] {
   if (row.images) out.push({ item: `${model}, images`, amount: row.images * price.image })
   if (row.characters) out.push({ item: `${model}, characters`, amount: (row.characters * price.characters) / 1e6 })
   if (row.seconds) out.push({ item: `${model}, audio`, amount: (row.seconds / 60) * price.audioMinute })
+  if (row.sessions) out.push({ item: `${model}, sessions`, amount: row.sessions * price.session })
   return out
 }
 
-const FREE: ModelPrice = { input: 0, output: 0, image: 0, characters: 0, audioMinute: 0 }
+const FREE: ModelPrice = { input: 0, output: 0, image: 0, characters: 0, audioMinute: 0, session: 0 }
 
 /**
  * `organization.costs.result`s of one daily bucket from its rollup rows (grouped by model and

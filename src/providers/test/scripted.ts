@@ -2,6 +2,7 @@ import { ApiError } from '../../errors.js'
 import type { Tool } from '../../schemas/chat.js'
 import type { GenerateCall, StreamPart } from '../provider.js'
 import { countTokens, tokenPieces } from '../tokenizer.js'
+import { codeAnswer, codeCall } from './code-calls.js'
 import { synthesize } from './json-synth.js'
 import type { Script, ScriptedReply } from './script.js'
 import { emitPieces, lastUserText, messageText, sleep, textPieces } from './text.js'
@@ -11,8 +12,10 @@ export const DEFAULT_SCRIPTED_TEXT = 'This is a scripted reply from test-scripte
 /**
  * test-scripted: matches the last user message against the script's rules (case-insensitive
  * substring or regex) and plays the first matching reply. Without a matching rule it follows
- * fixed, documented steps: answer tool results, call requested tools with arguments that satisfy
- * their schema, fill a json_schema response format, or say DEFAULT_SCRIPTED_TEXT.
+ * fixed, documented steps: answer tool results (code interpreter results with the output itself),
+ * run a fenced python block through the code interpreter when offered it, call requested tools
+ * with arguments that satisfy their schema, fill a json_schema response format, or say
+ * DEFAULT_SCRIPTED_TEXT.
  */
 export async function* scriptedStream(call: GenerateCall, script: Script): AsyncGenerator<StreamPart> {
   const reply = chooseReply(call, script)
@@ -53,8 +56,10 @@ function chooseReply(call: GenerateCall, script: Script): ScriptedReply {
     if (rule) return limitToolCalls(call, rule.reply)
   }
   if (last?.role === 'tool' || last?.role === 'function') {
-    return { content: `Tool results: ${toolResults(call).join('; ')}` }
+    return codeAnswer(call) ?? { content: `Tool results: ${toolResults(call).join('; ')}` }
   }
+  const code = codeCall(call, userText)
+  if (code) return code
   const tools = pickTools(call, userText)
   if (tools.length) return { tool_calls: tools.map((t) => ({ name: t.function.name })) }
   const format = call.responseFormat
