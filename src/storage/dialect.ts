@@ -60,7 +60,12 @@ function checkSchemaName(schema: string): string {
 /** Runs compiled statements, in order, in one transaction (Storage.runBatch). */
 export type BatchRunner = (db: Kysely<any>, queries: readonly CompiledQuery[]) => Promise<void>
 
-export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDialect; runBatch: BatchRunner } {
+export function createKyselyDialect(config: StorageConfig): {
+  dialect: KyselyDialect
+  runBatch: BatchRunner
+  /** SQLite's connection (file databases: storage.ts moves its checkpoints to a worker) */
+  sqlite?: SQLite.Database
+} {
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true })
     const database = new SQLite(config.path)
@@ -74,7 +79,7 @@ export function createKyselyDialect(config: StorageConfig): { dialect: KyselyDia
     // Integer columns come back as JS numbers (better-sqlite3's default, safeIntegers off):
     // unix seconds and token counts fit in 2^53.
     const cached = withStatementCache(database)
-    return { dialect: new ImmediateSqliteDialect({ database: cached }), runBatch: sqliteBatch(cached) }
+    return { dialect: new ImmediateSqliteDialect({ database: cached }), runBatch: sqliteBatch(cached), sqlite: database }
   }
   const pool = new pg.Pool({
     connectionString: config.url,

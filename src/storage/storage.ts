@@ -9,6 +9,7 @@ import {
   type StorageConfig,
 } from './dialect.js'
 import { migrationProvider } from './migrations/index.js'
+import { checkpointInWorker } from './sqlite-checkpoints.js'
 
 /** The database handle every repository works through. */
 export interface Storage {
@@ -35,6 +36,7 @@ class KyselyStorage implements Storage {
     readonly dialect: Dialect,
     private readonly batchRunner: BatchRunner,
     private readonly inTransaction = false,
+    private readonly beforeClose: () => Promise<void> = async () => {},
   ) {}
 
   transaction<T>(fn: (tx: Storage) => Promise<T>): Promise<T> {
@@ -54,13 +56,14 @@ class KyselyStorage implements Storage {
   async close() {
     // the transaction's owner closes the pool, not code handed the transaction
     if (this.inTransaction) throw new Error('close() called on a transaction-bound Storage')
+    await this.beforeClose()
     await this.db.destroy()
   }
 }
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   await ensureSchema(config)
-  const { dialect, runBatch } = createKyselyDialect(config)
+  const { dialect, runBatch, sqlite } = createKyselyDialect(config)
   const db = new Kysely<Database>({ dialect })
   try {
     await migrate(db, config)
@@ -68,7 +71,9 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     await db.destroy()
     throw error
   }
-  return new KyselyStorage(db, config.kind, runBatch)
+  const file = config.kind === 'sqlite' && config.path !== ':memory:' ? config.path : undefined
+  const stopCheckpoints = sqlite && file ? checkpointInWorker(sqlite, file) : undefined
+  return new KyselyStorage(db, config.kind, runBatch, false, stopCheckpoints)
 }
 
 async function migrate(db: Kysely<Database>, config: StorageConfig) {
