@@ -54,8 +54,13 @@ export function checkpointInWorker(database: SQLite.Database, file: string): () 
   return async () => {
     if (stopped) return
     stopped = true
+    // held by the loop until it is gone: an unref'd worker and nothing else left would let a CLI
+    // process end in the middle of close()
+    worker.ref()
     worker.postMessage('stop')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))])
+    clearTimeout(timer)
     await worker.terminate()
   }
 }
