@@ -178,14 +178,16 @@ describe('event-loop guard', () => {
 
   it('keeps the API p99 within 2x of idle while a heavy batch runs', async () => {
     // 500 test-echo lines of about 18 KB each used to hold GET /v1/models 3.3 s. Latency on a
-    // shared 2-core machine is noisy, so the comparison has an allowance of 5 ms and a second
-    // round when the first misses; a batch that blocks the loop misses both by hundreds of ms.
-    // Blocks over 50 ms fail at once, in either round.
+    // shared 2-core machine is noisy (the client, the server and other processes take turns on
+    // the cores: with GUARD_THRESHOLD_MS=8 the server shows no stall of its own over 8 ms while
+    // its p99 still moves by 10 ms), so the comparison has an allowance of 5 ms and up to three
+    // rounds; a batch that blocks the loop misses every one by hundreds of ms. Blocks over 50 ms
+    // fail at once, in any round.
     for (let round = 1; ; round++) {
       const { status, blocks, idleP99, duringP99 } = await batchRound(round, 500)
       expect(status).toBe('completed')
       expect(blocks, JSON.stringify(blocks)).toEqual([])
-      if (duringP99 <= 2 * idleP99 + 5 || round === 2) {
+      if (duringP99 <= 2 * idleP99 + 5 || round === 3) {
         expect(duringP99).toBeLessThanOrEqual(2 * idleP99 + 5)
         return
       }
