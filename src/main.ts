@@ -2,6 +2,7 @@ import { createServer } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { bootLog, setLogLevel } from './logger.js'
+import { getEngine } from './providers/llama-cpp/engine.js'
 import { warmTokenizer } from './providers/tokenizer.js'
 
 export type RunningServer = { url: string; close(): Promise<void> }
@@ -15,6 +16,9 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   // not by whichever request first counts tokens (a stall of every request in flight). It costs
   // about 70 MB of memory, which the idle RSS in docs/benchmarks.md includes.
   warmTokenizer()
+  // the same for llama.cpp's module and native runtime (about 210 ms of the loop), when local
+  // models are served; a failure here is the first request's to report, as before
+  if (ctx.providers.hasLocalModels()) await getEngine(config.llama.gpu).catch(() => undefined)
   const server = createServer(ctx)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

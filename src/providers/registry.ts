@@ -110,6 +110,11 @@ export class ProviderRegistry {
   }
 
   /** The served models; with a project's model policy, only those it may use. */
+  /** Whether any local GGUF model is served now (the llama.cpp runtime will be needed). */
+  hasLocalModels(): boolean {
+    return (this.llama?.ids.size ?? 0) > 0
+  }
+
   list(policy?: ModelPolicy): ModelCard[] {
     this.syncLocalModels()
     return [...this.models.values()].map((m) => m.card).filter((card) => modelAllowed(policy, card.id))

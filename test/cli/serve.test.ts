@@ -126,4 +126,24 @@ describe('plinth serve and the CLI, as real processes', () => {
     await new Promise((r) => child.on('exit', r))
     fs.rmSync(fresh, { recursive: true, force: true })
   })
+
+  it('loads the tokenizer and, with local models, llama.cpp before it listens', async () => {
+    // no request may pay these loads (170-250 ms of the event loop each): they come before the
+    // ready line. The model is linked from ../shared, never copied.
+    const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-cli-models-'))
+    fs.symlinkSync(path.resolve(root, '../shared/models/stories260K.gguf'), path.join(modelsDir, 'stories.gguf'))
+    const config = path.join(modelsDir, 'config.json')
+    fs.writeFileSync(config, JSON.stringify({ llama: { modelsDir } }))
+    try {
+      const server = await startServer(['--config', config])
+      const output = server.output()
+      const loaded = output.indexOf('llama.cpp runtime loaded')
+      expect(loaded, output).toBeGreaterThanOrEqual(0)
+      expect(loaded).toBeLessThan(output.indexOf('Plinth ready on'))
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    } finally {
+      fs.rmSync(modelsDir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
