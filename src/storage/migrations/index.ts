@@ -9,6 +9,7 @@ import * as m0006 from './0006-usage-limits.js'
 import * as m0007 from './0007-assistants.js'
 import * as m0008 from './0008-runs.js'
 import * as m0009 from './0009-usage-records-time-index.js'
+import * as m0010 from './0010-vector-stores.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -32,6 +33,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0007-assistants': m0007,
   '0008-runs': m0008,
   '0009-usage-records-time-index': m0009,
+  '0010-vector-stores': m0010,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
