@@ -4,7 +4,7 @@ import { createRepos } from '../../src/storage/repositories/index.js'
 import { nowSeconds } from '../../src/storage/ids.js'
 import { docxDocument, pdfDocument, pptxDocument } from '../helpers/documents.js'
 import { otherProjectClient } from '../helpers/other-project.js'
-import { createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
+import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
 // The Vector stores API end to end through the official SDK (every response checked against the
 // spec by the validating fetch), with the job runner ingesting files.
@@ -340,3 +340,41 @@ async function projectPrincipalOf(app: TestApp) {
   const principal = await app.ctx.services.keys.authenticate(PROJECT_KEY)
   return principal as Parameters<TestApp['ctx']['services']['retrieval']['retrieval']['search']>[0]
 }
+
+describe('vector store usage', () => {
+  it('the day’s bytes appear in usage/vector_stores and costs, recorded once per change', async () => {
+    const app = await createTestApp()
+    try {
+      app.ctx.jobs.start()
+      const c = app.client()
+      const admin = app.client(ADMIN_KEY, { adminAPIKey: ADMIN_KEY }).admin.organization
+      const f = await c.files.create({ file: await toFile(Buffer.from('bytes to bill'), 'bill.txt'), purpose: 'assistants' })
+      const store = await c.vectorStores.create({ file_ids: [f.id] })
+      let done = await c.vectorStores.retrieve(store.id)
+      for (let i = 0; done.status === 'in_progress' && i < 200; i++) {
+        await new Promise((r) => setTimeout(r, 25))
+        done = await c.vectorStores.retrieve(store.id)
+      }
+      expect(done.usage_bytes).toBeGreaterThan(0)
+      const maintenance = app.ctx.services.retrieval.maintenance
+      expect(await maintenance.recordUsage()).toBe(1)
+      expect(await maintenance.recordUsage()).toBe(0)
+      const day = nowSeconds() - (nowSeconds() % 86400)
+      const usage = async () =>
+        (await admin.usage.vectorStores({ start_time: day, group_by: ['project_id'] })).data[0].results as unknown as Record<string, unknown>[]
+      expect(await usage()).toEqual([
+        { object: 'organization.usage.vector_stores.result', usage_bytes: done.usage_bytes, project_id: expect.any(String) },
+      ])
+      const costs = await admin.usage.costs({ start_time: day, group_by: ['line_item'] })
+      expect(costs.data[0].results).toEqual([
+        expect.objectContaining({ line_item: 'file search storage', amount: { value: expect.closeTo((done.usage_bytes / 1e9) * 0.1, 14), currency: 'usd' } }),
+      ])
+      // the store goes: the day's snapshot drops to what is left
+      await c.vectorStores.delete(store.id)
+      expect(await maintenance.recordUsage()).toBe(1)
+      expect((await usage())[0]).toMatchObject({ usage_bytes: 0 })
+    } finally {
+      await app.close()
+    }
+  })
+})
