@@ -134,7 +134,7 @@ export class PgVectorIndex implements VectorIndex {
       // the plain expression matches no index: every chunk in scope is compared exactly
       const { rows } = await sql<{ seq: number; distance: number }>`
         select c.seq, c.embedding <=> ${query}::vector as distance
-        from vector_store_chunks c join vector_store_files f on f.id = c.attachment_id
+        from vector_store_chunks c
         where ${scopeSql(q)} and c.dims = ${dims}
         order by distance limit ${q.limit}`.execute(db)
       return rows.map((r) => ({ seq: Number(r.seq), score: 1 - r.distance }))
@@ -146,7 +146,7 @@ export class PgVectorIndex implements VectorIndex {
       await sql`set local hnsw.iterative_scan = strict_order`.execute(trx)
       const { rows } = await sql<{ seq: number; distance: number }>`
         select c.seq, c.embedding::${typed} <=> ${query}::${typed} as distance
-        from vector_store_chunks c join vector_store_files f on f.id = c.attachment_id
+        from vector_store_chunks c
         where c.dims = ${dims} and ${scopeSql(q)}
         order by c.embedding::${typed} <=> ${query}::${typed} limit ${q.limit}`.execute(trx)
       return rows.map((r) => ({ seq: Number(r.seq), score: 1 - r.distance }))
@@ -158,7 +158,6 @@ export class PgVectorIndex implements VectorIndex {
     const { rows } = await sql<{ seq: number; rank: number }>`
       select c.seq, ts_rank_cd(c.tsv, query) as rank
       from vector_store_chunks c
-        join vector_store_files f on f.id = c.attachment_id
         cross join to_tsquery('english', ${q.terms.join(' | ')}) query
       where c.tsv @@ query and ${scopeSql(q)}
       order by rank desc limit ${q.limit}`.execute(db)
@@ -205,9 +204,17 @@ function vectorText(vector: Float32Array): string {
   return out + ']'
 }
 
+/**
+ * Chunks of completed files of the stores in scope that pass the filter. The files are an array
+ * computed once (an InitPlan), not a join: joined, the planner sorted every chunk of the store by
+ * distance (80 ms at 10k chunks) instead of walking the HNSW index (6 ms).
+ */
 function scopeSql(q: ChunkScope): RawBuilder<unknown> {
-  return sql`c.vector_store_id in (${sql.join(q.storeIds)}) and f.status = 'completed'
-    and (${filterSql(q.filter, comparisonSql)})`
+  const stores = sql.join(q.storeIds)
+  return sql`c.vector_store_id in (${stores}) and c.attachment_id = any(array(
+    select f.id from vector_store_files f
+    where f.vector_store_id in (${stores}) and f.status = 'completed'
+      and (${filterSql(q.filter, comparisonSql)})))`
 }
 
 /** An attribute comparison on PostgreSQL, over the attributes as jsonb. */
