@@ -390,7 +390,8 @@ async function main() {
         const { default: pgLib } = await import('pg')
         const client = new pgLib.Client({ connectionString: PG_URL })
         await client.connect()
-        await client.query(`drop schema if exists ${schema} cascade`)
+        if (process.env.BENCH_KEEP_SCHEMA) console.error(`kept schema ${schema}`)
+        else await client.query(`drop schema if exists ${schema} cascade`)
         await client.end()
       }
     } else console.error('PostgreSQL skipped: set TEST_PG_URL')

@@ -7,8 +7,11 @@ import type { VectorIndex } from '../../storage/vector-index/vector-index.js'
 import { usageQueries } from '../inference/usage.js'
 import type { PurgePayload } from './objects.js'
 
-/** Chunks deleted per transaction: each page is a few milliseconds of work on either database. */
-const PURGE_PAGE = 500
+/**
+ * Chunks deleted per transaction. On SQLite a statement holds the event loop while it runs, and
+ * each chunk's delete also updates the FTS5 and vec0 tables: 200 keep a page to a few milliseconds.
+ */
+const PURGE_PAGE = 200
 const SWEEP_PAGE = 100
 const DAY = 86400
 

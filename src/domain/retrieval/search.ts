@@ -33,6 +33,9 @@ export type SearchResult = {
   text: string
 }
 
+/** How stale last_active_at may be before a search moves it. */
+const TOUCH_EVERY_SECONDS = 60
+
 /** RRF's constant: a rank r counts 1 / (K + r). 60 is the value of the original paper. */
 const RRF_K = 60
 
@@ -72,7 +75,11 @@ export class Retrieval {
       stores.push(store)
     }
     const queries = (Array.isArray(query) ? query : [query]).map((q) => (options.rewriteQuery ? rewriteQuery(q) : q))
-    for (const store of stores) await repos.vectorStores.touch(store.project_id, store.id, now)
+    // a write per search would queue every search behind the database's write lock: last_active_at
+    // (and the expiry it moves) keeps minute precision instead
+    for (const store of stores) {
+      if (now - store.last_active_at >= TOUCH_EVERY_SECONDS) await repos.vectorStores.touch(store.project_id, store.id, now)
+    }
     const perList = Math.max(20, options.maxNumResults * 2)
     const lists: Hit[][] = []
     // stores of one embedding model are searched together; each model embeds the query once

@@ -141,9 +141,15 @@ export class PgVectorIndex implements VectorIndex {
     }
     const typed = sql.raw(`vector(${dims})`)
     return db.transaction().execute(async (trx) => {
-      // a filter or a small store in a big table: iterative scans go on until enough rows pass
-      await sql`set local hnsw.ef_search = ${sql.raw(String(Math.max(64, q.limit * 2)))}`.execute(trx)
-      await sql`set local hnsw.iterative_scan = strict_order`.execute(trx)
+      // Settings for this transaction only, in one round trip. A filter or a small store in a big
+      // table: iterative scans go on until enough rows pass. The scope already said this search is
+      // approximate, but the planner's costs often preferred sorting the store's every chunk
+      // (88 ms at 10k, against 1.6 ms through the index): seq scans and sorts are off here.
+      const efSearch = String(Math.max(64, q.limit * 2))
+      await sql`select set_config('hnsw.ef_search', ${efSearch}, true),
+        set_config('hnsw.iterative_scan', 'strict_order', true),
+        set_config('enable_seqscan', 'off', true),
+        set_config('enable_sort', 'off', true)`.execute(trx)
       const { rows } = await sql<{ seq: number; distance: number }>`
         select c.seq, c.embedding::${typed} <=> ${query}::${typed} as distance
         from vector_store_chunks c
