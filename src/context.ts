@@ -19,13 +19,16 @@ import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
+import { registerVectorStoreJobs } from './jobs/vector-stores.js'
+import { createRetrievalServices, type RetrievalServices } from './domain/retrieval/index.js'
+import { bootLog } from './logger.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
 import { SandboxPool, type Sandbox } from './sandbox/index.js'
 import { createToolRegistry } from './domain/tools/index.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
-import { storageConfigFor } from './storage/dialect.js'
+import { createVectorIndex, storageConfigFor } from './storage/dialect.js'
 import { openStorage, type Storage } from './storage/storage.js'
 
 /** The composition root: everything a request or a job needs, built once at boot. */
@@ -60,6 +63,8 @@ export type AppContext = {
     usageReports: UsageReports
     /** The Assistants API (v1 and v2): assistants, threads, messages, runs. */
     assistants: AssistantsServices
+    /** Vector stores, their ingestion and search (file_search searches through `retrieval`). */
+    retrieval: RetrievalServices
   }
   close(): Promise<void>
 }
@@ -120,8 +125,27 @@ export async function createContext(config: Config, options: { storage?: Storage
   const sandbox = options.sandbox ?? new SandboxPool(config.codeInterpreter)
   const { dataBytes, idleTimeoutMs } = config.codeInterpreter
   const tools = createToolRegistry({ sandbox, files, maxInputBytes: dataBytes, idleTimeoutMs })
+  const index = createVectorIndex(storage.dialect)
+  const indexStatus = await index.prepare(storage.db)
+  if (!indexStatus.ready) {
+    // Plinth serves everything else; vector store requests answer 503 with the same reason
+    bootLog.warn(`vector stores are unavailable: ${indexStatus.reason}`)
+  }
+  const retrieval = createRetrievalServices({
+    storage,
+    blobs,
+    index,
+    providers,
+    config: config.vectorStores,
+    wake: () => jobs.wake(),
+  })
+  registerVectorStoreJobs(jobs, retrieval)
   const assistants = createAssistantsServices({
     storage,
+    vectorStores: {
+      exists: (tx, projectId, id) => retrieval.vectorStores.exists(tx, projectId, id),
+      create: (tx, projectId, helper) => retrieval.vectorStores.createFromHelper(tx, projectId, helper),
+    },
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
     isChatModel: (model) => providers.resolve(model).card.capabilities.chat,
     chat: inference.chat,
@@ -151,11 +175,13 @@ export async function createContext(config: Config, options: { storage?: Storage
       limits,
       usageReports: new UsageReports(storage, config.pricing, usage),
       assistants,
+      retrieval,
     },
     async close() {
       // first: jobs in flight may still record usage and need providers and storage
       await jobs.destroy()
       await sandbox.close()
+      await retrieval.close()
       await usage.flush()
       await providers.close()
       await limiter.close()

@@ -586,6 +586,47 @@ export function vectorStoreNotFound(id: string) {
   return notFound('vector store', id)
 }
 
+// Plinth's, in H3's form: a file id that is not in the vector store
+export function vectorStoreFileNotFound(fileId: string, storeId: string) {
+  return new ApiError(404, `No file found with id '${fileId}' in vector store '${storeId}'.`, 'invalid_request_error', null, null)
+}
+
+// Plinth's, in H3's form
+export function fileBatchNotFound(batchId: string, storeId: string) {
+  return new ApiError(404, `No file batch found with id '${batchId}' in vector store '${storeId}'.`, 'invalid_request_error', null, null)
+}
+
+// Plinth's: an expired vector store can be read and deleted, not used
+export function vectorStoreExpired(id: string) {
+  return invalidRequest(`Vector store ${id} is expired. Create a new vector store to use its files.`, 'vector_store_id', 'vector_store_expired')
+}
+
+// Plinth's, worded as F8's: a batch that ended cannot be cancelled
+export function fileBatchNotCancellable(id: string, status: string) {
+  return invalidRequest(`Cannot cancel a file batch that is ${status}: ${id}.`)
+}
+
+// Plinth's: chunk_overlap_tokens beyond what OpenAI allows
+export function chunkOverlapTooLarge(param: string, overlap: number, max: number) {
+  return invalidRequest(
+    `Invalid '${param}': chunk_overlap_tokens must be non-negative and not exceed half of max_chunk_size_tokens (${Math.floor(max / 2)}), but got ${overlap} instead.`,
+    param,
+    'invalid_value',
+  )
+}
+
+// Plinth's: the server's vector index is missing (pgvector not installed, sqlite-vec not loadable)
+export function vectorIndexUnavailable(reason: string) {
+  return new ApiError(
+    503,
+    `Vector stores are unavailable on this server: ${reason}.`,
+    'server_error',
+    null,
+    'vector_index_unavailable',
+    { 'x-should-retry': 'false' },
+  )
+}
+
 // Plinth's: the vector_stores helper needs the Vector stores API
 export function vectorStoresNotServed(param: string) {
   return invalidRequest(

@@ -22,6 +22,9 @@ import { runsRoutes } from './threads/runs.js'
 import { threadsRoutes } from './threads/threads.js'
 import { usageRoutes } from './organization/usage.js'
 import { uploadsRoutes } from './uploads.js'
+import { vectorStoreFileBatchesRoutes } from './vector-stores/file-batches.js'
+import { vectorStoreFilesRoutes } from './vector-stores/files.js'
+import { vectorStoresRoutes } from './vector-stores/vector-stores.js'
 
 /** Every route Plinth serves, one line per resource. The conformance report reads this list. */
 export function apiRoutes(ctx: AppContext): RouteDef[] {
@@ -42,6 +45,9 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...messagesRoutes(ctx),
     ...messageFilesRoutes(ctx),
     ...runsRoutes(ctx),
+    ...vectorStoresRoutes(ctx),
+    ...vectorStoreFilesRoutes(ctx),
+    ...vectorStoreFileBatchesRoutes(ctx),
   ]
 }
 

@@ -62,6 +62,8 @@ export const PricingConfig = z.strictObject({
   /** lower-case ISO 4217, as the costs API reports it */
   currency: z.string().default('usd'),
   models: z.record(z.string(), ModelPrice).default({}),
+  /** Vector store storage, per GB (10^9 bytes) per day: OpenAI's list price. */
+  vectorStoreGbDay: z.number().min(0).default(0.1),
 })
 
 export type RateLimitsConfig = z.output<typeof RateLimitsConfig>

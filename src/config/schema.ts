@@ -180,6 +180,24 @@ export const ConfigSchema = z.strictObject({
       staleWriteSeconds: z.number().int().min(0).default(900),
     })
     .prefault({}),
+  /** Vector stores and file search (docs/vector-stores.md). */
+  vectorStores: z
+    .strictObject({
+      /**
+       * The embedding model of new vector stores (any model with embeddings: test-embed, a GGUF
+       * served by llama-cpp, an upstream's). A store keeps the model it was created with.
+       */
+      embeddingModel: z.string().min(1).default('test-embed'),
+      /** Per project id: that project's stores use this model instead. */
+      projectEmbeddingModels: z.record(z.string(), z.string().min(1)).default({}),
+      /** Largest file ingested, in bytes (a larger one ends failed, invalid_file). */
+      maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024),
+      /** Most tokens one file may hold (OpenAI's limit: 5,000,000). */
+      maxFileTokens: z.number().int().positive().default(5_000_000),
+      /** Chunks embedded per call to the embedding model (and written per transaction). */
+      embedBatchSize: z.number().int().min(1).max(2048).default(32),
+    })
+    .prefault({}),
   organization: z
     .strictObject({
       name: z.string().default('Personal'),

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
+import * as sqliteVec from 'sqlite-vec'
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -18,6 +19,9 @@ import {
   type SelectQueryBuilder,
   type SqliteDialectConfig,
 } from 'kysely'
+import { PgVectorIndex } from './vector-index/pgvector.js'
+import { SqliteVecIndex } from './vector-index/sqlite-vec.js'
+import type { VectorIndex } from './vector-index/vector-index.js'
 
 /** The ONLY module that branches on sqlite | postgres. */
 export type Dialect = 'sqlite' | 'postgres'
@@ -76,6 +80,7 @@ export function createKyselyDialect(config: StorageConfig): {
     // command running next to the server; transactions add an async retry on top (see below).
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(config.busyTimeoutMs ?? 5000))}`)
     database.pragma('foreign_keys = ON')
+    loadSqliteVec(database)
     // Integer columns come back as JS numbers (better-sqlite3's default, safeIntegers off):
     // unix seconds and token counts fit in 2^53.
     const cached = withStatementCache(database)
@@ -85,9 +90,27 @@ export function createKyselyDialect(config: StorageConfig): {
     connectionString: config.url,
     max: config.poolSize ?? 10,
     types: { getTypeParser: numericTypeParser },
-    ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)}` } : {}),
+    // public stays on the path after the schema: extensions such as pgvector live there
+    ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)},public` } : {}),
   })
   return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch }
+}
+
+/**
+ * sqlite-vec's vector functions and vec0 tables. A platform it ships no binary for leaves SQLite
+ * without them: Plinth still starts, and the vector index says what is missing (vector-index/).
+ */
+function loadSqliteVec(database: SQLite.Database) {
+  try {
+    sqliteVec.load(database)
+  } catch {
+    // reported by SqliteVecIndex.prepare, which finds vec_version() missing
+  }
+}
+
+/** The vector index of a dialect: sqlite-vec + FTS5, or pgvector + full-text search. */
+export function createVectorIndex(dialect: Dialect): VectorIndex {
+  return dialect === 'postgres' ? new PgVectorIndex() : new SqliteVecIndex()
 }
 
 /** Each statement through Kysely, in one transaction. */

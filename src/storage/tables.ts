@@ -1,6 +1,12 @@
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
+import type {
+  VectorStoreFileBatchesTable,
+  VectorStoreFilesTable,
+  VectorStoresTable,
+  VectorStoreUsageDaysTable,
+} from './tables-vector-stores.js'
 
 /**
  * The Kysely `Database` interface. Conventions (so migrations need no dialect branches):
@@ -298,4 +304,8 @@ export interface Database {
   messages: MessagesTable
   runs: RunsTable
   run_steps: RunStepsTable
+  vector_stores: VectorStoresTable
+  vector_store_files: VectorStoreFilesTable
+  vector_store_file_batches: VectorStoreFileBatchesTable
+  vector_store_usage_days: VectorStoreUsageDaysTable
 }

@@ -259,11 +259,11 @@ describe('assistants (v2): bad input', () => {
     await expect(
       client.beta.assistants.create({
         model: 'test-echo',
-        tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } },
+        tool_resources: { file_search: { vector_stores: [{ file_ids: ['file-doesnotexist'] }] } },
       }),
     ).rejects.toMatchObject({
-      status: 400,
-      error: { param: 'tool_resources.file_search.vector_stores' },
+      status: 404,
+      error: { message: 'No such File object: file-doesnotexist' },
     })
     expect((await client.beta.assistants.list({ limit: 100 })).data.length).toBe(before)
   })

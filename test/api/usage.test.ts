@@ -309,6 +309,8 @@ describe('GET /organization/costs', () => {
   const embed = (300 * 0.1) / 1e6
   const images = 3 * 0.04
   const sessions = 3 * 0.03
+  // 1,024 bytes of vector stores for the day, at the default 0.10 per GB and day
+  const storage = (1024 / 1e9) * 0.1
 
   it('prices the day from the price table', async () => {
     const page = await admin().usage.costs({ start_time: T0, end_time: T0 + 2 * DAY })
@@ -319,7 +321,7 @@ describe('GET /organization/costs', () => {
       results: [
         {
           object: 'organization.costs.result',
-          amount: { value: expect.closeTo(echoInput + echoCached + echoOutput + embed + images + sessions, 10), currency: 'usd' },
+          amount: { value: expect.closeTo(echoInput + echoCached + echoOutput + embed + images + sessions + storage, 10), currency: 'usd' },
           line_item: null,
           project_id: null,
         },
@@ -340,6 +342,7 @@ describe('GET /organization/costs', () => {
       'test-embed, input': expect.closeTo(embed, 10),
       'test-image, images': expect.closeTo(images, 10),
       'code-interpreter, sessions': expect.closeTo(sessions, 10),
+      'file search storage': expect.closeTo(storage, 14),
       // usage of models without a price shows, at 0
       'omni-moderation-latest, input': 0,
       'tts-1, characters': 0,

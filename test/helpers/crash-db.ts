@@ -48,7 +48,8 @@ async function postgresDb(url: string): Promise<CrashDb> {
   const { schema, drop } = withPgSchema('crash')
   // created here: the server, reaching it through search_path, finds it as its current schema
   await pgQuery(url, `CREATE SCHEMA ${schema}`)
-  const serverUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  // public stays on the path: the pgvector extension's type lives there
+  const serverUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema},public`)}`
   const client = new pg.Client({ connectionString: serverUrl })
   await client.connect()
   return {

@@ -141,6 +141,16 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
         'the spec\'s examples and openai-node\'s `string | null` show.',
     },
   ]),
+  // Vector store lists, as every other list: null ids when empty (openai-node: `string | null`)
+  ...['listVectorStores', 'listVectorStoreFiles', 'listFilesInVectorStoreBatch'].flatMap(
+    (operationId): KnownViolation[] =>
+      ['/first_id', '/last_id'].map((path) => ({
+        operationId,
+        path,
+        where: 'body',
+        note: "The list's first_id and last_id are non-nullable strings; an empty list sends null.",
+      })),
+  ),
   // The Administration API as OpenAI sends it (and openai-node types it) differs from the spec
   // file where a value is absent: empty lists, keys never used, invites not accepted.
   ...[

@@ -16,12 +16,13 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 
 /**
- * What the Vector stores feature lends the Assistants API. Until it is wired in (context.ts),
+ * What the Vector stores feature lends the Assistants API (context.ts wires it in). Without it,
  * no vector store exists: `vector_store_ids` are unknown ids (H3), and the `vector_stores`
  * helper is refused.
  */
 export interface VectorStoreAccess {
-  exists(projectId: string, id: string): Promise<boolean>
+  /** Looks in `storage` (the caller's transaction: on SQLite the pool would wait for it). */
+  exists(storage: Storage, projectId: string, id: string): Promise<boolean>
   /** The `vector_stores` helper: makes a vector store of the files, in `storage`'s transaction. */
   create?(storage: Storage, projectId: string, helper: VectorStoreHelper): Promise<string>
 }
@@ -69,7 +70,7 @@ export class References {
       if (search.vector_store_ids && helpers.length) throw vectorStoreIdsAndHelper(param)
       const ids = [...(search.vector_store_ids ?? [])]
       for (const id of ids) {
-        if (!(await this.vectorStores?.exists(projectId, id))) throw vectorStoreNotFound(id)
+        if (!(await this.vectorStores?.exists(storage, projectId, id))) throw vectorStoreNotFound(id)
       }
       for (const helper of helpers) {
         const stores = this.vectorStores

@@ -25,6 +25,16 @@ function lines(row: RollupResult, price: ModelPrice): Line[] {
 const FREE: ModelPrice = { input: 0, output: 0, image: 0, characters: 0, audioMinute: 0, session: 0 }
 
 /**
+ * A day's vector store bytes (the day's snapshot, see domain/retrieval/maintenance.ts) at the
+ * storage price per GB and day. OpenAI's first free GB is not taken off: it is per organization,
+ * and a grouping by project could not split it.
+ */
+function storageLines(row: RollupResult, pricing: PricingConfig): Line[] {
+  if (!row.usage_bytes) return []
+  return [{ item: 'file search storage', amount: (row.usage_bytes / 1e9) * pricing.vectorStoreGbDay }]
+}
+
+/**
  * `organization.costs.result`s of one daily bucket from its rollup rows (grouped by model and
  * operation, and by project or key when asked). A model missing from the price table costs 0.
  */
@@ -33,7 +43,8 @@ export function costResults(rows: RollupResult[], pricing: PricingConfig, groupB
   for (const row of rows) {
     const project = groupBy.has('project_id') ? String(row.project_id) : null
     const key = groupBy.has('api_key_id') ? String(row.api_key_id) || null : null
-    const priced = lines(row, pricing.models[String(row.model)] ?? FREE)
+    const priced =
+      row.operation === 'vector_stores' ? storageLines(row, pricing) : lines(row, pricing.models[String(row.model)] ?? FREE)
     // usage without a price still shows, at 0, so the bucket is not mistaken for an idle day
     const items = groupBy.has('line_item') ? priced : [{ item: null, amount: priced.reduce((sum, l) => sum + l.amount, 0) }]
     for (const { item, amount } of items) {

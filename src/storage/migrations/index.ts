@@ -10,6 +10,7 @@ import * as m0007 from './0007-assistants.js'
 import * as m0008 from './0008-runs.js'
 import * as m0009 from './0009-usage-records-time-index.js'
 import * as m0010 from './0010-run-step-tool-data.js'
+import * as m0011 from './0011-vector-stores.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -34,6 +35,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0008-runs': m0008,
   '0009-usage-records-time-index': m0009,
   '0010-run-step-tool-data': m0010,
+  '0011-vector-stores': m0011,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

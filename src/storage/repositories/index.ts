@@ -19,6 +19,12 @@ import { UsageRepo } from './usage.js'
 import { UsageRollupsRepo } from './usage-rollups.js'
 import { RateLimitsRepo } from './rate-limits.js'
 import { UsersRepo } from './users.js'
+import {
+  VectorStoreFileBatchesRepo,
+  VectorStoreFilesRepo,
+  VectorStoresRepo,
+  VectorStoreUsageDaysRepo,
+} from './vector-stores.js'
 
 /** Every repository over one Kysely handle (the pool, or a transaction). */
 export function createRepos(db: Kysely<Database>) {
@@ -45,6 +51,10 @@ export function createRepos(db: Kysely<Database>) {
     messages: new MessagesRepo(db),
     runs: new RunsRepo(db),
     runSteps: new RunStepsRepo(db),
+    vectorStores: new VectorStoresRepo(db),
+    vectorStoreFiles: new VectorStoreFilesRepo(db),
+    vectorStoreFileBatches: new VectorStoreFileBatchesRepo(db),
+    vectorStoreUsageDays: new VectorStoreUsageDaysRepo(db),
   }
 }
 
