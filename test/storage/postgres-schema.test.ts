@@ -33,6 +33,10 @@ const TABLES = [
   'usage_records',
   'usage_rollups',
   'users',
+  'vector_store_file_batches',
+  'vector_store_files',
+  'vector_store_usage_days',
+  'vector_stores',
 ]
 
 describePg('postgres schemas', () => {

@@ -131,6 +131,10 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'usage_records',
         'usage_rollups',
         'users',
+        'vector_store_file_batches',
+        'vector_store_files',
+        'vector_store_usage_days',
+        'vector_stores',
       ])
       const applied = await sql<{
         name: string

@@ -28,6 +28,25 @@ export function resolveChunking(
 
 export type TextChunk = { text: string; tokens: number }
 
+/**
+ * Where each token's text starts in `text` (and, last, the text's length), by decoding the tokens
+ * one after the other: gpt-tokenizer's decoder streams, so a token that ends inside a character
+ * yields only what it completes, and the token that completes the character yields all of it.
+ * Undefined when the pieces do not add up to the text (a decoder that does not stream): the
+ * chunks then come from decoding each window.
+ */
+function tokenOffsets(text: string, tokens: number[]): Uint32Array | undefined {
+  const offsets = new Uint32Array(tokens.length + 1)
+  let at = 0
+  for (let i = 0; i < tokens.length; i++) {
+    const piece = decodeTokens([tokens[i]])
+    if (piece && !text.startsWith(piece, at)) return undefined
+    at += piece.length
+    offsets[i + 1] = at
+  }
+  return at === text.length ? offsets : undefined
+}
+
 /** A file over the token limit of file search (OpenAI's is 5,000,000 per file). */
 export class TooManyTokens extends Error {
   override name = 'TooManyTokens'
@@ -41,9 +60,9 @@ export class TooManyTokens extends Error {
 
 /**
  * Cuts text into chunks of at most `max_chunk_size_tokens` o200k tokens, each starting
- * `max - overlap` tokens after the one before. A cut that falls inside a character (a token that
- * holds only part of its UTF-8 bytes) moves past the character, so no chunk holds half of one. Runs in the extraction
- * worker: a large file's tokens take seconds, which the event loop must not wait for.
+ * `max - overlap` tokens after the one before. A character whose bytes two tokens share goes to
+ * the chunk holding the token that completes it, so no chunk holds half of one. Runs in the
+ * extraction worker: a large file's tokens take seconds, which the event loop must not wait for.
  */
 export function chunkText(text: string, chunking: Chunking, maxTokens = Infinity): TextChunk[] {
   const tokens = encodeTokens(text)
@@ -51,20 +70,45 @@ export function chunkText(text: string, chunking: Chunking, maxTokens = Infinity
   const size = chunking.max_chunk_size_tokens
   const step = Math.max(1, size - chunking.chunk_overlap_tokens)
   const chunks: TextChunk[] = []
+  const offsets = tokenOffsets(text, tokens)
   for (let start = 0; start < tokens.length; start += step) {
-    const from = start
-    let to = Math.min(tokens.length, start + size)
-    let piece = decodeTokens(tokens.slice(from, to))
-    // an end inside a character: take the rest of it (a UTF-8 character is at most 4 bytes)
-    for (let extra = 0; piece.endsWith('\uFFFD') && to < tokens.length && extra < 3; extra++) {
-      to++
-      piece = decodeTokens(tokens.slice(from, to))
-    }
-    // a start inside a character: its first bytes belong to the chunk before, which took it whole
-    piece = piece.replace(/^\uFFFD+/, '')
+    const to = Math.min(tokens.length, start + size)
+    // a character cut by the window's edge belongs to the token that completes it
+    const piece = offsets
+      ? text.slice(offsets[start], offsets[to])
+      : decodeTokens(tokens.slice(start, to)).replace(/^\uFFFD+|\uFFFD+$/g, '')
     const trimmed = piece.trim()
-    if (trimmed) chunks.push({ text: trimmed, tokens: to - from })
+    if (trimmed) chunks.push({ text: trimmed, tokens: to - start })
     if (start + size >= tokens.length) break
   }
   return chunks
+}
+
+/**
+ * Chunks as one string and the offsets where each ends: a file of 5 million tokens is tens of
+ * thousands of chunks, and one string (plus two typed arrays, moved, not copied) crosses to the
+ * main thread at memcpy speed, where as many strings would be rebuilt one by one on its event loop.
+ */
+export type PackedChunks = { text: string; ends: Uint32Array; tokens: Uint32Array }
+
+export function pack(chunks: TextChunk[]): PackedChunks {
+  const ends = new Uint32Array(chunks.length)
+  const tokens = new Uint32Array(chunks.length)
+  let end = 0
+  chunks.forEach((chunk, i) => {
+    end += chunk.text.length
+    ends[i] = end
+    tokens[i] = chunk.tokens
+  })
+  return { text: chunks.map((c) => c.text).join(''), ends, tokens }
+}
+
+export function unpack(packed: PackedChunks): TextChunk[] {
+  const out: TextChunk[] = []
+  let start = 0
+  for (let i = 0; i < packed.ends.length; i++) {
+    out.push({ text: packed.text.slice(start, packed.ends[i]), tokens: packed.tokens[i] })
+    start = packed.ends[i]
+  }
+  return out
 }

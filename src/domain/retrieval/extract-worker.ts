@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads'
-import { chunkText, TooManyTokens, type Chunking, type TextChunk } from './chunking.js'
+import { chunkText, pack, TooManyTokens, type Chunking, type PackedChunks } from './chunking.js'
 import { ExtractError, extractText } from './extract/extract.js'
 
 /** A file to read and cut into chunks, sent by the Extractor (extractor.ts). */
@@ -12,7 +12,7 @@ export type ExtractTask = {
 }
 
 export type ExtractReply =
-  | { id: number; chunks: TextChunk[]; tokens: number }
+  | { id: number; packed: PackedChunks }
   | { id: number; error: { code: 'unsupported_file' | 'invalid_file' | 'server_error'; message: string } }
 
 /**
@@ -28,8 +28,7 @@ export async function handle(task: ExtractTask): Promise<ExtractReply> {
         error: { code: 'invalid_file', message: `The file ${task.filename} holds no text to index (it is empty, or no text could be extracted from it).` },
       }
     }
-    const chunks = chunkText(text, task.chunking, task.maxTokens)
-    return { id: task.id, chunks, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0) }
+    return { id: task.id, packed: pack(chunkText(text, task.chunking, task.maxTokens)) }
   } catch (error) {
     if (error instanceof ExtractError) return { id: task.id, error: { code: error.code, message: error.message } }
     if (error instanceof TooManyTokens) return { id: task.id, error: { code: 'invalid_file', message: error.message } }
@@ -38,5 +37,8 @@ export async function handle(task: ExtractTask): Promise<ExtractReply> {
 }
 
 parentPort?.on('message', (task: ExtractTask) => {
-  void handle(task).then((reply) => parentPort!.postMessage(reply))
+  void handle(task).then((reply) => {
+    const transfer = 'packed' in reply ? [reply.packed.ends.buffer, reply.packed.tokens.buffer] : []
+    parentPort!.postMessage(reply, transfer as ArrayBuffer[])
+  })
 })

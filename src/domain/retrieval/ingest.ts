@@ -8,7 +8,7 @@ import type { VectorStoreFileRow } from '../../storage/repositories/vector-store
 import type { Storage } from '../../storage/storage.js'
 import { chunkBytes, type ChunkInsert, type VectorIndex } from '../../storage/vector-index/vector-index.js'
 import { fileKey } from '../files/file-object.js'
-import type { Chunking, TextChunk } from './chunking.js'
+import { unpack, type Chunking, type TextChunk } from './chunking.js'
 import type { Embedder } from './embedder.js'
 import type { Extractor } from './extractor.js'
 import type { IngestPayload } from './objects.js'
@@ -76,11 +76,17 @@ export class Ingestion {
       }
     }
     if (file.bytes === 0) return { error: { code: 'invalid_file', message: `The file ${file.id} is empty.` } }
-    let bytes: Buffer
+    // one buffer of the file's size, filled as the blob streams in (no whole-file copy on the
+    // event loop), then moved to the worker
+    let bytes = new Uint8Array(file.bytes)
     try {
-      const parts: Uint8Array[] = []
-      for await (const part of await blobs.read(fileKey(file.id))) parts.push(part)
-      bytes = Buffer.concat(parts)
+      let offset = 0
+      for await (const part of await blobs.read(fileKey(file.id))) {
+        if (offset + part.byteLength > bytes.byteLength) throw new Error(`file ${file.id} holds more bytes than its ${file.bytes}`)
+        bytes.set(part, offset)
+        offset += part.byteLength
+      }
+      if (offset < bytes.byteLength) bytes = bytes.slice(0, offset)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return { error: { code: 'invalid_file', message: `The file ${attachment.file_id} no longer exists.` } }
@@ -89,14 +95,12 @@ export class Ingestion {
     }
     signal.throwIfAborted()
     const chunking = JSON.parse(attachment.chunking) as Chunking
-    // a copy the worker can take over (Buffer.concat may hand out a slice of a shared pool)
-    const owned = new Uint8Array(bytes)
-    const result = await extractor.run(owned, file.filename, chunking, limits.maxFileTokens)
+    const result = await extractor.run(bytes, file.filename, chunking, limits.maxFileTokens)
     if ('error' in result) {
       if (result.error.code === 'server_error') throw new Error(result.error.message)
       return { error: result.error as LastError }
     }
-    return { chunks: result.chunks }
+    return { chunks: unpack(result.packed) }
   }
 
   /** Embeds and writes the chunks not written yet, a batch per transaction. */
