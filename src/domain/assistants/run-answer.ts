@@ -65,7 +65,7 @@ export function annotate(text: string, answer: AnswerParts): Record<string, unkn
   for (const target of answer.annotations) {
     for (let at = text.indexOf(target.text); at !== -1; at = text.indexOf(target.text, at + 1)) {
       const end = at + target.text.length
-      if (pathGoesOn(text, end)) continue
+      if (target.type === 'file_path' && pathGoesOn(text, end)) continue
       const start = codePoints(text, at)
       found.push({
         at,

@@ -31,7 +31,7 @@ import {
   threadAlreadyHasActiveRun,
   toolOutputsMissing,
 } from './run-errors.js'
-import { runObject, runStepObject, TERMINAL } from './run-objects.js'
+import { runObject, runStepObject, TERMINAL, type StepView } from './run-objects.js'
 import {
   RUN_JOB,
   WATCHDOG_EVERY_MS,
@@ -326,6 +326,7 @@ export class RunsService {
     threadId: string,
     runId: string,
     query: AssistantsListQuery,
+    view: StepView = {},
   ): Promise<ListPage<RunStepObject>> {
     await this.load(principal.projectId, threadId, runId)
     const page = await createRepos(this.deps.storage.db).runSteps.list(
@@ -333,16 +334,16 @@ export class RunsService {
       runId,
       query,
     )
-    return listOf(page, runStepObject)
+    return listOf(page, (row) => runStepObject(row, view))
   }
 
   // spec: getRunStep
-  async getStep(principal: ProjectPrincipal, threadId: string, runId: string, id: string) {
+  async getStep(principal: ProjectPrincipal, threadId: string, runId: string, id: string, view: StepView = {}) {
     await this.load(principal.projectId, threadId, runId)
     checkIdPrefix('step_id', id, 'step')
     const row = await createRepos(this.deps.storage.db).runSteps.get(principal.projectId, runId, id)
     if (!row) throw runStepNotFound(id)
-    return runStepObject(row)
+    return runStepObject(row, view)
   }
 
   /** The stored run, or G5 (thread or run id), G4, or the run's 404. */

@@ -17,6 +17,10 @@ export type ToolScope = {
   threadId: string
   runId: string
   model: string
+  /** the run's steps so far: file search numbers its sources `【turn:n†file】` with it */
+  turn?: number
+  /** each built-in tool's options in the run's `tools` (e.g. `file_search.max_num_results`) */
+  options?: Record<string, Record<string, unknown>>
   resources: {
     code_interpreter: { file_ids: string[] }
     file_search: { vector_store_ids: string[] }

@@ -1,0 +1,163 @@
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from '../helpers/test-context.js'
+
+// file_search in runs (docs/assistants.md, "File search"), through the SDK on test-scripted: it
+// searches for the last user message and quotes the best source with its 【n:m†file】 marker.
+// Every response (steps with and without include[], annotated messages) is checked against the
+// spec by the validating fetch.
+
+let t: TestApp
+let client: OpenAI
+const poll = { pollIntervalMs: 20 }
+const INCLUDE = 'step_details.tool_calls[*].file_search.results[*].content' as const
+
+beforeAll(async () => {
+  t = await createTestApp()
+  t.ctx.jobs.start()
+  client = t.client()
+})
+afterAll(async () => t?.close())
+
+const upload = async (name: string, text: string) => toFile(Buffer.from(text), name)
+
+const textOf = (message: OpenAI.Beta.Threads.Message) =>
+  message.content.flatMap((c) => (c.type === 'text' ? [c.text] : []))[0]!
+
+async function storeOfFacts() {
+  const store = await client.vectorStores.create({ name: 'facts' })
+  const batch = await client.vectorStores.fileBatches.uploadAndPoll(store.id, {
+    files: [
+      await upload('volcanoes.txt', 'Mount Etna in Sicily is the most active volcano in Europe.\nIt erupts often.'),
+      await upload('rivers.md', '# Rivers\nThe Danube flows through ten countries before the Black Sea.'),
+    ],
+  }, poll)
+  expect(batch.file_counts).toMatchObject({ completed: 2, failed: 0 })
+  const third = await client.files.create({
+    file: await upload('oceans.txt', 'The Pacific is the largest and deepest ocean on Earth.'),
+    purpose: 'assistants',
+  })
+  await client.vectorStores.files.createAndPoll(store.id, { file_id: third.id }, poll)
+  const files = await client.vectorStores.files.list(store.id)
+  const ids = Object.fromEntries(
+    await Promise.all(files.data.map(async (f) => [(await client.files.retrieve(f.id)).filename, f.id] as const)),
+  )
+  return { store, ids }
+}
+
+describe('file_search in runs', () => {
+  it("finds the passage in the assistant's store, shows the results, and cites it", async () => {
+    const { store, ids } = await storeOfFacts()
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'file_search', file_search: { max_num_results: 2, ranking_options: { ranker: 'auto', score_threshold: 0 } } }],
+      tool_resources: { file_search: { vector_store_ids: [store.id] } },
+    })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'Which volcano is the most active in Europe?' }],
+    })
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(run.status).toBe('completed')
+
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })
+    expect(steps.data.map((s) => [s.type, s.status])).toEqual([
+      ['tool_calls', 'completed'],
+      ['message_creation', 'completed'],
+    ])
+    const details = steps.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails
+    const call = details.tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(call.type).toBe('file_search')
+    expect(call.file_search.ranking_options).toEqual({ ranker: 'auto', score_threshold: 0 })
+    const results = call.file_search.results!
+    // max_num_results holds; the best result is the volcano file; no content without include[]
+    expect(results.length).toBeLessThanOrEqual(2)
+    expect(results[0]).toMatchObject({ file_id: ids['volcanoes.txt'], file_name: 'volcanoes.txt' })
+    expect(results[0].score).toBeGreaterThan(0)
+    expect(results[0].score).toBeLessThanOrEqual(1)
+    for (const r of results) expect(r).not.toHaveProperty('content')
+
+    // include[] shows each result's text, on list and retrieve
+    const withContent = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc', include: [INCLUDE] })
+    const listed = (withContent.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(listed.file_search.results![0].content).toEqual([{ type: 'text', text: expect.stringContaining('Mount Etna') }])
+    const one = await client.beta.threads.runs.steps.retrieve(steps.data[0].id, { thread_id: thread.id, run_id: run.id, include: [INCLUDE] })
+    const retrieved = (one.step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(retrieved.file_search.results![0].content![0].text).toContain('Mount Etna')
+
+    // the answer quotes the passage and cites it: a file_citation on the marker
+    const messages = await client.beta.threads.messages.list(thread.id, { run_id: run.id })
+    const text = textOf(messages.data[0])
+    expect(text.value).toContain('Mount Etna in Sicily is the most active volcano in Europe.')
+    expect(text.annotations).toHaveLength(1)
+    const annotation = text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation
+    expect(annotation.type).toBe('file_citation')
+    expect(annotation.file_citation.file_id).toBe(ids['volcanoes.txt'])
+    expect(annotation.text).toMatch(/^【\d+:0†volcanoes\.txt】$/)
+    expect([...text.value].slice(annotation.start_index, annotation.end_index).join('')).toBe(annotation.text)
+  })
+
+  it("searches the thread's store too, and the score threshold leaves out what scores below it", async () => {
+    const { store, ids } = await storeOfFacts()
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'file_search', file_search: { ranking_options: { score_threshold: 1 } } }],
+    })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'How many countries does the Danube flow through?' }],
+      tool_resources: { file_search: { vector_store_ids: [store.id] } },
+    })
+    const strict = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(strict.status).toBe('completed')
+    const strictSteps = await client.beta.threads.runs.steps.list(strict.id, { thread_id: thread.id, order: 'asc' })
+    const strictCall = (strictSteps.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(strictCall.file_search.ranking_options).toEqual({ ranker: 'auto', score_threshold: 1 })
+    for (const r of strictCall.file_search.results!) expect(r.score).toBe(1)
+
+    // the run's tools override the assistant's: no threshold, the Danube passage is found
+    await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'How many countries does the Danube flow through?' })
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, tools: [{ type: 'file_search' }] }, poll)
+    expect(run.status).toBe('completed')
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })
+    const call = (steps.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(call.file_search.results![0].file_id).toBe(ids['rivers.md'])
+    const messages = await client.beta.threads.messages.list(thread.id, { run_id: run.id })
+    const text = textOf(messages.data[0])
+    expect(text.value).toContain('Danube flows through ten countries')
+    expect((text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation).file_citation.file_id).toBe(ids['rivers.md'])
+  })
+
+  it('streams the file_search step and the annotated answer', async () => {
+    const { store } = await storeOfFacts()
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_store_ids: [store.id] } },
+    })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'What is the largest ocean?' }] })
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id })
+    const events: string[] = []
+    let completed: OpenAI.Beta.Threads.Message | undefined
+    for await (const event of stream) {
+      events.push(event.event)
+      if (event.event === 'thread.message.completed') completed = event.data
+    }
+    expect(events).toContain('thread.run.step.delta')
+    expect(events.at(-1)).toBe('thread.run.completed')
+    const text = textOf(completed!)
+    expect(text.value).toContain('Pacific')
+    expect(text.annotations[0]).toMatchObject({ type: 'file_citation' })
+  })
+
+  it('a run whose assistant has no store says so to the model, and completes', async () => {
+    const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'file_search' }] })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Anything?' }] })
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(run.status).toBe('completed')
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })
+    const call = (steps.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+    expect(call.file_search.results).toEqual([])
+    const messages = await client.beta.threads.messages.list(thread.id, { run_id: run.id })
+    expect(textOf(messages.data[0]).value).toContain('No files are attached')
+    expect(textOf(messages.data[0]).annotations).toEqual([])
+  })
+})
