@@ -151,6 +151,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     vectorStores: {
       exists: (tx, projectId, id) => retrieval.vectorStores.exists(tx, projectId, id),
       create: (tx, projectId, helper) => retrieval.vectorStores.createFromHelper(tx, projectId, helper),
+      add: (tx, projectId, id, fileIds) => retrieval.vectorStores.addFromMessage(tx, projectId, id, fileIds),
     },
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
     isChatModel: (model) => providers.resolve(model).card.capabilities.chat,

@@ -161,3 +161,47 @@ describe('file_search in runs', () => {
     expect(textOf(messages.data[0]).annotations).toEqual([])
   })
 })
+
+describe('file_search attachments', () => {
+  it("a message's file_search attachment goes into a new thread store, which the run waits for and searches", async () => {
+    const file = await client.files.create({
+      file: await upload('glaciers.txt', 'The Aletsch Glacier is the largest glacier in the Alps.'),
+      purpose: 'assistants',
+    })
+    const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'file_search' }] })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'Which glacier is the largest in the Alps?', attachments: [{ file_id: file.id, tools: [{ type: 'file_search' }] }] }],
+    })
+    const storeIds = thread.tool_resources!.file_search!.vector_store_ids!
+    expect(storeIds).toHaveLength(1)
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(run.status).toBe('completed')
+    const messages = await client.beta.threads.messages.list(thread.id, { run_id: run.id })
+    const text = textOf(messages.data[0])
+    expect(text.value).toContain('Aletsch Glacier')
+    expect((text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation).file_citation.file_id).toBe(file.id)
+
+    // a later message's attachment joins the same store
+    const second = await client.files.create({ file: await upload('lakes.txt', 'Lake Geneva is shared by France and Switzerland.'), purpose: 'assistants' })
+    await client.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'Which countries share Lake Geneva?',
+      attachments: [{ file_id: second.id, tools: [{ type: 'file_search' }] }],
+    })
+    const after = await client.beta.threads.retrieve(thread.id)
+    expect(after.tool_resources!.file_search!.vector_store_ids).toEqual(storeIds)
+    const files = await client.vectorStores.files.list(storeIds[0])
+    expect(files.data.map((f) => f.id).sort()).toEqual([file.id, second.id].sort())
+    const next = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    const answer = textOf((await client.beta.threads.messages.list(thread.id, { run_id: next.id })).data[0])
+    expect(answer.value).toContain('Lake Geneva is shared by France and Switzerland.')
+  })
+
+  it('a code_interpreter-only attachment makes no store', async () => {
+    const file = await client.files.create({ file: await upload('data.csv', 'a,b\n1,2\n'), purpose: 'assistants' })
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'hi', attachments: [{ file_id: file.id, tools: [{ type: 'code_interpreter' }] }] }],
+    })
+    expect(thread.tool_resources).toEqual({})
+  })
+})

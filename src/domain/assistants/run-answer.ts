@@ -74,7 +74,7 @@ export function annotate(text: string, answer: AnswerParts): Record<string, unkn
           text: target.text,
           start_index: start,
           end_index: start + codePoints(target.text, target.text.length),
-          [target.type]: { file_id: target.file_id },
+          [target.type]: target.quote === undefined ? { file_id: target.file_id } : { file_id: target.file_id, quote: target.quote },
         },
       })
     }

@@ -19,9 +19,9 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { RunRow } from '../../storage/repositories/runs.js'
 import type { Storage } from '../../storage/storage.js'
 import type { AssistantsService } from './assistants.js'
-import { newApiMessage } from './message-input.js'
+import { attachToThreadStore, newApiMessage } from './message-input.js'
 import { listOf } from './pages.js'
-import { messageRow, threadRecord, type ApiVersion, type AssistantRecord } from './records.js'
+import { messageRow, threadRecord, type ApiVersion, type AssistantRecord, type MessageRecord } from './records.js'
 import { checkIdPrefix, type References } from './references.js'
 import {
   runNotAcceptingToolOutputs,
@@ -140,10 +140,16 @@ export class RunsService {
       throw threadAlreadyHasActiveRun(threadId, threadRecord(thread).activeRunId ?? '')
     }
     const now = nowSeconds()
+    const added: MessageRecord[] = []
     for (const message of params.additional_messages ?? []) {
       const at = { projectId, threadId, now }
       const record = await newApiMessage(tx, this.deps.references, at, message)
       await repos.messages.insert(messageRow(record))
+      added.push(record)
+    }
+    if (added.length) {
+      const thread = threadRecord((await repos.threads.get(projectId, threadId))!)
+      await attachToThreadStore(tx, this.deps.references, thread, added)
     }
     const instructions = [params.instructions ?? assistant.instructions ?? '', params.additional_instructions ?? '']
       .filter(Boolean)

@@ -53,6 +53,12 @@ export class Retrieval {
     private readonly embedder: Embedder,
   ) {}
 
+  /** Files of the stores still being ingested (file_search in runs waits for them). */
+  async pendingFiles(storeIds: string[]): Promise<number> {
+    const tallies = await createRepos(this.storage.db).vectorStoreFiles.tallyByStore([...new Set(storeIds)])
+    return [...tallies.values()].reduce((n, tally) => n + tally.in_progress, 0)
+  }
+
   /**
    * Searches the project's stores (file_search in runs passes the assistant's and the thread's).
    * Unknown stores are 404 (H3), expired ones 400. Results are ranked best first, at most

@@ -24,7 +24,11 @@ export class FileSearchTool implements BuiltinTool {
   readonly type = 'file_search'
   readonly functionName = FILE_SEARCH_FUNCTION
 
-  constructor(private readonly retrieval: Pick<Retrieval, 'search'>) {}
+  constructor(
+    private readonly retrieval: Pick<Retrieval, 'search' | 'pendingFiles'>,
+    /** how long a search waits for the stores' files still being ingested */
+    private readonly waitMs = INGESTION_WAIT_MS,
+  ) {}
 
   async describe(): Promise<FunctionSpec> {
     return { name: this.functionName, description: DESCRIPTION, parameters: PARAMETERS }
@@ -47,6 +51,9 @@ export class FileSearchTool implements BuiltinTool {
     }
     const query = queryOf(call.arguments)
     const storeIds = scope.resources.file_search.vector_store_ids
+    // as OpenAI does, the run waits for files still being ingested (a message's attachments
+    // are, just after it was written); past the wait, it searches what is indexed
+    if (query && storeIds.length) await this.waitForIngestion(storeIds, signal)
     const results: SearchResult[] =
       query && storeIds.length
         ? (
@@ -75,11 +82,39 @@ export class FileSearchTool implements BuiltinTool {
       usage: [],
       answer: {
         images: [],
-        annotations: results.map((r, i) => ({ type: 'file_citation' as const, text: markers[i], file_id: r.fileId })),
+        annotations: results.map((r, i) => ({
+          type: 'file_citation' as const,
+          text: markers[i],
+          file_id: r.fileId,
+          quote: r.text.trim(),
+        })),
       },
     }
   }
+
+  private async waitForIngestion(storeIds: string[], signal: AbortSignal) {
+    const until = Date.now() + this.waitMs
+    while ((await this.retrieval.pendingFiles(storeIds)) > 0 && Date.now() < until) {
+      signal.throwIfAborted()
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(done, INGESTION_POLL_MS)
+        function done() {
+          signal.removeEventListener('abort', abort)
+          resolve()
+        }
+        function abort() {
+          clearTimeout(timer)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', abort, { once: true })
+      })
+    }
+  }
 }
+
+/** How long a search waits for files being ingested, and how often it looks. */
+const INGESTION_WAIT_MS = 60_000
+const INGESTION_POLL_MS = 100
 
 const DESCRIPTION = [
   "Searches the files the user uploaded (the assistant's and this conversation's) for passages",

@@ -19,7 +19,7 @@ export function createToolRegistry(deps: {
   /** codeInterpreter.idleTimeoutMs: when a session ends */
   idleTimeoutMs: number
   /** file_search (v1 retrieval) searches the run's vector stores with it */
-  retrieval?: Pick<Retrieval, 'search'>
+  retrieval?: Pick<Retrieval, 'search' | 'pendingFiles'>
 }): ToolRegistry {
   const tools = [new CodeInterpreterTool(deps), ...(deps.retrieval ? [new FileSearchTool(deps.retrieval)] : [])]
   return new ToolRegistry(tools)

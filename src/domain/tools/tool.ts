@@ -37,7 +37,8 @@ export type BuiltinCall = { id: string; arguments: string }
  */
 export type AnswerParts = {
   images: string[]
-  annotations: { type: 'file_path' | 'file_citation'; text: string; file_id: string }[]
+  /** `quote`: what a file_citation cites (shown by v1 only, whose file_citation has one) */
+  annotations: { type: 'file_path' | 'file_citation'; text: string; file_id: string; quote?: string }[]
 }
 
 /** A call's part of a tool_calls step (RunStepDetailsToolCalls*Object), or of its delta. */
