@@ -72,4 +72,27 @@ describe('runs (v1)', () => {
       },
     ])
   })
+
+  it("a retrieval run searches the assistant's file_ids", async () => {
+    const client = v1Client(t)
+    const file = await client.files.create({
+      file: await toFile(Buffer.from('The okapi is a relative of the giraffe that lives in Congo.'), 'okapi.txt'),
+      purpose: 'assistants',
+    })
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'retrieval' } as never],
+      file_ids: [file.id],
+    } as never)
+    const run = await client.beta.threads.createAndRunPoll(
+      { assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'What is the okapi related to?' }] } },
+      { pollIntervalMs: 20 },
+    )
+    expect(run.status).toBe('completed')
+    expect(run).toHaveProperty('file_ids', [file.id])
+    const [message] = (await client.beta.threads.messages.list(run.thread_id, { run_id: run.id })).data
+    const text = (message.content[0] as { text: { value: string; annotations: any[] } }).text
+    expect(text.value).toContain('relative of the giraffe')
+    expect(text.annotations[0].file_citation.file_id).toBe(file.id)
+  })
 })

@@ -60,7 +60,7 @@ export async function attachToThreadStore(
   storage: Storage,
   references: References,
   thread: ThreadRecord,
-  messages: readonly MessageRecord[],
+  messages: readonly Pick<MessageRecord, 'attachments'>[],
 ): Promise<void> {
   const resources = await references.withAttachments(storage, thread.projectId, thread.toolResources, messages)
   if (resources === thread.toolResources) return

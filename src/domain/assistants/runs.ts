@@ -41,6 +41,7 @@ import {
 } from './run-executor.js'
 import type { ThreadsService } from './threads.js'
 import {
+  attachmentsFromFileIds,
   fileIdsOf,
   messageCreateInput,
   runToolsFromV1,
@@ -85,7 +86,7 @@ export class RunsService {
     const row = await this.deps.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       if (!(await repos.threads.lock(principal.projectId, threadId))) throw threadNotFound(threadId)
-      return this.start(tx, principal, threadId, assistant, params, stream)
+      return this.start(tx, principal, threadId, assistant, params, stream, input.version)
     })
     return this.started(row, input.version, stream)
   }
@@ -108,7 +109,7 @@ export class RunsService {
     } as never)
     const { row, thread } = await this.deps.storage.transaction(async (tx) => {
       const { thread } = await this.deps.threads.insert(tx, principal.projectId, threadInput)
-      const row = await this.start(tx, principal, thread.id, assistant, params, stream)
+      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version)
       return { row, thread }
     })
     const threadWire = threadObject({ ...thread, activeRunId: row.id }, input.version)
@@ -130,6 +131,7 @@ export class RunsService {
     assistant: AssistantRecord,
     params: RunParams,
     stream: boolean,
+    version: ApiVersion,
   ): Promise<RunRow> {
     const repos = createRepos(tx.db)
     const projectId = principal.projectId
@@ -147,9 +149,16 @@ export class RunsService {
       await repos.messages.insert(messageRow(record))
       added.push(record)
     }
-    if (added.length) {
+    // v1 retrieval searches the assistant's files: they join the thread's store, as its
+    // messages' files do (v1 has no vector stores to name; OpenAI's v1 kept such an index too)
+    const tools = params.tools ?? assistant.tools
+    const assistantFiles =
+      version === 'v1' && tools.some((tool) => tool.type === 'file_search')
+        ? [{ attachments: attachmentsFromFileIds(fileIdsOf(assistant.toolResources)) }]
+        : []
+    if (added.length || assistantFiles.length) {
       const thread = threadRecord((await repos.threads.get(projectId, threadId))!)
-      await attachToThreadStore(tx, this.deps.references, thread, added)
+      await attachToThreadStore(tx, this.deps.references, thread, [...added, ...assistantFiles])
     }
     const instructions = [params.instructions ?? assistant.instructions ?? '', params.additional_instructions ?? '']
       .filter(Boolean)
