@@ -148,6 +148,27 @@ describe('file_search in runs', () => {
     expect(text.annotations[0]).toMatchObject({ type: 'file_citation' })
   })
 
+  it("a store deleted since the assistant named it is passed over; the thread's is still searched", async () => {
+    const gone = await client.vectorStores.create({ name: 'gone' })
+    const { store, ids } = await storeOfFacts()
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_store_ids: [gone.id] } },
+    })
+    await client.vectorStores.delete(gone.id)
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'What is the largest ocean?' }],
+      tool_resources: { file_search: { vector_store_ids: [store.id] } },
+    })
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, poll)
+    expect(run.status).toBe('completed')
+    const messages = await client.beta.threads.messages.list(thread.id, { run_id: run.id })
+    const text = textOf(messages.data[0])
+    expect(text.value).toContain('The Pacific is the largest')
+    expect((text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation).file_citation.file_id).toBe(ids['oceans.txt'])
+  })
+
   it('a run whose assistant has no store says so to the model, and completes', async () => {
     const assistant = await client.beta.assistants.create({ model: 'test-scripted', tools: [{ type: 'file_search' }] })
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Anything?' }] })

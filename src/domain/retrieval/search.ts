@@ -19,6 +19,8 @@ export type SearchOptions = {
   scoreThreshold?: number
   /** the query is rewritten to its keywords first (search_query shows what was searched) */
   rewriteQuery?: boolean
+  /** file_search in runs: a store deleted or expired since the assistant named it is passed over */
+  skipUnavailable?: boolean
   signal?: AbortSignal
 }
 
@@ -76,6 +78,7 @@ export class Retrieval {
     const stores: VectorStoreRow[] = []
     for (const id of new Set(storeIds)) {
       const store = await repos.vectorStores.get(principal.projectId, id)
+      if ((!store || isExpired(store, now)) && options.skipUnavailable) continue
       if (!store) throw vectorStoreNotFound(id)
       if (isExpired(store, now)) throw vectorStoreExpired(id)
       stores.push(store)

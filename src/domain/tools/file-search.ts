@@ -60,6 +60,7 @@ export class FileSearchTool implements BuiltinTool {
             await this.retrieval.search(principalOf(scope), storeIds, query, {
               maxNumResults: options.max_num_results ?? FILE_SEARCH_DEFAULT_RESULTS,
               scoreThreshold: ranking.score_threshold,
+              skipUnavailable: true,
               signal,
             })
           ).results
