@@ -146,6 +146,10 @@ describe('file_search in runs', () => {
     const text = textOf(completed!)
     expect(text.value).toContain('Pacific')
     expect(text.annotations[0]).toMatchObject({ type: 'file_citation' })
+    // the citation is streamed too: the SDK's snapshot, built from the deltas, has it
+    const streamed = textOf((await stream.finalMessages()).at(-1)!)
+    expect(streamed.value).toBe(text.value)
+    expect(streamed.annotations).toEqual([{ index: 0, ...text.annotations[0], file_citation: expect.objectContaining(text.annotations[0].type === 'file_citation' ? text.annotations[0].file_citation : {}) }])
   })
 
   it("a store deleted since the assistant named it is passed over; the thread's is still searched", async () => {

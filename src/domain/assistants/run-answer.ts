@@ -90,3 +90,26 @@ function codePoints(text: string, end: number): number {
   }
   return count
 }
+
+/**
+ * The annotations of the text streamed so far that were not streamed yet (`sent` of them were),
+ * with their index. A path link at the very end of the text waits (more of the path may come)
+ * until `final`; a citation marker is whole once its closing bracket is there.
+ */
+export function annotationDeltas(
+  text: string,
+  answer: AnswerParts,
+  sent: number,
+  final: boolean,
+): Record<string, unknown>[] {
+  if (!answer.annotations.length) return []
+  const length = codePoints(text, text.length)
+  const all = annotate(text, answer)
+  const out: Record<string, unknown>[] = []
+  for (let i = sent; i < all.length; i++) {
+    const annotation = all[i]
+    if (!final && annotation.type === 'file_path' && (annotation.end_index as number) >= length) break
+    out.push({ index: i, ...annotation })
+  }
+  return out
+}
