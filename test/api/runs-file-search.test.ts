@@ -137,10 +137,20 @@ describe('file_search in runs', () => {
     const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id })
     const events: string[] = []
     let completed: OpenAI.Beta.Threads.Message | undefined
+    const streamedResults: unknown[] = []
     for await (const event of stream) {
       events.push(event.event)
       if (event.event === 'thread.message.completed') completed = event.data
+      if (event.event === 'thread.run.step.completed' && event.data.type === 'tool_calls') {
+        streamedResults.push(...((event.data.step_details as any).tool_calls[0].file_search.results ?? []))
+      }
+      if (event.event === 'thread.run.step.delta') {
+        for (const c of (event.data.delta.step_details as any)?.tool_calls ?? []) streamedResults.push(...(c.file_search?.results ?? []))
+      }
     }
+    // without include[], no result carries its content
+    expect(streamedResults.length).toBeGreaterThan(0)
+    for (const r of streamedResults) expect(r).not.toHaveProperty('content')
     expect(events).toContain('thread.run.step.delta')
     expect(events.at(-1)).toBe('thread.run.completed')
     const text = textOf(completed!)
@@ -171,6 +181,24 @@ describe('file_search in runs', () => {
     const text = textOf(messages.data[0])
     expect(text.value).toContain('The Pacific is the largest')
     expect((text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation).file_citation.file_id).toBe(ids['oceans.txt'])
+  })
+
+  it('a streamed run created with include[] shows the results with their content', async () => {
+    const { store } = await storeOfFacts()
+    const assistant = await client.beta.assistants.create({
+      model: 'test-scripted',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_store_ids: [store.id] } },
+    })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'What is the largest ocean?' }] })
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id, include: [INCLUDE] })
+    let results: any[] = []
+    for await (const event of stream) {
+      if (event.event === 'thread.run.step.completed' && event.data.type === 'tool_calls') {
+        results = (event.data.step_details as any).tool_calls[0].file_search.results
+      }
+    }
+    expect(results[0].content).toEqual([{ type: 'text', text: expect.stringContaining('Pacific') }])
   })
 
   it('a run whose assistant has no store says so to the model, and completes', async () => {

@@ -58,10 +58,11 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'createRun',
       scope: 'project',
       handler: async (c) => {
-        readQuery(c, RunCreateQuery)
+        const { include } = readQuery(c, RunCreateQuery)
         const input = await readVersioned(c, bodyLimit(ctx), { v1: RunCreateV1, v2: RunCreateV2 })
         const threadId = c.req.param('thread_id')!
-        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input))
+        const content = include?.includes(RESULT_CONTENT) ?? false
+        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input, content))
       },
     },
     {

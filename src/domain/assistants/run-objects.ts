@@ -51,10 +51,14 @@ export function runObject(row: RunRow, version: ApiVersion): RunObject {
   return version === 'v1' ? runToV1(run, JSON.parse(row.file_ids)) : run
 }
 
-/** What a step shows beyond the default: file search results' content (`include[]`), v1's names. */
+/** What a step shows: file search results' content (`include[]`), v1's names. */
 export type StepView = { content?: boolean; version?: ApiVersion }
 
-export function runStepObject(row: RunStepRow, view: StepView = {}): RunStepObject {
+/**
+ * A stored step as the wire shows it. Events carry it whole (content included, v2 names): the
+ * stream's request trims it to its own view (`streamView`).
+ */
+export function runStepObject(row: RunStepRow, view: StepView = { content: true }): RunStepObject {
   return {
     id: row.id,
     object: 'thread.run.step',
@@ -99,9 +103,25 @@ function stepDetails(details: Details, view: StepView): Details {
   if (details.type !== 'tool_calls' || !details.tool_calls) return details
   const calls = details.tool_calls.map((call) => {
     if (call.type !== 'file_search') return call
-    if (view.version === 'v1') return { id: call.id, type: 'retrieval', retrieval: {} }
+    if (view.version === 'v1') {
+      const { file_search: _fileSearch, ...rest } = call
+      return { ...rest, type: 'retrieval', retrieval: {} }
+    }
     const fileSearch = call.file_search as { results?: { content?: unknown }[] }
     return view.content ? call : { ...call, file_search: withoutContent(fileSearch) }
   })
   return { ...details, tool_calls: calls }
+}
+
+/** A run's event as a streamed request sees it: its steps in its view (see runStepObject). */
+export function streamView<E extends { event: string; data: unknown }>(event: E, view: StepView): E {
+  if (!event.event.startsWith('thread.run.step.')) return event
+  const data = event.data as { object?: string; step_details?: Details; delta?: { step_details?: Details } }
+  if (data.object === 'thread.run.step' && data.step_details) {
+    return { ...event, data: { ...data, step_details: stepDetails(data.step_details, view) } }
+  }
+  if (data.object === 'thread.run.step.delta' && data.delta?.step_details) {
+    return { ...event, data: { ...data, delta: { ...data.delta, step_details: stepDetails(data.delta.step_details, view) } } }
+  }
+  return event
 }

@@ -31,7 +31,7 @@ import {
   threadAlreadyHasActiveRun,
   toolOutputsMissing,
 } from './run-errors.js'
-import { runObject, runStepObject, TERMINAL, type StepView } from './run-objects.js'
+import { runObject, runStepObject, streamView, TERMINAL, type StepView } from './run-objects.js'
 import {
   RUN_JOB,
   WATCHDOG_EVERY_MS,
@@ -78,6 +78,8 @@ export class RunsService {
     principal: ProjectPrincipal,
     threadId: string,
     input: Versioned<RunCreateV1, RunCreateV2>,
+    /** `include[]` asked for file search results' content (the streamed steps show it) */
+    includeContent = false,
   ): Promise<Started> {
     checkIdPrefix('thread_id', threadId, 'thread')
     const params = runParams(input)
@@ -88,7 +90,7 @@ export class RunsService {
       if (!(await repos.threads.lock(principal.projectId, threadId))) throw threadNotFound(threadId)
       return this.start(tx, principal, threadId, assistant, params, stream, input.version)
     })
-    return this.started(row, input.version, stream)
+    return this.started(row, input.version, stream, includeContent)
   }
 
   // spec: createThreadAndRun
@@ -221,7 +223,7 @@ export class RunsService {
     })
   }
 
-  private started(row: RunRow, version: ApiVersion, stream: boolean): Started {
+  private started(row: RunRow, version: ApiVersion, stream: boolean, content = false): Started {
     const run = runObject(row, version)
     if (!stream) {
       this.deps.wake?.()
@@ -232,7 +234,10 @@ export class RunsService {
     async function* events(): AsyncGenerator<RunEvent> {
       yield { event: 'thread.run.created', data: run }
       yield { event: 'thread.run.queued', data: run }
-      yield* executor.execute(ref, { signal: new AbortController().signal, version })
+      const view = { version, content }
+      for await (const event of executor.execute(ref, { signal: new AbortController().signal, version })) {
+        yield streamView(event, view)
+      }
     }
     return { run, events: events() }
   }

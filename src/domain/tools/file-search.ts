@@ -77,8 +77,8 @@ export class FileSearchTool implements BuiltinTool {
     const fileSearch = { ranking_options: ranking, results: stepResults }
     return {
       stepCall: { id: call.id, type: 'file_search', file_search: fileSearch },
-      // streamed without the content, as OpenAI streams a run created without include[]
-      resultDelta: { type: 'file_search', file_search: withoutContent(fileSearch) },
+      // streamed with the content: a request without include[] trims it (streamView)
+      resultDelta: { type: 'file_search', file_search: fileSearch },
       modelOutput: modelOutput(query, results, markers, storeIds.length),
       usage: [],
       answer: {
