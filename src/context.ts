@@ -124,7 +124,6 @@ export async function createContext(config: Config, options: { storage?: Storage
   registerBatchJobs(jobs, batches)
   const sandbox = options.sandbox ?? new SandboxPool(config.codeInterpreter)
   const { dataBytes, idleTimeoutMs } = config.codeInterpreter
-  const tools = createToolRegistry({ sandbox, files, maxInputBytes: dataBytes, idleTimeoutMs })
   const index = createVectorIndex(storage.dialect)
   const indexStatus = await index.prepare(storage.db)
   if (!indexStatus.ready) {
@@ -140,11 +139,19 @@ export async function createContext(config: Config, options: { storage?: Storage
     wake: () => jobs.wake(),
   })
   registerVectorStoreJobs(jobs, retrieval)
+  const tools = createToolRegistry({
+    sandbox,
+    files,
+    maxInputBytes: dataBytes,
+    idleTimeoutMs,
+    retrieval: retrieval.retrieval,
+  })
   const assistants = createAssistantsServices({
     storage,
     vectorStores: {
       exists: (tx, projectId, id) => retrieval.vectorStores.exists(tx, projectId, id),
       create: (tx, projectId, helper) => retrieval.vectorStores.createFromHelper(tx, projectId, helper),
+      add: (tx, projectId, id, fileIds) => retrieval.vectorStores.addFromMessage(tx, projectId, id, fileIds),
     },
     hasModel: (principal, model) => providers.has(model) && modelAllowed(principal.models, model),
     isChatModel: (model) => providers.resolve(model).card.capabilities.chat,

@@ -97,7 +97,7 @@ const Include = z
   .array(z.enum(['step_details.tool_calls[*].file_search.results[*].content']))
   .optional()
 
-/** createRun's query: `include[]` names file search result content (no file search runs yet). */
+/** createRun's query: `include[]` names file search result content (shown by a streamed run's steps). */
 export const RunCreateQuery = z.strictObject({ include: Include })
 
 export const RunsListQuery = AssistantsListQuery

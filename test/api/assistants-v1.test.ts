@@ -306,7 +306,11 @@ describe('threads and messages (v1)', () => {
       { file_id: file.id, tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
     ])
     expect(inV2).not.toHaveProperty('file_ids')
-    expect(await v2.beta.threads.retrieve(thread.id)).toEqual({ ...thread, tool_resources: {} })
+    // the message's files are for retrieval too: they went into a thread vector store, as OpenAI's
+    expect(await v2.beta.threads.retrieve(thread.id)).toEqual({
+      ...thread,
+      tool_resources: { file_search: { vector_store_ids: [expect.stringMatching(/^vs_/)] } },
+    })
   })
 
   it('reads v2 attachments as v1 file_ids, and v2 threads without tool_resources', async () => {

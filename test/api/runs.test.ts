@@ -220,22 +220,6 @@ describe('runs (v2)', () => {
     expect(message).toMatchObject({ role: 'assistant', run_id: run.id })
   })
 
-  it('fails clearly with a tool Plinth does not execute', async () => {
-    // file_search waits for retrieval (its vector store is refused before any run, so a run's
-    // tools override asks for it)
-    const { assistant, thread } = await setup()
-    const run = await client.beta.threads.runs.createAndPoll(
-      thread.id,
-      { assistant_id: assistant.id, tools: [{ type: 'file_search' }] },
-      poll,
-    )
-    expect(run.status).toBe('failed')
-    expect(run.last_error).toEqual({
-      code: 'invalid_prompt',
-      message: 'Plinth does not execute the file_search tool yet',
-    })
-  })
-
   it('overrides, additional messages, and max_completion_tokens → incomplete', async () => {
     const { assistant, thread } = await setup()
     const run = await client.beta.threads.runs.createAndPoll(

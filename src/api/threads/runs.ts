@@ -58,10 +58,11 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'createRun',
       scope: 'project',
       handler: async (c) => {
-        readQuery(c, RunCreateQuery)
+        const { include } = readQuery(c, RunCreateQuery)
         const input = await readVersioned(c, bodyLimit(ctx), { v1: RunCreateV1, v2: RunCreateV2 })
         const threadId = c.req.param('thread_id')!
-        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input))
+        const content = include?.includes(RESULT_CONTENT) ?? false
+        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input, content))
       },
     },
     {
@@ -136,10 +137,11 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'listRunSteps',
       scope: 'project',
       handler: async (c) => {
-        assistantsVersion(c)
-        const { include: _include, ...query } = readQuery(c, RunStepsListQuery)
+        const version = assistantsVersion(c)
+        const { include, ...query } = readQuery(c, RunStepsListQuery)
         const { thread_id, run_id } = c.req.param()
-        return c.json(await runs.listSteps(projectPrincipal(c), thread_id, run_id, query))
+        const view = { version, content: include?.includes(RESULT_CONTENT) }
+        return c.json(await runs.listSteps(projectPrincipal(c), thread_id, run_id, query, view))
       },
     },
     {
@@ -149,11 +151,15 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'getRunStep',
       scope: 'project',
       handler: async (c) => {
-        assistantsVersion(c)
-        readQuery(c, RunStepGetQuery)
+        const version = assistantsVersion(c)
+        const { include } = readQuery(c, RunStepGetQuery)
         const { thread_id, run_id, step_id } = c.req.param()
-        return c.json(await runs.getStep(projectPrincipal(c), thread_id, run_id, step_id))
+        const view = { version, content: include?.includes(RESULT_CONTENT) }
+        return c.json(await runs.getStep(projectPrincipal(c), thread_id, run_id, step_id, view))
       },
     },
   ]
 }
+
+/** The `include[]` value that shows file search results' content in run steps. */
+const RESULT_CONTENT = 'step_details.tool_calls[*].file_search.results[*].content'

@@ -1,7 +1,8 @@
 import type { MessageContent, MessageCreateV2 } from '../../schemas/messages.js'
 import { newId } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
-import type { MessageRecord } from './records.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { MessageRecord, ThreadRecord } from './records.js'
 import type { References } from './references.js'
 
 /**
@@ -49,4 +50,19 @@ function toContent(content: MessageCreateV2['content']): MessageContent[] {
   })
   if (typeof content === 'string') return [text(content)]
   return content.map((part) => (part.type === 'text' ? text(part.text) : part))
+}
+
+/**
+ * Messages' file_search attachments go into the thread's vector store (one is made when the
+ * thread has none), in `storage` (the caller's transaction, the thread locked or new).
+ */
+export async function attachToThreadStore(
+  storage: Storage,
+  references: References,
+  thread: ThreadRecord,
+  messages: readonly Pick<MessageRecord, 'attachments'>[],
+): Promise<void> {
+  const resources = await references.withAttachments(storage, thread.projectId, thread.toolResources, messages)
+  if (resources === thread.toolResources) return
+  await createRepos(storage.db).threads.update(thread.projectId, thread.id, { tool_resources: JSON.stringify(resources) })
 }

@@ -11,7 +11,7 @@ import type { ListPage } from '../../schemas/shared.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
-import { newApiMessage } from './message-input.js'
+import { attachToThreadStore, newApiMessage } from './message-input.js'
 import { listOf } from './pages.js'
 import {
   messageRecord,
@@ -47,6 +47,7 @@ export class MessagesService {
       if (thread.activeRunId) throw threadHasActiveRun(threadId, thread.activeRunId)
       const at = { projectId, threadId, now: nowSeconds() }
       const message = await newApiMessage(tx, this.deps.references, at, params)
+      await attachToThreadStore(tx, this.deps.references, thread, [message])
       await repos.messages.insert(messageRow(message))
       return messageObject(message, input.version)
     })

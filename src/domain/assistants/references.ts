@@ -25,6 +25,8 @@ export interface VectorStoreAccess {
   exists(storage: Storage, projectId: string, id: string): Promise<boolean>
   /** The `vector_stores` helper: makes a vector store of the files, in `storage`'s transaction. */
   create?(storage: Storage, projectId: string, helper: VectorStoreHelper): Promise<string>
+  /** Adds files to a store (false: the store is gone), in `storage`'s transaction. */
+  add?(storage: Storage, projectId: string, id: string, fileIds: string[]): Promise<boolean>
 }
 
 /** G5: an id of the wrong kind is a 400 before any lookup. */
@@ -43,6 +45,29 @@ export class References {
     for (const id of new Set(fileIds)) {
       if (!(await files.get(projectId, id, now))) throw fileNotFound(id)
     }
+  }
+
+  /**
+   * The thread's resources once messages' file_search attachments are in its vector store, as
+   * OpenAI puts them: the thread's (first) store, or a new one when it has none. Unchanged when
+   * no attachment is for file_search.
+   */
+  async withAttachments(
+    storage: Storage,
+    projectId: string,
+    resources: ToolResources,
+    messages: readonly { attachments: readonly { file_id: string; tools: readonly { type: string }[] }[] }[],
+  ): Promise<ToolResources> {
+    const fileIds = messages.flatMap((m) =>
+      m.attachments.filter((a) => a.tools.some((tool) => tool.type === 'file_search')).map((a) => a.file_id),
+    )
+    if (!fileIds.length) return resources
+    const stores = this.vectorStores
+    if (!stores?.create || !stores.add) throw vectorStoresNotServed('attachments')
+    const current = resources.file_search?.vector_store_ids ?? []
+    if (current.length && (await stores.add(storage, projectId, current[0], fileIds))) return resources
+    const id = await stores.create(storage, projectId, { file_ids: [...new Set(fileIds)] })
+    return { ...resources, file_search: { vector_store_ids: [id, ...current.slice(1)] } }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { annotate, answerContent } from './run-answer.js'
+import { annotate, annotationDeltas, answerContent } from './run-answer.js'
 
 const csv = { type: 'file_path' as const, text: 'sandbox:/mnt/data/out.csv', file_id: 'file-1' }
 
@@ -30,5 +30,19 @@ describe('answer annotations', () => {
     expect(answerContent('', { images: ['file-img'], annotations: [] })).toEqual([
       { type: 'image_file', image_file: { file_id: 'file-img' } },
     ])
+  })
+
+  it('streams each annotation once: a citation when its marker closes, a link once the path ends', () => {
+    const cite = { type: 'file_citation' as const, text: '【0:0†a.txt】', file_id: 'file-2', quote: 'q' }
+    const answer = { images: [], annotations: [csv, cite] }
+    expect(annotationDeltas('Fact 【0:0†a.tx', answer, 0, false)).toEqual([])
+    const cited = annotationDeltas('Fact 【0:0†a.txt】', answer, 0, false)
+    expect(cited).toEqual([
+      { index: 0, type: 'file_citation', text: cite.text, start_index: 5, end_index: 16, file_citation: { file_id: 'file-2', quote: 'q' } },
+    ])
+    const text = 'Fact 【0:0†a.txt】 see sandbox:/mnt/data/out.csv'
+    expect(annotationDeltas(text, answer, 1, false)).toEqual([])
+    expect(annotationDeltas(text, answer, 1, true)).toMatchObject([{ index: 1, type: 'file_path' }])
+    expect(annotationDeltas(text + '.bak', answer, 1, true)).toEqual([])
   })
 })

@@ -65,7 +65,7 @@ export function annotate(text: string, answer: AnswerParts): Record<string, unkn
   for (const target of answer.annotations) {
     for (let at = text.indexOf(target.text); at !== -1; at = text.indexOf(target.text, at + 1)) {
       const end = at + target.text.length
-      if (pathGoesOn(text, end)) continue
+      if (target.type === 'file_path' && pathGoesOn(text, end)) continue
       const start = codePoints(text, at)
       found.push({
         at,
@@ -74,7 +74,7 @@ export function annotate(text: string, answer: AnswerParts): Record<string, unkn
           text: target.text,
           start_index: start,
           end_index: start + codePoints(target.text, target.text.length),
-          [target.type]: { file_id: target.file_id },
+          [target.type]: target.quote === undefined ? { file_id: target.file_id } : { file_id: target.file_id, quote: target.quote },
         },
       })
     }
@@ -89,4 +89,27 @@ function codePoints(text: string, end: number): number {
     if (unit < 0xd800 || unit > 0xdbff) count++
   }
   return count
+}
+
+/**
+ * The annotations of the text streamed so far that were not streamed yet (`sent` of them were),
+ * with their index. A path link at the very end of the text waits (more of the path may come)
+ * until `final`; a citation marker is whole once its closing bracket is there.
+ */
+export function annotationDeltas(
+  text: string,
+  answer: AnswerParts,
+  sent: number,
+  final: boolean,
+): Record<string, unknown>[] {
+  if (!answer.annotations.length) return []
+  const length = codePoints(text, text.length)
+  const all = annotate(text, answer)
+  const out: Record<string, unknown>[] = []
+  for (let i = sent; i < all.length; i++) {
+    const annotation = all[i]
+    if (!final && annotation.type === 'file_path' && (annotation.end_index as number) >= length) break
+    out.push({ index: i, ...annotation })
+  }
+  return out
 }

@@ -2,6 +2,7 @@ import type { RunObject, RunStepObject, Usage } from '../../schemas/runs.js'
 import type { RunRow, RunStepRow } from '../../storage/repositories/runs.js'
 import type { RunStatus } from '../../storage/tables-runs.js'
 import type { ApiVersion } from './records.js'
+import { withoutContent } from '../tools/file-search.js'
 import { runToV1 } from './versions.js'
 
 /** Stored runs and steps → the wire objects (v2; versions.ts maps them to v1). */
@@ -50,7 +51,14 @@ export function runObject(row: RunRow, version: ApiVersion): RunObject {
   return version === 'v1' ? runToV1(run, JSON.parse(row.file_ids)) : run
 }
 
-export function runStepObject(row: RunStepRow): RunStepObject {
+/** What a step shows: file search results' content (`include[]`), v1's names. */
+export type StepView = { content?: boolean; version?: ApiVersion }
+
+/**
+ * A stored step as the wire shows it. Events carry it whole (content included, v2 names): the
+ * stream's request trims it to its own view (`streamView`).
+ */
+export function runStepObject(row: RunStepRow, view: StepView = { content: true }): RunStepObject {
   return {
     id: row.id,
     object: 'thread.run.step',
@@ -60,7 +68,7 @@ export function runStepObject(row: RunStepRow): RunStepObject {
     run_id: row.run_id,
     type: row.type,
     status: row.status,
-    step_details: JSON.parse(row.step_details),
+    step_details: stepDetails(JSON.parse(row.step_details), view) as RunStepObject['step_details'],
     last_error: parse(row.last_error),
     expired_at: row.expired_at,
     cancelled_at: row.cancelled_at,
@@ -83,4 +91,37 @@ export function addUsage(a: Usage | null, b: Usage): Usage {
     completion_tokens: base.completion_tokens + b.completion_tokens,
     total_tokens: base.total_tokens + b.total_tokens,
   }
+}
+
+type Details = { type: string; tool_calls?: Record<string, unknown>[] }
+
+/**
+ * file_search calls keep their results' content; it is shown only when `include[]` asks for it.
+ * v1 calls the tool `retrieval`, with no details (`retrieval: {}`).
+ */
+function stepDetails(details: Details, view: StepView): Details {
+  if (details.type !== 'tool_calls' || !details.tool_calls) return details
+  const calls = details.tool_calls.map((call) => {
+    if (call.type !== 'file_search') return call
+    if (view.version === 'v1') {
+      const { file_search: _fileSearch, ...rest } = call
+      return { ...rest, type: 'retrieval', retrieval: {} }
+    }
+    const fileSearch = call.file_search as { results?: { content?: unknown }[] }
+    return view.content ? call : { ...call, file_search: withoutContent(fileSearch) }
+  })
+  return { ...details, tool_calls: calls }
+}
+
+/** A run's event as a streamed request sees it: its steps in its view (see runStepObject). */
+export function streamView<E extends { event: string; data: unknown }>(event: E, view: StepView): E {
+  if (!event.event.startsWith('thread.run.step.')) return event
+  const data = event.data as { object?: string; step_details?: Details; delta?: { step_details?: Details } }
+  if (data.object === 'thread.run.step' && data.step_details) {
+    return { ...event, data: { ...data, step_details: stepDetails(data.step_details, view) } }
+  }
+  if (data.object === 'thread.run.step.delta' && data.delta?.step_details) {
+    return { ...event, data: { ...data, delta: { ...data.delta, step_details: stepDetails(data.delta.step_details, view) } } }
+  }
+  return event
 }

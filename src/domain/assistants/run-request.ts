@@ -32,7 +32,7 @@ export async function turnRequest(repos: Repos, registry: ToolRegistry, run: Run
   const ownMessages = new Map(all.filter((m) => m.runId === run.id).map((m) => [m.id, m]))
   const steps = await repos.runSteps.all(run.project_id, run.id)
   const { builtins } = registry.forRun(JSON.parse(run.tools))
-  const scope = await runToolScope(repos, run, all)
+  const scope = await runToolScope(repos, run, all, steps.length)
   const tools = await chatTools(run, builtins, scope)
   const prompt = buildPrompt({
     instructions: run.instructions,

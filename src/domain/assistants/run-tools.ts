@@ -3,7 +3,7 @@ import type { RunToolChoice } from '../../schemas/runs.js'
 import type { Repos } from '../../storage/repositories/index.js'
 import type { RunRow, RunStepRow } from '../../storage/repositories/runs.js'
 import type { BuiltinTool, ToolScope } from '../tools/tool.js'
-import { threadRecord, type MessageRecord } from './records.js'
+import { assistantRecord, threadRecord, type MessageRecord } from './records.js'
 
 // The tools of a run's model turn: the user's functions and the built-in tools as functions.
 
@@ -17,9 +17,13 @@ export async function runToolScope(
   repos: Repos,
   run: RunRow,
   messages: readonly MessageRecord[],
+  turn = 0,
 ): Promise<ToolScope> {
   const row = await repos.threads.get(run.project_id, run.thread_id)
   const resources = row ? threadRecord(row).toolResources : {}
+  // the assistant's stores as they are now (a run keeps no copy of them; a deleted assistant has none)
+  const assistant = run.assistant_id ? await repos.assistants.get(run.project_id, run.assistant_id) : undefined
+  const assistantStores = assistant ? (assistantRecord(assistant).toolResources.file_search?.vector_store_ids ?? []) : []
   const codeFiles = [
     ...(JSON.parse(run.file_ids) as string[]),
     ...(resources.code_interpreter?.file_ids ?? []),
@@ -34,11 +38,24 @@ export async function runToolScope(
     threadId: run.thread_id,
     runId: run.id,
     model: run.model,
+    turn,
+    options: toolOptions(run),
     resources: {
       code_interpreter: { file_ids: [...new Set(codeFiles)] },
-      file_search: { vector_store_ids: resources.file_search?.vector_store_ids ?? [] },
+      file_search: { vector_store_ids: [...new Set([...assistantStores, ...(resources.file_search?.vector_store_ids ?? [])])] },
     },
   }
+}
+
+/** The options of each tool of the run, by type (`{ type: 'file_search', file_search: {...} }`). */
+function toolOptions(run: RunRow): Record<string, Record<string, unknown>> {
+  const options: Record<string, Record<string, unknown>> = {}
+  for (const tool of JSON.parse(run.tools) as Record<string, unknown>[]) {
+    const type = tool.type as string
+    const own = tool[type]
+    if (type !== 'function' && own && typeof own === 'object') options[type] = own as Record<string, unknown>
+  }
+  return options
 }
 
 /**

@@ -11,7 +11,7 @@ import { usageRow, type UsageEntry } from '../inference/usage.js'
 import type { ToolRegistry } from '../tools/registry.js'
 import type { AnswerParts } from '../tools/tool.js'
 import type { ApiVersion, MessageRecord } from './records.js'
-import { answerContent, pendingAnswer } from './run-answer.js'
+import { answerContent, annotationDeltas, pendingAnswer } from './run-answer.js'
 import type { RunEvent, TurnEnd } from './run-events.js'
 import { finishRun } from './run-finish.js'
 import { addUsage, runStepObject } from './run-objects.js'
@@ -70,6 +70,8 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
   let message: MessageRecord | null = null
   let messageStepId: string | null = null
   let text = ''
+  /** annotations already streamed (the deltas carry each once, with its index) */
+  let annotated = 0
   const drafts = new ToolCallDrafts(builtins)
   let toolStepId: string | null = null
   let finish: string | null = null
@@ -94,7 +96,9 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
           messageStepId = started.stepId
         }
         text += content
-        yield textDelta(message.id, answer.images.length, content)
+        const found = annotationDeltas(text, answer, annotated, false)
+        annotated += found.length
+        yield textDelta(message.id, answer.images.length, content, found)
       }
       const deltas = drafts.add(choice.delta?.tool_calls ?? [])
       if (deltas.length) {
@@ -104,6 +108,12 @@ export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator
       if (choice.finish_reason) finish = choice.finish_reason
     }
     signal.throwIfAborted()
+    // what the text's end held back (a path that might have gone on) is known now
+    const rest = message ? annotationDeltas(text, answer, annotated, true) : []
+    if (message && rest.length) {
+      annotated += rest.length
+      yield messageDelta(message.id, [{ index: answer.images.length, type: 'text', text: { annotations: rest } }])
+    }
     const cutOff = finish === 'length' && budget !== null
     // built-in calls run once the model is done writing them, one after another, in order
     if (!cutOff) {
@@ -207,8 +217,8 @@ async function* openToolStep(storage: Storage, run: RunRow) {
   return step.id
 }
 
-function textDelta(messageId: string, index: number, value: string): RunEvent {
-  return messageDelta(messageId, [{ index, type: 'text', text: { value, annotations: [] } }])
+function textDelta(messageId: string, index: number, value: string, annotations: unknown[]): RunEvent {
+  return messageDelta(messageId, [{ index, type: 'text', text: { value, annotations } }])
 }
 
 function messageDelta(id: string, content: unknown[]): RunEvent {

@@ -19,9 +19,9 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { RunRow } from '../../storage/repositories/runs.js'
 import type { Storage } from '../../storage/storage.js'
 import type { AssistantsService } from './assistants.js'
-import { newApiMessage } from './message-input.js'
+import { attachToThreadStore, newApiMessage } from './message-input.js'
 import { listOf } from './pages.js'
-import { messageRow, threadRecord, type ApiVersion, type AssistantRecord } from './records.js'
+import { messageRow, threadRecord, type ApiVersion, type AssistantRecord, type MessageRecord } from './records.js'
 import { checkIdPrefix, type References } from './references.js'
 import {
   runNotAcceptingToolOutputs,
@@ -31,7 +31,7 @@ import {
   threadAlreadyHasActiveRun,
   toolOutputsMissing,
 } from './run-errors.js'
-import { runObject, runStepObject, TERMINAL } from './run-objects.js'
+import { runObject, runStepObject, streamView, TERMINAL, type StepView } from './run-objects.js'
 import {
   RUN_JOB,
   WATCHDOG_EVERY_MS,
@@ -41,6 +41,7 @@ import {
 } from './run-executor.js'
 import type { ThreadsService } from './threads.js'
 import {
+  attachmentsFromFileIds,
   fileIdsOf,
   messageCreateInput,
   runToolsFromV1,
@@ -77,6 +78,8 @@ export class RunsService {
     principal: ProjectPrincipal,
     threadId: string,
     input: Versioned<RunCreateV1, RunCreateV2>,
+    /** `include[]` asked for file search results' content (the streamed steps show it) */
+    includeContent = false,
   ): Promise<Started> {
     checkIdPrefix('thread_id', threadId, 'thread')
     const params = runParams(input)
@@ -85,9 +88,9 @@ export class RunsService {
     const row = await this.deps.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       if (!(await repos.threads.lock(principal.projectId, threadId))) throw threadNotFound(threadId)
-      return this.start(tx, principal, threadId, assistant, params, stream)
+      return this.start(tx, principal, threadId, assistant, params, stream, input.version)
     })
-    return this.started(row, input.version, stream)
+    return this.started(row, input.version, stream, includeContent)
   }
 
   // spec: createThreadAndRun
@@ -108,7 +111,7 @@ export class RunsService {
     } as never)
     const { row, thread } = await this.deps.storage.transaction(async (tx) => {
       const { thread } = await this.deps.threads.insert(tx, principal.projectId, threadInput)
-      const row = await this.start(tx, principal, thread.id, assistant, params, stream)
+      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version)
       return { row, thread }
     })
     const threadWire = threadObject({ ...thread, activeRunId: row.id }, input.version)
@@ -130,6 +133,7 @@ export class RunsService {
     assistant: AssistantRecord,
     params: RunParams,
     stream: boolean,
+    version: ApiVersion,
   ): Promise<RunRow> {
     const repos = createRepos(tx.db)
     const projectId = principal.projectId
@@ -140,10 +144,23 @@ export class RunsService {
       throw threadAlreadyHasActiveRun(threadId, threadRecord(thread).activeRunId ?? '')
     }
     const now = nowSeconds()
+    const added: MessageRecord[] = []
     for (const message of params.additional_messages ?? []) {
       const at = { projectId, threadId, now }
       const record = await newApiMessage(tx, this.deps.references, at, message)
       await repos.messages.insert(messageRow(record))
+      added.push(record)
+    }
+    // v1 retrieval searches the assistant's files: they join the thread's store, as its
+    // messages' files do (v1 has no vector stores to name; OpenAI's v1 kept such an index too)
+    const tools = params.tools ?? assistant.tools
+    const assistantFiles =
+      version === 'v1' && tools.some((tool) => tool.type === 'file_search')
+        ? [{ attachments: attachmentsFromFileIds(fileIdsOf(assistant.toolResources)) }]
+        : []
+    if (added.length || assistantFiles.length) {
+      const thread = threadRecord((await repos.threads.get(projectId, threadId))!)
+      await attachToThreadStore(tx, this.deps.references, thread, [...added, ...assistantFiles])
     }
     const instructions = [params.instructions ?? assistant.instructions ?? '', params.additional_instructions ?? '']
       .filter(Boolean)
@@ -206,7 +223,7 @@ export class RunsService {
     })
   }
 
-  private started(row: RunRow, version: ApiVersion, stream: boolean): Started {
+  private started(row: RunRow, version: ApiVersion, stream: boolean, content = false): Started {
     const run = runObject(row, version)
     if (!stream) {
       this.deps.wake?.()
@@ -217,7 +234,10 @@ export class RunsService {
     async function* events(): AsyncGenerator<RunEvent> {
       yield { event: 'thread.run.created', data: run }
       yield { event: 'thread.run.queued', data: run }
-      yield* executor.execute(ref, { signal: new AbortController().signal, version })
+      const view = { version, content }
+      for await (const event of executor.execute(ref, { signal: new AbortController().signal, version })) {
+        yield streamView(event, view)
+      }
     }
     return { run, events: events() }
   }
@@ -326,6 +346,7 @@ export class RunsService {
     threadId: string,
     runId: string,
     query: AssistantsListQuery,
+    view: StepView = {},
   ): Promise<ListPage<RunStepObject>> {
     await this.load(principal.projectId, threadId, runId)
     const page = await createRepos(this.deps.storage.db).runSteps.list(
@@ -333,16 +354,16 @@ export class RunsService {
       runId,
       query,
     )
-    return listOf(page, runStepObject)
+    return listOf(page, (row) => runStepObject(row, view))
   }
 
   // spec: getRunStep
-  async getStep(principal: ProjectPrincipal, threadId: string, runId: string, id: string) {
+  async getStep(principal: ProjectPrincipal, threadId: string, runId: string, id: string, view: StepView = {}) {
     await this.load(principal.projectId, threadId, runId)
     checkIdPrefix('step_id', id, 'step')
     const row = await createRepos(this.deps.storage.db).runSteps.get(principal.projectId, runId, id)
     if (!row) throw runStepNotFound(id)
-    return runStepObject(row)
+    return runStepObject(row, view)
   }
 
   /** The stored run, or G5 (thread or run id), G4, or the run's 404. */

@@ -50,7 +50,7 @@ export class ThreadsService {
   ): Promise<{ thread: ThreadRecord; messages: MessageRecord[] }> {
     const now = nowSeconds()
     const { references } = this.deps
-    const toolResources = await references.resolve(storage, projectId, params.tool_resources)
+    let toolResources = await references.resolve(storage, projectId, params.tool_resources)
     const thread: ThreadRecord = {
       id: newId('thread_'),
       projectId,
@@ -65,6 +65,8 @@ export class ThreadsService {
       const at = { projectId, threadId: thread.id, now }
       messages.push(await newApiMessage(storage, this.deps.references, at, message))
     }
+    toolResources = await references.withAttachments(storage, projectId, toolResources, messages)
+    thread.toolResources = toolResources
     const repos = createRepos(storage.db)
     await repos.threads.insert({
       id: thread.id,

@@ -167,7 +167,7 @@ export function messageObject(m: MessageRecord, version: ApiVersion): MessageObj
     thread_id: m.threadId,
     run_id: m.runId,
     role: m.role,
-    content: m.content,
+    content: version === 'v1' ? m.content : m.content.map(withoutQuotes),
   }
   const files =
     version === 'v1'
@@ -182,6 +182,17 @@ export function messageObject(m: MessageRecord, version: ApiVersion): MessageObj
     completed_at: m.completedAt,
     incomplete_at: m.incompleteAt,
   }
+}
+
+/** v2's file_citation names the file only; the stored one keeps v1's quote. */
+function withoutQuotes(part: MessageObject['content'][number]): MessageObject['content'][number] {
+  if (part.type !== 'text' || !part.text.annotations.length) return part
+  const annotations = part.text.annotations.map((a) => {
+    const annotation = a as Record<string, unknown> & { file_citation?: { file_id: string; quote?: string } }
+    if (annotation.type !== 'file_citation' || !annotation.file_citation) return a
+    return { ...annotation, file_citation: { file_id: annotation.file_citation.file_id } } as typeof a
+  })
+  return { ...part, text: { ...part.text, annotations } }
 }
 
 /** v1 only: a file of a message (created with the message). */

@@ -19,6 +19,8 @@ export type SearchOptions = {
   scoreThreshold?: number
   /** the query is rewritten to its keywords first (search_query shows what was searched) */
   rewriteQuery?: boolean
+  /** file_search in runs: a store deleted or expired since the assistant named it is passed over */
+  skipUnavailable?: boolean
   signal?: AbortSignal
 }
 
@@ -53,6 +55,12 @@ export class Retrieval {
     private readonly embedder: Embedder,
   ) {}
 
+  /** Files of the stores still being ingested (file_search in runs waits for them). */
+  async pendingFiles(storeIds: string[]): Promise<number> {
+    const tallies = await createRepos(this.storage.db).vectorStoreFiles.tallyByStore([...new Set(storeIds)])
+    return [...tallies.values()].reduce((n, tally) => n + tally.in_progress, 0)
+  }
+
   /**
    * Searches the project's stores (file_search in runs passes the assistant's and the thread's).
    * Unknown stores are 404 (H3), expired ones 400. Results are ranked best first, at most
@@ -70,6 +78,7 @@ export class Retrieval {
     const stores: VectorStoreRow[] = []
     for (const id of new Set(storeIds)) {
       const store = await repos.vectorStores.get(principal.projectId, id)
+      if ((!store || isExpired(store, now)) && options.skipUnavailable) continue
       if (!store) throw vectorStoreNotFound(id)
       if (isExpired(store, now)) throw vectorStoreExpired(id)
       stores.push(store)

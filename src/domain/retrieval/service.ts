@@ -348,6 +348,23 @@ export class VectorStoresService {
     return row.id
   }
 
+  /**
+   * Message attachments for file_search: the files join the thread's store, in `storage`'s
+   * transaction. False when that store is gone (deleted, expired): the caller makes a new one.
+   */
+  async addFromMessage(storage: Storage, projectId: string, storeId: string, fileIds: string[]): Promise<boolean> {
+    this.ready()
+    const repos = createRepos(storage.db)
+    const store = await repos.vectorStores.get(projectId, storeId)
+    if (!store || isExpired(store, nowSeconds())) return false
+    const chunking = this.storeChunking(store)
+    for (const file of await this.files(repos, projectId, [...new Set(fileIds)])) {
+      await this.attach(repos, store, file, chunking, null, null)
+    }
+    setImmediate(() => this.deps.wake?.())
+    return true
+  }
+
   /** Answers 503, naming what to install, when the vector index is missing. */
   private ready() {
     const status = this.deps.index.status()

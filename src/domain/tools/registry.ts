@@ -6,8 +6,7 @@ export type RunTools = { builtins: BuiltinTool[]; unsupported?: string }
 /**
  * The built-in tools this server runs. The run executor asks it which tools of a run are built
  * in, and which built-in tool a model's function call is; it knows no tool by its type.
- * `file_search` (v1 `retrieval`) is not registered until retrieval lands: a run with it fails
- * at once, saying so.
+ * A run with a built-in tool that is not registered fails at once, saying so.
  */
 export class ToolRegistry {
   private readonly byType: Map<string, BuiltinTool>

@@ -17,6 +17,10 @@ export type ToolScope = {
   threadId: string
   runId: string
   model: string
+  /** the run's steps so far: file search numbers its sources `【turn:n†file】` with it */
+  turn?: number
+  /** each built-in tool's options in the run's `tools` (e.g. `file_search.max_num_results`) */
+  options?: Record<string, Record<string, unknown>>
   resources: {
     code_interpreter: { file_ids: string[] }
     file_search: { vector_store_ids: string[] }
@@ -33,7 +37,8 @@ export type BuiltinCall = { id: string; arguments: string }
  */
 export type AnswerParts = {
   images: string[]
-  annotations: { type: 'file_path' | 'file_citation'; text: string; file_id: string }[]
+  /** `quote`: what a file_citation cites (shown by v1 only, whose file_citation has one) */
+  annotations: { type: 'file_path' | 'file_citation'; text: string; file_id: string; quote?: string }[]
 }
 
 /** A call's part of a tool_calls step (RunStepDetailsToolCalls*Object), or of its delta. */

@@ -3,6 +3,7 @@ import type { Tool } from '../../schemas/chat.js'
 import type { GenerateCall, StreamPart } from '../provider.js'
 import { countTokens, tokenPieces } from '../tokenizer.js'
 import { codeAnswer, codeCall } from './code-calls.js'
+import { fileSearchAnswer, fileSearchCall } from './file-search-calls.js'
 import { synthesize } from './json-synth.js'
 import type { Script, ScriptedReply } from './script.js'
 import { emitPieces, lastUserText, messageText, sleep, textPieces } from './text.js'
@@ -56,9 +57,9 @@ function chooseReply(call: GenerateCall, script: Script): ScriptedReply {
     if (rule) return limitToolCalls(call, rule.reply)
   }
   if (last?.role === 'tool' || last?.role === 'function') {
-    return codeAnswer(call) ?? { content: `Tool results: ${toolResults(call).join('; ')}` }
+    return codeAnswer(call) ?? fileSearchAnswer(call) ?? { content: `Tool results: ${toolResults(call).join('; ')}` }
   }
-  const code = codeCall(call, userText)
+  const code = codeCall(call, userText) ?? fileSearchCall(call, userText)
   if (code) return code
   const tools = pickTools(call, userText)
   if (tools.length) return { tool_calls: tools.map((t) => ({ name: t.function.name })) }
