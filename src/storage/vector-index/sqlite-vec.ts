@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { ComparisonFilter } from '../../schemas/vector-stores.js'
 import type { Database } from '../tables.js'
+import { chunkPage, indexedChunks } from './chunk-reads.js'
 import { filterSql, filterValues, RANGE_OPERATORS } from './filters.js'
 import { EXACT_MAX_CHUNKS, toRecord, type ChunkRow } from './vector-index.js'
 import type {
@@ -103,18 +104,12 @@ export class SqliteVecIndex implements VectorIndex {
     return inserted.map((r) => r.chunk_index)
   }
 
-  async indexed(db: Kysely<Database>, attachmentId: string): Promise<Set<number>> {
-    const { rows } = await sql<{ chunk_index: number }>`
-      select chunk_index from vector_store_chunks where attachment_id = ${attachmentId}`.execute(db)
-    return new Set(rows.map((r) => r.chunk_index))
+  indexed(db: Kysely<Database>, attachmentId: string): Promise<Set<number>> {
+    return indexedChunks(db, attachmentId)
   }
 
-  async chunks(db: Kysely<Database>, attachmentId: string, offset: number, limit: number): Promise<StoredChunk[]> {
-    const { rows } = await sql<{ chunk_index: number; text: string; tokens: number }>`
-      select chunk_index, text, tokens from vector_store_chunks
-      where attachment_id = ${attachmentId} and chunk_index >= ${offset}
-      order by chunk_index limit ${limit}`.execute(db)
-    return rows.map((r) => ({ index: r.chunk_index, text: r.text, tokens: r.tokens }))
+  chunks(db: Kysely<Database>, attachmentId: string, offset: number, limit: number): Promise<StoredChunk[]> {
+    return chunkPage(db, attachmentId, offset, limit)
   }
 
   async purge(db: Kysely<Database>, of: { attachmentId: string } | { storeId: string }, limit: number): Promise<number> {
