@@ -653,3 +653,18 @@ export function tooManyAssistantFiles(count: number, max: number) {
     'array_above_max_length',
   )
 }
+
+/**
+ * Plinth's: an optional system part that a model needs is not installed on this host (ffmpeg,
+ * flite, pocketsphinx...). Plinth still starts; the request says what to install.
+ */
+export function engineUnavailable(what: string, install: string) {
+  return new ApiError(
+    503,
+    `${what} is not available on this server. Install it on the host (${install}) and retry; \`plinth doctor\` checks every optional part.`,
+    'server_error',
+    null,
+    'engine_unavailable',
+    { 'x-should-retry': 'false' },
+  )
+}

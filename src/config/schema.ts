@@ -1,6 +1,27 @@
 import { z } from 'zod'
 import { PricingConfig, RateLimitsConfig } from './limits.js'
 
+/**
+ * OpenAI's media model names → Plinth's offline engines, so that an app which hard-codes `tts-1`,
+ * `whisper-1`, `dall-e-3` or relies on the moderation default works offline. Each target names
+ * its engine honestly (docs/models.md); a configured or upstream model of the same id wins.
+ */
+export const DEFAULT_MODEL_ALIASES: Record<string, string> = {
+  'tts-1': 'flite-speech',
+  'tts-1-hd': 'flite-speech',
+  'gpt-4o-mini-tts': 'flite-speech',
+  'whisper-1': 'pocketsphinx-en-us',
+  'gpt-4o-transcribe': 'pocketsphinx-en-us',
+  'gpt-4o-mini-transcribe': 'pocketsphinx-en-us',
+  'dall-e-2': 'test-image',
+  'dall-e-3': 'test-image',
+  'gpt-image-1': 'test-image',
+  'omni-moderation-latest': 'lexicon-moderation',
+  'omni-moderation-2024-09-26': 'lexicon-moderation',
+  'text-moderation-latest': 'lexicon-moderation',
+  'text-moderation-stable': 'lexicon-moderation',
+}
+
 /** An OpenAI-compatible upstream server (OpenAI, Ollama, vLLM, llama.cpp server...). */
 export const UpstreamConfig = z.strictObject({
   id: z.string().min(1),
@@ -221,6 +242,11 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   upstreams: z.array(UpstreamConfig).default([]),
   models: z.array(ModelConfig).default([]),
+  /**
+   * OpenAI's model names that apps hard-code → the model that serves them here, used only when no
+   * model has that id and the target is served (docs/models.md). Set `{}` to turn them off.
+   */
+  modelAliases: z.record(z.string(), z.string().min(1)).default(DEFAULT_MODEL_ALIASES),
   llama: LlamaConfig.prefault({}),
   codeInterpreter: CodeInterpreterConfig.prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */

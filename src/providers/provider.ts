@@ -1,3 +1,7 @@
+import type { ImageBackend } from './image-backend.js'
+import type { ModerationBackend } from './moderation-backend.js'
+import type { SpeechBackend } from './speech-backend.js'
+import type { TranscriptionBackend } from './transcription-backend.js'
 import type {
   ChatCompletionCreateParams,
   ChatMessageParam,
@@ -15,6 +19,16 @@ export type ModelCard = {
     chat: boolean
     completions: boolean
     embeddings: boolean
+    /** POST /v1/audio/speech (text to speech). */
+    speech?: boolean
+    /** POST /v1/audio/transcriptions. */
+    transcription?: boolean
+    /** POST /v1/audio/translations (speech in any language to English text). */
+    translation?: boolean
+    /** POST /v1/images/generations, edits, variations. */
+    images?: boolean
+    /** POST /v1/moderations. */
+    moderation?: boolean
   }
   /**
    * Request parameters (wire names) this model cannot honour; a request that sets one gets a
@@ -130,8 +144,11 @@ export type EmbedCall = {
 
 export type EmbedResult = { embeddings: number[][]; usage: { inputTokens: number } }
 
-/** One model backend. A capability is the presence of its method. */
-export interface Provider {
+/**
+ * One model backend. A capability is the presence of its method; the media endpoints' methods
+ * (speech, transcription, images, moderation) are declared in their own files.
+ */
+export interface Provider extends SpeechBackend, TranscriptionBackend, ImageBackend, ModerationBackend {
   readonly id: string
   listModels(): Promise<ModelCard[]>
   /** The one required generation method. */

@@ -18,9 +18,12 @@ export class ProviderRegistry {
   private readonly providers: Provider[] = []
   /** Local GGUF models: the files in the models directory change while Plinth runs. */
   private llama: { provider: LlamaCppProvider; ids: Set<string> } | undefined
+  /** OpenAI's model names → a served model, for names no configured model takes (docs/models.md). */
+  private aliases: Record<string, string> = {}
 
   static async create(config: Config, env: Record<string, string | undefined> = process.env): Promise<ProviderRegistry> {
     const registry = new ProviderRegistry()
+    registry.aliases = config.modelAliases
     if (config.testModels.enabled) {
       const test = new TestProvider({ scriptFile: config.testModels.scriptFile })
       registry.providers.push(test)
@@ -41,7 +44,17 @@ export class ProviderRegistry {
           id: model.id,
           ownedBy: model.ownedBy ?? model.upstream ?? 'upstream',
           created,
-          capabilities: { chat: true, completions: true, embeddings: true },
+          // the upstream decides what the model can do: every endpoint is forwarded
+          capabilities: {
+            chat: true,
+            completions: true,
+            embeddings: true,
+            speech: true,
+            transcription: true,
+            translation: true,
+            images: true,
+            moderation: true,
+          },
           contextLength: model.contextLength,
           maxOutputTokens: model.maxOutputTokens,
         }
@@ -94,19 +107,28 @@ export class ProviderRegistry {
    * is refused (A9) once it is known to exist, so ids are compared exactly, after resolution.
    */
   resolve(modelId: string, policy?: ModelPolicy): ResolvedModel {
+    const found = this.lookup(modelId)
+    if (!found) throw modelNotFound(modelId)
+    // a policy may name either the alias the app sends or the model behind it
+    if (!modelAllowed(policy, found.card.id) && !modelAllowed(policy, modelId)) {
+      throw projectModelDenied(policy!.projectId, modelId)
+    }
+    return found
+  }
+
+  has(modelId: string): boolean {
+    return this.lookup(modelId) !== undefined
+  }
+
+  /** A served model by id, else by alias: an id always wins over an alias of the same name. */
+  private lookup(modelId: string): ResolvedModel | undefined {
     let found = this.models.get(modelId)
     if (!found) {
       this.syncLocalModels(true)
       found = this.models.get(modelId)
     }
-    if (!found) throw modelNotFound(modelId)
-    if (!modelAllowed(policy, found.card.id)) throw projectModelDenied(policy!.projectId, modelId)
-    return found
-  }
-
-  has(modelId: string): boolean {
-    if (!this.models.has(modelId)) this.syncLocalModels(true)
-    return this.models.has(modelId)
+    const target = Object.hasOwn(this.aliases, modelId) ? this.aliases[modelId] : undefined
+    return found ?? (target !== undefined ? this.models.get(target) : undefined)
   }
 
   /** The served models; with a project's model policy, only those it may use. */
