@@ -1,6 +1,7 @@
 import type { ImageBackend } from './image-backend.js'
 import type { ModerationBackend } from './moderation-backend.js'
 import type { SpeechBackend } from './speech-backend.js'
+import type { TrainingBackend } from './training-backend.js'
 import type { TranscriptionBackend } from './transcription-backend.js'
 import type {
   ChatCompletionCreateParams,
@@ -146,9 +147,14 @@ export type EmbedResult = { embeddings: number[][]; usage: { inputTokens: number
 
 /**
  * One model backend. A capability is the presence of its method; the media endpoints' methods
- * (speech, transcription, images, moderation) are declared in their own files.
+ * (speech, transcription, images, moderation, training) are declared in their own files.
  */
-export interface Provider extends SpeechBackend, TranscriptionBackend, ImageBackend, ModerationBackend {
+export interface Provider
+  extends SpeechBackend,
+    TranscriptionBackend,
+    ImageBackend,
+    ModerationBackend,
+    TrainingBackend {
   readonly id: string
   listModels(): Promise<ModelCard[]>
   /** The one required generation method. */
