@@ -71,6 +71,26 @@ function refusal(incoming: IncomingMessage) {
  * The HTTP server Plinth runs (main.ts, and the tests): the listener above, and OpenAI's error
  * body for requests Node's parser refuses before any listener sees them (http/client-error.ts).
  */
+/**
+ * A server that holds its port while Plinth starts: it answers 503 (OpenAI's shape, retryable)
+ * until `serveApp` gives it the real listener. Binding first means a busy port is found before
+ * anything is created (the first start's organization and keys), not after.
+ */
+export function createStartingServer(): http.Server {
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', 'x-should-retry': 'true' })
+    res.end(JSON.stringify({ error: { message: 'Plinth is starting; retry in a moment.', type: 'server_error', param: null, code: 'starting' } }))
+  })
+  server.on('clientError', onClientError)
+  return server
+}
+
+/** Swaps a starting server's placeholder for the app. */
+export function serveApp(server: http.Server, ctx: AppContext, app = createApp(ctx)) {
+  server.removeAllListeners('request')
+  server.on('request', createListener(ctx, app))
+}
+
 export function createServer(ctx: AppContext, app = createApp(ctx)): http.Server {
   // requests without Host reach the listener, which answers them in OpenAI's shape
   const server = http.createServer({ requireHostHeader: false }, createListener(ctx, app))

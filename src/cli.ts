@@ -10,7 +10,7 @@ import { bootstrapOrganization } from './domain/organization/bootstrap.js'
 import { createRepos } from './storage/repositories/index.js'
 import { storageConfigFor } from './storage/dialect.js'
 import { openStorage } from './storage/storage.js'
-import { serve } from './main.js'
+import { PortError, serve } from './main.js'
 import { setLogLevel } from './logger.js'
 import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
 import { formatDoctor, runDoctor } from './doctor.js'
@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     // a failure the user can act on is a message, not a stack trace
     const known =
-      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError
+      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError || error instanceof PortError
     const text = known ? (error as Error).message : ((error as Error).stack ?? String(error))
     process.stderr.write(`plinth: ${text}\n`)
     process.exitCode = 1

@@ -1,4 +1,5 @@
-import { createServer } from './app.js'
+import type { Server } from 'node:http'
+import { createStartingServer, serveApp } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { bootLog, setLogLevel } from './logger.js'
@@ -11,7 +12,15 @@ export type RunningServer = { url: string; close(): Promise<void> }
 export async function serve(overrides: ConfigOverrides = {}, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
-  const ctx = await createContext(config)
+  const server = createStartingServer()
+  await listen(server, config.server.port, config.server.host)
+  let ctx: Awaited<ReturnType<typeof createContext>>
+  try {
+    ctx = await createContext(config)
+  } catch (error) {
+    server.close()
+    throw error
+  }
   // o200k takes 170-250 ms to load, in one synchronous step: paid here, before the first request,
   // not by whichever request first counts tokens (a stall of every request in flight). It costs
   // about 70 MB of memory, which the idle RSS in docs/benchmarks.md includes.
@@ -19,14 +28,7 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   // the same for llama.cpp's module and native runtime (about 210 ms of the loop), when local
   // models are served; a failure here is the first request's to report, as before
   if (ctx.providers.hasLocalModels()) await getEngine(config.llama.gpu).catch(() => undefined)
-  const server = createServer(ctx)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
+  serveApp(server, ctx)
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
@@ -51,6 +53,30 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close())
   }
   return { url, close }
+}
+
+/** A port that cannot be had is a sentence for the user (PortError), not a stack trace. */
+export class PortError extends Error {
+  override name = 'PortError'
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`
+      if (error.code === 'EADDRINUSE') {
+        reject(new PortError(`port ${where} is already in use. Stop what holds it, or start Plinth on another port: plinth serve --port N (or PLINTH_PORT=N).`))
+      } else if (error.code === 'EACCES') {
+        reject(new PortError(`no permission to listen on ${where}. Ports below 1024 need privileges; use --port N (or PLINTH_PORT=N) with N >= 1024.`))
+      } else if (error.code === 'EADDRNOTAVAIL') {
+        reject(new PortError(`cannot listen on ${where}: this machine has no such address. Set --host (or PLINTH_HOST).`))
+      } else reject(error)
+    })
+    server.listen(port, host, () => {
+      server.removeAllListeners('error')
+      resolve()
+    })
+  })
 }
 
 function printFirstStart(url: string, created: { project: { id: string }; adminKey: string; projectKey: string }) {

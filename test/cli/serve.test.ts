@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -15,8 +16,8 @@ delete (env as Record<string, string | undefined>).PLINTH_BOOTSTRAP_PROJECT_KEY
 type Started = { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }
 
 /** Runs `plinth serve` from the sources in a real process, as `npm start` does from the build. */
-function startServer(args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [tsx, entry, 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
+function startServer(args: string[] = [], extraEnv: Record<string, string> = {}, dir = dataDir): Promise<Started> {
+  const child = spawn(process.execPath, [tsx, entry, 'serve', '--port', '0', '--data-dir', dir, ...args], {
     env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -106,6 +107,30 @@ describe('plinth serve and the CLI, as real processes', () => {
     expect(bad.stderr).toContain('cannot read config file')
   })
 
+  it('on a busy port, says so in one line and exits 1 before creating anything', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-cli-busy-'))
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as net.AddressInfo).port
+    try {
+      const result = spawnSync(process.execPath, [tsx, entry, 'serve', '--port', String(port), '--data-dir', fresh], { env, encoding: 'utf8' })
+      expect(result.status).toBe(1)
+      expect(result.stderr.trim()).toBe(
+        `plinth: port 127.0.0.1:${port} is already in use. Stop what holds it, or start Plinth on another port: plinth serve --port N (or PLINTH_PORT=N).`,
+      )
+      expect(result.stderr).not.toContain('    at ')
+      // no organization, no keys: the next start on a free port is a first start that prints them
+      expect(fs.readdirSync(fresh).filter((f) => f.startsWith('plinth.db'))).toEqual([])
+    } finally {
+      holder.close()
+    }
+    const server = await startServer([], {}, fresh)
+    expect(server.output()).toMatch(/sk-proj-[A-Za-z0-9_-]{40,}/)
+    server.child.kill('SIGTERM')
+    await server.exited
+    fs.rmSync(fresh, { recursive: true, force: true })
+  })
+
   it('uses PLINTH_BOOTSTRAP_* keys when the organization is first created', async () => {
     const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-cli-boot-'))
     const key = 'sk-proj-bootstrap-test-key-000000000000'
@@ -127,7 +152,7 @@ describe('plinth serve and the CLI, as real processes', () => {
     fs.rmSync(fresh, { recursive: true, force: true })
   })
 
-  it('loads the tokenizer and, with local models, llama.cpp before it listens', async () => {
+  it('loads the tokenizer and, with local models, llama.cpp before it is ready', async () => {
     // no request may pay these loads (170-250 ms of the event loop each): they come before the
     // ready line. The model is linked from ../shared, never copied.
     const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-cli-models-'))
