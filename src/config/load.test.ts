@@ -76,3 +76,39 @@ describe('loadConfig', () => {
     expect(loadConfig({ PLINTH_CONFIG: file }).testModels.scriptFile).toBe(path.join(path.dirname(file), 'rules.json'))
   })
 })
+
+describe('loadConfig reports every mistake at once', () => {
+  it('lists the environment, schema and cross-reference mistakes together', () => {
+    const file = tempConfig({ server: { port: 'abc', bogus: 1 }, log: { level: 'loud' } })
+    let message = ''
+    try {
+      loadConfig({ PLINTH_CONFIG: file, PLINTH_BATCH_CONCURRENCY: '1.5', PLINTH_JOBS_LEASE_SECONDS: 'x' })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      message = (error as Error).message
+    }
+    for (const part of ['PLINTH_BATCH_CONCURRENCY', 'PLINTH_JOBS_LEASE_SECONDS', 'server.port', 'Unrecognized key: "bogus"', 'log.level']) {
+      expect(message).toContain(part)
+    }
+  })
+
+  it('checks references between sections once the shapes are right', () => {
+    const file = tempConfig({
+      upstreams: [{ id: 'a', baseURL: 'http://127.0.0.1:1' }, { id: 'a', baseURL: 'http://127.0.0.1:2' }],
+      models: [
+        { id: 'm', provider: 'openai-compatible', upstream: 'nope' },
+        { id: 'm', provider: 'openai-compatible', upstream: 'a' },
+        { id: 'n', provider: 'openai-compatible' },
+      ],
+    })
+    expect(() => loadConfig({ PLINTH_CONFIG: file })).toThrow(
+      [
+        'invalid configuration:',
+        "  - upstreams.1.id: 'a' is used by another upstream",
+        "  - models.0.upstream: 'nope' is not the id of any of upstreams[]",
+        "  - models.1.id: 'm' is configured twice",
+        '  - models.2.upstream: an openai-compatible model needs the id of one of upstreams[]',
+      ].join('\n'),
+    )
+  })
+})

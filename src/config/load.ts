@@ -35,28 +35,60 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       raw.testModels.scriptFile = path.resolve(path.dirname(file), raw.testModels.scriptFile)
     }
   }
-  applyEnv(raw, env)
+  const envIssues = applyEnv(raw, env)
   if (overrides.port !== undefined) (raw.server ??= {}).port = overrides.port
   if (overrides.host !== undefined) (raw.server ??= {}).host = overrides.host
   if (overrides.dataDir !== undefined) raw.dataDir = overrides.dataDir
-  return parseConfig(raw)
+  return parseConfig(raw, envIssues)
 }
 
-export function parseConfig(raw: ConfigInput | Record<string, unknown>): Config {
+/**
+ * Every mistake at once: the environment's, the schema's, and (once the shape is right) the
+ * references between sections, so that a config with several mistakes is fixed in one go.
+ */
+export function parseConfig(raw: ConfigInput | Record<string, unknown>, envIssues: string[] = []): Config {
   const result = ConfigSchema.safeParse(raw)
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`)
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
-  }
-  return deepFreeze(result.data)
+  const lines = envIssues.map((issue) => `  - ${issue}`)
+  if (!result.success) lines.push(...result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`))
+  else lines.push(...crossReferenceIssues(result.data).map((issue) => `  - ${issue}`))
+  if (lines.length > 0) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  return deepFreeze(result!.data!)
 }
 
-function applyEnv(raw: Record<string, any>, env: Env) {
+/** What the schema cannot see: ids used twice, models naming upstreams that are not there. */
+function crossReferenceIssues(config: Config): string[] {
+  const issues: string[] = []
+  const upstreams = new Set<string>()
+  for (const [i, upstream] of config.upstreams.entries()) {
+    if (upstreams.has(upstream.id)) issues.push(`upstreams.${i}.id: '${upstream.id}' is used by another upstream`)
+    upstreams.add(upstream.id)
+  }
+  const models = new Set<string>()
+  for (const [i, model] of config.models.entries()) {
+    if (models.has(model.id)) issues.push(`models.${i}.id: '${model.id}' is configured twice`)
+    models.add(model.id)
+    if (model.provider === 'openai-compatible' && !upstreams.has(model.upstream ?? '')) {
+      issues.push(
+        model.upstream === undefined
+          ? `models.${i}.upstream: an openai-compatible model needs the id of one of upstreams[]`
+          : `models.${i}.upstream: '${model.upstream}' is not the id of any of upstreams[]`,
+      )
+    }
+  }
+  return issues
+}
+
+/** Applies the PLINTH_* variables to `raw`; returns what was wrong with them. */
+function applyEnv(raw: Record<string, any>, env: Env): string[] {
+  const issues: string[] = []
   const num = (name: string) => {
     const v = env[name]
     if (v === undefined || v === '') return undefined
     const n = Number(v)
-    if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got '${v}'`)
+    if (!Number.isInteger(n)) {
+      issues.push(`${name} must be an integer, got '${v}'`)
+      return undefined
+    }
     return n
   }
   const port = num('PLINTH_PORT')
@@ -84,6 +116,7 @@ function applyEnv(raw: Record<string, any>, env: Env) {
   if (env.PLINTH_BOOTSTRAP_PROJECT_KEY) (raw.bootstrap ??= {}).projectKey = env.PLINTH_BOOTSTRAP_PROJECT_KEY
   if (env.PLINTH_CODE_INTERPRETER !== undefined) (raw.codeInterpreter ??= {}).enabled = env.PLINTH_CODE_INTERPRETER !== '0' && env.PLINTH_CODE_INTERPRETER !== 'false'
   if (env.PLINTH_TEST_MODELS !== undefined) (raw.testModels ??= {}).enabled = env.PLINTH_TEST_MODELS !== '0' && env.PLINTH_TEST_MODELS !== 'false'
+  return issues
 }
 
 /** Reads an upstream's secret; the one other place env is read, by variable name from config. */
