@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { download } from '../../src/providers/llama-cpp/pull/download.js'
 import { DownloadError, pull, type PullOptions } from '../../src/providers/llama-cpp/pull/pull.js'
 import { fileServer, type FileServer } from '../helpers/file-server.js'
 import { requireStories } from '../helpers/llama.js'
@@ -123,6 +124,25 @@ describe('plinth pull', () => {
     )
     await expect(pull(`${server.url}/missing.gguf`, options)).rejects.toThrow(/answered 404/)
     expect(server.ranges).toHaveLength(2)
+    expect(files()).toEqual([])
+  })
+
+  it('stops a non-GGUF download within its first kilobytes, not after the whole file', async () => {
+    server = await fileServer(Buffer.alloc(64 * 1024 * 1024, 'x'))
+    const { options } = setup()
+    fs.mkdirSync(options.modelsDir, { recursive: true })
+    let received = 0
+    const error = await download({
+      url: `${server.url}/big.gguf`,
+      dest: path.join(options.modelsDir, 'big.gguf'),
+      onProgress: (p) => (received = p.received),
+      checkHead: (head) => {
+        if (head.subarray(0, 4).toString('latin1') !== 'GGUF') throw new Error('not a GGUF model')
+      },
+    }).catch((e) => e)
+    expect(error).toBeInstanceOf(DownloadError)
+    expect(error.message).toBe('not a GGUF model; the download was stopped and deleted')
+    expect(received).toBeLessThan(1024 * 1024)
     expect(files()).toEqual([])
   })
 

@@ -79,10 +79,20 @@ async function fetchInto(
   const out = fs.createWriteStream(part, { flags: have ? 'a' : 'w' })
   let bytes = have
   const report = () => options.onProgress?.({ received: bytes, total, resumedFrom: have })
+  // the head is checked as soon as it has arrived, not after the whole file: a wrong URL that
+  // serves a web page or another format fails within the first kilobytes
+  let head: Buffer | undefined = options.checkHead && have < HEAD_BYTES ? readHead(part, have) : undefined
   try {
     report()
     for await (const chunk of response.body!) {
       const buffer = chunk as Uint8Array
+      if (head) {
+        head = Buffer.concat([head, buffer]).subarray(0, HEAD_BYTES)
+        if (head.length === HEAD_BYTES) {
+          await checkHeadOrDelete(head, part, options.checkHead!, out)
+          head = undefined
+        }
+      }
       hash.update(buffer)
       bytes += buffer.length
       if (!out.write(buffer))
@@ -90,13 +100,44 @@ async function fetchInto(
       report()
     }
   } finally {
-    await new Promise<void>((resolve, reject) =>
-      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-    )
+    // a refused head destroyed the stream and deleted the file: nothing is left to flush
+    if (!out.destroyed) {
+      await new Promise<void>((resolve, reject) =>
+        out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      )
+    }
   }
   if (total !== undefined && bytes !== total)
     throw new Error(`connection closed after ${bytes} of ${total} bytes`)
   return { total, hash, bytes }
+}
+
+const HEAD_BYTES = 16
+
+function readHead(part: string, have: number): Buffer {
+  if (have === 0) return Buffer.alloc(0)
+  const head = Buffer.alloc(have)
+  const fd = fs.openSync(part, 'r')
+  try {
+    fs.readSync(fd, head, 0, have, 0)
+  } finally {
+    fs.closeSync(fd)
+  }
+  return head
+}
+
+async function checkHeadOrDelete(head: Buffer, part: string, check: (head: Buffer) => void, out: fs.WriteStream) {
+  try {
+    check(head)
+  } catch (error) {
+    // the stream opens its file asynchronously: deleted only once it is closed, or the open
+    // that was still pending would make the file again
+    const closed = new Promise((resolve) => out.once('close', resolve))
+    out.destroy()
+    await closed
+    fs.rmSync(part, { force: true })
+    throw new DownloadError(`${(error as Error).message}; the download was stopped and deleted`)
+  }
 }
 
 async function finish(
