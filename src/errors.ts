@@ -72,10 +72,16 @@ export function unsupportedValue(param: string, message: string) {
 }
 
 // A1
+/**
+ * Where a Plinth key comes from, said where OpenAI's messages send users to its platform (the
+ * rest of each message is OpenAI's wording, for clients that match on it).
+ */
+const KEY_HELP = 'Plinth keys are printed on its first start; make more with `npx plinth keys create` on the server, or in the dashboard (/dashboard).'
+
 export function missingApiKey() {
   return new ApiError(
     401,
-    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from your Plinth server: " + KEY_HELP,
   )
 }
 
@@ -89,7 +95,7 @@ export function maskKey(key: string): string {
 export function invalidApiKey(key: string) {
   return new ApiError(
     401,
-    `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    `Incorrect API key provided: ${maskKey(key)}. You can find your API key at your Plinth server: ${KEY_HELP}`,
     'invalid_request_error',
     null,
     'invalid_api_key',
@@ -334,7 +340,8 @@ export function rateLimited(
   })
 }
 
-const RATE_LIMITS_HELP = 'Visit https://platform.openai.com/account/rate-limits to learn more.'
+// where OpenAI links its rate limits page: this server's own (GET /v1/organization/projects/{id}/rate_limits)
+const RATE_LIMITS_HELP = "See this project's limits on Plinth's dashboard at /dashboard, or with GET /v1/organization/projects/PROJECT_ID/rate_limits."
 
 /**
  * E1 (requests per min), E2 (tokens per min), and the same wording for the other limits.

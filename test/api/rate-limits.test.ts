@@ -13,7 +13,7 @@ import { validatingFetch } from '../helpers/validating-fetch.js'
 // Project rate limits through the admin API (list, modify), and their enforcement on inference:
 // bursts, OpenAI's 429 messages, retry-after and the x-ratelimit-* headers with true values.
 
-const RL_HELP = 'Visit https://platform.openai.com/account/rate-limits to learn more.'
+const RL_HELP = "See this project's limits on Plinth's dashboard at /dashboard, or with GET /v1/organization/projects/PROJECT_ID/rate_limits."
 
 /** Go duration text → ms (`6m0s`, `26.604s`, `644ms`, `0s`). */
 function durationMs(text: string): number {
