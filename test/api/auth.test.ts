@@ -4,6 +4,9 @@ import { createRepos } from '../../src/storage/repositories/index.js'
 import { newId, nowSeconds } from '../../src/storage/ids.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
+// where a Plinth key comes from, in place of OpenAI's link to its platform
+const KEY_HELP = 'Plinth keys are printed on its first start; make more with `npx plinth keys create` on the server, or in the dashboard (/dashboard).'
+
 let t: TestApp
 beforeAll(async () => {
   t = await createTestApp()
@@ -38,7 +41,7 @@ describe('authentication', () => {
       expect(status, JSON.stringify(headers)).toBe(401)
       expect(body.error).toEqual({
         message:
-          "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from your Plinth server: Plinth keys are printed on its first start; make more with `npx plinth keys create` on the server, or in the dashboard (/dashboard).",
+          "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from your Plinth server: " + KEY_HELP,
         type: 'invalid_request_error',
         param: null,
         code: null,
@@ -56,7 +59,7 @@ describe('authentication', () => {
     const masked = 'sk-proj-' + '*'.repeat(key.length - 12) + '1234'
     expect(masked).toHaveLength(key.length)
     expect(error.error).toEqual({
-      message: `Incorrect API key provided: ${masked}. You can find your API key at your Plinth server: Plinth keys are printed on its first start; make more with `npx plinth keys create` on the server, or in the dashboard (/dashboard).`,
+      message: `Incorrect API key provided: ${masked}. You can find your API key at your Plinth server: ${KEY_HELP}`,
       type: 'invalid_request_error',
       param: null,
       code: 'invalid_api_key',
@@ -65,7 +68,7 @@ describe('authentication', () => {
     // very short values are echoed as they are
     const short = await rawChat({ authorization: 'Bearer undefined' })
     expect(short.body.error.message).toBe(
-      'Incorrect API key provided: undefined. You can find your API key at your Plinth server: Plinth keys are printed on its first start; make more with `npx plinth keys create` on the server, or in the dashboard (/dashboard).',
+      `Incorrect API key provided: undefined. You can find your API key at your Plinth server: ${KEY_HELP}`,
     )
   })
 

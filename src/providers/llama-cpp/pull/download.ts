@@ -132,7 +132,7 @@ async function checkHeadOrDelete(head: Buffer, part: string, check: (head: Buffe
   } catch (error) {
     // the stream opens its file asynchronously: deleted only once it is closed, or the open
     // that was still pending would make the file again
-    const closed = new Promise((resolve) => out.once('close', resolve))
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()))
     out.destroy()
     await closed
     fs.rmSync(part, { force: true })
