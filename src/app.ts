@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
-import { Hono } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
 import { inferenceFastPath } from './api/fast-path.js'
 import { mountApi } from './api/index.js'
 import { mountDashboard } from './web/routes.js'
@@ -9,6 +10,10 @@ import { invalidRequest, invalidUrl } from './errors.js'
 import { missingHost, onClientError } from './http/client-error.js'
 import type { AppEnv } from './http/env.js'
 import { errorResponse, onError, onNotFound, sendNodeError, toApiError } from './http/render-error.js'
+import { requireKey } from './http/auth.js'
+import { observeRequest } from './http/observe.js'
+import { registry } from './metrics.js'
+import { currentRequest } from './request-context.js'
 import { headerPolicy, newRequestId, responseHeaders, type ResponseHeaderOptions } from './http/response-headers.js'
 
 /** openai-organization's value: the organization's name as a slug, as OpenAI sends it. */
@@ -21,7 +26,18 @@ function headerOptions(ctx: AppContext): ResponseHeaderOptions {
 export function createApp(ctx: AppContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use(responseHeaders(headerOptions(ctx)))
+  app.use(noteRoute)
   app.get('/health', (c) => c.json({ status: 'ok' }))
+  app.get('/ready', async (c) => {
+    const readiness = await ctx.readiness()
+    return c.json({ status: readiness.ready ? 'ready' : 'unready', checks: readiness.checks }, readiness.ready ? 200 : 503)
+  })
+  if (ctx.config.metrics.enabled) {
+    // Prometheus' text format; an admin key unless the config opens it (docs/operations.md)
+    const scrape = async (c: Context<AppEnv>) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType })
+    if (ctx.config.metrics.public) app.get('/metrics', scrape)
+    else app.get('/metrics', requireKey('admin', (secret) => ctx.services.keys.authenticate(secret)), scrape)
+  }
   mountApi(app, ctx)
   mountDashboard(app, ctx)
   app.onError(onError)
@@ -48,7 +64,7 @@ export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming
       return errorResponse(apiError, headers)
     },
   })
-  return (incoming, outgoing) => {
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const refused = refusal(incoming)
     if (refused) {
       const headers = standard()
@@ -57,6 +73,16 @@ export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming
     }
     if (!fast(incoming, outgoing)) void hono(incoming, outgoing)
   }
+  return (incoming, outgoing) => observeRequest(incoming, outgoing, () => serve(incoming, outgoing))
+}
+
+/** Tells the request's record which route answered it: its template, once routing is done. */
+const noteRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next()
+  const record = currentRequest()
+  if (!record || record.route) return
+  const path = routePath(c, -1)
+  record.route = path === '*' || path === '/*' ? undefined : path
 }
 
 function refusal(incoming: IncomingMessage) {
@@ -67,10 +93,6 @@ function refusal(incoming: IncomingMessage) {
   return undefined
 }
 
-/**
- * The HTTP server Plinth runs (main.ts, and the tests): the listener above, and OpenAI's error
- * body for requests Node's parser refuses before any listener sees them (http/client-error.ts).
- */
 /**
  * A server that holds its port while Plinth starts: it answers 503 (OpenAI's shape, retryable)
  * until `serveApp` gives it the real listener. Binding first means a busy port is found before
@@ -91,6 +113,10 @@ export function serveApp(server: http.Server, ctx: AppContext, app = createApp(c
   server.on('request', createListener(ctx, app))
 }
 
+/**
+ * The HTTP server Plinth runs (main.ts, and the tests): the listener above, and OpenAI's error
+ * body for requests Node's parser refuses before any listener sees them (http/client-error.ts).
+ */
 export function createServer(ctx: AppContext, app = createApp(ctx)): http.Server {
   // requests without Host reach the listener, which answers them in OpenAI's shape
   const server = http.createServer({ requireHostHeader: false }, createListener(ctx, app))

@@ -1,3 +1,4 @@
+import { checkReadiness, type Readiness } from './domain/readiness.js'
 import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
@@ -66,6 +67,8 @@ export type AppContext = {
     /** Vector stores, their ingestion and search (file_search searches through `retrieval`). */
     retrieval: RetrievalServices
   }
+  /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
+  readiness(): Promise<Readiness>
   close(): Promise<void>
 }
 
@@ -184,6 +187,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       assistants,
       retrieval,
     },
+    readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.runner.running }),
     async close() {
       // first: jobs in flight may still record usage and need providers and storage
       await jobs.destroy()

@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import { createStartingServer, serveApp } from './app.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
-import { bootLog, setLogLevel } from './logger.js'
+import { accessLog, bootLog, setLogFormat, setLogLevel } from './logger.js'
 import { getEngine } from './providers/llama-cpp/engine.js'
 import { warmTokenizer } from './providers/tokenizer.js'
 
@@ -12,6 +12,8 @@ export type RunningServer = { url: string; close(): Promise<void> }
 export async function serve(overrides: ConfigOverrides = {}, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
+  setLogFormat(config.log.format)
+  if (!config.log.access) accessLog.level = 'silent'
   const server = createStartingServer()
   await listen(server, config.server.port, config.server.host)
   let ctx: Awaited<ReturnType<typeof createContext>>

@@ -1,3 +1,4 @@
+import { currentRequest } from '../request-context.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
 import { authenticateRequest, checkAccess } from '../http/auth.js'
@@ -80,6 +81,8 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
     const query = url.indexOf('?')
     const entry = routes.get(query < 0 ? url : url.slice(0, query))
     if (!entry) return false
+    const record = currentRequest()
+    if (record) record.route = '/v1' + entry.route.path
     // handle answers every failure itself; anything past that (a socket that broke while the
     // error was written) is logged, never an unhandled rejection that would end the process
     handle(incoming, outgoing, entry.route, entry.access).catch((error) => {

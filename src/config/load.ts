@@ -110,6 +110,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_REDIS_URL) (raw.rateLimits ??= {}).redisUrl = env.PLINTH_REDIS_URL
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
+  if (env.PLINTH_LOG_FORMAT) (raw.log ??= {}).format = env.PLINTH_LOG_FORMAT
   if (env.PLINTH_SESSION_SECRET) (raw.dashboard ??= {}).sessionSecret = env.PLINTH_SESSION_SECRET
   if (env.PLINTH_OWNER_EMAIL) (raw.organization ??= {}).ownerEmail = env.PLINTH_OWNER_EMAIL
   if (env.PLINTH_BOOTSTRAP_ADMIN_KEY) (raw.bootstrap ??= {}).adminKey = env.PLINTH_BOOTSTRAP_ADMIN_KEY

@@ -254,7 +254,21 @@ export const ConfigSchema = z.strictObject({
   /** Prices for the costs API (src/config/limits.ts). */
   pricing: PricingConfig.prefault({}),
   log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** auto: readable lines on a terminal, JSON otherwise (PLINTH_LOG_FORMAT). */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      /** One access log line per request (method, route, status, ms, request id, project, key, model, tokens). */
+      access: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** GET /metrics in Prometheus' text format (docs/operations.md). */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** false: scrapers send an admin key (`authorization: Bearer sk-admin-...`); true: no key. */
+      public: z.boolean().default(false),
+    })
     .prefault({}),
   /** The web dashboard under /dashboard (sign in with an admin key). */
   dashboard: z

@@ -1,3 +1,4 @@
+import { noteCaller } from '../request-context.js'
 import type { MiddlewareHandler } from 'hono'
 import {
   missingApiKey,
@@ -34,7 +35,9 @@ export function credentialOf(header: string | undefined): string | undefined {
 export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticate): Promise<Principal> {
   const secret = credentialOf(authorization)
   if (!secret) throw missingApiKey()
-  return authenticate(secret)
+  const principal = await authenticate(secret)
+  noteCaller(principal.projectId, principal.keyId)
+  return principal
 }
 
 /**

@@ -1,3 +1,4 @@
+import { jobAgeGauge, jobsGauge } from '../metrics.js'
 import { createRepos } from '../storage/repositories/index.js'
 import { nowSeconds } from '../storage/ids.js'
 import type { Storage } from '../storage/storage.js'
@@ -41,6 +42,15 @@ export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
       await createRepos(storage.db).jobs.deleteFinished(nowSeconds() - retention)
     },
   })
+  const unregister = [
+    jobsGauge(async (set) => {
+      for (const row of await createRepos(storage.db).jobs.queueStats()) set({ kind: row.kind, status: row.status }, row.count)
+    }),
+    jobAgeGauge(async (set) => {
+      const now = Date.now() / 1000
+      for (const row of await createRepos(storage.db).jobs.queueStats()) set({ kind: row.kind, status: row.status }, Math.max(0, now - row.oldest))
+    }),
+  ]
   return {
     catalog,
     runner,
@@ -51,6 +61,7 @@ export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
     },
     wake: () => runner.wake(),
     async destroy() {
+      for (const off of unregister) off()
       await Promise.all([runner.destroy(), leader.destroy()])
     },
   }

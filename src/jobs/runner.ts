@@ -83,6 +83,11 @@ export class JobRunner {
     return this.active.size
   }
 
+  /** Claiming jobs: started and not being stopped (the readiness check reads it). */
+  get running(): boolean {
+    return this.started && !this.stopping
+  }
+
   start() {
     if (this.started || this.stopping) return
     this.started = true

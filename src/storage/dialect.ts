@@ -1,3 +1,4 @@
+import { dbPoolGauge } from '../metrics.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -92,6 +93,12 @@ export function createKyselyDialect(config: StorageConfig): {
     types: { getTypeParser: numericTypeParser },
     // public stays on the path after the schema: extensions such as pgvector live there
     ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)},public` } : {}),
+  })
+  const untrack = dbPoolGauge((set) => {
+    if (pool.ended) return untrack()
+    set({ state: 'total' }, pool.totalCount)
+    set({ state: 'idle' }, pool.idleCount)
+    set({ state: 'waiting' }, pool.waitingCount)
   })
   return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch }
 }

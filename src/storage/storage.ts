@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import { sqliteFileGauge } from '../metrics.js'
 import { Kysely, Migrator, type CompiledQuery, type Transaction } from 'kysely'
 import type { Database } from './tables.js'
 import {
@@ -73,7 +75,20 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   }
   const file = config.kind === 'sqlite' && config.path !== ':memory:' ? config.path : undefined
   const stopCheckpoints = sqlite && file ? checkpointInWorker(sqlite, file) : undefined
-  return new KyselyStorage(db, config.kind, runBatch, false, stopCheckpoints)
+  const untrack = file ? trackSqliteFiles(file) : undefined
+  const beforeClose = async () => {
+    untrack?.()
+    await stopCheckpoints?.()
+  }
+  return new KyselyStorage(db, config.kind, runBatch, false, beforeClose)
+}
+
+/** The database file's and its WAL's sizes, for the metrics (a WAL that only grows shows here). */
+function trackSqliteFiles(file: string) {
+  return sqliteFileGauge((set) => {
+    set({ file: 'database' }, fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0)
+    set({ file: 'wal' }, fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)
+  })
 }
 
 async function migrate(db: Kysely<Database>, config: StorageConfig) {

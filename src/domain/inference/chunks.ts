@@ -1,3 +1,4 @@
+import { noteFirstToken } from '../../request-context.js'
 import { randomChars } from '../../storage/ids.js'
 import type { FinishReason, StreamPart, TokenLogprob, Usage } from '../../providers/provider.js'
 import { newId } from '../../storage/ids.js'
@@ -148,7 +149,10 @@ export class ChatChunkMapper {
     const out: Record<string, unknown>[] = []
     const index = part.choice
     const first = !this.started.has(index)
-    if (first) this.started.add(index)
+    if (first) {
+      this.started.add(index)
+      if (this.started.size === 1) noteFirstToken()
+    }
     const choice = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       this.chunk([{ index, delta, logprobs: null, finish_reason: null, ...extra }])
     switch (part.type) {

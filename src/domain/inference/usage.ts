@@ -1,3 +1,5 @@
+import { tokens } from '../../metrics.js'
+import { noteUsage } from '../../request-context.js'
 import type { CompiledQuery } from 'kysely'
 import type { Principal } from '../../principal.js'
 import { createRepos } from '../../storage/repositories/index.js'
@@ -45,6 +47,15 @@ export type UsageEntry = {
  * exactly once, and a result lost in a crash, which runs again, was not billed at all.
  */
 export type UsageSink = (entry: UsageEntry) => void
+
+/** The metrics' token counters, and the access log's line for the request in flight (if any). */
+function countTokens(principal: Principal, entry: UsageEntry) {
+  if (!entry.inputTokens && !entry.outputTokens) return
+  const project = principal.projectId ?? ''
+  if (entry.inputTokens) tokens.inc({ model: entry.model, project, direction: 'input' }, entry.inputTokens)
+  if (entry.outputTokens) tokens.inc({ model: entry.model, project, direction: 'output' }, entry.outputTokens)
+  noteUsage(entry.model, entry.inputTokens, entry.outputTokens)
+}
 
 /** The record of one request; undefined for a principal without a project (nothing to bill). */
 export function usageRow(principal: Principal, entry: UsageEntry): UsageRecordInsert | undefined {
@@ -115,6 +126,7 @@ export class UsageRecorder {
    * the row bills (batch lines, run turns; see `usageQueries`).
    */
   record(principal: Principal, entry: UsageEntry, sink?: UsageSink): Promise<void> {
+    countTokens(principal, entry)
     if (sink) {
       sink({ ...entry, at: entry.at ?? nowSeconds() })
       return RESOLVED

@@ -1,3 +1,4 @@
+import { rateLimitRejections } from '../../metrics.js'
 import type { RateLimitsConfig } from '../../config/limits.js'
 import { notFound, rateLimitReached, requestTooLarge } from '../../errors.js'
 import { apiLog } from '../../logger.js'
@@ -109,6 +110,7 @@ export class LimitsService {
     for (let i = 0; i < counters.length; i++) {
       if (counters[i].cost > counters[i].limit) {
         const c = counters[i]
+        rateLimitRejections.inc({ model, limit: dims[i].suffix })
         throw requestTooLarge({ model, orgId: principal.orgId, what: dims[i].what, type: dims[i].type }, { limit: c.limit, requested: c.cost })
       }
     }
@@ -123,6 +125,7 @@ export class LimitsService {
     if (!result.ok) {
       const c = counters[result.blocked]
       const dim = dims[result.blocked]
+      rateLimitRejections.inc({ model, limit: dim.suffix })
       throw rateLimitReached(
         { model, orgId: principal.orgId, what: dim.what, type: dim.type },
         { limit: c.limit, used: Math.ceil(result.states[result.blocked].usedBefore - 1e-9), requested: c.cost },

@@ -1,4 +1,5 @@
 import { type ErrorBody, ProviderError } from '../../errors.js'
+import { upstreamErrors } from '../../metrics.js'
 
 type ErrorDetail = ErrorBody['error']
 
@@ -17,6 +18,7 @@ export function upstreamStatusError(
   status: number,
   text: string,
 ): ProviderError {
+  upstreamErrors.inc({ upstream: upstreamId, status: String(status) })
   const detail = parseErrorBody(text)
   const said = detail?.message ?? (text.trim().slice(0, MAX_MESSAGE) || `HTTP ${status}`)
   if (status === 401 || status === 403) {
@@ -52,6 +54,7 @@ export function upstreamStatusError(
 
 /** A `data: {"error": ...}` event in the middle of an upstream stream. */
 export function upstreamStreamError(upstreamId: string, payload: unknown): ProviderError {
+  upstreamErrors.inc({ upstream: upstreamId, status: 'stream' })
   const detail = toDetail(payload) ?? {
     message: 'unknown error',
     type: 'server_error',
@@ -84,6 +87,8 @@ export function transportError(
   limits: { connectTimeoutMs: number; timeoutMs: number },
 ): ProviderError {
   if (error instanceof ProviderError) return error
+  // a client that went away is not the upstream's failure
+  if (cause !== 'client') upstreamErrors.inc({ upstream: upstreamId, status: cause === 'timeout' || cause === 'headers-timeout' ? 'timeout' : 'network' })
   if (cause === 'timeout') {
     return new ProviderError(
       504,

@@ -38,4 +38,6 @@ export interface RateLimiter {
   /** Charges `cost` units more (or gives back, when negative) after the fact: token corrections. */
   adjust(counter: Counter): void | Promise<void>
   close(): Promise<void>
+  /** Checks a remote store answers (readiness); absent for the in-process limiter. */
+  ping?(): Promise<void>
 }

@@ -95,6 +95,11 @@ export class RedisLimiter implements RateLimiter {
     this.prefix = options.prefix ?? 'plinth:rl:'
   }
 
+  async ping(): Promise<void> {
+    await this.connect()
+    await this.redis.ping()
+  }
+
   /** Connects (the constructor does not, so a context can be built while Redis is down). */
   async connect(): Promise<void> {
     if (this.redis.status === 'wait') await this.redis.connect()

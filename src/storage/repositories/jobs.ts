@@ -37,6 +37,26 @@ export class JobsRepo {
    * Adds a queued job. Made from a transaction's handle (`createRepos(tx.db)`), it commits or rolls
    * back with the object it serves. Returns the job id.
    */
+  /**
+   * Jobs waiting or running, by kind and status, and the oldest one's start in unix seconds (a
+   * queued job's due time, a running job's creation): the queue metrics. Queued jobs not yet due
+   * (retries backing off, scheduled runs) are left out: they are not late.
+   */
+  async queueStats(nowMs = Date.now()): Promise<{ kind: string; status: string; count: number; oldest: number }[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select((eb) => [
+        'kind',
+        'status',
+        eb.fn.countAll<number>().as('count'),
+        eb.fn.min<number>(sql<number>`case when status = 'queued' then run_at / 1000 else created_at end`).as('oldest'),
+      ])
+      .where((eb) => eb.or([eb('status', 'in', ['running', 'cancelling']), eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', nowMs)])]))
+      .groupBy(['kind', 'status'])
+      .execute()
+    return rows.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.count), oldest: Number(r.oldest) }))
+  }
+
   async enqueue(kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
     const id = options.id ?? newId('job_')
     const now = nowSeconds()

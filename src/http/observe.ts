@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { accessLog } from '../logger.js'
+import { httpDuration, httpRequests, timeToFirstToken } from '../metrics.js'
+import { runWithRequest, type RequestRecord } from '../request-context.js'
+
+/**
+ * Runs one request's handling inside its RequestRecord and, once the response has been sent (or
+ * the client has gone), writes the access log line and the request metrics from it. One place
+ * for every path a request can take: the inference fast path, Hono, and the listener's refusals.
+ */
+export function observeRequest(incoming: IncomingMessage, outgoing: ServerResponse, handle: () => void) {
+  const record: RequestRecord = { startedAt: performance.now(), inputTokens: 0, outputTokens: 0 }
+  let done = false
+  const finish = () => {
+    if (done) return
+    done = true
+    report(incoming, outgoing, record)
+  }
+  outgoing.once('finish', finish)
+  outgoing.once('close', finish)
+  runWithRequest(record, handle)
+}
+
+function report(incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord) {
+  const seconds = (performance.now() - record.startedAt) / 1000
+  const method = incoming.method ?? 'GET'
+  // a response cut short before its headers were sent is logged as 499, as nginx does
+  const status = outgoing.headersSent ? outgoing.statusCode : 499
+  const route = record.route ?? 'unmatched'
+  const statusLabel = String(status)
+  httpRequests.inc({ route, method, status: statusLabel, model: record.model ?? '', project: record.projectId ?? '' })
+  httpDuration.observe({ route, method, status: statusLabel }, seconds)
+  if (record.firstTokenAt !== undefined && record.model) {
+    timeToFirstToken.observe({ model: record.model }, (record.firstTokenAt - record.startedAt) / 1000)
+  }
+  if (!accessLog.isLevelEnabled('info')) return
+  accessLog.info(
+    {
+      method,
+      route,
+      // the path without its query: a query may carry values worth keeping out of logs
+      path: (incoming.url ?? '').split('?')[0],
+      status,
+      ms: Math.round(seconds * 10_000) / 10,
+      request_id: record.requestId,
+      project: record.projectId,
+      key_id: record.keyId,
+      model: record.model,
+      tokens_in: record.model ? record.inputTokens : undefined,
+      tokens_out: record.model ? record.outputTokens : undefined,
+    },
+    `${method} ${route} ${status}`,
+  )
+}

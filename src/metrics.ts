@@ -1,0 +1,102 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * Plinth's Prometheus metrics (GET /metrics, docs/operations.md). One registry per process; a
+ * leaf module, so that any layer counts what it sees without a handle passed down to it. Labels
+ * are bounded sets: route templates, status codes, model and project ids (as many as are
+ * configured), never raw paths or user input.
+ */
+export const registry = new Registry()
+
+// process CPU and memory, GC, handles, and event-loop lag (p50/p90/p99 and max, sampled every 10 ms)
+collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+export const httpRequests = new Counter({
+  name: 'plinth_http_requests_total',
+  help: 'HTTP requests answered, by route template, method, status, model and project.',
+  labelNames: ['route', 'method', 'status', 'model', 'project'] as const,
+  registers: [registry],
+})
+
+export const httpDuration = new Histogram({
+  name: 'plinth_http_request_duration_seconds',
+  help: 'Time from the request to the end of its response, by route template, method and status.',
+  labelNames: ['route', 'method', 'status'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+})
+
+export const timeToFirstToken = new Histogram({
+  name: 'plinth_time_to_first_token_seconds',
+  help: 'Time from a streamed request to its first generated token, by model.',
+  labelNames: ['model'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+})
+
+export const tokens = new Counter({
+  name: 'plinth_tokens_total',
+  help: 'Tokens billed, by model, project and direction (input or output); jobs included.',
+  labelNames: ['model', 'project', 'direction'] as const,
+  registers: [registry],
+})
+
+export const upstreamErrors = new Counter({
+  name: 'plinth_upstream_errors_total',
+  help: 'Failed calls to OpenAI-compatible upstreams, by upstream id and status (0: no answer).',
+  labelNames: ['upstream', 'status'] as const,
+  registers: [registry],
+})
+
+export const rateLimitRejections = new Counter({
+  name: 'plinth_rate_limit_rejections_total',
+  help: 'Requests refused with 429 by the project rate limits, by model and limit (rpm, tpm, ...).',
+  labelNames: ['model', 'limit'] as const,
+  registers: [registry],
+})
+
+type Setter = (labels: Record<string, string>, value: number) => void
+type Source = (set: Setter) => Promise<void> | void
+
+/**
+ * Gauges read at scrape time from sources that register themselves (the job tables, database
+ * pools): a process may hold several contexts (tests do), each one a source of the same gauge.
+ */
+function scrapeGauge(name: string, help: string, labelNames: string[], combine: 'sum' | 'max' = 'sum') {
+  const sources = new Set<Source>()
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      const values = new Map<string, { labels: Record<string, string>; value: number }>()
+      const set: Setter = (labels, value) => {
+        const key = JSON.stringify(labels)
+        const seen = values.get(key)
+        const merged = seen === undefined ? value : combine === 'sum' ? seen.value + value : Math.max(seen.value, value)
+        values.set(key, { labels, value: merged })
+      }
+      // a source that fails (a database going away) leaves its values out, not the scrape
+      await Promise.allSettled([...sources].map((source) => source(set)))
+      for (const { labels, value } of values.values()) this.set(labels, value)
+    },
+  })
+  return (source: Source) => {
+    sources.add(source)
+    return () => void sources.delete(source)
+  }
+}
+
+export const jobsGauge = scrapeGauge('plinth_jobs', 'Jobs by kind and status (queued, running, cancelling).', ['kind', 'status'])
+export const jobAgeGauge = scrapeGauge(
+  'plinth_job_oldest_age_seconds',
+  'Age of the oldest job by kind and status: a queue that stops moving shows here.',
+  ['kind', 'status'],
+  'max',
+)
+export const dbPoolGauge = scrapeGauge('plinth_db_pool_connections', 'PostgreSQL pool connections by state (total, idle, waiting).', ['state'])
+export const sqliteFileGauge = scrapeGauge('plinth_sqlite_file_bytes', 'Size of the SQLite database and its WAL file.', ['file'])
