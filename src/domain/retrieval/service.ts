@@ -269,7 +269,7 @@ export class VectorStoresService {
       if (!row) throw fileBatchNotFound(batchId, storeId)
       if (row.status === 'cancelled') return row
       const current = toFileBatchObject(row, (await repos.vectorStoreFiles.tallyByBatch([batchId])).get(batchId))
-      if (current.status !== 'in_progress') throw fileBatchNotCancellable(batchId, current.status)
+      if (current.status !== 'in_progress') throw fileBatchNotCancellable(current.status)
       const now = nowSeconds()
       await repos.vectorStoreFileBatches.cancel(storeId, batchId, now)
       // files not done yet stop; what they indexed so far is purged
