@@ -168,3 +168,22 @@ describe('rewrite_query with a rewrite model', () => {
     expect(searchQuery(empty)).toEqual(['deepest ocean'])
   })
 })
+
+describe('rewrite_query with test-echo as the rewrite model', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp({ vectorStores: { rewriteModel: 'test-echo' } })
+    t.ctx.jobs.start()
+  })
+  afterAll(async () => t?.close())
+
+  it('echoes the query (the user message holds it alone), and the rewrite is billed to test-echo', async () => {
+    const client = t.client()
+    const store = await storeOf(client, { 'oceans.txt': 'The Pacific is the largest and deepest ocean on Earth.' })
+    const query = 'Which ocean is the LARGEST?'
+    const found = await client.vectorStores.search(store.id, { query, rewrite_query: true })
+    expect(searchQuery(found)).toEqual([query])
+    expect(found.data[0].filename).toBe('oceans.txt')
+    expect(await usageOf(t, 'completions', 'test-echo')).toMatchObject({ num_model_requests: 1, output_tokens: countTokens(query) })
+  })
+})
