@@ -104,12 +104,12 @@ class StubEmbedder {
   ms = 0
   calls = 0
   check() {}
-  async embed(_model: string, texts: string[]): Promise<Float32Array[]> {
+  async embed(_model: string, texts: string[]): Promise<{ vectors: Float32Array[]; inputTokens: number }> {
     const t0 = performance.now()
     const out = texts.map((t) => embedText(t))
     this.ms += performance.now() - t0
     this.calls += texts.length
-    return out
+    return { vectors: out, inputTokens: texts.length }
   }
 }
 

@@ -139,6 +139,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     index,
     providers,
     config: config.vectorStores,
+    usage,
+    chat: inference.chat,
     wake: () => jobs.wake(),
   })
   registerVectorStoreJobs(jobs, retrieval)

@@ -593,7 +593,8 @@ export function vectorStoreNotFound(id: string) {
   return notFound('vector store', id)
 }
 
-// Plinth's, in H3's form: a file id that is not in the vector store
+// OpenAI's (not in errors.md; reported verbatim in mkdev-me/terraform-provider-openai#35): a file
+// id that is not in the vector store
 export function vectorStoreFileNotFound(fileId: string, storeId: string) {
   return new ApiError(404, `No file found with id '${fileId}' in vector store '${storeId}'.`, 'invalid_request_error', null, null)
 }
@@ -603,14 +604,17 @@ export function fileBatchNotFound(batchId: string, storeId: string) {
   return new ApiError(404, `No file batch found with id '${batchId}' in vector store '${storeId}'.`, 'invalid_request_error', null, null)
 }
 
-// Plinth's: an expired vector store can be read and deleted, not used
+// Plinth's (OpenAI's text is not known): an expired vector store can be read and deleted, not used
 export function vectorStoreExpired(id: string) {
-  return invalidRequest(`Vector store ${id} is expired. Create a new vector store to use its files.`, 'vector_store_id', 'vector_store_expired')
+  return invalidRequest(`Vector store '${id}' has expired. Create a new vector store to use its files.`, 'vector_store_id', 'vector_store_expired')
 }
 
-// Plinth's, worded as F8's: a batch that ended cannot be cancelled
-export function fileBatchNotCancellable(id: string, status: string) {
-  return invalidRequest(`Cannot cancel a file batch that is ${status}: ${id}.`)
+// Plinth's, in F8's form and status (OpenAI's text for file batches is not known): a file batch
+// that ended cannot be cancelled. A 409 is retried by the SDKs unless told otherwise.
+export function fileBatchNotCancellable(status: string) {
+  return new ApiError(409, `Cannot cancel a file batch with status '${status}'.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
 }
 
 // Plinth's: chunk_overlap_tokens beyond what OpenAI allows
@@ -631,15 +635,6 @@ export function vectorIndexUnavailable(reason: string) {
     null,
     'vector_index_unavailable',
     { 'x-should-retry': 'false' },
-  )
-}
-
-// Plinth's: the vector_stores helper needs the Vector stores API
-export function vectorStoresNotServed(param: string) {
-  return invalidRequest(
-    `Plinth does not serve vector stores yet, so '${param}' cannot create one. Attach existing vector stores with 'vector_store_ids' once vector stores are served.`,
-    param,
-    'unsupported_parameter',
   )
 }
 

@@ -211,6 +211,11 @@ export const ConfigSchema = z.strictObject({
       embeddingModel: z.string().min(1).default('test-embed'),
       /** Per project id: that project's stores use this model instead. */
       projectEmbeddingModels: z.record(z.string(), z.string().min(1)).default({}),
+      /**
+       * The chat model that rewrites queries of searches with `rewrite_query: true`. Unset: the
+       * query is normalised instead (lower case, keywords without stopwords).
+       */
+      rewriteModel: z.string().min(1).optional(),
       /** Largest file ingested, in bytes (a larger one ends failed, invalid_file). */
       maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024),
       /** Most tokens one file may hold (OpenAI's limit: 5,000,000). */

@@ -120,6 +120,10 @@ describe('vector stores', () => {
     })
     expect(batch).toMatchObject({ object: 'vector_store.files_batch', status: 'completed', vector_store_id: store.id })
     expect(batch.file_counts).toEqual({ in_progress: 0, completed: 6, failed: 0, cancelled: 0, total: 6 })
+    // a batch that ended cannot be cancelled: F8's form and status
+    const late = await client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id }).catch((error) => error)
+    expect(late).toMatchObject({ status: 409, error: { message: "Cannot cancel a file batch with status 'completed'.", type: 'invalid_request_error' } })
+    expect(late.headers.get('x-should-retry')).toBe('false')
     const inBatch = await client.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id })
     expect(inBatch.data).toHaveLength(6)
     const texts = await Promise.all(
@@ -305,7 +309,10 @@ describe('vector stores: bad input', () => {
     })
     expect((await client.vectorStores.retrieve(store.id)).status).toBe('expired')
     expect(await t.ctx.services.retrieval.maintenance.expire()).toBeGreaterThanOrEqual(1)
-    await expect(client.vectorStores.search(store.id, { query: 'x' })).rejects.toMatchObject({ status: 400 })
+    await expect(client.vectorStores.search(store.id, { query: 'x' })).rejects.toMatchObject({
+      status: 400,
+      error: { code: 'vector_store_expired', param: 'vector_store_id', message: `Vector store '${store.id}' has expired. Create a new vector store to use its files.` },
+    })
     const f = await file('late.txt', 'too late')
     await expect(client.vectorStores.files.create(store.id, { file_id: f.id })).rejects.toMatchObject({ status: 400 })
     expect((await client.vectorStores.delete(store.id)).deleted).toBe(true)

@@ -8,6 +8,8 @@ import { createApp, createServer } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { ConfigInput } from '../../src/config/schema.js'
 import { createContext, type AppContext } from '../../src/context.js'
+import type { StorageConfig } from '../../src/storage/dialect.js'
+import { openStorage } from '../../src/storage/storage.js'
 import { validatingFetch } from './validating-fetch.js'
 
 export const ADMIN_KEY = 'sk-admin-test-0000000000000000000000'
@@ -30,10 +32,16 @@ export type TestApp = {
   close(): Promise<void>
 }
 
-/** A fresh Plinth on its own SQLite file (or TEST_PG_URL when dialect is postgres). */
 export type Transport = 'http' | 'in-process'
 
-export async function createTestApp(overrides: Partial<ConfigInput> = {}, options: { transport?: Transport } = {}): Promise<TestApp> {
+/**
+ * A fresh Plinth on its own SQLite file, or on `options.storage` (a PostgreSQL schema of
+ * `storageCases()`, which the caller drops after `close()`).
+ */
+export async function createTestApp(
+  overrides: Partial<ConfigInput> = {},
+  options: { transport?: Transport; storage?: StorageConfig } = {},
+): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-test-'))
   const config = parseConfig({
     dataDir,
@@ -41,7 +49,7 @@ export async function createTestApp(overrides: Partial<ConfigInput> = {}, option
     testModels: { enabled: true, scriptFile: SCRIPT_FILE },
     ...overrides,
   })
-  const ctx = await createContext(config)
+  const ctx = await createContext(config, options.storage ? { storage: await openStorage(options.storage) } : {})
   const app = createApp(ctx)
   const transport = options.transport ?? (process.env.PLINTH_TEST_TRANSPORT as Transport | undefined) ?? 'http'
   let server: http.Server | undefined

@@ -34,7 +34,7 @@ export function createAssistantsServices(deps: {
   /** whether a model chats: runs call it through chat completions */
   isChatModel(model: string): boolean
   /** the Vector stores feature, once it is built */
-  vectorStores?: VectorStoreAccess
+  vectorStores: VectorStoreAccess
   /** runs call the model through the chat service, so usage is recorded as for any request */
   chat: Pick<ChatService, 'chunks'>
   /** ctx.jobs.wake: a run's job starts at once */

@@ -3,7 +3,6 @@ import {
   invalidIdPrefix,
   vectorStoreIdsAndHelper,
   vectorStoreNotFound,
-  vectorStoresNotServed,
 } from '../../errors.js'
 import type {
   ToolResources,
@@ -15,18 +14,14 @@ import { nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 
-/**
- * What the Vector stores feature lends the Assistants API (context.ts wires it in). Without it,
- * no vector store exists: `vector_store_ids` are unknown ids (H3), and the `vector_stores`
- * helper is refused.
- */
+/** What the Vector stores feature lends the Assistants API (context.ts wires it in). */
 export interface VectorStoreAccess {
   /** Looks in `storage` (the caller's transaction: on SQLite the pool would wait for it). */
   exists(storage: Storage, projectId: string, id: string): Promise<boolean>
   /** The `vector_stores` helper: makes a vector store of the files, in `storage`'s transaction. */
-  create?(storage: Storage, projectId: string, helper: VectorStoreHelper): Promise<string>
+  create(storage: Storage, projectId: string, helper: VectorStoreHelper): Promise<string>
   /** Adds files to a store (false: the store is gone), in `storage`'s transaction. */
-  add?(storage: Storage, projectId: string, id: string, fileIds: string[]): Promise<boolean>
+  add(storage: Storage, projectId: string, id: string, fileIds: string[]): Promise<boolean>
 }
 
 /** G5: an id of the wrong kind is a 400 before any lookup. */
@@ -36,7 +31,7 @@ export function checkIdPrefix(param: string, value: string, prefix: string) {
 
 /** Files and vector stores named by assistants, threads and messages must exist in the project. */
 export class References {
-  constructor(private readonly vectorStores?: VectorStoreAccess) {}
+  constructor(private readonly vectorStores: VectorStoreAccess) {}
 
   /** F1 for the first file that is not in the project (or has expired). */
   async checkFiles(storage: Storage, projectId: string, fileIds: Iterable<string>) {
@@ -63,7 +58,6 @@ export class References {
     )
     if (!fileIds.length) return resources
     const stores = this.vectorStores
-    if (!stores?.create || !stores.add) throw vectorStoresNotServed('attachments')
     const current = resources.file_search?.vector_store_ids ?? []
     if (current.length && (await stores.add(storage, projectId, current[0], fileIds))) return resources
     const id = await stores.create(storage, projectId, { file_ids: [...new Set(fileIds)] })
@@ -95,13 +89,11 @@ export class References {
       if (search.vector_store_ids && helpers.length) throw vectorStoreIdsAndHelper(param)
       const ids = [...(search.vector_store_ids ?? [])]
       for (const id of ids) {
-        if (!(await this.vectorStores?.exists(storage, projectId, id))) throw vectorStoreNotFound(id)
+        if (!(await this.vectorStores.exists(storage, projectId, id))) throw vectorStoreNotFound(id)
       }
       for (const helper of helpers) {
-        const stores = this.vectorStores
-        if (!stores?.create) throw vectorStoresNotServed(`${param}.vector_stores`)
         await this.checkFiles(storage, projectId, helper.file_ids ?? [])
-        ids.push(await stores.create(storage, projectId, helper))
+        ids.push(await this.vectorStores.create(storage, projectId, helper))
       }
       out.file_search = { vector_store_ids: ids }
     }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../errors.js'
 import { countTokens } from '../../providers/tokenizer.js'
 import { AUTO_CHUNKING, chunkText, pack, resolveChunking, TooManyTokens, unpack } from './chunking.js'
-import { keywordTerms, rewriteQuery } from './query-terms.js'
+import { normalizeQuery } from './query-rewriter.js'
+import { keywordTerms } from './query-terms.js'
 import { fuse } from './search.js'
 
 describe('chunking', () => {
@@ -62,8 +63,8 @@ describe('search helpers', () => {
   it('keeps a query’s words, without stopwords or punctuation', () => {
     expect(keywordTerms('What is the main export of Lokador1?')).toEqual(['main', 'export', 'lokador1'])
     expect(keywordTerms('"); DROP TABLE x; --')).toEqual(['drop', 'table'])
-    expect(rewriteQuery('What do the spiders spin?')).toBe('spiders spin')
-    expect(rewriteQuery('the of')).toBe('the of')
+    expect(normalizeQuery('What do the spiders spin?')).toBe('spiders spin')
+    expect(normalizeQuery('the of')).toBe('the of')
   })
 
   it('fuses ranks: first on every list scores 1, and a chunk on two lists beats one on one', () => {

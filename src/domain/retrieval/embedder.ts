@@ -13,11 +13,12 @@ export class Embedder {
     }
   }
 
-  async embed(model: string, texts: string[], signal: AbortSignal): Promise<Float32Array[]> {
+  /** The texts' vectors, and the tokens the model counted (billed for search queries). */
+  async embed(model: string, texts: string[], signal: AbortSignal): Promise<{ vectors: Float32Array[]; inputTokens: number }> {
     const { provider, upstreamModel } = this.registry.resolve(model)
     if (!provider.embed) throw new Error(`the model ${model} does not support embeddings`)
-    const { embeddings } = await provider.embed({ model: upstreamModel, inputs: texts, signal })
-    return embeddings.map(normalized)
+    const { embeddings, usage } = await provider.embed({ model: upstreamModel, inputs: texts, signal })
+    return { vectors: embeddings.map(normalized), inputTokens: usage.inputTokens }
   }
 }
 

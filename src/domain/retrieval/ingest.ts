@@ -111,7 +111,7 @@ export class Ingestion {
     for (let start = 0; start < todo.length; start += limits.embedBatchSize) {
       signal.throwIfAborted()
       const batch = todo.slice(start, start + limits.embedBatchSize)
-      const vectors = await embedder.embed(model, batch.map((c) => c.text), signal)
+      const { vectors } = await embedder.embed(model, batch.map((c) => c.text), signal)
       const rows: ChunkInsert[] = batch.map((c, i) => ({
         storeId: attachment.vector_store_id,
         attachmentId: attachment.id,

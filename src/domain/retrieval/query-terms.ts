@@ -29,12 +29,3 @@ export function keywordTerms(query: string): string[] {
   }
   return [...out]
 }
-
-/**
- * `rewrite_query`: OpenAI rewrites with a model; Plinth keeps the query's keywords, which is what
- * both halves of the hybrid search work best with, and is the same every time.
- */
-export function rewriteQuery(query: string): string {
-  const terms = keywordTerms(query)
-  return terms.length ? terms.join(' ') : query
-}

@@ -1,5 +1,6 @@
 import { vectorStoreExpired, vectorStoreNotFound } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
+import type { UsageEntry } from '../inference/usage.js'
 import type { Attributes, Filter } from '../../schemas/vector-stores.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
@@ -9,7 +10,8 @@ import type { Hit, VectorIndex } from '../../storage/vector-index/vector-index.j
 import type { Embedder } from './embedder.js'
 import { checkFilter } from './filters.js'
 import { isExpired } from './objects.js'
-import { keywordTerms, rewriteQuery } from './query-terms.js'
+import { QueryRewriter } from './query-rewriter.js'
+import { keywordTerms } from './query-terms.js'
 
 export type SearchOptions = {
   /** 1-50 */
@@ -17,7 +19,7 @@ export type SearchOptions = {
   filters?: Filter
   /** results scoring below it are left out (0-1) */
   scoreThreshold?: number
-  /** the query is rewritten to its keywords first (search_query shows what was searched) */
+  /** each query is rewritten first (QueryRewriter; search_query shows what was searched) */
   rewriteQuery?: boolean
   /** file_search in runs: a store deleted or expired since the assistant named it is passed over */
   skipUnavailable?: boolean
@@ -53,6 +55,7 @@ export class Retrieval {
     private readonly storage: Storage,
     private readonly index: VectorIndex,
     private readonly embedder: Embedder,
+    private readonly rewriter = new QueryRewriter(undefined, undefined),
   ) {}
 
   /** Files of the stores still being ingested (file_search in runs waits for them). */
@@ -64,14 +67,16 @@ export class Retrieval {
   /**
    * Searches the project's stores (file_search in runs passes the assistant's and the thread's).
    * Unknown stores are 404 (H3), expired ones 400. Results are ranked best first, at most
-   * `maxNumResults`; each names its file and carries the chunk's text.
+   * `maxNumResults`; each names its file and carries the chunk's text. `usage` is what the search
+   * cost, for the caller to bill: the queries' embedding tokens per embedding model (and the
+   * rewrite model's completion, when one rewrote them).
    */
   async search(
     principal: ProjectPrincipal,
     storeIds: string[],
     query: string | string[],
     options: SearchOptions,
-  ): Promise<{ searchQuery: string[]; results: SearchResult[] }> {
+  ): Promise<{ searchQuery: string[]; results: SearchResult[]; usage: UsageEntry[] }> {
     if (options.filters) checkFilter(options.filters, 'filters')
     const repos = createRepos(this.storage.db)
     const now = nowSeconds()
@@ -83,7 +88,18 @@ export class Retrieval {
       if (isExpired(store, now)) throw vectorStoreExpired(id)
       stores.push(store)
     }
-    const queries = (Array.isArray(query) ? query : [query]).map((q) => (options.rewriteQuery ? rewriteQuery(q) : q))
+    const signal = options.signal ?? new AbortController().signal
+    const usage: UsageEntry[] = []
+    const queries: string[] = []
+    for (const q of Array.isArray(query) ? query : [query]) {
+      if (!options.rewriteQuery) {
+        queries.push(q)
+        continue
+      }
+      const rewritten = await this.rewriter.rewrite(principal, q, signal)
+      queries.push(rewritten.query)
+      usage.push(...rewritten.usage)
+    }
     // a write per search would queue every search behind the database's write lock: last_active_at
     // (and the expiry it moves) keeps minute precision instead
     for (const store of stores) {
@@ -94,14 +110,15 @@ export class Retrieval {
     // stores of one embedding model are searched together; each model embeds the query once
     const byModel = new Map<string, string[]>()
     for (const store of stores) byModel.set(store.embedding_model, [...(byModel.get(store.embedding_model) ?? []), store.id])
-    const signal = options.signal ?? new AbortController().signal
     for (const [model, ids] of byModel) {
       const stats = await repos.vectorStoreFiles.searchStats(ids)
       if (stats.chunks === 0) continue
       const scope = { storeIds: ids, filter: options.filters, stats }
-      const embeddings = await this.embedder.embed(model, queries, signal)
+      const embedded = await this.embedder.embed(model, queries, signal)
+      // OpenAI bills a search's query embedding apart from storage: here, as the model's embeddings
+      usage.push({ operation: 'embeddings', model, inputTokens: embedded.inputTokens, outputTokens: 0 })
       for (const [i, text] of queries.entries()) {
-        lists.push(await this.index.vectorSearch(this.storage.db, { ...scope, embedding: embeddings[i], limit: perList }))
+        lists.push(await this.index.vectorSearch(this.storage.db, { ...scope, embedding: embedded.vectors[i], limit: perList }))
         const terms = keywordTerms(text)
         if (terms.length) lists.push(await this.index.keywordSearch(this.storage.db, { ...scope, terms, limit: perList }))
       }
@@ -124,7 +141,7 @@ export class Retrieval {
         },
       ]
     })
-    return { searchQuery: queries, results }
+    return { searchQuery: queries, results, usage }
   }
 }
 

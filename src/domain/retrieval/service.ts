@@ -46,12 +46,15 @@ import {
   type IngestPayload,
 } from './objects.js'
 import type { Retrieval } from './search.js'
+import type { UsageRecorder } from '../inference/usage.js'
 
 export type VectorStoresDeps = {
   storage: Storage
   index: VectorIndex
   embedder: Embedder
   retrieval: Retrieval
+  /** bills a search's query embedding and rewrite */
+  usage: Pick<UsageRecorder, 'record'>
   config: Config['vectorStores']
   /** polls the job runner now (context.ts passes jobs.wake) */
   wake?: () => void
@@ -269,7 +272,7 @@ export class VectorStoresService {
       if (!row) throw fileBatchNotFound(batchId, storeId)
       if (row.status === 'cancelled') return row
       const current = toFileBatchObject(row, (await repos.vectorStoreFiles.tallyByBatch([batchId])).get(batchId))
-      if (current.status !== 'in_progress') throw fileBatchNotCancellable(batchId, current.status)
+      if (current.status !== 'in_progress') throw fileBatchNotCancellable(current.status)
       const now = nowSeconds()
       await repos.vectorStoreFileBatches.cancel(storeId, batchId, now)
       // files not done yet stop; what they indexed so far is purged
@@ -304,6 +307,8 @@ export class VectorStoresService {
       scoreThreshold: params.ranking_options?.score_threshold ?? 0,
       rewriteQuery: params.rewrite_query ?? false,
     })
+    // the answer does not wait for the rows (UsageRecorder)
+    for (const entry of found.usage) void this.deps.usage.record(principal, entry)
     return {
       object: 'vector_store.search_results.page',
       search_query: found.searchQuery,

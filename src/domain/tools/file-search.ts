@@ -54,17 +54,16 @@ export class FileSearchTool implements BuiltinTool {
     // as OpenAI does, the run waits for files still being ingested (a message's attachments
     // are, just after it was written); past the wait, it searches what is indexed
     if (query && storeIds.length) await this.waitForIngestion(storeIds, signal)
-    const results: SearchResult[] =
+    const found =
       query && storeIds.length
-        ? (
-            await this.retrieval.search(principalOf(scope), storeIds, query, {
-              maxNumResults: options.max_num_results ?? FILE_SEARCH_DEFAULT_RESULTS,
-              scoreThreshold: ranking.score_threshold,
-              skipUnavailable: true,
-              signal,
-            })
-          ).results
-        : []
+        ? await this.retrieval.search(principalOf(scope), storeIds, query, {
+            maxNumResults: options.max_num_results ?? FILE_SEARCH_DEFAULT_RESULTS,
+            scoreThreshold: ranking.score_threshold,
+            skipUnavailable: true,
+            signal,
+          })
+        : undefined
+    const results: SearchResult[] = found?.results ?? []
     signal.throwIfAborted()
     const turn = scope.turn ?? 0
     const markers = results.map((r, i) => `【${turn}:${i}†${r.filename}】`)
@@ -80,7 +79,8 @@ export class FileSearchTool implements BuiltinTool {
       // streamed with the content: a request without include[] trims it (streamView)
       resultDelta: { type: 'file_search', file_search: fileSearch },
       modelOutput: modelOutput(query, results, markers, storeIds.length),
-      usage: [],
+      // the query's embedding, billed with the turn
+      usage: found?.usage ?? [],
       answer: {
         images: [],
         annotations: results.map((r, i) => ({
