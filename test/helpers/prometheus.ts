@@ -30,8 +30,10 @@ export function parsePrometheus(text: string): Exposition {
       if (!label) throw new Error(`bad labels in: ${line}`)
       labels[label[1]] = label[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\')
     }
-    const value = match[3] === '+Inf' ? Infinity : match[3] === '-Inf' ? -Infinity : Number(match[3])
-    if (Number.isNaN(value) && match[3] !== 'NaN') throw new Error(`bad value in: ${line}`)
+    // Go's ParseFloat, which Prometheus uses, takes NaN and Inf in any case (prom-client writes 'Nan')
+    const text = match[3].toLowerCase()
+    const value = text === 'nan' ? NaN : /^[+-]?inf$/.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(match[3])
+    if (Number.isNaN(value) && text !== 'nan') throw new Error(`bad value in: ${line}`)
     samples.push({ name: match[1], labels, value })
   }
   return { samples, types }
