@@ -63,7 +63,8 @@ export function responseObject(id: string, createdAt: number, params: ResponseCr
     ),
     top_p: params.top_p ?? 1,
     truncation: params.truncation ?? 'disabled',
-    usage: state.usage,
+    // ResponseUsage is not nullable in the spec: a response still in progress has none yet
+    ...(state.usage ? { usage: state.usage } : {}),
     // the spec's `user` is a string, not nullable: left out when the request had none
     ...(params.user !== undefined ? { user: params.user } : {}),
     metadata: params.metadata ?? {},
