@@ -210,3 +210,18 @@ describe('stored responses', () => {
     })
   })
 })
+
+describe('usage', () => {
+  it('records each response like a chat completion: operation completions, the model, its tokens', async () => {
+    await t.ctx.services.usage.settled()
+    await t.ctx.storage.db.deleteFrom('usage_records').execute()
+    const plain = await client.responses.create({ model: 'test-echo', input: 'count me' })
+    const streamed = await client.responses.stream({ model: 'test-echo', input: 'count me too' }).finalResponse()
+    await t.ctx.services.usage.settled()
+    const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().orderBy('id').execute()
+    expect(rows.map((r) => [r.operation, r.model, r.input_tokens, r.output_tokens])).toEqual([
+      ['completions', 'test-echo', plain.usage!.input_tokens, plain.usage!.output_tokens],
+      ['completions', 'test-echo', streamed.usage!.input_tokens, streamed.usage!.output_tokens],
+    ])
+  })
+})
