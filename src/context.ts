@@ -31,6 +31,8 @@ import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
 import { createVectorIndex, storageConfigFor } from './storage/dialect.js'
 import { openStorage, type Storage } from './storage/storage.js'
+import { ResponsesService } from './domain/responses/service.js'
+import { ResponsesStore } from './domain/responses/store.js'
 
 /** The composition root: everything a request or a job needs, built once at boot. */
 export type AppContext = {
@@ -54,6 +56,8 @@ export type AppContext = {
     completions: CompletionsService
     embeddings: EmbeddingsService
     storedCompletions: StoredCompletions
+    /** The Responses API: a chat call beneath, its responses and items stored. */
+    responses: ResponsesService
     models: ModelsService
     files: FilesService
     uploads: UploadsService
@@ -180,6 +184,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       usage,
       ...inference,
       storedCompletions,
+      responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
       models: new ModelsService(providers),
       files,
       uploads: new UploadsService(storage, blobs, files),

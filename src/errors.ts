@@ -670,3 +670,41 @@ export function engineUnavailable(what: string, install: string) {
     { 'x-should-retry': 'false' },
   )
 }
+
+// H4
+export function previousResponseNotFound(id: string) {
+  return invalidRequest(`Previous response with id '${id}' not found.`, 'previous_response_id', 'previous_response_not_found')
+}
+
+/** GET/DELETE /v1/responses/{id} of an id this project does not have. */
+export function responseNotFound(id: string) {
+  return new ApiError(404, `Response with id '${id}' not found.`, 'invalid_request_error', null, null)
+}
+
+/** An item_reference to no item of this project's stored responses. */
+export function itemNotFound(id: string, param: string) {
+  return new ApiError(404, `Item with id '${id}' not found.`, 'invalid_request_error', param, null)
+}
+
+/** The Responses API's wording of a prompt over the context (truncation: disabled). */
+export function inputContextExceeded() {
+  return invalidRequest('Your input exceeds the context window of this model. Please adjust your input and try again.', 'input', 'context_length_exceeded')
+}
+
+/** A built-in Responses tool this server does not run: refused up front, named, never ignored. */
+export function responsesToolNotServed(type: string, param: string) {
+  return invalidRequest(
+    `Tool '${type}' is not supported by this server: Plinth's Responses API runs function tools only (file_search and code_interpreter run in Assistants runs; web search, computer use, image generation and MCP have no engine here).`,
+    param,
+    'unsupported_tool',
+  )
+}
+
+/** text.format json_object without the word in the input, as OpenAI's Responses API words it. */
+export function responsesJsonWordMissing() {
+  return invalidRequest(
+    "Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.",
+    'input',
+    'invalid_value',
+  )
+}

@@ -47,8 +47,4 @@ export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationI
   ['POST', '/organization/projects/{project_id}/certificates/deactivate', 'deactivateProjectCertificates', 'Certificates'],
   ['POST', '/realtime/sessions', 'create-realtime-session', 'Realtime'],
   ['POST', '/realtime/transcription_sessions', 'create-realtime-transcription-session', 'Realtime'],
-  ['POST', '/responses', 'createResponse', 'Responses'],
-  ['GET', '/responses/{response_id}', 'getResponse', 'Responses'],
-  ['DELETE', '/responses/{response_id}', 'deleteResponse', 'Responses'],
-  ['GET', '/responses/{response_id}/input_items', 'listInputItems', 'Responses'],
 ]

@@ -1,4 +1,5 @@
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
+import type { ResponseItemsTable, ResponsesTable } from './tables-responses.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 import type {
@@ -308,4 +309,6 @@ export interface Database {
   vector_store_files: VectorStoreFilesTable
   vector_store_file_batches: VectorStoreFileBatchesTable
   vector_store_usage_days: VectorStoreUsageDaysTable
+  responses: ResponsesTable
+  response_items: ResponseItemsTable
 }

@@ -52,6 +52,26 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     note: 'ChatCompletionList.last_id is a required, non-nullable string; an empty list sends null.',
   },
   {
+    operationId: 'listInputItems',
+    path: '/first_id',
+    where: 'body',
+    note: 'ResponseItemList.first_id is a required, non-nullable string; an empty page sends null.',
+  },
+  {
+    operationId: 'listInputItems',
+    path: '/last_id',
+    where: 'body',
+    note: 'ResponseItemList.last_id is a required, non-nullable string; an empty page sends null.',
+  },
+  {
+    operationId: 'deleteResponse',
+    path: '',
+    where: 'body',
+    note:
+      "deleteResponse's 200 declares no body, but the spec's own example (and OpenAI) answers " +
+      '{"id", "object": "response", "deleted": true}, which Plinth sends.',
+  },
+  {
     operationId: 'createFile',
     path: '/purpose',
     where: 'body',

@@ -122,6 +122,8 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'project_rate_limits',
         'project_users',
         'projects',
+        'response_items',
+        'responses',
         'run_steps',
         'runs',
         'service_accounts',

@@ -57,3 +57,15 @@ function inputTokens(input: string | string[] | number[] | number[][] | null | u
   }
   return tokens
 }
+
+/**
+ * A Responses request before its conversation is rebuilt: the text it sends (its JSON, an
+ * overestimate that the settled count corrects) and the output it may generate. The turns of a
+ * `previous_response_id` are not read here; they are charged when usage settles.
+ */
+export function estimateResponseTokens(params: { input: unknown; instructions?: string | null; tools?: unknown[]; max_output_tokens?: number | null }): number {
+  const input = typeof params.input === 'string' ? params.input.length : JSON.stringify(params.input).length
+  const tools = params.tools?.length ? JSON.stringify(params.tools).length : 0
+  const chars = input + (params.instructions?.length ?? 0) + tools
+  return Math.ceil(chars / CHARS_PER_TOKEN) + (params.max_output_tokens ?? 0)
+}

@@ -71,6 +71,8 @@ export class LlamaCppProvider implements Provider {
       ownedBy: m.ownedBy,
       created: m.created,
       capabilities: { chat: true, completions: true, embeddings: m.options.embeddings !== false },
+      // the Responses API's `reasoning` (chat's reasoning_effort is refused in stream())
+      unsupportedParameters: ['reasoning'],
     }))
   }
 

@@ -43,7 +43,8 @@ export class TestProvider implements Provider {
       unsupportedParameters: unsupported,
       ...(caps.embeddings ? TEST_LIMITS.embed : TEST_LIMITS.chat),
     })
-    const media = ['audio', 'modalities', 'prediction', 'web_search_options']
+    // `reasoning` is the Responses API's: none of them reasons, and a request that asks is refused
+    const media = ['audio', 'modalities', 'prediction', 'web_search_options', 'reasoning']
     return [
       // echo cannot honour tool or JSON constraints: it only repeats the user
       card(TEST_MODELS.echo, { chat: true, completions: true }, [...media, 'tool_choice', 'response_format', 'function_call']),

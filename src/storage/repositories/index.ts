@@ -18,6 +18,7 @@ import { UploadsRepo } from './uploads.js'
 import { UsageRepo } from './usage.js'
 import { UsageRollupsRepo } from './usage-rollups.js'
 import { RateLimitsRepo } from './rate-limits.js'
+import { ResponsesRepo } from './responses.js'
 import { UsersRepo } from './users.js'
 import {
   VectorStoreFileBatchesRepo,
@@ -55,6 +56,7 @@ export function createRepos(db: Kysely<Database>) {
     vectorStoreFiles: new VectorStoreFilesRepo(db),
     vectorStoreFileBatches: new VectorStoreFileBatchesRepo(db),
     vectorStoreUsageDays: new VectorStoreUsageDaysRepo(db),
+    responses: new ResponsesRepo(db),
   }
 }
 

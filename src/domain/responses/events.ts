@@ -1,0 +1,116 @@
+import { newFunctionCall, newMessage, type FunctionCallOutput, type MessageOutput, type OutputItem } from './objects.js'
+
+/** One event of a streamed response (the spec's ResponseStreamEvent), numbered in order. */
+export type ResponseEvent = { type: string; sequence_number: number } & Record<string, unknown>
+
+type ToolCallDelta = { index: number; id?: string; function?: { name?: string; arguments?: string } }
+export type ChatDelta = { content?: string | null; refusal?: string | null; tool_calls?: ToolCallDelta[] }
+
+type OpenText = { item: MessageOutput; index: number; kind: 'output_text' | 'refusal'; text: string }
+type OpenCall = { item: FunctionCallOutput; index: number; chatIndex: number }
+
+/**
+ * Chat deltas as the Responses stream's events. Text opens a message item and its content part;
+ * each tool call opens a function_call item. An item is closed (its `done` events) when the
+ * next one opens or the answer ends, so items stream one after another, as OpenAI's do.
+ */
+export class ResponseEvents {
+  private sequence = 0
+  readonly output: OutputItem[] = []
+  private text: OpenText | null = null
+  private call: OpenCall | null = null
+
+  event(type: string, fields: Record<string, unknown> = {}): ResponseEvent {
+    return { type, sequence_number: this.sequence++, ...fields }
+  }
+
+  delta(delta: ChatDelta): ResponseEvent[] {
+    const events: ResponseEvent[] = []
+    if (delta.content) events.push(...this.textDelta('output_text', delta.content))
+    if (delta.refusal) events.push(...this.textDelta('refusal', delta.refusal))
+    for (const call of delta.tool_calls ?? []) events.push(...this.callDelta(call))
+    return events
+  }
+
+  /** Closes what is open; `status` is the items' (incomplete when the answer was cut off). */
+  finish(status: 'completed' | 'incomplete'): ResponseEvent[] {
+    // an answer of nothing is still a message, of empty text, as the non-streamed one is
+    const opened = this.output.length ? [] : this.openText('output_text')
+    return [...opened, ...this.closeText(status), ...this.closeCall(status)]
+  }
+
+  private textDelta(kind: OpenText['kind'], delta: string): ResponseEvent[] {
+    const events: ResponseEvent[] = []
+    if (this.text && this.text.kind !== kind) events.push(...this.closeText('completed'))
+    if (!this.text) events.push(...this.closeCall('completed'), ...this.openText(kind))
+    const open = this.text!
+    open.text += delta
+    const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
+    if (kind === 'refusal') events.push(this.event('response.refusal.delta', { ...where, delta }))
+    else events.push(this.event('response.output_text.delta', { ...where, delta, logprobs: [] }))
+    return events
+  }
+
+  private openText(kind: OpenText['kind']): ResponseEvent[] {
+    const item = newMessage()
+    const index = this.output.push(item) - 1
+    this.text = { item, index, kind, text: '' }
+    return [
+      this.event('response.output_item.added', { output_index: index, item: structuredClone(item) }),
+      this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: this.part('') }),
+    ]
+  }
+
+  private part(text: string) {
+    return this.text!.kind === 'refusal' ? { type: 'refusal' as const, refusal: text } : { type: 'output_text' as const, text, annotations: [] }
+  }
+
+  private closeText(status: 'completed' | 'incomplete'): ResponseEvent[] {
+    const open = this.text
+    if (!open) return []
+    const part = this.part(open.text)
+    this.text = null
+    const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
+    open.item.content = [part]
+    open.item.status = status
+    return [
+      open.kind === 'refusal'
+        ? this.event('response.refusal.done', { ...where, refusal: open.text })
+        : this.event('response.output_text.done', { ...where, text: open.text, logprobs: [] }),
+      this.event('response.content_part.done', { ...where, part }),
+      this.event('response.output_item.done', { output_index: open.index, item: structuredClone(open.item) }),
+    ]
+  }
+
+  private callDelta(delta: ToolCallDelta): ResponseEvent[] {
+    const events: ResponseEvent[] = []
+    if (this.call && this.call.chatIndex !== delta.index) events.push(...this.closeCall('completed'))
+    if (!this.call) {
+      events.push(...this.closeText('completed'))
+      const item = newFunctionCall(delta.id ?? '', delta.function?.name ?? '')
+      const index = this.output.push(item) - 1
+      this.call = { item, index, chatIndex: delta.index }
+      events.push(this.event('response.output_item.added', { output_index: index, item: structuredClone(item) }))
+    }
+    const open = this.call
+    if (delta.id && !open.item.call_id) open.item.call_id = delta.id
+    if (delta.function?.name && !open.item.name) open.item.name = delta.function.name
+    const args = delta.function?.arguments
+    if (args) {
+      open.item.arguments += args
+      events.push(this.event('response.function_call_arguments.delta', { item_id: open.item.id, output_index: open.index, delta: args }))
+    }
+    return events
+  }
+
+  private closeCall(status: 'completed' | 'incomplete'): ResponseEvent[] {
+    const open = this.call
+    if (!open) return []
+    this.call = null
+    open.item.status = status
+    return [
+      this.event('response.function_call_arguments.done', { item_id: open.item.id, output_index: open.index, arguments: open.item.arguments }),
+      this.event('response.output_item.done', { output_index: open.index, item: structuredClone(open.item) }),
+    ]
+  }
+}

@@ -1,0 +1,106 @@
+import { itemNotFound, previousResponseNotFound, responseNotFound } from '../../errors.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { ItemPage, ResponseItemRow, ResponseRow } from '../../storage/repositories/responses.js'
+import { toPage, type ListPage } from '../../schemas/shared.js'
+import type { Storage } from '../../storage/storage.js'
+import type { StoredItem } from './items.js'
+import type { ResponseObject } from './objects.js'
+
+/** Longest chain of previous responses followed: a bound on what one request reads. */
+const MAX_CHAIN = 1000
+
+/** Stored responses: the object, its input and output items, the conversation behind one. */
+export class ResponsesStore {
+  constructor(private readonly storage: Storage) {}
+
+  /** The response and all its items in one transaction: never half-written. */
+  async save(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
+    const projectId = principal.projectId
+    const items = [
+      ...input.map((item, position) => ({ kind: 'input' as const, position, item })),
+      ...response.output.map((item, position) => ({ kind: 'output' as const, position, item })),
+    ].map(({ kind, position, item }) => ({ response_id: response.id, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }))
+    await this.storage.transaction(async (tx) => {
+      await createRepos(tx.db).responses.insert(
+        {
+          id: response.id,
+          project_id: projectId,
+          created_at: response.created_at,
+          model: response.model,
+          status: response.status,
+          previous_response_id: response.previous_response_id,
+          body: JSON.stringify(response),
+        },
+        items,
+      )
+    })
+  }
+
+  async get(principal: ProjectPrincipal, id: string): Promise<ResponseObject> {
+    return JSON.parse((await this.row(principal, id)).body) as ResponseObject
+  }
+
+  async delete(principal: ProjectPrincipal, id: string) {
+    await this.row(principal, id)
+    await this.storage.transaction((tx) => createRepos(tx.db).responses.delete(principal.projectId, id))
+    return { id, object: 'response' as const, deleted: true }
+  }
+
+  async row(principal: ProjectPrincipal, id: string): Promise<ResponseRow> {
+    const row = await createRepos(this.storage.db).responses.get(principal.projectId, id)
+    if (!row) throw responseNotFound(id)
+    return row
+  }
+
+  /**
+   * The conversation a new response continues: each earlier response's input then output, oldest
+   * first. The chain stops at a response deleted since (its later turns still stand).
+   */
+  async conversation(principal: ProjectPrincipal, previousId: string): Promise<StoredItem[]> {
+    const repo = createRepos(this.storage.db).responses
+    const first = await repo.get(principal.projectId, previousId)
+    if (!first) throw previousResponseNotFound(previousId)
+    const turns: StoredItem[][] = []
+    let row: ResponseRow | undefined = first
+    for (let depth = 0; row && depth < MAX_CHAIN; depth++) {
+      const input = await repo.items(principal.projectId, row.id, 'input')
+      const output = await repo.items(principal.projectId, row.id, 'output')
+      turns.push([...input, ...output].map(parse))
+      row = row.previous_response_id ? await repo.get(principal.projectId, row.previous_response_id) : undefined
+    }
+    return turns.reverse().flat()
+  }
+
+  /**
+   * GET /v1/responses/{id}/input_items: a page of what the request added to the conversation.
+   * Image URLs are shown only when `include` asks for `message.input_image.image_url`.
+   */
+  async inputItems(principal: ProjectPrincipal, id: string, query: ItemPage & { include?: string[] }): Promise<ListPage<StoredItem>> {
+    await this.row(principal, id)
+    const page = await createRepos(this.storage.db).responses.inputPage(principal.projectId, id, query)
+    if (!page) {
+      const [param, cursor] = query.after !== undefined ? ['after', query.after] : ['before', query.before!]
+      throw itemNotFound(cursor, param)
+    }
+    const images = query.include?.includes('message.input_image.image_url') ?? false
+    return toPage(page.rows.map((row) => withoutImageUrls(parse(row), images)), page.hasMore)
+  }
+
+  /** An item of this project's stored responses, by id (item_reference). */
+  async item(principal: ProjectPrincipal, id: string, param: string): Promise<StoredItem> {
+    const row = await createRepos(this.storage.db).responses.findItem(principal.projectId, id)
+    if (!row) throw itemNotFound(id, param)
+    return parse(row)
+  }
+}
+
+function withoutImageUrls(item: StoredItem, keep: boolean): StoredItem {
+  if (keep || item.type !== 'message' || item.role === 'assistant') return item
+  if (!item.content.some((p) => p.type === 'input_image')) return item
+  return { ...item, content: item.content.map((p) => (p.type === 'input_image' ? { ...p, image_url: null } : p)) }
+}
+
+function parse(row: ResponseItemRow): StoredItem {
+  return JSON.parse(row.item) as StoredItem
+}

@@ -1,0 +1,90 @@
+import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { Database } from '../tables.js'
+import type { ResponseItemsTable, ResponsesTable } from '../tables-responses.js'
+
+export type ResponseRow = Selectable<ResponsesTable>
+export type ResponseItemRow = Selectable<ResponseItemsTable>
+
+export type ItemPage = { after?: string; before?: string; limit: number; order: 'asc' | 'desc' }
+
+/** Responses and their items; every read is scoped to the project. */
+export class ResponsesRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** The response and its items; call inside a transaction so a response is never half-written. */
+  async insert(row: Insertable<ResponsesTable>, items: Insertable<ResponseItemsTable>[]) {
+    await this.db.insertInto('responses').values(row).execute()
+    // bounded batches: SQLite takes at most 32766 bound values a statement
+    for (let i = 0; i < items.length; i += 500) {
+      await this.db.insertInto('response_items').values(items.slice(i, i + 500)).execute()
+    }
+  }
+
+  get(projectId: string, id: string): Promise<ResponseRow | undefined> {
+    return this.db.selectFrom('responses').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+  }
+
+  async delete(projectId: string, id: string): Promise<boolean> {
+    await this.db.deleteFrom('response_items').where('project_id', '=', projectId).where('response_id', '=', id).execute()
+    const result = await this.db.deleteFrom('responses').where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  /** A response's input or output items, in order. */
+  items(projectId: string, responseId: string, kind: 'input' | 'output'): Promise<ResponseItemRow[]> {
+    return this.db
+      .selectFrom('response_items')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('response_id', '=', responseId)
+      .where('kind', '=', kind)
+      .orderBy('position', 'asc')
+      .execute()
+  }
+
+  /** The latest stored item with this id in the project (item_reference). */
+  findItem(projectId: string, id: string): Promise<ResponseItemRow | undefined> {
+    return this.db
+      .selectFrom('response_items')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .orderBy('response_id', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+  }
+
+  /**
+   * One page of a response's input items. Item ids are the client's or Plinth's and need not
+   * sort, so the cursors are turned into positions; `undefined` when a cursor names no item.
+   */
+  async inputPage(projectId: string, responseId: string, page: ItemPage): Promise<{ rows: ResponseItemRow[]; hasMore: boolean } | undefined> {
+    const base = this.db
+      .selectFrom('response_items')
+      .where('project_id', '=', projectId)
+      .where('response_id', '=', responseId)
+      .where('kind', '=', 'input')
+    const positionOf = async (id: string) =>
+      (await base.select('position').where('id', '=', id).orderBy('position', 'asc').limit(1).executeTakeFirst())?.position
+    const up = page.order === 'asc'
+    let q = base.selectAll()
+    if (page.after !== undefined) {
+      const at = await positionOf(page.after)
+      if (at === undefined) return undefined
+      q = q.where('position', up ? '>' : '<', at)
+    }
+    if (page.before !== undefined) {
+      const at = await positionOf(page.before)
+      if (at === undefined) return undefined
+      q = q.where('position', up ? '<' : '>', at)
+    }
+    const backwards = page.before !== undefined && page.after === undefined
+    const rows = await q
+      .orderBy('position', backwards === up ? 'desc' : 'asc')
+      .limit(page.limit + 1)
+      .execute()
+    const hasMore = rows.length > page.limit
+    const kept = rows.slice(0, page.limit)
+    return { rows: backwards ? kept.reverse() : kept, hasMore }
+  }
+}

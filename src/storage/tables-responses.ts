@@ -1,0 +1,30 @@
+/**
+ * Responses (migration 0012, docs/responses.md). A response's object is kept whole as JSON; its
+ * input and output items are rows of their own, so a later response's `previous_response_id`
+ * rebuilds the conversation from them and `item_reference` finds one item by its id.
+ */
+
+export interface ResponsesTable {
+  id: string
+  project_id: string
+  created_at: number
+  model: string
+  /** completed | incomplete | failed (in_progress only while a stream runs, never stored) */
+  status: string
+  previous_response_id: string | null
+  /** JSON of the Response object, its output included */
+  body: string
+}
+
+export interface ResponseItemsTable {
+  response_id: string
+  project_id: string
+  /** input: what the request added to the conversation; output: what the model answered */
+  kind: 'input' | 'output'
+  /** 0-based order within the response's inputs or outputs */
+  position: number
+  /** the item's id (msg_, fc_, fco_...): what item_reference and the list cursors name */
+  id: string
+  /** JSON of the item as input_items lists it (ItemResource) */
+  item: string
+}
