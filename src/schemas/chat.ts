@@ -22,6 +22,7 @@ const FilePart = z.strictObject({
 const RefusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() })
 
 const UserPart = z.discriminatedUnion('type', [TextPart, ImagePart, AudioPart, FilePart])
+export type UserContentPart = z.output<typeof UserPart>
 const AssistantPart = z.discriminatedUnion('type', [TextPart, RefusalPart])
 
 const textContent = z.union([z.string(), z.array(TextPart).min(1)], expected('one of a string or array of objects'))

@@ -1,7 +1,5 @@
-import type { ChatMessageParam } from '../../schemas/chat.js'
-import type { StoredItem } from './items.js'
-
-type UserPart = Extract<Exclude<ChatMessageParam, string>, { role: 'user' }>['content'] extends infer C ? (C extends (infer P)[] ? P : never) : never
+import type { ChatMessageParam, UserContentPart as UserPart } from '../../schemas/chat.js'
+import type { InputPart, StoredItem } from './items.js'
 
 /** How an image file id becomes a URL a chat model reads (a data URL of the file's bytes). */
 export type ImageFiles = (fileId: string) => Promise<string>
@@ -43,7 +41,7 @@ export async function chatMessages(instructions: string | null | undefined, item
   return messages
 }
 
-async function userParts(content: Extract<StoredItem, { role: 'user' }>['content'], imageFiles: ImageFiles): Promise<string | UserPart[]> {
+async function userParts(content: InputPart[], imageFiles: ImageFiles): Promise<string | UserPart[]> {
   if (content.length === 1 && content[0].type === 'input_text') return content[0].text
   const parts: UserPart[] = []
   for (const part of content) {

@@ -66,7 +66,7 @@ export class ResponsesService {
       const { input, chat } = await this.prepare(principal, params, false, options.signal)
       const id = newId('resp_')
       const createdAt = nowSeconds()
-      const completion = (await this.deps.chat.create(principal, chat, options)) as { choices: { message: never; finish_reason: string }[]; usage: never }
+      const completion = (await this.deps.chat.create(principal, chat, options)) as unknown as { choices: { message: never; finish_reason: string }[]; usage: never }
       const choice = completion.choices[0]
       const end = endOf(choice.finish_reason)
       const output = outputItems(choice.message, end.status === 'completed' ? 'completed' : 'incomplete')
