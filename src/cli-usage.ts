@@ -109,6 +109,30 @@ ${STORE_HELP}
     positionals: [1, 1],
     arguments: 'the model to download (a URL or hf:owner/repo/file.gguf)',
   },
+  backup: {
+    usage: `Usage: plinth backup DIR [--data-dir DIR] [--config FILE]
+
+Writes a backup of the database and the stored files into DIR (a new or empty directory), while
+the server runs. SQLite is copied with its online backup; PostgreSQL with pg_dump.
+
+${STORE_HELP}
+`,
+    options: { ...STORE_OPTIONS },
+    positionals: [1, 1],
+    arguments: 'the directory to write the backup into (DIR)',
+  },
+  restore: {
+    usage: `Usage: plinth restore BACKUP [--force] [--data-dir DIR] [--config FILE]
+
+Restores a backup made by 'plinth backup' into the data directory (stop the server first).
+
+  --force            replace a database that is already there
+${STORE_HELP}
+`,
+    options: { force: { type: 'boolean' }, ...STORE_OPTIONS },
+    positionals: [1, 1],
+    arguments: 'the backup directory (BACKUP)',
+  },
   doctor: {
     usage: `Usage: plinth doctor [--data-dir DIR] [--config FILE]
 
@@ -155,6 +179,8 @@ Commands:
   keys permissions   change what a project key may do
   invites accept     accept an invite; prints the new user's admin key once
   pull               download a GGUF model into <data-dir>/models
+  backup DIR         back up the database and the stored files, while the server runs
+  restore BACKUP     restore a backup into the data directory
   doctor             check the optional parts (sandbox, PostgreSQL, Redis, models) and say
                      what is missing and how to install it
   help [command]     this text, or a command's

@@ -14,6 +14,7 @@ import { PortError, serve } from './main.js'
 import { setLogLevel } from './logger.js'
 import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
 import { formatDoctor, runDoctor } from './doctor.js'
+import { backup, BackupError, restore } from './backup.js'
 
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -26,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     // a failure the user can act on is a message, not a stack trace
     const known =
-      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError || error instanceof PortError
+      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError || error instanceof PortError || error instanceof BackupError
     const text = known ? (error as Error).message : ((error as Error).stack ?? String(error))
     process.stderr.write(`plinth: ${text}\n`)
     process.exitCode = 1
@@ -58,6 +59,12 @@ async function run(argv: string[]) {
       return pullModel(positionals[0], overrides, values)
     case 'doctor':
       return doctor(overrides)
+    case 'backup':
+      await backup(loadConfig(process.env, overrides), positionals[0], process.stderr)
+      return
+    case 'restore':
+      restore(loadConfig(process.env, overrides), positionals[0], process.stderr, { force: values.force })
+      return
     case 'keys create':
     case 'keys list':
     case 'keys permissions':
