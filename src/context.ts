@@ -5,6 +5,7 @@ import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
+import { ModerationsService } from './domain/inference/moderations.js'
 import { UsageRecorder } from './domain/inference/usage.js'
 import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
@@ -52,6 +53,8 @@ export type AppContext = {
     chat: ChatService
     completions: CompletionsService
     embeddings: EmbeddingsService
+    /** POST /v1/moderations: the lexicon, a judge chat model, or an upstream. */
+    moderations: ModerationsService
     storedCompletions: StoredCompletions
     models: ModelsService
     files: FilesService
@@ -174,6 +177,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       admin: createAdminServices(storage, keys),
       usage,
       ...inference,
+      moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
       storedCompletions,
       models: new ModelsService(providers),
       files,

@@ -13,6 +13,7 @@ import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
+import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { organizationRoutes } from './organization/organization-routes.js'
 import { rateLimitsRoutes } from './organization/rate-limits.js'
@@ -33,6 +34,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...chatCompletionsRoutes(ctx),
     ...completionsRoutes(ctx),
     ...embeddingsRoutes(ctx),
+    ...moderationsRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),
