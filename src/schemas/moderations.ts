@@ -12,12 +12,24 @@ const ImagePart = z.strictObject({
 export const ModerationPart = z.discriminatedUnion('type', [TextPart, ImagePart])
 export type ModerationPart = z.output<typeof ModerationPart>
 
+const StringInputs = z.array(z.string())
+const PartInputs = z.array(ModerationPart)
+
+/**
+ * A string, strings, or multimodal parts. The array's kind is told by its first item, so a bad
+ * item is reported against the kind the client meant ("Invalid value: 'audio'" for a part of an
+ * unknown type) rather than against whichever alternative zod tried first.
+ */
+const Input = z.union([z.string(), z.array(z.unknown()).min(1).max(MAX_MODERATION_INPUTS)]).transform((input, ctx): string | string[] | ModerationPart[] => {
+  if (typeof input === 'string') return input
+  const parsed = (typeof input[0] === 'string' ? StringInputs : PartInputs).safeParse(input, { reportInput: true } as object)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: (issue as { input?: unknown }).input } as never)
+  return z.NEVER
+})
+
 export const ModerationCreateParams = z.strictObject({
-  input: z.union([
-    z.string(),
-    z.array(z.string()).min(1).max(MAX_MODERATION_INPUTS),
-    z.array(ModerationPart).min(1).max(MAX_MODERATION_INPUTS),
-  ]),
+  input: Input,
   model: z.string().min(1).default('omni-moderation-latest'),
 })
 export type ModerationCreateParams = z.output<typeof ModerationCreateParams>
