@@ -104,13 +104,23 @@ describe('moderations: lexicon-moderation (offline)', () => {
     expect(after.tokens - before.tokens).toBe(4)
   })
 
-  it('keeps the event loop free while it scans a large input', async () => {
+  it('keeps the event loop free while it scans large and adversarial inputs', async () => {
     const big = 'This is a perfectly ordinary sentence about gardening and tea. '.repeat(60_000) // 3.8 MB
+    // one long word, back-to-back profanity, leet characters: each once made a pattern backtrack
+    const hostile = ['fuzz'.repeat(50_000), 'fuck'.repeat(50_000), 'fu-'.repeat(60_000), 'a1'.repeat(100_000), '!@$|'.repeat(50_000)]
+    // the server loads the tokenizer at boot (main.ts, warmTokenizer); this app loads it on first use
+    await client.moderations.create({ input: 'warm up' })
     const monitor = new EventLoopMonitor(50)
     monitor.start()
+    monitor.phase('large')
     const result = await client.moderations.create({ input: big + 'I will kill you.' })
+    monitor.phase('adversarial')
+    const adversarial = await client.moderations.create({ input: hostile })
+    monitor.phase('after')
+    await new Promise((resolve) => setTimeout(resolve, 100))
     monitor.stop()
     expect(result.results[0].categories.violence).toBe(true)
+    expect(adversarial.results).toHaveLength(hostile.length)
     expect(monitor.blocks()).toEqual([])
   })
 })
@@ -256,5 +266,21 @@ describe('moderations: a chat model as judge (moderation.judgeModel)', () => {
     expect(answer.status).toBe(502)
     expect(answer.body.error.type).toBe('server_error')
     expect(answer.body.error.message).toMatch(/judge model `test-scripted`/)
+  })
+})
+
+describe('moderations: batches', () => {
+  it('are refused as at OpenAI: /v1/moderations is not in the batch endpoint enum', async () => {
+    const file = await client.files.create({ file: new File(['{}\n'], 'in.jsonl'), purpose: 'batch' })
+    const response = await t.fetch('http://plinth.test/v1/batches', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/moderations', completion_window: '24h' }),
+    })
+    const body = (await response.json()) as any
+    expect(response.status).toBe(400)
+    expect(body.error.param).toBe('endpoint')
+    expect(body.error.code).toBe('invalid_value')
+    expect(body.error.message).toMatch(/^Invalid value: '\/v1\/moderations'\. Supported values are: /)
   })
 })

@@ -35,7 +35,7 @@ describe('classifyText', () => {
 
   it('finds a phrase anywhere in a long text, across window boundaries', async () => {
     const filler = 'The garden was quiet and the tea was warm. '
-    for (const at of [0, 1990, 1995, 20_000]) {
+    for (const at of [0, 990, 995, 1790, 1795, 20_000]) {
       const text = filler.repeat(Math.ceil(at / filler.length)).slice(0, at) + ' I will kill you.' + filler.repeat(5)
       const { scores } = await classifyText(text)
       expect(scores.violence, `threat at ${at}`).toBeGreaterThanOrEqual(FLAG_THRESHOLD)

@@ -114,15 +114,23 @@ const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecomme
 
 export type LexiconHit = { word: string; weights: Weights }
 
-/** obscenity's matches in a (normalized) text, less those inside harmless words. */
+/** The longest harmless word looked for around a match: the list's words are shorter. */
+const MAX_WORD = 16
+
+/**
+ * obscenity's words in a (normalized) text, less those inside harmless words; each word once, so
+ * "porn porn porn" weighs what "porn" does.
+ */
 export function lexiconHits(text: string): LexiconHit[] {
   const hits: LexiconHit[] = []
+  const seen = new Set<string>()
   for (const match of matcher.getAllMatches(text)) {
     const word = englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord
-    if (!word) continue
+    if (!word || seen.has(word)) continue
     const whole = enclosingWord(text, match.startIndex, match.endIndex)
     if (BENIGN_WORDS.has(whole)) continue
     if (word === 'cum' && /^\s+laude\b/.test(text.slice(match.endIndex + 1, match.endIndex + 8))) continue
+    seen.add(word)
     hits.push({ word, weights: WORDS[word] ?? {} })
   }
   return hits
@@ -131,7 +139,8 @@ export function lexiconHits(text: string): LexiconHit[] {
 function enclosingWord(text: string, start: number, end: number): string {
   let from = start
   let to = end + 1
-  while (from > 0 && /[a-z]/.test(text[from - 1])) from--
-  while (to < text.length && /[a-z]/.test(text[to])) to++
+  // bounded: in "fuckfuckfuck..." every match would otherwise scan the whole run
+  while (from > 0 && start - from < MAX_WORD && /[a-z]/.test(text[from - 1])) from--
+  while (to < text.length && to - end < MAX_WORD && /[a-z]/.test(text[to])) to++
   return text.slice(from, to)
 }
