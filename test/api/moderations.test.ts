@@ -17,7 +17,7 @@ beforeAll(async () => {
   t = await createTestApp({
     upstreams: [{ id: 'mod', baseURL: upstream.baseURL }],
     models: [{ id: 'upstream-moderation', provider: 'openai-compatible', upstream: 'mod', upstreamModel: 'omni-moderation-latest' }],
-  })
+  }, { transport: 'http' }) // a real server: the event-loop test measures the path production serves
   client = t.client()
 })
 afterAll(async () => {
