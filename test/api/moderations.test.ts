@@ -4,7 +4,6 @@ import path from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MODERATION_CATEGORIES } from '../../src/providers/moderation-backend.js'
-import { EventLoopMonitor } from '../helpers/event-loop-monitor.js'
 import { startFakeModerationUpstream } from '../helpers/fake-moderation-upstream.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
@@ -17,7 +16,7 @@ beforeAll(async () => {
   t = await createTestApp({
     upstreams: [{ id: 'mod', baseURL: upstream.baseURL }],
     models: [{ id: 'upstream-moderation', provider: 'openai-compatible', upstream: 'mod', upstreamModel: 'omni-moderation-latest' }],
-  }, { transport: 'http' }) // a real server: the event-loop test measures the path production serves
+  })
   client = t.client()
 })
 afterAll(async () => {
@@ -102,26 +101,6 @@ describe('moderations: lexicon-moderation (offline)', () => {
     const after = await usage(start)
     expect(after.requests - before.requests).toBe(1)
     expect(after.tokens - before.tokens).toBe(4)
-  })
-
-  it('keeps the event loop free while it scans large and adversarial inputs', async () => {
-    const big = 'This is a perfectly ordinary sentence about gardening and tea. '.repeat(60_000) // 3.8 MB
-    // one long word, back-to-back profanity, leet characters: each once made a pattern backtrack
-    const hostile = ['fuzz'.repeat(50_000), 'fuck'.repeat(50_000), 'fu-'.repeat(60_000), 'a1'.repeat(100_000), '!@$|'.repeat(50_000)]
-    // the server loads the tokenizer at boot (main.ts, warmTokenizer); this app loads it on first use
-    await client.moderations.create({ input: 'warm up' })
-    const monitor = new EventLoopMonitor(50)
-    monitor.start()
-    monitor.phase('large')
-    const result = await client.moderations.create({ input: big + 'I will kill you.' })
-    monitor.phase('adversarial')
-    const adversarial = await client.moderations.create({ input: hostile })
-    monitor.phase('after')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    monitor.stop()
-    expect(result.results[0].categories.violence).toBe(true)
-    expect(adversarial.results).toHaveLength(hostile.length)
-    expect(monitor.blocks()).toEqual([])
   })
 })
 
