@@ -6,6 +6,7 @@ import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
+import { ModerationsService } from './domain/inference/moderations.js'
 import { UsageRecorder } from './domain/inference/usage.js'
 import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
@@ -55,6 +56,8 @@ export type AppContext = {
     chat: ChatService
     completions: CompletionsService
     embeddings: EmbeddingsService
+    /** POST /v1/moderations: the lexicon, a judge chat model, or an upstream. */
+    moderations: ModerationsService
     storedCompletions: StoredCompletions
     /** The Responses API: a chat call beneath, its responses and items stored. */
     responses: ResponsesService
@@ -183,6 +186,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       admin: createAdminServices(storage, keys),
       usage,
       ...inference,
+      moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
       storedCompletions,
       responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
       models: new ModelsService(providers),

@@ -158,6 +158,9 @@ async function checkModels(config: Config, env: Record<string, string | undefine
   if (config.testModels.enabled) {
     checks.push({ section, name: 'test models', status: 'ok', detail: 'test-echo, test-scripted, test-embed built in', required: false })
   }
+  // lexicon-moderation needs no engine: obscenity is a dependency (docs/moderation.md)
+  const judge = config.moderation.judgeModel
+  checks.push({ section, name: 'moderation', status: 'ok', detail: judge ? `lexicon-moderation built in; judge-moderation asks ${judge}` : 'lexicon-moderation built in (text only)', required: false })
   return checks
 }
 

@@ -708,3 +708,21 @@ export function responsesJsonWordMissing() {
     'invalid_value',
   )
 }
+
+/**
+ * POST /v1/moderations with a model that is not a moderation model, or that does not exist:
+ * OpenAI answers 400 (not 404) on this endpoint (BerriAI/litellm#6020, the body quoted).
+ */
+export function notAModerationModel(model: string) {
+  return invalidRequest(`Invalid value for 'model' = ${model}. Please check the OpenAI documentation and try again.`, 'model')
+}
+
+/** omni-moderation takes one image a request (antiwork/gumroad#4709, the body quoted). */
+export function tooManyModerationImages(count: number, max: number) {
+  return invalidRequest(`Number of images (${count}) exceeds maximum of ${max}`, 'input', 'too_many_images')
+}
+
+/** Plinth's: the chat model configured as moderation judge did not answer the JSON it was asked for. */
+export function judgeAnswerInvalid(model: string, detail: string) {
+  return new ApiError(502, `The moderation judge model \`${model}\` gave an answer that could not be read: ${detail}`, 'server_error')
+}

@@ -15,6 +15,7 @@ import { completionInference } from './completions.js'
 import { chatCompletionInference } from './chat/completions.js'
 import { embeddingInference } from './embeddings.js'
 import type { InferenceRoute } from './inference.js'
+import { moderationInference } from './moderations.js'
 import { bodyLimit, chunkEvents, chunkSseOptions } from './shared.js'
 
 /** Node's response or request header, as one string. */
@@ -24,7 +25,7 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * The three hot inference routes (POST /v1/chat/completions, /v1/completions, /v1/embeddings)
+ * The hot inference routes (POST /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations)
  * served on Node's own request and response, in front of Hono. A proxied call's whole budget is
  * about 100 µs of CPU; Hono's compose, context and the adapter's Request/Response took half of it.
  * Every step is the one the Hono route takes, from the same functions: auth (authenticateRequest,
@@ -34,7 +35,7 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
  */
 export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof headerPolicy>) {
   const routes = new Map<string, { route: InferenceRoute; access: RouteAccess }>()
-  for (const route of [chatCompletionInference(ctx), completionInference(ctx), embeddingInference(ctx)]) {
+  for (const route of [chatCompletionInference(ctx), completionInference(ctx), embeddingInference(ctx), moderationInference(ctx)]) {
     routes.set('/v1' + route.path, { route, access: routeAccess({ method: 'POST', path: route.path }) })
   }
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)

@@ -13,6 +13,7 @@ import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
+import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { responsesRoutes } from './responses.js'
 import { organizationRoutes } from './organization/organization-routes.js'
@@ -35,6 +36,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...completionsRoutes(ctx),
     ...embeddingsRoutes(ctx),
     ...responsesRoutes(ctx),
+    ...moderationsRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),

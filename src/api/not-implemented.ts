@@ -34,7 +34,6 @@ export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationI
   ['POST', '/images/edits', 'createImageEdit', 'Images'],
   ['POST', '/images/generations', 'createImage', 'Images'],
   ['POST', '/images/variations', 'createImageVariation', 'Images'],
-  ['POST', '/moderations', 'createModeration', 'Moderations'],
   ['GET', '/organization/certificates', 'listOrganizationCertificates', 'Certificates'],
   ['POST', '/organization/certificates', 'uploadCertificate', 'Certificates'],
   ['POST', '/organization/certificates/activate', 'activateOrganizationCertificates', 'Certificates'],

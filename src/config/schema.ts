@@ -253,6 +253,16 @@ export const ConfigSchema = z.strictObject({
    */
   modelAliases: z.record(z.string(), z.string().min(1)).default(DEFAULT_MODEL_ALIASES),
   llama: LlamaConfig.prefault({}),
+  /** POST /v1/moderations (docs/moderation.md). */
+  moderation: z
+    .strictObject({
+      /**
+       * A chat model (any served id) asked to score each text as a judge, served as the model
+       * `judge-moderation`; the OpenAI moderation names then go to it instead of the lexicon.
+       */
+      judgeModel: z.string().min(1).optional(),
+    })
+    .prefault({}),
   codeInterpreter: CodeInterpreterConfig.prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */
   rateLimits: RateLimitsConfig.prefault({}),

@@ -5,6 +5,8 @@ import { modelAllowed, type ModelPolicy } from '../principal.js'
 import { LlamaCppProvider } from './llama-cpp/provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
+import { LEXICON_MODEL_ID, LocalModerationProvider } from './lexicon-moderation/provider.js'
+import { JUDGE_MODEL_ID } from './lexicon-moderation/judge.js'
 import { TestProvider } from './test/index.js'
 
 export type ResolvedModel = { card: ModelCard; provider: Provider; upstreamModel: string }
@@ -29,6 +31,12 @@ export class ProviderRegistry {
       registry.providers.push(test)
       for (const card of await test.listModels()) registry.add(card, test, card.id)
     }
+    const judge = config.moderation.judgeModel !== undefined
+    const moderation = new LocalModerationProvider({ judge })
+    registry.providers.push(moderation)
+    for (const card of await moderation.listModels()) registry.add(card, moderation, card.id)
+    // a configured judge takes the OpenAI moderation names the lexicon had (docs/moderation.md)
+    if (judge) registry.aliases = Object.fromEntries(Object.entries(registry.aliases).map(([k, v]) => [k, v === LEXICON_MODEL_ID ? JUDGE_MODEL_ID : v]))
     const upstreams = new Map<string, OpenAICompatibleProvider>()
     for (const upstream of config.upstreams) {
       const provider = new OpenAICompatibleProvider(upstream, readSecret(upstream.apiKeyEnv, env))

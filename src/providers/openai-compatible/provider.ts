@@ -10,6 +10,7 @@ import type {
   Provider,
   StreamPart,
 } from '../provider.js'
+import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
 import { countTokens } from '../tokenizer.js'
 import { upstreamStreamError } from './errors.js'
 import {
@@ -19,6 +20,7 @@ import {
   completionParts,
 } from './map-chunk.js'
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
+import { moderateUpstream } from './moderations.js'
 import { parseSse } from './sse-parse.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
@@ -149,6 +151,10 @@ export class OpenAICompatibleProvider implements Provider {
     } finally {
       exchange.dispose()
     }
+  }
+
+  moderate(call: ModerationCall): Promise<ModerationAnswer> {
+    return moderateUpstream(this.transport, this.upstream.id, call)
   }
 
   async close() {

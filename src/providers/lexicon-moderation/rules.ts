@@ -1,0 +1,467 @@
+import type { Weights } from './lexicon.js'
+
+/**
+ * The hand-written rules of `lexicon-moderation`, on normalized text (normalize.ts). Each rule is
+ * a phrase pattern and the weight it gives to categories; classify.ts combines the weights. The
+ * patterns look for who is aimed at ("you", "them", a group) and for intent ("I will", "how to"),
+ * which is what separates "I will kill you" from "kill the process". Every gap between words is
+ * bounded, so no pattern backtracks beyond the text it scans.
+ */
+export type Rule = { id: string; pattern: RegExp; weights: Weights }
+
+const alt = (words: readonly string[]) => `(?:${words.join('|')})`
+
+const PERSON = alt([
+  'you',
+  'u',
+  'ya',
+  "y'all",
+  'yall',
+  'him',
+  'her',
+  'them',
+  'everyone',
+  'everybody',
+  'all of you',
+  'every one of you',
+  "(?:your|ur|his|her|their) (?:family|kids|children|mom|mother|dad|father|wife|husband|sister|brother|friends|son|daughter|girlfriend|boyfriend)",
+  "my (?:\\w+ )?(?:boss|wife|husband|teacher|neighbou?r|ex|roommate|sister|brother|mom|mother|dad|father|parents|classmates?|coworkers?|girlfriend|boyfriend|landlord)",
+  'the (?:teacher|boss|cops?|president|neighbou?rs?)',
+  'that (?:bitch|bastard|guy|woman|man|kid)',
+])
+
+const HARM_VERB = alt([
+  'kill',
+  'murder',
+  'shoot',
+  'stab',
+  'hurt',
+  'beat(?: up)?',
+  'beat the (?:shit|crap|hell) out of',
+  'strangle',
+  'choke',
+  'slit',
+  'burn',
+  'gut',
+  'behead',
+  'butcher',
+  'slaughter',
+  'torture',
+  'bash',
+  'smash',
+  'punch',
+  'bomb',
+  'rape',
+  'poison',
+  'drown',
+  'hunt down',
+  'break (?:your|his|her) (?:legs?|neck|face|arms?|jaw)',
+  'end',
+  'destroy',
+  'cut',
+  'skin',
+])
+
+const INTENT = alt([
+  "i'll",
+  'i will',
+  'i shall',
+  'i am going to',
+  "i'm going to",
+  "i'm gonna",
+  'i am gonna',
+  'im gonna',
+  'im going to',
+  'i want to',
+  'i wanna',
+  "i'm about to",
+  'i plan to',
+  'i intend to',
+  "i swear i'll",
+  'i swear i will',
+  "i'd love to",
+  'i should',
+  'we will',
+  "we'll",
+  'we are going to',
+  "we're going to",
+  "we're gonna",
+  'gonna',
+])
+
+const GROUP = alt([
+  'muslims',
+  'jews',
+  'jewish people',
+  'blacks',
+  'black people',
+  'whites',
+  'white people',
+  'gays',
+  'gay people',
+  'lesbians',
+  'homosexuals',
+  'trans people',
+  'transgender people',
+  'immigrants',
+  'migrants',
+  'refugees',
+  'mexicans',
+  'asians',
+  'chinese people',
+  'arabs',
+  'africans',
+  'hispanics',
+  'latinos',
+  'christians',
+  'hindus',
+  'sikhs',
+  'women',
+  'females',
+  'indians',
+  'gypsies',
+  'disabled people',
+  'catholics',
+  'atheists',
+])
+
+const INSULT = alt([
+  'stupid',
+  'idiot',
+  'idiots',
+  'moron',
+  'imbecile',
+  'loser',
+  'worthless',
+  'pathetic',
+  'ugly',
+  'disgusting',
+  'pig',
+  'cow',
+  'bitch',
+  'whore',
+  'slut',
+  'cunt',
+  'asshole',
+  'dumbass',
+  'jackass',
+  'retard',
+  'retarded',
+  'piece of (?:shit|garbage|trash|crap)',
+  'waste of (?:space|oxygen|air|skin)',
+  'dumb',
+  'freak',
+  'scum',
+  'trash',
+  'garbage',
+  'failure',
+  'clown',
+  'twat',
+  'prick',
+  'dickhead',
+  'bastard',
+  'skank',
+  'hoe',
+  'incel',
+  'subhuman',
+  'talentless hack',
+  'brainless',
+  'clueless',
+])
+
+const HOW = alt([
+  'how (?:do i|do you|can i|can you|to|would i|would you|should i|could i|does one|do we)',
+  '(?:step[- ]by[- ]step |detailed |easy |simple )?(?:guide|instructions|tutorial|steps|recipe|tips)(?: on how)? (?:to|for|on)',
+  'teach me (?:how )?to',
+  'show me how to',
+  'explain how to',
+  'tell me how to',
+  '(?:the )?(?:best|easiest|quickest|fastest|cheapest|simplest|surest|most painless|most effective|most reliable|painless) ways? to',
+  'ways to',
+  'help me',
+  'i need to know how to',
+])
+
+const WEAPON = alt([
+  '(?<!bath |photo |seed |flavou?r |calorie |glitter |stink |smoke |f-)bombs?',
+  'pipe bombs?',
+  'explosives?',
+  'ied',
+  'molotov(?: cocktails?)?',
+  'napalm',
+  'grenades?',
+  'detonators?',
+  'nerve (?:gas|agents?)',
+  'sarin',
+  'ricin',
+  'anthrax',
+  'mustard gas',
+  'chemical weapons?',
+  'bioweapons?',
+  'biological weapons?',
+  'ghost guns?',
+  'untraceable (?:guns?|firearms?)',
+  'silencers?',
+  'suppressors?',
+  'machine guns?',
+  'zip guns?',
+  'thermite',
+  'dirty bomb',
+])
+
+const DRUG = alt([
+  'meth',
+  'methamphetamine',
+  'crystal meth',
+  'crack(?: cocaine)?',
+  'cocaine',
+  'heroin',
+  'fentanyl',
+  'lsd',
+  'mdma',
+  'ecstasy',
+  'ghb',
+  'dmt',
+  'pcp',
+  'drugs',
+  'opium',
+  'ketamine',
+  'roofies',
+  'rohypnol',
+  'coke',
+  'molly',
+])
+
+const SELF_HARM_ACT = alt([
+  'kill myself',
+  'end (?:it all|my life|everything|it tonight|things)',
+  'commit suicide',
+  'take my (?:own )?life',
+  'cut myself',
+  'hurt myself',
+  'harm myself',
+  'hang myself',
+  'shoot myself',
+  'overdose',
+  'slit my wrists',
+  'jump off (?:a|the) (?:bridge|building|roof|cliff)',
+  'starve myself',
+  'not wake up',
+  'die',
+  'killing myself',
+  'ending (?:it all|my life)',
+  'cutting myself',
+  'hurting myself',
+  'suicide',
+  'overdosing',
+  'hanging myself',
+])
+
+const MINOR = alt([
+  'child',
+  'children',
+  'kid',
+  'kids',
+  'minor',
+  'minors',
+  'underage',
+  'under-age',
+  'preteens?',
+  'pre-teens?',
+  'little (?:girl|boy)s?',
+  'school ?girls?',
+  'school ?boys?',
+  'young (?:girl|boy)s?',
+  '(?:1[0-7]|[1-9])[- ]?(?:yo|y/o|year[- ]olds?|years? old)',
+  'toddlers?',
+  'infants?',
+  'loli',
+  'shota',
+  'jailbait',
+])
+
+const r = (id: string, source: string, weights: Weights): Rule => ({ id, pattern: new RegExp(source), weights })
+
+export const RULES: readonly Rule[] = [
+  // threats: intent + harm + a person
+  r('threat', `\\b${INTENT}\\s+(?:\\w+\\s+){0,2}?${HARM_VERB}\\s+${PERSON}\\b`, {
+    violence: 0.8,
+    'harassment/threatening': 0.8,
+    harassment: 0.7,
+  }),
+  r('threat-body', `\\b${INTENT}\\s+(?:\\w+\\s+){0,4}?(?:break|smash|cut off|rip off|rip out|bash in|cave in|kick in) (?:your|his|her|their|ur) (?:legs?|neck|face|arms?|jaw|teeth|head|fingers|skull|throat)\\b`, {
+    violence: 0.8,
+    'harassment/threatening': 0.8,
+    harassment: 0.7,
+  }),
+  r('threat-property', `\\b${INTENT}\\s+(?:\\w+\\s+){0,2}?(?:burn|blow up|torch|bomb|firebomb) (?:down )?(?:your|his|her|their|ur) (?:house|home|car|school|office|church|shop|family)\\b`, {
+    violence: 0.75,
+    'harassment/threatening': 0.75,
+    harassment: 0.65,
+  }),
+  r('threat-you-will', `\\byou(?:'re| are)? (?:going to|gonna|will) (?:die|bleed|pay for (?:this|that)|regret (?:this|that|it)|be sorry)\\b`, {
+    'harassment/threatening': 0.65,
+    harassment: 0.6,
+    violence: 0.45,
+  }),
+  r(
+    'threat-idiom',
+    `\\b(?:watch your back|i know where you live|you(?:'re| are) (?:a )?dead (?:man|meat)|sleep with one eye open|your days are numbered|you won't live to see|i'll find you)\\b`,
+    { 'harassment/threatening': 0.75, harassment: 0.65, violence: 0.5 },
+  ),
+  r(
+    'wish-harm',
+    `\\b(?:i hope|hope) (?:you|u|they|he|she) (?:die|dies|get (?:raped|cancer|hit by a (?:car|bus|truck)|shot|killed)|rot|burn in hell|choke)\\b`,
+    { harassment: 0.8, 'harassment/threatening': 0.55, violence: 0.5 },
+  ),
+  r('tell-to-die', `\\b(?:go |just |you should |u should |pls |please )(?:kill|hang|shoot|hurt|cut) (?:yourself|urself)\\b|\\bkys\\b|\\b(?:go|just) (?:die|drink bleach)\\b`, {
+    harassment: 0.8,
+    'harassment/threatening': 0.55,
+    'self-harm': 0.6,
+    'self-harm/instructions': 0.55,
+  }),
+  r('mass-attack', `\\b(?:shoot up|open fire (?:on|at|in)|blow up|bomb|attack) (?:the |a |my |our |this )?(?:school|church|mosque|synagogue|temple|office|mall|crowd|concert|building|class|classroom|stadium|airport|parade)\\b`, {
+    violence: 0.8,
+    'harassment/threatening': 0.4,
+    'illicit/violent': 0.4,
+  }),
+  // violence depicted
+  r(
+    'violence-act',
+    `\\b(?:shot|stabbed|murdered|killed|strangled|beat|tortured|slaughtered|massacred|butchered|beheaded|lynched|executed|assaulted|punched|kicked|attacked|raped|bludgeoned) (?:him|her|them|a (?:man|woman|boy|girl|child|kid|teenager|person|guy|cop|police officer|stranger|classmate)|the (?:man|woman|boy|girl|child|victim|guard|hostages?|prisoners?|officer|cashier)|his (?:wife|girlfriend|son|daughter|father|mother)|her (?:husband|boyfriend|son|daughter|father|mother)|people|civilians|someone|everyone)\\b`,
+    { violence: 0.65 },
+  ),
+  r('violence-me', `\\b(?:shot|stabbed|strangled|beat|punched|kicked|attacked|raped|assaulted|choked|slapped|hit) (?:me|us)\\b`, { violence: 0.6 }),
+  r('violence-death', `\\b(?:stabbed|beaten|beat|shot|kicked|burned|tortured|strangled|bludgeoned|hacked|starved|stoned) (?:\\w+ )?to death\\b`, { violence: 0.75 }),
+  r(
+    'violence-victims',
+    `\\b(?:people|persons|civilians|children|students|men|women|protesters|victims|soldiers|officers|hostages|villagers|worshippers) (?:were|was|got|have been|had been|are being) (?:shot|stabbed|killed|murdered|massacred|slaughtered|executed|beheaded|wounded|tortured|raped|gunned down)\\b`,
+    { violence: 0.6 },
+  ),
+  r('violence-passive', `\\b(?:was|were|got|been|being) (?:shot|stabbed|murdered|strangled|tortured|slaughtered|massacred|beheaded|lynched|assaulted|gunned down|mauled)\\b`, {
+    violence: 0.45,
+  }),
+  r(
+    'violence-graphic',
+    `\\b(?:dismember\\w*|decapitat\\w*|disembowel\\w*|eviscerat\\w*|mutilat\\w*|flayed|skinned alive|burned alive|burnt alive|gouged out|entrails|intestines (?:spill\\w*|hung|hanging|out)|guts (?:spill\\w*|out|everywhere|hanging)|brains? (?:splattered|blown out|matter|spilled)|skull (?:was |is |got )?(?:crushed|cracked|caved|split)|blood (?:was |is |were )?(?:everywhere|gushing|spurting|pouring|splattered|sprayed)|pool of (?:his |her |their )?(?:own )?blood|ripped (?:his|her|their) (?:head|face|arms?|throat|heart|eyes?|jaw) (?:off|out)|slit (?:his|her|their) throat|bones? (?:sticking|jutting|poking) out|torn (?:limb from limb|to pieces|apart by))`,
+    { 'violence/graphic': 0.75, violence: 0.65 },
+  ),
+  // hate
+  r(
+    'hate-dehumanize',
+    `\\b(?:all |those |these |the |most |fucking |filthy |dirty )?${GROUP} (?:are|r|is) (?:all |just |nothing but |like )?(?:animals|vermin|subhuman|sub-human|filth|filthy|scum|parasites|inferior|rats|cockroaches|disgusting|evil|a disease|a plague|a cancer|savages|terrorists|criminals|stupid|dirty|trash|garbage|pigs|apes|monkeys|dogs|not (?:really )?human|less than human|an abomination|ruining (?:this|our) country|invaders)\\b`,
+    { hate: 0.8, harassment: 0.45 },
+  ),
+  r('hate-statement', `\\b(?:i|we) (?:fucking |really |just )?(?:hate|despise|can't stand|loathe|detest) (?:all |those |these |the |fucking |filthy |dirty )?${GROUP}\\b`, {
+    hate: 0.75,
+    harassment: 0.4,
+  }),
+  r(
+    'hate-threat',
+    `\\b(?:kill|exterminate|gas|lynch|hang|shoot|wipe out|burn|eradicate|slaughter|behead|bomb|purge) (?:all (?:the |of the |those |these )?|the |those |these |every |more )${GROUP}\\b|\\b${GROUP} (?:should|must|need to|deserve to|ought to|have to) (?:all )?(?:die|be (?:killed|exterminated|gassed|wiped out|shot|hanged|lynched|burned|eradicated|sterilized|slaughtered|put down))\\b`,
+    { hate: 0.85, 'hate/threatening': 0.85, violence: 0.7, 'harassment/threatening': 0.4 },
+  ),
+  r('hate-exclusion', `\\b(?:deport all|ban all|get rid of all|kick out all|no more) ${GROUP}\\b|\\bgo back to (?:your|where you|the) (?:own )?(?:country|jungle|desert|cave|come from)\\b`, {
+    hate: 0.6,
+    harassment: 0.45,
+  }),
+  // harassment
+  r(
+    'insult-you',
+    `\\b(?:you(?:'re| are)?|u r|ur|youre|ya)\\s+(?:(?:such|so|a|an|the|fucking|total|complete|absolute|little|fat|ugly|stupid|worthless|pathetic|dumb|useless|disgusting|big|sad)\\s+){0,3}${INSULT}\\b`,
+    { harassment: 0.75 },
+  ),
+  r('fuck-you', `(?<!(?:want to|wanna|gonna|going to|to|and|'ll|will) )\\b(?:fuck|screw|fck|fk) (?:you|u|off|yourself|urself|your (?:mother|mom|family|face))\\b|\\bgo to hell\\b|\\bshove it up your\\b`, { harassment: 0.7 }),
+  r(
+    'demean-you',
+    `\\b(?:nobody|no one|no-one) (?:likes|loves|wants|cares about|will ever love) you\\b|\\beveryone hates you\\b|\\byou should be ashamed of yourself\\b|\\byou(?:'re| are) (?:worthless|useless|nothing|a waste|a disgrace|an embarrassment)\\b|\\byou (?:disgust|sicken) me\\b|\\bthe world would be better without you\\b`,
+    { harassment: 0.75 },
+  ),
+  r('insult-what', `\\bwhat (?:a|an) (?:\\w+ )?${INSULT} you are\\b|\\byou(?:'re| are) the (?:dumbest|stupidest|ugliest|worst|most pathetic|most useless|most annoying|biggest (?:idiot|loser|moron))\\b|\\bsuck my (?:dick|cock|balls)\\b`, {
+    harassment: 0.7,
+  }),
+  r('insult-pair', `\\b(?:ugly|fat|stupid|dumb|worthless|disgusting|filthy|dirty|fucking) (?:bitch|whore|slut|cunt|cow|pig|loser|idiot|moron|bastard|retard|skank)\\b`, { harassment: 0.6 }),
+  r('shut-up', `\\b(?:shut (?:the fuck |the hell |your (?:fucking )?mouth)?up|stfu)\\b`, { harassment: 0.3 }),
+  // self-harm
+  r(
+    'self-harm-intent',
+    `\\bi(?:'ll| will| am going to|'m going to|'m gonna| am gonna| want to| wanna| plan to| am planning to|'m planning to| have decided to|'ve decided to| am ready to|'m ready to| need to| am about to|'m about to| tried to| might| think i'll| keep thinking about| am thinking about| am thinking of|'m thinking about|'m thinking of| am considering|'m considering| just want to| really want to) ${SELF_HARM_ACT}\\b`,
+    { 'self-harm': 0.8, 'self-harm/intent': 0.8 },
+  ),
+  r('self-harm-ongoing', `\\bi (?:have been|'ve been|keep|started|still|am|'m) (?:cutting|hurting|burning|starving|harming) myself\\b|\\bi (?:cut|burned|hurt|starved|harmed) myself (?:again|last night|today|yesterday|every|so)\\b`, {
+    'self-harm': 0.8,
+    'self-harm/intent': 0.75,
+  }),
+  r(
+    'self-harm-despair',
+    `\\bi (?:don't|do not|no longer|dont) want to (?:live|be alive|exist|wake up)(?: anymore)?\\b|\\bi (?:wish|want) (?:i (?:was|were)|to be) dead\\b|\\b(?:my )?life is(?:n't| not) worth living\\b|\\bno reason (?:for me )?to (?:live|go on)\\b|\\bi(?:'d| would) be better off dead\\b|\\bthis is my (?:goodbye|suicide) note\\b|\\beveryone would be better off without me\\b`,
+    { 'self-harm': 0.75, 'self-harm/intent': 0.7 },
+  ),
+  r(
+    'self-harm-how',
+    `\\b${HOW} (?:kill (?:myself|yourself|oneself)|commit suicide|end (?:my|your|one's) (?:own )?life|cut (?:myself|yourself)(?: deeper)?|overdose(?: on \\w+)?|hang (?:myself|yourself)|slit (?:my|your) wrists|starve (?:myself|yourself)|hide (?:my |the |your )?(?:self-harm |cutting )?(?:cuts|scars|self-harm)|purge after (?:eating|meals)|make (?:myself|yourself) (?:throw up|vomit) after)\\b`,
+    { 'self-harm': 0.8, 'self-harm/instructions': 0.8 },
+  ),
+  r('self-harm-how-me', `\\bhow (?:do|can|should) i (?:kill myself|end my life|commit suicide|overdose|hang myself)\\b`, { 'self-harm/intent': 0.6 }),
+  r(
+    'self-harm-dose',
+    `\\b(?:how many|what dose of|lethal dose of|how much) (?:\\w+ ){0,5}?(?:to (?:die|overdose|kill (?:myself|yourself|a person|someone))|(?:is|are|would be) (?:lethal|fatal))\\b`,
+    { 'self-harm': 0.7, 'self-harm/instructions': 0.7 },
+  ),
+  r('self-harm-proana', `\\b(?:pro-?ana|pro-?mia|thinspiration|thinspo)\\b`, { 'self-harm': 0.6, 'self-harm/instructions': 0.5 }),
+  r('self-harm-mention', `\\b(?:suicide|suicidal|self-harm|self harm|cutting myself|kill myself|overdose)\\b`, { 'self-harm': 0.3 }),
+  // sexual
+  r('sexual-proposition', `\\b(?:i want to|i wanna|let's|lets|i'm going to|i'll|i'd love to|wanna|want to|gonna) (?:fuck|have sex with|sleep with|suck|lick|finger|ride|bang|screw|eat out) (?:you|your|me|u|her|him)\\b`, {
+    sexual: 0.75,
+  }),
+  r('sexual-minor-content', `\\bsexual (?:content|acts?|images?|photos?|pictures?|videos?|contact|relations?|abuse material) (?:with|of|involving|featuring) (?:a |an )?${MINOR}`, {
+    'sexual/minors': 0.95,
+    sexual: 0.9,
+  }),
+  r('sexual-nudes', `\\b(?:send|show) (?:me )?(?:your |some )?(?:nudes|naked (?:pics|photos|pictures)|(?:pics|photos) of your (?:body|tits|boobs|dick|ass|pussy))\\b`, { sexual: 0.7 }),
+  r('sexual-explicit-act', `\\b(?:suck|lick|stroke|rub|touch) (?:my|his|her|your) (?:cock|dick|pussy|tits|boobs|clit|balls|nipples)\\b`, { sexual: 0.85 }),
+  r('sexual-nude', `\\b(?:nude|naked|topless) (?:pics|photos|pictures|videos|selfies|girls|women|teens|bodies)\\b`, { sexual: 0.55 }),
+  r('sexual-arousal', `\\b(?:horny|so wet for|rock hard for|make you (?:cum|moan)|moaning (?:your name|in pleasure)|xxx|nsfw|onlyfans|escort services?|sexual services|erotic|strip(?:ping)? for (?:you|me)|sexting)\\b`, {
+    sexual: 0.55,
+  }),
+  r('sexual-act', `\\b(?:had|have|having) sex\\b|\\bsexual intercourse\\b`, { sexual: 0.4 }),
+  r(
+    'sexual-minors',
+    `\\b(?:child porn\\w*|kiddie porn|cp (?:links|videos|pics)|csam|pedophil\\w* (?:porn|content|videos?|pics)|sex with (?:a |an )?${MINOR}|(?:underage|child|minor|kid|teen|preteen) (?:nudes|porn|sex|pics|sexting)|(?:nudes|naked (?:pics|photos)) of (?:a |an )?${MINOR})\\b`,
+    { 'sexual/minors': 0.95, sexual: 0.9 },
+  ),
+  // illicit
+  r('illicit-weapon', `\\b${HOW} (?:make|build|assemble|construct|create|cook|mix|synthesi[sz]e|produce|3d[- ]print|print|buy|get|obtain) (?:a |an |some |my own |homemade |the )?(?:\\w+ )?${WEAPON}\\b`, {
+    illicit: 0.8,
+    'illicit/violent': 0.8,
+  }),
+  r(
+    'illicit-gun-purchase',
+    `\\b(?:buy|get|obtain|acquire|order) (?:a |an |some )?(?:gun|firearm|pistol|rifle|ak-?47|ar-?15|weapon|grenade|explosives?) (?:without (?:a |any )?(?:background check|license|id|papers|paperwork)|illegally|on the dark ?web|off the books)\\b`,
+    { illicit: 0.8, 'illicit/violent': 0.8 },
+  ),
+  r('illicit-drugs', `\\b${HOW} (?:make|cook|synthesi[sz]e|produce|manufacture|extract|grow|brew|smuggle|sell|deal|get|buy|score) (?:some |the |a |pure |my own |homemade )?(?:\\w+ )?${DRUG}\\b`, {
+    illicit: 0.8,
+  }),
+  r('illicit-drugs-where', `\\bwhere (?:can|do|could) i (?:buy|get|score|find) (?:some )?${DRUG}\\b`, { illicit: 0.7 }),
+  r(
+    'illicit-crime',
+    `\\b${HOW} (?:shoplift|steal (?:a |from |someone'?s? |money|credit|identit|cars?|packages)|pick (?:a |the )?lock (?:of|on) (?:someone|my neighbou?r|a house|a car)|hotwire (?:a |my neighbou?r'?s? |someone'?s? )?car|launder (?:money|cash)|counterfeit|forge (?:a |an )?(?:signature|check|cheque|passport|id|document|prescription)|make (?:a )?fake (?:id|ids|passport|money|bills|driver'?s license)|commit (?:fraud|tax fraud|insurance fraud|identity theft|arson|burglary|a robbery)|rob (?:a |the )?(?:bank|store|house|gas station|person|someone)|break into (?:a |someone'?s? |my neighbou?r'?s? |the |an )?(?:house|home|car|apartment|account|email|phone)|hack (?:into )?(?:someone'?s?|my (?:ex|girlfriend|boyfriend|wife|husband)'?s?|a|an|the) (?:\\w+ )?(?:account|email|phone|wifi|bank|instagram|facebook|computer|network|server)|evade (?:taxes|the police|the cops)|scam (?:people|someone|old people|the elderly|elderly people)|run a ponzi scheme|skim (?:credit )?cards|cheat on (?:my )?taxes|get away with (?:stealing|fraud|theft|murder)|sneak (?:drugs|weapons?|a gun) (?:into|through|past))\\b`,
+    { illicit: 0.8 },
+  ),
+  r('illicit-uncaught', `\\bwithout (?:getting caught|being caught|anyone (?:knowing|noticing)|leaving (?:a trace|evidence|fingerprints)|the police (?:knowing|finding out))\\b`, {
+    illicit: 0.45,
+  }),
+  r(
+    'illicit-violent-how',
+    `\\b${HOW} (?:kill|murder|poison|strangle|kidnap|abduct|torture|hurt|stab|shoot|drown|assassinate|get rid of|hurt) (?:someone|somebody|a person|people|a (?:man|woman|child|cop)|my (?:\\w+ )?(?:wife|husband|boss|neighbou?r|mother|father|mom|dad|sister|brother|ex|teacher|coworker|roommate|girlfriend|boyfriend)|him|her|them)\\b`,
+    { illicit: 0.8, 'illicit/violent': 0.85, violence: 0.6 },
+  ),
+  r('illicit-hitman', `\\b(?:hire|find|pay|contact) (?:a )?(?:hitman|hit man|assassin|contract killer)\\b`, { illicit: 0.75, 'illicit/violent': 0.8, violence: 0.5 }),
+  r('illicit-body', `\\b(?:dispose of|get rid of|hide|bury|dissolve) (?:a |the )(?:dead )?body\\b`, { illicit: 0.55, 'illicit/violent': 0.55, violence: 0.5 }),
+]
+
+/** Co-occurrence rule: sexual content (at or over this) with a minor mentioned is sexual/minors. */
+export const SEXUAL_WITH_MINOR = { minSexual: 0.5, pattern: new RegExp(`\\b${MINOR}\\b`), weight: 0.9 }
+/** Insulting words obscenity found, aimed at "you" nearby: harassment. */
+export const AIMED_AT_YOU = /\b(?:you|u|ur|your|you're|youre|ya)\b/
