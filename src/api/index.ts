@@ -14,6 +14,7 @@ import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
 import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
+import { speechRoutes } from './speech.js'
 import { organizationRoutes } from './organization/organization-routes.js'
 import { rateLimitsRoutes } from './organization/rate-limits.js'
 import { messageFilesRoutes } from './threads/message-files.js'
@@ -33,6 +34,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...chatCompletionsRoutes(ctx),
     ...completionsRoutes(ctx),
     ...embeddingsRoutes(ctx),
+    ...speechRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),
