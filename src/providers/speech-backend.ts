@@ -1,6 +1,16 @@
 /** The audio formats of POST /v1/audio/speech (`response_format`). */
 export type SpeechFormat = 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm'
 
+/** The Content-Type OpenAI sends with each format. */
+export const SPEECH_CONTENT_TYPES: Readonly<Record<SpeechFormat, string>> = {
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
+}
+
 export type SpeechCall = {
   /** The backend's model id, already resolved by the registry. */
   model: string

@@ -1,10 +1,10 @@
 import { invalidRequest } from '../../errors.js'
 import type { ModelCard, Provider, StreamPart } from '../provider.js'
-import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
+import { SPEECH_CONTENT_TYPES, type SpeechAudio, type SpeechCall } from '../speech-backend.js'
 import { ffmpegPipe, requireFfmpeg } from './ffmpeg.js'
 import { FLITE_SAMPLE_RATE, FLITE_VOICES, fliteSamples, requireFlite, SPEECH_VOICES } from './flite.js'
 import { speechPieces } from './sentences.js'
-import { encoderArgs, SPEECH_CONTENT_TYPES } from './speech-encoding.js'
+import { encoderArgs } from './speech-encoding.js'
 
 export const FLITE_SPEECH_MODEL = 'flite-speech'
 

@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { engineUnavailable } from '../../errors.js'
 import { findExecutable, runProcess } from './process-pipe.js'
 
@@ -38,8 +42,8 @@ export const FLITE_VOICES: Readonly<Record<string, { voice: string; pitch?: numb
 /** The voice names of the spec's enum (VoiceIdsShared) and the SDK's newer two, in OpenAI's order. */
 export const SPEECH_VOICES = Object.keys(FLITE_VOICES)
 
-/** The arguments that make flite speak `text` with `voice` at `speed`, the WAV on stdout. */
-export function fliteArgs(text: string, voice: string, speed: number): string[] {
+/** The arguments that make flite speak `text` with `voice` at `speed` into the WAV file `out`. */
+export function fliteArgs(text: string, voice: string, speed: number, out: string): string[] {
   const mapped = FLITE_VOICES[voice]
   const args = ['-voice', mapped.voice]
   // flite stretches its own durations: pitch stays where it was, which ffmpeg's atempo also
@@ -47,15 +51,28 @@ export function fliteArgs(text: string, voice: string, speed: number): string[] 
   if (speed !== 1) args.push('--setf', `duration_stretch=${1 / speed}`)
   if (mapped.pitch) args.push('--setf', `int_f0_target_mean=${mapped.pitch}`)
   // -t takes the next argument whole, so text starting with '-' is still text
-  args.push('-t', text, '-o', '/dev/stdout')
+  args.push('-t', text, '-o', out)
   return args
 }
 
 /** One piece of text as 16 kHz mono signed 16-bit little-endian samples. */
 export async function fliteSamples(flite: string, text: string, voice: string, speed: number, signal: AbortSignal): Promise<Buffer> {
-  const wav = await runProcess(flite, fliteArgs(text, voice, speed), { signal })
-  return wavData(wav)
+  // a file, not /dev/stdout: Node gives children sockets for stdio, which /dev/stdout cannot
+  // open, and flite then writes nothing and still exits 0
+  const out = path.join(SCRATCH, `plinth-flite-${randomUUID()}.wav`)
+  try {
+    await runProcess(flite, fliteArgs(text, voice, speed, out), { signal })
+    return wavData(await fs.readFile(out))
+  } finally {
+    await fs.rm(out, { force: true })
+  }
 }
+
+/** Memory-backed when the host has it: the files live for a few milliseconds. */
+const SCRATCH = await fs.access('/dev/shm', fs.constants.W_OK).then(
+  () => '/dev/shm',
+  () => os.tmpdir(),
+)
 
 /** The samples of a RIFF/WAVE file: the `data` chunk, wherever the header puts it. */
 export function wavData(wav: Buffer): Buffer {

@@ -3,16 +3,6 @@ import type { SpeechFormat } from '../speech-backend.js'
 /** OpenAI's speech is 24 kHz mono in every format; `pcm` is documented as exactly that. */
 export const SPEECH_SAMPLE_RATE = 24_000
 
-/** The Content-Type OpenAI sends with each format. */
-export const SPEECH_CONTENT_TYPES: Readonly<Record<SpeechFormat, string>> = {
-  mp3: 'audio/mpeg',
-  opus: 'audio/opus',
-  aac: 'audio/aac',
-  flac: 'audio/flac',
-  wav: 'audio/wav',
-  pcm: 'audio/pcm',
-}
-
 /**
  * ffmpeg's output arguments for a format. Every format can be written to a pipe as it is encoded:
  * mp3 and ADTS AAC are frame streams, Opus goes in Ogg pages, and WAV and FLAC headers are written

@@ -10,6 +10,7 @@ import type {
   Provider,
   StreamPart,
 } from '../provider.js'
+import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
 import { countTokens } from '../tokenizer.js'
 import { upstreamStreamError } from './errors.js'
 import {
@@ -20,6 +21,7 @@ import {
 } from './map-chunk.js'
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { parseSse } from './sse-parse.js'
+import { upstreamSpeech } from './speech.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
@@ -149,6 +151,10 @@ export class OpenAICompatibleProvider implements Provider {
     } finally {
       exchange.dispose()
     }
+  }
+
+  speech(call: SpeechCall): Promise<SpeechAudio> {
+    return upstreamSpeech(this.transport, call)
   }
 
   async close() {
