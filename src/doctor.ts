@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { readSecret } from './config/load.js'
+import { findExecutable } from './providers/local-audio/process-pipe.js'
 import { checkSandbox } from './sandbox/index.js'
 import { storageConfigFor } from './storage/dialect.js'
 
@@ -30,6 +31,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkRedis(config),
     checkModels(config, env),
     checkCodeInterpreter(config),
+    checkSpeech(),
   ])
   return results.flat()
 }
@@ -233,4 +235,21 @@ function redactUrl(url: string): string {
   } catch {
     return url
   }
+}
+
+/** The offline speech model's engines (flite-speech): without them it answers 503 naming them. */
+function checkSpeech(): DoctorCheck[] {
+  const section = 'Speech (optional: only the offline flite-speech model needs them)'
+  const engine = (name: string, what: string): DoctorCheck => {
+    const found = findExecutable(name)
+    return {
+      section,
+      name,
+      status: found ? 'ok' : 'missing',
+      detail: found ? `${found} (${what})` : `not found (${what})`,
+      fix: `apt-get install -y --no-install-recommends ${name}`,
+      required: false,
+    }
+  }
+  return [engine('flite', 'speech synthesis'), engine('ffmpeg', 'audio encoding')]
 }

@@ -16,6 +16,7 @@ import { modelsRoutes } from './models.js'
 import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { responsesRoutes } from './responses.js'
+import { speechRoutes } from './speech.js'
 import { organizationRoutes } from './organization/organization-routes.js'
 import { rateLimitsRoutes } from './organization/rate-limits.js'
 import { messageFilesRoutes } from './threads/message-files.js'
@@ -37,6 +38,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...embeddingsRoutes(ctx),
     ...responsesRoutes(ctx),
     ...moderationsRoutes(ctx),
+    ...speechRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),

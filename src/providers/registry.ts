@@ -3,6 +3,7 @@ import { readSecret } from '../config/load.js'
 import { modelNotFound, projectModelDenied } from '../errors.js'
 import { modelAllowed, type ModelPolicy } from '../principal.js'
 import { LlamaCppProvider } from './llama-cpp/provider.js'
+import { FliteSpeechProvider } from './local-audio/flite-provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
 import { LEXICON_MODEL_ID, LocalModerationProvider } from './lexicon-moderation/provider.js'
@@ -75,6 +76,10 @@ export class ProviderRegistry {
         throw new Error(`model ${model.id}: provider '${model.provider}' is not available in this build yet`)
       }
     }
+    // offline speech: listed even on a host without flite, which then answers 503 naming it
+    const flite = new FliteSpeechProvider()
+    registry.providers.push(flite)
+    for (const card of await flite.listModels()) if (!registry.models.has(card.id)) registry.add(card, flite, card.id)
     const llama = new LlamaCppProvider(config)
     registry.providers.push(llama)
     registry.llama = { provider: llama, ids: new Set() }

@@ -11,6 +11,7 @@ import type {
   StreamPart,
 } from '../provider.js'
 import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
+import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
 import { countTokens } from '../tokenizer.js'
 import { upstreamStreamError } from './errors.js'
 import {
@@ -22,6 +23,7 @@ import {
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { moderateUpstream } from './moderations.js'
 import { parseSse } from './sse-parse.js'
+import { upstreamSpeech } from './speech.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
@@ -155,6 +157,10 @@ export class OpenAICompatibleProvider implements Provider {
 
   moderate(call: ModerationCall): Promise<ModerationAnswer> {
     return moderateUpstream(this.transport, this.upstream.id, call)
+  }
+
+  speech(call: SpeechCall): Promise<SpeechAudio> {
+    return upstreamSpeech(this.transport, call)
   }
 
   async close() {
