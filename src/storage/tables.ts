@@ -1,3 +1,9 @@
+import type {
+  FineTuningCheckpointsTable,
+  FineTuningEventsTable,
+  FineTuningJobsTable,
+  FineTuningPermissionsTable,
+} from './tables-fine-tuning.js'
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
@@ -308,4 +314,8 @@ export interface Database {
   vector_store_files: VectorStoreFilesTable
   vector_store_file_batches: VectorStoreFileBatchesTable
   vector_store_usage_days: VectorStoreUsageDaysTable
+  fine_tuning_jobs: FineTuningJobsTable
+  fine_tuning_events: FineTuningEventsTable
+  fine_tuning_checkpoints: FineTuningCheckpointsTable
+  fine_tuning_permissions: FineTuningPermissionsTable
 }
