@@ -36,6 +36,12 @@ export const UpstreamConfig = z.strictObject({
    */
   connectTimeoutMs: z.number().int().positive().default(30_000),
   headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * The upstream has OpenAI's fine-tuning API: jobs on its models are created there and mirrored
+   * (docs/fine-tuning.md), polling it every `fineTuningPollMs` (default 5 s).
+   */
+  fineTuning: z.boolean().optional(),
+  fineTuningPollMs: z.number().int().positive().optional(),
 })
 
 export const ModelConfig = z.strictObject({

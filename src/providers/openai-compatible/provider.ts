@@ -12,6 +12,7 @@ import type {
 } from '../provider.js'
 import { countTokens } from '../tokenizer.js'
 import { upstreamStreamError } from './errors.js'
+import { UpstreamFineTuning } from './fine-tuning.js'
 import {
   ChatChunkReader,
   chatCompletionParts,
@@ -35,6 +36,7 @@ const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_opt
  */
 export class OpenAICompatibleProvider implements Provider {
   readonly id: string
+  readonly remoteFineTuning?: UpstreamFineTuning
   private readonly transport: UpstreamTransport
 
   constructor(
@@ -43,6 +45,7 @@ export class OpenAICompatibleProvider implements Provider {
   ) {
     this.id = `openai-compatible:${upstream.id}`
     this.transport = new UpstreamTransport(upstream, apiKey)
+    if (upstream.fineTuning) this.remoteFineTuning = new UpstreamFineTuning(upstream, apiKey)
   }
 
   async listModels(): Promise<ModelCard[]> {
