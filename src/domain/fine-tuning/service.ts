@@ -293,13 +293,14 @@ export class FineTuningService {
       }
       throw permissionDenied(`You do not have permission to delete the model \`${model}\`. Only fine-tuned models owned by your project can be deleted.`, 'model_not_deletable')
     }
+    // the upstream that serves it, looked up before the model leaves the registry
+    const remote = job.upstream_model ? this.deps.registry.privateModel(model)?.provider.remoteFineTuning : undefined
     await this.deps.storage.transaction(async (tx) => {
       const r = createRepos(tx.db)
       await r.fineTuningJobs.update(job.project_id, job.id, { model_deleted_at: nowSeconds() })
       await r.fineTuningPermissions.deleteForModel(model)
     })
     this.deps.models.remove(model)
-    const remote = job.upstream_model ? this.deps.registry.privateModel(model)?.provider.remoteFineTuning : undefined
     if (remote && job.upstream_model) await remote.deleteModel(job.upstream_model, AbortSignal.timeout(30_000)).catch(() => {})
     return { id: model, object: 'model' as const, deleted: true }
   }
