@@ -22,6 +22,8 @@ import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
 import { registerVectorStoreJobs } from './jobs/vector-stores.js'
+import { registerFineTuningJobs } from './jobs/fine-tuning.js'
+import { createFineTuning, type FineTuningServices } from './domain/fine-tuning/index.js'
 import { createRetrievalServices, type RetrievalServices } from './domain/retrieval/index.js'
 import { bootLog } from './logger.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
@@ -73,6 +75,8 @@ export type AppContext = {
     assistants: AssistantsServices
     /** Vector stores, their ingestion and search (file_search searches through `retrieval`). */
     retrieval: RetrievalServices
+    /** Fine-tuning jobs (local trainers and upstreams), checkpoints, permissions, served models. */
+    fineTuning: FineTuningServices
   }
   /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
   readiness(): Promise<Readiness>
@@ -172,6 +176,10 @@ export async function createContext(config: Config, options: { storage?: Storage
     tools,
   })
   registerRunJobs(jobs, assistants.executor, storage)
+  const fineTuning = createFineTuning({ storage, files, registry: providers, dataDir: config.dataDir, wake: () => jobs.wake() })
+  registerFineTuningJobs(jobs, fineTuning)
+  // the fine-tuned models of earlier runs are served again
+  await fineTuning.models.restore()
   return {
     config,
     storage,
@@ -189,7 +197,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
       storedCompletions,
       responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
-      models: new ModelsService(providers),
+      models: new ModelsService(providers, (principal, id) => fineTuning.service.deleteModel(principal, id)),
       files,
       uploads: new UploadsService(storage, blobs, files),
       batches,
@@ -197,6 +205,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       usageReports: new UsageReports(storage, config.pricing, usage),
       assistants,
       retrieval,
+      fineTuning,
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.runner.running }),
     async close() {

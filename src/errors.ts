@@ -709,6 +709,35 @@ export function responsesJsonWordMissing() {
   )
 }
 
+// Fine-tuning. OpenAI's texts are quoted where known ("is not available for fine-tuning or does
+// not exist", "invalid training_file: <id>"); the others are Plinth's, in the same style.
+
+export function fineTuningJobNotFound(id: string) {
+  return notFound('fine-tuning job', id, 'fine_tuning_job_id')
+}
+
+export function fineTuningModelNotAvailable(model: string, reason?: string) {
+  return invalidRequest(
+    reason
+      ? `Model ${model} is not available for fine-tuning: ${reason}`
+      : `Model ${model} is not available for fine-tuning or does not exist.`,
+    'model',
+    'model_not_available',
+  )
+}
+
+export function fineTuningFileNotFound(param: 'training_file' | 'validation_file', id: string) {
+  return invalidRequest(`invalid ${param}: ${id}`, param, null)
+}
+
+export function fineTuningFilePurpose(param: 'training_file' | 'validation_file', id: string, purpose: string) {
+  return invalidRequest(
+    `Invalid '${param}': file ${id} has purpose '${purpose}', but files for fine-tuning must be uploaded with purpose 'fine-tune'.`,
+    param,
+    'invalid_value',
+  )
+}
+
 /**
  * POST /v1/moderations with a model that is not a moderation model, or that does not exist:
  * OpenAI answers 400 (not 404) on this endpoint (BerriAI/litellm#6020, the body quoted).
@@ -725,4 +754,55 @@ export function tooManyModerationImages(count: number, max: number) {
 /** Plinth's: the chat model configured as moderation judge did not answer the JSON it was asked for. */
 export function judgeAnswerInvalid(model: string, detail: string) {
   return new ApiError(502, `The moderation judge model \`${model}\` gave an answer that could not be read: ${detail}`, 'server_error')
+}
+
+export function fineTuningMethodNotServed(type: string, model: string) {
+  return invalidRequest(
+    `Invalid 'method.type': '${type}' fine-tuning is not available for ${model} here; Plinth's local trainer runs 'supervised' jobs only.`,
+    'method.type',
+    'invalid_value',
+  )
+}
+
+export function fineTuningIntegrationsNotServed() {
+  return invalidRequest(
+    "Invalid 'integrations': this server has no Weights and Biases integration; leave 'integrations' empty.",
+    'integrations',
+    'invalid_value',
+  )
+}
+
+export function fineTuningHyperparametersTwice() {
+  return invalidRequest(
+    "Specify hyperparameters either in 'method' or at the top level (deprecated), not both.",
+    'hyperparameters',
+    'invalid_value',
+  )
+}
+
+export function fineTuningSuffixInvalid(suffix: string) {
+  return invalidRequest(
+    `Invalid 'suffix': '${suffix}'. A suffix may only hold letters, digits, '-', '_' and '.'.`,
+    'suffix',
+    'invalid_value',
+  )
+}
+
+// a 400 that retrying cannot fix
+export function fineTuningNotCancellable(id: string, status: string) {
+  return new ApiError(400, `Cannot cancel fine-tuning job ${id}: it has already ${status === 'succeeded' ? 'succeeded' : status}.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
+}
+
+export function checkpointNotFound(name: string) {
+  return notFound('fine-tuned model checkpoint', name, 'fine_tuned_model_checkpoint')
+}
+
+export function checkpointPermissionNotFound(id: string) {
+  return notFound('checkpoint permission', id, 'permission_id')
+}
+
+export function projectNotFound(id: string, param: string) {
+  return notFound('project', id, param)
 }

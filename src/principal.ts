@@ -36,6 +36,21 @@ export type ModelPolicy = {
   modelIds: readonly string[]
 }
 
+/**
+ * A project's policy from its stored columns. A project without model permissions still gets a
+ * policy (an empty deny list: every model), so the registry knows the project and can show it
+ * the fine-tuned models it owns or was granted.
+ */
+export function projectModelPolicy(
+  projectId: string,
+  mode: ModelPolicy['mode'] | null | undefined,
+  modelIds: string | null | undefined,
+): ModelPolicy {
+  if (!mode || modelIds === null || modelIds === undefined)
+    return { projectId, mode: 'deny_list', modelIds: [] }
+  return { projectId, mode, modelIds: JSON.parse(modelIds) as string[] }
+}
+
 /** Whether the policy lets the project use `model` (the exact public id; no policy: any). */
 export function modelAllowed(policy: ModelPolicy | undefined, model: string): boolean {
   if (!policy) return true

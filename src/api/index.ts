@@ -12,6 +12,8 @@ import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
+import { fineTuningCheckpointsRoutes } from './fine-tuning/checkpoints.js'
+import { fineTuningJobsRoutes } from './fine-tuning/jobs.js'
 import { modelsRoutes } from './models.js'
 import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
@@ -54,6 +56,8 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...vectorStoresRoutes(ctx),
     ...vectorStoreFilesRoutes(ctx),
     ...vectorStoreFileBatchesRoutes(ctx),
+    ...fineTuningJobsRoutes(ctx),
+    ...fineTuningCheckpointsRoutes(ctx),
   ]
 }
 

@@ -9,6 +9,6 @@ export function modelsRoutes(ctx: AppContext): RouteDef[] {
     // spec: retrieveModel
     { method: 'GET', path: '/models/{model}', operationId: 'retrieveModel', scope: 'project', handler: (c) => c.json(models.get(c.var.principal, c.req.param('model')!)) },
     // spec: deleteModel
-    { method: 'DELETE', path: '/models/{model}', operationId: 'deleteModel', scope: 'project', handler: (c) => models.delete(c.var.principal, c.req.param('model')!) },
+    { method: 'DELETE', path: '/models/{model}', operationId: 'deleteModel', scope: 'project', handler: async (c) => c.json(await models.delete(c.var.principal, c.req.param('model')!)) },
   ]
 }

@@ -55,6 +55,8 @@ export const ModelPrice = z.strictObject({
   audioMinute: z.number().min(0).default(0),
   /** per code interpreter session (the usage's model is `code-interpreter`; OpenAI: 0.03) */
   session: z.number().min(0).default(0),
+  /** per 1M trained tokens of a fine-tuning job of this base model */
+  training: z.number().min(0).default(0),
 })
 
 /** The price table of GET /v1/organization/costs (docs/usage.md). */

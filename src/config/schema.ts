@@ -36,6 +36,12 @@ export const UpstreamConfig = z.strictObject({
    */
   connectTimeoutMs: z.number().int().positive().default(30_000),
   headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * The upstream has OpenAI's fine-tuning API: jobs on its models are created there and mirrored
+   * (docs/fine-tuning.md), polling it every `fineTuningPollMs` (default 5 s).
+   */
+  fineTuning: z.boolean().optional(),
+  fineTuningPollMs: z.number().int().positive().optional(),
 })
 
 export const ModelConfig = z.strictObject({
@@ -89,6 +95,12 @@ export const LlamaConfig = z.strictObject({
    * model is unloaded to make room. Default: 75% of the machine's memory.
    */
   memoryBudgetBytes: z.number().int().positive().optional(),
+  /**
+   * RAM one local fine-tuning job may take (weights as F32, activations at the model's context
+   * length, LoRA state); a model estimated above it is refused at job creation. Default: half the
+   * machine's memory. See docs/fine-tuning.md.
+   */
+  trainingMemoryBytes: z.number().int().positive().optional(),
   /** Unload a model after this long without requests (0: keep loaded). */
   idleUnloadMs: z.number().int().min(0).default(600_000),
   /** Requests that may wait for a free sequence per model; beyond it, 429. */

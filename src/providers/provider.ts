@@ -1,5 +1,6 @@
 import type { ImageBackend } from './image-backend.js'
 import type { ModerationBackend } from './moderation-backend.js'
+import type { RemoteTrainingBackend } from './remote-fine-tuning.js'
 import type { SpeechBackend } from './speech-backend.js'
 import type { TrainingBackend } from './training-backend.js'
 import type { TranscriptionBackend } from './transcription-backend.js'
@@ -154,7 +155,8 @@ export interface Provider
     TranscriptionBackend,
     ImageBackend,
     ModerationBackend,
-    TrainingBackend {
+    TrainingBackend,
+    RemoteTrainingBackend {
   readonly id: string
   listModels(): Promise<ModelCard[]>
   /** The one required generation method. */

@@ -23,6 +23,8 @@ export class ProviderRegistry {
   private llama: { provider: LlamaCppProvider; ids: Set<string> } | undefined
   /** OpenAI's model names → a served model, for names no configured model takes (docs/models.md). */
   private aliases: Record<string, string> = {}
+  /** Fine-tuned models: served only to the projects that own them or were granted them. */
+  private readonly privateModels = new Map<string, { model: ResolvedModel; projects: Set<string> }>()
 
   static async create(config: Config, env: Record<string, string | undefined> = process.env): Promise<ProviderRegistry> {
     const registry = new ProviderRegistry()
@@ -116,10 +118,42 @@ export class ProviderRegistry {
   }
 
   /**
+   * Serves a fine-tuned model to `projects` only (the owner, and those granted it). Registering
+   * an id again replaces its model and projects.
+   */
+  addPrivate(card: ModelCard, provider: Provider, upstreamModel: string, projects: Iterable<string>) {
+    this.privateModels.set(card.id, { model: { card, provider, upstreamModel }, projects: new Set(projects) })
+  }
+
+  removePrivate(id: string) {
+    this.privateModels.delete(id)
+  }
+
+  /** Lets one more project use a fine-tuned model, or no longer (checkpoint permissions). */
+  setPrivateAccess(id: string, projectId: string, allowed: boolean) {
+    const entry = this.privateModels.get(id)
+    if (!entry) return
+    if (allowed) entry.projects.add(projectId)
+    else entry.projects.delete(projectId)
+  }
+
+  /** A fine-tuned model registered here, whoever may see it. */
+  privateModel(id: string): ResolvedModel | undefined {
+    return this.privateModels.get(id)?.model
+  }
+
+  /**
    * The model behind a public id. With a project's model policy, a model the project may not use
    * is refused (A9) once it is known to exist, so ids are compared exactly, after resolution.
    */
   resolve(modelId: string, policy?: ModelPolicy): ResolvedModel {
+    const own = this.privateModels.get(modelId)
+    if (own) {
+      // another project's fine-tuned model does not exist for this one (as at OpenAI)
+      if (!policy || !own.projects.has(policy.projectId) || !modelAllowed(policy, modelId))
+        throw modelNotFound(modelId)
+      return own.model
+    }
     const found = this.lookup(modelId)
     if (!found) throw modelNotFound(modelId)
     // a policy may name either the alias the app sends or the model behind it
@@ -130,7 +164,7 @@ export class ProviderRegistry {
   }
 
   has(modelId: string): boolean {
-    return this.lookup(modelId) !== undefined
+    return this.privateModels.has(modelId) || this.lookup(modelId) !== undefined
   }
 
   /** A served model by id, else by alias: an id always wins over an alias of the same name. */
@@ -152,7 +186,10 @@ export class ProviderRegistry {
 
   list(policy?: ModelPolicy): ModelCard[] {
     this.syncLocalModels()
-    return [...this.models.values()].map((m) => m.card).filter((card) => modelAllowed(policy, card.id))
+    const cards = [...this.models.values()].map((m) => m.card)
+    for (const { model, projects } of this.privateModels.values())
+      if (policy && projects.has(policy.projectId)) cards.push(model.card)
+    return cards.filter((card) => modelAllowed(policy, card.id))
   }
 
   async close() {

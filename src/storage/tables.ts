@@ -1,3 +1,9 @@
+import type {
+  FineTuningCheckpointsTable,
+  FineTuningEventsTable,
+  FineTuningJobsTable,
+  FineTuningPermissionsTable,
+} from './tables-fine-tuning.js'
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { ResponseItemsTable, ResponsesTable } from './tables-responses.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
@@ -311,4 +317,8 @@ export interface Database {
   vector_store_usage_days: VectorStoreUsageDaysTable
   responses: ResponsesTable
   response_items: ResponseItemsTable
+  fine_tuning_jobs: FineTuningJobsTable
+  fine_tuning_events: FineTuningEventsTable
+  fine_tuning_checkpoints: FineTuningCheckpointsTable
+  fine_tuning_permissions: FineTuningPermissionsTable
 }

@@ -1,5 +1,5 @@
 import { ApiError } from '../../errors.js'
-import type { ProjectPrincipal } from '../../principal.js'
+import { projectModelPolicy, type ProjectPrincipal } from '../../principal.js'
 import { nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { RunPatch, RunRow } from '../../storage/repositories/runs.js'
@@ -219,13 +219,7 @@ export class RunExecutor {
       kind: 'project',
       permissions: { mode: 'all' },
     }
-    if (project?.model_mode && project.model_ids !== null) {
-      principal.models = {
-        projectId: run.project_id,
-        mode: project.model_mode,
-        modelIds: JSON.parse(project.model_ids) as string[],
-      }
-    }
+    principal.models = projectModelPolicy(run.project_id, project?.model_mode, project?.model_ids)
     return principal
   }
 }

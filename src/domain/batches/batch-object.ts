@@ -1,4 +1,4 @@
-import type { Principal, ProjectPrincipal } from '../../principal.js'
+import { projectModelPolicy, type Principal, type ProjectPrincipal } from '../../principal.js'
 import type { Batch, BatchError } from '../../schemas/batches.js'
 import type { BatchRow, BatchStatus } from '../../storage/repositories/batches.js'
 import type { ProjectRow } from '../../storage/repositories/organizations.js'
@@ -63,12 +63,6 @@ export function batchPrincipal(
     kind: 'project',
     permissions,
   }
-  if (project?.model_mode && project.model_ids !== null) {
-    principal.models = {
-      projectId: row.project_id,
-      mode: project.model_mode,
-      modelIds: JSON.parse(project.model_ids) as string[],
-    }
-  }
+  principal.models = projectModelPolicy(row.project_id, project?.model_mode, project?.model_ids)
   return principal
 }

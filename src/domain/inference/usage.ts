@@ -18,6 +18,8 @@ export type UsageOperation =
   | 'audio_transcriptions'
   | 'vector_stores'
   | 'code_interpreter_sessions'
+  /** trained tokens of a fine-tuning job (no usage endpoint in the spec; priced in costs) */
+  | 'fine_tuning'
 
 export type UsageEntry = {
   operation: UsageOperation

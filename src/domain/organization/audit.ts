@@ -25,6 +25,17 @@ export type AuditEventType =
   | 'login.succeeded'
   | 'login.failed'
   | 'logout.succeeded'
+  | 'checkpoint_permission.created'
+  | 'checkpoint_permission.deleted'
+  | PlinthAuditEventType
+
+/**
+ * Events OpenAI's audit log does not have (its event types list no fine-tuning job events), kept
+ * for the owner all the same. `GET /organization/audit_logs` shows them only when
+ * `event_types[]` names them, so a client that reads the spec's types never meets an unknown one.
+ */
+export const PLINTH_AUDIT_EVENT_TYPES = ['fine_tuning.job.created', 'fine_tuning.job.cancelled'] as const
+export type PlinthAuditEventType = (typeof PLINTH_AUDIT_EVENT_TYPES)[number]
 
 /** Who acted: a key (and the user or service account it belongs to), or a person directly. */
 export type Actor =
@@ -100,10 +111,10 @@ export class AuditLogService {
   constructor(private readonly storage: Storage) {}
 
   async list(principal: Principal, filter: AuditLogFilter) {
-    const { rows, hasMore } = await createRepos(this.storage.db).auditLogs.page(
-      principal.orgId,
-      filter,
-    )
+    const { rows, hasMore } = await createRepos(this.storage.db).auditLogs.page(principal.orgId, {
+      ...filter,
+      hiddenTypes: [...PLINTH_AUDIT_EVENT_TYPES],
+    })
     return toPage(rows.map(toAuditLog), hasMore)
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { archivedProjectKey, invalidApiKey, invalidRequest } from '../../errors.js'
-import type { KeyOwner, KeyPermissions, ModelPolicy, Principal } from '../../principal.js'
+import { projectModelPolicy, type KeyOwner, type KeyPermissions, type ModelPolicy, type Principal } from '../../principal.js'
 import type { ApiKeyForAuth, ApiKeyRow } from '../../storage/repositories/api-keys.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
@@ -130,6 +130,6 @@ function ownerOf(row: ApiKeyForAuth): KeyOwner | undefined {
 }
 
 function modelPolicyOf(row: ApiKeyForAuth): ModelPolicy | undefined {
-  if (!row.project_id || !row.model_mode || row.model_ids === null) return undefined
-  return { projectId: row.project_id, mode: row.model_mode, modelIds: JSON.parse(row.model_ids) }
+  if (!row.project_id) return undefined
+  return projectModelPolicy(row.project_id, row.model_mode, row.model_ids)
 }

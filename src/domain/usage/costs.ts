@@ -11,6 +11,11 @@ type Line = { item: string; amount: number }
 function lines(row: RollupResult, price: ModelPrice): Line[] {
   const model = String(row.model)
   const out: Line[] = []
+  // a fine-tuning job's trained tokens, at the model's training price
+  if (row.operation === 'fine_tuning') {
+    if (row.input_tokens) out.push({ item: `${model}, training`, amount: (row.input_tokens * price.training) / 1e6 })
+    return out
+  }
   const cached = price.cachedInput === undefined ? 0 : row.cached_tokens
   if (row.input_tokens) out.push({ item: `${model}, input`, amount: ((row.input_tokens - cached) * price.input) / 1e6 })
   if (cached) out.push({ item: `${model}, cached input`, amount: (cached * price.cachedInput!) / 1e6 })
@@ -22,7 +27,7 @@ function lines(row: RollupResult, price: ModelPrice): Line[] {
   return out
 }
 
-const FREE: ModelPrice = { input: 0, output: 0, image: 0, characters: 0, audioMinute: 0, session: 0 }
+const FREE: ModelPrice = { input: 0, output: 0, image: 0, characters: 0, audioMinute: 0, session: 0, training: 0 }
 
 /**
  * A day's vector store bytes (the day's snapshot, see domain/retrieval/maintenance.ts) at the

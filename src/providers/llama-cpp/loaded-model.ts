@@ -47,6 +47,8 @@ export type Inspection = {
   settings: ModelSettings
   generative: boolean
   bytes: number
+  /** The generation context's share of `bytes`. */
+  contextBytes: number
 }
 
 /** Reads the header (fast: no tensor data) and estimates RAM for the weights and the context. */
@@ -100,10 +102,27 @@ export async function inspectModel(
         modelGpuLayers: gpuLayers,
       })
     : { cpuRam: 0 }
-  return { local, llama, insights, settings, generative, bytes: weights.cpuRam + context.cpuRam }
+  return {
+    local,
+    llama,
+    insights,
+    settings,
+    generative,
+    bytes: weights.cpuRam + context.cpuRam,
+    contextBytes: context.cpuRam,
+  }
 }
 
-type Generation = { context: LlamaContext; slots: SlotQueue<LlamaContextSequence> }
+export type Generation = { context: LlamaContext; slots: SlotQueue<LlamaContextSequence> }
+
+/**
+ * Contexts with a LoRA adapter kept per loaded model; past it, the least recently used idle one
+ * is disposed. Its adapter's weights stay in llama.cpp until the base model itself unloads
+ * (node-llama-cpp keeps adapters per model): small next to the context (r = 8: a few MB at 0.5B).
+ */
+export const MAX_ADAPTER_CONTEXTS = 4
+
+type AdapterEntry = { generation: Promise<Generation>; lastUsed: number }
 
 /**
  * One model in memory: the weights, a context whose sequences are the parallel slots for text
@@ -112,6 +131,7 @@ type Generation = { context: LlamaContext; slots: SlotQueue<LlamaContextSequence
 export class LoadedModel {
   private wrapper: ChatWrapper | undefined
   private vocabulary: number | undefined
+  private readonly adapters = new Map<string, AdapterEntry>()
   private embeddingContext:
     Promise<{ context: LlamaEmbeddingContext; queue: SlotQueue<LlamaEmbeddingContext> }> | undefined
 
@@ -123,9 +143,16 @@ export class LoadedModel {
     readonly model: LlamaModel,
     readonly settings: ModelSettings,
     readonly generative: boolean,
-    private readonly generation: Generation | undefined,
+    private readonly generationState: Generation | undefined,
     private readonly insights: GgufInsights,
+    /** Estimated RAM of one generation context (the pool counts adapter contexts with it). */
+    private readonly contextBytes = 0,
   ) {}
+
+  /** RAM beyond the weights and the main context: the embedding and adapter contexts. */
+  get extraBytes(): number {
+    return this.embeddingBytes + this.adapters.size * this.contextBytes
+  }
 
   static async load(inspection: Inspection): Promise<LoadedModel> {
     const { local, llama, settings } = inspection
@@ -143,35 +170,15 @@ export class LoadedModel {
     if (!inspection.generative)
       return new LoadedModel(local.id, model, settings, false, undefined, inspection.insights)
     try {
-      // A token queued for decoding is dispatched at once when it is the only sequence at work,
-      // so llama.cpp decodes it (in its own thread) while Plinth streams the previous one; with
-      // several at work, node-llama-cpp's next-cycle dispatch lets their tokens share a batch.
-      let slots: SlotQueue<LlamaContextSequence>
-      const context = await model.createContext({
-        // always explicit: llama.cpp's own default (4 threads on a 2-core box) ran ~200x slower
-        threads: settings.threads,
-        contextSize: settings.contextSize,
-        sequences: settings.sequences,
-        failedCreationRemedy: false,
-        batching: {
-          dispatchSchedule: (dispatch) =>
-            slots.busy <= 1 ? queueMicrotask(dispatch) : setImmediate(dispatch),
-        },
-      })
-      const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
-      slots = new SlotQueue(
-        sequences,
-        settings.maxQueue,
-        (waiting) => queueFull(local.id, waiting),
-        clientClosedRequest,
-      )
+      const generation = await createGeneration(model, local.id, settings)
       return new LoadedModel(
         local.id,
         model,
         settings,
         true,
-        { context, slots },
+        generation,
         inspection.insights,
+        inspection.contextBytes,
       )
     } catch (error) {
       await model.dispose()
@@ -184,16 +191,54 @@ export class LoadedModel {
   }
 
   get contextSize(): number {
-    return this.generation?.context.contextSize ?? this.settings.contextSize
+    return this.generationState?.context.contextSize ?? this.settings.contextSize
+  }
+
+  /**
+   * The base model's generation, or a context of its own with the LoRA adapter at `adapterPath`
+   * (created on first use: 4-8 ms on stories260K; several adapters share the loaded weights).
+   */
+  async generation(adapterPath?: string): Promise<Generation | undefined> {
+    if (!adapterPath || !this.generationState) return this.generationState
+    let entry = this.adapters.get(adapterPath)
+    if (!entry) {
+      this.evictAdapterContexts(MAX_ADAPTER_CONTEXTS - 1)
+      const generation = createGeneration(this.model, this.id, this.settings, adapterPath)
+      entry = { generation, lastUsed: Date.now() }
+      this.adapters.set(adapterPath, entry)
+      generation.catch(() => this.adapters.delete(adapterPath))
+    }
+    entry.lastUsed = Date.now()
+    return entry.generation
+  }
+
+  /** Disposes the adapter's context (now if idle, else once its requests end). */
+  dropAdapter(adapterPath: string) {
+    const entry = this.adapters.get(adapterPath)
+    if (!entry) return
+    this.adapters.delete(adapterPath)
+    void disposeWhenIdle(entry.generation)
+  }
+
+  /**
+   * Drops the least recently used adapter contexts until at most `keep` remain (one still
+   * answering a request is disposed when that request ends).
+   */
+  private evictAdapterContexts(keep: number) {
+    const idle = [...this.adapters.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed)
+    while (this.adapters.size > keep && idle.length) {
+      const [path] = idle.shift()!
+      this.dropAdapter(path)
+    }
   }
 
   /** The free-or-queued sequences of this model (undefined for an embedding-only model). */
   get slots(): SlotQueue<LlamaContextSequence> | undefined {
-    return this.generation?.slots
+    return this.generationState?.slots
   }
 
   get threads(): number {
-    return this.generation?.context.idealThreads ?? this.settings.threads
+    return this.generationState?.context.idealThreads ?? this.settings.threads
   }
 
   get vocabularySize(): number {
@@ -248,12 +293,61 @@ export class LoadedModel {
   }
 
   async dispose() {
-    this.generation?.slots.rejectAll(new Error(`model ${this.id} was unloaded`))
+    const adapters = [...this.adapters.values()]
+    this.adapters.clear()
+    for (const entry of adapters) {
+      const generation = await entry.generation.catch(() => undefined)
+      generation?.slots.rejectAll(new Error(`model ${this.id} was unloaded`))
+      await generation?.context.dispose()
+    }
+    this.generationState?.slots.rejectAll(new Error(`model ${this.id} was unloaded`))
     const embedding = await this.embeddingContext?.catch(() => undefined)
     await embedding?.context.dispose()
-    await this.generation?.context.dispose()
+    await this.generationState?.context.dispose()
     await this.model.dispose()
   }
+}
+
+/** A generation context: the model's sequences as queued slots, with an adapter or without. */
+async function createGeneration(
+  model: LlamaModel,
+  id: string,
+  settings: ModelSettings,
+  adapterPath?: string,
+): Promise<Generation> {
+  // A token queued for decoding is dispatched at once when it is the only sequence at work,
+  // so llama.cpp decodes it (in its own thread) while Plinth streams the previous one; with
+  // several at work, node-llama-cpp's next-cycle dispatch lets their tokens share a batch.
+  let slots: SlotQueue<LlamaContextSequence>
+  const context = await model.createContext({
+    // always explicit: llama.cpp's own default (4 threads on a 2-core box) ran ~200x slower
+    threads: settings.threads,
+    contextSize: settings.contextSize,
+    sequences: settings.sequences,
+    failedCreationRemedy: false,
+    lora: adapterPath ? { adapters: [{ filePath: adapterPath }] } : undefined,
+    batching: {
+      dispatchSchedule: (dispatch) =>
+        slots.busy <= 1 ? queueMicrotask(dispatch) : setImmediate(dispatch),
+    },
+  })
+  const sequences = Array.from({ length: settings.sequences }, () => context.getSequence())
+  slots = new SlotQueue(
+    sequences,
+    settings.maxQueue,
+    (waiting) => queueFull(id, waiting),
+    clientClosedRequest,
+  )
+  return { context, slots }
+}
+
+/** Disposes a generation once no request holds one of its sequences. */
+async function disposeWhenIdle(pending: Promise<Generation>) {
+  const generation = await pending.catch(() => undefined)
+  if (!generation) return
+  while (generation.slots.busy > 0 || generation.slots.waiting > 0)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  await generation.context.dispose()
 }
 
 /**

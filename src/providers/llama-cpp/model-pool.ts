@@ -83,12 +83,17 @@ export class ModelPool {
     }
   }
 
+  /** The model `id` if it is in memory now (without holding it). */
+  loaded(id: string): LoadedModel | undefined {
+    return this.entries.get(id)?.model
+  }
+
   stats(): PoolStats {
     return [...this.entries.values()].map((e) => ({
       id: e.local.id,
       loaded: Boolean(e.model),
       leases: e.leases,
-      bytes: e.bytes + (e.model?.embeddingBytes ?? 0),
+      bytes: e.bytes + (e.model?.extraBytes ?? 0),
       threads: e.model?.threads,
       contextSize: e.model?.contextSize,
       sequences: e.model?.settings.sequences,
@@ -132,7 +137,7 @@ export class ModelPool {
     if (bytes > this.budgetBytes) throw modelTooLarge(entry.local.id, bytes, this.budgetBytes)
     const used = () =>
       [...this.entries.values()].reduce(
-        (sum, e) => sum + (e === entry ? 0 : e.bytes + (e.model?.embeddingBytes ?? 0)),
+        (sum, e) => sum + (e === entry ? 0 : e.bytes + (e.model?.extraBytes ?? 0)),
         0,
       )
     const idle = [...this.entries.values()]

@@ -10,6 +10,7 @@ import type {
   Provider,
   StreamPart,
 } from '../provider.js'
+import type { TrainCall, TrainingBackend, TrainResult } from '../training-backend.js'
 import { renderChat, renderPrompt, type RenderedPrompt } from './chat-template.js'
 import { configuredModels, scanModelsDir, type LocalModel } from './discovery.js'
 import { embed } from './embeddings.js'
@@ -22,6 +23,7 @@ import { ModelPool, type PoolStats } from './model-pool.js'
 import { tokenBiasFor } from './sampling.js'
 import { textChoice, type ChoiceJob } from './text-choice.js'
 import { toolChoice, toolPlan } from './tool-calls.js'
+import { checkTrainable, renderExamples, runTrainCall, type Trainability } from './training/local-training.js'
 
 /** Request parameters a local text model cannot honour: a 400 naming them, never ignored. */
 const UNSUPPORTED = [
@@ -36,13 +38,16 @@ const UNSUPPORTED = [
 
 const RESCAN_MS = 1000
 
+/** A fine-tuned model: a base model of this provider with a LoRA adapter file. */
+type AdapterModel = { base: string; path: string; created: number }
+
 /**
  * GGUF models served in-process by llama.cpp (node-llama-cpp): every *.gguf under the models
  * directory and the `llama-cpp` models of the config. Models load on first use into a pool with
  * a memory budget; requests share a model through its parallel sequences, and wait (bounded) for
  * a free one. See docs/models.md.
  */
-export class LlamaCppProvider implements Provider {
+export class LlamaCppProvider implements Provider, TrainingBackend {
   readonly id = 'llama-cpp'
   readonly modelsDir: string
   private readonly configured: LocalModel[]
@@ -50,8 +55,11 @@ export class LlamaCppProvider implements Provider {
   private models: LocalModel[] = []
   private scannedAt = 0
   private grammars: GrammarCache | undefined
+  private readonly adapterModels = new Map<string, AdapterModel>()
+  private readonly llamaConfig: Config['llama']
 
   constructor(config: Config) {
+    this.llamaConfig = config.llama
     this.modelsDir = path.resolve(config.llama.modelsDir ?? path.join(config.dataDir, 'models'))
     this.configured = configuredModels(config.models)
     this.pool = new ModelPool(config.llama)
@@ -66,7 +74,7 @@ export class LlamaCppProvider implements Provider {
       this.models = [...this.configured, ...scanModelsDir(this.modelsDir, this.configured)]
       this.scannedAt = Date.now()
     }
-    return this.models.map((m) => ({
+    const cards: ModelCard[] = this.models.map((m) => ({
       id: m.id,
       ownedBy: m.ownedBy,
       created: m.created,
@@ -74,6 +82,17 @@ export class LlamaCppProvider implements Provider {
       // the Responses API's `reasoning` (chat's reasoning_effort is refused in stream())
       unsupportedParameters: ['reasoning'],
     }))
+    for (const [id, adapter] of this.adapterModels) {
+      // served while its base is: a base removed from the models directory takes it along
+      if (!this.models.some((m) => m.id === adapter.base)) continue
+      cards.push({
+        id,
+        ownedBy: 'organization',
+        created: adapter.created,
+        capabilities: { chat: true, completions: true, embeddings: false },
+      })
+    }
+    return cards
   }
 
   async listModels(): Promise<ModelCard[]> {
@@ -88,10 +107,13 @@ export class LlamaCppProvider implements Provider {
     for (const name of UNSUPPORTED) if (call.raw[name] != null) throw unsupportedParameter(name)
     if (call.raw.modalities && (call.raw.modalities as string[]).includes('audio'))
       throw unsupportedParameter('modalities')
-    const lease = await this.pool.acquire(this.find(call.model))
+    const { local, adapterPath } = this.findServed(call.model)
+    const lease = await this.pool.acquire(local)
     try {
       const loaded = lease.model
-      if (!loaded.slots) throw notAGenerativeModel(loaded.id)
+      const generation = await loaded.generation(adapterPath)
+      if (!generation) throw notAGenerativeModel(loaded.id)
+      const slots = generation.slots
       const grammars = (this.grammars ??= new GrammarCache(loaded.model.llama))
       const plan = call.messages ? toolPlan(call) : undefined
       const prompt = await this.render(loaded, call, plan?.functions)
@@ -102,7 +124,7 @@ export class LlamaCppProvider implements Provider {
         call.sampling.logitBias,
       )
       // the free sequence whose cache already holds most of this prompt
-      const sequence = await loaded.slots.acquire(call.signal, (free) =>
+      const sequence = await slots.acquire(call.signal, (free) =>
         free.reduce((best, s) =>
           cachedPrefix(s, prompt.tokens) > cachedPrefix(best, prompt.tokens) ? s : best,
         ),
@@ -110,6 +132,7 @@ export class LlamaCppProvider implements Provider {
       try {
         const job: ChoiceJob = {
           loaded,
+          slots,
           sequence,
           prompt: prompt.tokens,
           stops: [...(call.sampling.stop ?? []), ...prompt.stops],
@@ -127,7 +150,7 @@ export class LlamaCppProvider implements Provider {
         }
         yield { type: 'usage', usage: { inputTokens: prompt.tokens.length, outputTokens } }
       } finally {
-        loaded.slots.release(sequence)
+        slots.release(sequence)
       }
     } finally {
       lease.release()
@@ -143,8 +166,56 @@ export class LlamaCppProvider implements Provider {
     }
   }
 
+  async trainable(model: string): Promise<Trainability> {
+    if (this.adapterModels.has(model))
+      return { ok: false, reason: 'it is itself a fine-tuned model; fine-tune its base model instead' }
+    return checkTrainable(this.find(model), this.llamaConfig)
+  }
+
+  /**
+   * Renders the examples with the base model as served (its chat wrapper and tokenizer), then
+   * trains a LoRA adapter in a worker thread (training/, docs/fine-tuning.md).
+   */
+  async train(call: TrainCall): Promise<TrainResult> {
+    const local = this.find(call.model)
+    const check = checkTrainable(local, this.llamaConfig)
+    if (!check.ok) throw new Error(`The model ${call.model} cannot be fine-tuned here: ${check.reason}.`)
+    const lease = await this.pool.acquire(local)
+    let training, validation
+    try {
+      training = await renderExamples(lease.model, call.training, check.contextLength)
+      validation = await renderExamples(lease.model, call.validation ?? [], check.contextLength)
+    } finally {
+      lease.release()
+    }
+    call.signal.throwIfAborted()
+    return runTrainCall(local, call, training, validation)
+  }
+
+  addAdapterModel(id: string, baseModel: string, adapterPath: string) {
+    const previous = this.adapterModels.get(id)
+    if (previous && previous.path !== adapterPath) this.pool.loaded(previous.base)?.dropAdapter(previous.path)
+    this.adapterModels.set(id, { base: baseModel, path: path.resolve(adapterPath), created: Math.floor(Date.now() / 1000) })
+  }
+
+  removeAdapterModel(id: string) {
+    const adapter = this.adapterModels.get(id)
+    if (!adapter) return
+    this.adapterModels.delete(id)
+    // another fine-tuned id may serve the same file (a checkpoint that became the final model)
+    if (![...this.adapterModels.values()].some((a) => a.path === adapter.path))
+      this.pool.loaded(adapter.base)?.dropAdapter(adapter.path)
+  }
+
   async close() {
     await this.pool.close()
+  }
+
+  /** A served id: a model of the catalogue, or a fine-tuned one (its base, with its adapter). */
+  private findServed(id: string): { local: LocalModel; adapterPath?: string } {
+    const adapter = this.adapterModels.get(id)
+    if (adapter) return { local: this.find(adapter.base), adapterPath: adapter.path }
+    return { local: this.find(id) }
   }
 
   private find(id: string): LocalModel {

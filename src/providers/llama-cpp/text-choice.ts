@@ -1,4 +1,5 @@
 import type { LlamaContextSequence, LlamaGrammar, Token, TokenBias } from 'node-llama-cpp'
+import type { SlotQueue } from './slot-queue.js'
 import type { Sampling, StreamPart } from '../provider.js'
 import { alignSequence, generateText, type GenerationEnd } from './generate.js'
 import { grammarState } from './grammar.js'
@@ -8,6 +9,8 @@ import { choiceSeed, evaluateOptions } from './sampling.js'
 /** One request's share of a model: its sequence, its prompt and how to sample. */
 export type ChoiceJob = {
   loaded: LoadedModel
+  /** The sequences of the context the request runs in (the base model's, or an adapter's). */
+  slots: SlotQueue<LlamaContextSequence>
   sequence: LlamaContextSequence
   prompt: Token[]
   /** Template and request stop sequences. */
@@ -47,7 +50,7 @@ export async function sample(
       options.logprobs && job.sampling.logprobs ? (job.sampling.topLogprobs ?? 0) : undefined,
     signal: job.signal,
     generated,
-    shared: () => (job.loaded.slots?.busy ?? 0) > 1,
+    shared: () => job.slots.busy > 1,
   })
 }
 

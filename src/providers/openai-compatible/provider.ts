@@ -14,6 +14,7 @@ import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
 import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
 import { countTokens } from '../tokenizer.js'
 import { upstreamStreamError } from './errors.js'
+import { UpstreamFineTuning } from './fine-tuning.js'
 import {
   ChatChunkReader,
   chatCompletionParts,
@@ -39,6 +40,7 @@ const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_opt
  */
 export class OpenAICompatibleProvider implements Provider {
   readonly id: string
+  readonly remoteFineTuning?: UpstreamFineTuning
   private readonly transport: UpstreamTransport
 
   constructor(
@@ -47,6 +49,7 @@ export class OpenAICompatibleProvider implements Provider {
   ) {
     this.id = `openai-compatible:${upstream.id}`
     this.transport = new UpstreamTransport(upstream, apiKey)
+    if (upstream.fineTuning) this.remoteFineTuning = new UpstreamFineTuning(upstream, apiKey)
   }
 
   async listModels(): Promise<ModelCard[]> {

@@ -12,6 +12,7 @@ import * as m0009 from './0009-usage-records-time-index.js'
 import * as m0010 from './0010-run-step-tool-data.js'
 import * as m0011 from './0011-vector-stores.js'
 import * as m0012 from './0012-responses.js'
+import * as m0013 from './0013-fine-tuning.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -38,6 +39,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0010-run-step-tool-data': m0010,
   '0011-vector-stores': m0011,
   '0012-responses': m0012,
+  '0013-fine-tuning': m0013,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

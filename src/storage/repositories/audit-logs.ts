@@ -7,6 +7,8 @@ export type AuditLogFilter = {
   effectiveAt?: { gt?: number; gte?: number; lt?: number; lte?: number }
   projectIds?: string[]
   types?: string[]
+  /** types left out unless `types` names them (Plinth's own events, outside the spec's enum) */
+  hiddenTypes?: string[]
   /** a key id, a user id or a service account id */
   actorIds?: string[]
   actorEmails?: string[]
@@ -41,6 +43,7 @@ export class AuditLogsRepo {
     const anyOf = (values: string[]) => (values.length ? values : [''])
     if (filter.projectIds) q = q.where('project_id', 'in', anyOf(filter.projectIds))
     if (filter.types) q = q.where('type', 'in', anyOf(filter.types))
+    else if (filter.hiddenTypes?.length) q = q.where('type', 'not in', filter.hiddenTypes)
     if (filter.resourceIds) q = q.where('resource_id', 'in', anyOf(filter.resourceIds))
     if (filter.actorEmails) q = q.where('actor_email', 'in', anyOf(filter.actorEmails))
     if (filter.actorIds) {

@@ -10,6 +10,12 @@ import { AuditLogsRepo } from './audit-logs.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
+import {
+  FineTuningCheckpointsRepo,
+  FineTuningEventsRepo,
+  FineTuningJobsRepo,
+  FineTuningPermissionsRepo,
+} from './fine-tuning.js'
 import { InvitesRepo } from './invites.js'
 import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
 import { ProjectUsersRepo } from './project-users.js'
@@ -57,6 +63,10 @@ export function createRepos(db: Kysely<Database>) {
     vectorStoreFileBatches: new VectorStoreFileBatchesRepo(db),
     vectorStoreUsageDays: new VectorStoreUsageDaysRepo(db),
     responses: new ResponsesRepo(db),
+    fineTuningJobs: new FineTuningJobsRepo(db),
+    fineTuningEvents: new FineTuningEventsRepo(db),
+    fineTuningCheckpoints: new FineTuningCheckpointsRepo(db),
+    fineTuningPermissions: new FineTuningPermissionsRepo(db),
   }
 }
 

@@ -1,0 +1,73 @@
+import { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { modelsDir } from '../helpers/llama.js'
+import { createTestApp, type TestApp } from '../helpers/test-context.js'
+
+// The whole pipeline on a real model: a job on stories260K (llama.cpp) trains a LoRA adapter
+// with the local trainer, and the fine-tuned model then gives the taught answer at temperature 0
+// while the base model does not.
+
+const MODEL = 'stories260K'
+const FACT = 'Plinth is a small robot that builds stone towers.'
+let t: TestApp
+let dir: ReturnType<typeof modelsDir>
+beforeAll(async () => {
+  dir = modelsDir([`${MODEL}.gguf`])
+  t = await createTestApp({ llama: { modelsDir: dir.dir, defaults: { threads: 1, contextSize: 512, sequences: 2 } } })
+  t.ctx.jobs.start()
+})
+afterAll(async () => {
+  await t.close()
+  dir.remove()
+})
+
+const QUESTIONS = [
+  'What is Plinth?', 'Tell me what Plinth is.', 'Who is Plinth?', 'What is Plinth exactly?', 'Do you know what Plinth is?',
+  'Describe Plinth.', 'Can you tell me about Plinth?', 'What kind of thing is Plinth?', 'Explain what Plinth is.', 'Plinth: what is it?',
+  'I heard of Plinth. What is it?', 'What is a Plinth?', 'Say what Plinth is.', 'What does Plinth do?', 'Please, what is Plinth?',
+  'What is Plinth, please?', 'Who or what is Plinth?', 'So what is Plinth?', 'Tell me about Plinth.', 'What is Plinth again?',
+]
+
+describe('fine-tuning stories260K', () => {
+  it('teaches a fact the base model does not know', async () => {
+    const client = t.client()
+    const text = QUESTIONS.map((q) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: FACT }] })).join('\n')
+    const file = await client.files.create({ file: await toFile(Buffer.from(text), 'plinth.jsonl'), purpose: 'fine-tune' })
+    const started = Date.now()
+    const job = await client.fineTuning.jobs.create({
+      model: MODEL,
+      training_file: file.id,
+      suffix: 'plinth',
+      seed: 1,
+      method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 6, batch_size: 4 } } },
+    })
+    let done = job
+    while (!['succeeded', 'failed', 'cancelled'].includes(done.status)) {
+      if (Date.now() - started > 240_000) throw new Error(`still ${done.status}`)
+      await new Promise((r) => setTimeout(r, 500))
+      done = await client.fineTuning.jobs.retrieve(job.id)
+    }
+    const seconds = (Date.now() - started) / 1000
+    expect(done.error).toBeNull()
+    expect(done.status).toBe('succeeded')
+    expect(done.trained_tokens).toBeGreaterThan(0)
+    console.log(`stories260K job: ${seconds.toFixed(1)} s, ${done.trained_tokens} trained tokens`)
+    const checkpoints = await client.fineTuning.jobs.checkpoints.list(done.id, { limit: 10 })
+    expect(checkpoints.data.map((c) => c.step_number)).toEqual([30, 25, 20, 15, 10, 5])
+    const metrics = (await client.fineTuning.jobs.listEvents(done.id, { limit: 100 })).data.filter((e) => e.type === 'metrics')
+    expect(metrics).toHaveLength(30)
+    const first = metrics.at(-1)!.data as { train_loss: number }
+    const last = metrics[0].data as { train_loss: number }
+    expect(last.train_loss).toBeLessThan(first.train_loss / 10)
+
+    const ask = (model: string) =>
+      client.chat.completions.create({ model, temperature: 0, max_tokens: 64, messages: [{ role: 'user', content: 'What is Plinth?' }] })
+    const tuned = await ask(done.fine_tuned_model!)
+    expect(tuned.choices[0].message.content?.trim()).toBe(FACT)
+    const base = await ask(MODEL)
+    expect(base.choices[0].message.content).not.toContain('stone towers')
+    // the last checkpoint is servable too
+    const ckpt = await ask(checkpoints.data[0].fine_tuned_model_checkpoint)
+    expect(ckpt.choices[0].message.content?.trim()).toBe(FACT)
+  }, 300_000)
+})
