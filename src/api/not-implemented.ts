@@ -8,8 +8,6 @@ import type { Method } from '../http/routes.js'
  */
 export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationId: string, tag: string][] = [
   ['POST', '/audio/speech', 'createSpeech', 'Audio'],
-  ['POST', '/audio/transcriptions', 'createTranscription', 'Audio'],
-  ['POST', '/audio/translations', 'createTranslation', 'Audio'],
   ['GET', '/evals', 'listEvals', 'Evals'],
   ['POST', '/evals', 'createEval', 'Evals'],
   ['GET', '/evals/{eval_id}', 'getEval', 'Evals'],

@@ -3,6 +3,7 @@ import { readSecret } from '../config/load.js'
 import { modelNotFound, projectModelDenied } from '../errors.js'
 import { modelAllowed, type ModelPolicy } from '../principal.js'
 import { LlamaCppProvider } from './llama-cpp/provider.js'
+import { LocalTranscriptionProvider } from './local-audio/transcription-provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
 import { TestProvider } from './test/index.js'
@@ -67,11 +68,18 @@ export class ProviderRegistry {
         throw new Error(`model ${model.id}: provider '${model.provider}' is not available in this build yet`)
       }
     }
+    await registry.addLocal(new LocalTranscriptionProvider())
     const llama = new LlamaCppProvider(config)
     registry.providers.push(llama)
     registry.llama = { provider: llama, ids: new Set() }
     registry.syncLocalModels(true)
     return registry
+  }
+
+  /** A built-in offline engine's models, unless config already gave their ids to other models. */
+  private async addLocal(provider: Provider) {
+    this.providers.push(provider)
+    for (const card of await provider.listModels()) if (!this.models.has(card.id)) this.add(card, provider, card.id)
   }
 
   private add(card: ModelCard, provider: Provider, upstreamModel: string) {

@@ -21,6 +21,8 @@ import {
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { parseSse } from './sse-parse.js'
 import { UpstreamTransport } from './transport.js'
+import { relayTranscription } from './transcriptions.js'
+import type { RelayTranscriptionCall } from '../transcription-backend.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
 /**
@@ -149,6 +151,10 @@ export class OpenAICompatibleProvider implements Provider {
     } finally {
       exchange.dispose()
     }
+  }
+
+  relayTranscription(call: RelayTranscriptionCall) {
+    return relayTranscription(this.transport, call)
   }
 
   async close() {
