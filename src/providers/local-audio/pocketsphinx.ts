@@ -1,8 +1,9 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import { engineUnavailable } from '../../errors.js'
 import { AudioUndecodable, type TranscriptEvent, type TranscriptSegment, type TranscriptWord } from '../transcription-backend.js'
 import { requireFfmpeg } from './ffmpeg.js'
-import { findExecutable, pipeProcess, ProcessFailed } from './process-pipe.js'
+import { findExecutable, pipeProcess, ProcessFailed, runProcess } from './process-pipe.js'
 
 const INSTALL = 'apt-get install -y --no-install-recommends pocketsphinx pocketsphinx-en-us'
 /** Debian's en-us acoustic model, language model and dictionary (pocketsphinx-en-us). */
@@ -23,35 +24,36 @@ export function requirePocketsphinx(): string {
 
 /**
  * Recognizes an audio file of any format ffmpeg reads: ffmpeg decodes it to 16 kHz mono 16-bit
- * PCM, piped straight into `pocketsphinx_continuous`, which cuts the audio at pauses and prints
- * each utterance's words with their times (`-time yes`) as soon as it is decoded. Both processes
- * are killed when the signal aborts or the consumer stops; nothing stays resident between
- * requests (loading the model costs ~0.3 s of a request, see docs/audio.md).
+ * PCM beside the upload, then `pocketsphinx_continuous` cuts it at pauses and prints each
+ * utterance's words with their times (`-time yes`) as soon as it is decoded. Both processes are
+ * killed when the signal aborts or the consumer stops; nothing stays resident between requests
+ * (docs/audio.md has the cost of that). The PCM goes through a file, not a pipe: Node's child
+ * stdin is a socket, which pocketsphinx cannot open as `/dev/stdin`, and decoding runs at
+ * hundreds of times real time, so overlapping it with recognition would gain little.
  */
 export async function* recognize(file: string, signal: AbortSignal): AsyncGenerator<TranscriptEvent> {
   const ffmpeg = requireFfmpeg()
   const pocketsphinx = requirePocketsphinx()
-  let pcmBytes = 0
-  const decode = pipeProcess(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', 'pipe:1'], { signal })
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of decode) {
-      pcmBytes += chunk.length
-      yield chunk
-    }
-  }
-  // a raw file name (not *.wav) makes pocketsphinx read headerless 16 kHz samples
-  const args = ['-infile', '/dev/stdin', '-time', 'yes', '-logfn', '/dev/null', '-hmm', `${EN_US_MODEL}/en-us`, '-lm', `${EN_US_MODEL}/en-us.lm.bin`, '-dict', `${EN_US_MODEL}/cmudict-en-us.dict`]
-  const parser = new TimedOutput()
+  const pcm = path.join(path.dirname(file), `${path.basename(file)}.s16le`)
   try {
-    for await (const chunk of pipeProcess(pocketsphinx, args, { input: counted(), signal })) {
+    try {
+      await runProcess(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', file, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', pcm], { signal })
+    } catch (error) {
+      if (error instanceof ProcessFailed) throw new AudioUndecodable(error.stderr.trim() || 'ffmpeg could not decode the file')
+      throw error
+    }
+    const duration = (await fs.promises.stat(pcm)).size / BYTES_PER_SECOND
+    // a name not ending in .wav makes pocketsphinx read headerless 16 kHz samples
+    const args = ['-infile', pcm, '-time', 'yes', '-logfn', '/dev/null', '-hmm', `${EN_US_MODEL}/en-us`, '-lm', `${EN_US_MODEL}/en-us.lm.bin`, '-dict', `${EN_US_MODEL}/cmudict-en-us.dict`]
+    const parser = new TimedOutput()
+    for await (const chunk of pipeProcess(pocketsphinx, args, { signal })) {
       for (const segment of parser.push(chunk.toString('latin1'))) yield { type: 'segment', segment }
     }
-  } catch (error) {
-    if (error instanceof ProcessFailed && error.command === ffmpeg) throw new AudioUndecodable(error.stderr.trim() || 'ffmpeg could not decode the file')
-    throw error
+    for (const segment of parser.push('\n')) yield { type: 'segment', segment }
+    yield { type: 'end', duration }
+  } finally {
+    await fs.promises.rm(pcm, { force: true })
   }
-  for (const segment of parser.push('\n')) yield { type: 'segment', segment }
-  yield { type: 'end', duration: pcmBytes / BYTES_PER_SECOND }
 }
 
 /** Tokens the recognizer writes for what is not a word: sentence marks, silence, noise. */
