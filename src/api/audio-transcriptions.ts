@@ -65,7 +65,7 @@ async function handle(c: Context<AppEnv>, ctx: AppContext, service: Transcriptio
       task === 'translate' ? { include: [], ...validate(TranslationFields, fields) } : validate(TranscriptionFields, fields)
     if (!file) throw fileRequired()
     const audio: AudioUpload = { path: file.value.path, filename: file.filename, contentType: file.contentType, bytes: file.value.bytes }
-    const { model: _model, ...passed } = { ...form.fields, ...form.lists }
+    const { model: _model, ...passed } = fields as Record<string, string | string[]>
     return await rateLimited(c, ctx, params.model, { audioMegabytes: audio.bytes / MIB }, async () => {
       const answer = await service.create(projectPrincipal(c), { task, params, fields: passed, audio, signal })
       const response = await respond(c, answer, () => discard(file.value))

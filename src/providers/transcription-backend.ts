@@ -57,7 +57,7 @@ export type RelayTranscriptionCall = {
   model: string
   task: TranscriptionTask
   audio: AudioUpload
-  /** The client's text fields as sent (`timestamp_granularities[]` and `include[]` as lists), but `model`. */
+  /** The client's text fields as sent but `model`; the lists (`include[]`...) as arrays under their names without brackets. */
   fields: Record<string, string | string[]>
   signal: AbortSignal
 }
