@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { readSecret } from './config/load.js'
 import { checkSandbox } from './sandbox/index.js'
+import { pocketsphinxStatus } from './providers/local-audio/pocketsphinx.js'
 import { storageConfigFor } from './storage/dialect.js'
 
 /** One line of `plinth doctor`. A failed required check makes the command exit 1. */
@@ -30,6 +31,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkRedis(config),
     checkModels(config, env),
     checkCodeInterpreter(config),
+    checkTranscription(),
   ])
   return results.flat()
 }
@@ -202,6 +204,13 @@ async function checkCodeInterpreter(config: Config): Promise<DoctorCheck[]> {
     fix: check.fix,
     required: false,
   }))
+}
+
+/** The offline speech recognizer (pocketsphinx-en-us): optional, its requests say what to install. */
+async function checkTranscription(): Promise<DoctorCheck[]> {
+  const status = pocketsphinxStatus()
+  const section = 'Audio (optional: only the offline audio models need it)'
+  return [{ section, name: 'speech recognition', status: status.ok ? 'ok' : 'missing', detail: status.detail, fix: status.fix, required: false }]
 }
 
 async function countGguf(dir: string): Promise<number | undefined> {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type { Context } from 'hono'
 import type { AppContext } from '../context.js'
-import { TranscriptionsService, type AudioTextAnswer } from '../domain/audio/transcriptions.js'
+import { TranscriptionsService, type AudioTextAnswer, type AudioUpload, type TranscriptionTask } from '../domain/audio/transcriptions.js'
 import { fileRequired } from '../domain/audio/transcription-errors.js'
 import { validate } from '../http/body.js'
 import type { AppEnv } from '../http/env.js'
@@ -13,7 +13,6 @@ import { readMultipart, type FormFile } from '../http/multipart.js'
 import { requestSignal } from '../http/node-request.js'
 import type { RouteDef } from '../http/routes.js'
 import { primedSse, type SseEvent } from '../http/sse.js'
-import type { AudioUpload, TranscriptionTask } from '../providers/transcription-backend.js'
 import {
   MAX_AUDIO_BYTES,
   TRANSCRIPTION_FIELDS,

@@ -24,6 +24,8 @@ import {
   notATranscriptionModel,
 } from './transcription-errors.js'
 
+export type { AudioUpload, TranscriptionTask }
+
 export type AudioTextRequest = {
   task: TranscriptionTask
   params: AudioTextParams

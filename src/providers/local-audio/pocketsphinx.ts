@@ -118,3 +118,14 @@ export class TimedOutput {
 function isTime(text: string): boolean {
   return /^\d+\.\d+$/.test(text)
 }
+
+/** For `plinth doctor`: whether the offline recognizer can run here, and how to install it. */
+export function pocketsphinxStatus(): { ok: boolean; detail: string; fix: string } {
+  const binary = findExecutable('pocketsphinx_continuous')
+  const model = fs.existsSync(`${EN_US_MODEL}/en-us.lm.bin`)
+  const ffmpeg = findExecutable('ffmpeg')
+  const ok = Boolean(binary && model && ffmpeg)
+  const missing = [!binary && 'pocketsphinx_continuous', !model && `the en-us model (${EN_US_MODEL})`, !ffmpeg && 'ffmpeg'].filter(Boolean)
+  const detail = ok ? `${binary} with ${EN_US_MODEL} (pocketsphinx-en-us, whisper-1)` : `missing: ${missing.join(', ')}`
+  return { ok, detail, fix: `${INSTALL} ffmpeg` }
+}
