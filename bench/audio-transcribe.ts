@@ -88,7 +88,8 @@ async function main() {
       SECTION,
       '',
       `${audioSeconds.toFixed(1)} s of flite speech (5 sentences, mp3), ${RUNS} runs per side alternated, median; ` +
-        `real-time factor = processing seconds / audio seconds (lower is faster). ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}.`,
+        `real-time factor = processing seconds / audio seconds (lower is faster). ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end ` +
+        `(other work on the machine slows both sides alike; an idle machine runs pocketsphinx at an RTF near 0.2), ${new Date().toISOString().slice(0, 10)}.`,
       '',
       '| path | seconds | real-time factor |',
       '| --- | ---: | ---: |',
