@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js'
 import { readSecret } from './config/load.js'
 import { findExecutable } from './providers/local-audio/process-pipe.js'
 import { checkSandbox } from './sandbox/index.js'
+import { pocketsphinxStatus } from './providers/local-audio/pocketsphinx.js'
 import { storageConfigFor } from './storage/dialect.js'
 
 /** One line of `plinth doctor`. A failed required check makes the command exit 1. */
@@ -32,6 +33,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkModels(config, env),
     checkCodeInterpreter(config),
     checkSpeech(),
+    checkTranscription(),
   ])
   return results.flat()
 }
@@ -207,6 +209,13 @@ async function checkCodeInterpreter(config: Config): Promise<DoctorCheck[]> {
     fix: check.fix,
     required: false,
   }))
+}
+
+/** The offline speech recognizer (pocketsphinx-en-us): optional, its requests say what to install. */
+async function checkTranscription(): Promise<DoctorCheck[]> {
+  const status = pocketsphinxStatus()
+  const section = 'Audio (optional: only the offline audio models need it)'
+  return [{ section, name: 'speech recognition', status: status.ok ? 'ok' : 'missing', detail: status.detail, fix: status.fix, required: false }]
 }
 
 async function countGguf(dir: string): Promise<number | undefined> {

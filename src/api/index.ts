@@ -6,6 +6,7 @@ import type { AppEnv } from '../http/env.js'
 import { routeAccess } from '../http/permissions.js'
 import { toHonoPath, type RouteDef } from '../http/routes.js'
 import { assistantFilesRoutes } from './assistant-files.js'
+import { audioTranscriptionRoutes } from './audio-transcriptions.js'
 import { assistantsRoutes } from './assistants.js'
 import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
@@ -41,6 +42,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...responsesRoutes(ctx),
     ...moderationsRoutes(ctx),
     ...speechRoutes(ctx),
+    ...audioTranscriptionRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),

@@ -7,8 +7,6 @@ import type { Method } from '../http/routes.js'
  * conformance test fails if this list and the routes disagree with the spec.
  */
 export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationId: string, tag: string][] = [
-  ['POST', '/audio/transcriptions', 'createTranscription', 'Audio'],
-  ['POST', '/audio/translations', 'createTranslation', 'Audio'],
   ['GET', '/evals', 'listEvals', 'Evals'],
   ['POST', '/evals', 'createEval', 'Evals'],
   ['GET', '/evals/{eval_id}', 'getEval', 'Evals'],

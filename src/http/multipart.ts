@@ -23,7 +23,12 @@ export type MultipartOptions<T> = {
   signal?: AbortSignal
 }
 
-export type MultipartForm<T> = { fields: Record<string, string>; files: FormFile<T>[] }
+export type MultipartForm<T> = {
+  fields: Record<string, string>
+  files: FormFile<T>[]
+  /** Fields named `name[]` (arrays, as the SDKs send them): every value, in order. */
+  lists: Record<string, string[]>
+}
 
 const MAX_FIELD_BYTES = 64 * 1024
 const MAX_PARTS = 64
@@ -63,7 +68,7 @@ export async function readMultipart<T>(
     throw invalidMultipart((error as Error).message.replace(/\.$/, '').toLowerCase())
   }
 
-  const form: MultipartForm<T> = { fields: {}, files: [] }
+  const form: MultipartForm<T> = { fields: {}, files: [], lists: {} }
   const seen = new Set<string>()
   const receiving: Promise<void>[] = []
   const reader = request.body?.getReader()
@@ -153,9 +158,10 @@ export async function readMultipart<T>(
       return
     }
     if (!options.fields.includes(field)) return fail(unexpectedFormField(field))
-    if (field in form.fields) return fail(invalidMultipart(`the field '${field}' was sent twice`))
     if (info.valueTruncated)
       return fail(invalidMultipart(`the field '${field}' is longer than ${MAX_FIELD_BYTES} bytes`))
+    if (field.endsWith('[]')) return void (form.lists[field] ??= []).push(value)
+    if (field in form.fields) return fail(invalidMultipart(`the field '${field}' was sent twice`))
     form.fields[field] = value
   })
   parser.on('partsLimit', () => fail(invalidMultipart(`more than ${MAX_PARTS} parts`)))

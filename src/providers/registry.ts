@@ -4,6 +4,7 @@ import { modelNotFound, projectModelDenied } from '../errors.js'
 import { modelAllowed, type ModelPolicy } from '../principal.js'
 import { LlamaCppProvider } from './llama-cpp/provider.js'
 import { FliteSpeechProvider } from './local-audio/flite-provider.js'
+import { LocalTranscriptionProvider } from './local-audio/transcription-provider.js'
 import { OpenAICompatibleProvider } from './openai-compatible/provider.js'
 import type { ModelCard, Provider } from './provider.js'
 import { LEXICON_MODEL_ID, LocalModerationProvider } from './lexicon-moderation/provider.js'
@@ -79,14 +80,19 @@ export class ProviderRegistry {
       }
     }
     // offline speech: listed even on a host without flite, which then answers 503 naming it
-    const flite = new FliteSpeechProvider()
-    registry.providers.push(flite)
-    for (const card of await flite.listModels()) if (!registry.models.has(card.id)) registry.add(card, flite, card.id)
+    await registry.addLocal(new FliteSpeechProvider())
+    await registry.addLocal(new LocalTranscriptionProvider())
     const llama = new LlamaCppProvider(config)
     registry.providers.push(llama)
     registry.llama = { provider: llama, ids: new Set() }
     registry.syncLocalModels(true)
     return registry
+  }
+
+  /** A built-in offline engine's models, unless config already gave their ids to other models. */
+  private async addLocal(provider: Provider) {
+    this.providers.push(provider)
+    for (const card of await provider.listModels()) if (!this.models.has(card.id)) this.add(card, provider, card.id)
   }
 
   private add(card: ModelCard, provider: Provider, upstreamModel: string) {

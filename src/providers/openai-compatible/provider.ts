@@ -26,6 +26,8 @@ import { moderateUpstream } from './moderations.js'
 import { parseSse } from './sse-parse.js'
 import { upstreamSpeech } from './speech.js'
 import { UpstreamTransport } from './transport.js'
+import { relayTranscription } from './transcriptions.js'
+import type { RelayTranscriptionCall } from '../transcription-backend.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
 /**
@@ -164,6 +166,10 @@ export class OpenAICompatibleProvider implements Provider {
 
   speech(call: SpeechCall): Promise<SpeechAudio> {
     return upstreamSpeech(this.transport, call)
+  }
+
+  relayTranscription(call: RelayTranscriptionCall) {
+    return relayTranscription(this.transport, call)
   }
 
   async close() {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { Readable } from 'node:stream'
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { ProviderError } from '../../errors.js'
@@ -21,6 +22,8 @@ export type UpstreamBody = AsyncIterable<Buffer> & {
 export class UpstreamExchange extends EventEmitter {
   aborted = false
   body!: UpstreamBody
+  /** The answer's content type (audio answers may be JSON, text or SSE). */
+  contentType = ''
   private cause: AbortCause | undefined
   private readonly timer: NodeJS.Timeout
   private headersTimer: NodeJS.Timeout | undefined
@@ -100,17 +103,19 @@ export class UpstreamTransport {
    */
   async post(
     path: string,
-    body: string,
+    body: string | AsyncIterable<Uint8Array>,
     signal: AbortSignal,
     streamed: boolean,
+    /** Headers that replace the JSON defaults (a multipart upload's content type and length). */
+    headers?: Record<string, string>,
   ): Promise<UpstreamExchange> {
     const exchange = new UpstreamExchange(this.upstream, signal, streamed)
     try {
       const response = await this.pool.request({
         method: 'POST',
         path: this.basePath + path,
-        headers: streamed ? this.streamHeaders : this.headers,
-        body,
+        headers: headers ? { ...(streamed ? this.streamHeaders : this.headers), ...headers } : streamed ? this.streamHeaders : this.headers,
+        body: typeof body === 'string' ? body : Readable.from(body),
         signal: exchange,
       })
       exchange.answered()
@@ -119,6 +124,7 @@ export class UpstreamTransport {
         throw upstreamStatusError(this.upstream.id, response.statusCode, text)
       }
       exchange.body = response.body as unknown as UpstreamBody
+      exchange.contentType = String(response.headers['content-type'] ?? '')
       return exchange
     } catch (error) {
       exchange.dispose()

@@ -1,0 +1,71 @@
+import { z } from 'zod'
+
+/** AudioResponseFormat, for transcriptions and translations alike. */
+export const AUDIO_RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const
+export type AudioResponseFormat = (typeof AUDIO_RESPONSE_FORMATS)[number]
+
+/** The text fields of the multipart form a client may send (the file goes apart). */
+export const TRANSCRIPTION_FIELDS = [
+  'model',
+  'language',
+  'prompt',
+  'response_format',
+  'temperature',
+  'include[]',
+  'timestamp_granularities[]',
+  'stream',
+  // the SDK's newer parameter (server VAD chunking); accepted, the engines cut at pauses anyway
+  'chunking_strategy',
+] as const
+export const TRANSLATION_FIELDS = ['model', 'prompt', 'response_format', 'temperature'] as const
+
+/** A form's `true`/`false` as the SDKs send a boolean. */
+const FormBoolean = z.enum(['true', 'false']).transform((value) => value === 'true')
+/** A form number: its text must be a number (an empty or wordy value is the usual C-type 400). */
+const FormNumber = z
+  .string()
+  .regex(/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i, 'Expected a number')
+  .transform(Number)
+
+/**
+ * CreateTranscriptionRequest's text fields, once the lists (`include[]`,
+ * `timestamp_granularities[]`) are gathered under their names without brackets.
+ */
+export const TranscriptionFields = z.strictObject({
+  model: z.string().min(1),
+  language: z.string().optional(),
+  prompt: z.string().optional(),
+  response_format: z.enum(AUDIO_RESPONSE_FORMATS).default('json'),
+  temperature: FormNumber.pipe(z.number().min(0).max(1)).optional(),
+  include: z.array(z.enum(['logprobs'])).default([]),
+  timestamp_granularities: z.array(z.enum(['word', 'segment'])).optional(),
+  stream: FormBoolean.optional(),
+  chunking_strategy: z.string().optional(),
+})
+export type TranscriptionFields = z.output<typeof TranscriptionFields>
+
+/** CreateTranslationRequest's text fields. */
+export const TranslationFields = z.strictObject({
+  model: z.string().min(1),
+  prompt: z.string().optional(),
+  response_format: z.enum(AUDIO_RESPONSE_FORMATS).default('json'),
+  temperature: FormNumber.pipe(z.number().min(0).max(1)).optional(),
+})
+
+/** What the domain serves: a transcription's fields, or a translation's with the rest unset. */
+export type AudioTextParams = {
+  model: string
+  language?: string
+  prompt?: string
+  response_format: AudioResponseFormat
+  temperature?: number
+  include: 'logprobs'[]
+  timestamp_granularities?: ('word' | 'segment')[]
+  stream?: boolean
+}
+
+/** The extensions OpenAI accepts, in the order its "Invalid file format" message lists them. */
+export const AUDIO_EXTENSIONS = ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm'] as const
+
+/** OpenAI's upload limit for audio (errors.md F4: 25 MiB). */
+export const MAX_AUDIO_BYTES = 25 * 1024 * 1024
