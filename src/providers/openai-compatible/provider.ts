@@ -20,6 +20,8 @@ import {
 } from './map-chunk.js'
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { parseSse } from './sse-parse.js'
+import { upstreamImages } from './images.js'
+import type { ImageCall, ImageResult } from '../image-backend.js'
 import { UpstreamTransport } from './transport.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
@@ -149,6 +151,10 @@ export class OpenAICompatibleProvider implements Provider {
     } finally {
       exchange.dispose()
     }
+  }
+
+  images(call: ImageCall): Promise<ImageResult> {
+    return upstreamImages(this.transport, call)
   }
 
   async close() {

@@ -100,16 +100,18 @@ export class UpstreamTransport {
    */
   async post(
     path: string,
-    body: string,
+    body: string | Uint8Array,
     signal: AbortSignal,
     streamed: boolean,
+    /** Another body type than JSON (a multipart form, with its boundary). */
+    contentType?: string,
   ): Promise<UpstreamExchange> {
     const exchange = new UpstreamExchange(this.upstream, signal, streamed)
     try {
       const response = await this.pool.request({
         method: 'POST',
         path: this.basePath + path,
-        headers: streamed ? this.streamHeaders : this.headers,
+        headers: contentType ? { ...this.headers, 'content-type': contentType } : streamed ? this.streamHeaders : this.headers,
         body,
         signal: exchange,
       })
