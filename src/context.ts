@@ -5,6 +5,8 @@ import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
+import { ImagesService } from './domain/images/service.js'
+import { ImageStore, imageUrlSecret } from './domain/images/store.js'
 import { UsageRecorder } from './domain/inference/usage.js'
 import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
@@ -52,6 +54,8 @@ export type AppContext = {
     chat: ChatService
     completions: CompletionsService
     embeddings: EmbeddingsService
+    /** The Images API: generations, edits, variations and their signed URLs (docs/images.md). */
+    images: ImagesService
     storedCompletions: StoredCompletions
     models: ModelsService
     files: FilesService
@@ -97,6 +101,9 @@ export async function createContext(config: Config, options: { storage?: Storage
     everyMs: 5 * 60_000,
     run: async () => void (await files.sweepExpired()),
   })
+  const imageStore = new ImageStore(blobs, imageUrlSecret(config.dataDir), config.images.urlTtlSeconds)
+  const images = new ImagesService(providers, usage, imageStore)
+  jobs.leader.register({ name: 'images.sweep', everyMs: 10 * 60_000, run: async () => void (await images.sweep()) })
   // the live endpoints' services: batch lines run through them too
   const inference = {
     chat: new ChatService(providers, usage, storedCompletions),
@@ -174,6 +181,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       admin: createAdminServices(storage, keys),
       usage,
       ...inference,
+      images,
       storedCompletions,
       models: new ModelsService(providers),
       files,

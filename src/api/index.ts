@@ -12,6 +12,7 @@ import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
+import { imagesRoutes } from './images.js'
 import { modelsRoutes } from './models.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
 import { organizationRoutes } from './organization/organization-routes.js'
@@ -33,6 +34,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...chatCompletionsRoutes(ctx),
     ...completionsRoutes(ctx),
     ...embeddingsRoutes(ctx),
+    ...imagesRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),
