@@ -117,13 +117,18 @@ async function edit(call: ImageCall): Promise<Buffer[]> {
   const raw = { width, height, channels: 4 as const }
   const base = await rgbaOf(call.images![0].bytes, width, height)
   const maskRgba = call.mask ? await rgbaOf(call.mask.bytes, width, height) : base
-  // the weight of the new picture: the mask's alpha, inverted
-  const weight = await sharp(maskRgba, { raw }).extractChannel(3).negate().raw().toBuffer()
+  // the weight of the new picture: the mask's alpha, inverted; an opaque picture without a mask
+  // is redrawn whole, as gpt-image-1 edits one (dall-e-2 refuses it before it gets here)
+  const opaque = !call.mask && !(await sharp(call.images![0].bytes).metadata()).hasAlpha
+  const weight = opaque
+    ? Buffer.alloc(width * height, 255)
+    : await sharp(maskRgba, { raw }).extractChannel(3).negate().raw().toBuffer()
   const out: Buffer[] = []
   for (let i = 0; i < call.n; i++) {
     if (call.signal.aborted) throw call.signal.reason
-    const picture = await sharp(Buffer.from(pictureSvg(call, i)))
-      .removeAlpha()
+    // two pipelines: in one, sharp removes the alpha after joining the new one
+    const rgb = await sharp(Buffer.from(pictureSvg(call, i))).removeAlpha().raw().toBuffer()
+    const picture = await sharp(rgb, { raw: { width, height, channels: 3 } })
       .joinChannel(weight, { raw: { width, height, channels: 1 } })
       .png()
       .toBuffer()
