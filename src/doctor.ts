@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { readSecret } from './config/load.js'
 import { checkSandbox } from './sandbox/index.js'
+import { sharpVersions } from './providers/image-engine.js'
 import { storageConfigFor } from './storage/dialect.js'
 
 /** One line of `plinth doctor`. A failed required check makes the command exit 1. */
@@ -30,6 +31,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkRedis(config),
     checkModels(config, env),
     checkCodeInterpreter(config),
+    checkImages(),
   ])
   return results.flat()
 }
@@ -202,6 +204,13 @@ async function checkCodeInterpreter(config: Config): Promise<DoctorCheck[]> {
     fix: check.fix,
     required: false,
   }))
+}
+
+/** test-image and the Images API's input checks draw and read pictures with sharp (libvips). */
+async function checkImages(): Promise<DoctorCheck[]> {
+  const found = await sharpVersions()
+  const section = 'Images (optional: only the Images API needs it)'
+  return [{ section, name: 'sharp (libvips)', status: found.ok ? 'ok' : 'missing', detail: found.detail, fix: 'npm install sharp', required: false }]
 }
 
 async function countGguf(dir: string): Promise<number | undefined> {

@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import { loadSharp } from '../../providers/image-engine.js'
 import type { ImageInput } from '../../providers/image-backend.js'
 import {
   imageWithoutAlpha,
@@ -18,6 +18,7 @@ type Shape = { width: number; height: number; format: string; hasAlpha: boolean;
 
 /** The header of a picture (sharp reads it off the event loop); undefined when it is not one. */
 async function shapeOf(bytes: Buffer): Promise<Shape | undefined> {
+  const sharp = await loadSharp()
   try {
     const meta = await sharp(bytes).metadata()
     if (!meta.width || !meta.height || !meta.format) return undefined

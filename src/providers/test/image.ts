@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import sharp, { type Sharp } from 'sharp'
+import type { Sharp as SharpPipeline } from 'sharp'
+import { loadSharp } from '../image-engine.js'
 import type { ImageCall, ImageFormat, ImageResult } from '../image-backend.js'
 
 /**
@@ -83,7 +84,7 @@ export function pictureSvg(call: Pick<ImageCall, 'prompt' | 'width' | 'height' |
 }
 
 /** Encodes a sharp pipeline the way the request asked (output_format, output_compression). */
-function encode(image: Sharp, format: ImageFormat, compression: number | undefined): Promise<Buffer> {
+function encode(image: SharpPipeline, format: ImageFormat, compression: number | undefined): Promise<Buffer> {
   const quality = Math.max(1, compression ?? 100)
   if (format === 'jpeg') return image.flatten({ background: '#ffffff' }).jpeg({ quality }).toBuffer()
   if (format === 'webp') return image.webp({ quality }).toBuffer()
@@ -91,6 +92,7 @@ function encode(image: Sharp, format: ImageFormat, compression: number | undefin
 }
 
 async function generate(call: ImageCall): Promise<Buffer[]> {
+  const sharp = await loadSharp()
   const out: Buffer[] = []
   for (let i = 0; i < call.n; i++) {
     if (call.signal.aborted) throw call.signal.reason
@@ -101,6 +103,7 @@ async function generate(call: ImageCall): Promise<Buffer[]> {
 
 /** The input as RGBA pixels of the output size (stretched, as a model's input is resized). */
 async function rgbaOf(bytes: Buffer, width: number, height: number): Promise<Buffer> {
+  const sharp = await loadSharp()
   const image = sharp(bytes).ensureAlpha()
   const meta = await sharp(bytes).metadata()
   const sized = meta.width === width && meta.height === height ? image : image.resize(width, height, { fit: 'fill' })
@@ -113,6 +116,7 @@ async function rgbaOf(bytes: Buffer, width: number, height: number): Promise<Buf
  * keeps opaque comes back exactly as it was.
  */
 async function edit(call: ImageCall): Promise<Buffer[]> {
+  const sharp = await loadSharp()
   const { width, height } = call
   const raw = { width, height, channels: 4 as const }
   const base = await rgbaOf(call.images![0].bytes, width, height)
@@ -140,6 +144,7 @@ async function edit(call: ImageCall): Promise<Buffer[]> {
 
 /** Seeded noise: a small tile from sha256, scaled up to the picture. */
 async function noiseTile(seed: string, width: number, height: number): Promise<Buffer> {
+  const sharp = await loadSharp()
   const tile = 24
   return sharp(seededBytes(seed, tile * tile * 3), { raw: { width: tile, height: tile, channels: 3 } })
     .resize(width, height, { kernel: 'cubic' })
@@ -149,6 +154,7 @@ async function noiseTile(seed: string, width: number, height: number): Promise<B
 
 /** Variation i: the input's hue turned, blurred a little, with seeded noise laid over it. */
 async function vary(call: ImageCall): Promise<Buffer[]> {
+  const sharp = await loadSharp()
   const { width, height } = call
   const input = call.images![0].bytes
   const digest = createHash('sha256').update(input).digest('hex')
