@@ -9,6 +9,7 @@ import { readMultipart, type FormFile } from '../http/multipart.js'
 import { requestSignal } from '../http/node-request.js'
 import type { RouteDef } from '../http/routes.js'
 import { ImageContentQuery, ImageEditFields, ImageGenerateParams, ImageVariationFields } from '../schemas/images.js'
+import { Pacer } from '../pacing.js'
 import { rateLimited } from './rate-limited.js'
 import { bodyLimit, projectPrincipal } from './shared.js'
 
@@ -25,6 +26,42 @@ async function collect(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = []
   for await (const chunk of data) chunks.push(chunk)
   return Buffer.concat(chunks)
+}
+
+type ImagesAnswer = Awaited<ReturnType<AppContext['services']['images']['create']>>
+
+const SLICE_CHARS = 256 * 1024
+
+/**
+ * The answer's JSON text as buffers, paced: ten base64 pictures are tens of MB, and one
+ * JSON.stringify of them (or one copy) held the loop for tens of ms. Base64 needs no escaping, so
+ * each picture's text goes out in slices of a quarter MB, with other requests run between them.
+ */
+async function imagesBody(answer: ImagesAnswer): Promise<Buffer[]> {
+  const pacer = new Pacer()
+  const parts: Buffer[] = [Buffer.from(`{"created":${answer.created},"data":[`)]
+  for (const [i, item] of answer.data.entries()) {
+    let open = i ? ',{' : '{'
+    if (item.b64_json !== undefined) {
+      parts.push(Buffer.from(`${open}"b64_json":"`))
+      open = ''
+      for (let at = 0; at < item.b64_json.length; at += SLICE_CHARS) {
+        parts.push(Buffer.from(item.b64_json.slice(at, at + SLICE_CHARS), 'latin1'))
+        await pacer.pace()
+      }
+      parts.push(Buffer.from('"'))
+    }
+    const rest = JSON.stringify({ url: item.url, revised_prompt: item.revised_prompt }).slice(1, -1)
+    parts.push(Buffer.from(`${open}${open || !rest ? '' : ','}${rest}}`))
+  }
+  parts.push(Buffer.from(`]${'usage' in answer && answer.usage ? `,"usage":${JSON.stringify(answer.usage)}` : ''}}`))
+  return parts
+}
+
+async function jsonAnswer(c: Context<AppEnv>, answer: ImagesAnswer): Promise<Response> {
+  const body = await imagesBody(answer)
+  const length = body.reduce((n, b) => n + b.length, 0)
+  return c.body(webStream((async function* () { yield* body })()), 200, { 'content-type': 'application/json', 'content-length': String(length) })
 }
 
 /** Plinth's public origin for `url` answers: configured, or the one the request came in on. */
@@ -64,7 +101,8 @@ export function imagesRoutes(ctx: AppContext): RouteDef[] {
       if (!pictures.length) throw invalidRequest(`Missing required parameter: 'image'.`, 'image', 'missing_required_parameter')
       const model = requestedModel(operation, params, pictures.length)
       return rateLimited(c, ctx, model, { images: params.n ?? 1 }, async () =>
-        c.json(
+        jsonAnswer(
+          c,
           await images.create(
             projectPrincipal(c),
             { operation, params, images: pictures, mask: maskFile && input(maskFile) },
@@ -86,7 +124,8 @@ export function imagesRoutes(ctx: AppContext): RouteDef[] {
         const params = await readJson(c, ImageGenerateParams, bodyLimit(ctx))
         const model = requestedModel('generation', params)
         return rateLimited(c, ctx, model, { images: params.n ?? 1 }, async () =>
-          c.json(
+          jsonAnswer(
+            c,
             await images.create(projectPrincipal(c), { operation: 'generation', params }, { signal: requestSignal(c), baseUrl: baseUrl(ctx, c) }),
           ),
         )

@@ -2,6 +2,7 @@ import type { ImageInput, ImageTokens } from '../../providers/image-backend.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import { nowSeconds } from '../../storage/ids.js'
+import { Pacer } from '../../pacing.js'
 import type { UsageRecorder, UsageSink } from '../inference/usage.js'
 import { notAnImageModel } from './errors.js'
 import { inspectImages } from './inspect.js'
@@ -74,7 +75,10 @@ export class ImagesService {
       signal: options.signal,
     })
     const data: WireImage[] = []
+    // base64 of ten large pictures is tens of ms: other requests run between them
+    const pacer = new Pacer()
     for (const image of result.images) {
+      await pacer.pace(options.signal)
       const item: WireImage = {}
       if (image.bytes) {
         if (plan.responseFormat === 'b64_json') item.b64_json = image.bytes.toString('base64')
