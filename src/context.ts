@@ -7,6 +7,8 @@ import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
 import { ModerationsService } from './domain/inference/moderations.js'
+import { ImagesService } from './domain/images/service.js'
+import { ImageStore, imageUrlSecret } from './domain/images/store.js'
 import { UsageRecorder } from './domain/inference/usage.js'
 import { ModelsService } from './domain/inference/models.js'
 import { StoredCompletions } from './domain/chat-store/service.js'
@@ -60,6 +62,8 @@ export type AppContext = {
     embeddings: EmbeddingsService
     /** POST /v1/moderations: the lexicon, a judge chat model, or an upstream. */
     moderations: ModerationsService
+    /** The Images API: generations, edits, variations and their signed URLs (docs/images.md). */
+    images: ImagesService
     storedCompletions: StoredCompletions
     /** The Responses API: a chat call beneath, its responses and items stored. */
     responses: ResponsesService
@@ -111,6 +115,9 @@ export async function createContext(config: Config, options: { storage?: Storage
     everyMs: 5 * 60_000,
     run: async () => void (await files.sweepExpired()),
   })
+  const imageStore = new ImageStore(blobs, imageUrlSecret(config.dataDir), config.images.urlTtlSeconds)
+  const images = new ImagesService(providers, usage, imageStore)
+  jobs.leader.register({ name: 'images.sweep', everyMs: 10 * 60_000, run: async () => void (await images.sweep()) })
   // the live endpoints' services: batch lines run through them too
   const inference = {
     chat: new ChatService(providers, usage, storedCompletions),
@@ -195,6 +202,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       usage,
       ...inference,
       moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
+      images,
       storedCompletions,
       responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
       models: new ModelsService(providers, (principal, id) => fineTuning.service.deleteModel(principal, id)),

@@ -5,6 +5,7 @@ import { readSecret } from './config/load.js'
 import { findExecutable } from './providers/local-audio/process-pipe.js'
 import { checkSandbox } from './sandbox/index.js'
 import { pocketsphinxStatus } from './providers/local-audio/pocketsphinx.js'
+import { sharpVersions } from './providers/image-engine.js'
 import { storageConfigFor } from './storage/dialect.js'
 
 /** One line of `plinth doctor`. A failed required check makes the command exit 1. */
@@ -34,6 +35,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkCodeInterpreter(config),
     checkSpeech(),
     checkTranscription(),
+    checkImages(),
   ])
   return results.flat()
 }
@@ -216,6 +218,13 @@ async function checkTranscription(): Promise<DoctorCheck[]> {
   const status = pocketsphinxStatus()
   const section = 'Audio (optional: only the offline audio models need it)'
   return [{ section, name: 'speech recognition', status: status.ok ? 'ok' : 'missing', detail: status.detail, fix: status.fix, required: false }]
+}
+
+/** test-image and the Images API's input checks draw and read pictures with sharp (libvips). */
+async function checkImages(): Promise<DoctorCheck[]> {
+  const found = await sharpVersions()
+  const section = 'Images (optional: only the Images API needs it)'
+  return [{ section, name: 'sharp (libvips)', status: found.ok ? 'ok' : 'missing', detail: found.detail, fix: 'npm install sharp', required: false }]
 }
 
 async function countGguf(dir: string): Promise<number | undefined> {

@@ -15,6 +15,7 @@ import { embeddingsRoutes } from './embeddings.js'
 import { filesRoutes } from './files.js'
 import { fineTuningCheckpointsRoutes } from './fine-tuning/checkpoints.js'
 import { fineTuningJobsRoutes } from './fine-tuning/jobs.js'
+import { imagesRoutes } from './images.js'
 import { modelsRoutes } from './models.js'
 import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
@@ -43,6 +44,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...moderationsRoutes(ctx),
     ...speechRoutes(ctx),
     ...audioTranscriptionRoutes(ctx),
+    ...imagesRoutes(ctx),
     ...filesRoutes(ctx),
     ...uploadsRoutes(ctx),
     ...organizationRoutes(ctx),

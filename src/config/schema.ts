@@ -213,6 +213,18 @@ export const ConfigSchema = z.strictObject({
       staleWriteSeconds: z.number().int().min(0).default(900),
     })
     .prefault({}),
+  /** The Images API (docs/images.md). */
+  images: z
+    .strictObject({
+      /**
+       * The origin (and path prefix) that `url` answers point at, e.g. https://plinth.example.com.
+       * Unset: the origin the request came in on.
+       */
+      publicUrl: z.url().optional(),
+      /** How long an image URL works, in seconds (OpenAI's: 1 hour). */
+      urlTtlSeconds: z.number().int().min(1).max(7 * 86_400).default(3600),
+    })
+    .prefault({}),
   /** Vector stores and file search (docs/vector-stores.md). */
   vectorStores: z
     .strictObject({

@@ -8,8 +8,11 @@ export type FormFileInfo = { field: string; filename: string; contentType: strin
 export type FormFile<T> = FormFileInfo & { value: T }
 
 export type MultipartOptions<T> = {
-  /** The fields that carry bytes, and the most bytes each may carry (413 past it). */
-  files: Record<string, { limit: number }>
+  /**
+   * The fields that carry bytes, and the most bytes each may carry (413 past it); `repeat`: how
+   * many times the field may come (`image[]` arrays), once if unset.
+   */
+  files: Record<string, { limit: number; repeat?: number }>
   /** The plain text fields accepted; any other field is a 400. */
   fields: readonly string[]
   /** Consumes one file's bytes as they arrive (writes them to a temporary blob). */
@@ -51,7 +54,7 @@ export async function readMultipart<T>(
     )
   }
   const declared = Number(request.headers.get('content-length') ?? NaN)
-  const total = Object.values(options.files).reduce((n, f) => n + f.limit, 0)
+  const total = Object.values(options.files).reduce((n, f) => n + f.limit * (f.repeat ?? 1), 0)
   // form fields and boundaries add a little to the files; far more than that is refused unread
   if (declared > total + 1024 * 1024) throw bodyTooLarge(total, declared)
 
@@ -69,7 +72,12 @@ export async function readMultipart<T>(
   }
 
   const form: MultipartForm<T> = { fields: {}, files: [], lists: {} }
-  const seen = new Set<string>()
+  const seen = new Map<string, number>()
+  const once = (field: string) => {
+    const count = (seen.get(field) ?? 0) + 1
+    seen.set(field, count)
+    return count <= (options.files[field]?.repeat ?? 1)
+  }
   const receiving: Promise<void>[] = []
   const reader = request.body?.getReader()
   let failure: unknown
@@ -115,7 +123,7 @@ export async function readMultipart<T>(
       return fail(notText)
     }
     const spec = options.files[field]
-    if (!spec || failure !== undefined || seen.has(field)) {
+    if (!spec || failure !== undefined || !once(field)) {
       stream.resume()
       if (failure === undefined)
         fail(
@@ -125,7 +133,6 @@ export async function readMultipart<T>(
         )
       return
     }
-    seen.add(field)
     const file: FormFileInfo = { field, filename: info.filename ?? '', contentType: info.mimeType }
     receiving.push(
       options.receive(limitBytes(stream, spec.limit), file).then(
@@ -143,8 +150,7 @@ export async function readMultipart<T>(
     if (notText) return fail(notText)
     if (options.files[field]) {
       // a file field sent as plain text (`curl -F data=...`): its text is the bytes
-      if (seen.has(field)) return fail(invalidMultipart(`the field '${field}' was sent twice`))
-      seen.add(field)
+      if (!once(field)) return fail(invalidMultipart(`the field '${field}' was sent twice`))
       if (info.valueTruncated) return fail(bodyTooLarge(MAX_FIELD_BYTES, MAX_FIELD_BYTES))
       const file: FormFileInfo = { field, filename: '', contentType: 'application/octet-stream' }
       receiving.push(

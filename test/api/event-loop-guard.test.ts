@@ -129,6 +129,48 @@ describe('event-loop guard', () => {
     await expectNoBlock(label)
   })
 
+  it('draws, edits and varies the largest image answers without blocking', async () => {
+    // noise compresses badly: PNGs of a few MB, decoded and encoded by sharp
+    const sharp = (await import('sharp')).default
+    const noise = (size: number, seed: number) => {
+      const pixels = Buffer.alloc(size * size * 4)
+      let x = seed
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24
+      return sharp(pixels, { raw: { width: size, height: size, channels: 4 } }).png().toBuffer()
+    }
+    const picture = await noise(1024, 1)
+    const mask = await noise(1024, 2)
+    const cases: [string, string, () => string | FormData][] = [
+      ['gpt-image-1, n: 10 of 1536x1024, high', '/v1/images/generations', () => JSON.stringify({ model: 'gpt-image-1', prompt: words(5000), n: 10, size: '1536x1024', quality: 'high' })],
+      ['dall-e-2, n: 10 URLs', '/v1/images/generations', () => JSON.stringify({ prompt: 'a lake', n: 10 })],
+      ['an edit of 16 pictures with a mask, n: 10', '/v1/images/edits', () => {
+        const form = new FormData()
+        form.append('model', 'gpt-image-1')
+        form.append('prompt', 'a boat')
+        form.append('n', '10')
+        form.append('size', '1024x1024')
+        for (let i = 0; i < 16; i++) form.append('image[]', new Blob([picture], { type: 'image/png' }), `p${i}.png`)
+        form.append('mask', new Blob([mask], { type: 'image/png' }), 'mask.png')
+        return form
+      }],
+      ['variations, n: 10', '/v1/images/variations', () => {
+        const form = new FormData()
+        form.append('n', '10')
+        form.append('response_format', 'b64_json')
+        form.append('image', new Blob([picture], { type: 'image/png' }), 'p.png')
+        return form
+      }],
+    ]
+    for (const [label, path, body] of cases) {
+      const sent = body()
+      await takeBlocks()
+      const result = await post(path, typeof sent === 'string' ? Buffer.from(sent) : sent)
+      report.push(`${label}: ${result.status} in ${result.ms.toFixed(0)} ms, ${result.bytes} bytes`)
+      expect(result.status, `${label}: ${result.head}`).toBe(200)
+      await expectNoBlock(label)
+    }
+  }, 120_000)
+
   it('takes a large multipart upload without blocking', async () => {
     const form = new FormData()
     form.append('purpose', 'user_data')

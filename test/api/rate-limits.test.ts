@@ -67,11 +67,14 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
+// every served model, the offline engines' included, sorted by id
+const ALL = ['rl-flite-speech', 'rl-lexicon-moderation', 'rl-pocketsphinx-en-us', 'rl-test-echo', 'rl-test-embed', 'rl-test-image', 'rl-test-scripted']
+
 describe('GET /organization/projects/{project_id}/rate_limits', () => {
   it('lists one rate limit per model, with the configured defaults', async () => {
     const page = await admin(t).organization.projects.rateLimits.listRateLimits(projectId)
-    expect(page.data.map((r) => r.id)).toEqual(['rl-test-echo', 'rl-test-embed', 'rl-test-scripted'])
-    expect(page.data[0]).toEqual({
+    expect(page.data.map((r) => r.id)).toEqual(ALL)
+    expect(page.data.find((r) => r.id === 'rl-test-echo')).toEqual({
       object: 'project.rate_limit',
       id: 'rl-test-echo',
       model: 'test-echo',
@@ -84,13 +87,13 @@ describe('GET /organization/projects/{project_id}/rate_limits', () => {
     const url = `http://plinth.test/v1/organization/projects/${projectId}/rate_limits`
     const get = async (query: string) =>
       (await t.fetch(`${url}?${query}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json()
-    expect(await get('limit=2')).toMatchObject({ first_id: 'rl-test-echo', last_id: 'rl-test-embed', has_more: true })
-    expect(await get('limit=2&after=rl-test-embed')).toMatchObject({ first_id: 'rl-test-scripted', has_more: false })
-    expect(await get('limit=1&before=rl-test-scripted')).toMatchObject({ first_id: 'rl-test-embed', has_more: true })
+    expect(await get('limit=2')).toMatchObject({ first_id: ALL[0], last_id: ALL[1], has_more: true })
+    expect(await get('limit=2&after=rl-test-embed')).toMatchObject({ first_id: 'rl-test-image', last_id: 'rl-test-scripted', has_more: false })
+    expect(await get('limit=1&before=rl-test-scripted')).toMatchObject({ first_id: 'rl-test-image', has_more: true })
     // the SDK's auto-pagination walks them all
     const all = []
     for await (const r of admin(t).organization.projects.rateLimits.listRateLimits(projectId, { limit: 1 })) all.push(r.id)
-    expect(all).toEqual(['rl-test-echo', 'rl-test-embed', 'rl-test-scripted'])
+    expect(all).toEqual(ALL)
   })
 
   it('answers 404 for an unknown project, and 401/403 for other keys', async () => {

@@ -48,6 +48,7 @@ describe('plinth doctor', () => {
     })
     expect(status).toBe(1)
     expect(stdout).toMatch(/MISSING python3 +\/nonexistent\/python3 not found\n +fix: apt-get install -y python3\n/)
+    expect(stdout).toMatch(/ok +sharp \(libvips\) +sharp [\d.]+ with libvips [\d.]+\n/)
     expect(stdout).toMatch(/MISSING pandas .*\n +fix: apt-get install -y --no-install-recommends python3-pandas\n/)
     expect(stdout).toMatch(new RegExp(`MISSING Redis +redis://127\\.0\\.0\\.1:${port}: .*\\n +fix: apt-get install -y redis-server`))
     expect(stdout).toMatch(new RegExp(`MISSING upstream gone +http://127\\.0\\.0\\.1:${port}/v1/models unreachable: .*ECONNREFUSED`))

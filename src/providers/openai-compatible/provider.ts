@@ -25,6 +25,8 @@ import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
 import { moderateUpstream } from './moderations.js'
 import { parseSse } from './sse-parse.js'
 import { upstreamSpeech } from './speech.js'
+import { upstreamImages } from './images.js'
+import type { ImageCall, ImageResult } from '../image-backend.js'
 import { UpstreamTransport } from './transport.js'
 import { relayTranscription } from './transcriptions.js'
 import type { RelayTranscriptionCall } from '../transcription-backend.js'
@@ -170,6 +172,10 @@ export class OpenAICompatibleProvider implements Provider {
 
   relayTranscription(call: RelayTranscriptionCall) {
     return relayTranscription(this.transport, call)
+  }
+
+  images(call: ImageCall): Promise<ImageResult> {
+    return upstreamImages(this.transport, call)
   }
 
   async close() {

@@ -103,7 +103,7 @@ export class UpstreamTransport {
    */
   async post(
     path: string,
-    body: string | AsyncIterable<Uint8Array>,
+    body: string | Uint8Array | AsyncIterable<Uint8Array>,
     signal: AbortSignal,
     streamed: boolean,
     /** Headers that replace the JSON defaults (a multipart upload's content type and length). */
@@ -115,7 +115,7 @@ export class UpstreamTransport {
         method: 'POST',
         path: this.basePath + path,
         headers: headers ? { ...(streamed ? this.streamHeaders : this.headers), ...headers } : streamed ? this.streamHeaders : this.headers,
-        body: typeof body === 'string' ? body : Readable.from(body),
+        body: typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body),
         signal: exchange,
       })
       exchange.answered()

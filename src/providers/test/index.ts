@@ -1,8 +1,10 @@
 import { invalidRequest } from '../../errors.js'
+import type { ImageCall, ImageResult } from '../image-backend.js'
 import type { EmbedCall, EmbedResult, GenerateCall, ModelCard, Provider, StreamPart } from '../provider.js'
 import { Pacer } from '../../pacing.js'
 import { countTokensAsync, decodeTokens } from '../tokenizer.js'
 import { hashEmbedding, TEST_EMBED_DIMENSIONS } from './embed.js'
+import { testImages } from './image.js'
 import { loadScript, type Script } from './script.js'
 import { scriptedStream } from './scripted.js'
 import { emitPieces, lastUserText, textPieces } from './text.js'
@@ -21,6 +23,7 @@ export const TEST_MODELS = {
   echo: 'test-echo',
   scripted: 'test-scripted',
   embed: 'test-embed',
+  image: 'test-image',
 } as const
 
 const CREATED = 1_704_067_200 // 2024-01-01, fixed so /v1/models is stable
@@ -52,6 +55,8 @@ export class TestProvider implements Provider {
       // `functions` are accepted like tools it may leave unused, forcing a call is refused
       card(TEST_MODELS.scripted, { chat: true, completions: true }, [...media, 'function_call']),
       card(TEST_MODELS.embed, { embeddings: true }),
+      // a procedural picture from a hash of the prompt, not a trained model (docs/images.md)
+      card(TEST_MODELS.image, { images: true }),
     ]
   }
 
@@ -63,6 +68,11 @@ export class TestProvider implements Provider {
     // the echo is encoded once, however many choices repeat it
     const text = await textPieces(call, lastUserText(call))
     for (let choice = 0; choice < call.sampling.n; choice++) yield* emitPieces(call, choice, text)
+  }
+
+  async images(call: ImageCall): Promise<ImageResult> {
+    const promptTokens = call.prompt ? await countTokensAsync(call.prompt, { signal: call.signal }) : 0
+    return testImages(call, promptTokens)
   }
 
   async embed(call: EmbedCall): Promise<EmbedResult> {
