@@ -203,7 +203,15 @@ export class LoadedModel {
     let entry = this.adapters.get(adapterPath)
     if (!entry) {
       this.evictAdapterContexts(MAX_ADAPTER_CONTEXTS - 1)
-      const generation = createGeneration(this.model, this.id, this.settings, adapterPath)
+      const generation = createGeneration(this.model, this.id, this.settings, adapterPath).catch(
+        async (error) => {
+          throw modelLoadFailed(
+            this.id,
+            adapterPath,
+            `its LoRA adapter did not load: ${[describe(error), ...(await engineErrors())].join(': ')}`,
+          )
+        },
+      )
       entry = { generation, lastUsed: Date.now() }
       this.adapters.set(adapterPath, entry)
       generation.catch(() => this.adapters.delete(adapterPath))

@@ -23,7 +23,12 @@ import { ModelPool, type PoolStats } from './model-pool.js'
 import { tokenBiasFor } from './sampling.js'
 import { textChoice, type ChoiceJob } from './text-choice.js'
 import { toolChoice, toolPlan } from './tool-calls.js'
-import { checkTrainable, renderExamples, runTrainCall, type Trainability } from './training/local-training.js'
+import {
+  checkTrainable,
+  renderExamples,
+  runTrainCall,
+  type Trainability,
+} from './training/local-training.js'
 
 /** Request parameters a local text model cannot honour: a 400 naming them, never ignored. */
 const UNSUPPORTED = [
@@ -168,7 +173,10 @@ export class LlamaCppProvider implements Provider, TrainingBackend {
 
   async trainable(model: string): Promise<Trainability> {
     if (this.adapterModels.has(model))
-      return { ok: false, reason: 'it is itself a fine-tuned model; fine-tune its base model instead' }
+      return {
+        ok: false,
+        reason: 'it is itself a fine-tuned model; fine-tune its base model instead',
+      }
     return checkTrainable(this.find(model), this.llamaConfig)
   }
 
@@ -179,7 +187,8 @@ export class LlamaCppProvider implements Provider, TrainingBackend {
   async train(call: TrainCall): Promise<TrainResult> {
     const local = this.find(call.model)
     const check = checkTrainable(local, this.llamaConfig)
-    if (!check.ok) throw new Error(`The model ${call.model} cannot be fine-tuned here: ${check.reason}.`)
+    if (!check.ok)
+      throw new Error(`The model ${call.model} cannot be fine-tuned here: ${check.reason}.`)
     const lease = await this.pool.acquire(local)
     let training, validation
     try {
@@ -194,8 +203,13 @@ export class LlamaCppProvider implements Provider, TrainingBackend {
 
   addAdapterModel(id: string, baseModel: string, adapterPath: string) {
     const previous = this.adapterModels.get(id)
-    if (previous && previous.path !== adapterPath) this.pool.loaded(previous.base)?.dropAdapter(previous.path)
-    this.adapterModels.set(id, { base: baseModel, path: path.resolve(adapterPath), created: Math.floor(Date.now() / 1000) })
+    const file = path.resolve(adapterPath)
+    if (previous && previous.path !== file) this.pool.loaded(previous.base)?.dropAdapter(previous.path)
+    this.adapterModels.set(id, {
+      base: baseModel,
+      path: file,
+      created: Math.floor(Date.now() / 1000),
+    })
   }
 
   removeAdapterModel(id: string) {

@@ -174,43 +174,51 @@ export function rope(tape: Tape, x: Tensor, heads: number, headDim: number, nRot
 
 /**
  * Causal attention with grouped KV heads (query head h reads KV head ⌊h / (heads/kvHeads)⌋, as
- * ggml's broadcast does). Keeps the probabilities for the backward pass: heads·T² floats.
+ * ggml's broadcast does). Each head is gathered into contiguous [T×headDim] matrices so that the
+ * blocked kernels do the products (the full T×T square: twice the causal work, still faster).
+ * Keeps the probabilities for the backward pass: heads·T² floats.
  */
 export function attention(tape: Tape, q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, headDim: number): Tensor {
   const T = q.rows
-  const QC = q.cols
-  const KC = k.cols
+  const D = headDim
   const group = heads / kvHeads
-  const scale = 1 / Math.sqrt(headDim)
+  const scale = 1 / Math.sqrt(D)
   const probs = new Float32Array(heads * T * T)
-  const out = new Float32Array(T * QC)
+  const out = new Float32Array(T * q.cols)
+  const qh = new Float32Array(T * D)
+  const kh = new Float32Array(T * D)
+  const vh = new Float32Array(T * D)
+  const oh = new Float32Array(T * D)
   for (let h = 0; h < heads; h++) {
-    const kh = Math.floor(h / group) * headDim
-    const qh = h * headDim
+    const kvh = Math.floor(h / group)
+    gatherHead(qh, q, h, D)
+    gatherHead(kh, k, kvh, D)
+    gatherHead(vh, v, kvh, D)
+    const p = probs.subarray(h * T * T, (h + 1) * T * T)
+    matmulNT(p, qh, kh, T, D, T)
     for (let i = 0; i < T; i++) {
-      const p = h * T * T + i * T
+      const row = i * T
       let max = -Infinity
       for (let j = 0; j <= i; j++) {
-        let s = 0
-        for (let d = 0; d < headDim; d++) s += q.data[i * QC + qh + d] * k.data[j * KC + kh + d]
-        s *= scale
-        probs[p + j] = s
-        if (s > max) max = s
+        const x = p[row + j] * scale
+        p[row + j] = x
+        if (x > max) max = x
       }
       let sum = 0
       for (let j = 0; j <= i; j++) {
-        const e = Math.exp(probs[p + j] - max)
-        probs[p + j] = e
+        const e = Math.exp(p[row + j] - max)
+        p[row + j] = e
         sum += e
       }
-      for (let j = 0; j <= i; j++) {
-        const pj = probs[p + j] / sum
-        probs[p + j] = pj
-        for (let d = 0; d < headDim; d++) out[i * QC + qh + d] += pj * v.data[j * KC + kh + d]
-      }
+      const inv = 1 / sum
+      for (let j = 0; j <= i; j++) p[row + j] *= inv
+      p.fill(0, row + i + 1, row + T)
     }
+    oh.fill(0)
+    matmulNNAcc(oh, p, vh, T, T, D)
+    scatterHead(out, oh, h, D, q.cols)
   }
-  const y = new Tensor(out, T, QC, q.needsGrad || k.needsGrad || v.needsGrad)
+  const y = new Tensor(out, T, q.cols, q.needsGrad || k.needsGrad || v.needsGrad)
   if (y.needsGrad)
     tape.push(() => {
       const dy = y.grad
@@ -218,34 +226,57 @@ export function attention(tape: Tape, q: Tensor, k: Tensor, v: Tensor, heads: nu
       const dq = q.g()
       const dk = k.g()
       const dv = v.g()
-      const dp = new Float32Array(T)
+      const dyh = new Float32Array(T * D)
+      const ds = new Float32Array(T * T)
+      const dqh = new Float32Array(T * D)
+      const dkh = new Float32Array(T * D)
+      const dvh = new Float32Array(T * D)
       for (let h = 0; h < heads; h++) {
-        const kh = Math.floor(h / group) * headDim
-        const qh = h * headDim
+        const kvh = Math.floor(h / group)
+        gatherHead(qh, q, h, D)
+        gatherHead(kh, k, kvh, D)
+        gatherHead(vh, v, kvh, D)
+        gatherHead(dyh, y.grad!, h, D, q.cols)
+        const p = probs.subarray(h * T * T, (h + 1) * T * T)
+        // dP = dy·Vᵀ; dV = Pᵀ·dy; dS = P∘(dP − Σ P∘dP)·scale; dQ = dS·K; dK = dSᵀ·Q
+        matmulNT(ds, dyh, vh, T, D, T)
+        dvh.fill(0)
+        matmulTNAcc(dvh, p, dyh, T, T, D)
         for (let i = 0; i < T; i++) {
-          const p = h * T * T + i * T
+          const row = i * T
           let dot = 0
-          for (let j = 0; j <= i; j++) {
-            let s = 0
-            for (let d = 0; d < headDim; d++) {
-              s += dy[i * QC + qh + d] * v.data[j * KC + kh + d]
-              dv[j * KC + kh + d] += probs[p + j] * dy[i * QC + qh + d]
-            }
-            dp[j] = s
-            dot += probs[p + j] * s
-          }
-          for (let j = 0; j <= i; j++) {
-            const ds = probs[p + j] * (dp[j] - dot) * scale
-            if (ds === 0) continue
-            for (let d = 0; d < headDim; d++) {
-              dq[i * QC + qh + d] += ds * k.data[j * KC + kh + d]
-              dk[j * KC + kh + d] += ds * q.data[i * QC + qh + d]
-            }
-          }
+          for (let j = 0; j <= i; j++) dot += p[row + j] * ds[row + j]
+          for (let j = 0; j <= i; j++) ds[row + j] = p[row + j] * (ds[row + j] - dot) * scale
+          ds.fill(0, row + i + 1, row + T)
         }
+        dqh.fill(0)
+        matmulNNAcc(dqh, ds, kh, T, T, D)
+        dkh.fill(0)
+        matmulTNAcc(dkh, ds, qh, T, T, D)
+        addHead(dq, dqh, h, D, q.cols)
+        addHead(dk, dkh, kvh, D, k.cols)
+        addHead(dv, dvh, kvh, D, v.cols)
       }
     })
   return y
+}
+
+/** Head h's columns of x (or of `data` with `cols` columns) as a contiguous [T×D] matrix. */
+function gatherHead(into: Float32Array, x: Tensor | Float32Array, h: number, D: number, cols?: number) {
+  const data = x instanceof Tensor ? x.data : x
+  const C = x instanceof Tensor ? x.cols : cols!
+  const T = into.length / D
+  for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) into[t * D + d] = data[t * C + h * D + d]
+}
+
+function scatterHead(out: Float32Array, from: Float32Array, h: number, D: number, cols: number) {
+  const T = from.length / D
+  for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) out[t * cols + h * D + d] = from[t * D + d]
+}
+
+function addHead(out: Float32Array, from: Float32Array, h: number, D: number, cols: number) {
+  const T = from.length / D
+  for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) out[t * cols + h * D + d] += from[t * D + d]
 }
 
 /** silu(gate) ∘ up. */

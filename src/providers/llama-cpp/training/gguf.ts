@@ -182,10 +182,12 @@ export type GgufFile = GgufHeader & {
   tensor(name: string): Float32Array | undefined
 }
 
-/** The whole file (F32/F16 tensors only). */
+/**
+ * The header, and the F32/F16 tensors read one at a time on request (never the whole file at
+ * once: a 0.5B F32 model is 2 GB, past what one Buffer read takes).
+ */
 export function readGguf(file: string): GgufFile {
-  const buf = fs.readFileSync(file)
-  const header = parseHeader(buf)
+  const header = readGgufHeader(file)
   const byName = new Map(header.tensors.map((t) => [t.name, t]))
   return {
     ...header,
@@ -194,18 +196,32 @@ export function readGguf(file: string): GgufFile {
       if (!info) return undefined
       const count = info.ne.reduce((a, b) => a * b, 1)
       const start = header.dataOffset + info.offset
-      if (info.type === GGML_F32) {
-        const out = new Float32Array(count)
-        Buffer.from(out.buffer).set(buf.subarray(start, start + count * 4))
-        return out
+      if (info.type !== GGML_F32 && info.type !== GGML_F16)
+        throw new Error(`tensor ${name} has ggml type ${info.type}; only F32 and F16 are read`)
+      const out = new Float32Array(count)
+      const fd = fs.openSync(file, 'r')
+      try {
+        if (info.type === GGML_F32) {
+          readFully(fd, new Uint8Array(out.buffer), start)
+        } else {
+          const half = new Uint16Array(count)
+          readFully(fd, new Uint8Array(half.buffer), start)
+          for (let i = 0; i < count; i++) out[i] = halfToFloat(half[i])
+        }
+      } finally {
+        fs.closeSync(fd)
       }
-      if (info.type === GGML_F16) {
-        const out = new Float32Array(count)
-        for (let i = 0; i < count; i++) out[i] = halfToFloat(buf.readUInt16LE(start + 2 * i))
-        return out
-      }
-      throw new Error(`tensor ${name} has ggml type ${info.type}; only F32 and F16 are read`)
+      return out
     },
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, position: number) {
+  let done = 0
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done)
+    if (n === 0) throw new Error('truncated GGUF file')
+    done += n
   }
 }
 

@@ -34,7 +34,7 @@ export function checkTrainable(local: LocalModel, config: LlamaConfig): Trainabi
   const shape = shapeOf(header)
   const served = local.options.contextSize ?? config.defaults.contextSize ?? DEFAULT_CONTEXT_SIZE
   const contextLength = Math.min(served, shape.contextLength)
-  const need = trainingBytes(local.path, header, shape, contextLength)
+  const need = trainingBytes(header, shape, contextLength)
   const budget = trainingBudget(config)
   if (need > budget)
     return {

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel as NativeModel } from 'node-llama-cpp'
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel as NativeModel, type Token } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readGguf } from './gguf.js'
 import { LlamaModel, shapeOf, type Lora } from './llama-model.js'
@@ -79,7 +79,7 @@ describe('forward parity with llama.cpp (stories260K)', () => {
       const probs = softmax(row)
       const argmax = probs.indexOf(Math.max(...probs))
       expect(argmax).toBe([...theirs.keys()][0])
-      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(probs[v] - (theirs.get(v) ?? 0)))
+      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(probs[v] - (theirs.get(v as Token) ?? 0)))
     }
     await context.dispose()
     return worst
