@@ -42,6 +42,7 @@ describe("Plinth's speech through Plinth's transcription", () => {
         errors += counted.errors
         words += counted.words
       }
+      console.log(`round trip ${voice}/${format}: WER ${(errors / words).toFixed(3)} (${errors} of ${words} words)`)
       expect(errors / words, heard.join(' | ')).toBeLessThan(0.25)
     })
   }
