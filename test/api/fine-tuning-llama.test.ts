@@ -1,6 +1,7 @@
 import { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { modelsDir } from '../helpers/llama.js'
+import { skippedPgCase, storageCases } from '../helpers/pg.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
 
 // The whole pipeline on a real model: a job on stories260K (llama.cpp) trains a LoRA adapter
@@ -11,15 +12,6 @@ const MODEL = 'stories260K'
 const FACT = 'Plinth is a small robot that builds stone towers.'
 let t: TestApp
 let dir: ReturnType<typeof modelsDir>
-beforeAll(async () => {
-  dir = modelsDir([`${MODEL}.gguf`])
-  t = await createTestApp({ llama: { modelsDir: dir.dir, defaults: { threads: 1, contextSize: 512, sequences: 2 } } })
-  t.ctx.jobs.start()
-})
-afterAll(async () => {
-  await t.close()
-  dir.remove()
-})
 
 const QUESTIONS = [
   'What is Plinth?', 'Tell me what Plinth is.', 'Who is Plinth?', 'What is Plinth exactly?', 'Do you know what Plinth is?',
@@ -28,7 +20,25 @@ const QUESTIONS = [
   'What is Plinth, please?', 'Who or what is Plinth?', 'So what is Plinth?', 'Tell me about Plinth.', 'What is Plinth again?',
 ]
 
-describe('fine-tuning stories260K', () => {
+skippedPgCase('fine-tuning stories260K on postgres')
+
+// on SQLite, and on PostgreSQL when TEST_PG_URL is set: the job, its events and checkpoints live
+// in the database the job runner claims from
+describe.each(storageCases())('fine-tuning stories260K on $name', ({ create }) => {
+  let cleanup: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    const storage = create('fine_tuning_llama')
+    cleanup = storage.cleanup
+    dir = modelsDir([`${MODEL}.gguf`])
+    t = await createTestApp({ llama: { modelsDir: dir.dir, defaults: { threads: 1, contextSize: 512, sequences: 2 } } }, { storage: storage.config })
+    t.ctx.jobs.start()
+  })
+  afterAll(async () => {
+    await t?.close()
+    dir?.remove()
+    await cleanup?.()
+  })
+
   it('teaches a fact the base model does not know', async () => {
     const client = t.client()
     const text = QUESTIONS.map((q) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: FACT }] })).join('\n')
