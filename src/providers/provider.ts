@@ -37,6 +37,8 @@ export type ModelCard = {
    * 400 `unsupported_parameter` naming it instead of being silently ignored.
    */
   unsupportedParameters?: readonly string[]
+  /** Legacy /v1/completions parameters this model cannot honour (400 `unsupported_parameter`). */
+  unsupportedCompletionParameters?: readonly string[]
   /**
    * Tokens (o200k) one request may hold, prompt and completion together; for an embedding model,
    * each input. Over it, OpenAI's 400 `context_length_exceeded`. Unset: the backend decides.

@@ -31,8 +31,6 @@ type LegacyLogprobs = {
 
 type Choice = { text: string; logprobs: LegacyLogprobs | null; finish_reason: string }
 
-/** Parameters of the legacy endpoint that only a pass-through upstream honours. */
-const PASS_THROUGH_ONLY = ['suffix', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] as const
 
 /** POST /v1/completions (legacy): each prompt of the request gets `n` choices, in prompt order. */
 export class CompletionsService {
@@ -89,8 +87,8 @@ export class CompletionsService {
     if (!resolved.card.capabilities.completions) {
       throw notACompletionsModel(params.model, resolved.card.capabilities.chat)
     }
-    if (resolved.card.unsupportedParameters) {
-      for (const name of PASS_THROUGH_ONLY) if (params[name] != null) throw unsupportedParameter(name)
+    for (const name of resolved.card.unsupportedCompletionParameters ?? []) {
+      if (params[name as keyof CompletionCreateParams] != null) throw unsupportedParameter(name)
     }
     const n = params.n ?? 1
     if (params.best_of != null && params.best_of < n) {

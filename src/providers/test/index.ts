@@ -44,6 +44,8 @@ export class TestProvider implements Provider {
       created: CREATED,
       capabilities: { chat: false, completions: false, embeddings: false, ...caps },
       unsupportedParameters: unsupported,
+      // the legacy endpoint's parameters that only a pass-through upstream honours
+      unsupportedCompletionParameters: caps.completions ? ['suffix', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] : undefined,
       ...(caps.embeddings ? TEST_LIMITS.embed : TEST_LIMITS.chat),
     })
     // `reasoning` is the Responses API's: none of them reasons, and a request that asks is refused
