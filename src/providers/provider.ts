@@ -144,6 +144,8 @@ export type EmbedCall = {
   signal: AbortSignal
   /** Each input's o200k count, when the domain counted them (models with limits). */
   tokenCounts?: number[]
+  /** The model id the client asked for, which errors name instead of the backend's. */
+  publicModel?: string
 }
 
 export type EmbedResult = { embeddings: number[][]; usage: { inputTokens: number } }

@@ -43,6 +43,8 @@ beforeAll(async () => {
       model('gpt-strict', 'strict'),
       model('gpt-dead', 'dead'),
       model('embed-fake', 'fake', 'fake-embed'),
+      // configured, but the upstream has no model of that name
+      model('ghost', 'fake', 'nope'),
     ],
   })
 })
@@ -301,6 +303,32 @@ describe('upstream failures', () => {
       expect([error.status, error.param, error.code]).toEqual([400, 'temperature', 'invalid_value'])
       expect((error.error as { message: string }).message).toBe(body.error.message)
     }
+  })
+
+  it("names the public model, never the upstream's, in the upstream's errors (chat, stored, streamed, embeddings, responses)", async () => {
+    fake.set({ models: ['fake-model', 'fake-embed'] })
+    const expected = 'The model `ghost` does not exist or you do not have access to it.'
+    const client = t.client()
+    const attempts: [string, Promise<unknown>][] = [
+      ['chat', client.chat.completions.create({ model: 'ghost', messages })],
+      ['chat, stored', client.chat.completions.create({ model: 'ghost', messages, store: true })],
+      ['chat, streamed', client.chat.completions.create({ model: 'ghost', messages, stream: true })],
+      ['chat, streamed and stored', client.chat.completions.create({ model: 'ghost', messages, stream: true, store: true })],
+      ['completions', client.completions.create({ model: 'ghost', prompt: 'hi' })],
+      ['embeddings', client.embeddings.create({ model: 'ghost', input: 'hi' })],
+      ['responses', client.responses.create({ model: 'ghost', input: 'hi' })],
+    ]
+    for (const [what, attempt] of attempts) {
+      const error = await failure(attempt)
+      expect([what, error.status, error.code]).toEqual([what, 404, 'model_not_found'])
+      expect([what, (error.error as { message: string }).message]).toEqual([what, expected])
+      expect(JSON.stringify(error.error)).not.toContain('nope')
+    }
+    expect(fake.requests.every((r) => r.body.model === 'nope')).toBe(true)
+    // a name that only contains the upstream's is left alone
+    fake.once({ error: { status: 400, body: { error: { message: "'nope-2' and 'nopes' are not 'nope'.", type: 'invalid_request_error', param: null, code: null } } } })
+    const error = await failure(client.chat.completions.create({ model: 'ghost', messages }))
+    expect((error.error as { message: string }).message).toBe("'nope-2' and 'nopes' are not 'ghost'.")
   })
 
   it('turns an upstream 500 into 502, and 401 into a 502 about the upstream key', async () => {

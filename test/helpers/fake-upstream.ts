@@ -37,6 +37,8 @@ export type FakeBehavior = {
   streamError?: { after: number; error: unknown }
   /** Line ending of the SSE stream (`\r\n` to test CRLF servers). */
   lineEnding?: '\n' | '\r\n'
+  /** The models it serves: another `model` gets OpenAI's 404 model_not_found (default: any). */
+  models?: string[]
 }
 
 export type RecordedRequest = {
@@ -159,6 +161,16 @@ async function answer(
     return
   }
   const path = url.split('?')[0]
+  if (b.models && typeof body?.model === 'string' && !b.models.includes(body.model)) {
+    return sendJson(res, 404, {
+      error: {
+        message: `The model \`${body.model}\` does not exist or you do not have access to it.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'model_not_found',
+      },
+    })
+  }
   if (path.endsWith('/chat/completions')) {
     return body?.stream
       ? stream(res, chatEvents(body, b), b, held)

@@ -10,6 +10,7 @@ import type {
   ToolResources,
 } from '../../schemas/assistants.js'
 import type { ListPage } from '../../schemas/shared.js'
+import { checkChatStrictSchemas } from '../../schemas/strict-schema.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
@@ -42,6 +43,7 @@ export class AssistantsService {
     input: Versioned<AssistantCreateV1, AssistantCreateV2>,
   ): Promise<AssistantObject> {
     const params = assistantCreateInput(input)
+    checkChatStrictSchemas(params)
     this.checkModel(principal, params.model)
     const projectId = principal.projectId
     return this.deps.storage.transaction(async (tx) => {
@@ -96,6 +98,7 @@ export class AssistantsService {
   ): Promise<AssistantObject> {
     checkIdPrefix('assistant_id', id, 'asst')
     const params = assistantUpdateInput(input)
+    checkChatStrictSchemas(params)
     if (params.model !== undefined) this.checkModel(principal, params.model)
     const projectId = principal.projectId
     return this.deps.storage.transaction(async (tx) => {

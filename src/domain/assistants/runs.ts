@@ -2,6 +2,7 @@ import { modelNotFound, threadNotFound, unsupportedAssistantModel } from '../../
 import type { ProjectPrincipal } from '../../principal.js'
 import type { AssistantsListQuery } from '../../schemas/assistants.js'
 import type { ListPage } from '../../schemas/shared.js'
+import { checkChatStrictSchemas } from '../../schemas/strict-schema.js'
 import type { ThreadObject } from '../../schemas/threads.js'
 import type {
   FunctionToolCall,
@@ -377,6 +378,8 @@ export class RunsService {
   }
 
   private async assistant(principal: ProjectPrincipal, params: RunParams) {
+    // a run's own response_format and tools: refused before the run exists, as at OpenAI
+    checkChatStrictSchemas(params)
     const assistant = await this.deps.assistants.load(principal.projectId, params.assistant_id)
     const model = params.model ?? assistant.model
     if (!this.deps.hasModel(principal, model)) throw modelNotFound(model)

@@ -3,6 +3,7 @@ import type { ProjectPrincipal } from '../../principal.js'
 import type { GenerateCall, ModelCard, PassthroughStream, Provider, StreamPart, Usage } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
+import { checkChatStrictSchemas } from '../../schemas/strict-schema.js'
 import { nowSeconds } from '../../storage/ids.js'
 import type { StoredCompletions } from '../chat-store/service.js'
 import {
@@ -65,6 +66,8 @@ export class ChatService {
     if (!card.capabilities.chat) {
       throw notAChatModel()
     }
+    // strict schemas are judged as OpenAI judges them, whatever serves the model
+    checkChatStrictSchemas(params)
     checkSupported(card, params)
     checkConversation(params)
     checkOutputCap(card, outputAsk(params))

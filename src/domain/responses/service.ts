@@ -13,6 +13,7 @@ import { checkCallPairs, storedInput, type StoredItem } from './items.js'
 import { chatMessages } from './messages.js'
 import { endOf, outputItems, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
+import { checkResponsesStrictSchemas } from '../../schemas/strict-schema.js'
 import { ResponsesStore } from './store.js'
 import { truncateToContext } from './truncation.js'
 
@@ -51,6 +52,7 @@ export class ResponsesService {
   private async prepare(principal: ProjectPrincipal, params: ResponseCreateParams, stream: boolean, signal: AbortSignal): Promise<Prepared> {
     const { card } = this.deps.providers.resolve(params.model, principal.models)
     if (!card.capabilities.chat) throw notAChatModel()
+    checkResponsesStrictSchemas(params)
     const { store } = this.deps
     const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
     const input = await storedInput(params.input, (id, param) => store.item(principal, id, param))

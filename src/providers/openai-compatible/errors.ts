@@ -231,3 +231,25 @@ function describeIssue(issue: Record<string, unknown>): string {
   const loc = Array.isArray(issue.loc) ? issue.loc.filter((part) => part !== 'body').join('.') : ''
   return loc ? `${loc}: ${message}` : message
 }
+
+/** A model's two names: the upstream's, and the public id the client asked for. */
+export type ModelNames = { upstream: string; public: string }
+
+/** Errors already in public names: an exchange's failure may pass through `fail` twice. */
+const renamed = new WeakSet<ProviderError>()
+
+/**
+ * The error with the upstream's model name replaced by the public id, wherever the upstream's
+ * words name it: a client never learns (nor is confused by) the name behind its model.
+ */
+export function withPublicModel(error: ProviderError, names: ModelNames | undefined): ProviderError {
+  if (!names || names.upstream === names.public || !names.upstream || renamed.has(error)) return error
+  // the name as a whole token: not inside a longer name (`gpt-4o` in `gpt-4o-mini`)
+  const escaped = names.upstream.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const pattern = new RegExp(`(?<![\\w.:/-])${escaped}(?![\\w:/-]|\\.\\w)`, 'g')
+  const rename = (text: string) => text.replace(pattern, () => names.public)
+  const body = error.body && { ...error.body, message: rename(error.body.message), param: error.body.param && rename(error.body.param) }
+  const result = new ProviderError(error.status, rename(error.message), body, { cause: error.cause })
+  renamed.add(result)
+  return result
+}

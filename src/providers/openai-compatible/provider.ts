@@ -13,7 +13,7 @@ import type {
 import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
 import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
 import { countTokens } from '../tokenizer.js'
-import { upstreamStreamError } from './errors.js'
+import { type ModelNames, upstreamStreamError } from './errors.js'
 import { UpstreamFineTuning } from './fine-tuning.js'
 import {
   ChatChunkReader,
@@ -69,6 +69,8 @@ export class OpenAICompatibleProvider implements Provider {
       body,
       call.signal,
       true,
+      undefined,
+      namesOf(call),
     )
     const reader = legacy ? new CompletionChunkReader() : new ChatChunkReader()
     try {
@@ -100,12 +102,14 @@ export class OpenAICompatibleProvider implements Provider {
         requestBody(call, { stream: true, stream_options: { include_usage: true } }),
         call.signal,
         true,
+        undefined,
+        namesOf(call),
       )
     return passthroughStream(this.upstream.id, open, new ChunkRewriter(this.upstream.id, identity), legacy)
   }
 
   async passthroughComplete(call: PassthroughCall): Promise<PassthroughAnswer> {
-    const exchange = await this.transport.post('/chat/completions', requestBody(call, { stream: false }), call.signal, false)
+    const exchange = await this.transport.post('/chat/completions', requestBody(call, { stream: false }), call.signal, false, undefined, namesOf(call))
     try {
       return chatAnswer(await exchange.body.json(), { id: call.id, model: call.publicModel })
     } catch (error) {
@@ -123,6 +127,8 @@ export class OpenAICompatibleProvider implements Provider {
       body,
       call.signal,
       false,
+      undefined,
+      namesOf(call),
     )
     try {
       const answer = await exchange.body.json()
@@ -144,7 +150,8 @@ export class OpenAICompatibleProvider implements Provider {
       dimensions: call.dimensions,
       encoding_format: 'float',
     })
-    const exchange = await this.transport.post('/embeddings', body, call.signal, false)
+    const names = call.publicModel === undefined ? undefined : { upstream: call.model, public: call.publicModel }
+    const exchange = await this.transport.post('/embeddings', body, call.signal, false, undefined, names)
     try {
       const answer = (await exchange.body.json()) as WireEmbeddings
       const data = answer.data ?? []
@@ -181,6 +188,11 @@ export class OpenAICompatibleProvider implements Provider {
   async close() {
     await this.transport.close()
   }
+}
+
+/** The model's names for a generation: the client's body names the public one. */
+function namesOf(call: GenerateCall): ModelNames | undefined {
+  return typeof call.raw.model === 'string' ? { upstream: call.model, public: call.raw.model } : undefined
 }
 
 function requestBody(call: GenerateCall, overrides: Record<string, unknown>): string {

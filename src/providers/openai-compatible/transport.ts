@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { ProviderError } from '../../errors.js'
-import { type AbortCause, transportError, upstreamStatusError } from './errors.js'
+import { type AbortCause, type ModelNames, transportError, upstreamStatusError, withPublicModel } from './errors.js'
 
 /** The part of an undici response body this adapter uses (it is also an async iterable of Buffers). */
 export type UpstreamBody = AsyncIterable<Buffer> & {
@@ -32,6 +32,8 @@ export class UpstreamExchange extends EventEmitter {
     private readonly upstream: UpstreamConfig,
     private readonly clientSignal: AbortSignal,
     headersDeadline: boolean,
+    /** The model's names, when the request names one: its errors say the public one. */
+    private readonly names?: ModelNames,
   ) {
     super()
     this.timer = setTimeout(() => this.abort('timeout'), upstream.timeoutMs)
@@ -56,7 +58,7 @@ export class UpstreamExchange extends EventEmitter {
   }
 
   fail(error: unknown): ProviderError {
-    return transportError(this.upstream.id, error, this.cause, this.upstream)
+    return withPublicModel(transportError(this.upstream.id, error, this.cause, this.upstream), this.names)
   }
 
   dispose() {
@@ -108,8 +110,9 @@ export class UpstreamTransport {
     streamed: boolean,
     /** Headers that replace the JSON defaults (a multipart upload's content type and length). */
     headers?: Record<string, string>,
+    names?: ModelNames,
   ): Promise<UpstreamExchange> {
-    const exchange = new UpstreamExchange(this.upstream, signal, streamed)
+    const exchange = new UpstreamExchange(this.upstream, signal, streamed, names)
     try {
       const response = await this.pool.request({
         method: 'POST',
