@@ -105,6 +105,11 @@ export class PgChangeFeed extends LocalChangeFeed {
     return this.connected
   }
 
+  /** The listening connection's server process (tests end it to see the feed reconnect). */
+  get listenerPid(): number | undefined {
+    return this.connected ? (this.client as { processID?: number } | undefined)?.processID : undefined
+  }
+
   async publish(topic: ChangeTopic, key: string | null = null): Promise<void> {
     this.deliver(topic, key)
     const notice: Notice = { s: this.schema, t: topic, k: key, n: this.node }
