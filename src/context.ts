@@ -98,10 +98,10 @@ export async function createContext(config: Config, options: { storage?: Storage
   }
   const bootstrap = await bootstrapOrganization(storage, config)
   // one instance: the admin services clear its principal cache when they revoke anything
-  const keys = new KeysService(storage)
+  const keys = new KeysService(storage, config.changes.maxStaleMs)
   const usage = new UsageRecorder(storage)
   const limiter = await createRateLimiter(config.rateLimits)
-  const limits = new LimitsService(storage, limiter, config.rateLimits, providers)
+  const limits = new LimitsService(storage, limiter, config.rateLimits, providers, config.changes.maxStaleMs)
   const storedCompletions = new StoredCompletions(storage)
   const leaseMs = config.jobs.leaseSeconds ? config.jobs.leaseSeconds * 1000 : undefined
   const jobs = createJobs(storage, { leaseMs, ...options.jobs })

@@ -35,8 +35,12 @@ export const RateLimitsConfig = z.strictObject({
   redisUrl: z.string().optional(),
   /** Prefix of the Redis keys. */
   redisPrefix: z.string().default('plinth:rl:'),
-  /** How long a node keeps a project's limits before reading them again (changes made on another node take this long). */
-  projectCacheMs: z.number().int().min(0).default(2000),
+  /**
+   * The longest a node serves a project's cached limits (0: read on every request). Unset:
+   * `changes.maxStaleMs`. Changes reach every node sooner through the change feed; this bounds them
+   * when a notification is lost.
+   */
+  projectCacheMs: z.number().int().min(0).optional(),
 })
 
 /** Prices of one model, in `pricing.currency`. Unset prices cost nothing. */

@@ -288,6 +288,20 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   codeInterpreter: CodeInterpreterConfig.prefault({}),
+  /**
+   * Changes made on one node (keys revoked, permissions, project archive, rate limits) and the
+   * other nodes' caches (docs/deployment.md, "Changes on every node").
+   */
+  changes: z
+    .strictObject({
+      /**
+       * The longest any node serves a cached key, principal or project limit: an older entry is
+       * read again before it is used. Notifications (PostgreSQL LISTEN/NOTIFY) usually apply a
+       * change within milliseconds; this is the bound when one is lost.
+       */
+      maxStaleMs: z.number().int().min(0).max(60_000).default(1000),
+    })
+    .prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */
   rateLimits: RateLimitsConfig.prefault({}),
   /** Prices for the costs API (src/config/limits.ts). */

@@ -20,6 +20,7 @@ import {
   type SelectQueryBuilder,
   type SqliteDialectConfig,
 } from 'kysely'
+import { LocalChangeFeed, PgChangeFeed, type ChangeFeed } from './change-feed.js'
 import { PgVectorIndex } from './vector-index/pgvector.js'
 import { SqliteVecIndex } from './vector-index/sqlite-vec.js'
 import type { VectorIndex } from './vector-index/vector-index.js'
@@ -389,4 +390,16 @@ export async function withLeaderLock<T>(
       await sql`select pg_advisory_unlock(${key})`.execute(conn).catch(() => undefined)
     }
   })
+}
+
+/**
+ * How caches hear of changes (change-feed.ts): PostgreSQL's LISTEN/NOTIFY, which every node
+ * sharing the database hears; SQLite has one node, whose changes are delivered in-process.
+ */
+export async function createChangeFeed(config: StorageConfig, db: Kysely<any>): Promise<ChangeFeed> {
+  if (config.kind === 'sqlite') return new LocalChangeFeed()
+  const feed = new PgChangeFeed(config.url, config.schema ? checkSchemaName(config.schema) : '', db)
+  // listening before the first cache fills; a failure here is retried in the background
+  await feed.ready
+  return feed
 }

@@ -2,7 +2,9 @@ import fs from 'node:fs'
 import { sqliteFileGauge } from '../metrics.js'
 import { Kysely, Migrator, type CompiledQuery, type Transaction } from 'kysely'
 import type { Database } from './tables.js'
+import type { ChangeFeed } from './change-feed.js'
 import {
+  createChangeFeed,
   createKyselyDialect,
   ensureSchema,
   type BatchRunner,
@@ -17,6 +19,8 @@ import { checkpointInWorker } from './sqlite-checkpoints.js'
 export interface Storage {
   readonly db: Kysely<Database>
   readonly dialect: Dialect
+  /** Tells every node's caches what changed (change-feed.ts); shared by transaction-bound copies. */
+  readonly changes: ChangeFeed
   /**
    * Runs fn in one transaction and commits, or rolls back if fn throws. fn gets a Storage bound to
    * the transaction; calling `transaction` on that one runs inside the same transaction (no
@@ -36,6 +40,7 @@ class KyselyStorage implements Storage {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    readonly changes: ChangeFeed,
     private readonly batchRunner: BatchRunner,
     private readonly inTransaction = false,
     private readonly beforeClose: () => Promise<void> = async () => {},
@@ -45,7 +50,7 @@ class KyselyStorage implements Storage {
     if (this.inTransaction) return fn(this)
     return this.db
       .transaction()
-      .execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, this.batchRunner, true)))
+      .execute((trx: Transaction<Database>) => fn(new KyselyStorage(trx, this.dialect, this.changes, this.batchRunner, true)))
   }
 
   async runBatch(queries: readonly CompiledQuery[]): Promise<void> {
@@ -76,11 +81,13 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   const file = config.kind === 'sqlite' && config.path !== ':memory:' ? config.path : undefined
   const stopCheckpoints = sqlite && file ? checkpointInWorker(sqlite, file) : undefined
   const untrack = file ? trackSqliteFiles(file) : undefined
+  const changes = await createChangeFeed(config, db)
   const beforeClose = async () => {
+    await changes.close()
     untrack?.()
     await stopCheckpoints?.()
   }
-  return new KyselyStorage(db, config.kind, runBatch, false, beforeClose)
+  return new KyselyStorage(db, config.kind, changes, runBatch, false, beforeClose)
 }
 
 /** The database file's and its WAL's sizes, for the metrics (a WAL that only grows shows here). */

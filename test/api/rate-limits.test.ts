@@ -334,7 +334,7 @@ describeRedis('two nodes on one Redis', () => {
         testModels: { enabled: true, scriptFile: SCRIPT_FILE },
         rateLimits,
       }),
-      { storage: { db: storage.db, dialect: storage.dialect, transaction: (fn) => storage.transaction(fn), runBatch: (queries) => storage.runBatch(queries), close: async () => {} } },
+      { storage: { db: storage.db, dialect: storage.dialect, changes: storage.changes, transaction: (fn) => storage.transaction(fn), runBatch: (queries) => storage.runBatch(queries), close: async () => {} } },
     )
     // served as node A is: over HTTP, through the production listener
     serverB = http.createServer(createListener(ctx, createApp(ctx)))

@@ -27,6 +27,8 @@ export type FakeBehavior = {
   error?: { status: number; body: unknown }
   /** `headers`: never answer at all; `body`: send 200 and headers, then nothing. */
   hang?: 'headers' | 'body'
+  /** Pause before answering at all (a slow model). */
+  delayMs?: number
   /** Pause before each streamed event after the first. */
   chunkDelayMs?: number
   /** Write this many streamed events, then wait for `release()`. */
@@ -149,6 +151,7 @@ async function answer(
   held: () => Promise<void>,
 ) {
   if (b.hang === 'headers') return
+  if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs))
   if (b.error) {
     const json = typeof b.error.body !== 'string'
     res.writeHead(b.error.status, { 'content-type': json ? 'application/json' : 'text/plain' })

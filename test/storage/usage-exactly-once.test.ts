@@ -39,6 +39,7 @@ function dyingStorage(inner: Storage) {
   const storage: Storage = {
     db: inner.db,
     dialect: inner.dialect,
+    changes: inner.changes,
     async transaction(fn) {
       if (state.dead) throw new Error('the process is dead')
       return inner.transaction(async (tx) => {

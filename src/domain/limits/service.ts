@@ -71,8 +71,10 @@ export class LimitsService {
     private readonly limiter: RateLimiter,
     private readonly config: RateLimitsConfig,
     private readonly registry: ProviderRegistry,
+    /** `changes.maxStaleMs`: the cache's bound unless `rateLimits.projectCacheMs` is set */
+    maxStaleMs = 1000,
   ) {
-    this.projects = new ProjectLimitsCache(storage, config.projectCacheMs)
+    this.projects = new ProjectLimitsCache(storage, config.projectCacheMs ?? maxStaleMs)
   }
 
   /**
@@ -202,6 +204,7 @@ export class LimitsService {
       return after
     })
     this.projects.invalidate(projectId)
+    await this.storage.changes.publish('rate_limits', projectId)
     return toRateLimitObject(model, effectiveLimits(this.config, model, own))
   }
 

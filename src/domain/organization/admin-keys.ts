@@ -74,7 +74,7 @@ export class AdminKeysService {
         details: { id, before: { name: key.name, redacted_value: key.redacted_value } },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return deleted('organization.admin_api_key.deleted', id)
   }
 }

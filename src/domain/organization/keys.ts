@@ -5,7 +5,7 @@ import type { ApiKeyForAuth, ApiKeyRow } from '../../storage/repositories/api-ke
 import { createRepos } from '../../storage/repositories/index.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
-import { KeyCache } from './key-cache.js'
+import { DEFAULT_MAX_STALE_MS, KeyCache } from './key-cache.js'
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex')
@@ -25,16 +25,23 @@ const TOUCH_EVERY_SECONDS = 60
 /**
  * API keys: creation (the secret is returned once), authentication by hash.
  *
- * Principals are cached for 2 s (KeyCache). Whatever revokes or narrows a key on this node
- * (deleting a key, a user or a service account, archiving a project, changing a role or a
- * project's model permissions) calls `revoked()`, so it takes effect here at once; other nodes
- * see it within the cache's TTL.
+ * Principals are cached (KeyCache). Whatever revokes or narrows a key (deleting a key, a user or
+ * a service account, archiving a project, changing a role, a key's permissions or a project's
+ * model permissions) calls `revoked()` once committed: the cache is cleared here at once and on
+ * the other nodes when the change feed tells them (milliseconds on PostgreSQL). A cached
+ * principal is never older than `maxStaleMs`, the bound when a notification is lost.
  */
 export class KeysService {
   private readonly touched = new Map<string, number>()
-  readonly cache = new KeyCache()
+  readonly cache: KeyCache
+  private listening = false
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    maxStaleMs = DEFAULT_MAX_STALE_MS,
+  ) {
+    this.cache = new KeyCache(maxStaleMs)
+  }
 
   async create(input: {
     orgId: string
@@ -73,9 +80,10 @@ export class KeysService {
     return createRepos(this.storage.db).apiKeys.list(filter)
   }
 
-  /** Forget cached principals: a key, project, role or model policy changed on this node. */
-  revoked() {
+  /** Forget cached principals, on every node: a key, project, role or model policy changed. */
+  async revoked(): Promise<void> {
     this.cache.clear()
+    await this.storage.changes.publish('keys')
   }
 
   /** The principal of an active key, by its secret's hash (dashboard sessions keep only the hash). */
@@ -90,6 +98,12 @@ export class KeysService {
     const hash = hashSecret(secret)
     const cached = this.cache.get(hash)
     if (cached) return cached
+    if (!this.listening) {
+      // the first lookup, not the constructor: services bound to a transaction make their own
+      this.listening = true
+      this.storage.changes.subscribe('keys', () => this.cache.clear())
+    }
+    const version = this.cache.version
     const repos = createRepos(this.storage.db)
     const row = await repos.apiKeys.findForAuth(hash)
     if (!row) throw invalidApiKey(secret)
@@ -101,7 +115,7 @@ export class KeysService {
       repos.apiKeys.touch(row.id, now).catch(() => {})
     }
     const principal = toPrincipal(row)
-    this.cache.set(hash, principal)
+    this.cache.set(hash, principal, version)
     return principal
   }
 }

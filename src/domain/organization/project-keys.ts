@@ -52,7 +52,7 @@ export class ProjectKeysService {
         details: { id: keyId, before: { name: key.name, redacted_value: key.redacted_value } },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return deleted('organization.project.api_key.deleted', keyId)
   }
 
@@ -109,7 +109,7 @@ export class ProjectKeysService {
         },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
   }
 }
 

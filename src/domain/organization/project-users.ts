@@ -94,7 +94,7 @@ export class ProjectUsersService {
         details: { id: userId, before: toProjectUser(before) },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return deleted('organization.project.user.deleted', userId)
   }
 }

@@ -103,7 +103,7 @@ export class ProjectsService {
       })
       return toProject(after)
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return result
   }
 
@@ -142,7 +142,7 @@ export class ProjectsService {
       return toModelPermissions(after)
     })
     // the project's keys carry its model policy: forget them
-    this.keys.revoked()
+    await this.keys.revoked()
     return result
   }
 }

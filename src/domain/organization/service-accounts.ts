@@ -97,7 +97,7 @@ export class ServiceAccountsService {
         details: { id, before: toServiceAccount(account) },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return deleted('organization.project.service_account.deleted', id)
   }
 }

@@ -48,7 +48,7 @@ export class UsersService {
       return toUser(after)
     })
     // the user's admin keys now act with the new role
-    this.keys.revoked()
+    await this.keys.revoked()
     return result
   }
 
@@ -74,7 +74,7 @@ export class UsersService {
         details: { id, before: toUser(user) },
       })
     })
-    this.keys.revoked()
+    await this.keys.revoked()
     return deleted('organization.user.deleted', id)
   }
 
