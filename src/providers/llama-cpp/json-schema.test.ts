@@ -13,6 +13,9 @@ describe('compileSchema', () => {
     const { grammar } = compileSchema({ type: 'integer', minimum: 3, maximum: 12 }, 'p')
     expect(grammar).toMatch(/integer-range ::= /)
     expect(grammar).not.toContain('"-"') // no negative number is in range
+    // the sign applies to every length of the negative side, not only the first
+    const signed = compileSchema({ type: 'integer', exclusiveMaximum: 45795 }, 'p').grammar
+    expect(signed).toMatch(/integer-range ::= "-" \( [^)]*\| /)
   })
 
   it('refuses what a grammar cannot enforce, naming the keyword and where it is', () => {

@@ -1,4 +1,4 @@
-import { Rules } from './gbnf.js'
+import { alt, Rules } from './gbnf.js'
 
 export type NumberSpec = {
   integer: boolean
@@ -147,7 +147,7 @@ class DigitAutomaton {
       const rule = this.state(length, 0, true, true, 0, L, H)
       if (rule) options.push(rule)
     }
-    return options.length ? options.join(' | ') : undefined
+    return options.length ? alt(options) : undefined
   }
 
   /** The rule for the rest of a number from this state, or null when no digits can end well. */
