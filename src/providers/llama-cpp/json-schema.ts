@@ -48,7 +48,8 @@ const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'object
 /** Repetition counts a grammar keeps exactly (llama.cpp expands `x{m,n}` into rules). */
 const MAX_COUNT = 1000
 
-const WS = '( " " | "\\n" [ \\t]{0,20} )?'
+// one optional space: a tiny model left free to indent spends its tokens on whitespace
+const WS = '" "?'
 const CHAR = `( ${JSON_CHAR} | "\\\\" ( ["\\\\/bfnrt] | "u" ( [0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} ) ) )`
 
 /**
@@ -378,16 +379,28 @@ function unsupported(param: string, at: string, keyword: string, why: string) {
 }
 
 /**
- * The schema as node-llama-cpp's chat wrappers describe it to the model in the prompt (its
- * TypeScript-like rendering knows `oneOf`, not `anyOf`); generation uses compileSchema's grammar.
+ * The schema as node-llama-cpp's chat wrappers describe it to the model in the prompt, told as
+ * it is generated: its TypeScript-like rendering knows `oneOf`, not `anyOf`, and every listed
+ * property is generated, with no others. Generation itself uses compileSchema's grammar.
  */
 export function describedSchema(schema: unknown): GbnfJsonSchema {
-  const rename = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(rename)
+  const describe = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(describe)
     if (!value || typeof value !== 'object') return value
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k === 'anyOf' ? 'oneOf' : k, rename(v)]),
-    )
+    const { anyOf, required: _, ...rest } = value as Schema
+    const out: Schema = {}
+    for (const [key, v] of Object.entries(rest))
+      out[key] =
+        key === 'properties' && v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, describe(s)]))
+          : describe(v)
+    if (anyOf !== undefined) out.oneOf = describe(anyOf)
+    const listed = out.properties && Object.keys(out.properties).length
+    const extra = out.additionalProperties
+    if (listed && (typeof extra !== 'object' || !extra)) out.additionalProperties = false
+    // an object without listed properties is generated free-form, unless told otherwise
+    else if (out.type === 'object' && !listed && extra === undefined) out.additionalProperties = true
+    return out
   }
-  return rename(schema) as GbnfJsonSchema
+  return describe(schema) as GbnfJsonSchema
 }
