@@ -138,10 +138,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: SETTINGS.sequences }
  * the final usage event parsed as JSON. (A client that parsed every chunk would take CPU from
  * the model on a 2-core machine, and charge it to Plinth.)
  */
-function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run> {
+function viaPlinth(
+  url: string,
+  prompt: string,
+  maxTokens: number,
+  chat?: { responseFormat?: unknown },
+): Promise<Run> {
   const body = JSON.stringify({
     model: 'bench',
-    prompt,
+    ...(chat
+      ? {
+          messages: [{ role: 'user', content: prompt }],
+          ...(chat.responseFormat ? { response_format: chat.responseFormat } : {}),
+        }
+      : { prompt }),
     max_tokens: maxTokens,
     temperature: 0,
     stream: true,
@@ -150,7 +160,7 @@ function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run>
   return new Promise((resolve, reject) => {
     const start = performance.now()
     const req = http.request(
-      `${url}/v1/completions`,
+      `${url}/v1/${chat ? 'chat/completions' : 'completions'}`,
       {
         method: 'POST',
         agent,
@@ -180,7 +190,8 @@ function viaPlinth(url: string, prompt: string, maxTokens: number): Promise<Run>
             buffer = buffer.slice(at + 2)
             if (event === 'data: [DONE]') done = true
             else if (event.includes('"usage":{')) usage = JSON.parse(event.slice(6)).usage
-            else if (!event.includes('"text":""')) times.push(now)
+            else if (!event.includes('"text":""') && !event.includes('"content":""'))
+              times.push(now)
           }
           rest = buffer
         })
@@ -229,7 +240,8 @@ async function main() {
   let n = 0
   const sides = { d, p }
   const loads: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
+  const grammar = await grammarCost(url)
+  for (let round = 0; round < (process.env.BENCH_ONLY === 'grammar' ? 0 : ROUNDS); round++) {
     // each measure is taken on both sides back to back, in an order that flips every round, so
     // that a change in the machine's other load between the two is as small as it can be
     const order = round % 2 ? (['p', 'd'] as const) : (['d', 'p'] as const)
@@ -268,7 +280,66 @@ async function main() {
   for (const child of children) child.kill('SIGTERM')
   agent.destroy()
   await d.close()
-  report(results, loads)
+  if (process.env.BENCH_ONLY !== 'grammar') report(results, loads)
+  console.log(grammar)
+}
+
+/** A schema whose answer runs past max_tokens: strings, bounded integers, a format, an array. */
+const BENCH_SCHEMA = {
+  type: 'object',
+  properties: {
+    people: {
+      type: 'array',
+      minItems: 100,
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: 12 },
+          age: { type: 'integer', minimum: 0, maximum: 120 },
+          born: { type: 'string', format: 'date' },
+          score: { type: 'number', minimum: 0, maximum: 1 },
+        },
+        required: ['name', 'age', 'born', 'score'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['people'],
+  additionalProperties: false,
+}
+
+/**
+ * The grammar's cost: tokens/s of one chat stream with and without a json_schema
+ * response_format, same prompt, taken back to back in alternating order; medians.
+ */
+async function grammarCost(url: string): Promise<string> {
+  const format = {
+    type: 'json_schema',
+    json_schema: { name: 'people', strict: true, schema: BENCH_SCHEMA },
+  }
+  const rates = { plain: [] as number[], schema: [] as number[] }
+  const tokens = { plain: [] as number[], schema: [] as number[] }
+  const max = Math.min(GEN_TOKENS, 256)
+  for (let round = 0; round < ROUNDS * 2; round++) {
+    const order = round % 2 ? (['schema', 'plain'] as const) : (['plain', 'schema'] as const)
+    for (const kind of order) {
+      const run = await viaPlinth(url, LONG, max, {
+        responseFormat: kind === 'schema' ? format : undefined,
+      })
+      rates[kind].push(genRate(run))
+      tokens[kind].push(run.tokens)
+    }
+  }
+  const plain = median(rates.plain)
+  const schema = median(rates.schema)
+  return [
+    '',
+    `Grammar cost (chat, 1 stream, temperature 0, max_tokens ${max}, ${ROUNDS * 2} runs each, medians):`,
+    '',
+    '| measure | without schema | with json_schema | ratio | target |',
+    '|---|---|---|---|---|',
+    `| generation | ${plain.toFixed(0)} tok/s (${median(tokens.plain)} tokens) | ${schema.toFixed(0)} tok/s (${median(tokens.schema)} tokens) | ${(schema / plain).toFixed(2)}x | >= 0.80x |`,
+  ].join('\n')
 }
 
 function report(

@@ -806,3 +806,14 @@ export function checkpointPermissionNotFound(id: string) {
 export function projectNotFound(id: string, param: string) {
   return notFound('project', id, param)
 }
+
+// a local model's answer that failed its schema after the grammar and every retry (should not happen)
+export function answerFailedSchema(param: string, detail: string) {
+  return new ApiError(
+    500,
+    `The model's answer did not satisfy the schema of '${param}' (${detail}), even after retrying. This is a bug in the grammar built from the schema; please report it with the schema.`,
+    'server_error',
+    param,
+    'schema_violation',
+  )
+}

@@ -79,11 +79,15 @@ describe('llama-cpp: JSON output', () => {
           type: 'json_schema',
           json_schema: {
             name: 'x',
-            schema: { type: 'object', properties: { a: { type: 'string', pattern: '^a' } } },
+            schema: { type: 'object', properties: { a: { type: 'array', uniqueItems: true } } },
           },
         },
       }),
-    ).rejects.toMatchObject({ status: 400, param: 'response_format' })
+    ).rejects.toMatchObject({
+      status: 400,
+      param: 'response_format.json_schema.schema',
+      message: expect.stringMatching(/'uniqueItems' at 'properties\.a'/),
+    })
     await expect(
       client.chat.completions.create({
         ...ask,

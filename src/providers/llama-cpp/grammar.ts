@@ -1,11 +1,11 @@
 import type {
-  GbnfJsonSchema,
   Llama,
   LlamaGrammar,
   LlamaGrammarEvaluationState,
   LlamaModel,
 } from 'node-llama-cpp'
 import { nodeLlamaCpp } from './engine.js'
+import type { CompiledSchema } from './json-schema.js'
 
 const MAX_CACHED = 64
 
@@ -19,11 +19,11 @@ export class GrammarCache {
 
   constructor(private readonly llama: Llama) {}
 
-  forJsonSchema(schema: GbnfJsonSchema): Promise<LlamaGrammar> {
-    return this.cached(`schema:${JSON.stringify(schema)}`, async () => {
-      const generated = await this.llama.createGrammarForJsonSchema(schema as never)
-      return this.llama.createGrammar({ grammar: endAtValue(generated.grammar) })
-    })
+  /** A schema's GBNF, compiled by Plinth (see json-schema.ts); it ends with the value. */
+  forJsonSchema(schema: CompiledSchema): Promise<LlamaGrammar> {
+    return this.cached(`gbnf:${schema.grammar}`, () =>
+      this.llama.createGrammar({ grammar: schema.grammar }),
+    )
   }
 
   /** response_format json_object: any JSON object. */
@@ -54,15 +54,6 @@ export class GrammarCache {
     if (this.grammars.size > MAX_CACHED) this.grammars.delete(this.grammars.keys().next().value!)
     return grammar
   }
-}
-
-/**
- * node-llama-cpp's schema grammars end with `"\n\n\n\n" [\n]*` after the value (its chat
- * session trims them); here the grammar ends with the value, so the model can only stop there
- * and the answer is the JSON alone.
- */
-export function endAtValue(grammar: string): string {
-  return grammar.replace(/^(root ::= .*?) "\\n\\n\\n\\n" \[\\n\]\*$/m, '$1')
 }
 
 // json.gbnf's object rule without its trailing whitespace

@@ -17,11 +17,11 @@ import { embed } from './embeddings.js'
 import { contextTooLong, notAGenerativeModel } from './errors.js'
 import { cachedPrefix } from './generate.js'
 import { GrammarCache } from './grammar.js'
-import { toGrammarSchema } from './json-schema.js'
+import { compileSchema } from './json-schema.js'
 import type { LoadedModel } from './loaded-model.js'
 import { ModelPool, type PoolStats } from './model-pool.js'
 import { tokenBiasFor } from './sampling.js'
-import { textChoice, type ChoiceJob } from './text-choice.js'
+import { textChoice, type ChoiceJob, type SchemaGrammar } from './text-choice.js'
 import { toolChoice, toolPlan } from './tool-calls.js'
 import {
   checkTrainable,
@@ -261,14 +261,15 @@ export class LlamaCppProvider implements Provider, TrainingBackend {
   private async responseGrammar(
     call: GenerateCall,
     grammars: GrammarCache,
-  ): Promise<LlamaGrammar | undefined> {
+  ): Promise<LlamaGrammar | SchemaGrammar | undefined> {
     const format = call.responseFormat
     if (format?.type === 'json_object') return grammars.forJsonObject()
     if (format?.type === 'json_schema') {
       const schema = format.json_schema.schema
-      return schema
-        ? grammars.forJsonSchema(toGrammarSchema(schema, 'response_format'))
-        : grammars.forJsonObject()
+      if (!schema) return grammars.forJsonObject()
+      const param = 'response_format.json_schema.schema'
+      const compiled = compileSchema(schema, param)
+      return { grammar: await grammars.forJsonSchema(compiled), schema: compiled, param }
     }
     return undefined
   }

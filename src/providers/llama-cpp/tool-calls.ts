@@ -12,13 +12,14 @@ import { plainText } from './chat-template.js'
 import { nodeLlamaCpp } from './engine.js'
 import type { GenerationEnd, TextPiece } from './generate.js'
 import type { GrammarCache } from './grammar.js'
-import { toGrammarSchema } from './json-schema.js'
-import { sample, type ChoiceJob } from './text-choice.js'
+import { compileSchema, describedSchema, type CompiledSchema } from './json-schema.js'
+import { checkedSample, sample, type ChoiceJob } from './text-choice.js'
 
 /** How the request wants tools used; undefined when no tool may be called. */
 export type ToolPlan = {
   functions: ChatModelFunctions
-  schemas: Map<string, GbnfJsonSchema | undefined>
+  /** Each tool's compiled parameters schema, and the request path it came from. */
+  schemas: Map<string, { schema: CompiledSchema; param: string } | undefined>
   /** 'auto': the model decides; 'required': it must call one; a name: it must call that one. */
   mode: 'auto' | 'required' | { name: string }
   parallel: boolean
@@ -27,15 +28,13 @@ export type ToolPlan = {
 export function toolPlan(call: GenerateCall): ToolPlan | undefined {
   const tools = call.tools ?? []
   if (!tools.length || call.toolChoice === 'none') return undefined
-  const schemas = new Map<string, GbnfJsonSchema | undefined>()
+  const schemas: ToolPlan['schemas'] = new Map()
   const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {}
   tools.forEach((tool, i) => {
     const { name, description, parameters } = tool.function
-    const params = parameters
-      ? toGrammarSchema(parameters, `tools[${i}].function.parameters`)
-      : undefined
-    schemas.set(name, params)
-    functions[name] = { description, params }
+    const param = `tools[${i}].function.parameters`
+    schemas.set(name, parameters ? { schema: compileSchema(parameters, param), param } : undefined)
+    functions[name] = { description, params: parameters ? describedSchema(parameters) : undefined }
   })
   const choice = call.toolChoice
   const mode =
@@ -181,22 +180,23 @@ export async function* toolChoice(
       argumentsDelta: '',
     }
     prefill(LlamaText([name, syntax.paramsPrefix]))
-    const schema = plan.schemas.get(name)
+    const compiled = plan.schemas.get(name)
     let args = syntax.emptyParams
-    if (schema) {
-      const end = yield* passText(
-        await sample(job, choice, prompt, {
-          maxTokens: budget,
-          stops: [],
-          grammar: await grammars.forJsonSchema(schema),
-        }),
+    if (compiled) {
+      const { end, spent } = yield* checkedSample(
+        job,
         choice,
+        prompt,
+        { maxTokens: budget },
+        { ...compiled, grammar: await grammars.forJsonSchema(compiled.schema) },
         (piece) =>
           piece.text
             ? { type: 'tool-call-delta', choice, index, argumentsDelta: piece.text }
             : undefined,
       )
-      spend(end)
+      // retries count as generated; the answer's own tokens are prefilled below
+      budget -= spent
+      output += spent
       if (end.finishReason === 'length') {
         yield finish('length')
         return output
