@@ -31,7 +31,9 @@ export function hashKey(secret: string): string {
  */
 export async function startSession(c: Context, secret: string, keyHash: string, ttlSeconds: number) {
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds
-  await setSignedCookie(c, COOKIE, `${keyHash}.${expires}`, secret, {
+  // a nonce per sign-in: each session gets its own CSRF token, even two in the same second
+  const nonce = randomBytes(12).toString('base64url')
+  await setSignedCookie(c, COOKIE, `${keyHash}.${expires}.${nonce}`, secret, {
     httpOnly: true,
     sameSite: 'Strict',
     path: '/dashboard',
