@@ -24,7 +24,7 @@ async function audit(type: string) {
 /** An audit entry without what differs between two equal changes (ids, times, names). */
 function shape(entry: any) {
   const { id, effective_at, ...rest } = entry
-  return JSON.parse(JSON.stringify(rest).replace(/(proj|key|svc_acct|user|invite)[-_][A-Za-z0-9]+/g, '<$1>').replace(/"name":"[^"]*"/g, '"name":"<n>"'))
+  return JSON.parse(JSON.stringify(rest).replace(/(proj|key|svc_acct|user|invite)[-_][A-Za-z0-9]+/g, '<$1>').replace(/"name":"[^"]*"/g, '"name":"<n>"').replace(/"(\w+_at)":\d+/g, '"$1":0'))
 }
 
 async function newProject(name: string): Promise<string> {
