@@ -73,7 +73,7 @@ export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming
     }
     if (!fast(incoming, outgoing)) void hono(incoming, outgoing)
   }
-  return (incoming, outgoing) => observeRequest(incoming, outgoing, () => serve(incoming, outgoing))
+  return (incoming, outgoing) => observeRequest(incoming, outgoing, () => serve(incoming, outgoing), ctx.requestLog)
 }
 
 /** Tells the request's record which route answered it: its template, once routing is done. */

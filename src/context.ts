@@ -38,6 +38,7 @@ import { createVectorIndex, storageConfigFor } from './storage/dialect.js'
 import { openStorage, type Storage } from './storage/storage.js'
 import { ResponsesService } from './domain/responses/service.js'
 import { ResponsesStore } from './domain/responses/store.js'
+import { RequestLog } from './request-log.js'
 
 /** The composition root: everything a request or a job needs, built once at boot. */
 export type AppContext = {
@@ -84,6 +85,8 @@ export type AppContext = {
   }
   /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
   readiness(): Promise<Readiness>
+  /** The dashboard's request log: this node's last API requests, in memory (request-log.ts). */
+  requestLog: RequestLog
   close(): Promise<void>
 }
 
@@ -216,6 +219,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       fineTuning,
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.runner.running }),
+    requestLog: new RequestLog(config.dashboard.requestLogSize),
     async close() {
       // first: jobs in flight may still record usage and need providers and storage
       await jobs.destroy()

@@ -334,6 +334,8 @@ export const ConfigSchema = z.strictObject({
       sessionSecret: z.string().min(32).optional(),
       /** Session lifetime in seconds. */
       sessionTtlSeconds: z.number().int().positive().default(12 * 3600),
+      /** The request log's size: the last N API requests, per node, in memory only. 0: off. */
+      requestLogSize: z.number().int().min(0).max(100_000).default(1000),
     })
     .prefault({}),
 })

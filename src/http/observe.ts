@@ -2,26 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { accessLog } from '../logger.js'
 import { httpDuration, httpRequests, timeToFirstToken } from '../metrics.js'
 import { runWithRequest, type RequestRecord } from '../request-context.js'
+import type { RequestLog } from '../request-log.js'
 
 /**
  * Runs one request's handling inside its RequestRecord and, once the response has been sent (or
  * the client has gone), writes the access log line and the request metrics from it. One place
  * for every path a request can take: the inference fast path, Hono, and the listener's refusals.
  */
-export function observeRequest(incoming: IncomingMessage, outgoing: ServerResponse, handle: () => void) {
+export function observeRequest(incoming: IncomingMessage, outgoing: ServerResponse, handle: () => void, requestLog?: RequestLog) {
   const record: RequestRecord = { startedAt: performance.now(), inputTokens: 0, outputTokens: 0 }
   let done = false
   const finish = () => {
     if (done) return
     done = true
-    report(incoming, outgoing, record)
+    report(incoming, outgoing, record, requestLog)
   }
   outgoing.once('finish', finish)
   outgoing.once('close', finish)
   runWithRequest(record, handle)
 }
 
-function report(incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord) {
+function report(incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord, requestLog?: RequestLog) {
   const seconds = (performance.now() - record.startedAt) / 1000
   const method = incoming.method ?? 'GET'
   // a response cut short before its headers were sent is logged as 499, as nginx does
@@ -33,13 +34,31 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
   if (record.firstTokenAt !== undefined && record.model) {
     timeToFirstToken.observe({ model: record.model }, (record.firstTokenAt - record.startedAt) / 1000)
   }
+  // the path without its query: a query may carry values worth keeping out of logs
+  const path = (incoming.url ?? '').split('?')[0]
+  // the dashboard's request log keeps API requests only (not its own pages, probes or scrapes)
+  if (requestLog && path.startsWith('/v1/')) {
+    requestLog.add({
+      at: Date.now(),
+      method,
+      route,
+      path,
+      status,
+      ms: Math.round(seconds * 10_000) / 10,
+      requestId: record.requestId,
+      projectId: record.projectId,
+      keyId: record.keyId,
+      model: record.model,
+      inputTokens: record.model ? record.inputTokens : undefined,
+      outputTokens: record.model ? record.outputTokens : undefined,
+    })
+  }
   if (!accessLog.isLevelEnabled('info')) return
   accessLog.info(
     {
       method,
       route,
-      // the path without its query: a query may carry values worth keeping out of logs
-      path: (incoming.url ?? '').split('?')[0],
+      path,
       status,
       ms: Math.round(seconds * 10_000) / 10,
       request_id: record.requestId,

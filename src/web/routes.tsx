@@ -1,36 +1,38 @@
-import type { Context, Hono } from 'hono'
+import type { Hono } from 'hono'
 import type { AppContext } from '../context.js'
 import type { AppEnv } from '../http/env.js'
 import { nodeBindings } from '../http/node-request.js'
-import type { Principal } from '../principal.js'
-import { loginPage, playgroundPage } from './pages/forms.js'
-import { auditPage, batchesPage, modelsPage, projectsPage } from './pages/lists.js'
-import { overviewPage } from './pages/overview.js'
+import { createDash } from './dash.js'
 import { LoginThrottle } from './login-throttle.js'
-import { endSession, hashKey, sessionKeyHash, sessionSecret, startSession } from './session.js'
+import { assistantsRoutes } from './pages/assistants.js'
+import { auditRoutes } from './pages/audit.js'
+import { batchesRoutes } from './pages/batches.js'
+import { loginPage } from './pages/login.js'
+import { modelsRoutes } from './pages/models.js'
+import { overviewRoutes } from './pages/overview.js'
+import { playgroundRoutes } from './pages/playground.js'
+import { projectRoutes } from './pages/project.js'
+import { projectsRoutes } from './pages/projects.js'
+import { requestsRoutes } from './pages/requests.js'
+import { usageRoutes } from './pages/usage.js'
+import { usersRoutes } from './pages/users.js'
+import { endSession, hashKey, readSession, sameToken, sessionSecret, startSession } from './session.js'
 
 /**
- * The web dashboard: server-rendered pages (hono/jsx) that call the domain services directly.
- * Sign-in takes an admin key; the session cookie holds its hash, signed, never the key.
+ * The web dashboard: server-rendered pages (hono/jsx) that call the domain services directly, so
+ * every change it makes is checked and audit-logged as the Administration API's. Sign-in takes an
+ * admin key; the session cookie holds its hash, signed, never the key. Every POST carries the
+ * session's CSRF token (dash.tsx).
  */
 export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
   if (!ctx.config.dashboard.enabled) return
   const secret = sessionSecret(ctx.config)
   const throttle = new LoginThrottle()
-
-  async function admin(c: Context<AppEnv>): Promise<Principal | undefined> {
-    const hash = await sessionKeyHash(c, secret)
-    const principal = hash ? await ctx.services.keys.principalForHash(hash) : undefined
+  const adminFor = async (hash: string) => {
+    const principal = await ctx.services.keys.principalForHash(hash)
     return principal?.kind === 'admin' ? principal : undefined
   }
-
-  const page =
-    (render: (admin: Principal) => unknown) =>
-    async (c: Context<AppEnv>) => {
-      const principal = await admin(c)
-      if (!principal) return c.redirect('/dashboard/login', 303)
-      return c.html(await (render(principal) as Promise<string>))
-    }
+  const dash = createDash(app, secret, adminFor)
 
   app.get('/dashboard/login', (c) => c.html(loginPage()))
   app.post('/dashboard/login', async (c) => {
@@ -63,15 +65,27 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
     return c.redirect('/dashboard', 303)
   })
   app.post('/dashboard/logout', async (c) => {
-    const principal = await admin(c)
+    const session = await readSession(c, secret)
+    const principal = session ? await adminFor(session.keyHash) : undefined
+    // a sign-out from another site's form is refused: it would end the session (and audit it)
+    if (session && !sameToken((await c.req.parseBody())._csrf, session.csrf)) return c.redirect('/dashboard', 303)
     endSession(c)
     if (principal) await ctx.services.admin.sessions.logoutSucceeded(principal, nodeBindings(c)?.incoming.socket.remoteAddress)
     return c.redirect('/dashboard/login', 303)
   })
-  app.get('/dashboard', page(() => overviewPage(ctx)))
-  app.get('/dashboard/projects', page((p) => projectsPage(ctx, p)))
-  app.get('/dashboard/batches', page((p) => batchesPage(ctx, p)))
-  app.get('/dashboard/models', page(() => modelsPage(ctx)))
-  app.get('/dashboard/audit', page((p) => auditPage(ctx, p)))
-  app.get('/dashboard/playground', page(() => playgroundPage(ctx)))
+  for (const routes of [
+    overviewRoutes,
+    usageRoutes,
+    requestsRoutes,
+    projectsRoutes,
+    projectRoutes,
+    usersRoutes,
+    batchesRoutes,
+    assistantsRoutes,
+    playgroundRoutes,
+    modelsRoutes,
+    auditRoutes,
+  ]) {
+    routes(dash, ctx)
+  }
 }

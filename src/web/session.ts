@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Context } from 'hono'
@@ -31,7 +31,9 @@ export function hashKey(secret: string): string {
  */
 export async function startSession(c: Context, secret: string, keyHash: string, ttlSeconds: number) {
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds
-  await setSignedCookie(c, COOKIE, `${keyHash}.${expires}`, secret, {
+  // a nonce per sign-in: each session gets its own CSRF token, even two in the same second
+  const nonce = randomBytes(12).toString('base64url')
+  await setSignedCookie(c, COOKIE, `${keyHash}.${expires}.${nonce}`, secret, {
     httpOnly: true,
     sameSite: 'Strict',
     path: '/dashboard',
@@ -39,12 +41,28 @@ export async function startSession(c: Context, secret: string, keyHash: string, 
   })
 }
 
-export async function sessionKeyHash(c: Context, secret: string): Promise<string | undefined> {
+export type Session = { keyHash: string; csrf: string }
+
+/** The signed-in session, with its CSRF token, or undefined. */
+export async function readSession(c: Context, secret: string): Promise<Session | undefined> {
   const value = await getSignedCookie(c, secret, COOKIE)
   if (!value) return undefined
   const [hash, expires] = value.split('.')
   if (!hash || Number(expires) < Date.now() / 1000) return undefined
-  return hash
+  return { keyHash: hash, csrf: csrfToken(secret, value) }
+}
+
+/**
+ * The session's CSRF token: an HMAC of its cookie value, so it needs no storage, differs per
+ * session, and cannot be made without the secret. Every dashboard form carries it.
+ */
+export function csrfToken(secret: string, cookieValue: string): string {
+  return createHmac('sha256', secret).update(`csrf:${cookieValue}`).digest('base64url')
+}
+
+export function sameToken(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string' || given.length !== expected.length) return false
+  return timingSafeEqual(Buffer.from(given), Buffer.from(expected))
 }
 
 export function endSession(c: Context) {

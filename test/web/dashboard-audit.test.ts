@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminClient } from '../helpers/admin.js'
+import { signIn as dashboardSession } from '../helpers/dashboard.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
 // Dashboard sign-ins and sign-outs are the Administration API's login.* and logout.* events.
@@ -21,9 +22,8 @@ describe('dashboard sessions in the audit log', () => {
   it('records login.succeeded, login.failed and logout.succeeded with the person as a session actor', async () => {
     expect((await signIn('sk-admin-not-a-real-key-000000000')).status).toBe(401)
     expect((await signIn(PROJECT_KEY)).status).toBe(403)
-    const login = await signIn(ADMIN_KEY)
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]
-    await t.app.request('/dashboard/logout', { method: 'POST', headers: { cookie } })
+    const session = await dashboardSession(t)
+    await session.post('/dashboard/logout')
 
     const admin = adminClient(t)
     const entries = (

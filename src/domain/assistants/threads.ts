@@ -131,6 +131,15 @@ export class ThreadsService {
     return { id, object: 'thread.deleted' as const, deleted: true }
   }
 
+  /**
+   * A project's newest threads, or those an assistant ran on. Not an API operation (OpenAI has no
+   * thread list): the dashboard's way in to a thread's messages and runs.
+   */
+  async recent(principal: ProjectPrincipal, options: { limit: number; assistantId?: string }, version: ApiVersion = 'v2'): Promise<ThreadObject[]> {
+    const rows = await createRepos(this.deps.storage.db).threads.recent(principal.projectId, options.limit, options.assistantId)
+    return rows.map((row) => threadObject(threadRecord(row), version))
+  }
+
   /** The stored thread (for messages and the run engine), or G5 / G4. */
   async load(projectId: string, id: string, storage = this.deps.storage): Promise<ThreadRecord> {
     checkIdPrefix('thread_id', id, 'thread')

@@ -57,6 +57,11 @@ export class JobsRepo {
     return rows.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.count), oldest: Number(r.oldest) }))
   }
 
+  /** The newest jobs, of every kind and status (the dashboard's jobs table). */
+  async recent(limit: number): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+  }
+
   async enqueue(kind: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
     const id = options.id ?? newId('job_')
     const now = nowSeconds()

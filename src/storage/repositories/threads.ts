@@ -21,6 +21,17 @@ export class ThreadsRepo {
       .executeTakeFirst()
   }
 
+  /** A project's newest threads, or those an assistant has run on (the dashboard's list). */
+  recent(projectId: string, limit: number, assistantId?: string): Promise<ThreadRow[]> {
+    let query = this.db.selectFrom('threads').selectAll().where('project_id', '=', projectId)
+    if (assistantId) {
+      query = query.where('id', 'in', (eb) =>
+        eb.selectFrom('runs').select('thread_id').where('project_id', '=', projectId).where('assistant_id', '=', assistantId),
+      )
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+  }
+
   /**
    * Locks the thread until the transaction ends (see AssistantsRepo.lock): a message being added
    * and a run starting on the same thread serialize, so G7 cannot be raced. False if not found.

@@ -1,6 +1,8 @@
 import type { AppContext } from '../../context.js'
 import { BarChart } from '../chart.js'
+import type { Dash } from '../dash.js'
 import { Page } from '../layout.js'
+import type { View } from '../view.js'
 
 type Bucket = { start_time: number; results: Record<string, any>[] }
 
@@ -17,7 +19,7 @@ function hourLabel(seconds: number) {
 }
 
 /** Usage and costs of the whole organization, from the same rollups as the usage API. */
-export async function overviewPage(ctx: AppContext) {
+export async function overviewPage(ctx: AppContext, view: View) {
   const reports = ctx.services.usageReports
   const now = Math.floor(Date.now() / 1000)
   const dayStart = now - (now % 86_400) - 13 * 86_400
@@ -36,7 +38,7 @@ export async function overviewPage(ctx: AppContext) {
   const cost = (costs.data as Bucket[]).map((b) => b.results.reduce((t, r) => t + (r.amount?.value ?? 0), 0))
   const total = (values: number[]) => values.reduce((a, b) => a + b, 0)
   return (
-    <Page title="Overview" path="/dashboard">
+    <Page title="Overview" path="/dashboard" view={view}>
       <h1>Overview</h1>
       <div class="cards">
         <div class="card">
@@ -80,4 +82,8 @@ export async function overviewPage(ctx: AppContext) {
       <BarChart title="Cost per day (USD, from the price table)" labels={days} unit="USD" series={[{ label: 'cost', color: '#f59e0b', values: cost }]} />
     </Page>
   )
+}
+
+export function overviewRoutes(dash: Dash, ctx: AppContext) {
+  dash.get('/dashboard', (view) => overviewPage(ctx, view))
 }
