@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Context } from 'hono'
-import { ApiError, internal, invalidUrl, ProviderError, upstreamFailed } from '../errors.js'
+import { ApiError, internal, invalidUrl, ProviderError, serviceUnavailable, StoreUnavailableError, upstreamFailed } from '../errors.js'
 import { apiLog } from '../logger.js'
 import type { AppEnv } from './env.js'
 
@@ -8,6 +8,7 @@ import type { AppEnv } from './env.js'
 export function toApiError(error: unknown, requestId: string): ApiError {
   if (error instanceof ApiError) return error
   if (error instanceof ProviderError) return upstreamFailed(error)
+  if (error instanceof StoreUnavailableError) return serviceUnavailable(error.store, requestId, error.cause)
   apiLog.error({ err: error, requestId }, 'unhandled error')
   return internal(requestId, error)
 }
