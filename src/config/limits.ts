@@ -35,6 +35,12 @@ export const RateLimitsConfig = z.strictObject({
   redisUrl: z.string().optional(),
   /** Prefix of the Redis keys. */
   redisPrefix: z.string().default('plinth:rl:'),
+  /**
+   * While Redis does not answer: `local` counts in each node's memory (each node then allows the
+   * whole limit; a warning is logged and plinth_rate_limiter_fallback_total counts the requests),
+   * `refuse` answers limited requests 503 until Redis is back. Env: PLINTH_RATE_LIMITS_ON_REDIS_DOWN.
+   */
+  onRedisDown: z.enum(['local', 'refuse']).default('local'),
   /** How long a node keeps a project's limits before reading them again (changes made on another node take this long). */
   projectCacheMs: z.number().int().min(0).default(2000),
 })

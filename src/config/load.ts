@@ -109,6 +109,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_REDIS_URL) (raw.rateLimits ??= {}).redisUrl = env.PLINTH_REDIS_URL
+  if (env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN) (raw.rateLimits ??= {}).onRedisDown = env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
   if (env.PLINTH_LOG_FORMAT) (raw.log ??= {}).format = env.PLINTH_LOG_FORMAT
   if (env.PLINTH_SESSION_SECRET) (raw.dashboard ??= {}).sessionSecret = env.PLINTH_SESSION_SECRET
