@@ -97,6 +97,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR
+  if (env.PLINTH_BLOBS_DIR) (raw.blobs ??= {}).dir = env.PLINTH_BLOBS_DIR
   const maxFile = num('PLINTH_MAX_FILE_BYTES')
   if (maxFile !== undefined) (raw.files ??= {}).maxFileBytes = maxFile
   const staleWrite = num('PLINTH_FILES_STALE_WRITE_SECONDS')

@@ -288,6 +288,13 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   codeInterpreter: CodeInterpreterConfig.prefault({}),
+  /** The stored files' bytes (Files, Uploads, images, batch outputs): what several nodes share. */
+  blobs: z
+    .strictObject({
+      /** Default <dataDir>/blobs. Env: PLINTH_BLOBS_DIR. Several nodes point it at one shared volume. */
+      dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */
   rateLimits: RateLimitsConfig.prefault({}),
   /** Prices for the costs API (src/config/limits.ts). */
