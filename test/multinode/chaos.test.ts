@@ -196,7 +196,9 @@ suite(`multi-node chaos${why ? ` (skipped: ${why})` : ''}`, () => {
     }
 
     const ready = async (node: ServerProcess) => {
-      const res = await fetch(`${node.url}/ready`)
+      const res = await fetch(`${node.url}/ready`).catch((error: unknown) => {
+        throw new Error(`${node.url} does not answer (${(error as Error).message}); exits: ${exits.join(', ') || 'none'}\n${node.output().slice(-3000)}`)
+      })
       return { status: res.status, checks: ((await res.json()) as { checks: { name: string; ok: boolean }[] }).checks }
     }
 
