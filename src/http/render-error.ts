@@ -29,7 +29,8 @@ export function onError(error: unknown, c: Context<AppEnv>): Response {
 /** toApiError, with the 5xx answers logged (the client sees only the request id). */
 function loggedApiError(error: unknown, requestId: string): ApiError {
   const apiError = toApiError(error, requestId)
-  if (apiError.status >= 500) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
+  // a store outage is logged by the store, once per outage, not once per refused request
+  if (apiError.status >= 500 && !(error instanceof StoreUnavailableError)) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
   return apiError
 }
 
