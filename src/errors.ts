@@ -818,7 +818,8 @@ export class StoreUnavailableError extends Error {
     readonly store: 'database' | 'rate limiter',
     options?: { cause?: unknown },
   ) {
-    super(`the ${store} is unavailable`, options)
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super(`the ${store} is unavailable${cause}`, options)
   }
 }
 

@@ -148,7 +148,10 @@ suite(`multi-node chaos${why ? ` (skipped: ${why})` : ''}`, () => {
       const thread = await via.client.beta.threads.create({ messages: [{ role: 'user', content: `a slow reply for ${label}` }] })
       const run = await via.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })
       // the disruption lands with the batch part done and the reply being written
-      await poll(() => via.client.batches.retrieve(batch.id), (x) => x.request_counts!.completed >= 3, `${label}: batch under way`, 20_000)
+      const under = await poll(() => via.client.batches.retrieve(batch.id), (x) => x.request_counts!.completed >= 3, `${label}: batch under way`, 20_000)
+      expect(under.request_counts!.completed, `${label}: the batch is still running`).toBeLessThan(BATCH_LINES)
+      const running = await via.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })
+      expect(['queued', 'in_progress'], `${label}: the run is still running`).toContain(running.status)
       return { ids, batch, thread, run }
     }
 
@@ -262,6 +265,8 @@ suite(`multi-node chaos${why ? ` (skipped: ${why})` : ''}`, () => {
       return { end: Date.now() }
     })
     expect(a.child.exitCode).toBeNull()
+    // nothing fell through to a 500: every failure was recognised as an outage
+    for (const node of [a, b]) expect(node.output()).not.toMatch(/unhandled error|uncaughtException|unhandledRejection/)
     console.log(`chaos: ${JSON.stringify(report)}`)
   }, 150_000)
 })
