@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Config } from './config/schema.js'
+import { blobsDir } from './config/blobs-dir.js'
 import { bytes, progressReporter } from './providers/llama-cpp/pull/progress.js'
 import { storageConfigFor } from './storage/dialect.js'
 
@@ -75,7 +76,7 @@ export async function backup(config: Config, dest: string, out: Out): Promise<Ba
     if (dumped.status !== 0) throw new BackupError(`pg_dump failed: ${dumped.stderr.trim()}`)
     known = []
   }
-  const blobs = copyBlobs(path.join(config.dataDir, 'blobs'), path.join(dest, 'blobs'), out)
+  const blobs = copyBlobs(blobsDir(config), path.join(dest, 'blobs'), out)
   for (const name of EXTRA_FILES) {
     const file = path.join(config.dataDir, name)
     if (fs.existsSync(file)) fs.copyFileSync(file, path.join(dest, name))
@@ -121,7 +122,7 @@ export function restore(config: Config, from: string, out: Out, options: Restore
     fs.mkdirSync(path.dirname(storage.path), { recursive: true })
     fs.copyFileSync(path.join(from, manifest.database_file), storage.path)
   }
-  const blobs = path.join(config.dataDir, 'blobs')
+  const blobs = blobsDir(config)
   if (options.force) fs.rmSync(blobs, { recursive: true, force: true })
   copyBlobs(path.join(from, 'blobs'), blobs, out)
   for (const name of EXTRA_FILES) {

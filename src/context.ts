@@ -1,6 +1,6 @@
 import { checkReadiness, type Readiness } from './domain/readiness.js'
-import path from 'node:path'
 import type { Config } from './config/schema.js'
+import { blobsDir } from './config/blobs-dir.js'
 import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
 import { BatchesService } from './domain/batches/service.js'
 import { ChatService } from './domain/inference/chat.js'
@@ -44,7 +44,7 @@ import { RequestLog } from './request-log.js'
 export type AppContext = {
   config: Config
   storage: Storage
-  /** File bytes: <dataDir>/blobs */
+  /** File bytes: blobs.dir, default <dataDir>/blobs */
   blobs: BlobStore
   providers: ProviderRegistry
   organization: BootstrapResult['organization']
@@ -108,7 +108,7 @@ export async function createContext(config: Config, options: { storage?: Storage
   const storedCompletions = new StoredCompletions(storage)
   const leaseMs = config.jobs.leaseSeconds ? config.jobs.leaseSeconds * 1000 : undefined
   const jobs = createJobs(storage, { leaseMs, ...options.jobs })
-  const blobs = await DiskBlobStore.open(path.join(config.dataDir, 'blobs'))
+  const blobs = await DiskBlobStore.open(blobsDir(config))
   const files = new FilesService(storage, blobs, config.files)
   // what a crash left half-written (and what expired while the server was down) goes first
   await files.sweepExpired()

@@ -92,6 +92,8 @@ async function checkStorage(config: Config): Promise<DoctorCheck[]> {
   }
   const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: storage.url, connectionTimeoutMillis: TIMEOUT_MS })
+  // its failures reach the awaited calls below; an unheard 'error' event would end the process
+  client.on('error', () => {})
   try {
     await client.connect()
     const result = await client.query('SELECT version() AS version')

@@ -817,3 +817,32 @@ export function answerFailedSchema(param: string, detail: string) {
     'schema_violation',
   )
 }
+
+/**
+ * Thrown by the storage layer when a store the request needs does not answer (the database
+ * restarting, Redis down): a connection refused or cut, a pool that cannot connect in time. The
+ * request is answered 503 `serviceUnavailable`; the node reconnects by itself.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
+  constructor(
+    readonly store: 'database' | 'rate limiter',
+    options?: { cause?: unknown },
+  ) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super(`the ${store} is unavailable${cause}`, options)
+  }
+}
+
+// Plinth's, in I3's form: the SDKs retry every 503, and x-should-retry says so outright
+export function serviceUnavailable(store: 'database' | 'rate limiter', requestId: string, cause?: unknown) {
+  return new ApiError(
+    503,
+    `The server cannot reach its ${store} right now. You can retry your request in a few seconds. (Please include the request ID ${requestId} in your message.)`,
+    'server_error',
+    null,
+    'service_unavailable',
+    { 'x-should-retry': 'true', 'retry-after': '1' },
+    { cause },
+  )
+}

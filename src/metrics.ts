@@ -57,6 +57,12 @@ export const rateLimitRejections = new Counter({
   registers: [registry],
 })
 
+export const rateLimiterFallbacks = new Counter({
+  name: 'plinth_rate_limiter_fallback_total',
+  help: 'Requests whose rate limits were counted in this process because Redis did not answer (rateLimits.onRedisDown: local).',
+  registers: [registry],
+})
+
 type Setter = (labels: Record<string, string>, value: number) => void
 type Source = (set: Setter) => Promise<void> | void
 

@@ -41,6 +41,12 @@ export const RateLimitsConfig = z.strictObject({
    * when a notification is lost.
    */
   projectCacheMs: z.number().int().min(0).optional(),
+  /**
+   * While Redis does not answer: `local` counts in each node's memory (each node then allows the
+   * whole limit; a warning is logged and plinth_rate_limiter_fallback_total counts the requests),
+   * `refuse` answers limited requests 503 until Redis is back. Env: PLINTH_RATE_LIMITS_ON_REDIS_DOWN.
+   */
+  onRedisDown: z.enum(['local', 'refuse']).default('local'),
 })
 
 /** Prices of one model, in `pricing.currency`. Unset prices cost nothing. */

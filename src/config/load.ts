@@ -97,6 +97,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR
+  if (env.PLINTH_BLOBS_DIR) (raw.blobs ??= {}).dir = env.PLINTH_BLOBS_DIR
   const maxFile = num('PLINTH_MAX_FILE_BYTES')
   if (maxFile !== undefined) (raw.files ??= {}).maxFileBytes = maxFile
   const staleWrite = num('PLINTH_FILES_STALE_WRITE_SECONDS')
@@ -109,6 +110,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_REDIS_URL) (raw.rateLimits ??= {}).redisUrl = env.PLINTH_REDIS_URL
+  if (env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN) (raw.rateLimits ??= {}).onRedisDown = env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN
   if (env.PLINTH_LOG_LEVEL) (raw.log ??= {}).level = env.PLINTH_LOG_LEVEL
   if (env.PLINTH_LOG_FORMAT) (raw.log ??= {}).format = env.PLINTH_LOG_FORMAT
   if (env.PLINTH_SESSION_SECRET) (raw.dashboard ??= {}).sessionSecret = env.PLINTH_SESSION_SECRET

@@ -302,6 +302,13 @@ export const ConfigSchema = z.strictObject({
       maxStaleMs: z.number().int().min(0).max(60_000).default(1000),
     })
     .prefault({}),
+  /** The stored files' bytes (Files, Uploads, images, batch outputs): what several nodes share. */
+  blobs: z
+    .strictObject({
+      /** Default <dataDir>/blobs. Env: PLINTH_BLOBS_DIR. Several nodes point it at one shared volume. */
+      dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Per project and model rate limits (src/config/limits.ts). */
   rateLimits: RateLimitsConfig.prefault({}),
   /** Prices for the costs API (src/config/limits.ts). */

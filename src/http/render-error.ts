@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Context } from 'hono'
-import { ApiError, internal, invalidUrl, ProviderError, upstreamFailed } from '../errors.js'
+import { ApiError, internal, invalidUrl, ProviderError, serviceUnavailable, StoreUnavailableError, upstreamFailed } from '../errors.js'
 import { apiLog } from '../logger.js'
 import type { AppEnv } from './env.js'
 
@@ -8,6 +8,7 @@ import type { AppEnv } from './env.js'
 export function toApiError(error: unknown, requestId: string): ApiError {
   if (error instanceof ApiError) return error
   if (error instanceof ProviderError) return upstreamFailed(error)
+  if (error instanceof StoreUnavailableError) return serviceUnavailable(error.store, requestId, error.cause)
   apiLog.error({ err: error, requestId }, 'unhandled error')
   return internal(requestId, error)
 }
@@ -28,7 +29,8 @@ export function onError(error: unknown, c: Context<AppEnv>): Response {
 /** toApiError, with the 5xx answers logged (the client sees only the request id). */
 function loggedApiError(error: unknown, requestId: string): ApiError {
   const apiError = toApiError(error, requestId)
-  if (apiError.status >= 500) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
+  // a store outage is logged by the store, once per outage, not once per refused request
+  if (apiError.status >= 500 && !(error instanceof StoreUnavailableError)) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
   return apiError
 }
 

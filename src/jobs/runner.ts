@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
+import { StoreUnavailableError } from '../errors.js'
 import { jobLog } from '../logger.js'
 import { createRepos } from '../storage/repositories/index.js'
 import type { JobRow } from '../storage/repositories/jobs.js'
@@ -230,11 +231,22 @@ export class JobRunner {
       log.warn('handler ended after its lease was lost; its outcome is dropped')
       return
     }
-    try {
-      await this.record(active, failure, log)
-    } catch (error) {
-      // the lease runs out and the job is reclaimed: at-least-once, never lost
-      log.error({ err: error }, 'could not record the job outcome')
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.record(active, failure, log)
+        return
+      } catch (error) {
+        // the database is away (a restart): try again while our lease holds, so a job that
+        // finished during the outage is recorded once it is back rather than run again
+        const pause = Math.min(2_000, 100 * 2 ** attempt)
+        if (error instanceof StoreUnavailableError && !active.abandoned && Date.now() + pause < active.leaseExpiresAt) {
+          await new Promise((resolve) => setTimeout(resolve, pause).unref())
+          continue
+        }
+        // the lease runs out and the job is reclaimed: at-least-once, never lost
+        log.error({ err: error }, 'could not record the job outcome')
+        return
+      }
     }
   }
 

@@ -1,4 +1,6 @@
 import { dbPoolGauge } from '../metrics.js'
+import { dbLog } from '../logger.js'
+import { unavailableOr } from './unavailable.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -41,6 +43,8 @@ export type StorageConfig =
       poolSize?: number
       /** Tables, and Kysely's migration tables, live in this schema (created if missing). */
       schema?: string
+      /** How long taking a connection may wait: connecting, or for a free one (default 5000 ms). */
+      connectTimeoutMs?: number
     }
 
 export function storageConfigFor(databaseUrl: string | undefined, dataDir: string): StorageConfig {
@@ -94,7 +98,12 @@ export function createKyselyDialect(config: StorageConfig): {
     types: { getTypeParser: numericTypeParser },
     // public stays on the path after the schema: extensions such as pgvector live there
     ...(config.schema ? { options: `-c search_path=${checkSchemaName(config.schema)},public` } : {}),
+    // a database that does not answer (or a pool with no free connection) fails the request in
+    // seconds rather than holding it; keep-alive finds a connection whose peer vanished
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 5000,
+    keepAlive: true,
   })
+  guardPool(pool)
   const untrack = dbPoolGauge((set) => {
     if (pool.ended) return untrack()
     set({ state: 'total' }, pool.totalCount)
@@ -102,6 +111,43 @@ export function createKyselyDialect(config: StorageConfig): {
     set({ state: 'waiting' }, pool.waitingCount)
   })
   return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch }
+}
+
+/**
+ * A database restart or outage must not crash the node. pg reports a connection that dies as an
+ * 'error' event: on the pool for an idle client, on the client itself for one checked out (a
+ * transaction, the leader's pinned connection), and an EventEmitter without a listener throws it
+ * (issue 20: both nodes exited within 80 ms of `pg_ctlcluster restart`). Every client gets a
+ * listener the moment it connects; its queries fail and the pool drops it. Queries that fail for
+ * want of a connection throw StoreUnavailableError, answered 503.
+ */
+function guardPool(pool: pg.Pool) {
+  let loggedAt = -Infinity
+  const report = (error: Error) => {
+    // once per outage, not once per connection
+    if (performance.now() - loggedAt < 10_000) return
+    loggedAt = performance.now()
+    dbLog.warn({ err: error }, 'database connection lost; reconnecting on demand')
+  }
+  pool.on('error', report)
+  pool.on('connect', (client) => {
+    client.on('error', report)
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    // Kysely calls query() for its promise; the callback and cursor forms pass through untouched
+    client.query = ((...args: unknown[]) => {
+      const result = query(...args)
+      return result instanceof Promise ? result.catch(rethrowUnavailable) : result
+    }) as typeof client.query
+  })
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>
+  pool.connect = ((callback?: unknown) => {
+    if (callback) return (connect as (cb: unknown) => void)(callback)
+    return connect().catch(rethrowUnavailable)
+  }) as typeof pool.connect
+}
+
+function rethrowUnavailable(error: unknown): never {
+  throw unavailableOr(error, 'database')
 }
 
 /**
@@ -262,7 +308,9 @@ export function keyColumnType(dialect: Dialect): 'text' | Expression<unknown> {
 /** Creates the schema a test suite or deployment asks for (PostgreSQL only). */
 export async function ensureSchema(config: StorageConfig) {
   if (config.kind !== 'postgres' || !config.schema) return
-  const client = new pg.Client({ connectionString: config.url })
+  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: config.connectTimeoutMs ?? 5000 })
+  // a connection cut while idle is an 'error' event: without a listener it would end the process
+  client.on('error', () => {})
   await client.connect()
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(config.schema)}`)

@@ -1,11 +1,12 @@
-import { rateLimitRejections } from '../../metrics.js'
+import { rateLimiterFallbacks, rateLimitRejections } from '../../metrics.js'
 import type { RateLimitsConfig } from '../../config/limits.js'
-import { notFound, rateLimitReached, requestTooLarge } from '../../errors.js'
+import { notFound, rateLimitReached, requestTooLarge, StoreUnavailableError } from '../../errors.js'
 import { apiLog } from '../../logger.js'
 import type { Principal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import { toPage, type ListPage } from '../../schemas/shared.js'
-import type { Counter, CounterState, RateLimiter } from '../../storage/limits/limiter.js'
+import { InProcessLimiter } from '../../storage/limits/in-process.js'
+import type { AcquireResult, Counter, CounterState, RateLimiter } from '../../storage/limits/limiter.js'
 import type { RateLimitValues } from '../../storage/repositories/rate-limits.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import { nowSeconds } from '../../storage/ids.js'
@@ -65,6 +66,8 @@ export class LimitsService {
   private readonly projects: ProjectLimitsCache
   private readonly plans = new Map<string, Plan>()
   private failOpenLoggedAt = -Infinity
+  /** Counts while the shared limiter (Redis) does not answer: rateLimits.onRedisDown 'local'. */
+  private readonly local = new InProcessLimiter()
 
   constructor(
     private readonly storage: Storage,
@@ -117,11 +120,13 @@ export class LimitsService {
       }
     }
     let result
+    let limiter = this.limiter
     try {
       const acquired = this.limiter.acquire(counters)
       result = acquired instanceof Promise ? await acquired : acquired
     } catch (error) {
-      return this.limiterFailed(error)
+      result = this.acquireLocally(error, counters)
+      limiter = this.local
     }
     const headers = rateLimitHeaders(counters[0], result.states[0], counters[1], result.states[1])
     if (!result.ok) {
@@ -136,7 +141,7 @@ export class LimitsService {
         headers,
       )
     }
-    return new Held(this, this.limiter, counters[1], headers)
+    return new Held(this, limiter, counters[1], headers)
   }
 
   /**
@@ -155,8 +160,7 @@ export class LimitsService {
       try {
         ok = (await this.limiter.acquire([counter])).ok
       } catch (error) {
-        this.limiterFailed(error)
-        return { ok: true }
+        ok = this.acquireLocally(error, [counter]).ok
       }
     }
     if (ok) return { ok: true }
@@ -250,16 +254,26 @@ export class LimitsService {
   }
 
   /**
-   * The counters could not be reached (Redis down): serve the request unlimited rather than fail
-   * it. Limits protect backends; an outage of the limiter must not become an outage of the API.
+   * The shared counters could not be reached (Redis down or timing out), as rateLimits.onRedisDown
+   * says: `local` counts in this process, so a Redis outage does not become an outage of the API
+   * and the backends stay protected (each node allows the whole limit meanwhile); `refuse`
+   * answers 503, for deployments where exceeding a limit costs more than refusing.
    */
-  limiterFailed(error: unknown): Reservation {
+  private acquireLocally(error: unknown, counters: readonly Counter[]): AcquireResult {
+    if (this.config.onRedisDown === 'refuse') throw new StoreUnavailableError('rate limiter', { cause: error })
+    this.limiterFailed(error)
+    rateLimiterFallbacks.inc()
+    return this.local.acquireNow(counters)
+  }
+
+  /** Logs the limiter's failure, at most once every 10 s. */
+  limiterFailed(error: unknown): void {
     const now = performance.now()
     if (now - this.failOpenLoggedAt >= FAIL_OPEN_LOG_MS) {
       this.failOpenLoggedAt = now
-      apiLog.warn({ err: error }, 'rate limiter unavailable: requests are served without limits')
+      const mode = this.config.onRedisDown === 'refuse' ? 'limited requests are refused (503)' : 'limits are counted per node'
+      apiLog.warn({ err: error }, `rate limiter (Redis) unavailable: ${mode} until it is back`)
     }
-    return UNLIMITED
   }
 }
 

@@ -63,7 +63,8 @@ export async function* pipeProcess(command: string, args: string[], options: Pip
     stderr = (stderr + text).slice(-STDERR_KEEP)
   })
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
+    // on, not once: a second 'error' (a failed kill) with no listener would end the process
+    child.on('error', reject)
     child.once('close', (code) => resolve(code))
   })
   // an unread rejection would crash the process if the consumer stops before awaiting it
