@@ -20,15 +20,17 @@ const STORE_HELP = `  --data-dir DIR     where the data lives (env PLINTH_DATA_D
 
 const COMMANDS: Record<string, Command> = {
   serve: {
-    usage: `Usage: plinth serve [--port N] [--host H] [--data-dir DIR] [--config FILE]
+    usage: `Usage: plinth serve [--port N] [--host H] [--workers N|auto] [--data-dir DIR] [--config FILE]
 
 Starts the API server.
 
   --port N           the port to listen on, 0-65535 (env PLINTH_PORT; default 8080)
   --host H           the address to listen on (env PLINTH_HOST; default 127.0.0.1)
+  --workers N|auto   server processes sharing the port; auto = one per core (env PLINTH_WORKERS;
+                     default 1)
 ${STORE_HELP}
 `,
-    options: { port: { type: 'string' }, host: { type: 'string' }, ...STORE_OPTIONS },
+    options: { port: { type: 'string' }, host: { type: 'string' }, workers: { type: 'string' }, ...STORE_OPTIONS },
     positionals: [0, 0],
   },
   'keys create': {

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { ApiError } from './errors.js'
 import { commandUsage, parseCommandLine, UsageError } from './cli-usage.js'
 import { loadConfig, ConfigError } from './config/load.js'
@@ -11,6 +12,7 @@ import { createRepos } from './storage/repositories/index.js'
 import { storageConfigFor } from './storage/dialect.js'
 import { openStorage } from './storage/storage.js'
 import { PortError, serve } from './main.js'
+import { WorkerStartError } from './cluster.js'
 import { setLogLevel } from './logger.js'
 import { DownloadError, pull } from './providers/llama-cpp/pull/pull.js'
 import { formatDoctor, runDoctor } from './doctor.js'
@@ -27,10 +29,17 @@ export async function main(argv: string[]): Promise<void> {
     }
     // a failure the user can act on is a message, not a stack trace
     const known =
-      error instanceof ConfigError || error instanceof CliError || error instanceof ApiError || error instanceof PortError || error instanceof BackupError
+      error instanceof ConfigError ||
+      error instanceof CliError ||
+      error instanceof ApiError ||
+      error instanceof PortError ||
+      error instanceof BackupError ||
+      error instanceof WorkerStartError
     const text = known ? (error as Error).message : ((error as Error).stack ?? String(error))
     process.stderr.write(`plinth: ${text}\n`)
     process.exitCode = 1
+    // a worker of `plinth serve --workers N` that could not start: its IPC channel would keep it
+    if (cluster.isWorker) process.exit()
   }
 }
 
@@ -44,9 +53,10 @@ async function run(argv: string[]) {
     return
   }
   const { command, positionals } = invocation
-  const values = invocation.values as OrgValues & PullValues & { port?: string; host?: string }
+  const values = invocation.values as OrgValues & PullValues & { port?: string; host?: string; workers?: string }
   const overrides = {
     port: values.port !== undefined ? parsePort(values.port) : undefined,
+    workers: values.workers !== undefined ? parseWorkers(values.workers) : undefined,
     host: values.host,
     dataDir: values['data-dir'],
     configFile: values.config,
@@ -104,6 +114,13 @@ function parsePort(value: string): number {
   const port = Number(value)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535, got '${value}'`)
   return port
+}
+
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto'
+  const workers = Number(value)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new CliError(`--workers must be 1-256 or auto, got '${value}'`)
+  return workers
 }
 
 type OrgValues = {

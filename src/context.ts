@@ -18,7 +18,7 @@ import { createAdminServices, type AdminServices } from './domain/organization/i
 import { KeysService } from './domain/organization/keys.js'
 import { LimitsService } from './domain/limits/service.js'
 import { UsageReports } from './domain/usage/reports.js'
-import { createRateLimiter } from './storage/limits/index.js'
+import { createRateLimiter, type RateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
@@ -90,7 +90,7 @@ export type AppContext = {
   close(): Promise<void>
 }
 
-export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox } = {}): Promise<AppContext> {
+export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox; limiter?: RateLimiter } = {}): Promise<AppContext> {
   const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir)))
   let providers: ProviderRegistry
   try {
@@ -103,7 +103,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   // one instance: the admin services clear its principal cache when they revoke anything
   const keys = new KeysService(storage, config.changes.maxStaleMs)
   const usage = new UsageRecorder(storage)
-  const limiter = await createRateLimiter(config.rateLimits)
+  // a worker of `plinth serve --workers N` without Redis asks the primary (storage/limits/ipc.ts)
+  const limiter = options.limiter ?? (await createRateLimiter(config.rateLimits))
   const limits = new LimitsService(storage, limiter, config.rateLimits, providers, config.changes.maxStaleMs)
   const storedCompletions = new StoredCompletions(storage)
   const leaseMs = config.jobs.leaseSeconds ? config.jobs.leaseSeconds * 1000 : undefined
@@ -218,7 +219,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       retrieval,
       fineTuning,
     },
-    readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.runner.running }),
+    readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),
     requestLog: new RequestLog(config.dashboard.requestLogSize),
     async close() {
       // first: jobs in flight may still record usage and need providers and storage

@@ -1,24 +1,41 @@
 import type { Server } from 'node:http'
 import { createStartingServer, serveApp } from './app.js'
+import { reportReady, serveCluster, wakeJobsWorker, workerCount, workerRole, type WorkerRole } from './cluster.js'
 import { loadConfig, type ConfigOverrides } from './config/load.js'
 import { createContext } from './context.js'
 import { accessLog, bootLog, setLogFormat, setLogLevel } from './logger.js'
 import { getEngine } from './providers/llama-cpp/engine.js'
+import { IpcLimiter } from './storage/limits/ipc.js'
 import { warmTokenizer } from './providers/tokenizer.js'
 
 export type RunningServer = { url: string; close(): Promise<void> }
 
-/** loadConfig → createContext → serve → graceful shutdown on SIGINT/SIGTERM. */
+/**
+ * loadConfig → createContext → serve → graceful shutdown on SIGINT/SIGTERM. With
+ * `server.workers` above 1 this process becomes the primary of N workers (cluster.ts), each of
+ * which runs this function again as a worker.
+ */
 export async function serve(overrides: ConfigOverrides = {}, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const config = loadConfig(process.env, overrides)
   setLogLevel(config.log.level)
   setLogFormat(config.log.format)
   if (!config.log.access) accessLog.level = 'silent'
+  const role = workerRole()
+  const count = workerCount(config.server.workers)
+  if (!role && count > 1) {
+    const primary = await serveCluster(config, count, printFirstStart)
+    if (options.handleSignals) {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void primary.close())
+    }
+    return primary
+  }
   const server = createStartingServer()
-  await listen(server, config.server.port, config.server.host)
+  // a worker listens once it can serve: the primary hands connections to listening workers only,
+  // so one that restarts takes none before it is ready
+  if (!role) await listen(server, config.server.port, config.server.host)
   let ctx: Awaited<ReturnType<typeof createContext>>
   try {
-    ctx = await createContext(config)
+    ctx = await createContext(config, workerContextOptions(role))
   } catch (error) {
     server.close()
     throw error
@@ -31,11 +48,23 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   // models are served; a failure here is the first request's to report, as before
   if (ctx.providers.hasLocalModels()) await getEngine(config.llama.gpu).catch(() => undefined)
   serveApp(server, ctx)
+  if (role) {
+    try {
+      await listen(server, config.server.port, config.server.host)
+    } catch (error) {
+      await ctx.close()
+      throw error
+    }
+  }
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
   if (ctx.bootstrap.created) printFirstStart(url, ctx.bootstrap.created)
-  bootLog.info({ url, database: ctx.storage.dialect, models: ctx.providers.list().length }, `Plinth ready on ${url}/v1`)
+  if (role) {
+    bootLog.info({ url, worker: role.index, jobs: role.jobs }, `worker ${role.index} ready`)
+    if (role.jobs) process.on('message', (message: { plinthJobs?: string }) => message?.plinthJobs === 'wake' && ctx.jobs.wake())
+    reportReady(url)
+  } else bootLog.info({ url, database: ctx.storage.dialect, models: ctx.providers.list().length }, `Plinth ready on ${url}/v1`)
   ctx.jobs.start()
 
   let closing: Promise<void> | undefined
@@ -50,11 +79,26 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
       })
       await ctx.close()
       bootLog.info('stopped')
+      // the IPC channel to the primary would keep a worker's process alive
+      if (role) process.exit(0)
     })())
   if (options.handleSignals) {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close())
   }
   return { url, close }
+}
+
+/**
+ * A worker runs the job runner and the leader only if it is the jobs worker (on SQLite a single
+ * runner avoids contention for the write lock; on PostgreSQL the leader lock would already keep the
+ * sweeps singleton), and asks the primary for rate limits when Redis is not configured.
+ */
+function workerContextOptions(role: WorkerRole | undefined): Parameters<typeof createContext>[1] {
+  if (!role) return {}
+  return {
+    jobs: role.jobs ? {} : { elsewhere: { wake: wakeJobsWorker } },
+    limiter: role.sharedLimiter ? new IpcLimiter(process as unknown as ConstructorParameters<typeof IpcLimiter>[0]) : undefined,
+  }
 }
 
 /** A port that cannot be had is a sentence for the user (PortError), not a stack trace. */

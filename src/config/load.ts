@@ -10,7 +10,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>
 
 /** Overrides from the CLI (`plinth serve --port ...`); they win over env and file. */
-export type ConfigOverrides = { port?: number; host?: string; dataDir?: string; configFile?: string }
+export type ConfigOverrides = { port?: number; host?: string; dataDir?: string; configFile?: string; workers?: number | 'auto' }
 
 /**
  * defaults < JSON file (PLINTH_CONFIG or --config) < PLINTH_* env < CLI flags.
@@ -38,6 +38,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   const envIssues = applyEnv(raw, env)
   if (overrides.port !== undefined) (raw.server ??= {}).port = overrides.port
   if (overrides.host !== undefined) (raw.server ??= {}).host = overrides.host
+  if (overrides.workers !== undefined) (raw.server ??= {}).workers = overrides.workers
   if (overrides.dataDir !== undefined) raw.dataDir = overrides.dataDir
   return parseConfig(raw, envIssues)
 }
@@ -94,6 +95,11 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   const port = num('PLINTH_PORT')
   if (port !== undefined) (raw.server ??= {}).port = port
   if (env.PLINTH_HOST) (raw.server ??= {}).host = env.PLINTH_HOST
+  if (env.PLINTH_WORKERS === 'auto') (raw.server ??= {}).workers = 'auto'
+  else {
+    const workers = num('PLINTH_WORKERS')
+    if (workers !== undefined) (raw.server ??= {}).workers = workers
+  }
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR

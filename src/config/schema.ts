@@ -166,6 +166,8 @@ export const ConfigSchema = z.strictObject({
       bodyLimitBytes: z.number().int().positive().default(32 * 1024 * 1024),
       /** Allowed CORS origins; '*' lets browser apps call Plinth directly. */
       corsOrigins: z.array(z.string()).default(['*']),
+      /** Server processes on the one port (node:cluster); 'auto' = one per core (docs/deployment.md). */
+      workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     })
     .prefault({}),
   dataDir: z.string().default('./data'),

@@ -13,6 +13,11 @@ export type JobsOptions = {
   retentionSeconds?: number
   /** every kind's lease instead of its own (config `jobs.leaseSeconds`); see JobCatalog */
   leaseMs?: number
+  /**
+   * The runner and the leader run in another process of this server (`plinth serve --workers N`
+   * runs them in one worker): start() does nothing here, and wake() tells that process.
+   */
+  elsewhere?: { wake(): void }
 }
 
 /** The context's job system: features register kinds and sweeps; serve() starts it. */
@@ -24,6 +29,8 @@ export type Jobs = {
   start(): void
   /** Polls now: call after committing a transaction that enqueued a job. */
   wake(): void
+  /** Jobs are being claimed: by this process's runner, or by the one of another worker. */
+  running(): boolean
   /** Stops both, waiting for jobs and the sweep in flight (see JobRunner.destroy). */
   destroy(): Promise<void>
 }
@@ -56,10 +63,12 @@ export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
     runner,
     leader,
     start() {
+      if (options.elsewhere) return
       runner.start()
       leader.start()
     },
-    wake: () => runner.wake(),
+    wake: options.elsewhere ? () => options.elsewhere!.wake() : () => runner.wake(),
+    running: () => (options.elsewhere ? true : runner.running),
     async destroy() {
       for (const off of unregister) off()
       await Promise.all([runner.destroy(), leader.destroy()])
