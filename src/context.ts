@@ -19,6 +19,7 @@ import { createRateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
+import { registerResponseJobs } from './jobs/response-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
 import { registerVectorStoreJobs } from './jobs/vector-stores.js'
 import { createRetrievalServices, type RetrievalServices } from './domain/retrieval/index.js'
@@ -169,6 +170,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     tools,
   })
   registerRunJobs(jobs, assistants.executor, storage)
+  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake() })
+  registerResponseJobs(jobs, responses)
   return {
     config,
     storage,
@@ -184,7 +187,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       usage,
       ...inference,
       storedCompletions,
-      responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
+      responses,
       models: new ModelsService(providers),
       files,
       uploads: new UploadsService(storage, blobs, files),

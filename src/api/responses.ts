@@ -50,9 +50,23 @@ export function responsesRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'getResponse',
       scope: 'project',
       handler: async (c) => {
-        readQuery(c, ResponseRetrieveQuery)
-        return c.json(await responses.store.get(projectPrincipal(c), c.req.param('response_id')!))
+        const query = readQuery(c, ResponseRetrieveQuery)
+        const principal = projectPrincipal(c)
+        const id = c.req.param('response_id')!
+        // SDK 6's retrieve({ stream: true, starting_after }): the events again, live while it runs
+        if (query.stream) return primedSse(c, namedEvents(responses.retrieveEvents(principal, id, query.starting_after)), responseSseOptions(c.var.requestId))
+        return c.json(await responses.store.get(principal, id))
       },
+    },
+    {
+      // Plinth: OpenAI serves it (SDK 6's responses.cancel) but the spec file Plinth follows has
+      // it not; only a background response can be cancelled
+      method: 'POST',
+      path: '/responses/{response_id}/cancel',
+      operationId: 'cancelResponse',
+      scope: 'project',
+      extension: true,
+      handler: async (c) => c.json(await responses.cancel(projectPrincipal(c), c.req.param('response_id')!)),
     },
     {
       // spec: deleteResponse

@@ -26,6 +26,8 @@ export const STREAM_SCHEMAS: Record<
   createRun: assistantEventSchema,
   createThreadAndRun: assistantEventSchema,
   submitToolOuputsToRun: assistantEventSchema,
+  // SDK 6's retrieve({ stream: true }), newer than the spec file: the events of createResponse
+  getResponse: 'ResponseStreamEvent',
 }
 
 /** The Assistants stream's events (AssistantStreamEvent): each event name has its object. */

@@ -1,5 +1,5 @@
-import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError } from '../../errors.js'
-import type { ProjectPrincipal } from '../../principal.js'
+import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
+import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
@@ -10,9 +10,11 @@ import { chunkObjects } from '../inference/serialized.js'
 import { detached } from './detach.js'
 import { ResponseEvents, type ChatDelta, type ResponseEvent } from './events.js'
 import { checkCallPairs, storedInput, type StoredItem } from './items.js'
+import { LiveResponses } from './live.js'
 import { chatMessages } from './messages.js'
 import { endOf, outputItems, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
+import { replayEvents } from './replay.js'
 import { ResponsesStore } from './store.js'
 import { truncateToContext } from './truncation.js'
 
@@ -21,7 +23,28 @@ export type ResponsesDeps = {
   providers: ProviderRegistry
   chat: Pick<ChatService, 'create' | 'chunks'>
   files: Pick<FilesService, 'find' | 'bytes'>
+  /** polls the job runner now (context.ts passes jobs.wake) */
+  wake?: () => void
 }
+
+/** The job that runs a background response (jobs/response-run.ts registers it). */
+export const RESPONSE_JOB = 'response.run'
+
+/** What the job knows: who asked, for what; the response row has the rest. */
+export type ResponseJob = {
+  projectId: string
+  orgId: string
+  keyId: string
+  models?: ModelPolicy
+  responseId: string
+  params: ResponseCreateParams
+}
+
+/** Statuses a background response is still running in. */
+const ACTIVE = ['queued', 'in_progress']
+const INTERRUPTED = { code: 'server_error', message: 'The response was interrupted too often.' }
+/** How often a reader of a response running on another node looks at its row. */
+const POLL_MS = 1000
 
 export type ResponseOptions = Pick<ChatOptions, 'signal' | 'requestId' | 'limit'>
 
@@ -41,6 +64,9 @@ const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg
  * provider serves it, and the chat answer, whole or streamed, becomes output items.
  */
 export class ResponsesService {
+  /** the background responses this process runs, for their readers */
+  private readonly live = new LiveResponses()
+
   constructor(private readonly deps: ResponsesDeps) {}
 
   get store(): ResponsesStore {
@@ -49,19 +75,26 @@ export class ResponsesService {
 
   /** Everything checked before the model is called: a bad request stores and runs nothing. */
   private async prepare(principal: ProjectPrincipal, params: ResponseCreateParams, stream: boolean, signal: AbortSignal): Promise<Prepared> {
+    const { store } = this.deps
+    const input = await storedInput(params.input, (id, param) => store.item(principal, id, param))
+    return { input, chat: await this.chatFor(principal, params, input, stream, signal) }
+  }
+
+  /** The chat call for a request whose input items are known (a background one reads them stored). */
+  private async chatFor(principal: ProjectPrincipal, params: ResponseCreateParams, input: StoredItem[], stream: boolean, signal: AbortSignal) {
     const { card } = this.deps.providers.resolve(params.model, principal.models)
     if (!card.capabilities.chat) throw notAChatModel()
     const { store } = this.deps
     const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
-    const input = await storedInput(params.input, (id, param) => store.item(principal, id, param))
     const conversation = [...history, ...input]
     checkCallPairs(conversation)
     let messages = await chatMessages(params.instructions, conversation, (fileId) => this.imageUrl(principal, fileId))
     if (params.truncation === 'auto') messages = await truncateToContext(card, messages, params.max_output_tokens ?? 0, signal)
-    return { input, chat: chatRequest(card, params, messages, stream) }
+    return chatRequest(card, params, messages, stream)
   }
 
   async create(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): Promise<ResponseObject> {
+    if (params.background) return this.enqueue(principal, params, options.signal)
     try {
       const { input, chat } = await this.prepare(principal, params, false, options.signal)
       const id = newId('resp_')
@@ -81,8 +114,10 @@ export class ResponsesService {
   /**
    * A streamed response's events. A stored one runs to its end and is saved even if the client
    * goes away (detached, on a signal of its own); one with `store: false` stops with its client.
+   * A background one runs on the job runner; the client reads its events as they come.
    */
   events(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): AsyncIterable<ResponseEvent> {
+    if (params.background) return this.backgroundEvents(principal, params, options)
     if (params.store === false) return this.streamEvents(principal, params, options)
     return detached(this.streamEvents(principal, params, { ...options, signal: new AbortController().signal }))
   }
@@ -102,8 +137,25 @@ export class ResponsesService {
     }
     const id = newId('resp_')
     const createdAt = nowSeconds()
+    const save = async (response: ResponseObject) => {
+      if (params.store !== false) await this.deps.store.save(principal, response, input)
+    }
+    yield* this.play((state) => responseObject(id, createdAt, params, state), chunks, first, save)
+  }
+
+  /**
+   * The events of one generation, from `response.created` to its end, and its save just before
+   * the last event. `first` is the model's first chunk when the caller already read it.
+   * `cancelled` says whether a failure was a cancel: the response ends `cancelled`, no event.
+   */
+  private async *play(
+    snapshot: (state: ResponseState) => ResponseObject,
+    chunks: AsyncIterator<Record<string, unknown>>,
+    first: IteratorResult<Record<string, unknown>> | null,
+    save: (response: ResponseObject) => Promise<void>,
+    cancelled: () => boolean = () => false,
+  ): AsyncGenerator<ResponseEvent> {
     const events = new ResponseEvents()
-    const snapshot = (state: ResponseState) => responseObject(id, createdAt, params, state)
     const started = snapshot({ status: 'in_progress', output: [], usage: null })
     let finish: string | null | undefined
     let usage: ChatChunk['usage']
@@ -111,7 +163,7 @@ export class ResponsesService {
     try {
       yield events.event('response.created', { response: started })
       yield events.event('response.in_progress', { response: started })
-      for (let next = first; !next.done; next = await chunks.next()) {
+      for (let next = first ?? (await chunks.next()); !next.done; next = await chunks.next()) {
         const chunk = next.value as ChatChunk
         if (chunk.usage) usage = chunk.usage
         const choice = chunk.choices?.[0]
@@ -120,6 +172,11 @@ export class ResponsesService {
         if (choice.finish_reason) finish = choice.finish_reason
       }
     } catch (error) {
+      if (cancelled()) {
+        events.finish('incomplete')
+        await save(snapshot({ status: 'cancelled', output: events.output, usage: responseUsage(usage) }))
+        return
+      }
       failure = failureOf(error)
     } finally {
       // the client left a response that is not stored: the model call stops with it
@@ -130,7 +187,7 @@ export class ResponsesService {
       // what was written so far stays in the output, its items cut short (no more events for them)
       events.finish('incomplete')
       const failed = snapshot({ status: 'failed', output: events.output, usage: responseUsage(usage), error: failure })
-      if (params.store !== false) await this.deps.store.save(principal, failed, input)
+      await save(failed)
       yield events.event('response.failed', { response: failed })
       return
     }
@@ -138,8 +195,130 @@ export class ResponsesService {
     yield* events.finish(end.status === 'completed' ? 'completed' : 'incomplete')
     const response = snapshot({ ...end, output: events.output, usage: responseUsage(usage) })
     // saved before the last event: a client that saw it completed can retrieve it at once
-    if (params.store !== false) await this.deps.store.save(principal, response, input)
+    await save(response)
     yield events.event(end.status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
+  }
+
+  /**
+   * `background: true`: everything is checked now (bad input is this request's 4xx), then the
+   * response is stored `queued` with the job that runs it, in one transaction.
+   */
+  private async enqueue(principal: ProjectPrincipal, params: ResponseCreateParams, signal: AbortSignal): Promise<ResponseObject> {
+    if (params.store === false) throw invalidRequest("Background responses cannot be created with 'store' set to false.", 'store', 'invalid_value')
+    let input: StoredItem[]
+    try {
+      input = (await this.prepare(principal, params, true, signal)).input
+    } catch (error) {
+      throw asResponsesError(error)
+    }
+    const response = responseObject(newId('resp_'), nowSeconds(), params, { status: 'queued', output: [], usage: null })
+    const payload: ResponseJob = { projectId: principal.projectId, orgId: principal.orgId, keyId: principal.keyId, responseId: response.id, params }
+    if (principal.models) payload.models = principal.models
+    await this.deps.store.save(principal, response, input, { kind: RESPONSE_JOB, id: jobId(response.id), payload })
+    this.deps.wake?.()
+    return response
+  }
+
+  private async *backgroundEvents(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): AsyncGenerator<ResponseEvent> {
+    const response = await this.enqueue(principal, params, options.signal)
+    yield* this.follow(principal.projectId, response.id, -1)
+  }
+
+  /**
+   * GET /v1/responses/{id}?stream=true: the response's events after `startingAfter`, live while
+   * it runs here; from its stored object once it has ended (or when it runs on another node).
+   */
+  async *retrieveEvents(principal: ProjectPrincipal, id: string, startingAfter = -1): AsyncGenerator<ResponseEvent> {
+    await this.deps.store.row(principal, id)
+    yield* this.follow(principal.projectId, id, startingAfter)
+  }
+
+  private async *follow(projectId: string, id: string, after: number): AsyncGenerator<ResponseEvent> {
+    const { live, store } = this
+    for (;;) {
+      const entry = live.get(id)
+      if (entry) {
+        for (const event of entry.events) if (event.sequence_number > after) yield event
+        after = Math.max(after, entry.events.length - 1)
+        if (entry.done) return
+      } else {
+        const stored = await store.find(projectId, id)
+        if (!stored) return
+        if (!ACTIVE.includes(stored.status)) {
+          for (const event of replayEvents(stored)) if (event.sequence_number > after) yield event
+          return
+        }
+      }
+      // running (or queued) here or elsewhere: the next event here, or another look at the row
+      if (!live.get(id)?.done) await live.wait(id, POLL_MS)
+    }
+  }
+
+  /** POST /v1/responses/{id}/cancel: only a background response; one that has ended is as it is. */
+  async cancel(principal: ProjectPrincipal, id: string): Promise<ResponseObject> {
+    const { store } = this
+    const response = await store.get(principal, id)
+    if (!response.background) throw responseNotCancellable()
+    if (!ACTIVE.includes(response.status)) return response
+    const cancelled = { ...response, status: 'cancelled' as const }
+    if (!(await store.advance(principal.projectId, cancelled, ACTIVE))) return store.get(principal, id)
+    // here, the model call stops at once; elsewhere, at the job's next heartbeat
+    this.live.cancel(id)
+    await store.cancelJob(jobId(id))
+    return cancelled
+  }
+
+  /**
+   * The response.run job: the background response's generation, its events to live readers, its
+   * end stored. Run again after a crash, it starts over (the row is still queued or in_progress);
+   * one that has ended, or was cancelled, is left as it is.
+   */
+  async runJob(job: ResponseJob, options: { signal: AbortSignal; lastAttempt: boolean }): Promise<void> {
+    const { store, live } = this
+    const { projectId, responseId: id, params } = job
+    const stored = await store.find(projectId, id)
+    if (!stored || !ACTIVE.includes(stored.status)) return
+    if (stored.status === 'in_progress' && options.lastAttempt) {
+      // earlier attempts began it and died (a crash each time): it is not tried once more
+      await store.advance(projectId, responseObject(id, stored.created_at, params, { status: 'failed', output: [], usage: null, error: INTERRUPTED }), ACTIVE, true)
+      return
+    }
+    const principal: ProjectPrincipal = { orgId: job.orgId, projectId, keyId: job.keyId, kind: 'project', permissions: { mode: 'all' } }
+    if (job.models) principal.models = job.models
+    const entry = live.open(id)
+    const abort = () => entry.controller.abort()
+    options.signal.addEventListener('abort', abort)
+    // the job's signal without a cancel (a lost lease, a shutdown): the next attempt runs it
+    const interrupted = () => options.signal.aborted && (options.signal.reason as { reason?: string } | undefined)?.reason !== 'cancel'
+    const cancelled = () => entry.controller.signal.aborted && !interrupted()
+    const snapshot = (state: ResponseState) => responseObject(id, stored.created_at, params, state)
+    const save = async (response: ResponseObject) => {
+      if (interrupted()) throw options.signal.reason
+      await store.advance(projectId, response, response.status === 'cancelled' ? [...ACTIVE, 'cancelled'] : ACTIVE, true)
+    }
+    try {
+      if (!(await store.advance(projectId, snapshot({ status: 'in_progress', output: [], usage: null }), ACTIVE))) return
+      let chunks: AsyncIterator<Record<string, unknown>>
+      try {
+        const chat = await this.chatFor(principal, params, await store.input(projectId, id), true, entry.controller.signal)
+        chunks = chunkObjects(this.deps.chat.chunks(principal, chat, { signal: entry.controller.signal }))[Symbol.asyncIterator]()
+      } catch (error) {
+        if (interrupted()) throw error
+        const failure = failureOf(asResponsesError(error))
+        await save(snapshot({ status: 'failed', output: [], usage: null, error: failure }))
+        return
+      }
+      for await (const event of this.play(snapshot, chunks, null, save, cancelled)) live.push(id, entry, event)
+      if (interrupted()) throw options.signal.reason
+    } catch (error) {
+      // the last attempt's failure ends the response: no runner will take it up again
+      if (!options.lastAttempt) throw error
+      const failure = interrupted() ? INTERRUPTED : failureOf(error)
+      await store.advance(projectId, snapshot({ status: 'failed', output: [], usage: null, error: failure }), ACTIVE, true)
+    } finally {
+      options.signal.removeEventListener('abort', abort)
+      live.close(id, entry)
+    }
   }
 
   /** An input_image's file id as the data URL a chat model reads. */
@@ -152,6 +331,11 @@ export class ResponsesService {
     const type = IMAGE_TYPES[file.filename.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/png'
     return `data:${type};base64,${(await this.deps.files.bytes(principal.projectId, fileId)).toString('base64')}`
   }
+}
+
+/** One job per background response, named for it: enqueueing it twice is a no-op. */
+function jobId(responseId: string): string {
+  return `job_${responseId}`
 }
 
 /** A failure after the stream began, as the Response's error (its code is one of the spec's). */

@@ -14,15 +14,20 @@ const MAX_CHAIN = 1000
 export class ResponsesStore {
   constructor(private readonly storage: Storage) {}
 
-  /** The response and all its items in one transaction: never half-written. */
-  async save(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
+  /**
+   * The response and all its items in one transaction: never half-written. `job` is enqueued in
+   * the same transaction (a background response and the job that runs it exist together).
+   */
+  async save(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[], job?: { kind: string; id: string; payload: unknown }) {
     const projectId = principal.projectId
     const items = [
       ...input.map((item, position) => ({ kind: 'input' as const, position, item })),
       ...response.output.map((item, position) => ({ kind: 'output' as const, position, item })),
-    ].map(({ kind, position, item }) => ({ response_id: response.id, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }))
+    ].map(({ kind, position, item }) => itemRow(projectId, response.id, kind, position, item))
     await this.storage.transaction(async (tx) => {
-      await createRepos(tx.db).responses.insert(
+      const repos = createRepos(tx.db)
+      if (job) await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
+      await repos.responses.insert(
         {
           id: response.id,
           project_id: projectId,
@@ -35,6 +40,41 @@ export class ResponsesStore {
         items,
       )
     })
+  }
+
+  /**
+   * A background response moves on (in_progress, then its end): its object and, with `output`,
+   * its output items, only if its status is still one of `from`. False when it was not.
+   */
+  async advance(projectId: string, response: ResponseObject, from: string[], output = false): Promise<boolean> {
+    return this.storage.transaction(async (tx) => {
+      const repos = createRepos(tx.db)
+      const moved = await repos.responses.update(projectId, response.id, { status: response.status, body: JSON.stringify(response) }, from)
+      if (moved && output) {
+        await repos.responses.replaceOutput(
+          projectId,
+          response.id,
+          response.output.map((item, position) => itemRow(projectId, response.id, 'output', position, item)),
+        )
+      }
+      return moved
+    })
+  }
+
+  /** Asks the job of a background response to stop (a queued one never starts). */
+  async cancelJob(jobId: string) {
+    await createRepos(this.storage.db).jobs.requestCancel(jobId)
+  }
+
+  /** A response's input items as stored (a background response runs on what its request added). */
+  async input(projectId: string, id: string): Promise<StoredItem[]> {
+    return (await createRepos(this.storage.db).responses.items(projectId, id, 'input')).map(parse)
+  }
+
+  /** The stored object by id alone, or undefined (the background job knows its project). */
+  async find(projectId: string, id: string): Promise<ResponseObject | undefined> {
+    const row = await createRepos(this.storage.db).responses.get(projectId, id)
+    return row ? (JSON.parse(row.body) as ResponseObject) : undefined
   }
 
   async get(principal: ProjectPrincipal, id: string): Promise<ResponseObject> {
@@ -99,6 +139,10 @@ function withoutImageUrls(item: StoredItem, keep: boolean): StoredItem {
   if (keep || item.type !== 'message' || item.role === 'assistant') return item
   if (!item.content.some((p) => p.type === 'input_image')) return item
   return { ...item, content: item.content.map((p) => (p.type === 'input_image' ? { ...p, image_url: null } : p)) }
+}
+
+function itemRow(projectId: string, responseId: string, kind: 'input' | 'output', position: number, item: { id: string }) {
+  return { response_id: responseId, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }
 }
 
 function parse(row: ResponseItemRow): StoredItem {

@@ -20,6 +20,26 @@ export class ResponsesRepo {
     }
   }
 
+  /** A response's status and object, only from one of `from` (a background one moving on). */
+  async update(projectId: string, id: string, patch: { status: string; body: string }, from: string[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable('responses')
+      .set(patch)
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  /** A response's output items, all replaced (a background response's end, a retry's too). */
+  async replaceOutput(projectId: string, id: string, items: Insertable<ResponseItemsTable>[]) {
+    await this.db.deleteFrom('response_items').where('project_id', '=', projectId).where('response_id', '=', id).where('kind', '=', 'output').execute()
+    for (let i = 0; i < items.length; i += 500) {
+      await this.db.insertInto('response_items').values(items.slice(i, i + 500)).execute()
+    }
+  }
+
   get(projectId: string, id: string): Promise<ResponseRow | undefined> {
     return this.db.selectFrom('responses').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
   }
