@@ -170,7 +170,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     tools,
   })
   registerRunJobs(jobs, assistants.executor, storage)
-  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake() })
+  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake(), tools, usage })
   registerResponseJobs(jobs, responses)
   return {
     config,

@@ -6,7 +6,9 @@ export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'incomplet
 
 export type MessageOutput = { id: string; type: 'message'; status: ItemStatus; content: OutputPart[]; role: 'assistant' }
 export type FunctionCallOutput = { id: string; type: 'function_call'; status: ItemStatus; arguments: string; call_id: string; name: string }
-export type OutputItem = MessageOutput | FunctionCallOutput
+/** A built-in tool's call (`file_search_call`, `code_interpreter_call`): its tool shapes the rest. */
+export type BuiltinCallOutput = Record<string, unknown> & { id: string; type: 'file_search_call' | 'code_interpreter_call'; status: string; code?: string }
+export type OutputItem = MessageOutput | FunctionCallOutput | BuiltinCallOutput
 
 export type ResponseUsage = {
   input_tokens: number

@@ -1,18 +1,21 @@
 import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
 import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
-import type { ChatCompletionCreateParams } from '../../schemas/chat.js'
+import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import type { FilesService } from '../files/service.js'
 import type { ChatOptions, ChatService } from '../inference/chat.js'
 import { chunkObjects } from '../inference/serialized.js'
 import { detached } from './detach.js'
-import { ResponseEvents, type ChatDelta, type ResponseEvent } from './events.js'
+import { builtinNamed, type ToolRegistry, type ToolResult } from '../tools/index.js'
+import type { UsageRecorder } from '../inference/usage.js'
+import { MAX_BUILTIN_TURNS, responseBuiltins, type Builtins } from './builtins.js'
+import { ResponseEvents, type CapturedCall, type ChatDelta, type ResponseEvent } from './events.js'
 import { checkCallPairs, storedInput, type StoredItem } from './items.js'
 import { LiveResponses } from './live.js'
 import { chatMessages } from './messages.js'
-import { endOf, outputItems, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
+import { endOf, outputItems, type BuiltinCallOutput, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
 import { replayEvents } from './replay.js'
 import { ResponsesStore } from './store.js'
@@ -25,6 +28,10 @@ export type ResponsesDeps = {
   files: Pick<FilesService, 'find' | 'bytes'>
   /** polls the job runner now (context.ts passes jobs.wake) */
   wake?: () => void
+  /** the built-in tools (file_search, code_interpreter) Assistants runs use too */
+  tools?: ToolRegistry
+  /** what built-in calls use (a query's embedding, a code session) is billed with it */
+  usage?: Pick<UsageRecorder, 'record'>
 }
 
 /** The job that runs a background response (jobs/response-run.ts registers it). */
@@ -48,7 +55,10 @@ const POLL_MS = 1000
 
 export type ResponseOptions = Pick<ChatOptions, 'signal' | 'requestId' | 'limit'>
 
-type Prepared = { input: StoredItem[]; chat: ChatCompletionCreateParams }
+type Prepared = { input: StoredItem[]; chat: ChatCompletionCreateParams; builtins: Builtins | null }
+
+/** What a generation needs to call the model again after built-in tools ran. */
+type Turns = { principal: ProjectPrincipal; prepared: Prepared; params: ResponseCreateParams; options: ChatOptions }
 
 type ChatChunk = {
   choices?: { delta?: ChatDelta; finish_reason?: string | null }[]
@@ -74,30 +84,34 @@ export class ResponsesService {
   }
 
   /** Everything checked before the model is called: a bad request stores and runs nothing. */
-  private async prepare(principal: ProjectPrincipal, params: ResponseCreateParams, stream: boolean, signal: AbortSignal): Promise<Prepared> {
+  private async prepare(principal: ProjectPrincipal, params: ResponseCreateParams, id: string, stream: boolean, signal: AbortSignal): Promise<Prepared> {
     const { store } = this.deps
-    const input = await storedInput(params.input, (id, param) => store.item(principal, id, param))
-    return { input, chat: await this.chatFor(principal, params, input, stream, signal) }
+    const input = await storedInput(params.input, (itemId, param) => store.item(principal, itemId, param))
+    return this.chatFor(principal, params, id, input, stream, signal)
   }
 
   /** The chat call for a request whose input items are known (a background one reads them stored). */
-  private async chatFor(principal: ProjectPrincipal, params: ResponseCreateParams, input: StoredItem[], stream: boolean, signal: AbortSignal) {
+  private async chatFor(principal: ProjectPrincipal, params: ResponseCreateParams, id: string, input: StoredItem[], stream: boolean, signal: AbortSignal): Promise<Prepared> {
     const { card } = this.deps.providers.resolve(params.model, principal.models)
     if (!card.capabilities.chat) throw notAChatModel()
+    const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id)
     const { store } = this.deps
     const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
     const conversation = [...history, ...input]
     checkCallPairs(conversation)
     let messages = await chatMessages(params.instructions, conversation, (fileId) => this.imageUrl(principal, fileId))
     if (params.truncation === 'auto') messages = await truncateToContext(card, messages, params.max_output_tokens ?? 0, signal)
-    return chatRequest(card, params, messages, stream)
+    return { input, builtins, chat: chatRequest(card, params, messages, stream, builtins) }
   }
 
   async create(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): Promise<ResponseObject> {
     if (params.background) return this.enqueue(principal, params, options.signal)
     try {
-      const { input, chat } = await this.prepare(principal, params, false, options.signal)
       const id = newId('resp_')
+      const prepared = await this.prepare(principal, params, id, !!params.tools?.some((t) => t.type !== 'function'), options.signal)
+      // built-in tools run in a loop of model calls: the streamed path, read to its end
+      if (prepared.builtins) return await lastResponse(this.generate(principal, params, id, prepared, options))
+      const { input, chat } = prepared
       const createdAt = nowSeconds()
       const completion = (await this.deps.chat.create(principal, chat, options)) as unknown as { choices: { message: never; finish_reason: string }[]; usage: never }
       const choice = completion.choices[0]
@@ -123,24 +137,33 @@ export class ResponsesService {
   }
 
   private async *streamEvents(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): AsyncGenerator<ResponseEvent> {
-    let input: StoredItem[]
+    const id = newId('resp_')
+    let prepared: Prepared
+    try {
+      prepared = await this.prepare(principal, params, id, true, options.signal)
+    } catch (error) {
+      throw asResponsesError(error)
+    }
+    yield* this.generate(principal, params, id, prepared, options)
+  }
+
+  private async *generate(principal: ProjectPrincipal, params: ResponseCreateParams, id: string, prepared: Prepared, options: ChatOptions): AsyncGenerator<ResponseEvent> {
+    const chat = prepared.chat.stream ? prepared.chat : { ...prepared.chat, stream: true as const, stream_options: { include_usage: true } }
     let chunks: AsyncIterator<Record<string, unknown>>
     let first: IteratorResult<Record<string, unknown>>
     try {
-      const prepared = await this.prepare(principal, params, true, options.signal)
-      input = prepared.input
-      chunks = chunkObjects(this.deps.chat.chunks(principal, prepared.chat, options))[Symbol.asyncIterator]()
+      chunks = chunkObjects(this.deps.chat.chunks(principal, chat, options))[Symbol.asyncIterator]()
       // the model's first chunk comes before the first event: a failure there is a plain 4xx/5xx
       first = await chunks.next()
     } catch (error) {
       throw asResponsesError(error)
     }
-    const id = newId('resp_')
     const createdAt = nowSeconds()
     const save = async (response: ResponseObject) => {
-      if (params.store !== false) await this.deps.store.save(principal, response, input)
+      if (params.store !== false) await this.deps.store.save(principal, response, prepared.input)
     }
-    yield* this.play((state) => responseObject(id, createdAt, params, state), chunks, first, save)
+    const turns = { principal, prepared: { ...prepared, chat }, params, options }
+    yield* this.play((state) => responseObject(id, createdAt, params, state), chunks, first, save, turns)
   }
 
   /**
@@ -153,9 +176,13 @@ export class ResponsesService {
     chunks: AsyncIterator<Record<string, unknown>>,
     first: IteratorResult<Record<string, unknown>> | null,
     save: (response: ResponseObject) => Promise<void>,
+    turns: Turns,
     cancelled: () => boolean = () => false,
   ): AsyncGenerator<ResponseEvent> {
-    const events = new ResponseEvents()
+    const builtins = turns.prepared.builtins
+    const events = new ResponseEvents(new Set(builtins?.tools.map((tool) => tool.functionName)))
+    /** the model's calls of built-in tools and their results, sent with each later call */
+    const extra: ChatMessageParam[] = []
     const started = snapshot({ status: 'in_progress', output: [], usage: null })
     let finish: string | null | undefined
     let usage: ChatChunk['usage']
@@ -163,13 +190,25 @@ export class ResponsesService {
     try {
       yield events.event('response.created', { response: started })
       yield events.event('response.in_progress', { response: started })
-      for (let next = first ?? (await chunks.next()); !next.done; next = await chunks.next()) {
-        const chunk = next.value as ChatChunk
-        if (chunk.usage) usage = chunk.usage
-        const choice = chunk.choices?.[0]
-        if (!choice) continue
-        if (choice.delta) yield* events.delta(choice.delta)
-        if (choice.finish_reason) finish = choice.finish_reason
+      for (let turn = 0; ; turn++) {
+        for (let next = first ?? (await chunks.next()); !next.done; next = await chunks.next()) {
+          const chunk = next.value as ChatChunk
+          if (chunk.usage) usage = addUsage(usage, chunk.usage)
+          const choice = chunk.choices?.[0]
+          if (!choice) continue
+          if (choice.delta) yield* events.delta(choice.delta)
+          if (choice.finish_reason) finish = choice.finish_reason
+        }
+        const calls = events.takeBuiltinCalls()
+        if (!calls.length || !builtins) break
+        if (turn + 1 >= MAX_BUILTIN_TURNS) throw new ApiError(500, `The model called built-in tools ${turn + 1} times in a row without answering.`, 'server_error')
+        yield* this.runBuiltins(events, builtins, calls, turn, extra, turns)
+        // the model answers with the results
+        finish = null
+        first = null
+        await chunks.return?.()
+        const chat = { ...turns.prepared.chat, messages: [...turns.prepared.chat.messages, ...extra] }
+        chunks = chunkObjects(this.deps.chat.chunks(turns.principal, chat, turns.options))[Symbol.asyncIterator]()
       }
     } catch (error) {
       if (cancelled()) {
@@ -205,13 +244,14 @@ export class ResponsesService {
    */
   private async enqueue(principal: ProjectPrincipal, params: ResponseCreateParams, signal: AbortSignal): Promise<ResponseObject> {
     if (params.store === false) throw invalidRequest("Background responses cannot be created with 'store' set to false.", 'store', 'invalid_value')
+    const id = newId('resp_')
     let input: StoredItem[]
     try {
-      input = (await this.prepare(principal, params, true, signal)).input
+      input = (await this.prepare(principal, params, id, true, signal)).input
     } catch (error) {
       throw asResponsesError(error)
     }
-    const response = responseObject(newId('resp_'), nowSeconds(), params, { status: 'queued', output: [], usage: null })
+    const response = responseObject(id, nowSeconds(), params, { status: 'queued', output: [], usage: null })
     const payload: ResponseJob = { projectId: principal.projectId, orgId: principal.orgId, keyId: principal.keyId, responseId: response.id, params }
     if (principal.models) payload.models = principal.models
     await this.deps.store.save(principal, response, input, { kind: RESPONSE_JOB, id: jobId(response.id), payload })
@@ -299,16 +339,18 @@ export class ResponsesService {
     try {
       if (!(await store.advance(projectId, snapshot({ status: 'in_progress', output: [], usage: null }), ACTIVE))) return
       let chunks: AsyncIterator<Record<string, unknown>>
+      let turns: Turns
       try {
-        const chat = await this.chatFor(principal, params, await store.input(projectId, id), true, entry.controller.signal)
-        chunks = chunkObjects(this.deps.chat.chunks(principal, chat, { signal: entry.controller.signal }))[Symbol.asyncIterator]()
+        const prepared = await this.chatFor(principal, params, id, await store.input(projectId, id), true, entry.controller.signal)
+        turns = { principal, prepared, params, options: { signal: entry.controller.signal } }
+        chunks = chunkObjects(this.deps.chat.chunks(principal, prepared.chat, turns.options))[Symbol.asyncIterator]()
       } catch (error) {
         if (interrupted()) throw error
         const failure = failureOf(asResponsesError(error))
         await save(snapshot({ status: 'failed', output: [], usage: null, error: failure }))
         return
       }
-      for await (const event of this.play(snapshot, chunks, null, save, cancelled)) live.push(id, entry, event)
+      for await (const event of this.play(snapshot, chunks, null, save, turns, cancelled)) live.push(id, entry, event)
       if (interrupted()) throw options.signal.reason
     } catch (error) {
       // the last attempt's failure ends the response: no runner will take it up again
@@ -321,6 +363,36 @@ export class ResponsesService {
     }
   }
 
+  /**
+   * The model's calls of built-in tools, run one after another: each an output item (in
+   * progress, then completed with what it found), its result a tool message the model reads next.
+   */
+  private async *runBuiltins(events: ResponseEvents, builtins: Builtins, calls: CapturedCall[], turn: number, extra: ChatMessageParam[], turns: Turns): AsyncGenerator<ResponseEvent> {
+    const include = turns.params.include ?? []
+    const withIds = calls.map((call) => ({ ...call, id: call.id || newId('call_') }))
+    extra.push({ role: 'assistant', content: null, tool_calls: withIds.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) })
+    for (const call of withIds) {
+      const tool = builtinNamed(builtins.tools, call.name)!
+      const itemId = newId(tool.type === 'file_search' ? 'fs_' : 'ci_')
+      const fields = (result: ToolResult | null): BuiltinCallOutput => {
+        const item = { ...tool.toOutputItem(call, result, include), id: itemId } as BuiltinCallOutput
+        if (item.type === 'code_interpreter_call') item.container_id = builtins.scope.threadId
+        return item
+      }
+      const started = events.builtinStarted(fields(null))
+      yield* started.events
+      const result = await tool.execute(call, { ...builtins.scope, turn }, turns.options.signal)
+      for (const entry of result.usage) void this.deps.usage?.record(turns.principal, entry)
+      events.cite(
+        result.answer.annotations
+          .filter((a) => a.type === 'file_citation')
+          .map((a) => ({ text: a.text, file_id: a.file_id, filename: a.text.slice(a.text.indexOf('†') + 1, -1) })),
+      )
+      yield* events.builtinDone(started.index, fields(result))
+      extra.push({ role: 'tool', tool_call_id: call.id, content: result.modelOutput })
+    }
+  }
+
   /** An input_image's file id as the data URL a chat model reads. */
   private async imageUrl(principal: ProjectPrincipal, fileId: string): Promise<string> {
     const file = await this.deps.files.find(principal.projectId, fileId)
@@ -330,6 +402,24 @@ export class ResponsesService {
     }
     const type = IMAGE_TYPES[file.filename.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/png'
     return `data:${type};base64,${(await this.deps.files.bytes(principal.projectId, fileId)).toString('base64')}`
+  }
+}
+
+/** A non-streamed response with built-in tools: its stream's last response. */
+async function lastResponse(events: AsyncIterable<ResponseEvent>): Promise<ResponseObject> {
+  let last: ResponseObject | undefined
+  for await (const event of events) if (event.response) last = event.response as ResponseObject
+  return last!
+}
+
+/** Usage over a response's model calls (built-in tools make more than one). */
+function addUsage(sum: ChatChunk['usage'], more: NonNullable<ChatChunk['usage']>): NonNullable<ChatChunk['usage']> {
+  if (!sum) return more
+  return {
+    prompt_tokens: sum.prompt_tokens + more.prompt_tokens,
+    completion_tokens: sum.completion_tokens + more.completion_tokens,
+    prompt_tokens_details: { cached_tokens: (sum.prompt_tokens_details?.cached_tokens ?? 0) + (more.prompt_tokens_details?.cached_tokens ?? 0) },
+    completion_tokens_details: { reasoning_tokens: (sum.completion_tokens_details?.reasoning_tokens ?? 0) + (more.completion_tokens_details?.reasoning_tokens ?? 0) },
   }
 }
 
