@@ -36,6 +36,11 @@ export const UpstreamConfig = z.strictObject({
    */
   connectTimeoutMs: z.number().int().positive().default(30_000),
   headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * The upstream serves OpenAI's Responses API (`POST /responses`, as OpenAI does): Plinth calls
+   * it there. Otherwise a Responses request is translated to chat completions.
+   */
+  responses: z.boolean().optional(),
 })
 
 export const ModelConfig = z.strictObject({

@@ -1,5 +1,6 @@
 import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
 import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
+import type { Provider } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
@@ -17,6 +18,7 @@ import { LiveResponses } from './live.js'
 import { chatMessages } from './messages.js'
 import { endOf, outputItems, type BuiltinCallOutput, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
+import { asPlinthResponse, upstreamBody } from './native.js'
 import { replayEvents } from './replay.js'
 import { ResponsesStore } from './store.js'
 import { truncateToContext } from './truncation.js'
@@ -106,6 +108,8 @@ export class ResponsesService {
 
   async create(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): Promise<ResponseObject> {
     if (params.background) return this.enqueue(principal, params, options.signal)
+    const native = this.nativeUpstream(principal, params)
+    if (native) return lastResponse(this.nativeEvents(principal, params, native, options, false))
     try {
       const id = newId('resp_')
       const prepared = await this.prepare(principal, params, id, !!params.tools?.some((t) => t.type !== 'function'), options.signal)
@@ -137,6 +141,11 @@ export class ResponsesService {
   }
 
   private async *streamEvents(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): AsyncGenerator<ResponseEvent> {
+    const native = this.nativeUpstream(principal, params)
+    if (native) {
+      yield* this.nativeEvents(principal, params, native, options, true)
+      return
+    }
     const id = newId('resp_')
     let prepared: Prepared
     try {
@@ -393,6 +402,61 @@ export class ResponsesService {
     }
   }
 
+  /** The model's upstream, when it serves the Responses API itself (`upstreams[].responses`). */
+  private nativeUpstream(principal: ProjectPrincipal, params: ResponseCreateParams): NativeUpstream | null {
+    const { card, provider, upstreamModel } = this.deps.providers.resolve(params.model, principal.models)
+    if (!card.capabilities.chat || !provider.responses || !provider.responsesStream) return null
+    return { provider: provider as NativeUpstream['provider'], upstreamModel }
+  }
+
+  /**
+   * A response from an upstream's own /responses: the conversation is Plinth's (sent whole, the
+   * upstream stores nothing), the upstream's events are forwarded with Plinth's response id and
+   * the public model written in, and the response is stored as Plinth's, with the upstream's
+   * items. `stream` false: one whole answer, as the events' last response.
+   */
+  private async *nativeEvents(principal: ProjectPrincipal, params: ResponseCreateParams, native: NativeUpstream, options: ResponseOptions, stream: boolean): AsyncGenerator<ResponseEvent> {
+    const { store } = this.deps
+    const id = newId('resp_')
+    const createdAt = nowSeconds()
+    let input: StoredItem[]
+    let body: Record<string, unknown>
+    try {
+      const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
+      input = await storedInput(params.input, (itemId, param) => store.item(principal, itemId, param))
+      checkCallPairs([...history, ...input])
+      body = upstreamBody(params, native.upstreamModel, [...history, ...input])
+    } catch (error) {
+      throw asResponsesError(error)
+    }
+    const finish = async (response: ResponseObject) => {
+      const usage = response.usage
+      if (usage) {
+        options.limit?.settle(usage.input_tokens + usage.output_tokens)
+        const entry = { operation: 'completions' as const, model: params.model, inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0 }
+        void this.deps.usage?.record(principal, entry)
+      }
+      if (params.store !== false) await store.save(principal, response, input)
+    }
+    if (!stream) {
+      const response = asPlinthResponse(await native.provider.responses({ body, signal: options.signal }), id, createdAt, params)
+      await finish(response)
+      yield { type: 'response.completed', sequence_number: 0, response }
+      return
+    }
+    const events = native.provider.responsesStream({ body, signal: options.signal })[Symbol.asyncIterator]()
+    // the upstream's first event comes before ours: a refusal there is a plain 4xx/5xx
+    let next = await events.next()
+    for (; !next.done; next = await events.next()) {
+      const event = next.value as ResponseEvent
+      if (event.response && typeof event.response === 'object') {
+        const response = asPlinthResponse(event.response as Record<string, unknown>, id, createdAt, params)
+        if (TERMINAL_EVENTS.has(event.type)) await finish(response)
+        yield { ...event, response }
+      } else yield event
+    }
+  }
+
   /** An input_image's file id as the data URL a chat model reads. */
   private async imageUrl(principal: ProjectPrincipal, fileId: string): Promise<string> {
     const file = await this.deps.files.find(principal.projectId, fileId)
@@ -422,6 +486,11 @@ function addUsage(sum: ChatChunk['usage'], more: NonNullable<ChatChunk['usage']>
     completion_tokens_details: { reasoning_tokens: (sum.completion_tokens_details?.reasoning_tokens ?? 0) + (more.completion_tokens_details?.reasoning_tokens ?? 0) },
   }
 }
+
+/** The events that end a response: it is stored just before the client sees one. */
+const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed'])
+
+type NativeUpstream = { provider: Required<Pick<Provider, 'responses' | 'responsesStream'>>; upstreamModel: string }
 
 /** One job per background response, named for it: enqueueing it twice is a no-op. */
 function jobId(responseId: string): string {
