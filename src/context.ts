@@ -115,7 +115,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     {
       storage,
       files,
-      inference,
+      // the Responses service comes later (it needs the built-in tools): reached when a line runs
+      inference: { ...inference, responses: { create: (...args) => responses.create(...args) } },
       hasModel: (id) => providers.has(id),
       limits: config.batches,
       // batch_1_day_max_input_tokens, charged when a batch is queued

@@ -686,6 +686,11 @@ export function responseNotCancellable() {
   return invalidRequest('Cannot cancel a synchronous response.', null, null)
 }
 
+/** A `/v1/responses` batch line with `background: true`. */
+export function backgroundInBatch() {
+  return invalidRequest("Background mode is not supported in the Batch API.", 'body.background', 'invalid_value')
+}
+
 /** An item_reference to no item of this project's stored responses. */
 export function itemNotFound(id: string, param: string) {
   return new ApiError(404, `Item with id '${id}' not found.`, 'invalid_request_error', param, null)

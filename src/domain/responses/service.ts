@@ -55,7 +55,7 @@ const INTERRUPTED = { code: 'server_error', message: 'The response was interrupt
 /** How often a reader of a response running on another node looks at its row. */
 const POLL_MS = 1000
 
-export type ResponseOptions = Pick<ChatOptions, 'signal' | 'requestId' | 'limit'>
+export type ResponseOptions = Pick<ChatOptions, 'signal' | 'requestId' | 'limit' | 'batch' | 'usageSink'>
 
 type Prepared = { input: StoredItem[]; chat: ChatCompletionCreateParams; builtins: Builtins | null }
 
@@ -391,7 +391,7 @@ export class ResponsesService {
       const started = events.builtinStarted(fields(null))
       yield* started.events
       const result = await tool.execute(call, { ...builtins.scope, turn }, turns.options.signal)
-      for (const entry of result.usage) void this.deps.usage?.record(turns.principal, entry)
+      for (const entry of result.usage) void this.deps.usage?.record(turns.principal, entry, turns.options.usageSink)
       events.cite(
         result.answer.annotations
           .filter((a) => a.type === 'file_citation')
@@ -433,8 +433,8 @@ export class ResponsesService {
       const usage = response.usage
       if (usage) {
         options.limit?.settle(usage.input_tokens + usage.output_tokens)
-        const entry = { operation: 'completions' as const, model: params.model, inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0 }
-        void this.deps.usage?.record(principal, entry)
+        const entry = { operation: 'completions' as const, model: params.model, inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0, batch: options.batch }
+        void this.deps.usage?.record(principal, entry, options.usageSink)
       }
       if (params.store !== false) await store.save(principal, response, input)
     }
