@@ -204,6 +204,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       await jobs.destroy()
       await sandbox.close()
       await retrieval.close()
+      await responses.store.drain()
       await usage.flush()
       await providers.close()
       await limiter.close()

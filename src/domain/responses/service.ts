@@ -122,7 +122,7 @@ export class ResponsesService {
       const end = endOf(choice.finish_reason)
       const output = outputItems(choice.message, end.status === 'completed' ? 'completed' : 'incomplete')
       const response = responseObject(id, createdAt, params, { ...end, output, usage: responseUsage(completion.usage) })
-      if (params.store !== false) await this.deps.store.save(principal, response, input)
+      if (params.store !== false) this.deps.store.saveBehind(principal, response, input)
       return response
     } catch (error) {
       throw asResponsesError(error)

@@ -1,4 +1,5 @@
 import { itemNotFound, previousResponseNotFound, responseNotFound } from '../../errors.js'
+import { dbLog } from '../../logger.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { ItemPage, ResponseItemRow, ResponseRow } from '../../storage/repositories/responses.js'
@@ -12,7 +13,35 @@ const MAX_CHAIN = 1000
 
 /** Stored responses: the object, its input and output items, the conversation behind one. */
 export class ResponsesStore {
+  /** responses answered and being written (saveBehind): this node's reads wait for them */
+  private readonly pending = new Map<string, Promise<void>>()
+
   constructor(private readonly storage: Storage) {}
+
+  /**
+   * `save` off the answer's path: the client has its response before the write ends (the write
+   * is most of what a stored response costs over chat). Every read of this node waits for the
+   * writes in flight of the id it reads, so a client that retrieves or continues the response at
+   * once finds it. A write that fails is logged: that response is not stored.
+   */
+  saveBehind(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
+    const write = this.save(principal, response, input)
+      .catch((error) => dbLog.error({ err: error, responseId: response.id }, 'storing a response failed'))
+      .finally(() => this.pending.delete(response.id))
+    this.pending.set(response.id, write)
+  }
+
+  /** Waits for every write in flight (shutdown: before storage closes). */
+  async drain() {
+    await this.settled()
+  }
+
+  /** The write in flight of `id`, if any, done (all of them when the id is an item's). */
+  private async settled(id?: string) {
+    if (!this.pending.size) return
+    if (id === undefined) await Promise.all(this.pending.values())
+    else await this.pending.get(id)
+  }
 
   /**
    * The response and all its items in one transaction: never half-written. `job` is enqueued in
@@ -73,6 +102,7 @@ export class ResponsesStore {
 
   /** The stored object by id alone, or undefined (the background job knows its project). */
   async find(projectId: string, id: string): Promise<ResponseObject | undefined> {
+    await this.settled(id)
     const row = await createRepos(this.storage.db).responses.get(projectId, id)
     return row ? (JSON.parse(row.body) as ResponseObject) : undefined
   }
@@ -88,6 +118,7 @@ export class ResponsesStore {
   }
 
   async row(principal: ProjectPrincipal, id: string): Promise<ResponseRow> {
+    await this.settled(id)
     const row = await createRepos(this.storage.db).responses.get(principal.projectId, id)
     if (!row) throw responseNotFound(id)
     return row
@@ -98,6 +129,7 @@ export class ResponsesStore {
    * first. The chain stops at a response deleted since (its later turns still stand).
    */
   async conversation(principal: ProjectPrincipal, previousId: string): Promise<StoredItem[]> {
+    await this.settled(previousId)
     const repo = createRepos(this.storage.db).responses
     const first = await repo.get(principal.projectId, previousId)
     if (!first) throw previousResponseNotFound(previousId)
@@ -129,6 +161,7 @@ export class ResponsesStore {
 
   /** An item of this project's stored responses, by id (item_reference). */
   async item(principal: ProjectPrincipal, id: string, param: string): Promise<StoredItem> {
+    await this.settled()
     const row = await createRepos(this.storage.db).responses.findItem(principal.projectId, id)
     if (!row) throw itemNotFound(id, param)
     return parse(row)
