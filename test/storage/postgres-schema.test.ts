@@ -24,6 +24,8 @@ const TABLES = [
   'project_rate_limits',
   'project_users',
   'projects',
+  'response_items',
+  'responses',
   'run_steps',
   'runs',
   'service_accounts',

@@ -53,21 +53,21 @@ export class ResponsesStore {
       ...input.map((item, position) => ({ kind: 'input' as const, position, item })),
       ...response.output.map((item, position) => ({ kind: 'output' as const, position, item })),
     ].map(({ kind, position, item }) => itemRow(projectId, response.id, kind, position, item))
+    const row = {
+      id: response.id,
+      project_id: projectId,
+      created_at: response.created_at,
+      model: response.model,
+      status: response.status,
+      previous_response_id: response.previous_response_id,
+      body: JSON.stringify(response),
+    }
+    // the common case, compiled and run as one batch: on SQLite one synchronous step
+    if (!job) return this.storage.runBatch(createRepos(this.storage.db).responses.insertQueries(row, items))
     await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
-      if (job) await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
-      await repos.responses.insert(
-        {
-          id: response.id,
-          project_id: projectId,
-          created_at: response.created_at,
-          model: response.model,
-          status: response.status,
-          previous_response_id: response.previous_response_id,
-          body: JSON.stringify(response),
-        },
-        items,
-      )
+      await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
+      await repos.responses.insert(row, items)
     })
   }
 

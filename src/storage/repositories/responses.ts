@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely'
 import type { Database } from '../tables.js'
 import type { ResponseItemsTable, ResponsesTable } from '../tables-responses.js'
 
@@ -38,6 +38,13 @@ export class ResponsesRepo {
     for (let i = 0; i < items.length; i += 500) {
       await this.db.insertInto('response_items').values(items.slice(i, i + 500)).execute()
     }
+  }
+
+  /** The same writes as `insert`, compiled, for `storage.runBatch` (one synchronous step on SQLite). */
+  insertQueries(row: Insertable<ResponsesTable>, items: Insertable<ResponseItemsTable>[]): CompiledQuery[] {
+    const queries: CompiledQuery[] = [this.db.insertInto('responses').values(row).compile()]
+    for (let i = 0; i < items.length; i += 500) queries.push(this.db.insertInto('response_items').values(items.slice(i, i + 500)).compile())
+    return queries
   }
 
   get(projectId: string, id: string): Promise<ResponseRow | undefined> {
