@@ -25,7 +25,10 @@ export class ResponsesStore {
    * once finds it. A write that fails is logged: that response is not stored.
    */
   saveBehind(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
-    const write = this.save(principal, response, input)
+    // after this turn of the event loop: the answer is written first (on SQLite the batch is one
+    // synchronous step, which would otherwise run before it)
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.save(principal, response, input))
       .catch((error) => dbLog.error({ err: error, responseId: response.id }, 'storing a response failed'))
       .finally(() => this.pending.delete(response.id))
     this.pending.set(response.id, write)
