@@ -17,6 +17,8 @@ async function refused(params: Record<string, unknown>) {
 }
 
 async function responseCount(): Promise<number> {
+  // a stored response is written just after its answer: count once the writes in flight are done
+  await t.ctx.services.responses.store.drain()
   const row = await t.ctx.storage.db.selectFrom('responses').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   return Number(row.n)
 }
