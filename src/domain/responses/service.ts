@@ -217,6 +217,8 @@ export class ResponsesService {
         first = null
         await chunks.return?.()
         const chat = { ...turns.prepared.chat, messages: [...turns.prepared.chat.messages, ...extra] }
+        // a forced call was made: the model now answers with its results (or calls again, freely)
+        if (chat.tool_choice && chat.tool_choice !== 'none' && chat.tool_choice !== 'auto') chat.tool_choice = 'auto'
         chunks = chunkObjects(this.deps.chat.chunks(turns.principal, chat, turns.options))[Symbol.asyncIterator]()
       }
     } catch (error) {
