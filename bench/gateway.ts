@@ -18,6 +18,14 @@ const chatBody = (model: string, stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   })
 
+/** The same conversation as chatBody's, as a Responses request (stored, as by default). */
+const responsesBody = (model: string) =>
+  JSON.stringify({
+    model,
+    instructions: 'You are a benchmark.',
+    input: 'Say hello from the benchmark upstream, a fixed answer of some length.',
+  })
+
 type Target = { name: string; url: string; model: string; pid?: number }
 type Row = { target: string; mode: string; c: number; rps: number; p50: number; p99: number; errors: number }
 
@@ -26,14 +34,15 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Concurrency 1 with microsecond timing: autocannon's histogram is too coarse for 0.5 ms. */
-async function sequential(target: Target, stream: boolean): Promise<Row> {
-  const body = chatBody(target.model, stream)
+async function sequential(target: Target, stream: boolean, api: 'chat' | 'responses' = 'chat'): Promise<Row> {
+  const body = api === 'chat' ? chatBody(target.model, stream) : responsesBody(target.model)
+  const endpoint = api === 'chat' ? '/v1/chat/completions' : '/v1/responses'
   const latencies: number[] = []
   let errors = 0
   const until = performance.now() + seconds * 1000
   while (performance.now() < until) {
     const t0 = performance.now()
-    const response = await request(`${target.url}/v1/chat/completions`, {
+    const response = await request(`${target.url}${endpoint}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
       body,
@@ -44,7 +53,7 @@ async function sequential(target: Target, stream: boolean): Promise<Row> {
   }
   latencies.sort((a, b) => a - b)
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { target: target.name, mode: stream ? 'stream' : 'json', c: 1, rps: latencies.length / seconds, p50: pick(0.5), p99: pick(0.99), errors }
+  return { target: target.name, mode: api === 'responses' ? 'responses' : stream ? 'stream' : 'json', c: 1, rps: latencies.length / seconds, p50: pick(0.5), p99: pick(0.99), errors }
 }
 
 async function loaded(target: Target, stream: boolean, connections: number): Promise<Row> {
@@ -100,6 +109,15 @@ async function main() {
     // the proxy path's own peak, before the test-echo rows load the o200k tokenizer (70 MB)
     if (target.name === 'plinth (openai-compatible)') proxyPeakRss = rssMb(plinthPid, 'VmHWM')
   }
+  // the Responses API over chat on the same model, in turns so both see the same machine
+  for (const target of targets.slice(2)) {
+    for (let round = 0; round < 2; round++) {
+      const chat = await sequential(target, false)
+      const responses = await sequential(target, false, 'responses')
+      rows.push({ ...chat, mode: 'json (vs responses)' }, responses)
+      for (const r of [chat, responses]) console.error(`${r.target.padEnd(28)} ${r.mode.padEnd(9)} c=1   p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  errors ${r.errors}`)
+    }
+  }
   const peakRss = rssMb(plinthPid, 'VmHWM')
   const usageRows = await countUsageRows(path.join(dataDir, 'plinth.db'))
   stopAll()
@@ -130,6 +148,12 @@ function report(rows: Row[], memory: { idleRss: number; peakRss: number; proxyPe
   const added = (mode: string) => find('plinth (openai-compatible)', mode, 1).p50 - find('baseline proxy', mode, 1).p50
   lines.push(`| throughput ratio at concurrency 50 | ${ratio('json').toFixed(2)}x | ${ratio('stream').toFixed(2)}x | >= 0.80x |`)
   lines.push(`| added p50 latency at concurrency 1 | ${added('json').toFixed(3)} ms | ${added('stream').toFixed(3)} ms | <= 0.5 ms |`)
+  for (const target of ['plinth (openai-compatible)', 'plinth (test-echo)']) {
+    const pairs = rows.filter((r) => r.target === target && r.mode === 'responses')
+    const chats = rows.filter((r) => r.target === target && r.mode === 'json (vs responses)')
+    const overhead = pairs.map((r, i) => r.p50 - chats[i].p50).sort((a, b) => a - b)[0]
+    lines.push(`| /v1/responses over /v1/chat/completions, stored, p50 at c=1, ${target} (best of ${pairs.length} rounds) | ${overhead.toFixed(3)} ms | | < 0.2 ms |`)
+  }
   lines.push(`| Plinth RSS idle / peak under load, proxy path / whole run | ${memory.idleRss} MB / ${memory.proxyPeakRss} MB / ${memory.peakRss} MB | | < 150 MB / < 300 MB |`)
   lines.push(`| usage records written (auth + accounting were on) | ${memory.usageRows} | | one per Plinth request |`)
   console.log(lines.join('\n'))

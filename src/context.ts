@@ -22,6 +22,7 @@ import { createRateLimiter, type RateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
+import { registerResponseJobs } from './jobs/response-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
 import { registerVectorStoreJobs } from './jobs/vector-stores.js'
 import { registerFineTuningJobs } from './jobs/fine-tuning.js'
@@ -132,7 +133,8 @@ export async function createContext(config: Config, options: { storage?: Storage
     {
       storage,
       files,
-      inference,
+      // the Responses service comes later (it needs the built-in tools): reached when a line runs
+      inference: { ...inference, responses: { create: (...args) => responses.create(...args) } },
       hasModel: (id) => providers.has(id),
       limits: config.batches,
       // batch_1_day_max_input_tokens, charged when a batch is queued
@@ -191,6 +193,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   registerFineTuningJobs(jobs, fineTuning)
   // the fine-tuned models of earlier runs are served again
   await fineTuning.models.restore()
+  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake(), tools, usage })
+  registerResponseJobs(jobs, responses)
   return {
     config,
     storage,
@@ -208,7 +212,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
       images,
       storedCompletions,
-      responses: new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files }),
+      responses,
       models: new ModelsService(providers, (principal, id) => fineTuning.service.deleteModel(principal, id)),
       files,
       uploads: new UploadsService(storage, blobs, files),
@@ -226,6 +230,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       await jobs.destroy()
       await sandbox.close()
       await retrieval.close()
+      await responses.store.drain()
       await usage.flush()
       await providers.close()
       await limiter.close()

@@ -681,6 +681,16 @@ export function responseNotFound(id: string) {
   return new ApiError(404, `Response with id '${id}' not found.`, 'invalid_request_error', null, null)
 }
 
+/** POST /v1/responses/{id}/cancel of a response that was not created with background: true. */
+export function responseNotCancellable() {
+  return invalidRequest('Cannot cancel a synchronous response.', null, null)
+}
+
+/** A `/v1/responses` batch line with `background: true`. */
+export function backgroundInBatch() {
+  return invalidRequest("Background mode is not supported in the Batch API.", 'body.background', 'invalid_value')
+}
+
 /** An item_reference to no item of this project's stored responses. */
 export function itemNotFound(id: string, param: string) {
   return new ApiError(404, `Item with id '${id}' not found.`, 'invalid_request_error', param, null)

@@ -14,6 +14,7 @@ import type { ProjectPrincipal } from '../principal.js'
 import { completionInference } from './completions.js'
 import { chatCompletionInference } from './chat/completions.js'
 import { embeddingInference } from './embeddings.js'
+import { responseInference } from './responses.js'
 import type { InferenceRoute } from './inference.js'
 import { moderationInference } from './moderations.js'
 import { bodyLimit, chunkEvents, chunkSseOptions } from './shared.js'
@@ -25,7 +26,8 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * The hot inference routes (POST /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations)
+ * The hot inference routes (POST /v1/chat/completions, /v1/completions, /v1/embeddings,
+ * /v1/moderations, /v1/responses)
  * served on Node's own request and response, in front of Hono. A proxied call's whole budget is
  * about 100 µs of CPU; Hono's compose, context and the adapter's Request/Response took half of it.
  * Every step is the one the Hono route takes, from the same functions: auth (authenticateRequest,
@@ -35,7 +37,7 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
  */
 export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof headerPolicy>) {
   const routes = new Map<string, { route: InferenceRoute; access: RouteAccess }>()
-  for (const route of [chatCompletionInference(ctx), completionInference(ctx), embeddingInference(ctx), moderationInference(ctx)]) {
+  for (const route of [chatCompletionInference(ctx), completionInference(ctx), embeddingInference(ctx), moderationInference(ctx), responseInference(ctx)]) {
     routes.set('/v1' + route.path, { route, access: routeAccess({ method: 'POST', path: route.path }) })
   }
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
@@ -48,7 +50,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       const principal = await authenticateRequest(header(incoming, 'authorization'), authenticate)
       facts.projectId = principal.projectId
       checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
-      const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: true })
+      const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
       const reservation = await ctx.services.limits.reserve(principal, params.model, route.demand(params))
       if (reservation.headers) facts.rateLimitHeaders = reservation.headers
       try {
@@ -56,6 +58,10 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
         const outcome = await route.run(principal as ProjectPrincipal, params, options)
         if ('chunks' in outcome) {
           await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
+          return
+        }
+        if ('events' in outcome) {
+          await primedNodeSse(outgoing, outcome.events, outcome.sse, headers)
           return
         }
         const body = await answerBody(outcome.json)

@@ -42,6 +42,11 @@ export const UpstreamConfig = z.strictObject({
    */
   fineTuning: z.boolean().optional(),
   fineTuningPollMs: z.number().int().positive().optional(),
+  /**
+   * The upstream serves OpenAI's Responses API (`POST /responses`, as OpenAI does): Plinth calls
+   * it there. Otherwise a Responses request is translated to chat completions.
+   */
+  responses: z.boolean().optional(),
 })
 
 export const ModelConfig = z.strictObject({

@@ -121,6 +121,9 @@ export type Usage = {
   reasoningTokens?: number
 }
 
+/** A Responses request for a backend that serves the Responses API itself. */
+export type ResponsesCall = { body: Record<string, unknown>; signal: AbortSignal }
+
 /** What a backend yields while generating; the domain maps these to wire chunks. */
 export type StreamPart =
   | { type: 'text-delta'; choice: number; text: string; logprobs?: TokenLogprob[] }
@@ -184,6 +187,13 @@ export interface Provider
    */
   passthroughComplete?(call: PassthroughCall): Promise<PassthroughAnswer>
   embed?(call: EmbedCall): Promise<EmbedResult>
+  /**
+   * Optional: OpenAI's Responses API served by the backend itself (an upstream configured with
+   * `responses: true`). The body is the request as the backend takes it; the answer is the
+   * Response object, or (`stream`) its events, parsed.
+   */
+  responses?(call: ResponsesCall): Promise<Record<string, unknown>>
+  responsesStream?(call: ResponsesCall): AsyncIterable<Record<string, unknown>>
   /** Unload models, close sockets. */
   close?(): Promise<void>
 }

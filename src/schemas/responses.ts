@@ -138,6 +138,8 @@ export const ResponseCreateParams = z.strictObject({
     })
     .nullish(),
   store: z.boolean().nullish(),
+  // @NOTE newer than the spec file, typed by SDK 6: run on the job runner, poll or stream it
+  background: z.boolean().nullish(),
   stream: z.boolean().nullish(),
   // @NOTE newer than the spec file, typed by SDK 6: padding that hides chunk sizes, safe to omit
   stream_options: z.strictObject({ include_obfuscation: z.boolean().optional() }).nullish(),
@@ -163,7 +165,13 @@ const IncludeQuery = z
   .transform((v) => (Array.isArray(v) ? v : [v]))
   .optional()
 
-export const ResponseRetrieveQuery = z.strictObject({ include: IncludeQuery })
+/** `stream` and `starting_after` are newer than the spec file: SDK 6's retrieve sends them. */
+export const ResponseRetrieveQuery = z.strictObject({
+  include: IncludeQuery,
+  stream: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  starting_after: z.coerce.number().int().min(-1).optional(),
+  include_obfuscation: z.enum(['true', 'false']).optional(),
+})
 
 export const InputItemsQuery = z.strictObject({
   after: z.string().optional(),

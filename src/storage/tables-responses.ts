@@ -9,7 +9,10 @@ export interface ResponsesTable {
   project_id: string
   created_at: number
   model: string
-  /** completed | incomplete | failed (in_progress only while a stream runs, never stored) */
+  /**
+   * completed | incomplete | failed; a background response is also queued, in_progress or
+   * cancelled (a foreground one is stored only once it has ended)
+   */
   status: string
   previous_response_id: string | null
   /** JSON of the Response object, its output included */

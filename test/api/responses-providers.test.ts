@@ -1,4 +1,4 @@
-import OpenAI from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FAKE_TEXT, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js'
 import { modelsDir } from '../helpers/llama.js'
@@ -135,6 +135,28 @@ describe('llama.cpp (stories260K)', () => {
     const call = response.output.find((item) => item.type === 'function_call') as any
     expect(call).toMatchObject({ name: 'lookup', status: 'completed' })
     expect(typeof JSON.parse(call.arguments).q).toBe('string')
+  })
+
+  it('runs file_search inside the response when told to (grammar), then answers', async () => {
+    t.ctx.jobs.start()
+    const store = await client.vectorStores.create({ name: 'cats' })
+    const file = await toFile(Buffer.from('The cat sleeps under the old oak tree in the garden.'), 'cats.txt')
+    await client.vectorStores.fileBatches.uploadAndPoll(store.id, { files: [file] }, { pollIntervalMs: 20 })
+    const response = await client.responses.create({
+      model: LLAMA,
+      input: 'Where does the cat sleep?',
+      tools: [{ type: 'file_search', vector_store_ids: [store.id] }],
+      tool_choice: { type: 'file_search' },
+      include: ['file_search_call.results'],
+      max_output_tokens: 32,
+      temperature: 0,
+    })
+    const [call, ...rest] = response.output
+    expect(call).toMatchObject({ type: 'file_search_call', status: 'completed' })
+    expect((call as OpenAI.Responses.ResponseFileSearchToolCall).queries).toHaveLength(1)
+    expect(Array.isArray((call as OpenAI.Responses.ResponseFileSearchToolCall).results)).toBe(true)
+    // the forced call was made: the model then answered (or searched again, freely)
+    expect(rest.at(-1)?.type).toBe('message')
   })
 
   it('refuses reasoning', async () => {

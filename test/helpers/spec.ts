@@ -29,6 +29,8 @@ export const STREAM_SCHEMAS: Record<
   // speech events (stream_format: sse) are newer than the spec file, which has no schema for
   // them: test/api/audio-speech.test.ts checks their shape itself
   createSpeech: () => null,
+  // SDK 6's retrieve({ stream: true }), newer than the spec file: the events of createResponse
+  getResponse: 'ResponseStreamEvent',
 }
 
 /** The Assistants stream's events (AssistantStreamEvent): each event name has its object. */

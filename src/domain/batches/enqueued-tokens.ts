@@ -65,6 +65,10 @@ async function inputTokens(endpoint: BatchEndpoint, value: unknown): Promise<num
         body.tools as Tool[] | undefined,
       )
     }
+    if (endpoint === '/v1/responses') {
+      const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input ?? '')
+      return (await countTokensAsync(input)) + (typeof body.instructions === 'string' ? await countTokensAsync(body.instructions) : 0)
+    }
     const input = endpoint === '/v1/embeddings' ? body.input : body.prompt
     const texts = Array.isArray(input) ? input : [input ?? '']
     let sum = 0

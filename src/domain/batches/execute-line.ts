@@ -15,6 +15,9 @@ import type { LineResult } from '../../storage/repositories/batches.js'
 import type { ChatService } from '../inference/chat.js'
 import type { CompletionsService } from '../inference/completions.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
+import { ResponseCreateParams } from '../../schemas/responses.js'
+import { backgroundInBatch } from '../../errors.js'
+import type { ResponsesService } from '../responses/service.js'
 import type { UsageEntry, UsageSink } from '../inference/usage.js'
 import { PACED_CHARS } from './validate-input.js'
 
@@ -23,6 +26,8 @@ export type Inference = {
   chat: ChatService
   completions: CompletionsService
   embeddings: EmbeddingsService
+  /** `/v1/responses` lines (context.ts hands it in once the Responses service exists) */
+  responses?: Pick<ResponsesService, 'create'>
 }
 
 export type PendingLine = { line_no: number; custom_id: string; request: string }
@@ -114,6 +119,13 @@ function call(
         validate(EmbeddingCreateParams, body, style),
         batchOptions,
       )
+    case '/v1/responses': {
+      const params = validate(ResponseCreateParams, body, style)
+      // a line is answered whole, in the batch's own time: it cannot run in the background too
+      if (params.background) throw backgroundInBatch()
+      if (!inference.responses) throw new Error('batches do not run /v1/responses here')
+      return inference.responses.create(principal, params, batchOptions)
+    }
     default:
       throw new Error(`batches do not run ${endpoint}`)
   }

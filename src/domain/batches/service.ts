@@ -21,7 +21,7 @@ import {
 } from './batch-object.js'
 import { BatchRun, type BatchRunDeps, type RunOptions } from './run.js'
 
-const SERVED_ENDPOINTS = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']
+const SERVED_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/completions', '/v1/embeddings']
 const SWEEP_PAGE = 100
 
 /**

@@ -29,12 +29,14 @@ const LineEnvelope = z.object({
 const STREAMING_NAME: Partial<Record<BatchEndpoint, string>> = {
   '/v1/chat/completions': 'Chat Completions',
   '/v1/completions': 'Completions',
+  '/v1/responses': 'Responses',
 }
 
 /** Parameters a line's body must have beyond `model`, with OpenAI's wording (F10). */
 const REQUIRED_BODY: Partial<Record<BatchEndpoint, [param: string, name: string]>> = {
   '/v1/chat/completions': ['messages', 'Messages'],
   '/v1/embeddings': ['input', 'Input'],
+  '/v1/responses': ['input', 'Input'],
 }
 
 const error = (

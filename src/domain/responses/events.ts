@@ -1,4 +1,4 @@
-import { newFunctionCall, newMessage, type FunctionCallOutput, type MessageOutput, type OutputItem } from './objects.js'
+import { newFunctionCall, newMessage, type BuiltinCallOutput, type FunctionCallOutput, type MessageOutput, type OutputItem } from './objects.js'
 
 /** One event of a streamed response (the spec's ResponseStreamEvent), numbered in order. */
 export type ResponseEvent = { type: string; sequence_number: number } & Record<string, unknown>
@@ -8,6 +8,21 @@ export type ChatDelta = { content?: string | null; refusal?: string | null; tool
 
 type OpenText = { item: MessageOutput; index: number; kind: 'output_text' | 'refusal'; text: string }
 type OpenCall = { item: FunctionCallOutput; index: number; chatIndex: number }
+
+/** A call of a built-in tool as the model wrote it: run by the response, not shown as a function call. */
+export type CapturedCall = { id: string; name: string; arguments: string }
+
+/** What a file search found, cited in the answer by its marker (`【0:1†name.txt】`). */
+export type Citation = { text: string; file_id: string; filename: string }
+
+/** The events a built-in call's item has while it runs, by the item's type. */
+const BUILTIN_EVENTS: Record<string, { running: string[]; completed: string }> = {
+  file_search_call: { running: ['response.file_search_call.in_progress', 'response.file_search_call.searching'], completed: 'response.file_search_call.completed' },
+  code_interpreter_call: {
+    running: ['response.code_interpreter_call.in_progress', 'response.code_interpreter_call.interpreting'],
+    completed: 'response.code_interpreter_call.completed',
+  },
+}
 
 /**
  * Chat deltas as the Responses stream's events. Text opens a message item and its content part;
@@ -19,6 +34,12 @@ export class ResponseEvents {
   readonly output: OutputItem[] = []
   private text: OpenText | null = null
   private call: OpenCall | null = null
+  /** built-in calls of the model's current turn, by their chat index */
+  private captured = new Map<number, CapturedCall>()
+  private citations: Citation[] = []
+
+  /** `builtins`: the function names of the response's built-in tools (their calls are run, not shown). */
+  constructor(private readonly builtins: ReadonlySet<string> = new Set()) {}
 
   event(type: string, fields: Record<string, unknown> = {}): ResponseEvent {
     return { type, sequence_number: this.sequence++, ...fields }
@@ -62,13 +83,14 @@ export class ResponseEvents {
   }
 
   private part(text: string) {
-    return this.text!.kind === 'refusal' ? { type: 'refusal' as const, refusal: text } : { type: 'output_text' as const, text, annotations: [] }
+    return this.text!.kind === 'refusal' ? { type: 'refusal' as const, refusal: text } : { type: 'output_text' as const, text, annotations: [] as unknown[] }
   }
 
   private closeText(status: 'completed' | 'incomplete'): ResponseEvent[] {
     const open = this.text
     if (!open) return []
     const part = this.part(open.text)
+    if (part.type === 'output_text') part.annotations = this.annotations(open.text)
     this.text = null
     const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     open.item.content = [part]
@@ -82,8 +104,62 @@ export class ResponseEvents {
     ]
   }
 
+  /** The turn's built-in calls, once the model has written them; the next turn starts afresh. */
+  takeBuiltinCalls(): CapturedCall[] {
+    const calls = [...this.captured.values()]
+    this.captured = new Map()
+    return calls
+  }
+
+  /** Sources a later answer may cite. */
+  cite(citations: Citation[]) {
+    this.citations.push(...citations)
+  }
+
+  /** A built-in call's item opens and runs: added, then its in-progress events. */
+  builtinStarted(item: BuiltinCallOutput): { index: number; events: ResponseEvent[] } {
+    const events = [...this.closeText('completed'), ...this.closeCall('completed')]
+    const index = this.output.push(item) - 1
+    events.push(this.event('response.output_item.added', { output_index: index, item: structuredClone(item) }))
+    if (item.type === 'code_interpreter_call') {
+      const where = { item_id: item.id, output_index: index }
+      events.push(this.event('response.code_interpreter_call_code.delta', { ...where, delta: item.code }))
+      events.push(this.event('response.code_interpreter_call_code.done', { ...where, code: item.code }))
+    }
+    for (const type of BUILTIN_EVENTS[item.type]?.running ?? []) events.push(this.event(type, { output_index: index, item_id: item.id }))
+    return { index, events }
+  }
+
+  /** The call ran: its item, completed, replaces the running one. */
+  builtinDone(index: number, item: BuiltinCallOutput): ResponseEvent[] {
+    this.output[index] = item
+    const completed = BUILTIN_EVENTS[item.type]?.completed
+    return [
+      ...(completed ? [this.event(completed, { output_index: index, item_id: item.id })] : []),
+      this.event('response.output_item.done', { output_index: index, item: structuredClone(item) }),
+    ]
+  }
+
+  /** A file_citation for each cited source's marker in the text, where it stands. */
+  private annotations(text: string): unknown[] {
+    const found: { index: number; citation: Citation }[] = []
+    for (const citation of this.citations) {
+      const index = text.indexOf(citation.text)
+      if (index >= 0) found.push({ index, citation })
+    }
+    return found.sort((a, b) => a.index - b.index).map(({ index, citation }) => ({ type: 'file_citation', index, file_id: citation.file_id, filename: citation.filename }))
+  }
+
   private callDelta(delta: ToolCallDelta): ResponseEvent[] {
     const events: ResponseEvent[] = []
+    const captured = this.captured.get(delta.index)
+    if (captured || (delta.function?.name && this.builtins.has(delta.function.name) && this.call?.chatIndex !== delta.index)) {
+      if (this.call) events.push(...this.closeCall('completed'))
+      const call = captured ?? { id: delta.id ?? '', name: delta.function!.name!, arguments: '' }
+      call.arguments += delta.function?.arguments ?? ''
+      this.captured.set(delta.index, call)
+      return events
+    }
     if (this.call && this.call.chatIndex !== delta.index) events.push(...this.closeCall('completed'))
     if (!this.call) {
       events.push(...this.closeText('completed'))

@@ -2,11 +2,13 @@ import type { ResponseCreateParams } from '../../schemas/responses.js'
 import { newId } from '../../storage/ids.js'
 import type { ItemStatus, OutputPart } from './items.js'
 
-export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'incomplete'
+export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'incomplete' | 'queued' | 'cancelled'
 
 export type MessageOutput = { id: string; type: 'message'; status: ItemStatus; content: OutputPart[]; role: 'assistant' }
 export type FunctionCallOutput = { id: string; type: 'function_call'; status: ItemStatus; arguments: string; call_id: string; name: string }
-export type OutputItem = MessageOutput | FunctionCallOutput
+/** A built-in tool's call (`file_search_call`, `code_interpreter_call`): its tool shapes the rest. */
+export type BuiltinCallOutput = Record<string, unknown> & { id: string; type: 'file_search_call' | 'code_interpreter_call'; status: string; code?: string }
+export type OutputItem = MessageOutput | FunctionCallOutput | BuiltinCallOutput
 
 export type ResponseUsage = {
   input_tokens: number
@@ -68,6 +70,8 @@ export function responseObject(id: string, createdAt: number, params: ResponseCr
     // the spec's `user` is a string, not nullable: left out when the request had none
     ...(params.user !== undefined ? { user: params.user } : {}),
     metadata: params.metadata ?? {},
+    // @NOTE newer than the spec file (SDK 6 types it): whether the response runs on the job runner
+    background: params.background ?? false,
   }
 }
 

@@ -2,15 +2,22 @@ import { ApiError, inputContextExceeded, responsesJsonWordMissing, responsesTool
 import type { ModelCard } from '../../providers/provider.js'
 import type { ChatCompletionCreateParams, ChatMessageParam, ResponseFormat, Tool, ToolChoice } from '../../schemas/chat.js'
 import type { ResponseCreateParams, TextFormat } from '../../schemas/responses.js'
+import type { Builtins } from './builtins.js'
 
 /**
  * A Responses request as the chat call every provider serves: the conversation as messages,
  * function tools as chat tools, `text.format` as `response_format`, `max_output_tokens` as
  * `max_completion_tokens`. What chat cannot express (built-in tools) is refused here, named.
  */
-export function chatRequest(card: ModelCard, params: ResponseCreateParams, messages: ChatMessageParam[], stream: boolean): ChatCompletionCreateParams {
+export function chatRequest(
+  card: ModelCard,
+  params: ResponseCreateParams,
+  messages: ChatMessageParam[],
+  stream: boolean,
+  builtins: Builtins | null = null,
+): ChatCompletionCreateParams {
   checkReasoning(card, params)
-  const tools = chatTools(params)
+  const tools = [...chatTools(params, builtins), ...(builtins?.functions ?? [])]
   const format = params.text?.format
   if (format?.type === 'json_object' && !messages.some((m) => JSON.stringify(m.content ?? '').toLowerCase().includes('json'))) {
     throw responsesJsonWordMissing()
@@ -18,7 +25,7 @@ export function chatRequest(card: ModelCard, params: ResponseCreateParams, messa
   const request: ChatCompletionCreateParams = { model: params.model, messages }
   if (tools.length) {
     request.tools = tools
-    const choice = toolChoice(params)
+    const choice = toolChoice(params, builtins)
     if (choice !== undefined) request.tool_choice = choice
     if (params.parallel_tool_calls != null) request.parallel_tool_calls = params.parallel_tool_calls
   } else if (params.tool_choice && typeof params.tool_choice === 'object') {
@@ -48,22 +55,26 @@ function checkReasoning(card: ModelCard, params: ResponseCreateParams) {
   if (reasoning.generate_summary != null) throw unsupportedParameter('reasoning.generate_summary')
 }
 
-function chatTools(params: ResponseCreateParams): Tool[] {
-  return (params.tools ?? []).map((tool, i) => {
+function chatTools(params: ResponseCreateParams, builtins: Builtins | null): Tool[] {
+  return (params.tools ?? []).flatMap((tool, i) => {
+    if (builtins?.tools.some((b) => b.type === tool.type)) return []
     if (tool.type !== 'function') throw responsesToolNotServed(tool.type, `tools[${i}].type`)
     const fn = tool as Extract<typeof tool, { type: 'function' }>
     const definition: Tool['function'] = { name: fn.name }
     if (fn.description != null) definition.description = fn.description
     if (fn.parameters != null) definition.parameters = fn.parameters
     if (fn.strict != null) definition.strict = fn.strict
-    return { type: 'function', function: definition }
+    return [{ type: 'function' as const, function: definition }]
   })
 }
 
-function toolChoice(params: ResponseCreateParams): ToolChoice | undefined {
+function toolChoice(params: ResponseCreateParams, builtins: Builtins | null = null): ToolChoice | undefined {
   const choice = params.tool_choice
   if (choice === undefined || typeof choice === 'string') return choice
   if (choice.type === 'function') return { type: 'function', function: { name: (choice as { name: string }).name } }
+  // a built-in tool named: the function the model calls it as
+  const builtin = builtins?.tools.find((tool) => tool.type === choice.type)
+  if (builtin) return { type: 'function', function: { name: builtin.functionName } }
   throw responsesToolNotServed(choice.type, 'tool_choice.type')
 }
 

@@ -1,4 +1,5 @@
 import { itemNotFound, previousResponseNotFound, responseNotFound } from '../../errors.js'
+import { dbLog } from '../../logger.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { ItemPage, ResponseItemRow, ResponseRow } from '../../storage/repositories/responses.js'
@@ -12,29 +13,101 @@ const MAX_CHAIN = 1000
 
 /** Stored responses: the object, its input and output items, the conversation behind one. */
 export class ResponsesStore {
+  /** responses answered and being written (saveBehind): this node's reads wait for them */
+  private readonly pending = new Map<string, Promise<void>>()
+
   constructor(private readonly storage: Storage) {}
 
-  /** The response and all its items in one transaction: never half-written. */
-  async save(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
+  /**
+   * `save` off the answer's path: the client has its response before the write ends (the write
+   * is most of what a stored response costs over chat). Every read of this node waits for the
+   * writes in flight of the id it reads, so a client that retrieves or continues the response at
+   * once finds it. A write that fails is logged: that response is not stored.
+   */
+  saveBehind(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[]) {
+    // after this turn of the event loop: the answer is written first (on SQLite the batch is one
+    // synchronous step, which would otherwise run before it)
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.save(principal, response, input))
+      .catch((error) => dbLog.error({ err: error, responseId: response.id }, 'storing a response failed'))
+      .finally(() => this.pending.delete(response.id))
+    this.pending.set(response.id, write)
+  }
+
+  /** Waits for every write in flight (shutdown: before storage closes). */
+  async drain() {
+    await this.settled()
+  }
+
+  /** The write in flight of `id`, if any, done (all of them when the id is an item's). */
+  private async settled(id?: string) {
+    if (!this.pending.size) return
+    if (id === undefined) await Promise.all(this.pending.values())
+    else await this.pending.get(id)
+  }
+
+  /**
+   * The response and all its items in one transaction: never half-written. `job` is enqueued in
+   * the same transaction (a background response and the job that runs it exist together).
+   */
+  async save(principal: ProjectPrincipal, response: ResponseObject, input: StoredItem[], job?: { kind: string; id: string; payload: unknown }) {
     const projectId = principal.projectId
     const items = [
       ...input.map((item, position) => ({ kind: 'input' as const, position, item })),
       ...response.output.map((item, position) => ({ kind: 'output' as const, position, item })),
-    ].map(({ kind, position, item }) => ({ response_id: response.id, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }))
+    ].map(({ kind, position, item }) => itemRow(projectId, response.id, kind, position, item))
+    const row = {
+      id: response.id,
+      project_id: projectId,
+      created_at: response.created_at,
+      model: response.model,
+      status: response.status,
+      previous_response_id: response.previous_response_id,
+      body: JSON.stringify(response),
+    }
+    // the common case, compiled and run as one batch: on SQLite one synchronous step
+    if (!job) return this.storage.runBatch(createRepos(this.storage.db).responses.insertQueries(row, items))
     await this.storage.transaction(async (tx) => {
-      await createRepos(tx.db).responses.insert(
-        {
-          id: response.id,
-          project_id: projectId,
-          created_at: response.created_at,
-          model: response.model,
-          status: response.status,
-          previous_response_id: response.previous_response_id,
-          body: JSON.stringify(response),
-        },
-        items,
-      )
+      const repos = createRepos(tx.db)
+      await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
+      await repos.responses.insert(row, items)
     })
+  }
+
+  /**
+   * A background response moves on (in_progress, then its end): its object and, with `output`,
+   * its output items, only if its status is still one of `from`. False when it was not.
+   */
+  async advance(projectId: string, response: ResponseObject, from: string[], output = false): Promise<boolean> {
+    return this.storage.transaction(async (tx) => {
+      const repos = createRepos(tx.db)
+      const moved = await repos.responses.update(projectId, response.id, { status: response.status, body: JSON.stringify(response) }, from)
+      if (moved && output) {
+        await repos.responses.replaceOutput(
+          projectId,
+          response.id,
+          response.output.map((item, position) => itemRow(projectId, response.id, 'output', position, item)),
+        )
+      }
+      return moved
+    })
+  }
+
+  /** Asks the job of a background response to stop (a queued one never starts). */
+  async cancelJob(jobId: string) {
+    await createRepos(this.storage.db).jobs.requestCancel(jobId)
+  }
+
+  /** A response's input items as stored (a background response runs on what its request added). */
+  async input(projectId: string, id: string): Promise<StoredItem[]> {
+    return (await createRepos(this.storage.db).responses.items(projectId, id, 'input')).map(parse)
+  }
+
+  /** The stored object by id alone, or undefined (the background job knows its project). */
+  async find(projectId: string, id: string): Promise<ResponseObject | undefined> {
+    await this.settled(id)
+    const row = await createRepos(this.storage.db).responses.get(projectId, id)
+    return row ? (JSON.parse(row.body) as ResponseObject) : undefined
   }
 
   async get(principal: ProjectPrincipal, id: string): Promise<ResponseObject> {
@@ -48,6 +121,7 @@ export class ResponsesStore {
   }
 
   async row(principal: ProjectPrincipal, id: string): Promise<ResponseRow> {
+    await this.settled(id)
     const row = await createRepos(this.storage.db).responses.get(principal.projectId, id)
     if (!row) throw responseNotFound(id)
     return row
@@ -58,6 +132,7 @@ export class ResponsesStore {
    * first. The chain stops at a response deleted since (its later turns still stand).
    */
   async conversation(principal: ProjectPrincipal, previousId: string): Promise<StoredItem[]> {
+    await this.settled(previousId)
     const repo = createRepos(this.storage.db).responses
     const first = await repo.get(principal.projectId, previousId)
     if (!first) throw previousResponseNotFound(previousId)
@@ -89,6 +164,7 @@ export class ResponsesStore {
 
   /** An item of this project's stored responses, by id (item_reference). */
   async item(principal: ProjectPrincipal, id: string, param: string): Promise<StoredItem> {
+    await this.settled()
     const row = await createRepos(this.storage.db).responses.findItem(principal.projectId, id)
     if (!row) throw itemNotFound(id, param)
     return parse(row)
@@ -99,6 +175,10 @@ function withoutImageUrls(item: StoredItem, keep: boolean): StoredItem {
   if (keep || item.type !== 'message' || item.role === 'assistant') return item
   if (!item.content.some((p) => p.type === 'input_image')) return item
   return { ...item, content: item.content.map((p) => (p.type === 'input_image' ? { ...p, image_url: null } : p)) }
+}
+
+function itemRow(projectId: string, responseId: string, kind: 'input' | 'output', position: number, item: { id: string }) {
+  return { response_id: responseId, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }
 }
 
 function parse(row: ResponseItemRow): StoredItem {

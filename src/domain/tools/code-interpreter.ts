@@ -2,7 +2,7 @@ import type { Sandbox, SandboxResult, SandboxSession } from '../../sandbox/index
 import type { UsageEntry } from '../inference/usage.js'
 import { codeOf, partialCode } from './code-input.js'
 import { inputFiles, placeFiles, saveFiles, type CodeFilesStore, type InputFile, type SavedFile } from './code-files.js'
-import type { BuiltinCall, BuiltinTool, FunctionSpec, StepToolCall, ToolResult, ToolScope } from './tool.js'
+import type { BuiltinCall, BuiltinTool, FunctionSpec, OutputItemFields, StepToolCall, ToolResult, ToolScope } from './tool.js'
 
 /** The function every model calls the code interpreter as (test-scripted knows it by this name). */
 export const CODE_INTERPRETER_FUNCTION = 'code_interpreter'
@@ -98,6 +98,15 @@ export class CodeInterpreterTool implements BuiltinTool {
         })),
       },
     }
+  }
+
+  toOutputItem(call: BuiltinCall, result: ToolResult | null, include: readonly string[]): OutputItemFields {
+    // the container is the session the code ran in: its key is the scope's thread
+    const item: OutputItemFields = { type: 'code_interpreter_call', status: result ? 'completed' : 'in_progress', code: codeOf(call.arguments), container_id: '', outputs: null }
+    if (!result || !include.includes('code_interpreter_call.outputs')) return item
+    const outputs = (result.stepCall.code_interpreter as { outputs: { type: string; logs?: string; image?: { file_id: string } }[] }).outputs
+    item.outputs = outputs.map((o) => (o.type === 'logs' ? { type: 'logs', logs: o.logs } : { type: 'image', url: `/v1/files/${o.image!.file_id}/content` }))
+    return item
   }
 
   private files(scope: ToolScope): Promise<InputFile[]> {

@@ -1,6 +1,6 @@
 import type { ProjectPrincipal } from '../../principal.js'
-import type { Retrieval, SearchResult } from '../retrieval/search.js'
-import type { BuiltinCall, BuiltinTool, FunctionSpec, StepToolCall, ToolResult, ToolScope } from './tool.js'
+import type { Retrieval, SearchOptions, SearchResult } from '../retrieval/search.js'
+import type { BuiltinCall, BuiltinTool, FunctionSpec, OutputItemFields, StepToolCall, ToolResult, ToolScope } from './tool.js'
 
 /** The function every model calls file search as (test-scripted knows it by this name). */
 export const FILE_SEARCH_FUNCTION = 'file_search'
@@ -12,6 +12,8 @@ export const FILE_SEARCH_DEFAULT_RESULTS = 20
 export type FileSearchOptions = {
   max_num_results?: number
   ranking_options?: { ranker?: string; score_threshold: number }
+  /** the Responses tool's attribute filter */
+  filters?: SearchOptions['filters'] | null
 }
 
 /**
@@ -60,6 +62,7 @@ export class FileSearchTool implements BuiltinTool {
             maxNumResults: options.max_num_results ?? FILE_SEARCH_DEFAULT_RESULTS,
             scoreThreshold: ranking.score_threshold,
             skipUnavailable: true,
+            ...(options.filters ? { filters: options.filters } : {}),
             signal,
           })
         : undefined
@@ -72,6 +75,7 @@ export class FileSearchTool implements BuiltinTool {
       file_name: r.filename,
       score: round(r.score),
       content: [{ type: 'text', text: r.text }],
+      ...(r.attributes ? { attributes: r.attributes } : {}),
     }))
     const fileSearch = { ranking_options: ranking, results: stepResults }
     return {
@@ -93,6 +97,15 @@ export class FileSearchTool implements BuiltinTool {
     }
   }
 
+  toOutputItem(call: BuiltinCall, result: ToolResult | null, include: readonly string[]): OutputItemFields {
+    const query = queryOf(call.arguments)
+    const item: OutputItemFields = { type: 'file_search_call', status: result ? 'completed' : 'in_progress', queries: query ? [query] : [], results: null }
+    if (!result || !include.includes('file_search_call.results')) return item
+    const found = (result.stepCall.file_search as { results: StepResult[] }).results
+    item.results = found.map((r) => ({ file_id: r.file_id, filename: r.file_name, score: r.score, text: r.content[0].text, attributes: r.attributes ?? {} }))
+    return item
+  }
+
   private async waitForIngestion(storeIds: string[], signal: AbortSignal) {
     const until = Date.now() + this.waitMs
     while ((await this.retrieval.pendingFiles(storeIds)) > 0 && Date.now() < until) {
@@ -112,6 +125,8 @@ export class FileSearchTool implements BuiltinTool {
     }
   }
 }
+
+type StepResult = { file_id: string; file_name: string; score: number; content: { text: string }[]; attributes?: unknown }
 
 /** How long a search waits for files being ingested, and how often it looks. */
 const INGESTION_WAIT_MS = 60_000

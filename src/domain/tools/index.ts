@@ -6,7 +6,7 @@ import { FileSearchTool } from './file-search.js'
 import { ToolRegistry } from './registry.js'
 
 export { ToolRegistry, builtinNamed, type RunTools } from './registry.js'
-export type { AnswerParts, BuiltinCall, BuiltinTool, FunctionSpec, StepToolCall, ToolResult, ToolScope } from './tool.js'
+export type { AnswerParts, BuiltinCall, BuiltinTool, FunctionSpec, OutputItemFields, StepToolCall, ToolResult, ToolScope } from './tool.js'
 export { CODE_INTERPRETER_FUNCTION, CODE_INTERPRETER_USAGE_MODEL } from './code-interpreter.js'
 export { FILE_SEARCH_FUNCTION, withoutContent } from './file-search.js'
 

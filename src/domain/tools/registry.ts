@@ -15,6 +15,11 @@ export class ToolRegistry {
     this.byType = new Map(tools.map((tool) => [tool.type, tool]))
   }
 
+  /** The built-in tool of this type, if this server runs it. */
+  get(type: string): BuiltinTool | undefined {
+    return this.byType.get(type)
+  }
+
   forRun(tools: readonly { type: string }[]): RunTools {
     const builtins: BuiltinTool[] = []
     for (const { type } of tools) {

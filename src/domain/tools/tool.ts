@@ -84,5 +84,13 @@ export interface BuiltinTool {
    * says why, and becomes the run's last_error).
    */
   execute(call: BuiltinCall, scope: ToolScope, signal: AbortSignal): Promise<ToolResult>
-  // @TODO toOutputItem(call, result) for the Responses API, next to toStepDetails
+  /**
+   * The call as a Responses output item (`file_search_call`, `code_interpreter_call`), without
+   * its id: `in_progress` before it ran (`result` null), then `completed` with what it found.
+   * `include` is the request's `include[]` (results and outputs are shown only when asked).
+   */
+  toOutputItem(call: BuiltinCall, result: ToolResult | null, include: readonly string[]): OutputItemFields
 }
+
+/** A built-in call's Responses output item, but its id (the Responses domain gives it one). */
+export type OutputItemFields = Record<string, unknown> & { type: string; status: string }

@@ -8,6 +8,7 @@ import type {
   PassthroughCall,
   PassthroughStream,
   Provider,
+  ResponsesCall,
   StreamPart,
 } from '../provider.js'
 import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
@@ -54,6 +55,40 @@ export class OpenAICompatibleProvider implements Provider {
     this.id = `openai-compatible:${upstream.id}`
     this.transport = new UpstreamTransport(upstream, apiKey)
     if (upstream.fineTuning) this.remoteFineTuning = new UpstreamFineTuning(upstream, apiKey)
+    // a capability is the presence of its method: only an upstream that serves /responses has it
+    if (upstream.responses) {
+      this.responses = (call) => this.postResponses(call)
+      this.responsesStream = (call) => this.streamResponses(call)
+    }
+  }
+
+  readonly responses?: (call: ResponsesCall) => Promise<Record<string, unknown>>
+  readonly responsesStream?: (call: ResponsesCall) => AsyncIterable<Record<string, unknown>>
+
+  private async postResponses(call: ResponsesCall): Promise<Record<string, unknown>> {
+    const exchange = await this.transport.post('/responses', JSON.stringify(call.body), call.signal, false)
+    try {
+      return (await exchange.body.json()) as Record<string, unknown>
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
+  }
+
+  private async *streamResponses(call: ResponsesCall): AsyncGenerator<Record<string, unknown>> {
+    const exchange = await this.transport.post('/responses', JSON.stringify({ ...call.body, stream: true }), call.signal, true)
+    try {
+      for await (const message of parseSse(exchange.body)) {
+        if (message.data === '[DONE]') continue
+        const event = JSON.parse(message.data) as Record<string, unknown> | null
+        if (event) yield event
+      }
+    } catch (error) {
+      throw exchange.fail(error)
+    } finally {
+      exchange.dispose()
+    }
   }
 
   async listModels(): Promise<ModelCard[]> {

@@ -1,9 +1,22 @@
-import type { Insertable, Kysely, Selectable } from 'kysely'
+import type { CompiledQuery, Insertable, Kysely, Selectable } from 'kysely'
 import type { Database } from '../tables.js'
+import { CompiledInserts } from './compiled-inserts.js'
 import type { ResponseItemsTable, ResponsesTable } from '../tables-responses.js'
 
 export type ResponseRow = Selectable<ResponsesTable>
 export type ResponseItemRow = Selectable<ResponseItemsTable>
+
+type ResponseRowInsert = Selectable<ResponsesTable>
+type ResponseItemInsert = Selectable<ResponseItemsTable>
+
+const RESPONSE_INSERT = new CompiledInserts<ResponseRowInsert>(
+  ['id', 'project_id', 'created_at', 'model', 'status', 'previous_response_id', 'body'],
+  (db, rows) => db.insertInto('responses').values(rows),
+)
+const ITEM_INSERT = new CompiledInserts<ResponseItemInsert>(
+  ['response_id', 'project_id', 'kind', 'position', 'id', 'item'],
+  (db, rows) => db.insertInto('response_items').values(rows),
+)
 
 export type ItemPage = { after?: string; before?: string; limit: number; order: 'asc' | 'desc' }
 
@@ -18,6 +31,35 @@ export class ResponsesRepo {
     for (let i = 0; i < items.length; i += 500) {
       await this.db.insertInto('response_items').values(items.slice(i, i + 500)).execute()
     }
+  }
+
+  /** A response's status and object, only from one of `from` (a background one moving on). */
+  async update(projectId: string, id: string, patch: { status: string; body: string }, from: string[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable('responses')
+      .set(patch)
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  /** A response's output items, all replaced (a background response's end, a retry's too). */
+  async replaceOutput(projectId: string, id: string, items: Insertable<ResponseItemsTable>[]) {
+    await this.db.deleteFrom('response_items').where('project_id', '=', projectId).where('response_id', '=', id).where('kind', '=', 'output').execute()
+    for (let i = 0; i < items.length; i += 500) {
+      await this.db.insertInto('response_items').values(items.slice(i, i + 500)).execute()
+    }
+  }
+
+  /**
+   * The same writes as `insert`, for `storage.runBatch` (one synchronous step on SQLite), their
+   * SQL built once per row count (CompiledInserts): compiling them was most of a stored
+   * response's cost over chat.
+   */
+  insertQueries(row: ResponseRowInsert, items: ResponseItemInsert[]): CompiledQuery[] {
+    return [...RESPONSE_INSERT.compile(this.db, [row]), ...ITEM_INSERT.compile(this.db, items)]
   }
 
   get(projectId: string, id: string): Promise<ResponseRow | undefined> {
