@@ -47,7 +47,7 @@ function startCluster(rateLimits: Record<string, unknown> = {}) {
   return servers.start(path.join(dir, 'data'), { PLINTH_CONFIG: configFile, PLINTH_BOOTSTRAP_ADMIN_KEY: ADMIN })
 }
 
-function chat(server: ServerProcess, model: string, init: { signal?: AbortSignal } = {}) {
+function chat(server: ServerProcess, model: string, init: { signal?: AbortSignal; dispatcher?: Agent } = {}) {
   return fetch(`${server.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -189,7 +189,8 @@ describe('plinth serve --workers 2 (SQLite, no Redis: the primary holds the coun
     // and the replacement takes connections again
     await poll(
       async () => {
-        await Promise.all(Array.from({ length: 4 }, () => chat(server, 'counted')))
+        // new connections (the primary hands out connections, not requests, in turn)
+        await Promise.all(Array.from({ length: 4 }, () => chat(server, 'counted', { dispatcher: new Agent() })))
         return logLines(server).some((l) => l.log === 'access' && l.pid === replacement)
       },
       (served) => served,
