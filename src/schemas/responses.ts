@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { Filter, RANKERS } from './vector-stores.js'
 import { FunctionDefinition } from './chat.js'
 import { echoedObject, expected, Metadata } from './shared.js'
 
@@ -86,10 +87,25 @@ export const BUILTIN_TOOL_TYPES = [
   'mcp',
   'local_shell',
 ] as const
-export const ResponseTool = z.discriminatedUnion('type', [FunctionTool, ...BUILTIN_TOOL_TYPES.map(builtinTool)] as unknown as [
-  typeof FunctionTool,
-  ...ReturnType<typeof builtinTool>[],
-])
+/**
+ * file_search, which Plinth runs: its filters and options are checked as the search endpoint's
+ * are (a filter that mixes a comparison and a compound is refused, not echoed back).
+ */
+export const FileSearchTool = z.looseObject({
+  type: z.literal('file_search'),
+  vector_store_ids: z.array(z.string()),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  ranking_options: z
+    .looseObject({ ranker: z.enum(RANKERS).optional(), score_threshold: z.number().min(0).max(1).optional() })
+    .optional(),
+  filters: Filter.nullish(),
+})
+
+export const ResponseTool = z.discriminatedUnion('type', [
+  FunctionTool,
+  FileSearchTool,
+  ...BUILTIN_TOOL_TYPES.filter((type) => type !== 'file_search').map(builtinTool),
+] as unknown as [typeof FunctionTool, ...ReturnType<typeof builtinTool>[]])
 export type ResponseTool = z.output<typeof ResponseTool>
 
 export const ResponseToolChoice = z.union([
