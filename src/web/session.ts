@@ -4,21 +4,14 @@ import path from 'node:path'
 import type { Context } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import type { Config } from '../config/schema.js'
+import { readOrCreateSecret } from '../config/secret-file.js'
 
 const COOKIE = 'plinth_session'
 
 /** The cookie-signing secret: from config, or made once and kept (0600) in the data directory. */
 export function sessionSecret(config: Config): string {
   if (config.dashboard.sessionSecret) return config.dashboard.sessionSecret
-  const file = path.join(config.dataDir, 'dashboard.secret')
-  try {
-    return fs.readFileSync(file, 'utf8').trim()
-  } catch {
-    fs.mkdirSync(config.dataDir, { recursive: true })
-    const secret = randomBytes(32).toString('base64url')
-    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
-    return fs.readFileSync(file, 'utf8').trim()
-  }
+  return readOrCreateSecret(path.join(config.dataDir, 'dashboard.secret'))
 }
 
 export function hashKey(secret: string): string {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { readOrCreateSecret } from '../../config/secret-file.js'
 import type { ImageFormat } from '../../providers/image-backend.js'
 import type { BlobStore } from '../../storage/blobs/blob-store.js'
 import { imageNotFound, imageUrlExpired, imageUrlInvalid } from './errors.js'
@@ -16,19 +17,7 @@ const SWEEP_BACK_HOURS = 24 * 31
  * dashboard's, so URLs stay valid across restarts and across nodes sharing the directory.
  */
 export function imageUrlSecret(dataDir: string): Buffer {
-  const file = path.join(dataDir, 'images.secret')
-  try {
-    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url')
-  } catch {
-    fs.mkdirSync(dataDir, { recursive: true })
-    try {
-      fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' })
-    } catch (error) {
-      // another process made it first: use theirs
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url')
-  }
+  return Buffer.from(readOrCreateSecret(path.join(dataDir, 'images.secret')), 'base64url')
 }
 
 export type StoredImage = { id: string; expires: number }
