@@ -318,8 +318,11 @@ describe('upstream failures', () => {
       ['embeddings', client.embeddings.create({ model: 'ghost', input: 'hi' })],
       ['responses', client.responses.create({ model: 'ghost', input: 'hi' })],
     ]
-    for (const [what, attempt] of attempts) {
-      const error = await failure(attempt)
+    // each attempt's rejection is taken at once: awaiting them one by one left the later ones
+    // rejected with no handler for a while, which Node reports as unhandled
+    const failures = attempts.map(([what, attempt]) => [what, failure(attempt)] as const)
+    for (const [what, failed] of failures) {
+      const error = await failed
       expect([what, error.status, error.code]).toEqual([what, 404, 'model_not_found'])
       expect([what, (error.error as { message: string }).message]).toEqual([what, expected])
       expect(JSON.stringify(error.error)).not.toContain('nope')
