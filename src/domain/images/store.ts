@@ -1,5 +1,4 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 import { readOrCreateSecret } from '../../config/secret-file.js'
 import type { ImageFormat } from '../../providers/image-backend.js'
