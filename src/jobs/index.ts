@@ -49,13 +49,19 @@ export function createJobs(storage: Storage, options: JobsOptions = {}): Jobs {
       await createRepos(storage.db).jobs.deleteFinished(nowSeconds() - retention)
     },
   })
+  // both gauges read one query per scrape (they are collected together)
+  let stats: { at: number; rows: ReturnType<ReturnType<typeof createRepos>['jobs']['queueStats']> } | undefined
+  const queueStats = () => {
+    if (!stats || Date.now() - stats.at > 1000) stats = { at: Date.now(), rows: createRepos(storage.db).jobs.queueStats() }
+    return stats.rows
+  }
   const unregister = [
     jobsGauge(async (set) => {
-      for (const row of await createRepos(storage.db).jobs.queueStats()) set({ kind: row.kind, status: row.status }, row.count)
+      for (const row of await queueStats()) set({ kind: row.kind, status: row.status }, row.count)
     }),
     jobAgeGauge(async (set) => {
       const now = Date.now() / 1000
-      for (const row of await createRepos(storage.db).jobs.queueStats()) set({ kind: row.kind, status: row.status }, Math.max(0, now - row.oldest))
+      for (const row of await queueStats()) set({ kind: row.kind, status: row.status }, Math.max(0, now - row.oldest))
     }),
   ]
   return {
