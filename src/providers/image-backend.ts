@@ -8,6 +8,8 @@ export type ImageInput = { bytes: Buffer; filename: string; contentType: string 
 export type ImageCall = {
   /** The backend's model id, already resolved by the registry. */
   model: string
+  /** The model's id as the client named it, for upstream errors that would name the backend's. */
+  publicModel?: string
   operation: 'generation' | 'edit' | 'variation'
   /** generations and edits */
   prompt?: string

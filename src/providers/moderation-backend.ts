@@ -52,6 +52,8 @@ export type JudgeChat = (request: { system: string; user: string; schemaName: st
 export type ModerationCall = {
   /** The backend's model id, already resolved by the registry. */
   model: string
+  /** The model's id as the client named it, for upstream errors that would name the backend's. */
+  publicModel?: string
   items: ModerationItem[]
   /** The validated wire `input`, for pass-through backends. */
   rawInput: unknown

@@ -14,6 +14,8 @@ export const SPEECH_CONTENT_TYPES: Readonly<Record<SpeechFormat, string>> = {
 export type SpeechCall = {
   /** The backend's model id, already resolved by the registry. */
   model: string
+  /** The model's id as the client named it, for upstream errors that would name the backend's. */
+  publicModel?: string
   input: string
   /** A built-in voice name, or a custom voice reference (upstreams only). */
   voice: string | { id: string }

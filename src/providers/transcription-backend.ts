@@ -55,6 +55,8 @@ export type TranscriptEvent =
 
 export type RelayTranscriptionCall = {
   model: string
+  /** The model's id as the client named it, for upstream errors that would name the backend's. */
+  publicModel?: string
   task: TranscriptionTask
   audio: AudioUpload
   /** The client's text fields as sent but `model`; the lists (`include[]`...) as arrays under their names without brackets. */

@@ -71,7 +71,7 @@ export class TranscriptionsService {
     }
 
     if (provider.relayTranscription) {
-      const answer = await provider.relayTranscription({ model: upstreamModel, task, audio: request.audio, fields: request.fields, signal: request.signal })
+      const answer = await provider.relayTranscription({ model: upstreamModel, publicModel: params.model, task, audio: request.audio, fields: request.fields, signal: request.signal })
       // billed by the audio's own length: an upstream's text answer says nothing of it
       record(await probeDuration(request.audio.path, request.signal))
       return { kind: 'relay', ...answer }

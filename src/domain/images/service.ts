@@ -59,6 +59,7 @@ export class ImagesService {
     for (const [key, value] of Object.entries(request.params)) if (value !== undefined && value !== null) raw[key] = value
     const result = await provider.images({
       model: upstreamModel,
+      publicModel: plan.model,
       operation: request.operation,
       prompt: request.params.prompt,
       images,

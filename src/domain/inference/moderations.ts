@@ -56,6 +56,7 @@ export class ModerationsService {
     try {
       answer = await provider.moderate({
         model: upstreamModel,
+        publicModel: params.model,
         items,
         rawInput: params.input,
         signal: options.signal,

@@ -49,6 +49,7 @@ export class SpeechService {
     const format: SpeechFormat = params.response_format ?? 'mp3'
     const audio = await provider.speech({
       model: upstreamModel,
+      publicModel: params.model,
       input: params.input,
       voice: params.voice,
       instructions: params.instructions,

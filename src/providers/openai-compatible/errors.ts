@@ -253,3 +253,8 @@ export function withPublicModel(error: ProviderError, names: ModelNames | undefi
   renamed.add(result)
   return result
 }
+
+/** The names of a call that knows the client's id for its model (audio, images, moderations). */
+export function namesOfCall(call: { model: string; publicModel?: string }): ModelNames | undefined {
+  return call.publicModel === undefined ? undefined : { upstream: call.model, public: call.publicModel }
+}

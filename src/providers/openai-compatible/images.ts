@@ -1,4 +1,5 @@
 import type { ImageCall, ImageResult } from '../image-backend.js'
+import { namesOfCall } from './errors.js'
 import type { UpstreamTransport } from './transport.js'
 
 type WireImages = {
@@ -31,7 +32,7 @@ export async function upstreamImages(transport: UpstreamTransport, call: ImageCa
     body = new Uint8Array(await encoded.arrayBuffer())
     contentType = encoded.headers.get('content-type') ?? undefined
   }
-  const exchange = await transport.post(PATHS[call.operation], body, call.signal, false, contentType ? { 'content-type': contentType } : undefined)
+  const exchange = await transport.post(PATHS[call.operation], body, call.signal, false, contentType ? { 'content-type': contentType } : undefined, namesOfCall(call))
   try {
     const answer = (await exchange.body.json()) as WireImages
     const usage = answer.usage

@@ -5,6 +5,7 @@ import {
   type ModerationCall,
   type ModerationResult,
 } from '../moderation-backend.js'
+import { namesOfCall } from './errors.js'
 import type { UpstreamTransport } from './transport.js'
 
 type WireResult = Partial<{
@@ -23,14 +24,15 @@ type WireResult = Partial<{
  */
 export async function moderateUpstream(transport: UpstreamTransport, upstreamId: string, call: ModerationCall): Promise<ModerationAnswer> {
   const body = JSON.stringify({ model: call.model, input: call.rawInput })
-  const exchange = await transport.post('/moderations', body, call.signal, false)
+  const names = namesOfCall(call)
+  const exchange = await transport.post('/moderations', body, call.signal, false, undefined, names)
   try {
     const answer = (await exchange.body.json()) as { model?: unknown; results?: unknown } | null
     if (!answer || !Array.isArray(answer.results)) {
       throw new ProviderError(502, `upstream ${upstreamId} answered /moderations without results`)
     }
     return {
-      model: typeof answer.model === 'string' ? answer.model : undefined,
+      model: typeof answer.model !== 'string' ? undefined : names && answer.model === names.upstream ? names.public : answer.model,
       results: (answer.results as WireResult[]).map(complete),
     }
   } catch (error) {

@@ -1,4 +1,5 @@
 import { SPEECH_CONTENT_TYPES, type SpeechAudio, type SpeechCall } from '../speech-backend.js'
+import { namesOfCall } from './errors.js'
 import type { UpstreamTransport } from './transport.js'
 
 /**
@@ -8,7 +9,7 @@ import type { UpstreamTransport } from './transport.js'
  */
 export async function upstreamSpeech(transport: UpstreamTransport, call: SpeechCall): Promise<SpeechAudio> {
   const events = call.streamFormat === 'sse'
-  const exchange = await transport.post('/audio/speech', JSON.stringify({ ...call.raw, model: call.model }), call.signal, events)
+  const exchange = await transport.post('/audio/speech', JSON.stringify({ ...call.raw, model: call.model }), call.signal, events, undefined, namesOfCall(call))
   async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of exchange.body) yield chunk

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import type { RelayedAnswer, RelayTranscriptionCall } from '../transcription-backend.js'
+import { namesOfCall } from './errors.js'
 import type { UpstreamTransport } from './transport.js'
 
 /**
@@ -34,7 +35,7 @@ export async function relayTranscription(transport: UpstreamTransport, call: Rel
     'content-type': `multipart/form-data; boundary=${boundary}`,
     'content-length': String(length),
     accept: streamed ? 'text/event-stream' : '*/*',
-  })
+  }, namesOfCall(call))
   async function* answer(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of exchange.body) yield chunk
