@@ -92,7 +92,7 @@ export type AppContext = {
 }
 
 export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox; limiter?: RateLimiter } = {}): Promise<AppContext> {
-  const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir)))
+  const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir, config.databaseQueryTimeoutMs)))
   let providers: ProviderRegistry
   try {
     providers = await ProviderRegistry.create(config, options.env)

@@ -178,6 +178,11 @@ export const ConfigSchema = z.strictObject({
   dataDir: z.string().default('./data'),
   /** Empty: SQLite at <dataDir>/plinth.db. postgres://... selects PostgreSQL. */
   databaseUrl: z.string().optional(),
+  /**
+   * PostgreSQL: how long a statement may go unanswered before the request fails with a 503 and the
+   * connection is dropped (a server that hangs without closing connections); 0 = no limit.
+   */
+  databaseQueryTimeoutMs: z.number().int().min(0).default(30_000),
   /** The Batch API (docs/batches.md). The limits default to OpenAI's. */
   batches: z
     .strictObject({

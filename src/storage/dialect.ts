@@ -45,11 +45,17 @@ export type StorageConfig =
       schema?: string
       /** How long taking a connection may wait: connecting, or for a free one (default 5000 ms). */
       connectTimeoutMs?: number
+      /**
+       * How long one statement may wait for its answer once migrations are done (0 or unset: no
+       * limit). A server that keeps the connection but stops answering then fails the request
+       * with a 503 instead of holding it; the connection is dropped, as its state is unknown.
+       */
+      queryTimeoutMs?: number
     }
 
-export function storageConfigFor(databaseUrl: string | undefined, dataDir: string): StorageConfig {
+export function storageConfigFor(databaseUrl: string | undefined, dataDir: string, queryTimeoutMs?: number): StorageConfig {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl))
-    return { kind: 'postgres', url: databaseUrl }
+    return { kind: 'postgres', url: databaseUrl, ...(queryTimeoutMs ? { queryTimeoutMs } : {}) }
   if (databaseUrl && databaseUrl.startsWith('sqlite:'))
     return { kind: 'sqlite', path: databaseUrl.slice(7) }
   return { kind: 'sqlite', path: path.join(dataDir, 'plinth.db') }
@@ -75,6 +81,8 @@ export function createKyselyDialect(config: StorageConfig): {
   runBatch: BatchRunner
   /** SQLite's connection (file databases: storage.ts moves its checkpoints to a worker) */
   sqlite?: SQLite.Database
+  /** Starts the query timeout (PostgreSQL): after migrations, whose index builds may take long. */
+  armQueryTimeout?: () => void
 } {
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true })
@@ -103,14 +111,18 @@ export function createKyselyDialect(config: StorageConfig): {
     connectionTimeoutMillis: config.connectTimeoutMs ?? 5000,
     keepAlive: true,
   })
-  guardPool(pool)
+  const timeout = { ms: 0 }
+  guardPool(pool, timeout)
   const untrack = dbPoolGauge((set) => {
     if (pool.ended) return untrack()
     set({ state: 'total' }, pool.totalCount)
     set({ state: 'idle' }, pool.idleCount)
     set({ state: 'waiting' }, pool.waitingCount)
   })
-  return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch }
+  const armQueryTimeout = () => {
+    timeout.ms = Math.max(0, Math.floor(config.queryTimeoutMs ?? 0))
+  }
+  return { dialect: new PostgresDialect({ pool }), runBatch: kyselyBatch, armQueryTimeout }
 }
 
 /**
@@ -121,7 +133,7 @@ export function createKyselyDialect(config: StorageConfig): {
  * listener the moment it connects; its queries fail and the pool drops it. Queries that fail for
  * want of a connection throw StoreUnavailableError, answered 503.
  */
-function guardPool(pool: pg.Pool) {
+function guardPool(pool: pg.Pool, timeout: { ms: number }) {
   let loggedAt = -Infinity
   const report = (error: Error) => {
     // once per outage, not once per connection
@@ -133,10 +145,23 @@ function guardPool(pool: pg.Pool) {
   pool.on('connect', (client) => {
     client.on('error', report)
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
-    // Kysely calls query() for its promise; the callback and cursor forms pass through untouched
+    // Kysely calls query(text, values) for its promise; the callback and cursor forms pass through
+    // untouched. pg's own query_timeout rejects the promise but leaves the connection waiting for
+    // the late answer, so a timed-out connection is destroyed: the pool then drops it.
     client.query = ((...args: unknown[]) => {
-      const result = query(...args)
-      return result instanceof Promise ? result.catch(rethrowUnavailable) : result
+      const timed = timeout.ms > 0 && typeof args[0] === 'string' && args.length <= 2
+      const result = timed ? query({ text: args[0], values: args[1], query_timeout: timeout.ms }) : query(...args)
+      if (!(result instanceof Promise)) return result
+      return result.catch((error: unknown) => {
+        if (timed && error instanceof Error && error.message === 'Query read timeout') {
+          // end() marks the client ending at once, so the pool discards it on release rather
+          // than handing it out again; destroy() does not wait for a server that is not answering
+          client.end().catch(() => undefined)
+          ;(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+          rethrowUnavailable(new Error(`Query read timeout: the database did not answer within ${timeout.ms} ms`, { cause: error }))
+        }
+        return rethrowUnavailable(error)
+      })
     }) as typeof client.query
   })
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>

@@ -70,7 +70,7 @@ class KyselyStorage implements Storage {
 
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   await ensureSchema(config)
-  const { dialect, runBatch, sqlite } = createKyselyDialect(config)
+  const { dialect, runBatch, sqlite, armQueryTimeout } = createKyselyDialect(config)
   const db = new Kysely<Database>({ dialect })
   try {
     await migrate(db, config)
@@ -78,6 +78,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     await db.destroy()
     throw error
   }
+  armQueryTimeout?.()
   const file = config.kind === 'sqlite' && config.path !== ':memory:' ? config.path : undefined
   const stopCheckpoints = sqlite && file ? checkpointInWorker(sqlite, file) : undefined
   const untrack = file ? trackSqliteFiles(file) : undefined

@@ -13,6 +13,8 @@ const PG_MESSAGES = [
   'timeout exceeded when trying to connect',
   'is not queryable',
   'Connection closed',
+  // dialect.ts's query timeout: the server kept the connection but stopped answering
+  'Query read timeout',
 ]
 
 /**

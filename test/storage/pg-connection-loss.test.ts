@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
 import { Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { StoreUnavailableError } from '../../src/errors.js'
@@ -91,4 +92,66 @@ it('a database that is not there fails queries at once with StoreUnavailableErro
   } finally {
     await db.destroy()
   }
+})
+
+describePg('a PostgreSQL server that stops answering', () => {
+  const schema = withPgSchema('hung')
+  let storage: Storage
+  let proxy: net.Server
+  let frozen = false
+  const sockets = new Set<net.Socket>()
+
+  beforeAll(async () => {
+    // a TCP relay to the real server that can stop passing bytes: the connections stay open, as
+    // with a hung server or a network path that drops packets
+    const target = new URL(schema.url)
+    proxy = net.createServer((client) => {
+      const server = net.connect(Number(target.port || 5432), target.hostname)
+      for (const [from, to] of [
+        [client, server],
+        [server, client],
+      ] as const) {
+        sockets.add(from)
+        from.on('data', (chunk: Buffer) => {
+          if (!frozen) to.write(chunk)
+        })
+        from.on('close', () => to.destroy())
+        from.on('error', () => to.destroy())
+      }
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const url = new URL(schema.url)
+    url.hostname = '127.0.0.1'
+    url.port = String((proxy.address() as net.AddressInfo).port)
+    storage = await openStorage({ ...schema.config, url: url.toString(), queryTimeoutMs: 400 })
+  })
+  afterAll(async () => {
+    frozen = false
+    await storage?.close()
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => proxy?.close(resolve))
+    await schema.drop()
+  })
+
+  it('fails the statement after queryTimeoutMs with StoreUnavailableError, then recovers on new connections', async () => {
+    expect((await sql<{ one: number }>`select 1 as one`.execute(storage.db)).rows).toEqual([{ one: 1 }])
+    frozen = true
+    const started = performance.now()
+    const error = await sql`select 1`.execute(storage.db).catch((e: unknown) => e)
+    const waited = performance.now() - started
+    expect(error).toBeInstanceOf(StoreUnavailableError)
+    expect((error as Error).cause).toBeInstanceOf(Error)
+    expect(String(((error as Error).cause as Error).message)).toMatch(/did not answer within 400 ms/)
+    expect(waited).toBeGreaterThanOrEqual(350)
+    expect(waited).toBeLessThan(3000)
+    frozen = false
+    // the timed-out connection was dropped: the next statement runs on a fresh one
+    expect((await sql<{ one: number }>`select 1 as one`.execute(storage.db)).rows).toEqual([{ one: 1 }])
+  })
+
+  it('a statement slower than the timeout is cut the same way', async () => {
+    const error = await sql`select pg_sleep(2)`.execute(storage.db).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StoreUnavailableError)
+    expect((await sql<{ one: number }>`select 1 as one`.execute(storage.db)).rows).toEqual([{ one: 1 }])
+  })
 })
