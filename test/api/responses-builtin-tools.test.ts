@@ -51,7 +51,13 @@ describe('file_search in a response', () => {
     expect(response.output_text).toContain('Mount Etna in Sicily is the most active volcano in Europe.')
     const message = response.output[1] as OpenAI.Responses.ResponseOutputMessage
     const text = message.content[0] as OpenAI.Responses.ResponseOutputText
-    expect(text.annotations).toEqual([{ type: 'file_citation', index: text.text.indexOf('【'), file_id: etna, filename: 'volcanoes.txt' }])
+    // the marker the model wrote is taken out of the text; the annotation stands where it was
+    expect(text.text).not.toMatch(/[【】]/)
+    const cited = 'Mount Etna in Sicily is the most active volcano in Europe.'
+    const after = text.text.indexOf(cited) + cited.length
+    // the scripted answer writes the marker after a space: `... Europe. 【0:0†volcanoes.txt】`
+    expect(text.text[after]).toBe(' ')
+    expect(text.annotations).toEqual([{ type: 'file_citation', index: after + 1, file_id: etna, filename: 'volcanoes.txt' }])
     // two model calls, one usage
     expect(response.usage!.input_tokens).toBeGreaterThan(0)
     // stored: the next turn continues after it
@@ -82,6 +88,12 @@ describe('file_search in a response', () => {
     expect(done.type).toBe('response.completed')
     expect((done.response.output[0] as OpenAI.Responses.ResponseFileSearchToolCall).results).toBeNull()
     expect(done.response.output[1].type).toBe('message')
+    // no delta shows a marker, and the deltas add up to the final text
+    const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).delta)
+    const final = (done.response.output[1] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText
+    expect(deltas.join('')).toBe(final.text)
+    expect(final.text).not.toMatch(/[【】]/)
+    expect(final.annotations).toHaveLength(1)
   })
 
   it('refuses a tool this server cannot run, naming it', async () => {

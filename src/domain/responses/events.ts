@@ -6,7 +6,20 @@ export type ResponseEvent = { type: string; sequence_number: number } & Record<s
 type ToolCallDelta = { index: number; id?: string; function?: { name?: string; arguments?: string } }
 export type ChatDelta = { content?: string | null; refusal?: string | null; tool_calls?: ToolCallDelta[] }
 
-type OpenText = { item: MessageOutput; index: number; kind: 'output_text' | 'refusal'; text: string }
+type OpenText = {
+  item: MessageOutput
+  index: number
+  kind: 'output_text' | 'refusal'
+  text: string
+  /** text held back: it may be the start of a citation marker, not yet closed */
+  held: string
+  /** the file_citation annotations of the markers taken out, at their places in `text` */
+  cited: FileCitation[]
+}
+type FileCitation = { type: 'file_citation'; index: number; file_id: string; filename: string }
+
+/** A marker longer than this is text that happens to hold the bracket, not a marker. */
+const MARKER_MAX = 120
 type OpenCall = { item: FunctionCallOutput; index: number; chatIndex: number }
 
 /** A call of a built-in tool as the model wrote it: run by the response, not shown as a function call. */
@@ -65,6 +78,8 @@ export class ResponseEvents {
     if (this.text && this.text.kind !== kind) events.push(...this.closeText('completed'))
     if (!this.text) events.push(...this.closeCall('completed'), ...this.openText(kind))
     const open = this.text!
+    delta = kind === 'output_text' && this.citations.length ? this.uncite(open, delta) : delta
+    if (!delta) return events
     open.text += delta
     const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     if (kind === 'refusal') events.push(this.event('response.refusal.delta', { ...where, delta }))
@@ -75,7 +90,7 @@ export class ResponseEvents {
   private openText(kind: OpenText['kind']): ResponseEvent[] {
     const item = newMessage()
     const index = this.output.push(item) - 1
-    this.text = { item, index, kind, text: '' }
+    this.text = { item, index, kind, text: '', held: '', cited: [] }
     return [
       this.event('response.output_item.added', { output_index: index, item: structuredClone(item) }),
       this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: this.part('') }),
@@ -89,13 +104,22 @@ export class ResponseEvents {
   private closeText(status: 'completed' | 'incomplete'): ResponseEvent[] {
     const open = this.text
     if (!open) return []
+    // a bracket never closed was text after all
+    const flushed: ResponseEvent[] = []
+    if (open.held) {
+      const rest = open.held
+      open.held = ''
+      open.text += rest
+      flushed.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta: rest, logprobs: [] }))
+    }
     const part = this.part(open.text)
-    if (part.type === 'output_text') part.annotations = this.annotations(open.text)
+    if (part.type === 'output_text') part.annotations = open.cited
     this.text = null
     const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     open.item.content = [part]
     open.item.status = status
     return [
+      ...flushed,
       open.kind === 'refusal'
         ? this.event('response.refusal.done', { ...where, refusal: open.text })
         : this.event('response.output_text.done', { ...where, text: open.text, logprobs: [] }),
@@ -140,14 +164,36 @@ export class ResponseEvents {
     ]
   }
 
-  /** A file_citation for each cited source's marker in the text, where it stands. */
-  private annotations(text: string): unknown[] {
-    const found: { index: number; citation: Citation }[] = []
-    for (const citation of this.citations) {
-      const index = text.indexOf(citation.text)
-      if (index >= 0) found.push({ index, citation })
+  /**
+   * The delta with the citation markers of the sources found (`【0:1†name.txt】`) taken out, each
+   * as a file_citation at its place in the text, as OpenAI's Responses answers cite: the text
+   * never shows a marker, streamed or not. A marker may arrive split over deltas, so text from an
+   * open bracket is held back until it closes (or grows too long to be one).
+   */
+  private uncite(open: OpenText, delta: string): string {
+    let rest = open.held + delta
+    open.held = ''
+    let out = ''
+    for (;;) {
+      const start = rest.indexOf('【')
+      if (start < 0) return out + rest
+      out += rest.slice(0, start)
+      const end = rest.indexOf('】', start)
+      if (end < 0) {
+        if (rest.length - start > MARKER_MAX) {
+          out += rest.slice(start, start + 1)
+          rest = rest.slice(start + 1)
+          continue
+        }
+        open.held = rest.slice(start)
+        return out
+      }
+      const marker = rest.slice(start, end + 1)
+      const citation = this.citations.find((c) => c.text === marker)
+      if (citation) open.cited.push({ type: 'file_citation', index: open.text.length + out.length, file_id: citation.file_id, filename: citation.filename })
+      else out += marker
+      rest = rest.slice(end + 1)
     }
-    return found.sort((a, b) => a.index - b.index).map(({ index, citation }) => ({ type: 'file_citation', index, file_id: citation.file_id, filename: citation.filename }))
   }
 
   private callDelta(delta: ToolCallDelta): ResponseEvent[] {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { ResponseEvents } from './events.js'
+
+const SOURCE = { text: '【0:1†notes.txt】', file_id: 'file-abc', filename: 'notes.txt' }
+
+function run(deltas: string[]) {
+  const events = new ResponseEvents()
+  events.cite([SOURCE])
+  const all = [...deltas.flatMap((content) => events.delta({ content })), ...events.finish('completed')]
+  const streamed = all.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta as string)
+  const done = all.find((e) => e.type === 'response.content_part.done')!.part as { text: string; annotations: unknown[] }
+  return { streamed, done }
+}
+
+describe('citation markers in a response', () => {
+  it('are taken out of the text, streamed or not, even when split across deltas', () => {
+    const { streamed, done } = run(['Notes say so. ', '【0:', '1†no', 'tes.txt】', ' Done.'])
+    expect(done.text).toBe('Notes say so.  Done.')
+    expect(streamed.join('')).toBe(done.text)
+    expect(streamed.some((d) => /[【】]/.test(d))).toBe(false)
+    expect(done.annotations).toEqual([{ type: 'file_citation', index: 14, file_id: 'file-abc', filename: 'notes.txt' }])
+  })
+
+  it('each marker cites where it stood; unknown markers and lone brackets stay text', () => {
+    const { done } = run(['A【0:1†notes.txt】 B【9:9†other.txt】 C【0:1†notes.txt】 and 【open'])
+    expect(done.text).toBe('A B【9:9†other.txt】 C and 【open')
+    expect(done.annotations).toEqual([
+      { type: 'file_citation', index: 1, file_id: 'file-abc', filename: 'notes.txt' },
+      { type: 'file_citation', index: 'A B【9:9†other.txt】 C'.length, file_id: 'file-abc', filename: 'notes.txt' },
+    ])
+  })
+
+  it('a bracket that never closes within a marker length is released as text', () => {
+    const long = '【' + 'x'.repeat(200)
+    const { streamed, done } = run([long, ' end'])
+    expect(done.text).toBe(long + ' end')
+    expect(streamed.join('')).toBe(done.text)
+    expect(done.annotations).toEqual([])
+  })
+})
