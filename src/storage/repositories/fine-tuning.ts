@@ -84,30 +84,27 @@ export class FineTuningJobsRepo {
   }
 
   /** Moves the job on if its status is one of `from`; false when it was not. */
-  async transition(
+  transition(
     projectId: string,
     id: string,
     from: FineTuningStatus[],
     set: Updateable<FineTuningJobsTable> & { status: FineTuningStatus },
   ): Promise<boolean> {
+    return this.updateIn(projectId, id, from, set)
+  }
+
+  /** Updates only while the job runs (a cancel that came first wins). */
+  updateRunning(projectId: string, id: string, set: Updateable<FineTuningJobsTable>) {
+    return this.updateIn(projectId, id, ['validating_files', 'queued', 'running'], set)
+  }
+
+  private async updateIn(projectId: string, id: string, from: FineTuningStatus[], set: Updateable<FineTuningJobsTable>): Promise<boolean> {
     const result = await this.db
       .updateTable('fine_tuning_jobs')
       .set(set)
       .where('project_id', '=', projectId)
       .where('id', '=', id)
       .where('status', 'in', from)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows) > 0
-  }
-
-  /** Updates only while the job runs (a cancel that came first wins). */
-  async updateRunning(projectId: string, id: string, set: Updateable<FineTuningJobsTable>) {
-    const result = await this.db
-      .updateTable('fine_tuning_jobs')
-      .set(set)
-      .where('project_id', '=', projectId)
-      .where('id', '=', id)
-      .where('status', 'in', ['validating_files', 'queued', 'running'])
       .executeTakeFirst()
     return Number(result.numUpdatedRows) > 0
   }
@@ -122,15 +119,7 @@ export class FineTuningEventsRepo {
   }
 
   list(jobId: string, query: Page): Promise<FineTuningEventRow[]> {
-    let q = this.db
-      .selectFrom('fine_tuning_events')
-      .selectAll()
-      .where('fine_tuning_job_id', '=', jobId)
-    if (query.after) q = q.where('id', '<', query.after)
-    return q
-      .orderBy('id', 'desc')
-      .limit(query.limit + 1)
-      .execute()
+    return pageOfJob(this.db, 'fine_tuning_events', jobId, query)
   }
 
   metrics(jobId: string): Promise<FineTuningEventRow[]> {
@@ -157,15 +146,7 @@ export class FineTuningCheckpointsRepo {
   }
 
   list(jobId: string, query: Page): Promise<FineTuningCheckpointRow[]> {
-    let q = this.db
-      .selectFrom('fine_tuning_checkpoints')
-      .selectAll()
-      .where('fine_tuning_job_id', '=', jobId)
-    if (query.after) q = q.where('id', '<', query.after)
-    return q
-      .orderBy('id', 'desc')
-      .limit(query.limit + 1)
-      .execute()
+    return pageOfJob(this.db, 'fine_tuning_checkpoints', jobId, query)
   }
 
   forJob(jobId: string): Promise<FineTuningCheckpointRow[]> {
@@ -254,4 +235,19 @@ export class FineTuningPermissionsRepo {
       .where('fine_tuned_model_checkpoint', '=', model)
       .execute()
   }
+}
+
+/** A page of a job's events or checkpoints, newest first, one more than asked (for has_more). */
+function pageOfJob<T extends 'fine_tuning_events' | 'fine_tuning_checkpoints'>(
+  db: Kysely<Database>,
+  table: T,
+  jobId: string,
+  query: Page,
+): Promise<Selectable<Database[T]>[]> {
+  // the two tables share these columns; Kysely cannot see that through the union of their names
+  const rows = db.selectFrom(table as 'fine_tuning_events').selectAll().where('fine_tuning_job_id', '=', jobId)
+  return (query.after ? rows.where('id', '<', query.after) : rows)
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute() as Promise<Selectable<Database[T]>[]>
 }
