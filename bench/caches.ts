@@ -1,6 +1,8 @@
-// npx tsx bench/key-cache.ts: ns per principal-cache lookup (a hit, or a miss and its store):
-// KeyCache on lru-cache against the Map with expiry times it replaced (issue 17: a library where
-// it costs nothing measurable). KEYS=n sets how many keys take turns (100 by default).
+// npx tsx bench/caches.ts: ns per cache lookup (a hit, or a miss and its store), hand-written Maps
+// against lru-cache (issue 17: a library where it costs nothing measurable). First the principal
+// cache (KeyCache on lru-cache against the Map with expiry times it replaced), then a bounded
+// memo without expiry (the SQLite statement cache, the rate-limit plans) against lru-cache.
+// KEYS=n sets how many keys take turns (100 by default).
 import { LRUCache } from 'lru-cache'
 import { KeyCache } from '../src/domain/organization/key-cache.js'
 import type { Principal } from '../src/principal.js'
@@ -33,14 +35,31 @@ class MapCache {
   }
 }
 
+/** The statement cache's and the plans' pattern: a Map bounded by dropping its oldest entry. */
+class BoundedMap {
+  private readonly entries = new Map<string, Principal>()
+  constructor(private readonly max = 500) {}
+  get(key: string) {
+    return this.entries.get(key)
+  }
+  set(key: string, value: Principal) {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!)
+    this.entries.set(key, value)
+  }
+}
+
 type Subject = { get(hash: string): Principal | undefined; set(hash: string, p: Principal): void }
 const map = new MapCache()
 const keyCache = new KeyCache(1000)
 const exact = new LRUCache<string, Principal>({ max: 10_000, ttl: 1000, ttlResolution: 0 })
+const bounded = new BoundedMap(10_000)
+const lru = new LRUCache<string, Principal>({ max: 10_000 })
 const subjects: [string, Subject][] = [
   ['Map with expiry (before)', { get: (h) => map.get(h), set: (h, p) => map.set(h, p) }],
   ['KeyCache on lru-cache', { get: (h) => keyCache.get(h), set: (h, p) => keyCache.set(h, p) }],
   ['lru-cache, clock every get', { get: (h) => exact.get(h), set: (h, p) => void exact.set(h, p) }],
+  ['bounded Map, no expiry', { get: (h) => bounded.get(h), set: (h, p) => bounded.set(h, p) }],
+  ['lru-cache, no expiry', { get: (h) => lru.get(h), set: (h, p) => void lru.set(h, p) }],
 ]
 
 function run(subject: Subject): number {
