@@ -4,13 +4,15 @@ import type { Principal } from '../../principal.js'
 /** How long a node may serve a cached principal unless told otherwise (`changes.maxStaleMs`). */
 export const DEFAULT_MAX_STALE_MS = 1000
 
+const CLOCK_RESOLUTION_MS = 1
+
 /**
  * Recently authenticated keys, by secret hash. A database lookup per request was the largest
  * cost of a proxied call. Whatever revokes or narrows a key clears the cache on every node
- * (KeysService.revoked, through the change feed); an entry older than `ttlMs` is never served
- * (give or take lru-cache's 1 ms clock resolution), which bounds a change's delay when a
- * notification is lost. lru-cache keeps the entries: a lookup costs less than the Map it replaced
- * (bench/key-cache.ts: it reads the clock once a millisecond, not on every lookup).
+ * (KeysService.revoked, through the change feed); an entry older than `ttlMs` is never served,
+ * which bounds a change's delay when a notification is lost. lru-cache keeps the entries: a
+ * lookup costs less than with the Map it replaced, as it reads the clock once a millisecond, not
+ * on every lookup (bench/caches.ts).
  */
 export class KeyCache {
   private readonly entries: LRUCache<string, Principal> | undefined
@@ -24,7 +26,16 @@ export class KeyCache {
     clock?: { now(): number },
   ) {
     // lru-cache reads a ttl of 0 as "no expiry"; here it means "cache nothing"
-    if (ttlMs > 0) this.entries = new LRUCache({ max, ttl: ttlMs, ...(clock && { perf: clock, ttlResolution: 0 }) })
+    if (ttlMs <= 0) return
+    // its clock may be a millisecond old (it reads it once a millisecond): the ttl leaves room
+    // for that, so that no entry is served past `ttlMs`
+    this.entries = clock
+      ? new LRUCache({ max, ttl: ttlMs, perf: clock, ttlResolution: 0 })
+      : new LRUCache({
+          max,
+          ttl: Math.max(1, ttlMs - CLOCK_RESOLUTION_MS),
+          ttlResolution: CLOCK_RESOLUTION_MS,
+        })
   }
 
   get(hash: string): Principal | undefined {
