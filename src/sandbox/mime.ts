@@ -1,38 +1,18 @@
 import path from 'node:path'
+import { lookup } from 'mime-types'
 
-// The types code interpreter output usually has; anything else is application/octet-stream.
-const TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.bmp': 'image/bmp',
-  '.pdf': 'application/pdf',
-  '.csv': 'text/csv',
-  '.tsv': 'text/tab-separated-values',
-  '.txt': 'text/plain',
-  '.md': 'text/markdown',
-  '.html': 'text/html',
-  '.htm': 'text/html',
-  '.json': 'application/json',
+// What mime-db (through mime-types) lacks or answers otherwise for files code interpreter often
+// writes; these answers predate the switch to mime-types and are kept
+const OVERRIDES: Record<string, string> = {
   '.jsonl': 'application/jsonl',
-  '.xml': 'application/xml',
+  '.py': 'text/x-python',
+  '.parquet': 'application/vnd.apache.parquet',
   '.yaml': 'application/x-yaml',
   '.yml': 'application/x-yaml',
-  '.py': 'text/x-python',
-  '.js': 'text/javascript',
-  '.zip': 'application/zip',
-  '.tar': 'application/x-tar',
-  '.gz': 'application/gzip',
-  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  '.xls': 'application/vnd.ms-excel',
-  '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  '.pptx': 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  '.parquet': 'application/vnd.apache.parquet',
 }
 
+/** The type of a file code interpreter wrote, by its extension; application/octet-stream if unknown. */
 export function mimeTypeOf(name: string): string {
-  return TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream'
+  const extension = path.extname(name).toLowerCase()
+  return (extension && (OVERRIDES[extension] || lookup(extension))) || 'application/octet-stream'
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import path from 'node:path'
+import { types } from 'mime-types'
 import { readOrCreateSecret } from '../../config/secret-file.js'
 import type { ImageFormat } from '../../providers/image-backend.js'
 import type { BlobStore } from '../../storage/blobs/blob-store.js'
@@ -7,7 +8,6 @@ import { imageNotFound, imageUrlExpired, imageUrlInvalid } from './errors.js'
 
 const HOUR = 3600
 const ID = /^img_[0-9a-f]{32}\.(png|jpeg|webp)$/
-const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' }
 /** How far back a fresh process sweeps for hours whose images have all expired. */
 const SWEEP_BACK_HOURS = 24 * 31
 
@@ -68,7 +68,7 @@ export class ImageStore {
     const size = await this.blobs.size(key)
     if (size === undefined) throw imageNotFound(id)
     const format = id.slice(id.lastIndexOf('.') + 1)
-    return { size, contentType: CONTENT_TYPES[format], body: await this.blobs.read(key) }
+    return { size, contentType: types[format], body: await this.blobs.read(key) }
   }
 
   /** Removes the folders of every hour whose images have all expired since the last sweep. */

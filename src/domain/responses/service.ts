@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
+import { imageContentType } from '../files/content-type.js'
 import type { FilesService } from '../files/service.js'
 import type { ChatOptions, ChatService } from '../inference/chat.js'
 import { chunkObjects } from '../inference/serialized.js'
@@ -70,7 +71,6 @@ type ChatChunk = {
 
 /** Images a model reads from a file id are sent as data URLs; over this they are refused. */
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024
-const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' }
 
 /**
  * POST /v1/responses on the chat domain: the request becomes a chat call (request.ts), so every
@@ -468,7 +468,7 @@ export class ResponsesService {
     if (file.bytes > MAX_IMAGE_BYTES) {
       throw invalidRequest(`Invalid image file '${fileId}': ${file.bytes} bytes is over the ${MAX_IMAGE_BYTES} bytes an image may have.`, 'input', 'image_file_too_large')
     }
-    const type = IMAGE_TYPES[file.filename.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/png'
+    const type = imageContentType(file.filename)
     return `data:${type};base64,${(await this.deps.files.bytes(principal.projectId, fileId)).toString('base64')}`
   }
 }

@@ -4,6 +4,7 @@ import type {
   LlamaGrammarEvaluationState,
   LlamaModel,
 } from 'node-llama-cpp'
+import { LRUCache } from 'lru-cache'
 import { nodeLlamaCpp } from './engine.js'
 import type { CompiledSchema } from './json-schema.js'
 
@@ -15,7 +16,7 @@ const MAX_CACHED = 64
  * (the same tools on every turn of an agent loop) should not pay again.
  */
 export class GrammarCache {
-  private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
+  private readonly grammars = new LRUCache<string, Promise<LlamaGrammar>>({ max: MAX_CACHED })
 
   constructor(private readonly llama: Llama) {}
 
@@ -44,14 +45,15 @@ export class GrammarCache {
 
   private cached(key: string, make: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
     let grammar = this.grammars.get(key)
-    if (grammar) {
-      this.grammars.delete(key) // re-inserted below: the Map's order is the LRU order
-    } else {
-      grammar = make()
-      grammar.catch(() => this.grammars.delete(key))
+    if (!grammar) {
+      const made = make()
+      // a grammar that failed to build is forgotten: the next request tries again
+      made.catch(() => {
+        if (this.grammars.peek(key) === made) this.grammars.delete(key)
+      })
+      this.grammars.set(key, made)
+      grammar = made
     }
-    this.grammars.set(key, grammar)
-    if (this.grammars.size > MAX_CACHED) this.grammars.delete(this.grammars.keys().next().value!)
     return grammar
   }
 }
