@@ -27,15 +27,15 @@ export function keepBodies(principal: Principal, params: unknown, outcome: Infer
 }
 
 /** The fields whose strings are prompt text: messages and their parts, tool calls, inputs. */
-const PROMPT_KEYS = new Set(['instructions', 'messages', 'content', 'text', 'input', 'prompt', 'tool_calls', 'function', 'name', 'arguments', 'output', 'refusal'])
-const ANSWER_KEYS = new Set(['choices', 'message', 'content', 'text', 'tool_calls', 'function', 'name', 'arguments', 'refusal', 'output', 'summary', 'delta'])
+const PROMPT_KEYS = ['instructions', 'messages', 'prompt', 'input', 'content', 'text', 'refusal', 'tool_calls', 'function', 'name', 'arguments', 'output']
+const ANSWER_KEYS = ['choices', 'message', 'delta', 'content', 'text', 'refusal', 'summary', 'tool_calls', 'function', 'name', 'arguments', 'output']
 
 /**
  * Walks `value` depth first, adding the strings under `keys` (and, in prompts, each message's
  * role as a label), until the tap is full: the walk is bounded by what it keeps, not by the
  * request's size.
  */
-function collect(value: unknown, tap: BodyTap, keys: Set<string>) {
+function collect(value: unknown, tap: BodyTap, keys: readonly string[]) {
   if (tap.isFull || value === null || value === undefined) return
   if (typeof value === 'string') {
     tap.add(value)
@@ -57,13 +57,17 @@ function collect(value: unknown, tap: BodyTap, keys: Set<string>) {
   const object = value as Record<string, unknown>
   if (keys === PROMPT_KEYS && typeof object.role === 'string') tap.add(`${object.role}: `)
   if (typeof object.type === 'string' && /image|audio|file/.test(object.type)) tap.add(`[${object.type}]`)
-  for (const [key, child] of Object.entries(object)) {
-    if (!keys.has(key)) continue
+  // in the keys' order, not the client's: instructions before input, a name before its arguments
+  let fields = 0
+  for (const key of keys) {
+    const child = object[key]
+    if (child === undefined || child === null) continue
     // a tool call's function name, before its arguments; a message's `name` is not text
     if (key === 'name') {
       if ('arguments' in object && typeof child === 'string') tap.add(`${child} `)
       continue
     }
+    if (fields++ > 0 && key !== 'arguments') tap.add('\n')
     collect(child, tap, keys)
   }
 }
