@@ -71,14 +71,12 @@ export async function requestsPage(ctx: AppContext, view: View) {
           <tr data-status={e.status}>
             <td>{time(e.at)}</td>
             <td>
-              <a href={`/dashboard/requests/${e.seq}`}>{e.method}</a> <code>{e.route}</code>
+              {e.method} <code>{e.route}</code>
+              <br />
+              <a href={`/dashboard/requests/${e.seq}`} class="muted">
+                {e.requestId ?? 'details'}
+              </a>
               {e.prompt || e.answer ? <span class="muted"> · text kept</span> : null}
-              {e.requestId ? (
-                <>
-                  <br />
-                  <span class="muted">{e.requestId}</span>
-                </>
-              ) : null}
             </td>
             <td>{e.status}</td>
             <td>{e.ms}</td>
