@@ -63,6 +63,10 @@ export function createDash(app: Hono<AppEnv>, secret: string, adminFor: (keyHash
             403,
           )
         }
+        // a reader's admin key only reads through the API (http/permissions.ts): here too
+        if (view.admin.role === 'reader') {
+          return c.html(<Page title="Refused" path={path} view={view} error="Your role in the organization is reader: you can look, not change anything. An owner can change your role on the Users page." />, 403)
+        }
         const back = safeBack(form._back, path)
         try {
           const outcome = await act({ ...view, here: back }, form, c)

@@ -199,3 +199,37 @@ describe('project members from the dashboard', () => {
     expect(await t.ctx.services.admin.projects.requestLogBodies((await t.ctx.services.keys.authenticate(ADMIN_KEY))!, projectId)).toBe(false)
   })
 })
+
+describe('a reader in the dashboard', () => {
+  it('reads every page but changes nothing, as the API lets a reader key only read', async () => {
+    const invite = await t.ctx.services.admin.invites.create((await t.ctx.services.keys.authenticate(ADMIN_KEY))!, { email: 'looker@example.com', role: 'reader' })
+    const accepted = await t.fetch(`http://plinth.test/v1/organization/invites/${invite.id}/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: invite.accept_token }),
+    })
+    const readerKey = ((await accepted.json()) as any).admin_api_key.value as string
+    // the API refuses the reader's change
+    const viaApi = await t.fetch('http://plinth.test/v1/organization/projects', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${readerKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Reader project' }),
+    })
+    expect(viaApi.status).toBe(401)
+    const reader = await signIn(t, readerKey)
+    const projectId = (await admin.organization.projects.list()).data[0].id
+    expect((await reader.get(`/dashboard/projects/${projectId}`)).status).toBe(200)
+    for (const [path, fields] of [
+      ['/dashboard/projects', { name: 'Reader project' }],
+      [`/dashboard/projects/${projectId}/request-log-bodies`, { keep: 'on' }],
+      [`/dashboard/projects/${projectId}/service-accounts`, { name: 'reader-bot' }],
+      ['/dashboard/playground/stream', { project: projectId, model: 'test-echo', messages: '[]', prompt: 'hi' }],
+    ] as const) {
+      const response = await reader.post(path, fields)
+      expect(response.status, path).toBe(403)
+      expect(await response.text()).toContain('reader')
+    }
+    expect((await admin.organization.projects.list()).data.map((p) => p.name)).not.toContain('Reader project')
+    expect((await admin.organization.projects.serviceAccounts.list(projectId)).data.map((a) => a.name)).not.toContain('reader-bot')
+  })
+})
