@@ -13,6 +13,8 @@ export type Principal = {
   role?: 'owner' | 'reader'
   /** The project's model permissions; absent: every model. */
   models?: ModelPolicy
+  /** The project keeps prompt and answer text in the dashboard's request log (its opt-in). */
+  logBodies?: boolean
 }
 
 /** A principal that is known to belong to a project (project routes). */

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import type { BodyTap, BodyText } from './request-log.js'
 
 /**
  * What one HTTP request did, filled in by the layers that learn it (auth: the caller; routing: the
@@ -19,6 +20,8 @@ export type RequestRecord = {
   outputTokens: number
   /** performance.now() when the first generated token was sent (streamed answers). */
   firstTokenAt?: number
+  /** The prompt and answer text, for a project that keeps them in the request log (api/request-bodies.ts). */
+  bodies?: { prompt: BodyText; answer: BodyTap }
 }
 
 const storage = new AsyncLocalStorage<RequestRecord>()

@@ -17,6 +17,7 @@ import { embeddingInference } from './embeddings.js'
 import { responseInference } from './responses.js'
 import type { InferenceRoute } from './inference.js'
 import { moderationInference } from './moderations.js'
+import { keepBodies } from './request-bodies.js'
 import { bodyLimit, chunkEvents, chunkSseOptions } from './shared.js'
 
 /** Node's response or request header, as one string. */
@@ -55,7 +56,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       if (reservation.headers) facts.rateLimitHeaders = reservation.headers
       try {
         const options = { signal: outgoingSignal(outgoing), requestId: facts.requestId, limit: reservation }
-        const outcome = await route.run(principal as ProjectPrincipal, params, options)
+        const outcome = keepBodies(principal, params, await route.run(principal as ProjectPrincipal, params, options))
         if ('chunks' in outcome) {
           await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
           return

@@ -8,6 +8,7 @@ import { primedSse, type SseEvent, type SseOptions } from '../http/sse.js'
 import type { RouteDef } from '../http/routes.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { rateLimited } from './rate-limited.js'
+import { keepBodies } from './request-bodies.js'
 import { bodyLimit, chunkStream, projectPrincipal } from './shared.js'
 
 /**
@@ -50,7 +51,8 @@ export function inferenceRouteDef(ctx: AppContext, route: InferenceRoute): Route
     handler: async (c) => {
       const params = await readJson(c, route.schema, bodyLimit(ctx), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
       return rateLimited(c, ctx, params.model, route.demand(params), async (limit) => {
-        const outcome = await route.run(projectPrincipal(c), params, { signal: requestSignal(c), requestId: c.var.requestId, limit })
+        const principal = projectPrincipal(c)
+        const outcome = keepBodies(principal, params, await route.run(principal, params, { signal: requestSignal(c), requestId: c.var.requestId, limit }))
         if ('chunks' in outcome) return chunkStream(c, outcome.chunks)
         if ('events' in outcome) return primedSse(c, outcome.events, outcome.sse)
         const body = await answerBody(outcome.json)

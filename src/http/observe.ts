@@ -51,6 +51,7 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
       model: record.model,
       inputTokens: record.model ? record.inputTokens : undefined,
       outputTokens: record.model ? record.outputTokens : undefined,
+      ...(record.bodies ? bodiesOf(record.bodies) : {}),
     })
   }
   if (!accessLog.isLevelEnabled('info')) return
@@ -70,4 +71,10 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
     },
     `${method} ${route} ${status}`,
   )
+}
+
+/** What a request's record kept of its prompt and answer; an empty side (an embedding's answer) is left out. */
+function bodiesOf(bodies: NonNullable<RequestRecord['bodies']>) {
+  const answer = bodies.answer.body()
+  return { prompt: bodies.prompt.text ? bodies.prompt : undefined, answer: answer.text ? answer : undefined }
 }

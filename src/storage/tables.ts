@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely'
 import type {
   FineTuningCheckpointsTable,
   FineTuningEventsTable,
@@ -38,6 +39,8 @@ export interface ProjectsTable {
   model_mode: 'allow_list' | 'deny_list' | null
   /** JSON array of model ids, with model_mode */
   model_ids: string | null
+  /** 1: the dashboard's request log keeps this project's prompt and answer text (0015) */
+  request_log_bodies: ColumnType<number, number | undefined, number>
 }
 
 export interface ApiKeysTable {

@@ -6,8 +6,8 @@ import { Page } from './layout.js'
 import { readSession, sameToken } from './session.js'
 import type { View } from './view.js'
 
-/** What an action did: back to a page (with a one-line notice), or a page to show now. */
-export type Outcome = { back?: string; notice?: string } | { page: unknown; status?: number }
+/** What an action did: back to a page (with a one-line notice), a page to show now, or a response (a stream). */
+export type Outcome = { back?: string; notice?: string } | { page: unknown; status?: number } | { response: Response }
 export type Form = Record<string, string | string[]>
 
 /** How pages register: GETs render a page; POSTs are actions, CSRF-checked. */
@@ -63,9 +63,14 @@ export function createDash(app: Hono<AppEnv>, secret: string, adminFor: (keyHash
             403,
           )
         }
+        // a reader's admin key only reads through the API (http/permissions.ts): here too
+        if (view.admin.role === 'reader') {
+          return c.html(<Page title="Refused" path={path} view={view} error="Your role in the organization is reader: you can look, not change anything. An owner can change your role on the Users page." />, 403)
+        }
         const back = safeBack(form._back, path)
         try {
           const outcome = await act({ ...view, here: back }, form, c)
+          if ('response' in outcome) return outcome.response
           if ('page' in outcome) return c.html(outcome.page as string, (outcome.status ?? 200) as 200)
           const to = outcome.back ?? back
           return c.redirect(outcome.notice ? withMessage(to, 'notice', outcome.notice) : to, 303)

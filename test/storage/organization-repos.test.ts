@@ -117,6 +117,14 @@ describe.each(storageCases())('organization repositories on $name', ({ create })
         model_ids: null,
       })
     })
+
+    it('keeps request log text off by default; the setting round-trips', async () => {
+      expect(await repos().projects.get(projectId)).toMatchObject({ request_log_bodies: 0 })
+      await repos().projects.setRequestLogBodies(projectId, true)
+      expect(await repos().projects.get(projectId)).toMatchObject({ request_log_bodies: 1 })
+      await repos().projects.setRequestLogBodies(projectId, false)
+      expect(await repos().projects.get(projectId)).toMatchObject({ request_log_bodies: 0 })
+    })
   })
 
   describe('users', () => {
@@ -249,6 +257,7 @@ describe.each(storageCases())('organization repositories on $name', ({ create })
         project_status: 'active',
         model_mode: 'deny_list',
         model_ids: '["x"]',
+        request_log_bodies: 0,
         user_id: owner.id,
         user_email: 'boss@example.com',
         user_role: 'owner',

@@ -30,6 +30,7 @@ function project(orgId: string, over: Partial<{ id: string; status: 'active' | '
     archived_at: over.status === 'archived' ? T0 + 1 : null,
     model_mode: null,
     model_ids: null,
+    request_log_bodies: 0,
   }
 }
 

@@ -50,6 +50,7 @@ export async function bootstrapOrganization(
       archived_at: null,
       model_mode: null,
       model_ids: null,
+      request_log_bodies: 0,
     }
     await repos.projects.insert(project)
     const withOwner = await ensureOwner(tx, config, organization)

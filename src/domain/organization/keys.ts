@@ -133,6 +133,7 @@ function toPrincipal(row: ApiKeyForAuth): Principal {
   if (row.user_role) principal.role = row.user_role
   const models = modelPolicyOf(row)
   if (models) principal.models = models
+  if (Number(row.request_log_bodies) === 1) principal.logBodies = true
   return principal
 }
 

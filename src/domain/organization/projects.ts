@@ -33,6 +33,7 @@ export class ProjectsService {
         archived_at: null,
         model_mode: null,
         model_ids: null,
+        request_log_bodies: 0,
       }
       await repos.projects.insert(project)
       // whoever creates a project owns it, as in OpenAI's dashboard
@@ -144,6 +145,33 @@ export class ProjectsService {
     // the project's keys carry its model policy: forget them
     await this.keys.revoked()
     return result
+  }
+
+  /** Whether the dashboard's request log keeps this project's prompt and answer text (Plinth's own setting). */
+  async requestLogBodies(principal: Principal, id: string): Promise<boolean> {
+    return Number((await findProject(createRepos(this.storage.db), principal.orgId, id)).request_log_bodies) === 1
+  }
+
+  /** Turns the request log's prompt and answer text on or off for the project, audited as a project update. */
+  async setRequestLogBodies(principal: Principal, id: string, on: boolean) {
+    await this.storage.transaction(async (tx) => {
+      const repos = createRepos(tx.db)
+      const before = await activeProject(repos, principal.orgId, id)
+      await repos.projects.setRequestLogBodies(id, on)
+      await recordAudit(tx, principal.orgId, actorOf(principal), {
+        type: 'project.updated',
+        project: { id, name: before.name },
+        details: {
+          id,
+          changes_requested: { request_log_bodies: on },
+          before: { request_log_bodies: Number(before.request_log_bodies) === 1 },
+          after: { request_log_bodies: on },
+        },
+      })
+    })
+    // the project's keys carry the setting (Principal.logBodies): forget them
+    await this.keys.revoked()
+    return on
   }
 }
 

@@ -9,6 +9,7 @@ export type ApiKeyWithProject = ApiKeyRow & { project_status: ProjectsTable['sta
 export type ApiKeyForAuth = ApiKeyWithProject & {
   model_mode: ProjectsTable['model_mode']
   model_ids: string | null
+  request_log_bodies: number | null
   /** the owning user: the key's, or for keys made by the system, the organization's owner */
   user_id: string | null
   user_email: string | null
@@ -46,6 +47,7 @@ export class ApiKeysRepo {
         'projects.status as project_status',
         'projects.model_mode as model_mode',
         'projects.model_ids as model_ids',
+        'projects.request_log_bodies as request_log_bodies',
         'users.id as user_id',
         'users.email as user_email',
         'users.role as user_role',

@@ -90,4 +90,8 @@ export class ProjectsRepo {
       .where('id', '=', id)
       .execute()
   }
+
+  async setRequestLogBodies(id: string, on: boolean) {
+    await this.db.updateTable('projects').set({ request_log_bodies: on ? 1 : 0 }).where('id', '=', id).execute()
+  }
 }

@@ -6,8 +6,10 @@ import { validate } from '../../schemas/validation.js'
 import { field, fields, type Dash, type Form as FormData } from '../dash.js'
 import { Page } from '../layout.js'
 import { Form, inProject, type View } from '../view.js'
+import { STREAM_SCRIPT } from './playground-script.js'
+import { playgroundStreamRoute } from './playground-stream.js'
 
-type Message = { role: string; content?: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }
+export type Message = { role: string; content?: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }
 
 /** What the form holds between turns: the settings and the conversation so far (no system). */
 export type Chat = {
@@ -41,85 +43,115 @@ function Turn(props: { m: Message }) {
   )
 }
 
-export async function playgroundPage(ctx: AppContext, view: View, chat?: Partial<Chat>, error?: string, usage?: string) {
+type PlaygroundData = { chat: Chat; projects: { id: string; name: string }[]; models: { id: string }[] }
+
+export async function playgroundData(ctx: AppContext, view: View, chat?: Partial<Chat>): Promise<PlaygroundData> {
   const models = ctx.providers.list().filter((m) => m.capabilities.chat)
   const projects = ((await ctx.services.admin.projects.list(view.admin, { limit: 100 })).data as any[]).filter((p) => p.status === 'active')
   const c: Chat = { project: projects[0]?.id ?? '', model: models[0]?.id ?? '', system: '', temperature: '1', maxTokens: '', tools: '', messages: [], ...chat }
+  return { chat: c, projects, models }
+}
+
+/**
+ * The playground's form: settings, the conversation so far (it travels in a hidden field) and the
+ * next message. Posted as is without JavaScript; with it, the script below streams the answer and
+ * swaps in the form the stream's last event carries. `error` is shown inside it then (a page
+ * shows its error above).
+ */
+export function PlaygroundForm(props: { view: View; data: PlaygroundData; usage?: string; error?: string }) {
+  const { view, data, usage } = props
+  const c = data.chat
   const last = c.messages[c.messages.length - 1]
   const pending = last?.role === 'assistant' ? (last.tool_calls ?? []) : []
   return (
+    <Form view={view} action="/dashboard/playground" id="pg">
+      <input type="hidden" name="messages" value={JSON.stringify(c.messages)} />
+      <div class="row">
+        <label>
+          Project
+          <select name="project">
+            {data.projects.map((p) => (
+              <option value={p.id} selected={p.id === c.project}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Model
+          <select name="model">
+            {data.models.map((m) => (
+              <option value={m.id} selected={m.id === c.model}>
+                {m.id}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Temperature
+          <input name="temperature" type="number" min={0} max={2} step="0.1" value={c.temperature} style="width:90px" />
+        </label>
+        <label>
+          Max tokens
+          <input name="max_tokens" type="number" min={1} value={c.maxTokens} placeholder="model's" style="width:110px" />
+        </label>
+      </div>
+      <label class="muted">
+        System prompt
+        <textarea name="system" rows={2} placeholder="You are a helpful assistant.">
+          {c.system}
+        </textarea>
+      </label>
+      <details open={c.tools ? true : undefined}>
+        <summary>Function tools (JSON array of OpenAI tools)</summary>
+        <textarea name="tools" rows={5} placeholder={EXAMPLE_TOOLS}>
+          {c.tools}
+        </textarea>
+      </details>
+      <h2>Conversation</h2>
+      <div id="conversation">
+        {c.messages.length ? c.messages.map((m) => <Turn m={m} />) : <p class="muted">No messages yet.</p>}
+      </div>
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      {usage ? (
+        <p class="muted" id="usage">
+          {usage}
+        </p>
+      ) : null}
+      {pending.map((call) => (
+        <label class="muted">
+          Result of <code>{call.function.name}</code> ({call.id})
+          <input type="hidden" name="tool_call_id" value={call.id} />
+          <textarea name="tool_output" rows={2} placeholder='{"temperature": 21}'></textarea>
+        </label>
+      ))}
+      <label class="muted">
+        Your message
+        <textarea name="prompt" rows={3} placeholder="Say something"></textarea>
+      </label>
+      <p class="row">
+        <button type="submit">Send</button>
+        <a href="/dashboard/playground">New conversation</a>
+      </p>
+    </Form>
+  )
+}
+
+export async function playgroundPage(ctx: AppContext, view: View, chat?: Partial<Chat>, error?: string, usage?: string) {
+  return (
     <Page title="Playground" path="/dashboard/playground" view={view} error={error}>
       <h1>Chat playground</h1>
-      <Form view={view} action="/dashboard/playground" id="pg">
-        <input type="hidden" name="messages" value={JSON.stringify(c.messages)} />
-        <div class="row">
-          <label>
-            Project
-            <select name="project">
-              {projects.map((p) => (
-                <option value={p.id} selected={p.id === c.project}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Model
-            <select name="model">
-              {models.map((m) => (
-                <option value={m.id} selected={m.id === c.model}>
-                  {m.id}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Temperature
-            <input name="temperature" type="number" min={0} max={2} step="0.1" value={c.temperature} style="width:90px" />
-          </label>
-          <label>
-            Max tokens
-            <input name="max_tokens" type="number" min={1} value={c.maxTokens} placeholder="model's" style="width:110px" />
-          </label>
-        </div>
-        <label class="muted">
-          System prompt
-          <textarea name="system" rows={2} placeholder="You are a helpful assistant.">
-            {c.system}
-          </textarea>
-        </label>
-        <details open={c.tools ? true : undefined}>
-          <summary>Function tools (JSON array of OpenAI tools)</summary>
-          <textarea name="tools" rows={5} placeholder={EXAMPLE_TOOLS}>
-            {c.tools}
-          </textarea>
-        </details>
-        <h2>Conversation</h2>
-        <div id="conversation">
-          {c.messages.length ? c.messages.map((m) => <Turn m={m} />) : <p class="muted">No messages yet.</p>}
-        </div>
-        {usage ? <p class="muted" id="usage">{usage}</p> : null}
-        {pending.map((call) => (
-          <label class="muted">
-            Result of <code>{call.function.name}</code> ({call.id})
-            <input type="hidden" name="tool_call_id" value={call.id} />
-            <textarea name="tool_output" rows={2} placeholder='{"temperature": 21}'></textarea>
-          </label>
-        ))}
-        <label class="muted">
-          Your message
-          <textarea name="prompt" rows={3} placeholder="Say something"></textarea>
-        </label>
-        <p class="row">
-          <button type="submit">Send</button>
-          <a href="/dashboard/playground">New conversation</a>
-        </p>
-      </Form>
+      <PlaygroundForm view={view} data={await playgroundData(ctx, view, chat)} usage={usage} />
+      <script dangerouslySetInnerHTML={{ __html: STREAM_SCRIPT }} />
     </Page>
   )
 }
 
-function readChat(form: FormData): Chat {
+export function readChat(form: FormData): Chat {
   let messages: Message[]
   try {
     messages = JSON.parse(field(form, 'messages') || '[]')
@@ -139,7 +171,7 @@ function readChat(form: FormData): Chat {
 }
 
 /** The next request: system prompt, the conversation, tool results and the new message. */
-function nextRequest(chat: Chat, form: FormData) {
+export function nextRequest(chat: Chat, form: FormData) {
   const ids = fields(form, 'tool_call_id')
   const outputs = fields(form, 'tool_output')
   ids.forEach((id, i) => chat.messages.push({ role: 'tool', tool_call_id: id, content: outputs[i] ?? '' }))
@@ -161,8 +193,14 @@ function nextRequest(chat: Chat, form: FormData) {
   })
 }
 
+/** What a turn cost, under the conversation. */
+export function usageLine(usage: { prompt_tokens: number; completion_tokens: number } | undefined, finish: string | null | undefined) {
+  return usage ? `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens · ${finish}` : undefined
+}
+
 export function playgroundRoutes(dash: Dash, ctx: AppContext) {
   dash.get('/dashboard/playground', (view) => playgroundPage(ctx, view))
+  playgroundStreamRoute(dash, ctx)
   dash.post('/dashboard/playground', async (view, form, c: Context) => {
     const chat = readChat(form)
     const before = chat.messages.length
@@ -171,7 +209,7 @@ export function playgroundRoutes(dash: Dash, ctx: AppContext) {
       const answer = await ctx.services.chat.create(inProject(view.admin, chat.project), params, { signal: c.req.raw.signal })
       const message = answer.choices[0]?.message as Message | undefined
       if (message) chat.messages.push({ role: 'assistant', content: message.content ?? null, ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}) })
-      const usage = answer.usage ? `${answer.usage.prompt_tokens} prompt + ${answer.usage.completion_tokens} completion tokens · ${answer.choices[0]?.finish_reason}` : undefined
+      const usage = usageLine(answer.usage, answer.choices[0]?.finish_reason)
       return { page: await playgroundPage(ctx, view, chat, undefined, usage) }
     } catch (error) {
       if (!(error instanceof ApiError)) throw error

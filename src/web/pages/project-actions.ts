@@ -50,6 +50,19 @@ export function projectActions(dash: Dash, ctx: AppContext) {
     const label = `Service account ${account.name} created (${account.id}), with its key ${account.api_key.id}.`
     return { page: await projectPage(ctx, view, projectId, { label, secret: account.api_key.value }), status: 201 }
   })
+  dash.post(`${base}/service-accounts/:account/delete`, async (view, _form, c) => {
+    const deleted = await serviceAccounts.delete(view.admin, c.req.param('id')!, c.req.param('account')!)
+    return { notice: `Service account ${deleted.id} deleted; its key no longer works.` }
+  })
+  dash.post(`${base}/request-log-bodies`, async (view, form, c) => {
+    const keep = field(form, 'keep')
+    if (keep !== 'on' && keep !== 'off') throw invalidRequest("keep must be 'on' or 'off'.", 'keep')
+    const projectId = c.req.param('id')!
+    const on = await projects.setRequestLogBodies(view.admin, projectId, keep === 'on')
+    // what was kept goes too (on this node: each node keeps its own log)
+    if (!on) ctx.requestLog.forgetBodies(projectId)
+    return { notice: on ? "The request log now keeps this project's prompts and answers (8 KB each)." : "The request log no longer keeps this project's prompts and answers." }
+  })
   dash.post(`${base}/rate-limits/:limit`, async (view, form, c) => {
     const projectId = c.req.param('id')!
     const limitId = c.req.param('limit')!

@@ -5,6 +5,7 @@ import type { Dash } from '../dash.js'
 import { Page } from '../layout.js'
 import { date, Form, Table, type View } from '../view.js'
 import { projectActions } from './project-actions.js'
+import { loadMembers, memberActions, MembersSection } from './project-members.js'
 
 /** The CLI's spelling of a key's permissions: all, read_only, or models=read,chat=write. */
 export function permissionsText(p: KeyPermissions): string {
@@ -29,6 +30,8 @@ export async function projectPage(ctx: AppContext, view: View, projectId: string
   const accounts = (await serviceAccounts.list(view.admin, projectId, { limit: 100 })).data as any[]
   const limits = (await ctx.services.limits.list(projectId, { limit: 100 })).data
   const policy = await projects.modelPermissions(view.admin, projectId)
+  const members = await loadMembers(ctx, view, projectId)
+  const keepsBodies = await projects.requestLogBodies(view.admin, projectId)
   const models = ctx.providers.list()
   const base = `/dashboard/projects/${projectId}`
   const notice = created ? (
@@ -104,14 +107,22 @@ export async function projectPage(ctx: AppContext, view: View, projectId: string
           <th>Account</th>
           <th>Role</th>
           <th>Created</th>
+          <th></th>
         </tr>
         {accounts.map((a) => (
-          <tr>
+          <tr data-service-account={a.id}>
             <td>
               {a.name} <code>{a.id}</code>
             </td>
             <td>{a.role}</td>
             <td>{date(a.created_at)}</td>
+            <td>
+              <Form view={view} action={`${base}/service-accounts/${a.id}/delete`} class="inline">
+                <button type="submit" class="danger small" title="Deletes the account and revokes its key">
+                  Delete
+                </button>
+              </Form>
+            </td>
           </tr>
         ))}
       </Table>
@@ -122,6 +133,8 @@ export async function projectPage(ctx: AppContext, view: View, projectId: string
         </label>
         <button type="submit">Create service account</button>
       </Form>
+
+      <MembersSection view={view} projectId={projectId} data={members} />
 
       <h2>Rate limits</h2>
       <Table id="rate-limits">
@@ -181,6 +194,21 @@ export async function projectPage(ctx: AppContext, view: View, projectId: string
         </p>
         <button type="submit">Save model permissions</button>
       </Form>
+
+      <h2>Request log</h2>
+      <Form view={view} action={`${base}/request-log-bodies`} class="panel" id="request-log-bodies">
+        <p>
+          Prompt and answer text of this project's requests:{' '}
+          <b id="request-log-bodies-state">{keepsBodies ? 'kept' : 'not kept'}</b> in the dashboard's{' '}
+          <a href={`/dashboard/requests?project=${projectId}`}>request log</a>. When kept, each is cut at 8 KB and stays in
+          this node's memory only as long as its request's entry (<code>dashboard.requestLogSize</code>); headers, and so API
+          keys, never are.
+        </p>
+        <input type="hidden" name="keep" value={keepsBodies ? 'off' : 'on'} />
+        <button type="submit" class={keepsBodies ? 'danger' : ''}>
+          {keepsBodies ? 'Stop keeping prompts and answers' : 'Keep prompts and answers'}
+        </button>
+      </Form>
     </Page>
   )
 }
@@ -188,4 +216,5 @@ export async function projectPage(ctx: AppContext, view: View, projectId: string
 export function projectRoutes(dash: Dash, ctx: AppContext) {
   dash.get('/dashboard/projects/:id', (view, c) => projectPage(ctx, view, c.req.param('id')!))
   projectActions(dash, ctx)
+  memberActions(dash, ctx)
 }

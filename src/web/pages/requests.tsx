@@ -1,5 +1,6 @@
 import type { AppContext } from '../../context.js'
 import type { Dash } from '../dash.js'
+import { requestDetailPage } from './request-detail.js'
 import { Page } from '../layout.js'
 import { Table, type View } from '../view.js'
 
@@ -7,7 +8,7 @@ function time(ms: number) {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 }
 
-/** The request log: this node's last API requests (request-log.ts), filtered. No bodies. */
+/** The request log: this node's last API requests (request-log.ts), filtered; each links to its detail. */
 export async function requestsPage(ctx: AppContext, view: View) {
   const { status = '', model = '', project = '' } = view.query
   const log = ctx.requestLog
@@ -18,7 +19,8 @@ export async function requestsPage(ctx: AppContext, view: View) {
       <h1>Recent requests</h1>
       <p class="muted">
         The last {log.size.toLocaleString('en-US')} API requests this node answered (<code>dashboard.requestLogSize</code>), kept in
-        memory only: each node shows its own, and a restart empties it. Prompts and answers are never kept.
+        memory only: each node shows its own, and a restart empties it. Prompts and answers are kept (8 KB each) only
+        for the projects that opted in on their page.
       </p>
       <form method="get" action="/dashboard/requests" class="row panel" id="filters">
         <label>
@@ -70,12 +72,11 @@ export async function requestsPage(ctx: AppContext, view: View) {
             <td>{time(e.at)}</td>
             <td>
               {e.method} <code>{e.route}</code>
-              {e.requestId ? (
-                <>
-                  <br />
-                  <span class="muted">{e.requestId}</span>
-                </>
-              ) : null}
+              <br />
+              <a href={`/dashboard/requests/${e.seq}`} class="muted">
+                {e.requestId ?? 'details'}
+              </a>
+              {e.prompt || e.answer ? <span class="muted"> · text kept</span> : null}
             </td>
             <td>{e.status}</td>
             <td>{e.ms}</td>
@@ -100,4 +101,5 @@ export async function requestsPage(ctx: AppContext, view: View) {
 
 export function requestsRoutes(dash: Dash, ctx: AppContext) {
   dash.get('/dashboard/requests', (view) => requestsPage(ctx, view))
+  dash.get('/dashboard/requests/:seq', (view, c) => requestDetailPage(ctx, view, c.req.param('seq')!))
 }

@@ -73,13 +73,28 @@ export async function usersPage(ctx: AppContext, view: View, created?: { email: 
           <th>Role</th>
           <th>Status</th>
           <th>Expires</th>
+          <th></th>
         </tr>
         {pending.map((i) => (
-          <tr>
-            <td>{i.email}</td>
+          <tr data-invite={i.id}>
+            <td>
+              {i.email}
+              <br />
+              <code>{i.id}</code>
+            </td>
             <td>{i.role}</td>
             <td>{i.status}</td>
             <td>{date(i.expires_at)}</td>
+            <td>
+              {/* an accepted invite cannot be deleted (the API refuses it too) */}
+              {i.status === 'accepted' ? null : (
+                <Form view={view} action={`/dashboard/invites/${i.id}/delete`} class="inline">
+                  <button type="submit" class="danger small">
+                    Cancel invite
+                  </button>
+                </Form>
+              )}
+            </td>
           </tr>
         ))}
       </Table>
@@ -99,5 +114,9 @@ export function usersRoutes(dash: Dash, ctx: AppContext) {
     const params = validate(InviteCreateParams, { email: field(form, 'email'), role: field(form, 'role') })
     const invite = await invites.create(view.admin, params)
     return { page: await usersPage(ctx, view, { email: invite.email, token: invite.accept_token }), status: 201 }
+  })
+  dash.post('/dashboard/invites/:id/delete', async (view, _form, c) => {
+    const deleted = await invites.delete(view.admin, c.req.param('id')!)
+    return { notice: `Invite ${deleted.id} cancelled; its token no longer works.` }
   })
 }
