@@ -13,7 +13,7 @@ import { serverProcesses, type ServerProcess } from '../helpers/server-process.j
 // terminate TLS with a test CA's certificate in front of a real Plinth process, and the official
 // SDK talks to them over https. Each config is the shipped file with only its address, ports and
 // certificate substituted; the proxy runs in the foreground with everything it writes in a
-// temporary directory. A proxy that is not installed is skipped (.ci/run installs nginx).
+// temporary directory. A proxy that is not installed is skipped (.ci/run installs both).
 
 const root = path.resolve(import.meta.dirname, '../..')
 const KEY = 'sk-proj-proxy-tls-00000000000000000000000'
