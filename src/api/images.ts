@@ -5,6 +5,7 @@ import { requestedModel, type Operation } from '../domain/images/rules.js'
 import type { ImageRequest } from '../domain/images/service.js'
 import { readJson, validate } from '../http/body.js'
 import type { AppEnv } from '../http/env.js'
+import { clientOrigin } from '../http/forwarded.js'
 import { readMultipart, type FormFile } from '../http/multipart.js'
 import { requestSignal } from '../http/node-request.js'
 import type { RouteDef } from '../http/routes.js'
@@ -66,7 +67,7 @@ async function jsonAnswer(c: Context<AppEnv>, answer: ImagesAnswer): Promise<Res
 
 /** Plinth's public origin for `url` answers: configured, or the one the request came in on. */
 function baseUrl(ctx: AppContext, c: Context<AppEnv>): string {
-  return ctx.config.images.publicUrl ?? new URL(c.req.url).origin
+  return ctx.config.images.publicUrl ?? clientOrigin(c, ctx.config.server.trustProxy)
 }
 
 type ImageInput = NonNullable<ImageRequest['mask']>

@@ -100,6 +100,8 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
     const workers = num('PLINTH_WORKERS')
     if (workers !== undefined) (raw.server ??= {}).workers = workers
   }
+  const trustProxy = num('PLINTH_TRUST_PROXY')
+  if (trustProxy !== undefined) (raw.server ??= {}).trustProxy = trustProxy
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR

@@ -173,6 +173,13 @@ export const ConfigSchema = z.strictObject({
       corsOrigins: z.array(z.string()).default(['*']),
       /** Server processes on the one port (node:cluster); 'auto' = one per core (docs/deployment.md). */
       workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
+      /**
+       * Reverse proxies in front of Plinth whose X-Forwarded-For and X-Forwarded-Proto are believed
+       * (client addresses in the audit log and sign-in throttle, the scheme of image URLs and the
+       * session cookie). 0: none, the headers are ignored. Set it only when clients cannot reach
+       * Plinth except through the proxies (docs/deployment.md, "TLS").
+       */
+      trustProxy: z.number().int().min(0).max(10).default(0),
     })
     .prefault({}),
   dataDir: z.string().default('./data'),

@@ -158,5 +158,7 @@ async function userNamespaceFix(): Promise<string> {
     return 'sysctl -w kernel.unprivileged_userns_clone=1'
   }
   if ((await read('/proc/sys/user/max_user_namespaces')) === '0') return 'sysctl -w user.max_user_namespaces=15000'
-  return 'allow user namespaces (in Docker: run with --security-opt seccomp=unconfined --security-opt apparmor=unconfined)'
+  // systempaths: bwrap mounts a new /proc, which the kernel refuses while the container's own has
+  // masked parts (podman 4.3 in deploy/test-container.sh: "Can't mount proc on /newroot/proc")
+  return 'allow user namespaces and a /proc mount (in Docker or podman: run with --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined)'
 }

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import type { AppContext } from '../context.js'
 import type { AppEnv } from '../http/env.js'
-import { nodeBindings } from '../http/node-request.js'
+import { clientAddress, clientOrigin } from '../http/forwarded.js'
 import { createDash } from './dash.js'
 import { LoginThrottle } from './login-throttle.js'
 import { assistantsRoutes } from './pages/assistants.js'
@@ -36,7 +36,7 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
 
   app.get('/dashboard/login', (c) => c.html(loginPage()))
   app.post('/dashboard/login', async (c) => {
-    const ip = nodeBindings(c)?.incoming.socket.remoteAddress
+    const ip = clientAddress(c, ctx.config.server.trustProxy)
     const address = ip ?? 'in-process'
     const wait = throttle.retryAfter(address)
     if (wait) {
@@ -60,7 +60,8 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
       return c.html(loginPage(message), 403)
     }
     throttle.succeeded(address)
-    await startSession(c, secret, hashKey(key), ctx.config.dashboard.sessionTtlSeconds)
+    const secure = clientOrigin(c, ctx.config.server.trustProxy).startsWith('https:')
+    await startSession(c, secret, hashKey(key), ctx.config.dashboard.sessionTtlSeconds, secure)
     await sessions.loginSucceeded(principal, ip)
     return c.redirect('/dashboard', 303)
   })
@@ -70,7 +71,7 @@ export function mountDashboard(app: Hono<AppEnv>, ctx: AppContext) {
     // a sign-out from another site's form is refused: it would end the session (and audit it)
     if (session && !sameToken((await c.req.parseBody())._csrf, session.csrf)) return c.redirect('/dashboard', 303)
     endSession(c)
-    if (principal) await ctx.services.admin.sessions.logoutSucceeded(principal, nodeBindings(c)?.incoming.socket.remoteAddress)
+    if (principal) await ctx.services.admin.sessions.logoutSucceeded(principal, clientAddress(c, ctx.config.server.trustProxy))
     return c.redirect('/dashboard/login', 303)
   })
   for (const routes of [

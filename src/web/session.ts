@@ -21,7 +21,7 @@ export function hashKey(secret: string): string {
  * A session holds the admin key's hash (never the key), signed, with its expiry. Each request
  * looks the hash up again, so deleting the key ends its sessions at once.
  */
-export async function startSession(c: Context, secret: string, keyHash: string, ttlSeconds: number) {
+export async function startSession(c: Context, secret: string, keyHash: string, ttlSeconds: number, secure = false) {
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds
   // a nonce per sign-in: each session gets its own CSRF token, even two in the same second
   const nonce = randomBytes(12).toString('base64url')
@@ -30,6 +30,8 @@ export async function startSession(c: Context, secret: string, keyHash: string, 
     sameSite: 'Strict',
     path: '/dashboard',
     maxAge: ttlSeconds,
+    // signed in over https (directly or through a trusted proxy): the cookie never travels in clear
+    secure,
   })
 }
 

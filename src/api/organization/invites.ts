@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.js'
 import { readJson, readQuery } from '../../http/body.js'
-import { nodeBindings } from '../../http/node-request.js'
+import { clientAddress } from '../../http/forwarded.js'
 import type { RouteDef } from '../../http/routes.js'
 import { InviteAcceptParams, InviteCreateParams, OrgListQuery } from '../../schemas/organization.js'
 import { bodyLimit } from '../shared.js'
@@ -57,7 +57,7 @@ export function invitesRoutes(ctx: AppContext): RouteDef[] {
       extension: true,
       handler: async (c) => {
         const body = await readJson(c, InviteAcceptParams, bodyLimit(ctx))
-        const ip = nodeBindings(c)?.incoming.socket.remoteAddress
+        const ip = clientAddress(c, ctx.config.server.trustProxy)
         const accepted = await invites.accept(
           { ...body, inviteId: c.req.param('invite_id')! },
           { ip },
