@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTracing, stopTracing, tracing } from '../../src/tracing/tracing.js'
 import { startFakeCollector, type CollectedSpan, type FakeCollector } from '../helpers/fake-collector.js'
@@ -178,7 +179,11 @@ describe('tracing on', () => {
     expect(spans[0].parentSpanId).toBeUndefined()
   })
 
-  it('is on for this process', () => {
+  it('registers a tracer provider and a context manager (what tracing-off.test.ts finds absent)', () => {
     expect(tracing).toBeDefined()
+    const global = (globalThis as Record<symbol, Record<string, unknown>>)[Symbol.for('opentelemetry.js.api.1')]
+    expect(Object.keys(global)).toEqual(expect.arrayContaining(['trace', 'context']))
+    const loaded = Object.keys(createRequire(import.meta.url).cache)
+    expect(loaded.some((file) => file.includes('@opentelemetry/sdk-trace/'))).toBe(true)
   })
 })
