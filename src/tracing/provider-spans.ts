@@ -55,6 +55,8 @@ export function providerSpans(tracer: Tracer) {
 
   function traced(providerId: string, method: string, fn: (...args: unknown[]) => unknown, target: object) {
     return (...args: unknown[]) => {
+      // model calls outside a request (batch lines, runs, fine-tuning jobs) are not traced
+      if (!trace.getSpan(context.active())) return fn.apply(target, args)
       const { span, spanContext } = start(providerId, method, args[0] as Call)
       let result: unknown
       try {

@@ -61,6 +61,8 @@ export function requestSpans(tracer: Tracer) {
 
     async span<T>(name: string, fn: () => Promise<T>, attributes?: Attributes): Promise<T> {
       const parent = context.active()
+      // a step outside any request (a job's usage flush) is no trace of its own
+      if (!trace.getSpan(parent)) return fn()
       const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent)
       try {
         return await context.with(trace.setSpan(parent, span), fn)

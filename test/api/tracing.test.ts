@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTracing, stopTracing, tracing } from '../../src/tracing/tracing.js'
 import { startFakeCollector, type CollectedSpan, type FakeCollector } from '../helpers/fake-collector.js'
@@ -40,6 +41,7 @@ beforeAll(async () => {
     upstreams: [{ id: 'fake', baseURL: upstream.baseURL, apiKeyEnv: 'UPSTREAM_KEY' }],
     models: [{ id: 'gpt-fake', provider: 'openai-compatible', upstream: 'fake', upstreamModel: 'fake-model' }],
   })
+  t.ctx.jobs.start()
 })
 afterAll(async () => {
   await t?.close()
@@ -177,6 +179,22 @@ describe('tracing on', () => {
     expect(spans[0].traceId).toMatch(/^[0-9a-f]{32}$/)
     expect(spans[0].traceId).not.toBe('0'.repeat(32))
     expect(spans[0].parentSpanId).toBeUndefined()
+  })
+
+  it('a batch created in a request runs outside its trace: the job\'s model calls are no spans of it', async () => {
+    const client = t.client()
+    const lines = [0, 1, 2].map((i) => JSON.stringify({ custom_id: `line-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'test-echo', messages: [{ role: 'user', content: `line ${i}` }] } }))
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'batch.jsonl'), purpose: 'batch' })
+    const traceId = 'e'.repeat(32)
+    // the create request wakes the job runner (docs/batches.md)
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, { headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } })
+    await poll(() => client.batches.retrieve(created.id), (b) => b.status === 'completed', 'the batch', 20_000)
+    const spans = await traceOf(traceId, (s) => s.some((x) => x.kind === SERVER))
+    expect(server(spans)!.name).toBe('POST /v1/batches')
+    // a later request's trace is its own too: the runner did not carry the first one along
+    await chat('test-echo')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(collector.spans().filter((s) => s.traceId === traceId && s.attributes['gen_ai.operation.name'])).toEqual([])
   })
 
   it('registers a tracer provider and a context manager (what tracing-off.test.ts finds absent)', () => {
