@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseHeaders, tracingSettings } from './settings.js'
+import { parseHeaders, shownEndpoint, tracingSettings } from './settings.js'
 import { formatTraceparent, parseTraceparent } from './traceparent.js'
 
 describe('tracingSettings', () => {
@@ -53,6 +53,11 @@ describe('tracingSettings', () => {
 
   it('an endpoint that is no URL turns tracing off with the reason', () => {
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' })).toMatchObject({ enabled: false, reason: expect.stringMatching(/not a URL/) })
+  })
+
+  it('shows an endpoint without its password', () => {
+    expect(shownEndpoint('https://user:hunter2@collector.example/v1/traces')).toBe('https://user:***@collector.example/v1/traces')
+    expect(shownEndpoint('http://collector:4318/v1/traces')).toBe('http://collector:4318/v1/traces')
   })
 
   it('reads the batch processor settings', () => {

@@ -143,3 +143,11 @@ function count(env: Env, name: string, fallback: number, warnings: string[]): nu
   warnings.push(`${name}=${text} is not a positive integer; using ${fallback}`)
   return fallback
 }
+
+/** The endpoint as logs and `plinth doctor` show it: without a password in its URL. */
+export function shownEndpoint(endpoint: string): string {
+  if (!URL.canParse(endpoint)) return endpoint
+  const url = new URL(endpoint)
+  if (url.password) url.password = '***'
+  return url.toString()
+}

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { LogEvent } from 'kysely'
 import { rootLog } from '../logger.js'
 import type { RequestRecord } from '../request-context.js'
-import { tracingSettings, type TracingSettings } from './settings.js'
+import { shownEndpoint, tracingSettings, type TracingSettings } from './settings.js'
 
 /**
  * Optional OpenTelemetry traces (docs/operations.md, "Tracing (OpenTelemetry)"). This module is
@@ -45,8 +45,8 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   const { createTracing } = await import('./sdk.js')
   tracing = await createTracing(settings, options)
   tracingLog.info(
-    { exporters: settings.exporters, protocol: settings.protocol, endpoint: settings.endpoint, sampler: settings.sampler.name, ratio: settings.sampler.ratio },
-    `tracing on: spans to ${settings.exporters.includes('otlp') ? `${settings.endpoint} (${settings.protocol})` : 'stdout'}`,
+    { exporters: settings.exporters, protocol: settings.protocol, endpoint: shownEndpoint(settings.endpoint), sampler: settings.sampler.name, ratio: settings.sampler.ratio },
+    `tracing on: spans to ${settings.exporters.includes('otlp') ? `${shownEndpoint(settings.endpoint)} (${settings.protocol})` : 'stdout'}`,
   )
   return settings
 }
