@@ -169,7 +169,10 @@ export class UsageRecorder {
       // the records and the rollups the usage API reads move together: a query never sees one
       // without the other
       const queries = usageQueries(this.storage, rows)
-      await (tracing ? tracing.span('plinth.usage.flush', () => this.storage.runBatch(queries), { 'plinth.usage.rows': rows.length, 'db.system.name': this.storage.dialect === 'postgres' ? 'postgresql' : 'sqlite' }) : this.storage.runBatch(queries))
+      if (tracing) {
+        const attributes = { 'plinth.usage.rows': rows.length, 'db.system.name': this.storage.dialect === 'postgres' ? 'postgresql' : 'sqlite' }
+        await tracing.span('plinth.usage.flush', () => this.storage.runBatch(queries), attributes)
+      } else await this.storage.runBatch(queries)
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: rows.length }, 'failed to record usage')
