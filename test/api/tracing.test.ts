@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTracing, stopTracing, tracing } from '../../src/tracing/tracing.js'
 import { startFakeCollector, type CollectedSpan, type FakeCollector } from '../helpers/fake-collector.js'
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js'
+import { describePg, withPgSchema } from '../helpers/pg.js'
 import { poll } from '../helpers/server-process.js'
 import { createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
@@ -203,5 +204,32 @@ describe('tracing on', () => {
     expect(Object.keys(global)).toEqual(expect.arrayContaining(['trace', 'context']))
     const loaded = Object.keys(createRequire(import.meta.url).cache)
     expect(loaded.some((file) => file.includes('@opentelemetry/sdk-trace/'))).toBe(true)
+  })
+})
+
+describePg('tracing on, PostgreSQL', () => {
+  it('the usage flush is a span with its statements under it', async () => {
+    const schema = withPgSchema('tracing')
+    const pgApp = await createTestApp({}, { storage: schema.config })
+    try {
+      const traceId = 'f'.repeat(32)
+      const response = await pgApp.fetch(`${pgApp.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${CALLER_SPAN}-01` },
+        body: JSON.stringify({ model: 'test-echo', messages: [{ role: 'user', content: 'hello' }] }),
+      })
+      expect(response.status).toBe(200)
+      const spans = await traceOf(traceId, (s) => s.some((x) => x.kind === SERVER) && s.some((x) => x.attributes['db.collection.name'] === 'usage_records'))
+      const flush = spans.find((s) => s.name === 'plinth.usage.flush')!
+      expect(flush.attributes['db.system.name']).toBe('postgresql')
+      const insert = spans.find((s) => s.attributes['db.collection.name'] === 'usage_records')!
+      expect(insert).toMatchObject({ name: 'INSERT usage_records', kind: CLIENT, parentSpanId: flush.spanId })
+      expect(insert.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT' })
+      // the values are parameters: the statement's text has placeholders, never the rows
+      expect(insert.attributes['db.query.text']).toMatch(/\$1/)
+    } finally {
+      await pgApp.close()
+      await schema.drop()
+    }
   })
 })
