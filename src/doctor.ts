@@ -7,6 +7,7 @@ import { checkSandbox } from './sandbox/index.js'
 import { pocketsphinxStatus } from './providers/local-audio/pocketsphinx.js'
 import { sharpVersions } from './providers/image-engine.js'
 import { storageConfigFor } from './storage/dialect.js'
+import { shownEndpoint, tracingSettings } from './tracing/settings.js'
 
 /** One line of `plinth doctor`. A failed required check makes the command exit 1. */
 export type DoctorCheck = {
@@ -36,6 +37,7 @@ export async function runDoctor(config: Config, env: Record<string, string | und
     checkSpeech(),
     checkTranscription(),
     checkImages(),
+    checkTracing(env),
   ])
   return results.flat()
 }
@@ -272,4 +274,14 @@ function checkSpeech(): DoctorCheck[] {
     }
   }
   return [engine('flite', 'speech synthesis'), engine('ffmpeg', 'audio encoding')]
+}
+
+/** Tracing (OpenTelemetry): on or off, where spans go, and any OTEL_* setting that cannot be honoured. */
+function checkTracing(env: Record<string, string | undefined>): DoctorCheck[] {
+  const settings = tracingSettings(env)
+  const notes = settings.warnings.length ? `; ${settings.warnings.join('; ')}` : ''
+  if (!settings.enabled) return [{ section: 'Operations', name: 'tracing (OpenTelemetry)', status: 'off', detail: `off: ${settings.reason}${notes}`, required: false }]
+  const where = settings.exporters.map((name) => (name === 'otlp' ? `${shownEndpoint(settings.endpoint)} (${settings.protocol})` : 'stdout')).join(' and ')
+  const ratio = settings.sampler.name.endsWith('traceidratio') ? ` ${settings.sampler.ratio}` : ''
+  return [{ section: 'Operations', name: 'tracing (OpenTelemetry)', status: 'ok', detail: `spans to ${where}, sampler ${settings.sampler.name}${ratio}${notes}`, required: false }]
 }

@@ -7,6 +7,7 @@ import { accessLog, bootLog, setLogFormat, setLogLevel } from './logger.js'
 import { getEngine } from './providers/llama-cpp/engine.js'
 import { IpcLimiter } from './storage/limits/ipc.js'
 import { warmTokenizer } from './providers/tokenizer.js'
+import { startTracing, stopTracing } from './tracing/tracing.js'
 
 export type RunningServer = { url: string; close(): Promise<void> }
 
@@ -29,6 +30,9 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
     }
     return primary
   }
+  // before the storage and the providers are created: their span hooks are set up with them.
+  // Each worker traces its own requests; the primary serves none.
+  await startTracing(process.env, { worker: role?.index })
   const server = createStartingServer()
   // a worker listens once it can serve: the primary hands connections to listening workers only,
   // so one that restarts takes none before it is ready
@@ -78,6 +82,8 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
         setTimeout(() => server.closeAllConnections(), 10_000).unref()
       })
       await ctx.close()
+      // the spans of the last requests, exported before the process ends
+      await stopTracing()
       bootLog.info('stopped')
       // the IPC channel to the primary would keep a worker's process alive
       if (role) process.exit(0)

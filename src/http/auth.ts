@@ -1,4 +1,5 @@
 import { noteCaller } from '../request-context.js'
+import { tracing } from '../tracing/tracing.js'
 import type { MiddlewareHandler } from 'hono'
 import {
   missingApiKey,
@@ -35,7 +36,7 @@ export function credentialOf(header: string | undefined): string | undefined {
 export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticate): Promise<Principal> {
   const secret = credentialOf(authorization)
   if (!secret) throw missingApiKey()
-  const principal = await authenticate(secret)
+  const principal = await (tracing ? tracing.span('plinth.auth', () => authenticate(secret)) : authenticate(secret))
   noteCaller(principal.projectId, principal.keyId)
   return principal
 }

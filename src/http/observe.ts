@@ -3,6 +3,7 @@ import { accessLog } from '../logger.js'
 import { httpDuration, httpRequests, timeToFirstToken } from '../metrics.js'
 import { runWithRequest, type RequestRecord } from '../request-context.js'
 import type { RequestLog } from '../request-log.js'
+import { tracing } from '../tracing/tracing.js'
 
 /**
  * Runs one request's handling inside its RequestRecord and, once the response has been sent (or
@@ -19,7 +20,8 @@ export function observeRequest(incoming: IncomingMessage, outgoing: ServerRespon
   }
   outgoing.once('finish', finish)
   outgoing.once('close', finish)
-  runWithRequest(record, handle)
+  if (tracing) tracing.request(incoming, outgoing, record, () => runWithRequest(record, handle))
+  else runWithRequest(record, handle)
 }
 
 function report(incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord, requestLog?: RequestLog) {

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import { ApiError, internal, invalidUrl, ProviderError, serviceUnavailable, StoreUnavailableError, upstreamFailed } from '../errors.js'
 import { apiLog } from '../logger.js'
 import type { AppEnv } from './env.js'
+import { tracing } from '../tracing/tracing.js'
 
 /** Any thrown value → the ApiError the client sees. Unknown errors are logged, never shown. */
 export function toApiError(error: unknown, requestId: string): ApiError {
@@ -29,6 +30,7 @@ export function onError(error: unknown, c: Context<AppEnv>): Response {
 /** toApiError, with the 5xx answers logged (the client sees only the request id). */
 function loggedApiError(error: unknown, requestId: string): ApiError {
   const apiError = toApiError(error, requestId)
+  if (tracing) tracing.error(apiError)
   // a store outage is logged by the store, once per outage, not once per refused request
   if (apiError.status >= 500 && !(error instanceof StoreUnavailableError)) apiLog.warn({ requestId, status: apiError.status, err: apiError.cause ?? apiError.message }, 'request failed')
   return apiError

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import { StoreUnavailableError } from '../errors.js'
@@ -58,6 +59,12 @@ export class JobRunner {
   private readonly shutdownTimeoutMs: number
   private readonly active = new Map<string, Active>()
   private timer?: NodeJS.Timeout
+  /**
+   * Polls in the runner's own async context, never in that of the request whose wake() armed the
+   * timer: its AsyncLocalStorage stores (the request's record, its trace span) would otherwise
+   * follow every poll and job after it, since each poll arms the next.
+   */
+  private readonly pollHere = AsyncResource.bind(() => this.poll())
   private polling?: Promise<void>
   private pollAgain = false
   private started = false
@@ -136,7 +143,7 @@ export class JobRunner {
 
   private arm(ms: number) {
     clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.poll(), ms)
+    this.timer = setTimeout(this.pollHere, ms)
     this.timer.unref()
   }
 

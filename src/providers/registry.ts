@@ -10,6 +10,7 @@ import type { ModelCard, Provider } from './provider.js'
 import { LEXICON_MODEL_ID, LocalModerationProvider } from './lexicon-moderation/provider.js'
 import { JUDGE_MODEL_ID } from './lexicon-moderation/judge.js'
 import { TestProvider } from './test/index.js'
+import { tracing } from '../tracing/tracing.js'
 
 export type ResolvedModel = { card: ModelCard; provider: Provider; upstreamModel: string }
 
@@ -158,7 +159,7 @@ export class ProviderRegistry {
       // another project's fine-tuned model does not exist for this one (as at OpenAI)
       if (!policy || !own.projects.has(policy.projectId) || !modelAllowed(policy, modelId))
         throw modelNotFound(modelId)
-      return own.model
+      return tracing ? tracedModel(own.model) : own.model
     }
     const found = this.lookup(modelId)
     if (!found) throw modelNotFound(modelId)
@@ -166,7 +167,7 @@ export class ProviderRegistry {
     if (!modelAllowed(policy, found.card.id) && !modelAllowed(policy, modelId)) {
       throw projectModelDenied(policy!.projectId, modelId)
     }
-    return found
+    return tracing ? tracedModel(found) : found
   }
 
   has(modelId: string): boolean {
@@ -201,4 +202,9 @@ export class ProviderRegistry {
   async close() {
     await Promise.allSettled(this.providers.map((p) => p.close?.()))
   }
+}
+
+/** The model with its provider's calls in spans (tracing/provider-spans.ts), when tracing is on. */
+function tracedModel(model: ResolvedModel): ResolvedModel {
+  return { ...model, provider: tracing!.provider(model.provider) }
 }

@@ -14,6 +14,7 @@ import {
 } from './dialect.js'
 import { migrationProvider } from './migrations/index.js'
 import { checkpointInWorker } from './sqlite-checkpoints.js'
+import { tracing } from '../tracing/tracing.js'
 
 /** The database handle every repository works through. */
 export interface Storage {
@@ -71,7 +72,8 @@ class KyselyStorage implements Storage {
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   await ensureSchema(config)
   const { dialect, runBatch, sqlite, armQueryTimeout } = createKyselyDialect(config)
-  const db = new Kysely<Database>({ dialect })
+  // with tracing on, each statement of a traced request is a span (tracing/query-spans.ts)
+  const db = new Kysely<Database>({ dialect, log: tracing?.queryLog(config.kind) })
   try {
     await migrate(db, config)
   } catch (error) {

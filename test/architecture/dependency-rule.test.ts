@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 /**
  * The dependency rule of docs/architecture.md, checked on every relative import in src/:
  * api → domain → storage, providers, sandbox; api → http; jobs → domain; web → domain; leaves
- * (schemas, errors, config, logger, principal, pacing, metrics, request-context, request-log) import no layer. Nothing imports api/ but app.ts.
+ * (schemas, errors, config, tracing, logger, principal, pacing, metrics, request-context, request-log) import no layer. Nothing imports api/ but app.ts.
  */
 const SRC = path.resolve(import.meta.dirname, '../../src')
 
@@ -31,7 +31,7 @@ function layerOf(file: string): string {
     if (name === 'context') return 'context'
     return 'root'
   }
-  if (['schemas', 'config'].includes(rel[0])) return 'leaf'
+  if (['schemas', 'config', 'tracing'].includes(rel[0])) return 'leaf'
   return rel[0]
 }
 

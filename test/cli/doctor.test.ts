@@ -54,11 +54,12 @@ describe('plinth doctor', () => {
     expect(stdout).toMatch(new RegExp(`MISSING upstream gone +http://127\\.0\\.0\\.1:${port}/v1/models unreachable: .*ECONNREFUSED`))
     expect(stdout).toMatch(/MISSING model local +\/nonexistent\/model\.gguf not found/)
     expect(stdout).toContain('3 required part(s) missing: Redis, model local, upstream gone.')
+    expect(stdout).toMatch(/- +tracing \(OpenTelemetry\) +off: no OTEL_TRACES_EXPORTER or OTEL_EXPORTER_OTLP_ENDPOINT set\n/)
     expect(stdout).toContain('To install every missing package: apt-get install -y --no-install-recommends python3 python3-numpy python3-pandas python3-matplotlib')
   }, 30_000)
 
   it('exits 0 when only optional parts (the sandbox) are missing, and checks PostgreSQL and Redis when set', async () => {
-    const env: Record<string, string> = {}
+    const env: Record<string, string> = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }
     if (process.env.TEST_PG_URL) env.PLINTH_DATABASE_URL = process.env.TEST_PG_URL
     if (redisTestUrl()) env.PLINTH_REDIS_URL = redisTestUrl()!
     const { status, stdout } = await doctor({ codeInterpreter: { python: '/nonexistent/python3' } }, env)
@@ -69,6 +70,7 @@ describe('plinth doctor', () => {
     // the offline speech engines, installed on this host (.ci/run)
     expect(stdout).toMatch(/ok +flite +\/.*flite \(speech synthesis\)/)
     expect(stdout).toMatch(/ok +ffmpeg +\/.*ffmpeg \(audio encoding\)/)
+    expect(stdout).toMatch(/ok +tracing \(OpenTelemetry\) +spans to http:\/\/collector:4318\/v1\/traces \(http\/protobuf\), sampler parentbased_always_on; OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/)
     expect(stdout).toMatch(redisTestUrl() ? /ok +Redis +redis:\/\/.* \(PONG\)/ : /- +Redis +not configured/)
   }, 30_000)
 })

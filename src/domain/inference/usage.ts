@@ -8,6 +8,7 @@ import { newId, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
 import { dbLog } from '../../logger.js'
 import { rollupsOf } from '../usage/rollup.js'
+import { tracing } from '../../tracing/tracing.js'
 
 export type UsageOperation =
   | 'completions'
@@ -167,7 +168,11 @@ export class UsageRecorder {
     try {
       // the records and the rollups the usage API reads move together: a query never sees one
       // without the other
-      await this.storage.runBatch(usageQueries(this.storage, rows))
+      const queries = usageQueries(this.storage, rows)
+      if (tracing) {
+        const attributes = { 'plinth.usage.rows': rows.length, 'db.system.name': this.storage.dialect === 'postgres' ? 'postgresql' : 'sqlite' }
+        await tracing.span('plinth.usage.flush', () => this.storage.runBatch(queries), attributes)
+      } else await this.storage.runBatch(queries)
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: rows.length }, 'failed to record usage')

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import { Pool } from 'undici'
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { ProviderError } from '../../errors.js'
+import { tracing } from '../../tracing/tracing.js'
 import { type AbortCause, type ModelNames, transportError, upstreamStatusError, withPublicModel } from './errors.js'
 
 /** The part of an undici response body this adapter uses (it is also an async iterable of Buffers). */
@@ -113,11 +114,13 @@ export class UpstreamTransport {
     names?: ModelNames,
   ): Promise<UpstreamExchange> {
     const exchange = new UpstreamExchange(this.upstream, signal, streamed, names)
+    const sent = headers ? { ...(streamed ? this.streamHeaders : this.headers), ...headers } : streamed ? this.streamHeaders : this.headers
     try {
       const response = await this.pool.request({
         method: 'POST',
         path: this.basePath + path,
-        headers: headers ? { ...(streamed ? this.streamHeaders : this.headers), ...headers } : streamed ? this.streamHeaders : this.headers,
+        // the provider call's span as the upstream's parent (W3C traceparent)
+        headers: tracing ? tracing.headers(sent) : sent,
         body: typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body),
         signal: exchange,
       })
