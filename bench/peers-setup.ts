@@ -4,6 +4,7 @@
 // process against the benchmark's fake upstream, with the settings it needs to proxy an
 // OpenAI-compatible server there, streams included.
 import { spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -69,13 +70,15 @@ export const PEERS: PeerSpec[] = [
 const cacheRoot = path.join(os.tmpdir(), 'plinth-bench-peers')
 
 /**
- * The peer's install folder, installed now if it is not there yet (or was installed with other
- * overrides). npm installs into a folder of this process's own and renames it into place, so
+ * The peer's install folder, installed now if it is not there yet; one folder per version and
+ * set of overrides. npm installs into a folder of this process's own and renames it into place, so
  * two benchmarks starting at once do not install into the same folder.
  */
 export function installPeer(spec: PeerSpec): string {
-  const dir = path.join(cacheRoot, `${spec.pkg.replace('/', '+')}@${spec.version}`)
-  const manifest = JSON.stringify({ private: true, dependencies: { [spec.pkg]: spec.version }, overrides: spec.overrides ?? {} }, null, 2)
+  const overrides = spec.overrides ?? {}
+  const manifest = JSON.stringify({ private: true, dependencies: { [spec.pkg]: spec.version }, overrides }, null, 2)
+  const variant = Object.keys(overrides).length ? `-${crypto.createHash('sha256').update(JSON.stringify(overrides)).digest('hex').slice(0, 8)}` : ''
+  const dir = path.join(cacheRoot, `${spec.pkg.replace('/', '+')}@${spec.version}${variant}`)
   const installed = (folder: string) => fs.existsSync(path.join(folder, '.installed')) && fs.readFileSync(path.join(folder, 'package.json'), 'utf8') === manifest
   if (installed(dir)) return dir
   const staging = `${dir}.${process.pid}`

@@ -44,7 +44,9 @@ async function main() {
     { name: 'plinth', url: `${plinth.url}/v1/chat/completions`, headers: auth, pid: plinth.pid },
   ]
   const versions: string[] = []
-  for (const spec of PEERS.filter((p) => !only || only.includes(p.name))) {
+  for (const listed of PEERS.filter((p) => !only || only.includes(p.name))) {
+    // BENCH_PEER_OVERRIDES=0: each peer as a plain `npm install` resolves it (Portkey's streams fail)
+    const spec = process.env.BENCH_PEER_OVERRIDES === '0' ? { ...listed, overrides: undefined } : listed
     const peer = await startPeer(spec, upstream.url, work)
     targets.push({ name: spec.name, url: peer.url, headers: { ...auth, ...peer.headers }, pid: peer.server.pid })
     versions.push(`${spec.pkg}@${spec.version}${spec.overrides ? ` (overrides ${Object.entries(spec.overrides).map(([k, v]) => `${k}@${v}`).join(', ')})` : ''}`)
