@@ -30,11 +30,28 @@ export type LoadRun = {
   seconds: number
   /** The server's processes, whose CPU (all threads) is divided by the requests served. */
   pids: number[]
+  /** Whether an answer's body is whole (see wholeAnswer); the others count as errors. */
+  verifyBody?: (body: string) => boolean
 }
 
 export type LoadResult = { rps: number; p50: number; p99: number; requests: number; errors: number; cpuPerRequest: number }
 
-/** One autocannon run; cpuPerRequest is in µs, over every request answered (errors too). */
+/**
+ * A cheap check of each answer under load, for autocannon's verifyBody: a JSON answer holds the
+ * expected text, a stream ends with `[DONE]` (one cut short by the gateway still ends its
+ * chunked body cleanly, and is a 200 for autocannon).
+ */
+export function wholeAnswer(expected: string, stream: boolean): (body: string) => boolean {
+  const content = `"content":${JSON.stringify(expected)}`
+  return stream ? (body) => body.trimEnd().endsWith('data: [DONE]') : (body) => body.includes(content)
+}
+
+/**
+ * One autocannon run; cpuPerRequest is in µs, over every request answered (errors too). Errors
+ * are the requests with no whole answer: failed connections and timeouts, and answers that are
+ * not 2xx or (with verifyBody) not whole, the larger of those two counts, as a non-2xx answer
+ * fails the body check too.
+ */
 export async function measureLoad(run: LoadRun): Promise<LoadResult> {
   const cpu = () => run.pids.reduce((sum, pid) => sum + cpuMicros(pid), 0)
   const before = cpu()
@@ -45,6 +62,7 @@ export async function measureLoad(run: LoadRun): Promise<LoadResult> {
     body: run.body,
     connections: run.connections,
     duration: run.seconds,
+    ...(run.verifyBody ? { verifyBody: (body: unknown) => run.verifyBody!(String(body)) } : {}),
   })
   const used = cpu() - before
   return {
@@ -52,7 +70,7 @@ export async function measureLoad(run: LoadRun): Promise<LoadResult> {
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
-    errors: result.non2xx + result.errors,
+    errors: result.errors + Math.max(result.non2xx, run.verifyBody ? result.mismatches : 0),
     cpuPerRequest: used / Math.max(1, result.requests.total),
   }
 }

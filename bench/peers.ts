@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { BENCH_KEY as KEY, startGateway, stopAll } from './gateway-setup.js'
-import { answerText, chatBody, measureLoad, median, type LoadResult } from './load.js'
+import { answerText, chatBody, measureLoad, median, wholeAnswer, type LoadResult } from './load.js'
 import { PEERS, startPeer } from './peers-setup.js'
 import { statusKb } from './proc.js'
 
@@ -55,12 +55,16 @@ async function main() {
   const expected = await answerText(`${upstream.url}/v1/chat/completions`, {}, chatBody('bench-model', false))
   if (expected instanceof Error) throw expected
   const checks = new Map<string, Awaited<ReturnType<typeof checkAnswers>>>()
+  const warmErrors = new Map<string, number>()
   for (const target of targets) {
     const check = await checkAnswers(target, expected)
     checks.set(target.name, check)
     if (check.first) console.error(`${target.name}: ${check.json} JSON and ${check.stream} streamed answers of 20 not whole; first: ${check.first}`)
-    // warm: each server's code paths compiled before anything counts
-    for (const stream of [false, true]) await measureLoad({ url: target.url, headers: target.headers, body: chatBody('bench-model', stream), connections: 10, seconds: 1, pids: [target.pid] })
+    // warm: each server's code paths compiled before anything counts (its errors are reported)
+    for (const stream of [false, true]) {
+      const warm = await measureLoad({ url: target.url, headers: target.headers, body: chatBody('bench-model', stream), connections: 10, seconds: 1, pids: [target.pid], verifyBody: wholeAnswer(expected, stream) })
+      warmErrors.set(`${target.name} ${stream ? 'stream' : 'json'}`, warm.errors)
+    }
   }
 
   const rows: Row[] = []
@@ -68,7 +72,8 @@ async function main() {
     for (const mode of ['json', 'stream'] as const) {
       // every other round in reverse, so that a change in the machine's load falls on all alike
       for (const target of round % 2 ? targets : [...targets].reverse()) {
-        const result = await measureLoad({ url: target.url, headers: target.headers, body: chatBody('bench-model', mode === 'stream'), connections, seconds, pids: [target.pid] })
+        const stream = mode === 'stream'
+        const result = await measureLoad({ url: target.url, headers: target.headers, body: chatBody('bench-model', stream), connections, seconds, pids: [target.pid], verifyBody: wholeAnswer(expected, stream) })
         rows.push({ ...result, target: target.name, mode, round })
         console.error(`round ${round} ${mode.padEnd(6)} ${target.name.padEnd(14)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  ${result.cpuPerRequest.toFixed(0).padStart(5)} µs CPU/request  errors ${result.errors}`)
       }
@@ -78,27 +83,27 @@ async function main() {
   stopAll()
   fs.rmSync(work, { recursive: true, force: true })
   fs.rmSync(dataDir, { recursive: true, force: true })
-  report(targets, rows, checks, peakRss, versions)
+  report(targets, rows, checks, warmErrors, peakRss, versions)
 }
 
-function report(targets: Target[], rows: Row[], checks: Map<string, { json: number; stream: number }>, peakRss: Map<string, number>, versions: string[]) {
+function report(targets: Target[], rows: Row[], checks: Map<string, { json: number; stream: number }>, warmErrors: Map<string, number>, peakRss: Map<string, number>, versions: string[]) {
   const lines: string[] = []
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ')
   lines.push(`Machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${seconds} s per run, ${rounds} rounds, concurrency ${connections}, load average after: ${load}`)
   lines.push(`Peers: ${versions.join('; ')}`)
   lines.push('')
-  lines.push('| server | mode | req/s (median) | p50 ms | p99 ms | CPU/request (median) | errors under load | answers not whole (of 20) | peak RSS |')
-  lines.push('|---|---|---|---|---|---|---|---|---|')
+  lines.push('| server | mode | req/s (median) | p50 ms | p99 ms | CPU/request (median) | errors under load | errors in warm-up | sequential answers not whole (of 20) | peak RSS |')
+  lines.push('|---|---|---|---|---|---|---|---|---|---|')
   const of = (name: string, mode: string) => rows.filter((r) => r.target === name && r.mode === mode)
   for (const mode of ['json', 'stream'] as const) {
     for (const target of targets) {
       const mine = of(target.name, mode)
       const m = (pick: (r: Row) => number) => median(mine.map(pick))
-      lines.push(`| ${target.name} | ${mode} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.p50).toFixed(0)} | ${m((r) => r.p99).toFixed(0)} | ${m((r) => r.cpuPerRequest).toFixed(0)} µs | ${mine.reduce((s, r) => s + r.errors, 0)} | ${checks.get(target.name)![mode]} | ${peakRss.get(target.name)} MB |`)
+      lines.push(`| ${target.name} | ${mode} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.p50).toFixed(0)} | ${m((r) => r.p99).toFixed(0)} | ${m((r) => r.cpuPerRequest).toFixed(0)} µs | ${mine.reduce((s, r) => s + r.errors, 0)} | ${warmErrors.get(`${target.name} ${mode}`)} | ${checks.get(target.name)![mode]} | ${peakRss.get(target.name)} MB |`)
     }
   }
   lines.push('')
-  lines.push('| Plinth against (median of the per-round ratios) | mode | throughput | CPU/request | Plinth errors | peer errors (its own) |')
+  lines.push('| Plinth against (median of the per-round ratios) | mode | throughput | CPU/request | Plinth errors (all phases) | peer errors (its own, all phases) |')
   lines.push('|---|---|---|---|---|---|')
   const verdicts: string[] = []
   for (const peer of targets.filter((t) => t.name !== 'plinth')) {
@@ -107,8 +112,9 @@ function report(targets: Target[], rows: Row[], checks: Map<string, { json: numb
       const theirs = of(peer.name, mode)
       const throughput = median(mine.map((r, i) => r.rps / theirs[i].rps))
       const cpu = median(mine.map((r, i) => r.cpuPerRequest / theirs[i].cpuPerRequest))
-      const plinthErrors = mine.reduce((s, r) => s + r.errors, 0) + checks.get('plinth')![mode]
-      const peerErrors = theirs.reduce((s, r) => s + r.errors, 0) + checks.get(peer.name)![mode]
+      const errors = (name: string, rows: Row[]) => rows.reduce((s, r) => s + r.errors, 0) + checks.get(name)![mode] + warmErrors.get(`${name} ${mode}`)!
+      const plinthErrors = errors('plinth', mine)
+      const peerErrors = errors(peer.name, theirs)
       lines.push(`| ${peer.name} | ${mode} | ${throughput.toFixed(2)}x | ${cpu.toFixed(2)}x | ${plinthErrors} | ${peerErrors} |`)
       if (peer.name === 'portkey') {
         const met = throughput >= TARGETS.throughput && cpu <= TARGETS.cpu && plinthErrors === 0
