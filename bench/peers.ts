@@ -18,6 +18,9 @@ const connections = 50
 const only = process.env.BENCH_PEERS?.split(',')
 const TARGETS = { throughput: 5, cpu: 1 / 5 }
 
+// the run's scratch folders, removed at the end whether it failed or not
+const scratch: string[] = []
+
 type Target = { name: string; url: string; headers: Record<string, string>; pid: number }
 type Row = LoadResult & { target: string; mode: 'json' | 'stream'; round: number }
 
@@ -38,6 +41,7 @@ async function checkAnswers(target: Target, expected: string): Promise<{ json: n
 async function main() {
   const { upstream, baseline, plinth, dataDir } = await startGateway()
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-peers-run-'))
+  scratch.push(dataDir, work)
   const auth = { authorization: `Bearer ${KEY}` }
   const targets: Target[] = [
     { name: 'baseline proxy', url: `${baseline.url}/v1/chat/completions`, headers: auth, pid: baseline.pid },
@@ -81,8 +85,6 @@ async function main() {
   }
   const peakRss = new Map(targets.map((t) => [t.name, Math.round(statusKb(t.pid, 'VmHWM') / 1024)]))
   stopAll()
-  fs.rmSync(work, { recursive: true, force: true })
-  fs.rmSync(dataDir, { recursive: true, force: true })
   report(targets, rows, checks, warmErrors, peakRss, versions)
 }
 
@@ -126,8 +128,12 @@ function report(targets: Target[], rows: Row[], checks: Map<string, { json: numb
   console.log(lines.join('\n'))
 }
 
-main().catch((error) => {
-  stopAll('SIGKILL')
-  console.error(error)
-  process.exitCode = 1
-})
+main()
+  .catch((error) => {
+    stopAll('SIGKILL')
+    console.error(error)
+    process.exitCode = 1
+  })
+  .finally(() => {
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true })
+  })
