@@ -5,18 +5,10 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { BENCH_KEY as KEY, startGateway, stopAll } from './gateway-setup.js'
+import { chatBody } from './load.js'
 import { statusKb } from './proc.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
-const chatBody = (model: string, stream: boolean) =>
-  JSON.stringify({
-    model,
-    messages: [
-      { role: 'system', content: 'You are a benchmark.' },
-      { role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer of some length.' },
-    ],
-    ...(stream ? { stream: true } : {}),
-  })
 
 /** The same conversation as chatBody's, as a Responses request (stored, as by default). */
 const responsesBody = (model: string) =>
