@@ -2,7 +2,7 @@
 // test/storage/query-plans.test.ts, which EXPLAINs the same reads).
 import { CompiledQuery, sql, type KyselyPlugin, type RootOperationNode, type Kysely } from 'kysely'
 import { buildPrompt } from '../src/domain/assistants/run-prompt.js'
-import { messageRecord } from '../src/domain/assistants/records.js'
+import { threadPages } from '../src/domain/assistants/run-thread.js'
 import { createRepos } from '../src/storage/repositories/index.js'
 import type { Storage } from '../src/storage/storage.js'
 
@@ -118,13 +118,10 @@ export function operations(sizes: ScaleSizes): Operation[] {
     { name: 'batches: by id', run: (db) => createRepos(db).batches.get(PROJECT, idOf('batch_', middle(sizes.batches) + 1)) },
     { name: 'thread messages: first page', run: (db) => createRepos(db).messages.list(PROJECT, THREAD, page) },
     { name: 'thread messages: deep page (after)', run: (db) => createRepos(db).messages.list(PROJECT, THREAD, { ...page, after: idOf('msg_', middle(sizes.messages)) }) },
-    {
-      name: 'run prompt of the thread (read + build)',
-      run: async (db) => {
-        const thread = (await createRepos(db).messages.all(PROJECT, THREAD)).map(messageRecord)
-        return buildPrompt({ instructions: 'You are helpful.', thread, steps: [], ownMessages: new Map(), truncation: { type: 'auto', last_messages: null }, maxPromptTokens: null, tools: [] })
-      },
-    },
+    // a run's prompt as a turn builds it: the thread read backwards in pages until the context is
+    // full, with stored token counts (the first build counts and stores them: the warm-up runs)
+    { name: 'run prompt of the thread, 8k context (read + build)', run: (db) => runPrompt(db, 8_192) },
+    { name: 'run prompt of the thread, 128k context (read + build)', run: (db) => runPrompt(db, 128_000) },
     {
       name: 'usage page: 7 days, 1d buckets',
       run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'] }),
@@ -138,6 +135,20 @@ export function operations(sizes: ScaleSizes): Operation[] {
       run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [] }),
     },
   ]
+}
+
+/** A run's prompt of the thread (auto truncation, no max_prompt_tokens) in a model of `context` tokens. */
+export function runPrompt(db: Kysely<any>, context: number) {
+  return buildPrompt({
+    instructions: 'You are helpful.',
+    thread: threadPages(createRepos(db), PROJECT, THREAD),
+    steps: [],
+    ownMessages: new Map(),
+    truncation: { type: 'auto', last_messages: null },
+    maxPromptTokens: null,
+    contextTokens: context - 1,
+    tools: [],
+  })
 }
 
 /** Runs `op` on a Kysely that records the statements it makes (for EXPLAIN). */
