@@ -120,6 +120,8 @@ export function operations(sizes: ScaleSizes): Operation[] {
     { name: 'thread messages: deep page (after)', run: (db) => createRepos(db).messages.list(PROJECT, THREAD, { ...page, after: idOf('msg_', middle(sizes.messages)) }) },
     // a run's prompt as a turn builds it: the thread read backwards in pages until the context is
     // full, with stored token counts (the first build counts and stores them: the warm-up runs)
+    { name: "thread messages of one run (a run's end)", run: (db) => createRepos(db).messages.ofRun(PROJECT, THREAD, 'run_x'), index: /messages_thread_run/ },
+    { name: "thread messages with attachments (a run's tools)", run: (db) => createRepos(db).messages.withAttachments(PROJECT, THREAD), index: /messages_thread_attachments/ },
     { name: 'run prompt of the thread, 8k context (read + build)', run: (db) => runPrompt(db, 8_192) },
     { name: 'run prompt of the thread, 128k context (read + build)', run: (db) => runPrompt(db, 128_000) },
     {

@@ -96,9 +96,13 @@ export class MessagesRepo {
       .execute()
   }
 
-  /** Stores token counts (message id → count) in one statement. */
+  /**
+   * Stores token counts (message id → count) in one statement. The ids' range keeps the planner
+   * on the thread's index (a long IN list alone had SQLite scan a small table).
+   */
   async setTokenCounts(projectId: string, threadId: string, counts: ReadonlyMap<string, number>) {
     if (!counts.size) return
+    const ids = [...counts.keys()].sort()
     const cases = sql.join(
       [...counts].map(([id, n]) => sql`when ${id} then cast(${n} as integer)`),
       sql` `,
@@ -108,7 +112,9 @@ export class MessagesRepo {
       .set({ token_count: sql<number>`case id ${cases} end` })
       .where('project_id', '=', projectId)
       .where('thread_id', '=', threadId)
-      .where('id', 'in', [...counts.keys()])
+      .where('id', '>=', ids[0])
+      .where('id', '<=', ids[ids.length - 1])
+      .where('id', 'in', ids)
       .execute()
   }
 
