@@ -135,6 +135,7 @@ export function operations(sizes: ScaleSizes): Operation[] {
     {
       name: 'usage page: 1 hour, 1m buckets, one key',
       run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [] }),
+      index: /usage_rollups_by_key/,
     },
   ]
 }

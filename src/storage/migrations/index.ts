@@ -15,6 +15,7 @@ import * as m0012 from './0012-responses.js'
 import * as m0013 from './0013-fine-tuning.js'
 import * as m0014 from './0014-scale-indexes.js'
 import * as m0015 from './0015-message-token-counts.js'
+import * as m0016 from './0016-usage-rollups-by-key.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -44,6 +45,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0013-fine-tuning': m0013,
   '0014-scale-indexes': m0014,
   '0015-message-token-counts': m0015,
+  '0016-usage-rollups-by-key': m0016,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
