@@ -86,8 +86,9 @@ export async function generate(storage: Storage, sizes: ScaleSizes, log: (line: 
         `FROM usage_records GROUP BY operation, (created_at / ${seconds}) * ${seconds}, project_id, api_key_id, model, batch`,
     )
   }
-  // the statistics a long-running database has (SQLite's planner and PostgreSQL's use them)
-  await run('analyze', 'ANALYZE')
+  // the statistics a long-running database has (SQLite's planner and PostgreSQL's use them); on
+  // PostgreSQL a VACUUM too, as autovacuum would have done, so that it does not run mid-measurement
+  await run('analyze', d === 'sqlite' ? 'ANALYZE' : 'VACUUM ANALYZE')
 }
 
 export type Operation = {

@@ -100,9 +100,10 @@ describe.each(cases)('run prompts in pages on $name', ({ create }) => {
     expect(cold.tokens + 11).toBeGreaterThan(context)
     expect(kept).toBeGreaterThan(100)
     expect(kept).toBeLessThan(300)
-    const pages = Math.ceil((kept + 1) / PROMPT_PAGE)
-    expect(first.seen.selects).toBe(pages)
-    expect(first.seen.rows).toBeLessThanOrEqual(pages * PROMPT_PAGE)
+    // a first page, then one sized to the room left (and one more if that fell short)
+    expect(first.seen.selects).toBeLessThanOrEqual(3)
+    expect(first.seen.rows).toBeLessThanOrEqual(kept + 1 + 30)
+    const pages = first.seen.selects
     // the first build counts the messages it read and stores them, one statement a page
     expect(first.seen.updates).toBe(pages)
 

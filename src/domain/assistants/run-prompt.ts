@@ -18,8 +18,10 @@ export type ThreadPages = {
   store(counts: ReadonlyMap<string, number>): Promise<void>
 }
 
-/** Messages read per page: a page is read, counted and built in well under a millisecond or two. */
+/** Messages of the first page; later ones are sized to what the prompt still holds. */
 export const PROMPT_PAGE = 100
+/** The largest page: read, parsed and built in a few milliseconds (the loop is paced between pages). */
+export const MAX_PROMPT_PAGE = 500
 
 export type PromptInput = {
   instructions: string
@@ -53,14 +55,15 @@ export async function buildPrompt(input: PromptInput): Promise<{ messages: ChatM
   const last = input.truncation.type === 'last_messages' && input.truncation.last_messages ? input.truncation.last_messages : Infinity
   const budget = input.truncation.type === 'auto' ? Math.min(input.maxPromptTokens ?? Infinity, input.contextTokens ?? Infinity) : Infinity
   // the instructions, the run's own calls, the tools and the reply's priming
-  let tokens = await countChatPromptTokensAsync(input.instructions ? [system, ...tail] : tail, tools, { signal })
+  const fixed = await countChatPromptTokensAsync(input.instructions ? [system, ...tail] : tail, tools, { signal })
+  let tokens = fixed
   /** newest first */
   const kept: ChatMessageParam[] = []
   const pacer = new Pacer()
   let before: string | null = null
   let full = false
   while (!full && kept.length < last) {
-    const page = await input.thread.page(before, Math.min(PROMPT_PAGE, last - kept.length))
+    const page = await input.thread.page(before, pageSize(kept.length, tokens - fixed, budget - tokens, last))
     const counted = new Map<string, number>()
     for (const { record, tokens: stored } of page.messages) {
       if (kept.length >= last) break
@@ -94,6 +97,19 @@ export async function buildPrompt(input: PromptInput): Promise<{ messages: ChatM
     tokens,
     fits: input.maxPromptTokens === null || tokens <= input.maxPromptTokens,
   }
+}
+
+/**
+ * The next page's size: the last N's rest; or, against a token budget, the messages that the
+ * room left holds at the thread's average so far (a page or two on PostgreSQL, where each is a
+ * round trip), and a few more.
+ */
+function pageSize(kept: number, keptTokens: number, room: number, last: number): number {
+  if (last !== Infinity) return Math.min(MAX_PROMPT_PAGE, last - kept)
+  if (room === Infinity) return MAX_PROMPT_PAGE
+  if (!kept) return PROMPT_PAGE
+  const fits = Math.ceil((room / keptTokens) * kept * 1.1) + 1
+  return Math.max(10, Math.min(MAX_PROMPT_PAGE, fits))
 }
 
 function chatMessage(m: Pick<MessageRecord, 'role' | 'content'>): ChatMessageParam {
