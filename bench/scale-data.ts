@@ -2,7 +2,7 @@
 // test/storage/query-plans.test.ts, which EXPLAINs the same reads).
 import { CompiledQuery, sql, type KyselyPlugin, type RootOperationNode, type Kysely } from 'kysely'
 import { buildPrompt } from '../src/domain/assistants/run-prompt.js'
-import { messageRecord } from '../src/domain/assistants/records.js'
+import { threadPages } from '../src/domain/assistants/run-thread.js'
 import { createRepos } from '../src/storage/repositories/index.js'
 import type { Storage } from '../src/storage/storage.js'
 
@@ -86,8 +86,9 @@ export async function generate(storage: Storage, sizes: ScaleSizes, log: (line: 
         `FROM usage_records GROUP BY operation, (created_at / ${seconds}) * ${seconds}, project_id, api_key_id, model, batch`,
     )
   }
-  // the statistics a long-running database has (SQLite's planner and PostgreSQL's use them)
-  await run('analyze', 'ANALYZE')
+  // the statistics a long-running database has (SQLite's planner and PostgreSQL's use them); on
+  // PostgreSQL a VACUUM too, as autovacuum would have done, so that it does not run mid-measurement
+  await run('analyze', d === 'sqlite' ? 'ANALYZE' : 'VACUUM ANALYZE')
 }
 
 export type Operation = {
@@ -118,13 +119,12 @@ export function operations(sizes: ScaleSizes): Operation[] {
     { name: 'batches: by id', run: (db) => createRepos(db).batches.get(PROJECT, idOf('batch_', middle(sizes.batches) + 1)) },
     { name: 'thread messages: first page', run: (db) => createRepos(db).messages.list(PROJECT, THREAD, page) },
     { name: 'thread messages: deep page (after)', run: (db) => createRepos(db).messages.list(PROJECT, THREAD, { ...page, after: idOf('msg_', middle(sizes.messages)) }) },
-    {
-      name: 'run prompt of the thread (read + build)',
-      run: async (db) => {
-        const thread = (await createRepos(db).messages.all(PROJECT, THREAD)).map(messageRecord)
-        return buildPrompt({ instructions: 'You are helpful.', thread, steps: [], ownMessages: new Map(), truncation: { type: 'auto', last_messages: null }, maxPromptTokens: null, tools: [] })
-      },
-    },
+    // a run's prompt as a turn builds it: the thread read backwards in pages until the context is
+    // full, with stored token counts (the first build counts and stores them: the warm-up runs)
+    { name: "thread messages of one run (a run's end)", run: (db) => createRepos(db).messages.ofRun(PROJECT, THREAD, 'run_x'), index: /messages_thread_run/ },
+    { name: "thread messages with attachments (a run's tools)", run: (db) => createRepos(db).messages.withAttachments(PROJECT, THREAD), index: /messages_thread_attachments/ },
+    { name: 'run prompt of the thread, 8k context (read + build)', run: (db) => runPrompt(db, 8_192) },
+    { name: 'run prompt of the thread, 128k context (read + build)', run: (db) => runPrompt(db, 128_000) },
     {
       name: 'usage page: 7 days, 1d buckets',
       run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'] }),
@@ -136,8 +136,23 @@ export function operations(sizes: ScaleSizes): Operation[] {
     {
       name: 'usage page: 1 hour, 1m buckets, one key',
       run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [] }),
+      index: /usage_rollups_by_key/,
     },
   ]
+}
+
+/** A run's prompt of the thread (auto truncation, no max_prompt_tokens) in a model of `context` tokens. */
+export function runPrompt(db: Kysely<any>, context: number) {
+  return buildPrompt({
+    instructions: 'You are helpful.',
+    thread: threadPages(createRepos(db), PROJECT, THREAD),
+    steps: [],
+    ownMessages: new Map(),
+    truncation: { type: 'auto', last_messages: null },
+    maxPromptTokens: null,
+    contextTokens: context - 1,
+    tools: [],
+  })
 }
 
 /** Runs `op` on a Kysely that records the statements it makes (for EXPLAIN). */

@@ -12,7 +12,7 @@ import type { AppEnv } from './http/env.js'
 import { errorResponse, onError, onNotFound, sendNodeError, toApiError } from './http/render-error.js'
 import { requireKey } from './http/auth.js'
 import { observeRequest } from './http/observe.js'
-import { registry } from './metrics.js'
+import { registry, scrapeMetrics } from './metrics.js'
 import { currentRequest } from './request-context.js'
 import { headerPolicy, newRequestId, responseHeaders, type ResponseHeaderOptions } from './http/response-headers.js'
 
@@ -34,7 +34,7 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   })
   if (ctx.config.metrics.enabled) {
     // Prometheus' text format; an admin key unless the config opens it (docs/operations.md)
-    const scrape = async (c: Context<AppEnv>) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType })
+    const scrape = async (c: Context<AppEnv>) => c.body(await scrapeMetrics(), 200, { 'content-type': registry.contentType })
     if (ctx.config.metrics.public) app.get('/metrics', scrape)
     else app.get('/metrics', requireKey('admin', (secret) => ctx.services.keys.authenticate(secret)), scrape)
   }

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import os from 'node:os'
 import type { Config } from './config/schema.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
+import { ClusterMetrics } from './cluster-metrics.js'
 import { bootLog } from './logger.js'
 import { storageConfigFor } from './storage/dialect.js'
 import { InProcessLimiter } from './storage/limits/in-process.js'
@@ -61,7 +62,7 @@ const STABLE_MS = 30_000
 /** SIGTERM: workers drain (up to 10 s for streams, see main.ts); past this they are killed. */
 const DRAIN_TIMEOUT_MS = 20_000
 
-type Slot = { index: number; worker?: Worker; startedAt: number; crashes: number; ready: boolean; stopLimiter?: () => void }
+type Slot = { index: number; worker?: Worker; startedAt: number; crashes: number; ready: boolean; stopLimiter?: () => void; stopMetrics?: () => void }
 
 export type ClusterServer = { url: string; close(): Promise<void> }
 
@@ -89,6 +90,8 @@ export async function serveCluster(
   // without Redis the counters live here, so that N workers allow a limit once, not N times
   const limiter = config.rateLimits.redisUrl ? undefined : new InProcessLimiter()
   const slots: Slot[] = Array.from({ length: count }, (_, i) => ({ index: i + 1, startedAt: 0, crashes: 0, ready: false }))
+  // a scrape taken by any worker answers for all of them (cluster-metrics.ts)
+  const metrics = new ClusterMetrics(() => slots.flatMap((s) => (s.ready && s.worker?.isConnected() ? [s.worker] : [])))
   let stopping = false
   let url = ''
   let started = false
@@ -105,6 +108,7 @@ export async function serveCluster(
     slot.ready = false
     bootLog.info({ worker: slot.index, workerPid: worker.process.pid, jobs: slot.index === 1 }, `worker ${slot.index} started (pid ${worker.process.pid})`)
     if (limiter) slot.stopLimiter = serveLimiter(limiter, worker)
+    slot.stopMetrics = metrics.serve(worker)
     worker.on('message', (message: WorkerMessage) => {
       if (message?.plinthWorker === 'ready') {
         slot.ready = true
@@ -120,6 +124,7 @@ export async function serveCluster(
     })
     worker.on('exit', (code, signal) => {
       slot.stopLimiter?.()
+      slot.stopMetrics?.()
       slot.worker = undefined
       if (stopping) return
       if (!started) {

@@ -187,6 +187,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     chat: inference.chat,
     wake: () => jobs.wake(),
     tools,
+    contextOf: (model) => (providers.has(model) ? providers.resolve(model).card.contextLength : undefined),
   })
   registerRunJobs(jobs, assistants.executor, storage)
   const fineTuning = createFineTuning({ storage, files, registry: providers, dataDir: config.dataDir, wake: () => jobs.wake() })

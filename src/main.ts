@@ -6,6 +6,8 @@ import { createContext } from './context.js'
 import { accessLog, bootLog, setLogFormat, setLogLevel } from './logger.js'
 import { getEngine } from './providers/llama-cpp/engine.js'
 import { IpcLimiter } from './storage/limits/ipc.js'
+import { workerMetrics } from './cluster-metrics.js'
+import { setScrapeSource } from './metrics.js'
 import { warmTokenizer } from './providers/tokenizer.js'
 import { startTracing, stopTracing } from './tracing/tracing.js'
 
@@ -33,6 +35,8 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
   // before the storage and the providers are created: their span hooks are set up with them.
   // Each worker traces its own requests; the primary serves none.
   await startTracing(process.env, { worker: role?.index })
+  // a worker's scrape answers for every worker: the primary aggregates them (cluster-metrics.ts)
+  if (role) setScrapeSource(workerMetrics(process as unknown as Parameters<typeof workerMetrics>[0], role.index).scrape)
   const server = createStartingServer()
   // a worker listens once it can serve: the primary hands connections to listening workers only,
   // so one that restarts takes none before it is ready

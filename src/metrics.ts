@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 
 /**
  * Plinth's Prometheus metrics (GET /metrics, docs/operations.md). One registry per process; a
@@ -63,6 +63,9 @@ export const rateLimiterFallbacks = new Counter({
   registers: [registry],
 })
 
+/** Gauges read from state the workers share (the database), not from this process. */
+const SHARED_GAUGES = new Set<string>()
+
 type Setter = (labels: Record<string, string>, value: number) => void
 type Source = (set: Setter) => Promise<void> | void
 
@@ -70,13 +73,16 @@ type Source = (set: Setter) => Promise<void> | void
  * Gauges read at scrape time from sources that register themselves (the job tables, database
  * pools): a process may hold several contexts (tests do), each one a source of the same gauge.
  */
-function scrapeGauge(name: string, help: string, labelNames: string[], combine: 'sum' | 'max' = 'sum') {
+function scrapeGauge(name: string, help: string, labelNames: string[], combine: 'sum' | 'max' = 'sum', shared = false) {
   const sources = new Set<Source>()
+  if (shared) SHARED_GAUGES.add(name)
   new Gauge({
     name,
     help,
     labelNames,
     registers: [registry],
+    // every worker reads the same database: the workers' values are one value, not a sum
+    ...(shared ? { aggregator: 'max' as const } : {}),
     async collect() {
       this.reset()
       const values = new Map<string, { labels: Record<string, string>; value: number }>()
@@ -97,12 +103,49 @@ function scrapeGauge(name: string, help: string, labelNames: string[], combine: 
   }
 }
 
-export const jobsGauge = scrapeGauge('plinth_jobs', 'Jobs by kind and status (queued, running, cancelling).', ['kind', 'status'])
+export const jobsGauge = scrapeGauge('plinth_jobs', 'Jobs by kind and status (queued, running, cancelling).', ['kind', 'status'], 'sum', true)
 export const jobAgeGauge = scrapeGauge(
   'plinth_job_oldest_age_seconds',
   'Age of the oldest job by kind and status: a queue that stops moving shows here.',
   ['kind', 'status'],
   'max',
+  true,
 )
 export const dbPoolGauge = scrapeGauge('plinth_db_pool_connections', 'PostgreSQL pool connections by state (total, idle, waiting).', ['state'])
-export const sqliteFileGauge = scrapeGauge('plinth_sqlite_file_bytes', 'Size of the SQLite database and its WAL file.', ['file'])
+export const sqliteFileGauge = scrapeGauge('plinth_sqlite_file_bytes', 'Size of the SQLite database and its WAL file.', ['file'], 'sum', true)
+
+let scrapeSource: (() => Promise<string>) | undefined
+
+/**
+ * What GET /metrics answers: this process's registry, or, in a worker of `plinth serve --workers
+ * N`, every worker's metrics aggregated by the primary (cluster-metrics.ts).
+ */
+export function scrapeMetrics(): Promise<string> {
+  return scrapeSource ? scrapeSource() : registry.metrics()
+}
+
+export function setScrapeSource(source: (() => Promise<string>) | undefined) {
+  scrapeSource = source
+}
+
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[]
+
+/**
+ * This worker's metrics for the primary to aggregate. Counters and histograms are summed over the
+ * workers (exact totals). A gauge of the process (event-loop lag, memory, handles, its database
+ * pool) gets a `worker` label, so each worker's stays its own series: a sum or an average of
+ * lag percentiles would mean nothing. Gauges read from the shared database are taken once (max).
+ */
+export async function workerSnapshot(worker: number): Promise<MetricsSnapshot> {
+  const metrics = (await registry.getMetricsAsJSON()) as MetricsSnapshot
+  return metrics.map((metric) =>
+    String(metric.type) !== 'gauge' || SHARED_GAUGES.has(metric.name)
+      ? metric
+      : {
+          ...metric,
+          // one series per worker: summing series that differ in their worker label keeps each
+          aggregator: 'sum',
+          values: metric.values.map((value) => ({ ...value, labels: { ...value.labels, worker: String(worker) } })),
+        },
+  )
+}

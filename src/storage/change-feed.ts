@@ -5,9 +5,10 @@ import { dbLog } from '../logger.js'
 
 /**
  * What a cache may hold stale: `keys` (principals: keys, roles, projects' status and model
- * permissions), `rate_limits` (a project's own limits, by project id).
+ * permissions), `rate_limits` (a project's own limits, by project id), `models` (the fine-tuned
+ * models a node serves: a job that finished, a model deleted, a checkpoint granted).
  */
-export type ChangeTopic = 'keys' | 'rate_limits'
+export type ChangeTopic = 'keys' | 'rate_limits' | 'models'
 
 /** Called with the changed key, or with null: anything under the topic may have changed. */
 export type ChangeListener = (key: string | null) => void

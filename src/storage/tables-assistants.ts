@@ -70,4 +70,9 @@ export interface MessagesTable {
   assistant_id: string | null
   /** the run that wrote it, or null for messages created through the API */
   run_id: string | null
+  /**
+   * its tokens as a message of a chat prompt (framing included), once a run's prompt counted it;
+   * null: not counted yet, or its content changed since
+   */
+  token_count: number | null
 }

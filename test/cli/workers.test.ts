@@ -4,6 +4,7 @@ import { toFile } from 'openai'
 import { Agent, fetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { usageTotals } from '../helpers/crash-db.js'
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js'
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js'
 import { describeRedis, redisPrefix, redisTestUrl } from '../helpers/redis.js'
 import { poll, serverProcesses, type ServerProcess } from '../helpers/server-process.js'
@@ -141,6 +142,40 @@ describe('plinth serve --workers 2 (SQLite, no Redis: the primary holds the coun
     expect(leaders).toHaveLength(1)
     expect(leaders[0].pid).toBe(workerPids(server, 1)[0])
   }, 90_000)
+
+  it('answers a scrape on either worker with every worker\'s metrics: counts exact, lag per worker', async () => {
+    // each on its own connection: the primary hands connections to the workers in turn
+    const once = async (path: string, key: string) => {
+      const agent = new Agent()
+      try {
+        const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` }, dispatcher: agent })
+        expect(response.status).toBe(200)
+        return await response.text()
+      } finally {
+        await agent.close()
+      }
+    }
+    const requests = 23
+    for (let i = 0; i < requests; i++) await once('/v1/models', KEY)
+    const scrapes = []
+    for (let i = 0; i < 4; i++) scrapes.push(parsePrometheus(await once('/metrics', ADMIN)))
+    for (const scrape of scrapes) {
+      expect(sampleValue(scrape, 'plinth_http_requests_total', { route: '/v1/models', status: '200' })).toBe(requests)
+      expect(sampleValue(scrape, 'plinth_http_request_duration_seconds_count', { route: '/v1/models' })).toBe(requests)
+      expect(sampleValue(scrape, 'plinth_cluster_workers', { state: 'answered' })).toBe(2)
+      expect(sampleValue(scrape, 'plinth_cluster_workers', { state: 'missing' })).toBe(0)
+      // a gauge of the process is each worker's own series
+      const lag = scrape.samples.filter((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')
+      expect(lag.map((s) => s.labels.worker).sort()).toEqual(['1', '2'])
+      // a gauge read from the database is one series, not one a worker
+      expect(scrape.samples.filter((s) => s.name === 'plinth_sqlite_file_bytes' && s.labels.worker !== undefined)).toEqual([])
+      expect(scrape.samples.some((s) => s.name === 'plinth_sqlite_file_bytes')).toBe(true)
+    }
+    // both workers served the requests, and both answered scrapes
+    const logs = logLines(server).filter((l) => l.log === 'access')
+    expect(new Set(logs.filter((l) => l.path === '/v1/models').map((l) => l.pid)).size).toBe(2)
+    expect(new Set(logs.filter((l) => l.path === '/metrics').map((l) => l.pid)).size).toBe(2)
+  }, 30_000)
 
   it('restarts a worker killed with SIGKILL; its requests in flight fail with a reset, the server keeps answering', async () => {
     const [victim] = workerPids(server, 2)

@@ -59,6 +59,7 @@ function message(projectId: string, threadId: string, over: Partial<MessageRow> 
     incomplete_at: null,
     assistant_id: null,
     run_id: null,
+    token_count: null,
     ...over,
   }
 }

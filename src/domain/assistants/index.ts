@@ -41,13 +41,15 @@ export function createAssistantsServices(deps: {
   wake?: () => void
   /** the built-in tools runs execute (code_interpreter) */
   tools?: ToolRegistry
+  /** the model's context, when it declares one: a run's `auto` truncation fits the prompt into it */
+  contextOf?: (model: string) => number | undefined
 }): AssistantsServices {
   const references = new References(deps.vectorStores)
   const { storage } = deps
   const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel, isChatModel: deps.isChatModel })
   const threads = new ThreadsService({ storage, references })
   const messages = new MessagesService({ storage, references, threads })
-  const executor = new RunExecutor({ storage, chat: deps.chat, tools: deps.tools })
+  const executor = new RunExecutor({ storage, chat: deps.chat, tools: deps.tools, contextOf: deps.contextOf })
   const runs = new RunsService({
     storage,
     references,

@@ -147,5 +147,6 @@ export function messageRow(record: MessageRecord): MessageRow {
     incomplete_at: record.incompleteAt,
     assistant_id: record.assistantId,
     run_id: record.runId,
+    token_count: null,
   }
 }

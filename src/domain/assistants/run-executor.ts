@@ -50,6 +50,8 @@ export type RunExecutorDeps = {
   chat: Pick<ChatService, 'chunks'>
   /** the built-in tools runs may use (none: a run with code_interpreter fails at once) */
   tools?: ToolRegistry
+  /** the model's context, when it declares one (a run's prompt is truncated to fit it) */
+  contextOf?: (model: string) => number | undefined
 }
 
 /**
@@ -161,7 +163,7 @@ export class RunExecutor {
       }
       const principal = await this.principal(run)
       const input = { signal: controller.signal, version: options.version, principal, usage }
-      const deps = { storage: this.deps.storage, chat: this.deps.chat, tools: this.tools }
+      const deps = { storage: this.deps.storage, chat: this.deps.chat, tools: this.tools, contextOf: this.deps.contextOf }
       for (let turns = 1; (yield* runTurn(deps, { ...input, run })) === 'continue'; turns++) {
         run = (await this.load(ref))!
         if (turns >= MAX_BUILTIN_TURNS) {

@@ -45,8 +45,8 @@ export async function* finishRun(
       })
       changed.steps.push(step.id)
     }
-    for (const row of await r.messages.all(run.project_id, run.thread_id)) {
-      if (row.run_id !== run.id || row.status !== 'in_progress') continue
+    for (const row of await r.messages.ofRun(run.project_id, run.thread_id, run.id)) {
+      if (row.status !== 'in_progress') continue
       const m: MessageRecord = {
         ...messageRecord(row),
         status: 'incomplete',

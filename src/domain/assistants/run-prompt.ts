@@ -1,54 +1,118 @@
-import type { ChatMessageParam } from '../../schemas/chat.js'
+import { Pacer } from '../../pacing.js'
+import type { ChatMessageParam, Tool } from '../../schemas/chat.js'
 import type { MessageContent } from '../../schemas/messages.js'
 import type { FunctionToolCall, StepDetails, TruncationStrategy } from '../../schemas/runs.js'
 import type { RunStepRow } from '../../storage/repositories/runs.js'
-import { countChatPromptTokens } from '../inference/tokens.js'
+import { countChatPromptTokensAsync } from '../inference/tokens.js'
 import type { MessageRecord } from './records.js'
 import { stepToolData } from './run-answer.js'
+
+/** A message of the thread with its stored token count (null: not counted yet). */
+export type CountedMessage = { record: Pick<MessageRecord, 'id' | 'role' | 'content'>; tokens: number | null }
+
+/** The thread as a prompt reads it: backwards, a page at a time (run-thread.ts). */
+export type ThreadPages = {
+  /** up to `limit` messages older than `before` (null: the newest), newest first; `next`: null at the thread's start */
+  page(before: string | null, limit: number): Promise<{ messages: CountedMessage[]; next: string | null }>
+  /** keeps the counts of messages counted for the first time */
+  store(counts: ReadonlyMap<string, number>): Promise<void>
+}
+
+/** Messages of the first page; later ones are sized to what the prompt still holds. */
+export const PROMPT_PAGE = 100
+/** The largest page: read, parsed and built in a few milliseconds (the loop is paced between pages). */
+export const MAX_PROMPT_PAGE = 500
+
+export type PromptInput = {
+  instructions: string
+  thread: ThreadPages
+  steps: RunStepRow[]
+  ownMessages: Map<string, MessageRecord>
+  truncation: TruncationStrategy
+  maxPromptTokens: number | null
+  /** the tokens the model's context leaves for the prompt: `auto` fills it at most; undefined: not known */
+  contextTokens?: number
+  tools: unknown[]
+  signal?: AbortSignal
+}
 
 /**
  * The chat conversation of one model turn of a run: the instructions, the thread (truncated per
  * the run's truncation_strategy and max_prompt_tokens), then what the run itself did so far
  * (tool calls with their outputs), so a resumed run asks the model the same question again.
+ *
+ * The thread is read from its newest message backwards, a page at a time, and reading stops once
+ * the prompt is full: `last_messages` N stops at N messages, `auto` at the first message that
+ * would take it past max_prompt_tokens or the model's context (the oldest go first, the newest
+ * always stays). So building costs what the prompt holds, not what the thread holds. Each message
+ * is counted once, ever: its count is stored with it (messages.token_count) the first time.
  */
-export function buildPrompt(input: {
-  instructions: string
-  thread: MessageRecord[]
-  steps: RunStepRow[]
-  ownMessages: Map<string, MessageRecord>
-  truncation: TruncationStrategy
-  maxPromptTokens: number | null
-  tools: unknown[]
-}): { messages: ChatMessageParam[]; tokens: number; fits: boolean } {
-  let thread = input.thread.map(chatMessage)
-  if (input.truncation.type === 'last_messages' && input.truncation.last_messages) {
-    thread = thread.slice(-input.truncation.last_messages)
+export async function buildPrompt(input: PromptInput): Promise<{ messages: ChatMessageParam[]; tokens: number; fits: boolean }> {
+  const { signal } = input
+  const tools = input.tools as Tool[]
+  const tail = input.steps.flatMap((step) => stepMessages(step, input.ownMessages))
+  const system: ChatMessageParam = { role: 'system', content: input.instructions }
+  const last = input.truncation.type === 'last_messages' && input.truncation.last_messages ? input.truncation.last_messages : Infinity
+  const budget = input.truncation.type === 'auto' ? Math.min(input.maxPromptTokens ?? Infinity, input.contextTokens ?? Infinity) : Infinity
+  // the instructions, the run's own calls, the tools and the reply's priming
+  const fixed = await countChatPromptTokensAsync(input.instructions ? [system, ...tail] : tail, tools, { signal })
+  let tokens = fixed
+  /** newest first */
+  const kept: ChatMessageParam[] = []
+  const pacer = new Pacer()
+  let before: string | null = null
+  let full = false
+  while (!full && kept.length < last) {
+    const page = await input.thread.page(before, pageSize(kept.length, tokens - fixed, budget - tokens, last))
+    const counted = new Map<string, number>()
+    for (const { record, tokens: stored } of page.messages) {
+      if (kept.length >= last) break
+      const message = chatMessage(record)
+      let own = stored
+      if (own === null) {
+        // a message alone: its framing and text, without the reply's priming
+        own = (await countChatPromptTokensAsync([message], undefined, { signal })) - 3
+        counted.set(record.id, own)
+      }
+      if (kept.length && tokens + own > budget) {
+        full = true
+        break
+      }
+      kept.push(message)
+      tokens += own
+    }
+    await input.thread.store(counted)
+    if (page.next === null) break
+    before = page.next
+    // the database read is synchronous on SQLite: a long thread must not hold the loop
+    await pacer.pace(signal)
   }
+  kept.reverse()
   // an empty thread and no instructions still make a run, as at OpenAI: the model gets an empty
   // system message (a chat request needs one message at least; without it the run failed)
-  const head: ChatMessageParam[] =
-    input.instructions || (!thread.length && !input.steps.length)
-      ? [{ role: 'system', content: input.instructions }]
-      : []
-  const tail = input.steps.flatMap((step) => stepMessages(step, input.ownMessages))
-  const build = () => [...head, ...thread, ...tail]
-  const count = () => countChatPromptTokens(build(), input.tools as never)
-  let tokens = count()
-  // auto: the oldest messages go first, until the prompt fits; the newest always stays
-  if (input.maxPromptTokens !== null && input.truncation.type === 'auto') {
-    while (tokens > input.maxPromptTokens && thread.length > 1) {
-      thread = thread.slice(1)
-      tokens = count()
-    }
-  }
+  const head = input.instructions || (!kept.length && !input.steps.length) ? [system] : []
+  if (head.length && !input.instructions) tokens += (await countChatPromptTokensAsync(head, undefined)) - 3
   return {
-    messages: build(),
+    messages: [...head, ...kept, ...tail],
     tokens,
     fits: input.maxPromptTokens === null || tokens <= input.maxPromptTokens,
   }
 }
 
-function chatMessage(m: MessageRecord): ChatMessageParam {
+/**
+ * The next page's size: the last N's rest; or, against a token budget, the messages that the
+ * room left holds at the thread's average so far (a page or two on PostgreSQL, where each is a
+ * round trip), and a few more.
+ */
+function pageSize(kept: number, keptTokens: number, room: number, last: number): number {
+  if (last !== Infinity) return Math.min(MAX_PROMPT_PAGE, last - kept)
+  if (room === Infinity) return MAX_PROMPT_PAGE
+  if (!kept) return PROMPT_PAGE
+  const fits = Math.ceil((room / keptTokens) * kept * 1.1) + 1
+  return Math.max(10, Math.min(MAX_PROMPT_PAGE, fits))
+}
+
+function chatMessage(m: Pick<MessageRecord, 'role' | 'content'>): ChatMessageParam {
   const text = textOf(m.content)
   if (m.role === 'assistant') return { role: 'assistant', content: text }
   const images = m.content.filter((p) => p.type === 'image_url')

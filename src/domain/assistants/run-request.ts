@@ -9,6 +9,7 @@ import type { ToolRegistry } from '../tools/registry.js'
 import type { BuiltinTool, ToolScope } from '../tools/tool.js'
 import { messageRecord, type MessageRecord } from './records.js'
 import { buildPrompt } from './run-prompt.js'
+import { threadPages } from './run-thread.js'
 import { chatToolChoice, chatTools, runToolScope } from './run-tools.js'
 
 /** What a model turn asks the model, and what it found to ask it. */
@@ -26,26 +27,42 @@ export type TurnRequest = {
   scope: ToolScope
 }
 
-/** The chat request of a run's next model turn (docs/assistants.md, "The prompt"). */
-export async function turnRequest(repos: Repos, registry: ToolRegistry, run: RunRow): Promise<TurnRequest> {
-  const all = (await repos.messages.all(run.project_id, run.thread_id)).map(messageRecord)
-  const ownMessages = new Map(all.filter((m) => m.runId === run.id).map((m) => [m.id, m]))
+/**
+ * The chat request of a run's next model turn (docs/assistants.md, "The prompt"). `contextLength`:
+ * the model's context, when it declares one (`auto` truncation fits the prompt into it).
+ */
+export async function turnRequest(
+  repos: Repos,
+  registry: ToolRegistry,
+  run: RunRow,
+  options: { contextLength?: number; signal?: AbortSignal } = {},
+): Promise<TurnRequest> {
+  const own = (await repos.messages.ofRun(run.project_id, run.thread_id, run.id)).map(messageRecord)
+  const ownMessages = new Map(own.map((m) => [m.id, m]))
   const steps = await repos.runSteps.all(run.project_id, run.id)
   const { builtins } = registry.forRun(JSON.parse(run.tools))
-  const scope = await runToolScope(repos, run, all, steps.length)
+  // only the messages with attachments matter to the tools (a partial index finds them)
+  const attached = (await repos.messages.withAttachments(run.project_id, run.thread_id)).map((row) => ({
+    attachments: JSON.parse(row.attachments) as MessageRecord['attachments'],
+  }))
+  const scope = await runToolScope(repos, run, attached, steps.length)
   const tools = await chatTools(run, builtins, scope)
-  const prompt = buildPrompt({
+  const soFar: Usage | null = run.usage ? JSON.parse(run.usage) : null
+  const budget =
+    run.max_completion_tokens === null ? null : run.max_completion_tokens - (soFar?.completion_tokens ?? 0)
+  // the prompt leaves room for the completion asked for, and at least a token
+  const context = options.contextLength
+  const prompt = await buildPrompt({
     instructions: run.instructions,
-    thread: all.filter((m) => m.runId !== run.id),
+    thread: threadPages(repos, run.project_id, run.thread_id, run.id),
     steps,
     ownMessages,
     truncation: JSON.parse(run.truncation_strategy),
     maxPromptTokens: run.max_prompt_tokens,
+    contextTokens: context === undefined ? undefined : context - Math.max(1, budget ?? 0),
     tools,
+    signal: options.signal,
   })
-  const soFar: Usage | null = run.usage ? JSON.parse(run.usage) : null
-  const budget =
-    run.max_completion_tokens === null ? null : run.max_completion_tokens - (soFar?.completion_tokens ?? 0)
   const base = { promptTokens: prompt.tokens, soFar, budget, steps, ownMessages, builtins, scope }
   const limit = run.max_prompt_tokens
   if (!prompt.fits || (limit !== null && (soFar?.prompt_tokens ?? 0) + prompt.tokens > limit)) return base

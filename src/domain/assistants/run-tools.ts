@@ -16,7 +16,7 @@ type ChatTool = { type: 'function'; function: { name: string; description?: stri
 export async function runToolScope(
   repos: Repos,
   run: RunRow,
-  messages: readonly MessageRecord[],
+  messages: readonly Pick<MessageRecord, 'attachments'>[],
   turn = 0,
 ): Promise<ToolScope> {
   const row = await repos.threads.get(run.project_id, run.thread_id)

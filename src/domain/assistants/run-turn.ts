@@ -25,6 +25,8 @@ export type TurnDeps = {
   storage: Storage
   chat: Pick<ChatService, 'chunks'>
   tools: ToolRegistry
+  /** the model's context, when it declares one (the prompt is truncated to fit it) */
+  contextOf?: (model: string) => number | undefined
 }
 
 export type TurnInput = {
@@ -57,7 +59,7 @@ type ChatChunk = {
 export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator<RunEvent, TurnOutcome> {
   const { run, signal, version, principal } = input
   const repos = createRepos(deps.storage.db)
-  const request = await turnRequest(repos, deps.tools, run)
+  const request = await turnRequest(repos, deps.tools, run, { contextLength: deps.contextOf?.(run.model), signal })
   const { params, soFar, budget, steps, ownMessages, builtins, scope } = request
   if (!params) {
     const details = JSON.stringify({ reason: 'max_prompt_tokens' })

@@ -203,6 +203,7 @@ export class FineTuningRun {
         await addEvent(tx, job, { message: `Checkpoint created at step ${checkpoint.step} with Snapshot ID: ${name}` })
       })
       this.deps.models.add({ id: name, job, adapterPath: checkpoint.adapterPath, upstreamModel: null, created })
+      await this.deps.models.announce()
       await options.setProgress({ checkpoint: { ...checkpoint, trainedTokens: 0 } } satisfies Progress)
     }
     void steps
@@ -258,6 +259,8 @@ export class FineTuningRun {
     if (!moved) return
     const served = await createRepos(storage.db).fineTuningJobs.get(job.project_id, job.id)
     this.deps.models.add({ id: end.ftName, job: served!, adapterPath: end.adapterPath, upstreamModel: end.upstreamModel, created: finished })
+    // the other nodes serve it too
+    await this.deps.models.announce()
   }
 
   private async upstream(job: FineTuningJobRow, options: RunOptions) {
@@ -332,6 +335,7 @@ export class FineTuningRun {
           upstream_model: c.fine_tuned_model_checkpoint,
         })
         this.deps.models.add({ id: name, job, adapterPath: null, upstreamModel: c.fine_tuned_model_checkpoint, created: c.created_at })
+        await this.deps.models.announce()
       }
       if (await this.mirrorStatus(job, state, ftName)) return
       await sleep(remote.pollMs, options.signal)

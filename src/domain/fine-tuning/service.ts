@@ -238,6 +238,7 @@ export class FineTuningService {
       return out
     })
     for (const row of created) this.deps.registry.setPrivateAccess(model, row.project_id, true)
+    await this.deps.models.announce()
     return toPage(created.map(toPermissionObject), false)
   }
 
@@ -272,6 +273,7 @@ export class FineTuningService {
     // the owner keeps its own model even if it was also granted to itself
     const owner = await this.ownerOf(principal, model)
     if (row.project_id !== owner) this.deps.registry.setPrivateAccess(model, row.project_id, false)
+    await this.deps.models.announce()
     return { object: 'checkpoint.permission' as const, id: row.id, deleted: true }
   }
 
@@ -301,6 +303,7 @@ export class FineTuningService {
       await r.fineTuningPermissions.deleteForModel(model)
     })
     this.deps.models.remove(model)
+    await this.deps.models.announce()
     if (remote && job.upstream_model) await remote.deleteModel(job.upstream_model, AbortSignal.timeout(30_000)).catch(() => {})
     return { id: model, object: 'model' as const, deleted: true }
   }

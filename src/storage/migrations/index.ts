@@ -15,6 +15,8 @@ import * as m0012 from './0012-responses.js'
 import * as m0013 from './0013-fine-tuning.js'
 import * as m0014 from './0014-scale-indexes.js'
 import * as m0015 from './0015-project-request-log-bodies.js'
+import * as m0016 from './0016-usage-rollups-by-key.js'
+import * as m0017 from './0017-message-token-counts.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -44,6 +46,8 @@ const migrations: Record<string, PlinthMigration> = {
   '0013-fine-tuning': m0013,
   '0014-scale-indexes': m0014,
   '0015-project-request-log-bodies': m0015,
+  '0016-usage-rollups-by-key': m0016,
+  '0017-message-token-counts': m0017,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

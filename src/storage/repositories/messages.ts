@@ -1,9 +1,11 @@
-import type { Kysely, Selectable, Updateable } from 'kysely'
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely'
 import type { MessagesTable } from '../tables-assistants.js'
 import type { Database } from '../tables.js'
 import { keysetPage, type Keyset, type KeysetPage } from './keyset.js'
 
 export type MessageRow = Selectable<MessagesTable>
+/** What a run's prompt reads of a message. */
+export type PromptMessageRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'run_id' | 'token_count'>
 /** What may change after a message is written: metadata (the API), the rest (the run engine). */
 export type MessagePatch = Pick<
   Updateable<MessagesTable>,
@@ -42,7 +44,7 @@ export class MessagesRepo {
     return keysetPage(q, page)
   }
 
-  /** The whole thread, oldest first: the conversation a run reads. */
+  /** The whole thread, oldest first. */
   all(projectId: string, threadId: string): Promise<MessageRow[]> {
     return this.db
       .selectFrom('messages')
@@ -53,10 +55,75 @@ export class MessagesRepo {
       .execute()
   }
 
+  /**
+   * Up to `limit` messages of the thread older than `before` (null: the newest), newest first: a
+   * run's prompt reads the thread backwards a page at a time (the messages_thread index).
+   */
+  newestBefore(projectId: string, threadId: string, before: string | null, limit: number): Promise<PromptMessageRow[]> {
+    let q = this.db
+      .selectFrom('messages')
+      .select(['id', 'role', 'content', 'run_id', 'token_count'])
+      .where('project_id', '=', projectId)
+      .where('thread_id', '=', threadId)
+    if (before !== null) q = q.where('id', '<', before)
+    return q.orderBy('id', 'desc').limit(limit).execute()
+  }
+
+  /** The messages a run wrote (the messages_thread_run index), oldest first. */
+  ofRun(projectId: string, threadId: string, runId: string): Promise<MessageRow[]> {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('thread_id', '=', threadId)
+      .where('run_id', '=', runId)
+      .orderBy('id', 'asc')
+      .execute()
+  }
+
+  /**
+   * The attachments of the thread's messages that have any, oldest first. The literal '[]' (not
+   * a parameter) lets the partial index messages_thread_attachments serve it.
+   */
+  withAttachments(projectId: string, threadId: string): Promise<Pick<MessageRow, 'id' | 'attachments'>[]> {
+    return this.db
+      .selectFrom('messages')
+      .select(['id', 'attachments'])
+      .where('project_id', '=', projectId)
+      .where('thread_id', '=', threadId)
+      .where(sql<boolean>`attachments <> '[]'`)
+      .orderBy('id', 'asc')
+      .execute()
+  }
+
+  /**
+   * Stores token counts (message id → count) in one statement. The ids' range keeps the planner
+   * on the thread's index (a long IN list alone had SQLite scan a small table).
+   */
+  async setTokenCounts(projectId: string, threadId: string, counts: ReadonlyMap<string, number>) {
+    if (!counts.size) return
+    const ids = [...counts.keys()].sort()
+    const cases = sql.join(
+      [...counts].map(([id, n]) => sql`when ${id} then cast(${n} as integer)`),
+      sql` `,
+    )
+    await this.db
+      .updateTable('messages')
+      .set({ token_count: sql<number>`case id ${cases} end` })
+      .where('project_id', '=', projectId)
+      .where('thread_id', '=', threadId)
+      .where('id', '>=', ids[0])
+      .where('id', '<=', ids[ids.length - 1])
+      .where('id', 'in', ids)
+      .execute()
+  }
+
   async update(projectId: string, threadId: string, id: string, patch: MessagePatch) {
+    // new content is counted again when a prompt next needs it
+    const set = patch.content === undefined ? patch : { ...patch, token_count: null }
     const result = await this.db
       .updateTable('messages')
-      .set(patch)
+      .set(set)
       .where('project_id', '=', projectId)
       .where('thread_id', '=', threadId)
       .where('id', '=', id)
