@@ -111,6 +111,8 @@ async function usageRows(since: number, count = 1) {
 }
 
 async function clearUsage() {
+  // rows of earlier answers may still be in flight: they would land after the delete
+  await t.ctx.services.usage.settled()
   await t.ctx.storage.db.deleteFrom('usage_records').execute()
   return 0
 }

@@ -228,6 +228,8 @@ describe('legacy completions', () => {
   })
 
   it('records usage for streamed and non-streamed answers', async () => {
+    // rows of earlier answers may still be in flight: they would land after the delete
+    await t.ctx.services.usage.settled()
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.completions.create({ model: 'test-echo', prompt: 'four tokens right here' })
     await collect(
@@ -237,6 +239,8 @@ describe('legacy completions', () => {
         stream: true,
       }),
     )
+    // answers do not wait for their rows; readers wait for settled()
+    await t.ctx.services.usage.settled()
     const rows = await t.ctx.storage.db
       .selectFrom('usage_records')
       .selectAll()
