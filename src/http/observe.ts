@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { accessLog } from '../logger.js'
+import { writeAccessLine } from '../logger.js'
 import { httpDuration, httpRequests, timeToFirstToken } from '../metrics.js'
 import { runWithRequest, type RequestRecord } from '../request-context.js'
 import type { RequestLog } from '../request-log.js'
@@ -53,8 +53,7 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
       outputTokens: record.model ? record.outputTokens : undefined,
     })
   }
-  if (!accessLog.isLevelEnabled('info')) return
-  accessLog.info(
+  writeAccessLine(
     {
       method,
       route,
