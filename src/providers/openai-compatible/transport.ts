@@ -38,6 +38,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   private paused = false
   private readonly chunks: Buffer[] = []
   private held = 0
+  /** Bytes of the answer's body received so far. */
+  bodyBytes = 0
   private ended = false
   private failure: unknown
   /** Told when headers, a chunk, the end or a failure arrive. */
@@ -111,6 +113,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   onData(chunk: Buffer): boolean {
     this.chunks.push(chunk)
     this.held += chunk.length
+    this.bodyBytes += chunk.length
     const wake = this.wake
     this.wake = undefined
     wake?.()
