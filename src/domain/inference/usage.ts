@@ -56,7 +56,7 @@ function countTokens(principal: Principal, entry: UsageEntry) {
   const project = principal.projectId ?? ''
   if (entry.inputTokens) tokens.inc({ model: entry.model, project, direction: 'input' }, entry.inputTokens)
   if (entry.outputTokens) tokens.inc({ model: entry.model, project, direction: 'output' }, entry.outputTokens)
-  noteUsage(entry.model, entry.inputTokens, entry.outputTokens)
+  noteUsage(principal.request, entry.model, entry.inputTokens, entry.outputTokens)
 }
 
 /** The record of one request; undefined for a principal without a project (nothing to bill). */
