@@ -17,7 +17,7 @@ import { embeddingInference } from './embeddings.js'
 import { responseInference } from './responses.js'
 import type { InferenceRoute } from './inference.js'
 import { moderationInference } from './moderations.js'
-import { bodyLimit, chunkEvents, chunkSseOptions } from './shared.js'
+import { bodyLimit, chunkFrame, chunkSseOptions } from './shared.js'
 
 /** Node's response or request header, as one string. */
 function header(incoming: IncomingMessage, name: string): string | undefined {
@@ -58,7 +58,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
         const options = { signal: outgoingSignal(outgoing), requestId: facts.requestId, limit: reservation }
         const outcome = await route.run(principal as ProjectPrincipal, params, options)
         if ('chunks' in outcome) {
-          await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
+          await primedNodeSse(outgoing, outcome.chunks, chunkSseOptions(facts.requestId), headers, chunkFrame)
           return
         }
         if ('events' in outcome) {
