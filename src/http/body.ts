@@ -77,7 +77,8 @@ class BodyParser {
     if (this.failure) return undefined
     if (this.held) {
       if (this.heldBytes + chunk.length <= SMALL_BODY) {
-        this.held.push(chunk as Buffer)
+        // web bodies (in-process) come as Uint8Arrays: a Buffer over the same bytes decodes as text
+        this.held.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
         this.heldBytes += chunk.length
         return undefined
       }
@@ -120,9 +121,20 @@ class BodyParser {
       const whole = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes)
       const parsed = parseSmall(whole)
       if (parsed) return parsed
-      // whatever JSON.parse refused (or might judge otherwise) gets the streaming parser's verdict
+      // whatever JSON.parse refused (or might judge otherwise) gets the streaming parser's
+      // verdict, at once: a small body needs no pacing
       this.held = undefined
-      this.decodeAndParse(whole)
+      let text = ''
+      try {
+        text = this.decoder.decode(whole, { stream: true })
+      } catch {
+        this.failure = invalidJson()
+      }
+      try {
+        if (!this.failure) this.parser.write(text)
+      } catch (error) {
+        this.failure = error
+      }
     }
     if (this.failure) throw this.failure
     let rest: string

@@ -96,6 +96,28 @@ describe.each(storageCases())('UsageRecorder on $name', ({ create }) => {
     expect(rollups.map((r) => [r.requests, r.input_tokens, r.output_tokens, r.cached_tokens])).toEqual([[5, 14, 10, 2]])
   })
 
+  it('flushes at most once per window: later turns join the next flush, and settled() does not wait it out', async () => {
+    const runBatch = storage.runBatch.bind(storage)
+    let flushes = 0
+    const counting = Object.assign(Object.create(storage) as Storage, { runBatch: (queries: Parameters<Storage['runBatch']>[0]) => (flushes++, runBatch(queries)) })
+    const windowed = new UsageRecorder(counting, 10_000)
+    const count = async () => requestsOf(await createRepos(storage.db).usage.listForProject('proj_u'))
+    const before = await count()
+    await windowed.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    expect(flushes).toBe(1)
+    // the next turns' rows wait for the window (10 s here), all in one flush
+    const later = windowed.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    void windowed.record(principal, { operation: 'completions', model: 'm', inputTokens: 1, outputTokens: 1 })
+    expect(flushes).toBe(1)
+    const started = performance.now()
+    await windowed.settled()
+    await later
+    expect(performance.now() - started).toBeLessThan(5000)
+    expect(flushes).toBe(2)
+    expect(await count()).toBe(before + 3)
+  })
+
   it('settled() with nothing recorded resolves at once', async () => {
     await new UsageRecorder(storage).settled()
   })
