@@ -114,7 +114,7 @@ async function stepCosts() {
       await time(20_000, async () => (await ctx.services.limits.reserve(principal, 'bench-model', { tokens: 20 })).settle(26)),
     ],
     [
-      `usage record (one SQLite row and its rollups, ${ROWS_PER_FLUSH} rows a flush)`,
+      `usage record (${ROWS_PER_FLUSH} requests a flush, summed into one row, and its rollups)`,
       (await time(1_000, async () => {
         for (let i = 0; i < ROWS_PER_FLUSH; i++) void ctx.services.usage.record(principal, { operation: 'completions', model: 'bench-model', inputTokens: 12, outputTokens: 14 })
         await ctx.services.usage.settled()

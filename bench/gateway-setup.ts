@@ -9,6 +9,17 @@ import path from 'node:path'
 const root = path.resolve(import.meta.dirname, '..')
 export const BENCH_KEY = 'sk-proj-bench-000000000000000000000000'
 
+/** The benchmarks' chat request: a system and a user message, streamed or not. */
+export const chatBody = (model: string, stream: boolean) =>
+  JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a benchmark.' },
+      { role: 'user', content: 'Say hello from the benchmark upstream, a fixed answer of some length.' },
+    ],
+    ...(stream ? { stream: true } : {}),
+  })
+
 export type Server = { pid: number; port: number; url: string; exited: Promise<number | null> }
 export type GatewaySetup = { upstream: Server; baseline: Server; plinth: Server; dataDir: string; stop(signal?: NodeJS.Signals): void }
 
@@ -64,7 +75,9 @@ export async function startGateway(): Promise<GatewaySetup> {
     }),
   )
   // started as `npm start` and the plinth command start it: with its 1 GB heap limit
-  const plinth = await startServer(['--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
+  // BENCH_PLINTH_NODE_ARGS: extra node flags for Plinth alone (`--cpu-prof --cpu-prof-dir=...`)
+  const extra = process.env.BENCH_PLINTH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const plinth = await startServer([...extra, '--max-old-space-size=1024', 'bin/plinth.js', 'serve', '--config', configFile, '--data-dir', dataDir], {
     PLINTH_BOOTSTRAP_PROJECT_KEY: BENCH_KEY,
     PLINTH_LOG_LEVEL: 'info',
   })

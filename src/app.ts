@@ -11,9 +11,10 @@ import { missingHost, onClientError } from './http/client-error.js'
 import type { AppEnv } from './http/env.js'
 import { errorResponse, onError, onNotFound, sendNodeError, toApiError } from './http/render-error.js'
 import { requireKey } from './http/auth.js'
+import { nodeBindings } from './http/node-request.js'
 import { observeRequest } from './http/observe.js'
 import { registry, scrapeMetrics } from './metrics.js'
-import { currentRequest } from './request-context.js'
+import { recordOf, type RequestRecord } from './request-context.js'
 import { headerPolicy, newRequestId, responseHeaders, type ResponseHeaderOptions } from './http/response-headers.js'
 
 /** openai-organization's value: the organization's name as a slug, as OpenAI sends it. */
@@ -53,7 +54,7 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
   const policy = headerPolicy(headerOptions(ctx))
   const fast = inferenceFastPath(ctx, policy)
-  const standard = () => policy.standard({ requestId: newRequestId(), startedAt: performance.now() })
+  const standard = (record?: RequestRecord) => policy.standard({ requestId: newRequestId(record), startedAt: performance.now() })
   const hono = getRequestListener(app.fetch, {
     // HTTP/1.0 clients may send no Host (HTTP/1.1 ones are refused below, as RFC 9112 says)
     hostname: 'localhost',
@@ -64,22 +65,22 @@ export function createListener(ctx: AppContext, app = createApp(ctx)): (incoming
       return errorResponse(apiError, headers)
     },
   })
-  const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord) => {
     const refused = refusal(incoming)
     if (refused) {
-      const headers = standard()
+      const headers = standard(record)
       sendNodeError(outgoing, refused, headers['x-request-id'], headers)
       return
     }
-    if (!fast(incoming, outgoing)) void hono(incoming, outgoing)
+    if (!fast(incoming, outgoing, record)) void hono(incoming, outgoing)
   }
-  return (incoming, outgoing) => observeRequest(incoming, outgoing, () => serve(incoming, outgoing), ctx.requestLog)
+  return (incoming, outgoing) => observeRequest(incoming, outgoing, (record) => serve(incoming, outgoing, record), ctx.requestLog)
 }
 
 /** Tells the request's record which route answered it: its template, once routing is done. */
 const noteRoute: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next()
-  const record = currentRequest()
+  const record = recordOf(nodeBindings(c)?.incoming)
   if (!record || record.route) return
   const path = routePath(c, -1)
   record.route = path === '*' || path === '/*' ? undefined : path

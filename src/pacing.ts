@@ -143,9 +143,22 @@ export function isSmallJson(value: unknown, maxNodes = 2000, maxChars = 256 * 10
   return true
 }
 
+/** Answers known to be small without a walk (knownSmallJson). */
+const knownSmall = new WeakSet<object>()
+
+/**
+ * Marks an answer that is certainly small (isSmallJson), because it was made from a small text
+ * (an upstream's answer of a few KB, parsed in one step): answerBody then skips the walk.
+ */
+export function knownSmallJson<T extends object>(value: T): T {
+  knownSmall.add(value)
+  return value
+}
+
 /** The JSON text of an answer as buffers: one call when small, paced slices when not. */
 export async function answerBody(value: unknown): Promise<Buffer[]> {
-  return isSmallJson(value) ? [Buffer.from(JSON.stringify(value), 'utf8')] : pacedJson(value)
+  const small = (typeof value === 'object' && value !== null && knownSmall.has(value)) || isSmallJson(value)
+  return small ? [Buffer.from(JSON.stringify(value), 'utf8')] : pacedJson(value)
 }
 
 function isPrimitive(v: unknown): boolean {

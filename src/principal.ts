@@ -1,3 +1,5 @@
+import type { RequestRecord } from './request-context.js'
+
 /** Who is calling: resolved from the bearer key by the auth middleware, passed to every service. */
 export type Principal = {
   orgId: string
@@ -15,6 +17,16 @@ export type Principal = {
   models?: ModelPolicy
   /** The project keeps prompt and answer text in the dashboard's request log (its opt-in). */
   logBodies?: boolean
+  /**
+   * The HTTP request this principal is calling in, when it is one (withRequest): where the domain
+   * notes the model, tokens and first token for the access log and metrics. Absent in jobs.
+   */
+  request?: RequestRecord
+}
+
+/** The principal of one HTTP request, carrying its record (the cached principal stays as it is). */
+export function withRequest<P extends Principal>(principal: P, record: RequestRecord | undefined): P {
+  return record ? { ...principal, request: record } : principal
 }
 
 /** A principal that is known to belong to a project (project routes). */

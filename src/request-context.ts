@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { BodyTap, BodyText } from './request-log.js'
 
 /**
@@ -6,6 +5,12 @@ import type { BodyTap, BodyText } from './request-log.js'
  * route; the domain: the model, its tokens and the first token's time) and read once the response
  * has finished, for the access log and the metrics (http/observe.ts). A leaf, so that the domain
  * can report without knowing about HTTP.
+ *
+ * The record is handed along, not found through AsyncLocalStorage: on Node 20 an enabled
+ * AsyncLocalStorage runs a hook on every promise created anywhere (and gives each promise one
+ * more property), about 8% of a proxied stream's CPU. The HTTP layer attaches it to Node's request
+ * (recordOf), the principal of an authenticated request carries it into the domain
+ * (Principal.request), and the domain notes on it what it learns.
  */
 export type RequestRecord = {
   startedAt: number
@@ -24,33 +29,31 @@ export type RequestRecord = {
   bodies?: { prompt: BodyText; answer: BodyTap }
 }
 
-const storage = new AsyncLocalStorage<RequestRecord>()
+const records = new WeakMap<object, RequestRecord>()
 
-export function runWithRequest<T>(record: RequestRecord, fn: () => T): T {
-  return storage.run(record, fn)
+/** Ties a record to its request (Node's IncomingMessage): observe.ts does it for every request. */
+export function attachRecord(request: object, record: RequestRecord) {
+  records.set(request, record)
 }
 
-/** The record of the request being served here; undefined in jobs and at boot. */
-export function currentRequest(): RequestRecord | undefined {
-  return storage.getStore()
+/** The record of a request (Node's IncomingMessage); undefined in-process (tests) and in jobs. */
+export function recordOf(request: object | undefined): RequestRecord | undefined {
+  return request ? records.get(request) : undefined
 }
 
-export function noteCaller(projectId: string | null | undefined, keyId: string | null | undefined) {
-  const record = storage.getStore()
+export function noteCaller(record: RequestRecord | undefined, projectId: string | null | undefined, keyId: string | null | undefined) {
   if (!record) return
   record.projectId = projectId ?? undefined
   record.keyId = keyId ?? undefined
 }
 
-export function noteUsage(model: string, inputTokens: number, outputTokens: number) {
-  const record = storage.getStore()
+export function noteUsage(record: RequestRecord | undefined, model: string, inputTokens: number, outputTokens: number) {
   if (!record) return
   record.model = model
   record.inputTokens += inputTokens
   record.outputTokens += outputTokens
 }
 
-export function noteFirstToken() {
-  const record = storage.getStore()
+export function noteFirstToken(record: RequestRecord | undefined) {
   if (record && record.firstTokenAt === undefined) record.firstTokenAt = performance.now()
 }

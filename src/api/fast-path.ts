@@ -1,4 +1,3 @@
-import { currentRequest } from '../request-context.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
 import { authenticateRequest, checkAccess } from '../http/auth.js'
@@ -10,7 +9,8 @@ import { sendNodeError } from '../http/render-error.js'
 import { newRequestId, type HeaderFacts, type headerPolicy } from '../http/response-headers.js'
 import { primedNodeSse } from '../http/sse.js'
 import { apiLog } from '../logger.js'
-import type { ProjectPrincipal } from '../principal.js'
+import { withRequest, type ProjectPrincipal } from '../principal.js'
+import { noteCaller, type RequestRecord } from '../request-context.js'
 import { completionInference } from './completions.js'
 import { chatCompletionInference } from './chat/completions.js'
 import { embeddingInference } from './embeddings.js'
@@ -18,7 +18,7 @@ import { responseInference } from './responses.js'
 import type { InferenceRoute } from './inference.js'
 import { moderationInference } from './moderations.js'
 import { keepBodies } from './request-bodies.js'
-import { bodyLimit, chunkEvents, chunkSseOptions } from './shared.js'
+import { bodyLimit, chunkFrame, chunkSseOptions } from './shared.js'
 
 /** Node's response or request header, as one string. */
 function header(incoming: IncomingMessage, name: string): string | undefined {
@@ -44,11 +44,12 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
   const limit = bodyLimit(ctx)
 
-  async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route: InferenceRoute, access: RouteAccess) {
-    const facts: HeaderFacts = { requestId: newRequestId(), startedAt: performance.now(), origin: header(incoming, 'origin') }
+  async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route: InferenceRoute, access: RouteAccess, record: RequestRecord | undefined) {
+    const facts: HeaderFacts = { requestId: newRequestId(record), startedAt: performance.now(), origin: header(incoming, 'origin') }
     const headers = () => policy.standard(facts)
     try {
-      const principal = await authenticateRequest(header(incoming, 'authorization'), authenticate)
+      const principal = withRequest(await authenticateRequest(header(incoming, 'authorization'), authenticate), record)
+      noteCaller(record, principal.projectId, principal.keyId)
       facts.projectId = principal.projectId
       checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
       const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
@@ -58,7 +59,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
         const options = { signal: outgoingSignal(outgoing), requestId: facts.requestId, limit: reservation }
         const outcome = keepBodies(principal, params, await route.run(principal as ProjectPrincipal, params, options))
         if ('chunks' in outcome) {
-          await primedNodeSse(outgoing, chunkEvents(outcome.chunks), chunkSseOptions(facts.requestId), headers)
+          await primedNodeSse(outgoing, outcome.chunks, chunkSseOptions(facts.requestId), headers, chunkFrame)
           return
         }
         if ('events' in outcome) {
@@ -83,17 +84,16 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
   }
 
   /** Serves the request and returns true when it is one of the fast routes; false leaves it to Hono. */
-  return (incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
+  return (incoming: IncomingMessage, outgoing: ServerResponse, record?: RequestRecord): boolean => {
     if (incoming.method !== 'POST') return false
     const url = incoming.url ?? ''
     const query = url.indexOf('?')
     const entry = routes.get(query < 0 ? url : url.slice(0, query))
     if (!entry) return false
-    const record = currentRequest()
     if (record) record.route = '/v1' + entry.route.path
     // handle answers every failure itself; anything past that (a socket that broke while the
     // error was written) is logged, never an unhandled rejection that would end the process
-    handle(incoming, outgoing, entry.route, entry.access).catch((error) => {
+    handle(incoming, outgoing, entry.route, entry.access, record).catch((error) => {
       apiLog.error({ err: error }, 'inference request failed after its answer')
       outgoing.destroy()
     })

@@ -1,7 +1,6 @@
 import { SerializedChunks } from '../domain/inference/serialized.js'
 import type { SseEvent } from '../http/sse.js'
 import type { Principal } from '../principal.js'
-import { currentRequest } from '../request-context.js'
 import { BodyTap } from '../request-log.js'
 import type { InferenceOutcome } from './inference.js'
 
@@ -12,7 +11,7 @@ import type { InferenceOutcome } from './inference.js'
  * Every other project's requests pass through untouched.
  */
 export function keepBodies(principal: Principal, params: unknown, outcome: InferenceOutcome): InferenceOutcome {
-  const record = principal.logBodies ? currentRequest() : undefined
+  const record = principal.logBodies ? principal.request : undefined
   if (!record) return outcome
   const prompt = new BodyTap()
   collect(params, prompt, PROMPT_KEYS)

@@ -15,6 +15,12 @@ export function chunkStream(c: Context<AppEnv>, chunks: AsyncIterable<unknown>):
   return primedSse(c, chunkEvents(chunks), chunkSseOptions(c.var.requestId))
 }
 
+/** A chunk's frames, as chunkEvents makes them: the fast path's writer maps chunks with it directly. */
+export function chunkFrame(chunk: unknown): string {
+  if (chunk instanceof SerializedChunks) return chunk.frames
+  return `data: ${typeof chunk === 'string' ? chunk : JSON.stringify(chunk)}\n\n`
+}
+
 /** Chunks as `data:` events; frames a provider passed through go as they are. */
 export async function* chunkEvents(chunks: AsyncIterable<unknown>): AsyncGenerator<SseEvent> {
   for await (const chunk of chunks) {

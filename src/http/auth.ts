@@ -1,4 +1,4 @@
-import { noteCaller } from '../request-context.js'
+import { noteCaller, recordOf } from '../request-context.js'
 import { tracing } from '../tracing/tracing.js'
 import type { MiddlewareHandler } from 'hono'
 import {
@@ -8,10 +8,10 @@ import {
   noSuchOrganization,
   permissionDenied,
 } from '../errors.js'
-import type { Principal } from '../principal.js'
+import { withRequest, type Principal } from '../principal.js'
 import type { AppEnv } from './env.js'
 import { checkPermissions, type RouteAccess } from './permissions.js'
-import { requestHeader } from './node-request.js'
+import { nodeBindings, requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
 
 export type Authenticate = (secret: string) => Promise<Principal>
@@ -36,9 +36,7 @@ export function credentialOf(header: string | undefined): string | undefined {
 export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticate): Promise<Principal> {
   const secret = credentialOf(authorization)
   if (!secret) throw missingApiKey()
-  const principal = await (tracing ? tracing.span('plinth.auth', () => authenticate(secret)) : authenticate(secret))
-  noteCaller(principal.projectId, principal.keyId)
-  return principal
+  return tracing ? tracing.span('plinth.auth', () => authenticate(secret)) : authenticate(secret)
 }
 
 /**
@@ -76,7 +74,9 @@ export function checkAccess(
 /** Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a refusal names the project). */
 export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = await authenticateRequest(requestHeader(c, 'authorization'), authenticate)
+    const record = recordOf(nodeBindings(c)?.incoming)
+    const principal = withRequest(await authenticateRequest(requestHeader(c, 'authorization'), authenticate), record)
+    noteCaller(record, principal.projectId, principal.keyId)
     c.set('principal', principal)
     checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project') }, scope, access)
     await next()

@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { accessLog } from '../logger.js'
+import { writeAccessLine } from '../logger.js'
 import { httpDuration, httpRequests, timeToFirstToken } from '../metrics.js'
-import { runWithRequest, type RequestRecord } from '../request-context.js'
+import { attachRecord, type RequestRecord } from '../request-context.js'
 import type { RequestLog } from '../request-log.js'
 import { tracing } from '../tracing/tracing.js'
 
 /**
- * Runs one request's handling inside its RequestRecord and, once the response has been sent (or
- * the client has gone), writes the access log line and the request metrics from it. One place
- * for every path a request can take: the inference fast path, Hono, and the listener's refusals.
+ * Runs one request's handling with its RequestRecord (also attached to `incoming`, where the Hono
+ * path finds it) and, once the response has been sent (or the client has gone), writes the access
+ * log line and the request metrics from it. One place for every path a request can take: the
+ * inference fast path, Hono, and the listener's refusals.
  */
-export function observeRequest(incoming: IncomingMessage, outgoing: ServerResponse, handle: () => void, requestLog?: RequestLog) {
+export function observeRequest(incoming: IncomingMessage, outgoing: ServerResponse, handle: (record: RequestRecord) => void, requestLog?: RequestLog) {
   const record: RequestRecord = { startedAt: performance.now(), inputTokens: 0, outputTokens: 0 }
   let done = false
   const finish = () => {
@@ -20,8 +21,9 @@ export function observeRequest(incoming: IncomingMessage, outgoing: ServerRespon
   }
   outgoing.once('finish', finish)
   outgoing.once('close', finish)
-  if (tracing) tracing.request(incoming, outgoing, record, () => runWithRequest(record, handle))
-  else runWithRequest(record, handle)
+  attachRecord(incoming, record)
+  if (tracing) tracing.request(incoming, outgoing, record, () => handle(record))
+  else handle(record)
 }
 
 function report(incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord, requestLog?: RequestLog) {
@@ -56,8 +58,7 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
       ...(record.bodies ? bodiesOf(record.bodies) : {}),
     })
   }
-  if (!accessLog.isLevelEnabled('info')) return
-  accessLog.info(
+  writeAccessLine(
     {
       method,
       route,

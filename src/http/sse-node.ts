@@ -53,12 +53,14 @@ function directSocket(outgoing: OutgoingState): Socket | undefined {
  * string: `outgoing.write` would queue four buffers (size, CRLF, data, CRLF) through the socket's
  * cork and writev, about twice the CPU for a stream of small frames (one per token).
  */
-export async function writeSse(
+export async function writeSse<T = SseEvent>(
   outgoing: ServerResponse,
-  iterator: AsyncIterator<SseEvent>,
+  iterator: AsyncIterator<T>,
   options: SseOptions,
   headers: Record<string, string>,
-  first?: IteratorResult<SseEvent>,
+  first?: IteratorResult<T>,
+  /** An item's frames (default: the item is an SseEvent): spares a generator that maps items to events. */
+  frame: (item: T) => string = frameText as (item: T) => string,
 ): Promise<void> {
   let closed = false
   let wake: (() => void) | undefined
@@ -129,7 +131,7 @@ export async function writeSse(
         if (tail) write(tail)
         return
       }
-      write(frameText(next.value))
+      write(frame(next.value))
       next = undefined
     }
   } finally {

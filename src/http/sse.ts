@@ -133,8 +133,15 @@ export async function primedSse(c: Context<AppEnv>, events: AsyncIterable<SseEve
  * primedSse on a Node response: resolves once the first event is in and the stream is under
  * way (or rejects, with nothing written, when the first event fails). `headers` is read then.
  */
-export async function primedNodeSse(outgoing: ServerResponse, events: AsyncIterable<SseEvent>, options: SseOptions, headers: () => Record<string, string>): Promise<void> {
+export async function primedNodeSse<T = SseEvent>(
+  outgoing: ServerResponse,
+  events: AsyncIterable<T>,
+  options: SseOptions,
+  headers: () => Record<string, string>,
+  /** An item's frames, when the items are not SseEvents (writeSse). */
+  frame?: (item: T) => string,
+): Promise<void> {
   const iterator = events[Symbol.asyncIterator]()
   const first = await iterator.next()
-  void writeSse(outgoing, iterator, options, headers(), first).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
+  void writeSse(outgoing, iterator, options, headers(), first, frame).catch((error) => apiLog.error({ err: error }, 'stream write failed'))
 }

@@ -107,9 +107,14 @@ describe('the access log', () => {
       const completion = await t.client().chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content: 'log me' }] })
       await t.fetch(`${t.url}/v1/models`)
       await new Promise((resolve) => setTimeout(resolve, 20))
-      const access = lines.map((l) => JSON.parse(l)).filter((l) => l.log === 'access')
+      // access lines of one turn leave in one write
+      const access = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((l) => JSON.parse(l)).filter((l) => l.log === 'access')
       expect(access).toHaveLength(2)
+      // pino's own line: its level, time, pid and hostname, then the access log's binding
+      expect(Object.keys(access[0]).slice(0, 6)).toEqual(['level', 'time', 'pid', 'hostname', 'log', 'method'])
       expect(access[0]).toMatchObject({
+        level: 30,
+        pid: process.pid,
         method: 'POST',
         route: '/v1/chat/completions',
         path: '/v1/chat/completions',

@@ -168,7 +168,7 @@ export class ChatService {
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const includeUsage = Boolean(params.stream_options?.include_usage)
-    const mapper = new ChatChunkMapper({ id, created, model: params.model }, includeUsage)
+    const mapper = new ChatChunkMapper({ id, created, model: params.model }, includeUsage, principal.request)
     // a stream's log probabilities went out with its chunks: only a stored answer keeps them
     const accumulator = new ChoiceAccumulator({ logprobs: Boolean(params.store) })
     for await (const part of this.withUsage(principal, params, parts, options, accumulator, promptTokens)) {

@@ -1,4 +1,4 @@
-import { noteFirstToken } from '../../request-context.js'
+import { noteFirstToken, type RequestRecord } from '../../request-context.js'
 import { randomChars } from '../../storage/ids.js'
 import type { FinishReason, StreamPart, TokenLogprob, Usage } from '../../providers/provider.js'
 import { newId } from '../../storage/ids.js'
@@ -127,6 +127,8 @@ export class ChatChunkMapper {
   constructor(
     private readonly base: { id: string; created: number; model: string },
     private readonly includeUsage: boolean,
+    /** The request streamed to, told of its first token (time to first token). */
+    private readonly record?: RequestRecord,
   ) {}
 
   chunk(choices: unknown[], usage?: WireUsage | null) {
@@ -151,7 +153,7 @@ export class ChatChunkMapper {
     const first = !this.started.has(index)
     if (first) {
       this.started.add(index)
-      if (this.started.size === 1) noteFirstToken()
+      if (this.started.size === 1) noteFirstToken(this.record)
     }
     const choice = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       this.chunk([{ index, delta, logprobs: null, finish_reason: null, ...extra }])

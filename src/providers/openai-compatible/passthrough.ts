@@ -220,7 +220,7 @@ type Framed = { out: string; error?: unknown }
  * runs of plain chunks are rewritten in bulk (ChunkRewriter.plainRun); anything else goes event by
  * event. An upstream that frames otherwise (CR line ends) is handed to the full SseParser.
  */
-class PassthroughFramer {
+export class PassthroughFramer {
   private pending = ''
   private parser: SseParser | undefined
   // StringDecoder: Node's native decoder, cheaper per read than TextDecoder; holds a multi-byte

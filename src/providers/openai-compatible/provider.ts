@@ -13,6 +13,7 @@ import type {
 } from '../provider.js'
 import type { ModerationAnswer, ModerationCall } from '../moderation-backend.js'
 import type { SpeechAudio, SpeechCall } from '../speech-backend.js'
+import { knownSmallJson } from '../../pacing.js'
 import { countTokens } from '../tokenizer.js'
 import { type ModelNames, upstreamStreamError } from './errors.js'
 import { UpstreamFineTuning } from './fine-tuning.js'
@@ -37,6 +38,9 @@ import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.
  * Parameters Plinth serves itself and must not forward: stored completions live in Plinth (an
  * upstream OpenAI would keep a second copy), and `echo` is added by the completions domain.
  */
+/** Upstream answers up to this size are serialised again in one step (pacing.ts knownSmallJson). */
+const SMALL_ANSWER_BYTES = 64 * 1024
+
 const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_options'])
 
 /**
@@ -146,7 +150,10 @@ export class OpenAICompatibleProvider implements Provider {
   async passthroughComplete(call: PassthroughCall): Promise<PassthroughAnswer> {
     const exchange = await this.transport.post('/chat/completions', requestBody(call, { stream: false }), call.signal, false, undefined, namesOf(call))
     try {
-      return chatAnswer(await exchange.body.json(), { id: call.id, model: call.publicModel })
+      const answer = chatAnswer(await exchange.body.json(), { id: call.id, model: call.publicModel })
+      // made from a text this small, the answer is small: its serialisation needs no walk first
+      if (exchange.bodyBytes <= SMALL_ANSWER_BYTES) knownSmallJson(answer.body)
+      return answer
     } catch (error) {
       throw exchange.fail(error)
     } finally {
