@@ -117,6 +117,7 @@ describe('embeddings', () => {
   })
 
   it('records usage', async () => {
+    await t.ctx.services.usage.settled()
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.embeddings.create({ model: 'test-embed', input: ['one two', 'three'] })
     // answers do not wait for their rows; readers wait for settled()
