@@ -117,7 +117,6 @@ describe('embeddings', () => {
   })
 
   it('records usage', async () => {
-    // rows of earlier answers may still be in flight: they would land after the delete
     await t.ctx.services.usage.settled()
     await t.ctx.storage.db.deleteFrom('usage_records').execute()
     await client.embeddings.create({ model: 'test-embed', input: ['one two', 'three'] })
