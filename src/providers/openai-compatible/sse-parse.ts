@@ -1,18 +1,23 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser'
+
 export type SseMessage = { event: string | undefined; data: string }
 
-const LINE_BREAK = /\r\n|\r|\n/g
-
 /**
- * Incremental Server-Sent Events parser (the WHATWG rules that matter for model servers): events
- * may be split anywhere across network chunks, lines end in LF, CRLF or CR, `:` lines are
- * comments, several `data:` lines join with LF, and an event is dispatched at its blank line.
+ * Incremental Server-Sent Events parser, over `eventsource-parser` (the WHATWG rules): events may
+ * be split anywhere across network chunks, lines end in LF, CRLF or CR, `:` lines are comments,
+ * several `data:` lines join with LF, and an event is dispatched at its blank line. It replaced a
+ * hand-written parser, 10-17% slower per stream (docs/benchmarks.md, "The stream framer and
+ * eventsource-parser"); the passthrough framer, faster than both, stays in front of it.
  */
 export class SseParser {
-  private buffer = ''
-  private data: string | undefined
-  private event: string | undefined
-  private started = false
   private readonly decoder = new TextDecoder()
+  private started = false
+  private done: SseMessage[] = []
+  private readonly parser: EventSourceParser = createParser({
+    onEvent: (message) => {
+      this.done.push({ event: message.event, data: message.data })
+    },
+  })
 
   /** Feeds one network chunk; returns the events it completed. */
   push(chunk: Uint8Array | string): SseMessage[] {
@@ -21,50 +26,27 @@ export class SseParser {
       this.started = true
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
     }
-    text = this.buffer + text
-    const out: SseMessage[] = []
-    let start = 0
-    LINE_BREAK.lastIndex = 0
-    for (let match = LINE_BREAK.exec(text); match; match = LINE_BREAK.exec(text)) {
-      // a CR at the very end may be the first half of a CRLF split across chunks
-      if (match[0] === '\r' && match.index === text.length - 1) break
-      this.line(text.slice(start, match.index), out)
-      start = LINE_BREAK.lastIndex
-    }
-    this.buffer = start === 0 ? text : text.slice(start)
-    return out
+    return this.take(text)
   }
 
   /**
    * The stream ended: flushes what is left. Servers that omit the final blank line still get
-   * their last event delivered.
+   * their last event delivered (a blank line is fed after whatever they sent).
    */
   end(): SseMessage[] {
-    const out = this.push(this.decoder.decode())
-    if (this.buffer) {
-      this.line(this.buffer.endsWith('\r') ? this.buffer.slice(0, -1) : this.buffer, out)
-      this.buffer = ''
-    }
-    this.line('', out)
-    return out
+    return this.take(this.decoder.decode() + '\n\n')
   }
 
-  private line(line: string, out: SseMessage[]) {
-    if (line === '') {
-      if (this.data !== undefined) out.push({ event: this.event, data: this.data })
-      this.data = undefined
-      this.event = undefined
-      return
-    }
-    if (line.charCodeAt(0) === 58 /* : */) return
-    const colon = line.indexOf(':')
-    const field = colon === -1 ? line : line.slice(0, colon)
-    let value = colon === -1 ? '' : line.slice(colon + 1)
-    if (value.charCodeAt(0) === 32) value = value.slice(1)
-    if (field === 'data') this.data = this.data === undefined ? value : this.data + '\n' + value
-    else if (field === 'event') this.event = value
+  private take(text: string): SseMessage[] {
+    if (text) this.parser.feed(text)
+    if (!this.done.length) return NONE
+    const out = this.done
+    this.done = []
+    return out
   }
 }
+
+const NONE: SseMessage[] = []
 
 /** The events of an SSE body, each yielded as soon as its blank line arrives. */
 export async function* parseSse(
