@@ -2,6 +2,7 @@
 // the numbers that matter are Plinth's ratios to the baseline proxy measured in the same run, first
 // of all its CPU per proxied request (bench/cpu-ratio.ts), which a busy shared machine leaves
 // readable where it does not leave throughput.
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
@@ -145,6 +146,8 @@ async function main() {
   const peakRss = rssMb(plinthPid, 'VmHWM')
   const usage = await usageRequests(path.join(dataDir, 'plinth.db'))
   stopAll()
+  await Promise.all([upstream, baseline, plinth].map((server) => server.exited))
+  fs.rmSync(dataDir, { recursive: true, force: true })
   report(rows, cpu, { startRss, idleRss, peakRss, proxyPeakRss, ...usage }, [loadBefore, os.loadavg()])
 }
 
