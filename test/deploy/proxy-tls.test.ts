@@ -99,8 +99,9 @@ for (const proxy of proxies) {
     }, 60_000)
 
     afterAll(async () => {
-      // the client's connections first: a proxy stopping gracefully waits for open ones
-      await dispatcher?.close()
+      // the client's connections first: a proxy stopping gracefully waits for open ones.
+      // destroy, not close: close waits for every keep-alive connection to drain (it hung CI once)
+      await dispatcher?.destroy()
       if (child && child.exitCode === null) {
         const exited = new Promise((resolve) => child!.once('exit', resolve))
         child.kill(proxy.name === 'nginx' ? 'SIGQUIT' : 'SIGTERM')
@@ -108,7 +109,7 @@ for (const proxy of proxies) {
         await exited
         clearTimeout(force)
       }
-    })
+    }, 30_000)
 
     it('answers a chat completion over https', async () => {
       const completion = await client.chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content: 'through the proxy' }] })
