@@ -75,7 +75,7 @@ describe('llama-cpp: sequences and the queue', () => {
     const left = performance.now()
     await eventually(() => stats().idleSequences === 1 && stats().leases === 0)
     // 1500 tokens take over a second to generate: the slot came back long before that
-    expect(performance.now() - left).toBeLessThan(300)
+    expect(performance.now() - left).toBeLessThan(800)
     const next = await client.completions.create({
       model: MODEL,
       prompt: 'Once upon a time',
