@@ -29,7 +29,9 @@ for (const mode of (process.argv[2] ?? 'json,stream').split(',')) {
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
   const ratios = (name: string) => med(res[name].map((v, i) => v / res.baseline[i]))
-  console.log(`${mode}: baseline ${med(res.baseline).toFixed(1)} µs; new ${med(res.new).toFixed(1)} µs (${ratios('new').toFixed(2)}x); old ${med(res.old).toFixed(1)} µs (${ratios('old').toFixed(2)}x)`)
+  // the two Plinths of one round ran minutes apart at most: their ratio is the steadiest measure
+  const paired = med(res.new.map((v, i) => v / res.old[i]))
+  console.log(`${mode}: baseline ${med(res.baseline).toFixed(1)} µs; new ${med(res.new).toFixed(1)} µs (${ratios('new').toFixed(2)}x); old ${med(res.old).toFixed(1)} µs (${ratios('old').toFixed(2)}x); new/old per round, median ${paired.toFixed(3)} (${res.new.map((v, i) => (v / res.old[i]).toFixed(2)).join(' ')})`)
 }
 g.stop()
 fs.rmSync(dir, { recursive: true, force: true })

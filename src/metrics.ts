@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
+import { SummedCounter, SummedHistogram } from './metrics-summed.js'
+import { collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 
 /**
  * Plinth's Prometheus metrics (GET /metrics, docs/operations.md). One registry per process; a
@@ -13,35 +14,36 @@ collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
-export const httpRequests = new Counter({
-  name: 'plinth_http_requests_total',
-  help: 'HTTP requests answered, by route template, method, status, model and project.',
-  labelNames: ['route', 'method', 'status', 'model', 'project'] as const,
-  registers: [registry],
-})
+// the per-request metrics, summed in plain numbers until a scrape (metrics-summed.ts)
+export const httpRequests = new SummedCounter(
+  'plinth_http_requests_total',
+  'HTTP requests answered, by route template, method, status, model and project.',
+  ['route', 'method', 'status', 'model', 'project'],
+  registry,
+)
 
-export const httpDuration = new Histogram({
-  name: 'plinth_http_request_duration_seconds',
-  help: 'Time from the request to the end of its response, by route template, method and status.',
-  labelNames: ['route', 'method', 'status'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-})
+export const httpDuration = new SummedHistogram(
+  'plinth_http_request_duration_seconds',
+  'Time from the request to the end of its response, by route template, method and status.',
+  ['route', 'method', 'status'],
+  LATENCY_BUCKETS,
+  registry,
+)
 
-export const timeToFirstToken = new Histogram({
-  name: 'plinth_time_to_first_token_seconds',
-  help: 'Time from a streamed request to its first generated token, by model.',
-  labelNames: ['model'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-})
+export const timeToFirstToken = new SummedHistogram(
+  'plinth_time_to_first_token_seconds',
+  'Time from a streamed request to its first generated token, by model.',
+  ['model'],
+  LATENCY_BUCKETS,
+  registry,
+)
 
-export const tokens = new Counter({
-  name: 'plinth_tokens_total',
-  help: 'Tokens billed, by model, project and direction (input or output); jobs included.',
-  labelNames: ['model', 'project', 'direction'] as const,
-  registers: [registry],
-})
+export const tokens = new SummedCounter(
+  'plinth_tokens_total',
+  'Tokens billed, by model, project and direction (input or output); jobs included.',
+  ['model', 'project', 'direction'],
+  registry,
+)
 
 export const upstreamErrors = new Counter({
   name: 'plinth_upstream_errors_total',

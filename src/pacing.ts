@@ -143,21 +143,24 @@ export function isSmallJson(value: unknown, maxNodes = 2000, maxChars = 256 * 10
   return true
 }
 
-/** Answers known to be small without a walk (knownSmallJson). */
-const knownSmall = new WeakSet<object>()
+/**
+ * Marks answers known to be small without a walk (knownSmallJson): a symbol property, which
+ * JSON.stringify skips, rather than a WeakSet whose short-lived entries cost the GC.
+ */
+const KNOWN_SMALL = Symbol('plinth.knownSmallJson')
 
 /**
  * Marks an answer that is certainly small (isSmallJson), because it was made from a small text
  * (an upstream's answer of a few KB, parsed in one step): answerBody then skips the walk.
  */
 export function knownSmallJson<T extends object>(value: T): T {
-  knownSmall.add(value)
+  ;(value as { [KNOWN_SMALL]?: true })[KNOWN_SMALL] = true
   return value
 }
 
 /** The JSON text of an answer as buffers: one call when small, paced slices when not. */
 export async function answerBody(value: unknown): Promise<Buffer[]> {
-  const small = (typeof value === 'object' && value !== null && knownSmall.has(value)) || isSmallJson(value)
+  const small = (typeof value === 'object' && value !== null && (value as { [KNOWN_SMALL]?: true })[KNOWN_SMALL] === true) || isSmallJson(value)
   return small ? [Buffer.from(JSON.stringify(value), 'utf8')] : pacedJson(value)
 }
 

@@ -29,16 +29,18 @@ export type RequestRecord = {
   bodies?: { prompt: BodyText; answer: BodyTap }
 }
 
-const records = new WeakMap<object, RequestRecord>()
+// A symbol property, not a WeakMap: every WeakMap entry of a short-lived key is an ephemeron the
+// garbage collector must revisit at each scavenge, a few µs of GC a request under load
+const RECORD = Symbol('plinth.requestRecord')
 
 /** Ties a record to its request (Node's IncomingMessage): observe.ts does it for every request. */
 export function attachRecord(request: object, record: RequestRecord) {
-  records.set(request, record)
+  ;(request as { [RECORD]?: RequestRecord })[RECORD] = record
 }
 
 /** The record of a request (Node's IncomingMessage); undefined in-process (tests) and in jobs. */
 export function recordOf(request: object | undefined): RequestRecord | undefined {
-  return request ? records.get(request) : undefined
+  return request ? (request as { [RECORD]?: RequestRecord })[RECORD] : undefined
 }
 
 export function noteCaller(record: RequestRecord | undefined, projectId: string | null | undefined, keyId: string | null | undefined) {

@@ -14,7 +14,8 @@ export function nodeBindings(c: Context): NodeBindings | undefined {
   return env?.incoming && env.outgoing ? (env as NodeBindings) : undefined
 }
 
-const signals = new WeakMap<object, AbortSignal>()
+// on the response itself, not in a WeakMap (whose short-lived keys cost the GC; request-context.ts)
+const SIGNAL = Symbol('plinth.clientGone')
 
 /** Aborts when the client goes away before the response is complete. */
 export function requestSignal(c: Context): AbortSignal {
@@ -24,11 +25,12 @@ export function requestSignal(c: Context): AbortSignal {
 
 /** Aborts when the Node response closes before it finished: the client went away. */
 export function outgoingSignal(outgoing: ServerResponse): AbortSignal {
-  let signal = signals.get(outgoing)
+  const holder = outgoing as ServerResponse & { [SIGNAL]?: AbortSignal }
+  let signal = holder[SIGNAL]
   if (!signal) {
     const controller = new AbortController()
     signal = controller.signal
-    signals.set(outgoing, signal)
+    holder[SIGNAL] = signal
     outgoing.once('close', () => {
       if (!outgoing.writableFinished) controller.abort(new Error('client closed the connection'))
     })

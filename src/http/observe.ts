@@ -33,10 +33,10 @@ function report(incoming: IncomingMessage, outgoing: ServerResponse, record: Req
   const status = outgoing.headersSent ? outgoing.statusCode : 499
   const route = record.route ?? 'unmatched'
   const statusLabel = String(status)
-  httpRequests.inc({ route, method, status: statusLabel, model: record.model ?? '', project: record.projectId ?? '' })
-  httpDuration.observe({ route, method, status: statusLabel }, seconds)
+  httpRequests.inc(1, route, method, statusLabel, record.model ?? '', record.projectId ?? '')
+  httpDuration.observe(seconds, route, method, statusLabel)
   if (record.firstTokenAt !== undefined && record.model) {
-    timeToFirstToken.observe({ model: record.model }, (record.firstTokenAt - record.startedAt) / 1000)
+    timeToFirstToken.observe((record.firstTokenAt - record.startedAt) / 1000, record.model)
   }
   // the path without its query: a query may carry values worth keeping out of logs
   const path = (incoming.url ?? '').split('?')[0]

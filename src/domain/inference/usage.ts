@@ -55,8 +55,8 @@ export type UsageSink = (entry: UsageEntry) => void
 function countTokens(principal: Principal, entry: UsageEntry) {
   if (!entry.inputTokens && !entry.outputTokens) return
   const project = principal.projectId ?? ''
-  if (entry.inputTokens) tokens.inc({ model: entry.model, project, direction: 'input' }, entry.inputTokens)
-  if (entry.outputTokens) tokens.inc({ model: entry.model, project, direction: 'output' }, entry.outputTokens)
+  if (entry.inputTokens) tokens.inc(entry.inputTokens, entry.model, project, 'input')
+  if (entry.outputTokens) tokens.inc(entry.outputTokens, entry.model, project, 'output')
   noteUsage(principal.request, entry.model, entry.inputTokens, entry.outputTokens)
 }
 
