@@ -131,7 +131,7 @@ describe('passthroughStream: upstream bytes → frames', () => {
     const parser = new SseParser()
     const events: unknown[] = []
     for (const message of [...parser.push(bytes), ...parser.end()]) {
-      if (message.data === '[DONE]') continue
+      if (message.data === '[DONE]' || message.data === '') continue
       if (message.event === 'error') return { events, failed: true }
       try {
         const text = rewriter.rewrite(message.data)
@@ -184,6 +184,30 @@ describe('passthroughStream: upstream bytes → frames', () => {
     let seen: string[] = []
     expect(stream.usage((parts) => ((seen = parts.map((p) => (p.type === 'text-delta' ? p.text : p.type))), { inputTokens: 1, outputTokens: 2 }))).toEqual({ inputTokens: 1, outputTokens: 2 })
     expect(seen).toEqual(['Hello', ' world', 'choice-end'])
+  })
+
+  it('reads odd single events as the full parser does: empty data (skipped), comments, other fields, no space, two data lines', async () => {
+    const odd = [
+      `data: ${chunk(delta('a'))}\n\n`,
+      'data: \n\n',
+      ': keep-alive\n\n',
+      `data:${chunk(delta('b'))}\n\n`,
+      `id: 7\ndata: ${chunk(delta('c'))}\n\n`,
+      `data: ${chunk(delta('d'))}\ndata: \n\n`,
+      `event: message\ndata: ${chunk(delta('e'))}\n\n`,
+      `data: ${chunk({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 5, total_tokens: 6 } })}\n\n`,
+      'data: [DONE]\n\n',
+    ]
+    const body = Buffer.from(odd.join(''))
+    const expected = reference(body, false)
+    expect(expected.failed).toBe(false)
+    for (const cuts of [[], [3, 40, 41, 90]]) {
+      const got = await frames(body, cuts, false)
+      expect(got.events).toEqual(expected.events)
+      expect(got.error).toBeUndefined()
+      expect(got.usage).toEqual({ inputTokens: 1, outputTokens: 5 })
+    }
+    expect(expected.events.map((e) => (e as { choices: { delta: { content: string } }[] }).choices[0].delta.content)).toEqual(['a', 'b', 'c', 'd', 'e'])
   })
 
   it('hands an upstream with CRLF line ends to the full SSE parser', async () => {

@@ -226,8 +226,8 @@ export class PassthroughFramer {
   // StringDecoder: Node's native decoder, cheaper per read than TextDecoder; holds a multi-byte
   // character split across reads until its last byte comes
   private readonly decoder = new StringDecoder('utf8')
-  /** Parses the single complete events that cannot go in bulk; empty again after each. */
-  private readonly single = new SseParser()
+  /** Parses the single complete events that cannot go in bulk and are not one `data:` line. */
+  private single: SseParser | undefined
   private started = false
 
   constructor(
@@ -260,6 +260,8 @@ export class PassthroughFramer {
   end(): Framed {
     const rest = this.decoder.end()
     if (this.parser) return this.messages([...this.parser.push(rest), ...this.parser.end()])
+    // the usual end: the last event had its blank line, nothing is left
+    if (!this.pending && !rest) return { out: '' }
     // a last event without its blank line still counts, as the full parser has it
     const parser = new SseParser()
     return this.messages([...parser.push(this.pending + rest), ...parser.end()])
@@ -278,7 +280,9 @@ export class PassthroughFramer {
           continue
         }
         const next = text.indexOf('\n\n', at) + 2
-        for (const message of this.single.push(text.slice(at, next))) out += this.frame(message)
+        const data = oneDataLine(text, at, next)
+        if (data !== undefined) out += this.frame({ event: undefined, data })
+        else for (const message of (this.single ??= new SseParser()).push(text.slice(at, next))) out += this.frame(message)
         at = next
       }
     } catch (error) {
@@ -298,12 +302,24 @@ export class PassthroughFramer {
   }
 
   private frame(message: SseMessage): string {
-    // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool
-    if (message.data === '[DONE]') return ''
+    // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool;
+    // an empty `data:` line (a heartbeat some servers send) carries no chunk
+    if (message.data === '[DONE]' || message.data === '') return ''
     if (message.event === 'error') throw upstreamStreamError(this.upstream, safeParse(message.data))
     const text = this.rewriter.rewrite(message.data)
     return text === undefined ? '' : `data: ${text}\n\n`
   }
+}
+
+/**
+ * The data of an event that is one `data: ...` line (the usage chunk, `[DONE]`): what the full
+ * parser would give, without it. Anything else (other fields, several lines, comments, no space
+ * after the colon) is undefined and goes to the parser.
+ */
+function oneDataLine(text: string, from: number, end: number): string | undefined {
+  if (!text.startsWith('data: ', from)) return undefined
+  const line = text.indexOf('\n', from)
+  return line === end - 2 ? text.slice(from + 6, line) : undefined
 }
 
 function safeParse(text: string): unknown {

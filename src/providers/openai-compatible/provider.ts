@@ -84,7 +84,7 @@ export class OpenAICompatibleProvider implements Provider {
     const exchange = await this.transport.post('/responses', JSON.stringify({ ...call.body, stream: true }), call.signal, true)
     try {
       for await (const message of parseSse(exchange.body)) {
-        if (message.data === '[DONE]') continue
+        if (message.data === '[DONE]' || message.data === '') continue
         const event = JSON.parse(message.data) as Record<string, unknown> | null
         if (event) yield event
       }
@@ -115,7 +115,7 @@ export class OpenAICompatibleProvider implements Provider {
     try {
       for await (const message of parseSse(exchange.body)) {
         // keep reading after [DONE] so the body ends cleanly and the connection returns to the pool
-        if (message.data === '[DONE]') continue
+        if (message.data === '[DONE]' || message.data === '') continue
         const chunk = JSON.parse(message.data) as WireChatChunk | null
         if (!chunk) continue
         if (chunk.error !== undefined && chunk.error !== null)
