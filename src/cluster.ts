@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js'
 import { bootstrapOrganization, type BootstrapResult } from './domain/organization/bootstrap.js'
 import { ClusterMetrics } from './cluster-metrics.js'
 import { bootLog } from './logger.js'
+import type { RelayedChange } from './storage/change-feed.js'
 import { storageConfigFor } from './storage/dialect.js'
 import { InProcessLimiter } from './storage/limits/in-process.js'
 import { serveLimiter } from './storage/limits/ipc.js'
@@ -109,8 +110,10 @@ export async function serveCluster(
     bootLog.info({ worker: slot.index, workerPid: worker.process.pid, jobs: slot.index === 1 }, `worker ${slot.index} started (pid ${worker.process.pid})`)
     if (limiter) slot.stopLimiter = serveLimiter(limiter, worker)
     slot.stopMetrics = metrics.serve(worker)
-    worker.on('message', (message: WorkerMessage) => {
-      if (message?.plinthWorker === 'ready') {
+    worker.on('message', (message: WorkerMessage | RelayedChange) => {
+      if (typeof message === 'object' && message !== null && 'plinthChanges' in message) {
+        if (message.plinthChanges === 'publish') relayChange(slots, worker, message)
+      } else if (message?.plinthWorker === 'ready') {
         slot.ready = true
         url = message.url
         if (!started && slots.every((s) => s.ready)) {
@@ -186,4 +189,17 @@ export async function serveCluster(
   if (bootstrap.created) printFirstStart(url, bootstrap.created)
   bootLog.info({ url, database: storage.dialect, workers: count }, `Plinth ready on ${url}/v1 (${count} workers)`)
   return { url, close }
+}
+
+/**
+ * A change one worker published (SQLite: RelayedChangeFeed), for every other worker: the jobs
+ * worker among them, and one still starting, whose caches may already hold what changed. A
+ * worker that is gone or going is skipped; a send that fails is ignored (its caches go with it).
+ */
+function relayChange(slots: Slot[], from: Worker, change: RelayedChange) {
+  const message: RelayedChange = { plinthChanges: 'deliver', t: change.t, k: change.k ?? null, at: change.at }
+  for (const slot of slots) {
+    const worker = slot.worker
+    if (worker && worker !== from && worker.isConnected()) worker.send(message, undefined, () => {})
+  }
 }

@@ -37,6 +37,7 @@ import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
 import { createVectorIndex, storageConfigFor } from './storage/dialect.js'
 import { openStorage, type Storage } from './storage/storage.js'
+import type { RelayChannel } from './storage/change-feed.js'
 import { ResponsesService } from './domain/responses/service.js'
 import { ResponsesStore } from './domain/responses/store.js'
 import { RequestLog } from './request-log.js'
@@ -91,8 +92,8 @@ export type AppContext = {
   close(): Promise<void>
 }
 
-export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox; limiter?: RateLimiter } = {}): Promise<AppContext> {
-  const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir, config.databaseQueryTimeoutMs)))
+export async function createContext(config: Config, options: { storage?: Storage; env?: Record<string, string | undefined>; jobs?: JobsOptions; sandbox?: Sandbox; limiter?: RateLimiter; changeRelay?: RelayChannel } = {}): Promise<AppContext> {
+  const storage = options.storage ?? (await openStorage(storageConfigFor(config.databaseUrl, config.dataDir, config.databaseQueryTimeoutMs), { changeRelay: options.changeRelay }))
   let providers: ProviderRegistry
   try {
     providers = await ProviderRegistry.create(config, options.env)

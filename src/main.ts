@@ -6,6 +6,7 @@ import { createContext } from './context.js'
 import { accessLog, bootLog, setLogFormat, setLogLevel } from './logger.js'
 import { getEngine } from './providers/llama-cpp/engine.js'
 import { IpcLimiter } from './storage/limits/ipc.js'
+import type { RelayChannel } from './storage/change-feed.js'
 import { workerMetrics } from './cluster-metrics.js'
 import { setScrapeSource } from './metrics.js'
 import { warmTokenizer } from './providers/tokenizer.js'
@@ -101,13 +102,16 @@ export async function serve(overrides: ConfigOverrides = {}, options: { handleSi
 /**
  * A worker runs the job runner and the leader only if it is the jobs worker (on SQLite a single
  * runner avoids contention for the write lock; on PostgreSQL the leader lock would already keep the
- * sweeps singleton), and asks the primary for rate limits when Redis is not configured.
+ * sweeps singleton), asks the primary for rate limits when Redis is not configured, and on SQLite
+ * sends and hears the change feed through the primary.
  */
 function workerContextOptions(role: WorkerRole | undefined): Parameters<typeof createContext>[1] {
   if (!role) return {}
   return {
     jobs: role.jobs ? {} : { elsewhere: { wake: wakeJobsWorker } },
     limiter: role.sharedLimiter ? new IpcLimiter(process as unknown as ConstructorParameters<typeof IpcLimiter>[0]) : undefined,
+    // on SQLite the workers hear each other's changes through the primary (cluster.ts relays)
+    changeRelay: process as unknown as RelayChannel,
   }
 }
 

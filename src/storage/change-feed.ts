@@ -201,3 +201,60 @@ export class PgChangeFeed extends LocalChangeFeed {
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS)
   }
 }
+
+/**
+ * What a worker tells the primary, and the primary each other worker (cluster.ts relays it);
+ * `at` (when it was published) is only for the debug log's lag.
+ */
+export type RelayedChange = { plinthChanges: 'publish' | 'deliver'; t: ChangeTopic; k: string | null; at: number }
+
+/** The wall clock to a microsecond or so: the relay's lag is well under a millisecond. */
+function wallClockMs(): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/** A worker's end of its IPC channel to the primary (`process`). */
+export type RelayChannel = {
+  send(message: unknown, callback?: (error: Error | null) => void): unknown
+  on(event: 'message', listener: (message: any) => void): unknown
+  off(event: 'message', listener: (message: any) => void): unknown
+}
+
+/**
+ * A worker of `plinth serve --workers N` on SQLite: the workers share the database file but no
+ * connection to listen on, so the primary relays. `publish` delivers here before it returns, as
+ * LocalChangeFeed does, and sends the change to the primary, which hands it to every other live
+ * worker; what the primary hands this worker is delivered here. The send is fire-and-forget: a
+ * channel that is closing loses the change, and the caches' age bound covers it, as a lost
+ * notification on PostgreSQL.
+ */
+export class RelayedChangeFeed extends LocalChangeFeed {
+  private readonly onMessage = (message: RelayedChange) => {
+    if (message?.plinthChanges !== 'deliver') return
+    dbLog.debug({ topic: message.t, lagMs: Math.round((wallClockMs() - message.at) * 1000) / 1000 }, 'a change relayed from another worker')
+    this.deliver(message.t, message.k ?? null)
+  }
+
+  constructor(private readonly channel: RelayChannel) {
+    super()
+    channel.on('message', this.onMessage)
+  }
+
+  async publish(topic: ChangeTopic, key: string | null = null): Promise<void> {
+    this.deliver(topic, key)
+    const message: RelayedChange = { plinthChanges: 'publish', t: topic, k: key, at: wallClockMs() }
+    try {
+      this.channel.send(message, (error) => {
+        if (error) dbLog.warn({ err: error, topic }, 'could not relay a change to the other workers')
+      })
+    } catch (error) {
+      // a channel already closed throws on some paths rather than calling back
+      dbLog.warn({ err: error, topic }, 'could not relay a change to the other workers')
+    }
+  }
+
+  async close(): Promise<void> {
+    this.channel.off('message', this.onMessage)
+    await super.close()
+  }
+}

@@ -22,7 +22,7 @@ import {
   type SelectQueryBuilder,
   type SqliteDialectConfig,
 } from 'kysely'
-import { LocalChangeFeed, PgChangeFeed, type ChangeFeed } from './change-feed.js'
+import { LocalChangeFeed, PgChangeFeed, RelayedChangeFeed, type ChangeFeed, type RelayChannel } from './change-feed.js'
 import { PgVectorIndex } from './vector-index/pgvector.js'
 import { SqliteVecIndex } from './vector-index/sqlite-vec.js'
 import type { VectorIndex } from './vector-index/vector-index.js'
@@ -467,10 +467,11 @@ export async function withLeaderLock<T>(
 
 /**
  * How caches hear of changes (change-feed.ts): PostgreSQL's LISTEN/NOTIFY, which every node
- * sharing the database hears; SQLite has one node, whose changes are delivered in-process.
+ * sharing the database hears; SQLite has one node, whose changes are delivered in-process, and
+ * relayed through the primary (`relay`, the worker's IPC channel) when that node is N workers.
  */
-export async function createChangeFeed(config: StorageConfig, db: Kysely<any>): Promise<ChangeFeed> {
-  if (config.kind === 'sqlite') return new LocalChangeFeed()
+export async function createChangeFeed(config: StorageConfig, db: Kysely<any>, relay?: RelayChannel): Promise<ChangeFeed> {
+  if (config.kind === 'sqlite') return relay ? new RelayedChangeFeed(relay) : new LocalChangeFeed()
   const feed = new PgChangeFeed(config.url, config.schema ? checkSchemaName(config.schema) : '', db)
   // listening before the first cache fills; a failure here is retried in the background
   await feed.ready

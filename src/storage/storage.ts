@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { sqliteFileGauge } from '../metrics.js'
 import { Kysely, Migrator, type CompiledQuery, type Transaction } from 'kysely'
 import type { Database } from './tables.js'
-import type { ChangeFeed } from './change-feed.js'
+import type { ChangeFeed, RelayChannel } from './change-feed.js'
 import {
   createChangeFeed,
   createKyselyDialect,
@@ -69,7 +69,8 @@ class KyselyStorage implements Storage {
   }
 }
 
-export async function openStorage(config: StorageConfig): Promise<Storage> {
+/** `changeRelay`: a cluster worker's IPC channel, which carries the change feed on SQLite. */
+export async function openStorage(config: StorageConfig, options: { changeRelay?: RelayChannel } = {}): Promise<Storage> {
   await ensureSchema(config)
   const { dialect, runBatch, sqlite, armQueryTimeout } = createKyselyDialect(config)
   // with tracing on, each statement of a traced request is a span (tracing/query-spans.ts)
@@ -84,7 +85,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   const file = config.kind === 'sqlite' && config.path !== ':memory:' ? config.path : undefined
   const stopCheckpoints = sqlite && file ? checkpointInWorker(sqlite, file) : undefined
   const untrack = file ? trackSqliteFiles(file) : undefined
-  const changes = await createChangeFeed(config, db)
+  const changes = await createChangeFeed(config, db, options.changeRelay)
   const beforeClose = async () => {
     await changes.close()
     untrack?.()

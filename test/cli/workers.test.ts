@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { toFile } from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { Agent, fetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { usageTotals } from '../helpers/crash-db.js'
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js'
+import { startFakeFineTuningUpstream } from '../helpers/fake-fine-tuning-upstream.js'
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js'
 import { describeRedis, redisPrefix, redisTestUrl } from '../helpers/redis.js'
 import { poll, serverProcesses, type ServerProcess } from '../helpers/server-process.js'
@@ -16,15 +17,18 @@ const ADMIN = 'sk-admin-workers-000000000000000000000000'
 const servers = serverProcesses(KEY)
 let upstream: FakeUpstream
 let hanging: FakeUpstream
+let tuner: Awaited<ReturnType<typeof startFakeFineTuningUpstream>>
 
 beforeAll(async () => {
   upstream = await startFakeUpstream({ record: false })
   hanging = await startFakeUpstream({ behavior: { hang: 'headers' } })
+  tuner = await startFakeFineTuningUpstream()
 })
 afterAll(async () => {
   servers.cleanup()
   await upstream?.close()
   await hanging?.close()
+  await tuner?.close()
 })
 
 function startCluster(rateLimits: Record<string, unknown> = {}) {
@@ -34,14 +38,18 @@ function startCluster(rateLimits: Record<string, unknown> = {}) {
     configFile,
     JSON.stringify({
       server: { workers: 2 },
+      // a minute: a worker that was not told of a change would serve its cache for the whole test
+      changes: { maxStaleMs: 60_000 },
       rateLimits: { ...rateLimits, models: { 'test-echo': { requestsPerMinute: 10 } } },
       upstreams: [
         { id: 'fake', baseURL: upstream.baseURL },
         { id: 'hang', baseURL: hanging.baseURL },
+        { id: 'tuner', baseURL: tuner.baseURL, fineTuning: true, fineTuningPollMs: 20 },
       ],
       models: [
         { id: 'counted', provider: 'openai-compatible', upstream: 'fake' },
         { id: 'stuck', provider: 'openai-compatible', upstream: 'hang' },
+        { id: 'remote-mini', provider: 'openai-compatible', upstream: 'tuner', upstreamModel: 'gpt-4o-mini-2024-07-18' },
       ],
     }),
   )
@@ -71,6 +79,59 @@ function workerPids(server: ServerProcess, index: number): number[] {
   return logLines(server)
     .filter((l) => l.log === 'boot' && l.worker === index && l.workerPid !== undefined && /started/.test(l.msg))
     .map((l) => l.workerPid)
+}
+
+type Answer = { status: number; body: any; headers: Headers }
+
+/**
+ * Sends `request` on a fresh connection each time (the primary hands connections to the workers
+ * in turn) until each of the two workers answered `each` times: the answers by worker pid, told
+ * apart by the request id the access log line of each carries.
+ */
+async function fromBothWorkers(server: ServerProcess, path: string, key: string, each = 2): Promise<Map<number, Answer[]>> {
+  const byPid = new Map<number, Answer[]>()
+  const done = () => byPid.size === 2 && [...byPid.values()].every((a) => a.length >= each)
+  for (let i = 0; i < 8 * each && !done(); i++) {
+    const agent = new Agent()
+    let answer: Answer
+    try {
+      const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` }, dispatcher: agent })
+      answer = { status: response.status, body: await response.json(), headers: response.headers as unknown as Headers }
+    } finally {
+      await agent.close()
+    }
+    const id = answer.headers.get('x-request-id')
+    // the worker writes its access line at the end of the turn
+    const line = await poll(async () => logLines(server).find((l) => l.log === 'access' && l.request_id === id), (l) => l !== undefined, `the access line of ${id}`, 5000)
+    byPid.set(line!.pid, [...(byPid.get(line!.pid) ?? []), answer])
+  }
+  expect(done()).toBe(true)
+  return byPid
+}
+
+/** A new project key through the API (a service account's), with each worker holding it cached. */
+async function cachedOnBothWorkers(server: ServerProcess, admin: OpenAI, projectId: string, name: string) {
+  const account = await admin.admin.organization.projects.serviceAccounts.create(projectId, { name })
+  const secret = account.api_key!.value
+  for (const answers of (await fromBothWorkers(server, '/v1/models', secret)).values()) expect(answers.map((a) => a.status)).toEqual([200, 200])
+  return { secret, accountId: account.id }
+}
+
+/** Deletes the key's service account through one worker; the ms until both refused the key, from its answer. */
+async function revokedOnBothWorkers(server: ServerProcess, admin: OpenAI, projectId: string, key: { secret: string; accountId: string }) {
+  await admin.admin.organization.projects.serviceAccounts.delete(key.accountId, { project_id: projectId })
+  const t0 = performance.now()
+  const byPid = await fromBothWorkers(server, '/v1/models', key.secret, 3)
+  // every request after the answer is refused, on either worker: none waited for a cache to age
+  for (const answers of byPid.values()) {
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401])
+    expect(answers[0].body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' })
+  }
+  return performance.now() - t0
+}
+
+function adminOf(server: ServerProcess) {
+  return new OpenAI({ apiKey: ADMIN, adminAPIKey: ADMIN, baseURL: `${server.url}/v1`, maxRetries: 0 })
 }
 
 /** 30 requests at once to a model limited to 10 a minute: exactly 10 pass, whichever worker. */
@@ -177,6 +238,59 @@ describe('plinth serve --workers 2 (SQLite, no Redis: the primary holds the coun
     expect(new Set(logs.filter((l) => l.path === '/metrics').map((l) => l.pid)).size).toBe(2)
   }, 30_000)
 
+  it('a key revoked through one worker is refused by both at once (the primary relays the change feed)', async () => {
+    const admin = adminOf(server)
+    const projectId = (await admin.admin.organization.projects.list()).data[0].id
+    const key = await cachedOnBothWorkers(server, admin, projectId, 'relay-bot')
+    const ms = await revokedOnBothWorkers(server, admin, projectId, key)
+    console.info(`key revoked through one worker: every request after the answer refused by both workers (6 in ${ms.toFixed(0)} ms)`)
+  }, 30_000)
+
+  it("a project's rate limit changed through one worker applies on both at once", async () => {
+    const admin = adminOf(server)
+    const projectId = (await admin.admin.organization.projects.list()).data[0].id
+    // each worker has the project's limits cached
+    const limitOf = async () => [...(await fromBothWorkers(server, '/v1/models', KEY, 1)).values()].map(([a]) => a.headers.get('x-ratelimit-limit-requests'))
+    const before = await limitOf()
+    expect(new Set(before).size).toBe(1)
+    expect(before[0]).not.toBe('123')
+    await admin.admin.organization.projects.rateLimits.updateRateLimit('rl-counted', { project_id: projectId, max_requests_per_1_minute: 123 })
+    const counted = new Map<number, string | null>()
+    for (let i = 0; i < 8 && counted.size < 2; i++) {
+      const agent = new Agent()
+      try {
+        const response = await chat(server, 'counted', { dispatcher: agent })
+        const id = response.headers.get('x-request-id')
+        await response.text()
+        const line = await poll(async () => logLines(server).find((l) => l.log === 'access' && l.request_id === id), (l) => l !== undefined, 'the access line', 5000)
+        counted.set(line!.pid, response.headers.get('x-ratelimit-limit-requests'))
+      } finally {
+        await agent.close()
+      }
+    }
+    expect([...counted.values()]).toEqual(['123', '123'])
+  }, 30_000)
+
+  it('a model fine-tuned by the jobs worker is served by the other worker without a restart, and its deletion too', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `a${i}` }] })).join('\n')
+    const file = await server.client.files.create({ file: await toFile(Buffer.from(lines), 'train.jsonl'), purpose: 'fine-tune' })
+    const job = await server.client.fineTuning.jobs.create({ model: 'remote-mini', training_file: file.id, suffix: 'relay' })
+    for (const status of ['queued', 'running', 'succeeded']) {
+      await poll(async () => tuner.jobs.size, (n) => n === 1, 'the upstream job', 10_000)
+      tuner.advance()
+      await poll(() => server.client.fineTuning.jobs.retrieve(job.id), (j) => j.status === status, `the job ${status}`, 10_000)
+    }
+    const t0 = performance.now()
+    const model = (await server.client.fineTuning.jobs.retrieve(job.id)).fine_tuned_model!
+    const listed = async () => [...(await fromBothWorkers(server, '/v1/models', KEY, 1)).values()].map(([a]) => a.body.data.some((m: { id: string }) => m.id === model))
+    // the job's success is committed before it is announced: a read may come between the two
+    await poll(listed, (both) => both.every(Boolean), 'the model served on both workers', 2000)
+    console.info(`fine-tuned model served by both workers ${(performance.now() - t0).toFixed(1)} ms after the job read succeeded`)
+
+    await server.client.models.delete(model)
+    expect(await listed()).toEqual([false, false])
+  }, 60_000)
+
   it('restarts a worker killed with SIGKILL; its requests in flight fail with a reset, the server keeps answering', async () => {
     const [victim] = workerPids(server, 2)
     // four requests held by an upstream that never answers, each on a connection of its own, opened
@@ -233,6 +347,14 @@ describe('plinth serve --workers 2 (SQLite, no Redis: the primary holds the coun
       10_000,
     )
   }, 120_000)
+
+  it('a restarted worker hears the changes made through the other one', async () => {
+    const admin = adminOf(server)
+    const projectId = (await admin.admin.organization.projects.list()).data[0].id
+    const key = await cachedOnBothWorkers(server, admin, projectId, 'relay-bot-2')
+    const ms = await revokedOnBothWorkers(server, admin, projectId, key)
+    console.info(`key revoked after a worker's restart: every request after the answer refused by both workers (6 in ${ms.toFixed(0)} ms)`)
+  }, 30_000)
 
   it('drains every worker and exits on SIGTERM to the primary', async () => {
     const pids = [...workerPids(server, 1), ...workerPids(server, 2)]

@@ -1,7 +1,8 @@
+import { EventEmitter } from 'node:events'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalChangeFeed, PgChangeFeed } from '../../src/storage/change-feed.js'
+import { LocalChangeFeed, PgChangeFeed, RelayedChangeFeed, type RelayedChange } from '../../src/storage/change-feed.js'
 import { describePg, pgQuery, pgTestUrl } from '../helpers/pg.js'
 
 // The change feed (issue 20): what one node publishes reaches every node's caches; a dropped
@@ -32,6 +33,58 @@ describe('LocalChangeFeed (one node)', () => {
     feed.subscribe('keys', (key) => heard.push(key!))
     await feed.publish('keys', 'k')
     expect(heard).toEqual(['k'])
+  })
+})
+
+/** A worker's end of the IPC channel: what it sent, and a way to hand it messages. */
+function fakeChannel(fail?: 'callback' | 'throw') {
+  const emitter = new EventEmitter()
+  const sent: unknown[] = []
+  return {
+    sent,
+    receive: (message: unknown) => emitter.emit('message', message),
+    listeners: () => emitter.listenerCount('message'),
+    on: (event: 'message', listener: (m: any) => void) => emitter.on(event, listener),
+    off: (event: 'message', listener: (m: any) => void) => emitter.off(event, listener),
+    send(message: unknown, callback?: (error: Error | null) => void) {
+      if (fail === 'throw') throw new Error('channel closed')
+      sent.push(message)
+      setImmediate(() => callback?.(fail === 'callback' ? new Error('channel closed') : null))
+      return true
+    },
+  }
+}
+
+describe('RelayedChangeFeed (a worker of plinth serve --workers N on SQLite)', () => {
+  it('delivers here before publish returns and sends the change to the primary; delivers what the primary hands it', async () => {
+    const channel = fakeChannel()
+    const feed = new RelayedChangeFeed(channel)
+    const heard: (string | null)[] = []
+    feed.subscribe('keys', (key) => heard.push(key))
+    feed.subscribe('models', (key) => heard.push(`models ${key}`))
+    const published = feed.publish('keys', 'k1')
+    expect(heard).toEqual(['k1'])
+    await published
+    expect(channel.sent).toEqual([{ plinthChanges: 'publish', t: 'keys', k: 'k1', at: expect.any(Number) }])
+    // its own changes do not come back from the primary; another worker's do
+    channel.receive({ plinthChanges: 'deliver', t: 'models', k: null, at: 0 } satisfies RelayedChange)
+    channel.receive({ plinthChanges: 'publish', t: 'keys', k: 'not for a worker', at: 0 })
+    channel.receive({ plinthLimiter: 'result', id: 1 })
+    expect(heard).toEqual(['k1', 'models null'])
+    await feed.close()
+    expect(channel.listeners()).toBe(0)
+  })
+
+  it('a channel that fails (the primary gone) loses the relay, never the publish', async () => {
+    for (const fail of ['callback', 'throw'] as const) {
+      const feed = new RelayedChangeFeed(fakeChannel(fail))
+      const heard: (string | null)[] = []
+      feed.subscribe('rate_limits', (key) => heard.push(key))
+      await expect(feed.publish('rate_limits', 'proj_1')).resolves.toBeUndefined()
+      await new Promise((r) => setImmediate(r))
+      expect(heard).toEqual(['proj_1'])
+      await feed.close()
+    }
   })
 })
 
