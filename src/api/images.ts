@@ -32,13 +32,14 @@ async function collect(data: AsyncIterable<Uint8Array>): Promise<Buffer> {
 type ImagesAnswer = Awaited<ReturnType<AppContext['services']['images']['create']>>
 
 const SLICE_CHARS = 256 * 1024
+const SLICE_BYTES = 3 * 16 * 1024
 
 /**
  * The answer's JSON text as buffers, paced: ten base64 pictures are tens of MB, and one
  * JSON.stringify of them (or one copy) held the loop for tens of ms. Base64 needs no escaping, so
  * each picture's text goes out in slices of a quarter MB, with other requests run between them.
  */
-async function imagesBody(answer: ImagesAnswer): Promise<Buffer[]> {
+export async function imagesBody(answer: ImagesAnswer): Promise<Buffer[]> {
   const pacer = new Pacer()
   const parts: Buffer[] = [Buffer.from(`{"created":${answer.created},"data":[`)]
   for (const [i, item] of answer.data.entries()) {
@@ -46,9 +47,19 @@ async function imagesBody(answer: ImagesAnswer): Promise<Buffer[]> {
     if (item.b64_json !== undefined) {
       parts.push(Buffer.from(`${open}"b64_json":"`))
       open = ''
-      for (let at = 0; at < item.b64_json.length; at += SLICE_CHARS) {
-        parts.push(Buffer.from(item.b64_json.slice(at, at + SLICE_CHARS), 'latin1'))
-        await pacer.pace()
+      const b64 = item.b64_json
+      if (typeof b64 === 'string') {
+        for (let at = 0; at < b64.length; at += SLICE_CHARS) {
+          parts.push(Buffer.from(b64.slice(at, at + SLICE_CHARS), 'latin1'))
+          await pacer.pace()
+        }
+      } else {
+        // slices of a multiple of 3 bytes encode with no padding between them; 48 KB of bytes
+        // make 64 KB strings, young and short-lived, never one string of the whole picture
+        for (let at = 0; at < b64.bytes.length; at += SLICE_BYTES) {
+          parts.push(Buffer.from(b64.bytes.subarray(at, at + SLICE_BYTES).toString('base64'), 'latin1'))
+          await pacer.pace()
+        }
       }
       parts.push(Buffer.from('"'))
     }

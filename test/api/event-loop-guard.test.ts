@@ -32,18 +32,27 @@ function message<T>(type: string): Promise<T> {
   })
 }
 
+/** The longest hold of the thread in the stalls last taken (the monitor sees those over 20 ms). */
+let longestHold = 0
+
 /** The server's stalls since the last call that held its thread for more than BLOCK_MS. */
 async function takeBlocks(): Promise<Stall[]> {
   const answer = message<{ stalls: Stall[] }>('stalls')
   child.send({ type: 'take' })
-  return (await answer).stalls.filter((s) => s.blockedMs > BLOCK_MS)
+  const stalls = (await answer).stalls
+  longestHold = Math.max(0, ...stalls.map((s) => s.blockedMs))
+  return stalls.filter((s) => s.blockedMs > BLOCK_MS)
 }
+
+/** How close a case came to the bound, for the report: the margin CI has. */
+const held = () => (longestHold > 0 ? `, longest hold ${longestHold.toFixed(1)} ms` : ', no stall over 20 ms')
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-guard-'))
   child = fork(path.resolve(import.meta.dirname, '../helpers/guarded-server.ts'), [], {
     execArgv: ['--import', 'tsx', ...(process.env.GUARD_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.GUARD_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/el/cprof', '--cpu-prof-interval=250'] : [])],
-    env: { ...process.env, GUARD_DATA_DIR: dataDir, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_TEST_MODELS: '1', PLINTH_LOG_LEVEL: 'warn' },
+    // the monitor notes stalls from 20 ms on, so the report shows each case's margin; only those over BLOCK_MS fail
+    env: { GUARD_THRESHOLD_MS: '20', ...process.env, GUARD_DATA_DIR: dataDir, PLINTH_BOOTSTRAP_PROJECT_KEY: KEY, PLINTH_TEST_MODELS: '1', PLINTH_LOG_LEVEL: 'warn' },
     stdio: ['ignore', process.env.GUARD_TRACE_GC ? 'inherit' : 'ignore', 'inherit', 'ipc'],
   })
   url = (await message<{ url: string }>('ready')).url
@@ -53,6 +62,9 @@ beforeAll(async () => {
   await post('/v1/completions', JSON.stringify({ model: 'test-echo', prompt: 'warm up' }))
   await post('/v1/embeddings', JSON.stringify({ model: 'test-embed', input: ['warm up', 'again'] }))
   await post('/v1/embeddings', JSON.stringify({ model: 'test-embed', input: [[1, 2], [3]], dimensions: 8 }))
+  // the first image request loads sharp (libvips): a one-time synchronous module load of 40-130
+  // ms (more under tsx's loader hooks), not work that grows with a request (docs/images.md)
+  await post('/v1/images/generations', JSON.stringify({ prompt: 'warm up', n: 1, size: '256x256' }))
   await takeBlocks()
 }, 60_000)
 
@@ -97,6 +109,7 @@ async function cheapLatencies(until: Promise<unknown>, everyMs = 10): Promise<nu
 
 async function expectNoBlock(label: string) {
   const blocks = await takeBlocks()
+  if (report.at(-1)?.startsWith(label)) report[report.length - 1] += held()
   expect(blocks, `${label}: ${JSON.stringify(blocks)}`).toEqual([])
 }
 
@@ -177,7 +190,7 @@ describe('event-loop guard', () => {
     form.append('file', new Blob([Buffer.alloc(64 * 1024 * 1024, 'a')]), 'big.txt')
     await takeBlocks()
     const result = await post('/v1/files', form)
-    report.push(`64 MB upload: ${result.status} in ${result.ms.toFixed(0)} ms`)
+    report.push(`upload of 64 MB: ${result.status} in ${result.ms.toFixed(0)} ms`)
     expect(result.status).toBe(200)
     await expectNoBlock('upload')
   })
