@@ -50,8 +50,8 @@ export async function streamedText(client: OpenAI, params: OpenAI.Chat.ChatCompl
   return { text, finish }
 }
 
-/** Polls until `check` holds (or fails after `ms`): for state that settles a tick after a response. */
-export async function eventually(check: () => boolean, ms = 2000): Promise<void> {
+/** Polls until `check` holds (or fails after `ms`; a CI machine running every test file at once can take seconds): for state that settles a tick after a response. */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms
   while (!check()) {
     if (Date.now() > until) throw new Error('condition not met in time')
