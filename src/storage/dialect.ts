@@ -476,3 +476,45 @@ export async function createChangeFeed(config: StorageConfig, db: Kysely<any>): 
   await feed.ready
   return feed
 }
+
+/**
+ * Triggers that keep a thread's two message counters (migration 0018): `messages_added` counts
+ * the messages ever inserted into it; `messages_changed` counts the deletions and the rewrites of
+ * a finished message's role or content (an in_progress message, whose content still grows, is
+ * left out). A node's prompt cache (domain/assistants/prompt-cache.ts) compares them with the
+ * counters it saw: in a trigger they follow every writer, on every node, in the writer's own
+ * transaction, including SQL that bypasses the repositories.
+ */
+export function messageCounterTriggers(dialect: Dialect): { up: string[]; down: string[] } {
+  const bump = (column: string, row: string) =>
+    `UPDATE threads SET ${column} = ${column} + 1 WHERE id = ${row}.thread_id`
+  const rewritten = `OLD.status <> 'in_progress' AND (NEW.content IS DISTINCT FROM OLD.content OR NEW.role IS DISTINCT FROM OLD.role)`
+  if (dialect === 'sqlite') {
+    return {
+      up: [
+        `CREATE TRIGGER messages_added AFTER INSERT ON messages BEGIN ${bump('messages_added', 'NEW')}; END`,
+        `CREATE TRIGGER messages_deleted AFTER DELETE ON messages BEGIN ${bump('messages_changed', 'OLD')}; END`,
+        `CREATE TRIGGER messages_rewritten AFTER UPDATE OF content, role ON messages WHEN ${rewritten.replaceAll('IS DISTINCT FROM', 'IS NOT')} BEGIN ${bump('messages_changed', 'OLD')}; END`,
+      ],
+      down: ['messages_added', 'messages_deleted', 'messages_rewritten'].map((name) => `DROP TRIGGER IF EXISTS ${name}`),
+    }
+  }
+  return {
+    up: [
+      `CREATE OR REPLACE FUNCTION messages_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN ${bump('messages_added', 'NEW')};
+  ELSE ${bump('messages_changed', 'OLD')};
+  END IF;
+  RETURN NULL;
+END $$`,
+      `CREATE TRIGGER messages_added AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION messages_count_change()`,
+      `CREATE TRIGGER messages_deleted AFTER DELETE ON messages FOR EACH ROW EXECUTE FUNCTION messages_count_change()`,
+      `CREATE TRIGGER messages_rewritten AFTER UPDATE OF content, role ON messages FOR EACH ROW WHEN (${rewritten}) EXECUTE FUNCTION messages_count_change()`,
+    ],
+    down: [
+      ...['messages_added', 'messages_deleted', 'messages_rewritten'].map((name) => `DROP TRIGGER IF EXISTS ${name} ON messages`),
+      'DROP FUNCTION IF EXISTS messages_count_change()',
+    ],
+  }
+}
