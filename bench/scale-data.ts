@@ -4,6 +4,7 @@ import { CompiledQuery, sql, type KyselyPlugin, type RootOperationNode, type Kys
 import { PromptCache } from '../src/domain/assistants/prompt-cache.js'
 import { buildPrompt } from '../src/domain/assistants/run-prompt.js'
 import { threadPages } from '../src/domain/assistants/run-thread.js'
+import { SUMMED } from '../src/domain/usage/results.js'
 import { createRepos } from '../src/storage/repositories/index.js'
 import type { Storage } from '../src/storage/storage.js'
 
@@ -165,21 +166,21 @@ export function operations(sizes: ScaleSizes): Operation[] {
     },
     {
       name: 'usage page: 7 days, 1d buckets',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'], sums: SUMMED.completions }),
     },
     {
       name: 'usage page: 24 hours, 1h buckets',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1h', from: now - day, to: now, groupBy: [] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1h', from: now - day, to: now, groupBy: [], sums: SUMMED.completions }),
     },
     {
       name: 'usage page: 1 hour, 1m buckets, one key',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [], sums: SUMMED.completions }),
       index: /usage_rollups_by_key/,
     },
     {
       name: 'usage page: 1 hour, 1m buckets, one key, 180 rows at both sizes',
       run: (db) =>
-        createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: busyHourEnd(now) - 3600, to: busyHourEnd(now), apiKeyIds: [BUSY_KEY], groupBy: [] }),
+        createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: busyHourEnd(now) - 3600, to: busyHourEnd(now), apiKeyIds: [BUSY_KEY], groupBy: [], sums: SUMMED.completions }),
       index: /usage_rollups_by_key/,
     },
   ]
