@@ -45,7 +45,10 @@ export class PromptCache {
   private readonly entries: LRUCache<string, CachedThread>
 
   constructor(maxBytes = PROMPT_CACHE_BYTES) {
-    this.entries = new LRUCache({ maxSize: Math.max(1, maxBytes), sizeCalculation: (entry) => Math.max(1, entry.bytes) })
+    this.entries = new LRUCache({
+      maxSize: Math.max(1, maxBytes),
+      sizeCalculation: (entry) => Math.max(1, entry.bytes),
+    })
   }
 
   get(projectId: string, threadId: string): CachedThread | undefined {
@@ -124,7 +127,9 @@ export function prepend(entry: CachedThread, messages: readonly CacheableMessage
 
 /** The copy's messages as a prompt reads them, without those `runId` wrote. */
 export function blockOf(entry: CachedThread, runId?: string): PromptBlock {
-  if (runId === undefined || !entry.runs.has(runId)) return { messages: entry.messages, sums: entry.sums, length: entry.messages.length }
+  if (runId === undefined || !entry.runs.has(runId)) {
+    return { messages: entry.messages, sums: entry.sums, length: entry.messages.length }
+  }
   const messages: ChatMessageParam[] = []
   const sums = [0]
   for (let i = 0; i < entry.messages.length; i++) {

@@ -166,7 +166,13 @@ export class RunExecutor {
       }
       const principal = await this.principal(run)
       const input = { signal: controller.signal, version: options.version, principal, usage }
-      const deps = { storage: this.deps.storage, chat: this.deps.chat, tools: this.tools, contextOf: this.deps.contextOf, prompts: this.deps.prompts }
+      const deps = {
+        storage: this.deps.storage,
+        chat: this.deps.chat,
+        tools: this.tools,
+        contextOf: this.deps.contextOf,
+        prompts: this.deps.prompts,
+      }
       for (let turns = 1; (yield* runTurn(deps, { ...input, run })) === 'continue'; turns++) {
         run = (await this.load(ref))!
         if (turns >= MAX_BUILTIN_TURNS) {

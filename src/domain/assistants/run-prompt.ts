@@ -29,7 +29,10 @@ export type ThreadPages = {
    * still, a block of messages already converted and counted; `next`: where the next page starts
    * (older than both), null at the thread's start.
    */
-  page(before: string | null, limit: number): Promise<{ messages: CountedMessage[]; block?: PromptBlock; next: string | null }>
+  page(
+    before: string | null,
+    limit: number,
+  ): Promise<{ messages: CountedMessage[]; block?: PromptBlock; next: string | null }>
   /** keeps the counts of messages counted for the first time */
   store(counts: ReadonlyMap<string, number>): Promise<void>
   /** the prompt is built: what was read may be kept for the next one */
@@ -147,7 +150,12 @@ function pageSize(kept: number, keptTokens: number, room: number, last: number):
  * hold (the first message of the prompt always), found by bisecting the block's sums. `full`: the
  * next one would not fit.
  */
-export function takeNewest(block: PromptBlock, max: number, room: number, first: boolean): { count: number; tokens: number; full: boolean } {
+export function takeNewest(
+  block: PromptBlock,
+  max: number,
+  room: number,
+  first: boolean,
+): { count: number; tokens: number; full: boolean } {
   const { sums, length: n } = block
   const total = sums[n]
   // the largest m <= max with total - sums[n - m] <= room (sums never decrease)

@@ -24,7 +24,13 @@ type Page = { messages: CountedMessage[]; block?: PromptBlock; next: string | nu
  * messages of `runId` itself are left out (the prompt shows them as the run's own steps). With a
  * cache, what a prompt read is kept for the next one, and used once checked (CachedPages).
  */
-export function threadPages(repos: Repos, projectId: string, threadId: string, runId?: string, cache?: PromptCache): ThreadPages {
+export function threadPages(
+  repos: Repos,
+  projectId: string,
+  threadId: string,
+  runId?: string,
+  cache?: PromptCache,
+): ThreadPages {
   if (cache) return new CachedPages(repos, projectId, threadId, runId, cache)
   return {
     async page(before, limit) {
@@ -65,7 +71,9 @@ class CachedPages implements ThreadPages {
 
   async page(before: string | null, limit: number): Promise<Page> {
     const { repos, projectId, threadId, cache } = this
-    if (before !== null) return this.pageRead(await repos.messages.newestBefore(projectId, threadId, before, limit), limit)
+    if (before !== null) {
+      return this.pageRead(await repos.messages.newestBefore(projectId, threadId, before, limit), limit)
+    }
     const entry = cache.get(projectId, threadId)
     if (entry) {
       const head = await repos.messages.promptHead(projectId, threadId, entry.newest, ABOVE_LIMIT)
@@ -73,7 +81,11 @@ class CachedPages implements ThreadPages {
         const above = head.rows.map(read)
         this.hit = { entry, newest: entry.newest, oldest: entry.oldest, head, above }
         this.reachedStart = entry.complete
-        return { messages: shown(above, this.runId), block: blockOf(entry, this.runId), next: entry.complete ? null : entry.oldest }
+        return {
+          messages: shown(above, this.runId),
+          block: blockOf(entry, this.runId),
+          next: entry.complete ? null : entry.oldest,
+        }
       }
       cache.delete(projectId, threadId, entry)
       if (!head) return { messages: [], next: null }

@@ -62,7 +62,11 @@ type ChatChunk = {
 export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator<RunEvent, TurnOutcome> {
   const { run, signal, version, principal } = input
   const repos = createRepos(deps.storage.db)
-  const request = await turnRequest(repos, deps.tools, run, { contextLength: deps.contextOf?.(run.model), signal, prompts: deps.prompts })
+  const request = await turnRequest(repos, deps.tools, run, {
+    contextLength: deps.contextOf?.(run.model),
+    signal,
+    prompts: deps.prompts,
+  })
   const { params, soFar, budget, steps, ownMessages, builtins, scope } = request
   if (!params) {
     const details = JSON.stringify({ reason: 'max_prompt_tokens' })

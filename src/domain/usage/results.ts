@@ -29,7 +29,14 @@ const SHOWN: Record<UsageKind, readonly GroupField[]> = {
 
 /** The summed columns each kind's results show (measures): a page sums only these. */
 export const SUMMED: Record<UsageKind, readonly RollupSum[]> = {
-  completions: ['input_tokens', 'output_tokens', 'cached_tokens', 'input_audio_tokens', 'output_audio_tokens', 'requests'],
+  completions: [
+    'input_tokens',
+    'output_tokens',
+    'cached_tokens',
+    'input_audio_tokens',
+    'output_audio_tokens',
+    'requests',
+  ],
   embeddings: ['input_tokens', 'requests'],
   moderations: ['input_tokens', 'requests'],
   images: ['images', 'requests'],

@@ -9,8 +9,9 @@ import type { MigrationContext } from './index.js'
  * that reads the thread's newest messages (domain/assistants/prompt-cache.ts).
  */
 export async function up(db: Kysely<any>, { dialect }: MigrationContext): Promise<void> {
-  await db.schema.alterTable('threads').addColumn('messages_added', 'bigint', (c) => c.notNull().defaultTo(0)).execute()
-  await db.schema.alterTable('threads').addColumn('messages_changed', 'bigint', (c) => c.notNull().defaultTo(0)).execute()
+  for (const column of ['messages_added', 'messages_changed']) {
+    await db.schema.alterTable('threads').addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute()
+  }
   for (const statement of messageCounterTriggers(dialect).up) await sql.raw(statement).execute(db)
 }
 

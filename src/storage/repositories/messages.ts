@@ -78,7 +78,12 @@ export class MessagesRepo {
    * which is what a run's prompt cache checks its copy against (domain/assistants/prompt-cache.ts).
    * Undefined: no such thread.
    */
-  async promptHead(projectId: string, threadId: string, after: string | null, limit: number): Promise<PromptHead | undefined> {
+  async promptHead(
+    projectId: string,
+    threadId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<PromptHead | undefined> {
     // the page is taken in a subquery, in the index's order, whatever the planner thinks of the
     // join: a plan that joined first would read and sort the whole thread
     const rows = await this.db
@@ -95,7 +100,8 @@ export class MessagesRepo {
         },
         (join) => join.onTrue(),
       )
-      .select(['t.messages_added', 't.messages_changed', 'm.id', 'm.role', 'm.content', 'm.run_id', 'm.token_count', 'm.status'])
+      .select(['t.messages_added', 't.messages_changed'])
+      .select(['m.id', 'm.role', 'm.content', 'm.run_id', 'm.token_count', 'm.status'])
       .where('t.project_id', '=', projectId)
       .where('t.id', '=', threadId)
       .orderBy('m.id', 'desc')
