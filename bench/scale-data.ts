@@ -1,8 +1,10 @@
 // Data at scale and the reads that must stay fast as it grows (npm run bench:scale, and
 // test/storage/query-plans.test.ts, which EXPLAINs the same reads).
 import { CompiledQuery, sql, type KyselyPlugin, type RootOperationNode, type Kysely } from 'kysely'
+import { PromptCache } from '../src/domain/assistants/prompt-cache.js'
 import { buildPrompt } from '../src/domain/assistants/run-prompt.js'
 import { threadPages } from '../src/domain/assistants/run-thread.js'
+import { SUMMED } from '../src/domain/usage/results.js'
 import { createRepos } from '../src/storage/repositories/index.js'
 import type { Storage } from '../src/storage/storage.js'
 
@@ -13,6 +15,16 @@ const ORG = 'org_scale'
 const THREAD = 'thread_scale'
 /** Usage records are spread over this many days, ending now. */
 const USAGE_DAYS = 30
+/** Threads besides the long one (empty): a database has many, and a one-row table plans as a scan. */
+const OTHER_THREADS = 1000
+/**
+ * The key whose one busy hour is the same at every size: a record a minute per model (3), in the
+ * last hour of yesterday (UTC): 180 rollup rows, as many as key_1 has in its last hour at the
+ * default 1M records, whatever the table's size.
+ */
+export const BUSY_KEY = 'key_busy'
+const BUSY_MODELS = 3
+const busyHourEnd = (now: number) => Math.floor(now / 86400) * 86400
 
 /** A zero-padded sequence number: ids sort as they were made, like real (time-sortable) ones. */
 const id = (dialect: string, prefix: string) => (dialect === 'sqlite' ? `'${prefix}' || printf('%024d', n)` : `'${prefix}' || lpad(n::text, 24, '0')`)
@@ -55,6 +67,10 @@ export async function generate(storage: Storage, sizes: ScaleSizes, log: (line: 
   )
   await run('1 thread', `INSERT INTO threads (id, project_id, created_at, tool_resources, metadata) VALUES ('${THREAD}', '${PROJECT}', ${now}, '{}', '{}')`)
   await run(
+    `${OTHER_THREADS} other threads`,
+    `INSERT INTO threads (id, project_id, created_at, tool_resources, metadata) ` + series(d, OTHER_THREADS, `SELECT ${id(d, 'thread_')}, '${PROJECT}', ${now} - n, '{}', '{}'`),
+  )
+  await run(
     `${sizes.messages} messages in it`,
     `INSERT INTO messages (id, project_id, thread_id, created_at, role, content, attachments, metadata, status) ` +
       series(
@@ -76,6 +92,16 @@ export async function generate(storage: Storage, sizes: ScaleSizes, log: (line: 
         d,
         sizes.usage,
         `SELECT ${id(d, 'usage_')}, '${ORG}', '${PROJECT}', 'key_' || (n % 4), 'completions', 'model-' || (n % 3), 20, 10, 0, 1, 0, ${now - span} + (CAST(n AS BIGINT) * ${span}) / ${sizes.usage}`,
+      ),
+  )
+  const busy = 60 * BUSY_MODELS
+  await run(
+    `${busy} usage records of ${BUSY_KEY} in one hour`,
+    `INSERT INTO usage_records (id, org_id, project_id, api_key_id, operation, model, input_tokens, output_tokens, cached_tokens, requests, batch, created_at) ` +
+      series(
+        d,
+        busy,
+        `SELECT ${id(d, 'usage_busy_')}, '${ORG}', '${PROJECT}', '${BUSY_KEY}', 'completions', 'model-' || (n % ${BUSY_MODELS}), 20, 10, 0, 1, 0, ${busyHourEnd(now) - 3600} + ((n - 1) / ${BUSY_MODELS}) * 60 + 30`,
       ),
   )
   for (const [width, seconds] of [['1m', 60], ['1h', 3600], ['1d', 86400]] as const) {
@@ -101,6 +127,9 @@ export type Operation = {
 /** The reads, as the API makes them (through the repositories), at any size of data. */
 export function operations(sizes: ScaleSizes): Operation[] {
   const now = Math.floor(Date.now() / 1000)
+  // what a node keeps between the turns of runs (the 8k and 128k rows share it, as turns would)
+  const prompts = new PromptCache()
+  let added = 0
   const middle = (n: number) => Math.max(1, Math.floor(n / 2))
   const page = { limit: 20, order: 'desc' as const }
   const day = 86400
@@ -123,29 +152,48 @@ export function operations(sizes: ScaleSizes): Operation[] {
     // full, with stored token counts (the first build counts and stores them: the warm-up runs)
     { name: "thread messages of one run (a run's end)", run: (db) => createRepos(db).messages.ofRun(PROJECT, THREAD, 'run_x'), index: /messages_thread_run/ },
     { name: "thread messages with attachments (a run's tools)", run: (db) => createRepos(db).messages.withAttachments(PROJECT, THREAD), index: /messages_thread_attachments/ },
-    { name: 'run prompt of the thread, 8k context (read + build)', run: (db) => runPrompt(db, 8_192) },
-    { name: 'run prompt of the thread, 128k context (read + build)', run: (db) => runPrompt(db, 128_000) },
+    { name: 'run prompt of the thread, 8k context (read + build)', run: (db) => runPrompt(db, 8_192, prompts) },
+    { name: 'run prompt of the thread, 128k context (read + build)', run: (db) => runPrompt(db, 128_000, prompts) },
+    { name: 'run prompt of the thread, 128k context, nothing cached (read + build)', run: (db) => runPrompt(db, 128_000) },
+    {
+      // a new turn after a user's message: the cached thread takes it (the thread grows by one a run)
+      name: 'run prompt of the thread, 128k context, after a new message (insert + read + build)',
+      run: async (db) => {
+        added++
+        await createRepos(db).messages.insert(userMessage(idOf('msg_', sizes.messages + added), now + added))
+        return runPrompt(db, 128_000, prompts)
+      },
+    },
     {
       name: 'usage page: 7 days, 1d buckets',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1d', from: today - 6 * day, to: today + day, groupBy: ['model'], sums: SUMMED.completions }),
     },
     {
       name: 'usage page: 24 hours, 1h buckets',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1h', from: now - day, to: now, groupBy: [] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1h', from: now - day, to: now, groupBy: [], sums: SUMMED.completions }),
     },
     {
       name: 'usage page: 1 hour, 1m buckets, one key',
-      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [] }),
+      run: (db) => createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: now - 3600, to: now, apiKeyIds: ['key_1'], groupBy: [], sums: SUMMED.completions }),
+      index: /usage_rollups_by_key/,
+    },
+    {
+      name: 'usage page: 1 hour, 1m buckets, one key, 180 rows at both sizes',
+      run: (db) =>
+        createRepos(db).usageRollups.query({ operations: ['completions'], width: '1m', from: busyHourEnd(now) - 3600, to: busyHourEnd(now), apiKeyIds: [BUSY_KEY], groupBy: [], sums: SUMMED.completions }),
       index: /usage_rollups_by_key/,
     },
   ]
 }
 
-/** A run's prompt of the thread (auto truncation, no max_prompt_tokens) in a model of `context` tokens. */
-export function runPrompt(db: Kysely<any>, context: number) {
+/**
+ * A run's prompt of the thread (auto truncation, no max_prompt_tokens) in a model of `context`
+ * tokens, through `cache` as the run engine reads it (none: every message read and converted).
+ */
+export function runPrompt(db: Kysely<any>, context: number, cache?: PromptCache) {
   return buildPrompt({
     instructions: 'You are helpful.',
-    thread: threadPages(createRepos(db), PROJECT, THREAD),
+    thread: threadPages(createRepos(db), PROJECT, THREAD, undefined, cache),
     steps: [],
     ownMessages: new Map(),
     truncation: { type: 'auto', last_messages: null },
@@ -153,6 +201,28 @@ export function runPrompt(db: Kysely<any>, context: number) {
     contextTokens: context - 1,
     tools: [],
   })
+}
+
+/** A user's message of the long thread, as the API writes it. */
+function userMessage(id: string, createdAt: number) {
+  const content = JSON.stringify([{ type: 'text', text: { value: `message ${id} of a long conversation`, annotations: [] } }])
+  return {
+    id,
+    project_id: PROJECT,
+    thread_id: THREAD,
+    created_at: createdAt,
+    role: 'user' as const,
+    content,
+    attachments: '[]',
+    metadata: '{}',
+    status: 'completed' as const,
+    incomplete_details: null,
+    completed_at: null,
+    incomplete_at: null,
+    assistant_id: null,
+    run_id: null,
+    token_count: null,
+  }
 }
 
 /** Runs `op` on a Kysely that records the statements it makes (for EXPLAIN). */
@@ -188,6 +258,10 @@ export async function explain(storage: Storage, query: CompiledQuery): Promise<s
 
 /** Plan lines that read a whole table (or a whole index, which is as slow). */
 export function fullScans(dialect: string, plan: string[]): string[] {
-  if (dialect === 'sqlite') return plan.filter((line) => /^SCAN (?!CONSTANT)/.test(line.trim()))
+  if (dialect === 'sqlite') {
+    // a subquery's rows, made by the plan itself (MATERIALIZE / CO-ROUTINE): no table read
+    const made = plan.flatMap((line) => /^(?:MATERIALIZE|CO-ROUTINE) (\S+)/.exec(line.trim())?.[1] ?? [])
+    return plan.filter((line) => /^SCAN (?!CONSTANT)/.test(line.trim()) && !made.includes(line.trim().split(' ')[1]))
+  }
   return plan.filter((line) => /Seq Scan/.test(line))
 }

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely'
+
 /**
  * Assistants, threads and messages (migration 0007, docs/assistants.md). One storage model serves
  * both API versions: columns hold the v2 form, and domain/assistants/versions.ts maps v1 to and
@@ -46,6 +48,12 @@ export interface ThreadsTable {
    * while it is set (errors.md G7), and a second run cannot start (G6).
    */
   active_run_id: string | null
+  /**
+   * Kept by triggers on messages (migration 0018), never written here: the messages ever
+   * inserted, and those deleted or rewritten once finished. A run's prompt cache checks them.
+   */
+  messages_added: ColumnType<number, never, never>
+  messages_changed: ColumnType<number, never, never>
 }
 
 export type MessageStatus = 'in_progress' | 'incomplete' | 'completed'

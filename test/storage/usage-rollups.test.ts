@@ -72,6 +72,14 @@ describe.each(storageCases())('usage rollups and rate limits on $name', ({ creat
     ])
   })
 
+  it('sums only the columns asked for; the others are 0', async () => {
+    const q = { operations: ['completions'], width: '1d' as const, from: T0, to: T0 + 86_400, groupBy: [] }
+    const [all] = await repos().usageRollups.query(q)
+    expect(all.output_tokens).toBeGreaterThan(0)
+    const [some] = await repos().usageRollups.query({ ...q, sums: ['requests', 'input_tokens'] })
+    expect(some).toEqual({ ...all, output_tokens: 0 })
+  })
+
   it('filters by operation, project, key, model, batch, source and size', async () => {
     await repos().usageRollups.add(
       rollupsOf([

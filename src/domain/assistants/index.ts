@@ -6,6 +6,7 @@ import { MessageFilesService } from './message-files.js'
 import { MessagesService } from './messages.js'
 import { References, type VectorStoreAccess } from './references.js'
 import { RunExecutor } from './run-executor.js'
+import { PromptCache } from './prompt-cache.js'
 import { RunsService } from './runs.js'
 import type { ChatService } from '../inference/chat.js'
 import type { ToolRegistry } from '../tools/registry.js'
@@ -43,13 +44,16 @@ export function createAssistantsServices(deps: {
   tools?: ToolRegistry
   /** the model's context, when it declares one: a run's `auto` truncation fits the prompt into it */
   contextOf?: (model: string) => number | undefined
+  /** the bytes of converted thread messages kept for the next prompt (default PROMPT_CACHE_BYTES) */
+  promptCacheBytes?: number
 }): AssistantsServices {
   const references = new References(deps.vectorStores)
   const { storage } = deps
   const assistants = new AssistantsService({ storage, references, hasModel: deps.hasModel, isChatModel: deps.isChatModel })
   const threads = new ThreadsService({ storage, references })
   const messages = new MessagesService({ storage, references, threads })
-  const executor = new RunExecutor({ storage, chat: deps.chat, tools: deps.tools, contextOf: deps.contextOf })
+  const prompts = new PromptCache(deps.promptCacheBytes)
+  const executor = new RunExecutor({ storage, chat: deps.chat, tools: deps.tools, contextOf: deps.contextOf, prompts })
   const runs = new RunsService({
     storage,
     references,

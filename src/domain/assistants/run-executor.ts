@@ -9,6 +9,7 @@ import type { UsageRecordInsert } from '../../storage/repositories/usage.js'
 import type { ChatService } from '../inference/chat.js'
 import { ToolRegistry } from '../tools/registry.js'
 import type { ApiVersion } from './records.js'
+import type { PromptCache } from './prompt-cache.js'
 import {
   HEARTBEAT_MS,
   WATCHDOG_STALE_MS,
@@ -52,6 +53,8 @@ export type RunExecutorDeps = {
   tools?: ToolRegistry
   /** the model's context, when it declares one (a run's prompt is truncated to fit it) */
   contextOf?: (model: string) => number | undefined
+  /** the converted messages of long threads, kept for their next prompt */
+  prompts?: PromptCache
 }
 
 /**
@@ -163,7 +166,13 @@ export class RunExecutor {
       }
       const principal = await this.principal(run)
       const input = { signal: controller.signal, version: options.version, principal, usage }
-      const deps = { storage: this.deps.storage, chat: this.deps.chat, tools: this.tools, contextOf: this.deps.contextOf }
+      const deps = {
+        storage: this.deps.storage,
+        chat: this.deps.chat,
+        tools: this.tools,
+        contextOf: this.deps.contextOf,
+        prompts: this.deps.prompts,
+      }
       for (let turns = 1; (yield* runTurn(deps, { ...input, run })) === 'continue'; turns++) {
         run = (await this.load(ref))!
         if (turns >= MAX_BUILTIN_TURNS) {

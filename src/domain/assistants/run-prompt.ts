@@ -7,15 +7,36 @@ import { countChatPromptTokensAsync } from '../inference/tokens.js'
 import type { MessageRecord } from './records.js'
 import { stepToolData } from './run-answer.js'
 
-/** A message of the thread with its stored token count (null: not counted yet). */
-export type CountedMessage = { record: Pick<MessageRecord, 'id' | 'role' | 'content'>; tokens: number | null }
+/** A message of the thread as the prompt shows it, with its stored token count (null: not counted yet). */
+export type CountedMessage = { id: string; message: ChatMessageParam; tokens: number | null }
+
+/**
+ * Messages of the thread known unchanged since they were read (prompt-cache.ts): converted and
+ * counted, oldest first. A prompt takes as many of the newest as fit in one step, by their sums.
+ */
+export type PromptBlock = {
+  messages: readonly ChatMessageParam[]
+  /** sums[i]: the tokens of messages[0..i) */
+  sums: readonly number[]
+  /** the block's items are the arrays' first `length` (the arrays may grow after it was taken) */
+  length: number
+}
 
 /** The thread as a prompt reads it: backwards, a page at a time (run-thread.ts). */
 export type ThreadPages = {
-  /** up to `limit` messages older than `before` (null: the newest), newest first; `next`: null at the thread's start */
-  page(before: string | null, limit: number): Promise<{ messages: CountedMessage[]; next: string | null }>
+  /**
+   * Up to `limit` messages older than `before` (null: the newest), newest first; then, older
+   * still, a block of messages already converted and counted; `next`: where the next page starts
+   * (older than both), null at the thread's start.
+   */
+  page(
+    before: string | null,
+    limit: number,
+  ): Promise<{ messages: CountedMessage[]; block?: PromptBlock; next: string | null }>
   /** keeps the counts of messages counted for the first time */
   store(counts: ReadonlyMap<string, number>): Promise<void>
+  /** the prompt is built: what was read may be kept for the next one */
+  end?(): void
 }
 
 /** Messages of the first page; later ones are sized to what the prompt still holds. */
@@ -57,43 +78,55 @@ export async function buildPrompt(input: PromptInput): Promise<{ messages: ChatM
   // the instructions, the run's own calls, the tools and the reply's priming
   const fixed = await countChatPromptTokensAsync(input.instructions ? [system, ...tail] : tail, tools, { signal })
   let tokens = fixed
-  /** newest first */
-  const kept: ChatMessageParam[] = []
+  let count = 0
+  /** the prompt's thread messages in runs, newest run first, each run oldest first */
+  const runs: (readonly ChatMessageParam[])[] = []
   const pacer = new Pacer()
   let before: string | null = null
   let full = false
-  while (!full && kept.length < last) {
-    const page = await input.thread.page(before, pageSize(kept.length, tokens - fixed, budget - tokens, last))
+  while (!full && count < last) {
+    const page = await input.thread.page(before, pageSize(count, tokens - fixed, budget - tokens, last))
     const counted = new Map<string, number>()
-    for (const { record, tokens: stored } of page.messages) {
-      if (kept.length >= last) break
-      const message = chatMessage(record)
+    /** newest first */
+    const kept: ChatMessageParam[] = []
+    for (const { id, message, tokens: stored } of page.messages) {
+      if (count >= last) break
       let own = stored
       if (own === null) {
         // a message alone: its framing and text, without the reply's priming
         own = (await countChatPromptTokensAsync([message], undefined, { signal })) - 3
-        counted.set(record.id, own)
+        counted.set(id, own)
       }
-      if (kept.length && tokens + own > budget) {
+      if (count && tokens + own > budget) {
         full = true
         break
       }
       kept.push(message)
+      count++
       tokens += own
     }
+    runs.push(kept.reverse())
     await input.thread.store(counted)
+    if (page.block && !full && count < last) {
+      const taken = takeNewest(page.block, Math.min(page.block.length, last - count), budget - tokens, count === 0)
+      runs.push(page.block.messages.slice(page.block.length - taken.count, page.block.length))
+      count += taken.count
+      tokens += taken.tokens
+      full = taken.full
+    }
     if (page.next === null) break
     before = page.next
     // the database read is synchronous on SQLite: a long thread must not hold the loop
     await pacer.pace(signal)
   }
-  kept.reverse()
+  input.thread.end?.()
+  const kept = runs.length === 1 ? runs[0] : ([] as ChatMessageParam[]).concat(...runs.reverse())
   // an empty thread and no instructions still make a run, as at OpenAI: the model gets an empty
   // system message (a chat request needs one message at least; without it the run failed)
-  const head = input.instructions || (!kept.length && !input.steps.length) ? [system] : []
+  const head: ChatMessageParam[] = input.instructions || (!kept.length && !input.steps.length) ? [system] : []
   if (head.length && !input.instructions) tokens += (await countChatPromptTokensAsync(head, undefined)) - 3
   return {
-    messages: [...head, ...kept, ...tail],
+    messages: head.concat(kept, tail),
     tokens,
     fits: input.maxPromptTokens === null || tokens <= input.maxPromptTokens,
   }
@@ -112,7 +145,33 @@ function pageSize(kept: number, keptTokens: number, room: number, last: number):
   return Math.max(10, Math.min(MAX_PROMPT_PAGE, fits))
 }
 
-function chatMessage(m: Pick<MessageRecord, 'role' | 'content'>): ChatMessageParam {
+/**
+ * How many of a block's newest messages the prompt takes: at most `max`, as many as `room` tokens
+ * hold (the first message of the prompt always), found by bisecting the block's sums. `full`: the
+ * next one would not fit.
+ */
+export function takeNewest(
+  block: PromptBlock,
+  max: number,
+  room: number,
+  first: boolean,
+): { count: number; tokens: number; full: boolean } {
+  const { sums, length: n } = block
+  const total = sums[n]
+  // the largest m <= max with total - sums[n - m] <= room (sums never decrease)
+  let lo = 0
+  let hi = max
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (total - sums[n - mid] <= room) lo = mid
+    else hi = mid - 1
+  }
+  const count = lo === 0 && first && max > 0 ? 1 : lo
+  return { count, tokens: total - sums[n - count], full: count < max }
+}
+
+/** A message of the thread as a chat message (a user's images as image parts). */
+export function chatMessage(m: Pick<MessageRecord, 'role' | 'content'>): ChatMessageParam {
   const text = textOf(m.content)
   if (m.role === 'assistant') return { role: 'assistant', content: text }
   const images = m.content.filter((p) => p.type === 'image_url')

@@ -8,6 +8,7 @@ import type { RunRow, RunStepRow } from '../../storage/repositories/runs.js'
 import type { ToolRegistry } from '../tools/registry.js'
 import type { BuiltinTool, ToolScope } from '../tools/tool.js'
 import { messageRecord, type MessageRecord } from './records.js'
+import type { PromptCache } from './prompt-cache.js'
 import { buildPrompt } from './run-prompt.js'
 import { threadPages } from './run-thread.js'
 import { chatToolChoice, chatTools, runToolScope } from './run-tools.js'
@@ -35,7 +36,7 @@ export async function turnRequest(
   repos: Repos,
   registry: ToolRegistry,
   run: RunRow,
-  options: { contextLength?: number; signal?: AbortSignal } = {},
+  options: { contextLength?: number; signal?: AbortSignal; prompts?: PromptCache } = {},
 ): Promise<TurnRequest> {
   const own = (await repos.messages.ofRun(run.project_id, run.thread_id, run.id)).map(messageRecord)
   const ownMessages = new Map(own.map((m) => [m.id, m]))
@@ -54,7 +55,7 @@ export async function turnRequest(
   const context = options.contextLength
   const prompt = await buildPrompt({
     instructions: run.instructions,
-    thread: threadPages(repos, run.project_id, run.thread_id, run.id),
+    thread: threadPages(repos, run.project_id, run.thread_id, run.id, options.prompts),
     steps,
     ownMessages,
     truncation: JSON.parse(run.truncation_strategy),

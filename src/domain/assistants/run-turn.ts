@@ -20,6 +20,7 @@ import { messagePatch, newStep, startMessage } from './run-steps.js'
 import { ToolCallDrafts, type ChunkToolCall } from './run-tool-calls.js'
 import { endToolTurn } from './run-tool-step.js'
 import { messageObject } from './versions.js'
+import type { PromptCache } from './prompt-cache.js'
 
 export type TurnDeps = {
   storage: Storage
@@ -27,6 +28,8 @@ export type TurnDeps = {
   tools: ToolRegistry
   /** the model's context, when it declares one (the prompt is truncated to fit it) */
   contextOf?: (model: string) => number | undefined
+  /** the converted messages of long threads, kept for their next prompt */
+  prompts?: PromptCache
 }
 
 export type TurnInput = {
@@ -59,7 +62,11 @@ type ChatChunk = {
 export async function* runTurn(deps: TurnDeps, input: TurnInput): AsyncGenerator<RunEvent, TurnOutcome> {
   const { run, signal, version, principal } = input
   const repos = createRepos(deps.storage.db)
-  const request = await turnRequest(repos, deps.tools, run, { contextLength: deps.contextOf?.(run.model), signal })
+  const request = await turnRequest(repos, deps.tools, run, {
+    contextLength: deps.contextOf?.(run.model),
+    signal,
+    prompts: deps.prompts,
+  })
   const { params, soFar, budget, steps, ownMessages, builtins, scope } = request
   if (!params) {
     const details = JSON.stringify({ reason: 'max_prompt_tokens' })

@@ -9,7 +9,7 @@ import {
 import type { Storage } from '../../storage/storage.js'
 import { encodePage, pageWindow, type PageWindow } from './buckets.js'
 import { costResults } from './costs.js'
-import { toResult, type Grouped, type UsageKind } from './results.js'
+import { SUMMED, toResult, type Grouped, type UsageKind } from './results.js'
 
 /** The parameters every usage endpoint shares (each endpoint's schema allows a subset). */
 export type UsageParams = {
@@ -70,6 +70,7 @@ export class UsageReports {
       sources: params.sources,
       sizes: params.sizes,
       groupBy: dims,
+      sums: SUMMED[kind],
     })
     const grouped = owners && groupBy.has('user_id') ? byUser(rows, owners, groupBy.has('api_key_id')) : rows
     const perBucket = byBucket(grouped)

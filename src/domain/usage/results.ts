@@ -1,4 +1,4 @@
-import type { RollupResult } from '../../storage/repositories/usage-rollups.js'
+import type { RollupResult, RollupSum } from '../../storage/repositories/usage-rollups.js'
 
 export type UsageKind =
   | 'completions'
@@ -27,7 +27,26 @@ const SHOWN: Record<UsageKind, readonly GroupField[]> = {
   code_interpreter_sessions: ['project_id'],
 }
 
-/** The measures of each result object, from the summed columns. */
+/** The summed columns each kind's results show (measures): a page sums only these. */
+export const SUMMED: Record<UsageKind, readonly RollupSum[]> = {
+  completions: [
+    'input_tokens',
+    'output_tokens',
+    'cached_tokens',
+    'input_audio_tokens',
+    'output_audio_tokens',
+    'requests',
+  ],
+  embeddings: ['input_tokens', 'requests'],
+  moderations: ['input_tokens', 'requests'],
+  images: ['images', 'requests'],
+  audio_speeches: ['characters', 'requests'],
+  audio_transcriptions: ['seconds', 'requests'],
+  vector_stores: ['usage_bytes'],
+  code_interpreter_sessions: ['sessions'],
+}
+
+/** The measures of each result object, from the summed columns (SUMMED). */
 function measures(kind: UsageKind, r: Grouped): Record<string, number> {
   switch (kind) {
     case 'completions':

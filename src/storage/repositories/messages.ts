@@ -5,7 +5,10 @@ import { keysetPage, type Keyset, type KeysetPage } from './keyset.js'
 
 export type MessageRow = Selectable<MessagesTable>
 /** What a run's prompt reads of a message. */
-export type PromptMessageRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'run_id' | 'token_count'>
+export type PromptMessageRow = Pick<MessageRow, 'id' | 'role' | 'content' | 'run_id' | 'token_count' | 'status'>
+const PROMPT_COLUMNS = ['id', 'role', 'content', 'run_id', 'token_count', 'status'] as const
+/** A thread's message counters (kept by triggers, migration 0018) and its newest messages. */
+export type PromptHead = { added: number; changed: number; rows: PromptMessageRow[] }
 /** What may change after a message is written: metadata (the API), the rest (the run engine). */
 export type MessagePatch = Pick<
   Updateable<MessagesTable>,
@@ -62,11 +65,54 @@ export class MessagesRepo {
   newestBefore(projectId: string, threadId: string, before: string | null, limit: number): Promise<PromptMessageRow[]> {
     let q = this.db
       .selectFrom('messages')
-      .select(['id', 'role', 'content', 'run_id', 'token_count'])
+      .select(PROMPT_COLUMNS)
       .where('project_id', '=', projectId)
       .where('thread_id', '=', threadId)
     if (before !== null) q = q.where('id', '<', before)
     return q.orderBy('id', 'desc').limit(limit).execute()
+  }
+
+  /**
+   * The thread's message counters and up to `limit` of its messages newer than `after` (null:
+   * the newest), newest first, in one statement: the counters and the rows are of one moment,
+   * which is what a run's prompt cache checks its copy against (domain/assistants/prompt-cache.ts).
+   * Undefined: no such thread.
+   */
+  async promptHead(
+    projectId: string,
+    threadId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<PromptHead | undefined> {
+    // the page is taken in a subquery, in the index's order, whatever the planner thinks of the
+    // join: a plan that joined first would read and sort the whole thread
+    const rows = await this.db
+      .selectFrom('threads as t')
+      .leftJoin(
+        (eb) => {
+          let q = eb
+            .selectFrom('messages')
+            .select(PROMPT_COLUMNS)
+            .where('project_id', '=', projectId)
+            .where('thread_id', '=', threadId)
+          if (after !== null) q = q.where('id', '>', after)
+          return q.orderBy('id', 'desc').limit(limit).as('m')
+        },
+        (join) => join.onTrue(),
+      )
+      .select(['t.messages_added', 't.messages_changed'])
+      .select(['m.id', 'm.role', 'm.content', 'm.run_id', 'm.token_count', 'm.status'])
+      .where('t.project_id', '=', projectId)
+      .where('t.id', '=', threadId)
+      .orderBy('m.id', 'desc')
+      .execute()
+    if (!rows.length) return undefined
+    const { messages_added: added, messages_changed: changed } = rows[0]
+    return {
+      added: Number(added),
+      changed: Number(changed),
+      rows: rows[0].id === null ? [] : (rows as PromptMessageRow[]),
+    }
   }
 
   /** The messages a run wrote (the messages_thread_run index), oldest first. */

@@ -2,7 +2,8 @@ import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { ThreadsTable } from '../tables-assistants.js'
 import type { Database } from '../tables.js'
 
-export type ThreadRow = Selectable<ThreadsTable>
+/** The counters are the triggers' (migration 0018): the prompt cache reads them, nothing writes them. */
+export type ThreadRow = Omit<Selectable<ThreadsTable>, 'messages_added' | 'messages_changed'>
 export type ThreadPatch = Pick<Updateable<ThreadsTable>, 'tool_resources' | 'metadata'>
 
 export class ThreadsRepo {

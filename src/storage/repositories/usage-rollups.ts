@@ -20,7 +20,8 @@ export const ROLLUP_SUMS = [
   'sessions',
 ] as const satisfies readonly (keyof UsageRollupsTable)[]
 
-export type RollupSums = Record<(typeof ROLLUP_SUMS)[number], number>
+export type RollupSum = (typeof ROLLUP_SUMS)[number]
+export type RollupSums = Record<RollupSum, number>
 
 const KEY = [
   'operation',
@@ -49,6 +50,8 @@ export type RollupQuery = {
   sources?: readonly string[]
   sizes?: readonly string[]
   groupBy: readonly RollupDimension[]
+  /** the sums the caller shows (default: all); the others come back as 0, unread */
+  sums?: readonly RollupSum[]
 }
 
 export type RollupResult = { bucket_start: number } & Partial<Record<RollupDimension, string | number>> & RollupSums
@@ -99,7 +102,9 @@ export class UsageRollupsRepo {
     if (q.batch !== undefined) query = query.where('batch', '=', q.batch ? 1 : 0)
     if (q.sources) query = query.where('source', 'in', q.sources)
     if (q.sizes) query = query.where('size', 'in', q.sizes)
-    const sums = ROLLUP_SUMS.map((c) => sql<number>`sum(${sql.ref(c)})`.as(c))
+    // each sum reads its column from the row: a page of completions shows 6 of the 11
+    const summed = new Set<string>(q.sums ?? ROLLUP_SUMS)
+    const sums = ROLLUP_SUMS.map((c) => (summed.has(c) ? sql<number>`sum(${sql.ref(c)})` : sql<number>`0`).as(c))
     return query
       .select(q.groupBy)
       .select(sums)
