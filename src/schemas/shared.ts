@@ -33,7 +33,8 @@ export const TokenArray = z.unknown().check((ctx) => {
     return
   }
   if (items.length < 1) {
-    ctx.issues.push({ code: 'too_small', origin: 'array', minimum: 1, inclusive: true, input: items, continue: false })
+    // not aborting, as zod's own .min(1): a union then reports this option's issue alone
+    ctx.issues.push({ code: 'too_small', origin: 'array', minimum: 1, inclusive: true, input: items, continue: true })
     return
   }
   for (let i = 0; i < items.length; i++) {
