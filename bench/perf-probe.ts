@@ -66,6 +66,8 @@ try {
   await new Promise((resolve) => perf.on('exit', resolve))
   const script = spawnSync('perf', ['script', '-i', data, '-F', 'tid,ip,sym'], { maxBuffer: 1 << 30, encoding: 'utf8' }).stdout
   fs.rmSync(path.dirname(data), { recursive: true, force: true })
+  // PERF_SCRIPT=<file> keeps the samples (tid, frames) for a closer look than the buckets give
+  if (process.env.PERF_SCRIPT) fs.writeFileSync(process.env.PERF_SCRIPT, script)
   const samples: { tid: string; frames: string[] }[] = []
   for (const block of script.split('\n\n')) {
     const lines = block.split('\n').filter((l) => l.trim())
