@@ -109,18 +109,10 @@ export class ChatService {
    */
   chunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): AsyncIterable<Record<string, unknown> | SerializedChunks> {
     const prepared = this.prepare(principal, params, options)
-    return this.admittedChunks(principal, params, prepared, options)
-  }
-
-  private async *admittedChunks(principal: ProjectPrincipal, params: ChatCompletionCreateParams, prepared: Prepared, options: ChatOptions) {
-    const { provider, call } = prepared
-    const promptTokens = await this.admit(params, prepared)
-    // stored completions need the whole answer put together: those take the parts
-    if (provider.passthrough && !params.store) {
-      yield* this.passthroughChunks(principal, params, provider.passthrough.bind(provider), call, options)
-      return
-    }
-    yield* this.chunksOf(principal, params, provider.stream(call), options, promptTokens)
+    // stored completions need the whole answer put together: those take the parts. Each path is
+    // one generator that admits the prompt first: every chunk crosses one async layer less
+    if (prepared.provider.passthrough && !params.store) return this.passthroughChunks(principal, params, prepared, options)
+    return this.chunksOf(principal, params, prepared, options)
   }
 
   /** The upstream's own answer, renamed and completed (Provider.passthroughComplete), with usage. */
@@ -142,13 +134,14 @@ export class ChatService {
   private async *passthroughChunks(
     principal: ProjectPrincipal,
     params: ChatCompletionCreateParams,
-    passthrough: NonNullable<Provider['passthrough']>,
-    call: GenerateCall,
+    prepared: Prepared,
     options: ChatOptions,
   ): AsyncGenerator<Record<string, unknown> | SerializedChunks> {
+    await this.admit(params, prepared)
+    const { provider, call } = prepared
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
-    const stream = passthrough({ ...call, id, publicModel: params.model })
+    const stream = provider.passthrough!({ ...call, id, publicModel: params.model })
     let started = false
     try {
       for await (const frames of stream) {
@@ -164,7 +157,9 @@ export class ChatService {
     }
   }
 
-  private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, parts: AsyncIterable<StreamPart>, options: ChatOptions, promptTokens?: number) {
+  private async *chunksOf(principal: ProjectPrincipal, params: ChatCompletionCreateParams, prepared: Prepared, options: ChatOptions) {
+    const promptTokens = await this.admit(params, prepared)
+    const parts = prepared.provider.stream(prepared.call)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
     const includeUsage = Boolean(params.stream_options?.include_usage)
