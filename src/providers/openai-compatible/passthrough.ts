@@ -22,7 +22,8 @@ const UNKNOWN_FINISH = new RegExp(`"finish_reason":(?!null|"(?:${[...FINISH_REAS
  * or `"usage":{` can only be the keys themselves. A false alarm costs a parse, never a wrong answer.
  */
 export class ChunkRewriter {
-  private upstreamId: string | undefined
+  /** Whether the first chunk told the upstream's names (a flag: a slice of its text would keep the whole read alive). */
+  private known = false
   private idPrefix = ''
   private modelText = ''
   private readonly newIdPrefix: string
@@ -46,7 +47,7 @@ export class ChunkRewriter {
    * error or unknown finish reason. Such a run needs no parse: `bulk` swaps the names in it.
    */
   plainRun(text: string, from: number): number {
-    if (this.upstreamId === undefined) return from
+    if (!this.known) return from
     // one pass for every mark: five indexOf scans of a whole read cost three times as much
     SPECIAL.lastIndex = from
     const mark = SPECIAL.exec(text)
@@ -82,8 +83,8 @@ export class ChunkRewriter {
 
   /** The chunk's new text, or undefined when it carries nothing to forward (a usage-only chunk). */
   rewrite(text: string): string | undefined {
-    if (this.upstreamId === undefined) this.learn(text)
-    if (this.upstreamId !== undefined && text.startsWith(this.idPrefix)) {
+    if (!this.known) this.learn(text)
+    if (this.known && text.startsWith(this.idPrefix)) {
       const model = text.indexOf(this.modelText)
       if (
         model > 0 &&
@@ -117,7 +118,7 @@ export class ChunkRewriter {
   }
 
   private know(id: string, model: string, text: string) {
-    this.upstreamId = id
+    this.known = true
     this.idPrefix = `{"id":${JSON.stringify(id)},`
     this.dataIdPrefix = `data: ${this.idPrefix}`
     this.modelText = `"model":${JSON.stringify(model)}`
@@ -129,7 +130,7 @@ export class ChunkRewriter {
     if (!chunk || typeof chunk !== 'object') return undefined
     if (chunk.error !== undefined && chunk.error !== null) throw upstreamStreamError(this.upstream, chunk.error)
     // the first chunk tells what the rest will say: servers answer an alias with a dated name
-    if (this.upstreamId === undefined && typeof chunk.id === 'string' && typeof chunk.model === 'string') this.know(chunk.id, chunk.model, text)
+    if (!this.known && typeof chunk.id === 'string' && typeof chunk.model === 'string') this.know(chunk.id, chunk.model, text)
     if (chunk.usage) this.usage = toUsage(chunk.usage)
     const choices = Array.isArray(chunk.choices) ? chunk.choices : []
     if (chunk.usage && choices.length === 0) return undefined
