@@ -13,4 +13,9 @@ describe('the images answer body', () => {
     expect(parsed.data.map((d) => d.b64_json)).toEqual([...pictures.map((p) => p.toString('base64')), 'abc='])
     expect(parsed.data.at(-1)!.revised_prompt).toBe('x')
   })
+
+  it('serialises a picture as its base64 text wherever the answer is turned into JSON whole', () => {
+    const bytes = randomBytes(1000)
+    expect(JSON.parse(JSON.stringify({ b64_json: new Base64Bytes(bytes) }))).toEqual({ b64_json: bytes.toString('base64') })
+  })
 })

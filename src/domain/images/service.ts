@@ -32,6 +32,11 @@ type Options = {
  */
 export class Base64Bytes {
   constructor(readonly bytes: Buffer) {}
+
+  /** The base64 text, should anything serialise the answer whole (the API's writer does not). */
+  toJSON(): string {
+    return this.bytes.toString('base64')
+  }
 }
 
 type WireImage = { b64_json?: string | Base64Bytes; url?: string; revised_prompt?: string }
