@@ -856,3 +856,9 @@ export function serviceUnavailable(store: 'database' | 'rate limiter', requestId
     { cause },
   )
 }
+
+// OpenAI's answer on its current completions model (gpt-3.5-turbo-instruct): the log probabilities
+// of an echoed prompt are not served, and a half-covered answer would mislead a scorer
+export function echoWithLogprobs() {
+  return invalidRequest("Setting 'echo' and 'logprobs' at the same time is not supported for this model.")
+}

@@ -128,6 +128,26 @@ describe('legacy completions', () => {
     expect(textOf(chunks)).toBe('hello thereHello! How can I help you today?')
   })
 
+  it("refuses echo with logprobs, as OpenAI does, rather than log probabilities that leave the prompt out", async () => {
+    for (const stream of [false, true]) {
+      const error = await client.completions
+        .create({ model: 'test-echo', prompt: 'score this prompt', echo: true, logprobs: 0, max_tokens: 0, stream })
+        .catch((e) => e)
+      expect(error.status).toBe(400)
+      expect(error.error).toEqual({
+        message: "Setting 'echo' and 'logprobs' at the same time is not supported for this model.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      })
+    }
+    // either alone is served
+    const echoed = await client.completions.create({ model: 'test-echo', prompt: 'a b', echo: true, max_tokens: 5 })
+    expect(echoed.choices[0].text).toBe('a ba b')
+    const scored = await client.completions.create({ model: 'test-echo', prompt: 'a b', logprobs: 1, max_tokens: 5 })
+    expect(scored.choices[0].logprobs?.tokens).toEqual(['a', ' b'])
+  })
+
   it('stop cuts the text, as a string or an array', async () => {
     const single = await client.completions.create({
       model: 'test-echo',

@@ -39,8 +39,8 @@ describe('responses of every served operation match the spec', () => {
       model: 'test-echo',
       prompt: 'Say this',
       logprobs: 2,
-      echo: true,
     })
+    await client.completions.create({ model: 'test-echo', prompt: 'Say this', echo: true })
     const stream = await client.completions.create({
       model: 'test-echo',
       prompt: 'Say this',

@@ -1,4 +1,4 @@
-import { invalidRequest, notACompletionsModel, unsupportedParameter } from '../../errors.js'
+import { echoWithLogprobs, invalidRequest, notACompletionsModel, unsupportedParameter } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { StreamPart, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry, ResolvedModel } from '../../providers/registry.js'
@@ -97,6 +97,9 @@ export class CompletionsService {
     if (params.stream && params.best_of != null && params.best_of > 1) {
       throw invalidRequest('Cannot stream results when best_of > 1.', 'stream')
     }
+    // no provider gives the prompt's log probabilities (an upstream is not sent `echo`: Plinth
+    // echoes), so the answer would cover the completion only: refused as OpenAI refuses it
+    if (params.echo && params.logprobs != null) throw echoWithLogprobs()
     if (params.stream_options && !params.stream) {
       throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value')
     }
