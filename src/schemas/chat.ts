@@ -132,7 +132,9 @@ export const ChatCompletionCreateParams = z.strictObject({
   // caching and abuse detection that change no output, so accepted and not acted upon.
   prompt_cache_key: z.string().nullish(),
   safety_identifier: z.string().nullish(),
-  service_tier: z.enum(['auto', 'default', 'flex']).nullish(),
+  // @NOTE 'priority' is newer than the spec file (SDK 6 types it, the Responses schema takes it):
+  // accepted as the other tiers are, and the answer says the tier that served it ('default')
+  service_tier: z.enum(['auto', 'default', 'flex', 'priority']).nullish(),
   modalities: z.array(z.enum(['text', 'audio'])).nullish(),
   reasoning_effort: z.enum(['low', 'medium', 'high']).nullish(),
   max_completion_tokens: z.number().int().min(1).nullish(),

@@ -385,6 +385,29 @@ describe('chat completions: text', () => {
     )
     expect(textOf(chunks)).toBe('newer fields')
   })
+
+  it("accepts modalities: ['text'] (what every test model gives) and refuses audio output", async () => {
+    for (const model of ['test-echo', 'test-scripted']) {
+      const text = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello' }], modalities: ['text'] })
+      expect(text.choices[0].message.content).toBeTruthy()
+    }
+    const audio = await client.chat.completions
+      .create({ model: 'test-echo', messages: [{ role: 'user', content: 'hello' }], modalities: ['text', 'audio'] })
+      .catch((e) => e)
+    expect(audio.status).toBe(400)
+    expect(audio.error).toMatchObject({ param: 'modalities', code: 'unsupported_parameter' })
+  })
+
+  it("accepts service_tier 'priority', as SDK 6 types it and the Responses API takes it", async () => {
+    const completion = await client.chat.completions.create({
+      model: 'test-echo',
+      messages: [{ role: 'user', content: 'fast please' }],
+      service_tier: 'priority',
+    })
+    expect(completion.choices[0].message.content).toBe('fast please')
+    // the tier that served it
+    expect(completion.service_tier).toBe('default')
+  })
 })
 
 describe('chat completions: tools', () => {

@@ -276,7 +276,7 @@ describe('validation messages', () => {
     expect(
       (await chat({ model: 'test-echo', messages: user, service_tier: 'turbo' })).error,
     ).toMatchObject({
-      message: "Invalid value: 'turbo'. Supported values are: 'auto', 'default', and 'flex'.",
+      message: "Invalid value: 'turbo'. Supported values are: 'auto', 'default', 'flex', and 'priority'.",
       param: 'service_tier',
     })
     const part = await chat({

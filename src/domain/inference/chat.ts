@@ -279,6 +279,8 @@ function checkSupported(card: ModelCard, params: ChatCompletionCreateParams) {
     if (unsupported.includes(name) && isSet(params[name])) {
       // a plain text response_format or tool_choice 'auto'/'none' asks nothing of the model
       if (name === 'response_format' && params.response_format?.type === 'text') continue
+      // `modalities: ["text"]` asks for the text every model gives: only audio output is declined
+      if (name === 'modalities' && !params.modalities?.includes('audio')) continue
       if (name === 'tool_choice' && (params.tool_choice === 'auto' || params.tool_choice === 'none')) continue
       if (name === 'function_call' && (params.function_call === 'auto' || params.function_call === 'none')) continue
       throw unsupportedParameter(name)
