@@ -398,6 +398,21 @@ describe('chat completions: text', () => {
     expect(audio.error).toMatchObject({ param: 'modalities', code: 'unsupported_parameter' })
   })
 
+  it('refuses reasoning_effort, as a model that does not reason does', async () => {
+    for (const model of ['test-echo', 'test-scripted']) {
+      const error = await client.chat.completions
+        .create({ model, messages: [{ role: 'user', content: 'think hard' }], reasoning_effort: 'high' })
+        .catch((e) => e)
+      expect(error.status).toBe(400)
+      expect(error.error).toEqual({
+        message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+        type: 'invalid_request_error',
+        param: 'reasoning_effort',
+        code: 'unsupported_parameter',
+      })
+    }
+  })
+
   it("accepts service_tier 'priority', as SDK 6 types it and the Responses API takes it", async () => {
     const completion = await client.chat.completions.create({
       model: 'test-echo',

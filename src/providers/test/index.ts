@@ -48,8 +48,9 @@ export class TestProvider implements Provider {
       unsupportedCompletionParameters: caps.completions ? ['suffix', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] : undefined,
       ...(caps.embeddings ? TEST_LIMITS.embed : TEST_LIMITS.chat),
     })
-    // `reasoning` is the Responses API's: none of them reasons, and a request that asks is refused
-    const media = ['audio', 'modalities', 'prediction', 'web_search_options', 'reasoning']
+    // none of them reasons: chat's `reasoning_effort` and the Responses API's `reasoning` are
+    // refused, as gpt-4o refuses them
+    const media = ['audio', 'modalities', 'prediction', 'web_search_options', 'reasoning', 'reasoning_effort']
     return [
       // echo cannot honour tool or JSON constraints: it only repeats the user
       card(TEST_MODELS.echo, { chat: true, completions: true }, [...media, 'tool_choice', 'response_format', 'function_call']),
