@@ -1,9 +1,10 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 
 // Requests of the Administration API: users, invites, projects, project users, service
 // accounts, project and admin API keys, audit logs (the spec's schemas of the same names).
 
-const limit = z.coerce.number().int().min(1).max(100).default(20)
+const limit = queryInteger(z.number().int().min(1).max(100)).default(20)
 
 /** `x[]=a&x[]=b` arrives as an array, a single `x=a` as a string. */
 const stringList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string()))
@@ -59,7 +60,7 @@ export const ModelPermissionsParams = z.strictObject({
   model_ids: z.array(z.string().min(1)),
 })
 
-const seconds = z.coerce.number().int()
+const seconds = queryInteger(z.number().int())
 
 export const AuditLogListQuery = z.strictObject({
   effective_at: z
