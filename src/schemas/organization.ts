@@ -19,7 +19,12 @@ export const UserListQuery = OrgListQuery.extend({ emails: stringList.optional()
 export const UserRoleUpdateParams = z.strictObject({ role: z.enum(['owner', 'reader']) })
 
 export const InviteCreateParams = z.strictObject({
-  email: z.string().trim().min(3).max(320).includes('@'),
+  // zod's includes('@') answered "string does not match the expected format includes"
+  email: z
+    .string()
+    .trim()
+    .max(320)
+    .refine((v) => /^[^\s@]+@[^\s@]+$/.test(v), 'expected an email address, such as user@example.com.'),
   role: z.enum(['reader', 'owner']),
   projects: z
     .array(z.strictObject({ id: z.string(), role: z.enum(['member', 'owner']) }))

@@ -158,6 +158,18 @@ describe('invites', () => {
     })
     expect(badRole.status).toBe(400)
     expect(badRole.body.error.param).toBe('role')
+    for (const email of ['nope', '', 'a b@example.com', '@example.com']) {
+      const badEmail = await raw(t, 'POST', '/organization/invites', ADMIN_KEY, {
+        email,
+        role: 'reader',
+      })
+      expect(badEmail.body.error).toEqual({
+        message: "Invalid 'email': expected an email address, such as user@example.com.",
+        type: 'invalid_request_error',
+        param: 'email',
+        code: 'invalid_value',
+      })
+    }
     expect((await admin.admin.organization.invites.delete(first.id)).deleted).toBe(true)
   })
 
