@@ -486,8 +486,13 @@ export function insufficientPermissions(scopes: readonly string[]) {
 // are Plinth's, in the style of the nearest known ones (G10, F8, notFound).
 
 /** The spec: archived projects "cannot be used or updated"; its 400s cover users and accounts. */
+/** OpenAI's answer to any change of an archived project (archiving it again included). */
 export function projectArchived(projectId: string) {
-  return invalidRequest(`Project ${projectId} is archived. Archived projects cannot be used or updated.`)
+  return invalidRequest(
+    `Project '${projectId}' is archived. You can only update an active project.`,
+    null,
+    'project_archived',
+  )
 }
 
 export function lastOwner() {

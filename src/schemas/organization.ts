@@ -1,9 +1,10 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 
 // Requests of the Administration API: users, invites, projects, project users, service
 // accounts, project and admin API keys, audit logs (the spec's schemas of the same names).
 
-const limit = z.coerce.number().int().min(1).max(100).default(20)
+const limit = queryInteger(z.number().int().min(1).max(100)).default(20)
 
 /** `x[]=a&x[]=b` arrives as an array, a single `x=a` as a string. */
 const stringList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string()))
@@ -18,7 +19,12 @@ export const UserListQuery = OrgListQuery.extend({ emails: stringList.optional()
 export const UserRoleUpdateParams = z.strictObject({ role: z.enum(['owner', 'reader']) })
 
 export const InviteCreateParams = z.strictObject({
-  email: z.string().trim().min(3).max(320).includes('@'),
+  // zod's includes('@') answered "string does not match the expected format includes"
+  email: z
+    .string()
+    .trim()
+    .max(320)
+    .refine((v) => /^[^\s@]+@[^\s@]+$/.test(v), 'expected an email address, such as user@example.com.'),
   role: z.enum(['reader', 'owner']),
   projects: z
     .array(z.strictObject({ id: z.string(), role: z.enum(['member', 'owner']) }))
@@ -59,7 +65,7 @@ export const ModelPermissionsParams = z.strictObject({
   model_ids: z.array(z.string().min(1)),
 })
 
-const seconds = z.coerce.number().int()
+const seconds = queryInteger(z.number().int())
 
 export const AuditLogListQuery = z.strictObject({
   effective_at: z

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 
 const limit = z.number().int().min(1)
 
@@ -13,7 +14,7 @@ export const ProjectRateLimitUpdateRequest = z.strictObject({
 })
 
 export const ProjectRateLimitListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(100),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(100),
   after: z.string().optional(),
   before: z.string().optional(),
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 
 /**
  * Query parameters of the usage and costs endpoints (tag Usage). Query strings carry text: numbers
@@ -6,10 +7,7 @@ import { z } from 'zod'
  * where a number belongs as the wrong type. Arrays come as `ids[]=a&ids[]=b` (the SDKs) or as a
  * repeated or single `ids=a`.
  */
-const integer = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
-  z.number().int(),
-)
+const integer = queryInteger(z.number().int())
 const boolean = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(item).min(1))
@@ -68,7 +66,7 @@ export const CostsQuery = z.strictObject({
   project_ids: list(z.string()).optional(),
   api_key_ids: list(z.string()).optional(),
   group_by: list(z.enum(['project_id', 'line_item', 'api_key_id'])).optional(),
-  limit: integer.pipe(z.number().min(1).max(180)).default(7),
+  limit: queryInteger(z.number().int().min(1).max(180)).default(7),
   page: z.string().optional(),
 })
 

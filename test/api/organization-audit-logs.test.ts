@@ -65,6 +65,8 @@ describe('audit logs', () => {
     expect(await types()).toEqual([
       'project.archived',
       'api_key.created',
+      // an invite without projects joins the default project
+      'user.added',
       'invite.accepted',
       'invite.sent',
       'api_key.created',
@@ -75,7 +77,7 @@ describe('audit logs', () => {
       'api_key.created',
       'api_key.created',
     ])
-    const [archived, , , , , , updated, created] = (await list()).data as any[]
+    const [archived, , , , , , , updated, created] = (await list()).data as any[]
     expect(created).toEqual({
       id: expect.stringMatching(/^audit_log-/),
       type: 'project.created',
@@ -160,11 +162,13 @@ describe('audit logs', () => {
     expect(await types({ actor_ids: [invitee.id] })).toEqual([
       'project.archived',
       'api_key.created',
+      'user.added',
       'invite.accepted',
     ])
     expect(await types({ actor_emails: ['AUDITOR@example.com'] })).toEqual([
       'project.archived',
       'api_key.created',
+      'user.added',
       'invite.accepted',
     ])
     expect((await types({ actor_ids: [adminKeyId] })).length).toBe(5)

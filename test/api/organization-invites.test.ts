@@ -41,6 +41,31 @@ describe('invites', () => {
     expect(JSON.stringify(listed)).not.toContain(accept_token)
   })
 
+  it('without projects, the invitee joins the default project as a member; with [], none', async () => {
+    const defaultProject = t.ctx.bootstrap.created!.project.id
+    const plain = (await admin.admin.organization.invites.create({
+      email: 'plain@example.com',
+      role: 'reader',
+    })) as any
+    expect(plain.projects).toEqual([{ id: defaultProject, role: 'member' }])
+    const none = (await admin.admin.organization.invites.create({
+      email: 'none@example.com',
+      role: 'reader',
+      projects: [],
+    })) as any
+    expect(none.projects).toEqual([])
+    const joined = await accept(plain.id, { token: plain.accept_token })
+    const member = await admin.admin.organization.projects.users.retrieve(joined.body.user.id, {
+      project_id: defaultProject,
+    })
+    expect(member).toMatchObject({ email: 'plain@example.com', role: 'member' })
+    const alone = await accept(none.id, { token: none.accept_token })
+    const notMember = await admin.admin.organization.projects.users
+      .retrieve(alone.body.user.id, { project_id: defaultProject })
+      .catch((e) => e)
+    expect(notMember).toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
   it("accepting creates the user in the invite's projects with an admin key of their own", async () => {
     const project = await admin.admin.organization.projects.create({ name: 'Team' })
     const invite = (await admin.admin.organization.invites.create({
@@ -158,6 +183,18 @@ describe('invites', () => {
     })
     expect(badRole.status).toBe(400)
     expect(badRole.body.error.param).toBe('role')
+    for (const email of ['nope', '', 'a b@example.com', '@example.com']) {
+      const badEmail = await raw(t, 'POST', '/organization/invites', ADMIN_KEY, {
+        email,
+        role: 'reader',
+      })
+      expect(badEmail.body.error).toEqual({
+        message: "Invalid 'email': expected an email address, such as user@example.com.",
+        type: 'invalid_request_error',
+        param: 'email',
+        code: 'invalid_value',
+      })
+    }
     expect((await admin.admin.organization.invites.delete(first.id)).deleted).toBe(true)
   })
 

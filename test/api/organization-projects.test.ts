@@ -98,22 +98,32 @@ describe('projects', () => {
       param: null,
       code: 'invalid_api_key',
     })
-    // archiving again answers the archived project
-    expect(await admin.admin.organization.projects.archive(project.id)).toEqual(archived)
-    const rename = await admin.admin.organization.projects
-      .update(project.id, { name: 'x' })
-      .catch((e) => e)
-    expect(rename).toBeInstanceOf(OpenAI.BadRequestError)
-    expect(rename.error.message).toBe(
-      `Project ${project.id} is archived. Archived projects cannot be used or updated.`,
-    )
+    // every change of an archived project, archiving it again and its rate limits included, is
+    // OpenAI's project_archived 400
+    const projectArchived = {
+      message: `Project '${project.id}' is archived. You can only update an active project.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'project_archived',
+    }
     for (const call of [
+      () => admin.admin.organization.projects.archive(project.id),
+      () => admin.admin.organization.projects.update(project.id, { name: 'x' }),
+      () =>
+        admin.admin.organization.projects.rateLimits.updateRateLimit('rl-test-echo', {
+          project_id: project.id,
+          max_requests_per_1_minute: 5,
+        }),
       () => admin.admin.organization.projects.users.list(project.id),
       () => admin.admin.organization.projects.serviceAccounts.list(project.id),
       () => admin.admin.organization.projects.serviceAccounts.create(project.id, { name: 'x' }),
     ]) {
-      expect(await call().catch((e) => e)).toBeInstanceOf(OpenAI.BadRequestError)
+      const error = await call().catch((e) => e)
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(error.error).toEqual(projectArchived)
     }
+    // and it stays as it was archived
+    expect(await admin.admin.organization.projects.retrieve(project.id)).toEqual(archived)
   })
 })
 

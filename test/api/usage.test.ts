@@ -20,6 +20,7 @@ let userPrincipal: Principal
 let otherProject: string
 
 const admin = () => t.client(ADMIN_KEY, { adminAPIKey: ADMIN_KEY }).admin.organization
+const ownerUserId = () => t.ctx.organization.owner_user_id!
 
 /** The results of one bucket, as plain records (the SDK types them as a union of every kind). */
 const results = (page: { data: { results: unknown[] }[] }, bucket = 0) => page.data[bucket].results as Record<string, any>[]
@@ -145,13 +146,17 @@ describe('GET /organization/usage/completions', () => {
         [projectId, userPrincipal.keyId, 1],
       ].sort(),
     )
+    // a key the system made (here the bootstrap key) acts as the organization's owner, as the
+    // project API keys endpoint says: its usage is the owner's
     const byUser = await admin().usage.completions({ ...q, group_by: ['user_id'] })
     expect(results(byUser).map((r) => [(r as any).user_id, (r as any).api_key_id, r.num_model_requests]).sort()).toEqual(
       [
-        [null, null, 4],
+        [ownerUserId(), null, 4],
         ['user-abc', null, 1],
       ].sort(),
     )
+    const keyOwner = await admin().projects.apiKeys.retrieve(principal.keyId, { project_id: projectId })
+    expect(keyOwner.owner.user?.id).toBe(ownerUserId())
   })
 
   it('filters by models, batch, projects, keys and users', async () => {
@@ -169,6 +174,7 @@ describe('GET /organization/usage/completions', () => {
     expect(await total({ user_ids: ['user-abc'] })).toBe(1)
     expect(await total({ user_ids: ['user-nobody'] })).toBe(0)
     expect(await total({ user_ids: ['user-abc'], api_key_ids: [principal.keyId] })).toBe(0)
+    expect(await total({ user_ids: [ownerUserId()] })).toBe(4)
     // a single value without brackets, as curl users write it
     expect((await get(`usage/completions?start_time=${T0}&end_time=${T0 + DAY}&models=test-scripted`)).body.data[0].results[0].num_model_requests).toBe(1)
   })

@@ -1,6 +1,6 @@
 import { rateLimiterFallbacks, rateLimitRejections } from '../../metrics.js'
 import type { RateLimitsConfig } from '../../config/limits.js'
-import { notFound, rateLimitReached, requestTooLarge, StoreUnavailableError } from '../../errors.js'
+import { notFound, projectArchived, rateLimitReached, requestTooLarge, StoreUnavailableError } from '../../errors.js'
 import { apiLog } from '../../logger.js'
 import type { Principal } from '../../principal.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
@@ -193,6 +193,8 @@ export class LimitsService {
    */
   async modify(principal: Principal, projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<ProjectRateLimitObject> {
     const project = await this.requireProject(projectId)
+    // an archived project can no longer be updated, its limits included
+    if (project.status !== 'active') throw projectArchived(projectId)
     const model = modelOfRateLimitId(rateLimitId)
     if (!model || !this.registry.has(model)) throw notFound('rate limit', rateLimitId)
     const own = await this.storage.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import {
 import type { Principal } from '../../principal.js'
 import { adminScopesOf } from '../../schemas/key-permissions.js'
 import type { InviteCreateParams } from '../../schemas/organization.js'
-import { createRepos } from '../../storage/repositories/index.js'
+import { createRepos, type Repos } from '../../storage/repositories/index.js'
 import type { InviteRow } from '../../storage/repositories/invites.js'
 import type { UserRow } from '../../storage/repositories/users.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
@@ -39,6 +39,7 @@ export class InvitesService {
       if (await repos.users.byEmail(principal.orgId, email)) throw alreadyMember(email)
       if (await repos.invites.pendingFor(principal.orgId, email, now)) throw invitePending(email)
       for (const p of params.projects ?? []) await activeProject(repos, principal.orgId, p.id)
+      const projects = params.projects ?? (await defaultProjects(repos, principal.orgId))
       const invite: InviteRow = {
         id: newId('invite-'),
         org_id: principal.orgId,
@@ -46,7 +47,7 @@ export class InvitesService {
         role: params.role,
         status: 'pending',
         token_hash: hashSecret(token),
-        projects: JSON.stringify(params.projects ?? []),
+        projects: JSON.stringify(projects),
         invited_at: now,
         expires_at: now + INVITE_TTL_SECONDS,
         accepted_at: null,
@@ -166,4 +167,13 @@ export class InvitesService {
     if (!invite) throw notFound('invite', id)
     return invite
   }
+}
+
+/**
+ * Without `projects`, the invitee joins the default project as a member, as the spec says OpenAI
+ * does "for compatibility with legacy behavior" (an empty list invites to none).
+ */
+async function defaultProjects(repos: Repos, orgId: string) {
+  const project = await repos.projects.first(orgId)
+  return project?.status === 'active' ? [{ id: project.id, role: 'member' as const }] : []
 }

@@ -1,3 +1,4 @@
+import { projectArchived } from '../../errors.js'
 import type { Principal } from '../../principal.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { ProjectRow } from '../../storage/repositories/organizations.js'
@@ -89,13 +90,17 @@ export class ProjectsService {
     })
   }
 
-  /** Archives the project; its keys stop working. Archiving an archived project changes nothing. */
+  /**
+   * Archives the project; its keys stop working. An archived project is a 400 `project_archived`,
+   * as at OpenAI: it can no longer be updated, and archiving is an update.
+   */
   async archive(principal: Principal, id: string) {
     const result = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
-      const before = await findProject(repos, principal.orgId, id)
+      const before = await activeProject(repos, principal.orgId, id)
       const now = nowSeconds()
-      if (!(await repos.projects.archive(id, now))) return toProject(before)
+      // archived meanwhile by another request
+      if (!(await repos.projects.archive(id, now))) throw projectArchived(id)
       const after: ProjectRow = { ...before, status: 'archived', archived_at: now }
       await recordAudit(tx, principal.orgId, actorOf(principal), {
         type: 'project.archived',

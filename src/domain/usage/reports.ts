@@ -102,11 +102,25 @@ export class UsageReports {
     return createRepos(this.storage.db).usageRollups.query({ ...q, width: window.width, from, to })
   }
 
-  /** key id → its owner's user id, for keys owned by users (service accounts' keys have none). */
+  /**
+   * key id → the user it acts as: its owner, or for keys the system made (bootstrap, the CLI
+   * without --user) the organization's owner, as the project API keys endpoint and the audit log
+   * show them. Service accounts' keys have no user.
+   */
   private async keyOwners(): Promise<Map<string, string>> {
-    const keys = await createRepos(this.storage.db).apiKeys.list()
+    const repos = createRepos(this.storage.db)
+    const keys = await repos.apiKeys.list()
+    const orgOwners = new Map<string, string | null>()
+    for (const key of keys) {
+      if (key.owner_id || orgOwners.has(key.org_id)) continue
+      orgOwners.set(key.org_id, (await repos.organizations.get(key.org_id))?.owner_user_id ?? null)
+    }
     const owners = new Map<string, string>()
-    for (const key of keys) if (key.owner_type === 'user' && key.owner_id) owners.set(key.id, key.owner_id)
+    for (const key of keys) {
+      if (key.owner_type === 'service_account') continue
+      const user = key.owner_id ?? orgOwners.get(key.org_id)
+      if (user) owners.set(key.id, user)
+    }
     return owners
   }
 }

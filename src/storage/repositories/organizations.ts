@@ -47,6 +47,18 @@ export class ProjectsRepo {
       .execute()
   }
 
+  /** The organization's first project: the Default project made at bootstrap. */
+  first(orgId: string): Promise<ProjectRow | undefined> {
+    return this.db
+      .selectFrom('projects')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst()
+  }
+
   page(orgId: string, query: PageQuery & { includeArchived: boolean }): Promise<ProjectRow[]> {
     let q = this.db.selectFrom('projects').selectAll().where('org_id', '=', orgId)
     if (!query.includeArchived) q = q.where('status', '=', 'active')
