@@ -4,7 +4,7 @@ import {
   AssistantToolV1,
   AssistantToolV2,
   AssistantsListQuery,
-  ToolResourcesCreate,
+  ToolResourcesUpdate,
   type AssistantToolObject,
   type ToolResources,
 } from './assistants.js'
@@ -71,7 +71,8 @@ export const ThreadAndRunCreateV2 = z.strictObject({
   ...overrides,
   ...v2Only,
   thread: ThreadCreateV2.optional(),
-  tool_resources: ToolResourcesCreate.nullish(),
+  // the spec's: files and vector store ids, no `vector_stores` helper (that is the thread's)
+  tool_resources: ToolResourcesUpdate.nullish(),
 })
 export type ThreadAndRunCreateV2 = z.output<typeof ThreadAndRunCreateV2>
 

@@ -30,6 +30,11 @@ export interface RunsTable {
   tools: string
   /** JSON array: the assistant's code interpreter files (v1 run file_ids) */
   file_ids: string
+  /**
+   * JSON: create-and-run's `tool_resources`, in place of the assistant's for this run (its
+   * code_interpreter files are `file_ids`); null: the assistant's (migration 0019)
+   */
+  tool_resources: string | null
   metadata: string
   temperature: number | null
   top_p: number | null

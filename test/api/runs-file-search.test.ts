@@ -221,6 +221,43 @@ describe.each(storageCases())('file_search runs on $name', ({ create }) => {
       expect(textOf(messages.data[0]).value).toContain('No files are attached')
       expect(textOf(messages.data[0]).annotations).toEqual([])
     })
+
+    it("create-and-run's tool_resources take the place of the assistant's for that run only", async () => {
+      const { store, ids } = await storeOfFacts()
+      const other = await client.vectorStores.create({ name: 'empty' })
+      const assistant = await client.beta.assistants.create({
+        model: 'test-scripted',
+        tools: [{ type: 'file_search' }],
+        tool_resources: { file_search: { vector_store_ids: [other.id] } },
+      })
+      const run = await client.beta.threads.createAndRunPoll({
+        assistant_id: assistant.id,
+        thread: { messages: [{ role: 'user', content: 'Which ocean is the deepest?' }] },
+        tool_resources: { file_search: { vector_store_ids: [store.id] } },
+      }, poll)
+      expect(run.status).toBe('completed')
+      const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: run.thread_id, order: 'asc' })
+      const call = (steps.data[0].step_details as OpenAI.Beta.Threads.Runs.ToolCallsStepDetails).tool_calls[0] as OpenAI.Beta.Threads.Runs.FileSearchToolCall
+      expect(call.file_search.results![0]).toMatchObject({ file_id: ids['oceans.txt'] })
+      // neither the assistant nor the new thread took them
+      expect((await client.beta.assistants.retrieve(assistant.id)).tool_resources).toEqual({ file_search: { vector_store_ids: [other.id] } })
+      expect((await client.beta.threads.retrieve(run.thread_id)).tool_resources).toEqual({})
+      // what they name must exist (H3, F1), and the vector_stores helper is the thread's only
+      const create = (tool_resources: unknown) =>
+        client.beta.threads.createAndRun({ assistant_id: assistant.id, tool_resources: tool_resources as never })
+      await expect(create({ file_search: { vector_store_ids: ['vs_missing'] } })).rejects.toMatchObject({
+        status: 404,
+        error: { message: "No vector store found with id 'vs_missing'." },
+      })
+      await expect(create({ code_interpreter: { file_ids: ['file-missing'] } })).rejects.toMatchObject({
+        status: 404,
+        error: { message: 'No such File object: file-missing' },
+      })
+      await expect(create({ file_search: { vector_stores: [{ file_ids: [ids['oceans.txt']] }] } })).rejects.toMatchObject({
+        status: 400,
+        error: { message: "Unknown parameter: 'tool_resources.file_search.vector_stores'." },
+      })
+    })
   })
 
   describe('file_search attachments', () => {

@@ -66,6 +66,14 @@ describe('vector stores', () => {
       })
     }
     expect(files.data.reduce((sum, f) => sum + f.usage_bytes, 0)).toBe(done.usage_bytes)
+    // unset metadata and attributes read {}, as OpenAI shows them (never null)
+    for (const f of files.data) expect(f.attributes).toEqual({})
+    const found = await client.vectorStores.search(created.id, { query: 'Danube' })
+    expect(found.data[0]).toMatchObject({ file_id: a.id, attributes: {} })
+    const cleared = await client.vectorStores.files.update(a.id, { vector_store_id: created.id, attributes: null })
+    expect(cleared.attributes).toEqual({})
+    expect((await client.vectorStores.create({ name: 'bare' })).metadata).toEqual({})
+    expect((await client.vectorStores.update(created.id, { metadata: null })).metadata).toEqual({})
     const content = await client.vectorStores.files.content(a.id, { vector_store_id: created.id })
     expect(content.data.map((c) => c.text)).toEqual([
       'The Danube flows through ten countries before reaching the Black Sea.',

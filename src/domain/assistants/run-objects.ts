@@ -15,6 +15,8 @@ export const TERMINAL: readonly RunStatus[] = [
   'expired',
 ]
 
+const ENDED_WITHOUT_DEADLINE: readonly RunStatus[] = ['cancelled', 'failed', 'completed', 'incomplete']
+
 const parse = <T>(text: string | null): T | null => (text === null ? null : JSON.parse(text))
 
 export function runObject(row: RunRow, version: ApiVersion): RunObject {
@@ -27,7 +29,8 @@ export function runObject(row: RunRow, version: ApiVersion): RunObject {
     status: row.status,
     required_action: parse(row.required_action),
     last_error: parse(row.last_error),
-    expires_at: row.expires_at,
+    // OpenAI's ended runs show no deadline (an expired run keeps the one it missed)
+    expires_at: ENDED_WITHOUT_DEADLINE.includes(row.status) ? null : row.expires_at,
     started_at: row.started_at,
     cancelled_at: row.cancelled_at,
     failed_at: row.failed_at,

@@ -1,3 +1,4 @@
+import type { ToolResources } from '../../schemas/assistants.js'
 import type { ChatCompletionCreateParams as ChatParams } from '../../schemas/chat.js'
 import type { RunToolChoice } from '../../schemas/runs.js'
 import type { Repos } from '../../storage/repositories/index.js'
@@ -21,9 +22,13 @@ export async function runToolScope(
 ): Promise<ToolScope> {
   const row = await repos.threads.get(run.project_id, run.thread_id)
   const resources = row ? threadRecord(row).toolResources : {}
-  // the assistant's stores as they are now (a run keeps no copy of them; a deleted assistant has none)
+  // create-and-run's own stores, else the assistant's as they are now (a run keeps no copy of
+  // them; a deleted assistant has none)
   const assistant = run.assistant_id ? await repos.assistants.get(run.project_id, run.assistant_id) : undefined
-  const assistantStores = assistant ? (assistantRecord(assistant).toolResources.file_search?.vector_store_ids ?? []) : []
+  const own: ToolResources | null = run.tool_resources ? JSON.parse(run.tool_resources) : null
+  const assistantStores =
+    own?.file_search?.vector_store_ids ??
+    (assistant ? (assistantRecord(assistant).toolResources.file_search?.vector_store_ids ?? []) : [])
   const codeFiles = [
     ...(JSON.parse(run.file_ids) as string[]),
     ...(resources.code_interpreter?.file_ids ?? []),

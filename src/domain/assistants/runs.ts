@@ -1,6 +1,6 @@
 import { modelNotFound, threadNotFound, unsupportedAssistantModel } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
-import type { AssistantsListQuery } from '../../schemas/assistants.js'
+import type { AssistantsListQuery, ToolResources } from '../../schemas/assistants.js'
 import type { ListPage } from '../../schemas/shared.js'
 import { checkChatStrictSchemas } from '../../schemas/strict-schema.js'
 import type { ThreadObject } from '../../schemas/threads.js'
@@ -100,6 +100,8 @@ export class RunsService {
     input: Versioned<ThreadAndRunCreateV1, ThreadAndRunCreateV2>,
   ): Promise<Started & { thread: ThreadObject }> {
     const { thread: threadParams, ...rest } = input.params
+    const toolResources = 'tool_resources' in rest ? rest.tool_resources : undefined
+    if ('tool_resources' in rest) delete rest.tool_resources
     const params = runParams({ version: input.version, params: rest } as Versioned<
       RunCreateV1,
       RunCreateV2
@@ -112,7 +114,8 @@ export class RunsService {
     } as never)
     const { row, thread } = await this.deps.storage.transaction(async (tx) => {
       const { thread } = await this.deps.threads.insert(tx, principal.projectId, threadInput)
-      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version)
+      const resources = await this.deps.references.resolve(tx, principal.projectId, toolResources)
+      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version, toolResources ? resources : null)
       return { row, thread }
     })
     const threadWire = threadObject({ ...thread, activeRunId: row.id }, input.version)
@@ -135,6 +138,8 @@ export class RunsService {
     params: RunParams,
     stream: boolean,
     version: ApiVersion,
+    /** create-and-run's `tool_resources`: each tool given replaces the assistant's for the run */
+    toolResources: ToolResources | null = null,
   ): Promise<RunRow> {
     const repos = createRepos(tx.db)
     const projectId = principal.projectId
@@ -178,7 +183,8 @@ export class RunsService {
       model: params.model ?? assistant.model,
       instructions,
       tools: JSON.stringify(params.tools ?? assistant.tools),
-      file_ids: JSON.stringify(fileIdsOf(assistant.toolResources)),
+      file_ids: JSON.stringify(fileIdsOf({ ...assistant.toolResources, ...toolResources })),
+      tool_resources: toolResources ? JSON.stringify(toolResources) : null,
       metadata: JSON.stringify(params.metadata ?? {}),
       temperature: params.temperature ?? assistant.temperature,
       top_p: params.top_p ?? assistant.topP,

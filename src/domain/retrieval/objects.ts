@@ -51,7 +51,8 @@ export function toVectorStoreObject(row: VectorStoreRow, tally: FileTally | unde
       : {}),
     expires_at: row.expires_at,
     last_active_at: row.last_active_at,
-    metadata: row.metadata ? JSON.parse(row.metadata) : null,
+    // OpenAI shows unset metadata as {}, as on every other object
+    metadata: row.metadata ? JSON.parse(row.metadata) : {},
   }
 }
 
@@ -66,7 +67,8 @@ export function toVectorStoreFileObject(row: VectorStoreFileRow): VectorStoreFil
     status: row.status,
     last_error: row.last_error ? (JSON.parse(row.last_error) as LastError) : null,
     chunking_strategy: { type: 'static', static: chunking },
-    attributes: row.attributes ? (JSON.parse(row.attributes) as Attributes) : null,
+    // a file without attributes shows {} at OpenAI, not null
+    attributes: row.attributes ? (JSON.parse(row.attributes) as Attributes) : {},
   }
 }
 

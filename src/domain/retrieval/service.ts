@@ -316,7 +316,7 @@ export class VectorStoresService {
         file_id: r.fileId,
         filename: r.filename,
         score: r.score,
-        attributes: r.attributes,
+        attributes: r.attributes ?? {},
         content: [{ type: 'text' as const, text: r.text }],
       })),
       has_more: false,
