@@ -6,6 +6,7 @@ import {
   mismatchedOrganization,
   mismatchedProject,
   noSuchOrganization,
+  insufficientPermissions,
   permissionDenied,
 } from '../errors.js'
 import { withRequest, type Principal } from '../principal.js'
@@ -13,6 +14,7 @@ import type { AppEnv } from './env.js'
 import { checkPermissions, type RouteAccess } from './permissions.js'
 import { nodeBindings, requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
+import { scopeName } from '../schemas/key-permissions.js'
 
 export type Authenticate = (secret: string) => Promise<Principal>
 
@@ -57,6 +59,9 @@ export function checkAccess(
   const project = headers.project
   if (project && project !== principal.projectId) throw mismatchedProject()
   if (scope === 'admin' && principal.kind !== 'admin') {
+    // OpenAI answers a project key on the Administration API as any key without the scope: 401,
+    // "Missing scopes: api.management.read" (or api.usage.read on usage and costs)
+    if (access) throw insufficientPermissions([scopeName(access.resource, access.access)])
     throw permissionDenied(
       'This endpoint requires an admin API key (sk-admin-...). Project keys cannot call the Administration API.',
       'insufficient_permissions',

@@ -119,18 +119,27 @@ describe('key kinds', () => {
     }
   })
 
-  it('a project key cannot call the Administration API (403)', async () => {
-    for (const path of [
-      '/v1/organization/projects',
-      '/v1/organization/users',
-      '/v1/organization/admin_api_keys',
+  it('a project key on the Administration API is 401, missing the management or usage scope, as OpenAI answers', async () => {
+    for (const [method, path, scope] of [
+      ['GET', '/v1/organization/projects', 'api.management.read'],
+      ['GET', '/v1/organization/users', 'api.management.read'],
+      ['POST', '/v1/organization/admin_api_keys', 'api.management.write'],
+      ['GET', '/v1/organization/costs?start_time=1', 'api.usage.read'],
+      ['GET', '/v1/organization/usage/completions?start_time=1', 'api.usage.read'],
     ]) {
       const response = await t.fetch(`http://plinth.test${path}`, {
-        headers: { authorization: `Bearer ${PROJECT_KEY}` },
+        method,
+        headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: JSON.stringify({ name: 'x' }) } : {}),
       })
       const body = (await response.json()) as any
-      expect(response.status, path).toBe(403)
-      expect(body.error.code).toBe('insufficient_permissions')
+      expect(response.status, path).toBe(401)
+      expect(body.error).toEqual({
+        message: `You have insufficient permissions for this operation. Missing scopes: ${scope}. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      })
     }
   })
 })

@@ -246,6 +246,7 @@ describe('project model permissions', () => {
       `/organization/projects/${t.ctx.bootstrap.created!.project.id}/model_permissions`,
       await newProjectKey(t, t.ctx.bootstrap.created!.project.id),
     )
-    expect(fromProject.status).toBe(403)
+    expect(fromProject.status).toBe(401)
+    expect(fromProject.body.error.message).toContain('Missing scopes: api.management.read.')
   })
 })

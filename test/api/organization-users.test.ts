@@ -161,9 +161,10 @@ describe('users', () => {
     ).toBe(401)
   })
 
-  it('project keys cannot reach users (403)', async () => {
+  it('project keys cannot reach users (401, missing api.management.read)', async () => {
     const key = await newProjectKey(t, t.ctx.bootstrap.created!.project.id)
     const response = await raw(t, 'GET', '/organization/users', key)
-    expect(response.status).toBe(403)
+    expect(response.status).toBe(401)
+    expect(response.body.error.message).toContain('Missing scopes: api.management.read.')
   })
 })

@@ -256,7 +256,7 @@ describe('GET /organization/usage/completions', () => {
     expect((await get(`usage/completions?start_time=${T0}&page=page_bogus`)).body.error).toMatchObject({ param: 'page' })
     expect((await get(`usage/completions?start_time=${T0}&end_time=${T0}`)).body.error).toMatchObject({ param: 'end_time' })
     expect((await get(`usage/embeddings?start_time=${T0}&batch=true`)).body.error.message).toBe("Unknown parameter: 'batch'.")
-    expect((await get(`usage/completions?start_time=${T0}`, PROJECT_KEY)).status).toBe(403)
+    expect((await get(`usage/completions?start_time=${T0}`, PROJECT_KEY)).status).toBe(401)
   })
 })
 
