@@ -174,6 +174,10 @@ export interface BatchesTable {
   expired_at: number | null
   cancelling_at: number | null
   cancelled_at: number | null
+  /** the model every line names, once validated (0019) */
+  model: ColumnType<string | null, string | null | undefined, string | null>
+  /** seconds the output and error files live, from `output_expires_after` (0019) */
+  output_expires_after: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export type BatchLineStatus = 'pending' | 'completed' | 'failed'

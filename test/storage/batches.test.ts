@@ -43,6 +43,8 @@ function batch(projectId: string, id: string, over: Partial<BatchRow> = {}): Bat
     expired_at: null,
     cancelling_at: null,
     cancelled_at: null,
+    model: null,
+    output_expires_after: null,
     ...over,
   }
 }

@@ -41,6 +41,7 @@ export function toBatchObject(row: BatchRow): Batch {
   }
   if (row.errors !== null)
     batch.errors = { object: 'list', data: JSON.parse(row.errors) as BatchError[] }
+  if (row.model !== null) batch.model = row.model
   if (row.output_file_id !== null) batch.output_file_id = row.output_file_id
   if (row.error_file_id !== null) batch.error_file_id = row.error_file_id
   for (const name of TIMESTAMPS) if (row[name] !== null) batch[name] = row[name]

@@ -186,6 +186,7 @@ export class BatchRun {
       status: 'in_progress',
       in_progress_at: nowSeconds(),
       request_total: validator.count,
+      model,
     })
   }
 
