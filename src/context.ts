@@ -137,7 +137,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       files,
       // the Responses service comes later (it needs the built-in tools): reached when a line runs
       inference: { ...inference, moderations, responses: { create: (...args) => responses.create(...args) } },
-      hasModel: (id) => providers.has(id),
+      hasModel: (id, policy) => providers.usable(id, policy),
       limits: config.batches,
       // batch_1_day_max_input_tokens, charged when a batch is queued
       enqueuedTokens: {

@@ -405,6 +405,32 @@ describe('batches: input validation (errors.md F10)', () => {
     expect(failed.request_counts).toEqual({ total: 0, completed: 0, failed: 0 })
   })
 
+  it("another project's fine-tuned model is not there for this one: model_not_found at validation", async () => {
+    const echo = t.ctx.providers.resolve('test-echo')
+    const id = 'ft:test-echo:personal::elsewhere'
+    t.ctx.providers.addPrivate({ ...echo.card, id }, echo.provider, echo.upstreamModel, ['proj_someone_else'])
+    try {
+      const batch = await createBatch([chatLine('a', 'hi', { model: id })])
+      const done = await waitFor(batch.id, ['completed', 'failed'])
+      expect(done.status).toBe('failed')
+      expect(done.errors?.data).toEqual([
+        { code: 'model_not_found', line: 1, message: `The provided model '${id}' is not supported by the Batch API.`, param: 'body.model' },
+      ])
+      // granted to this project, the same batch runs
+      const { project_id } = await t.ctx.storage.db
+        .selectFrom('batches')
+        .select('project_id')
+        .where('id', '=', batch.id)
+        .executeTakeFirstOrThrow()
+      t.ctx.providers.setPrivateAccess(id, project_id, true)
+      const again = await waitFor((await createBatch([chatLine('a', 'hi', { model: id })])).id, ['completed', 'failed'])
+      expect(again.status).toBe('completed')
+      expect(again.model).toBe(id)
+    } finally {
+      t.ctx.providers.removePrivate(id)
+    }
+  })
+
   it('an empty input file fails the batch', async () => {
     const failed = await waitFor((await createBatch(['', ''])).id, ['failed', 'completed'])
     expect(failed.errors!.data).toEqual([

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js'
-import { modelAllowed, type ProjectPrincipal } from '../../principal.js'
+import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
 import { jobLog } from '../../logger.js'
 import { Pacer } from '../../pacing.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
@@ -26,7 +26,8 @@ export type BatchRunDeps = {
   storage: Storage
   files: FilesService
   inference: Inference
-  hasModel(model: string): boolean
+  /** whether the project (its model policy) may use the model, as a live request would */
+  hasModel(model: string, policy: ModelPolicy | undefined): boolean
   limits: Config['batches']
   /** the project's batch queue limit, when rate limits are on */
   enqueuedTokens?: EnqueuedTokenLimit
@@ -122,7 +123,7 @@ export class BatchRun {
     const principal = await this.principal(batch)
     const validator = new InputValidator(
       batch.endpoint as BatchEndpoint,
-      (model) => this.deps.hasModel(model) && modelAllowed(principal.models, model),
+      (model) => this.deps.hasModel(model, principal.models),
       limits,
     )
     const errors: BatchError[] = []
