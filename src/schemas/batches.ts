@@ -66,6 +66,14 @@ export type Batch = {
   metadata: Record<string, string> | null
   /** newer than the spec: the model the lines name, once the input is validated */
   model?: string
+  /** newer than the spec: the tokens of the lines run so far */
+  usage: {
+    input_tokens: number
+    input_tokens_details: { cached_tokens: number }
+    output_tokens: number
+    output_tokens_details: { reasoning_tokens: number }
+    total_tokens: number
+  }
 }
 
 /** One line of a batch's output or error file (BatchRequestOutput). */

@@ -178,6 +178,10 @@ export interface BatchesTable {
   model: ColumnType<string | null, string | null | undefined, string | null>
   /** seconds the output and error files live, from `output_expires_after` (0019) */
   output_expires_after: ColumnType<number | null, number | null | undefined, number | null>
+  /** the tokens of the lines with a result, added with request_counts: the object's `usage` (0019) */
+  usage_input_tokens: ColumnType<number, number | undefined, number>
+  usage_cached_tokens: ColumnType<number, number | undefined, number>
+  usage_output_tokens: ColumnType<number, number | undefined, number>
 }
 
 export type BatchLineStatus = 'pending' | 'completed' | 'failed'

@@ -99,6 +99,7 @@ describe('batches: create, run, output', () => {
       expires_at: created.created_at + 86400,
       request_counts: { total: 0, completed: 0, failed: 0 },
       metadata: { job: 'nightly' },
+      usage: expect.objectContaining({ total_tokens: 0 }),
     })
     expect(created.created_at).toBeGreaterThanOrEqual(before)
 
@@ -214,6 +215,19 @@ describe('batches: create, run, output', () => {
     expect(failed.errors?.data).toEqual([
       { code: 'invalid_request', line: 1, message: 'Input parameter is required.', param: 'body.input' },
     ])
+  })
+
+  it("usage adds up the tokens of the lines run, as the SDK's Batch.usage has them", async () => {
+    const created = await createBatch([chatLine('a', 'one two three'), chatLine('b', 'four'), chatLine('c', 'x', { temperature: 9 })])
+    const zero = { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 }
+    expect(created.usage).toEqual(zero)
+    const done = await waitFor(created.id, ['completed', 'failed'])
+    const bodies = (await readJsonl(done.output_file_id!)).map((l) => l.response.body)
+    const input = bodies.reduce((n, b) => n + b.usage.prompt_tokens, 0)
+    const output = bodies.reduce((n, b) => n + b.usage.completion_tokens, 0)
+    expect(input).toBeGreaterThan(0)
+    expect(done.usage).toEqual({ ...zero, input_tokens: input, output_tokens: output, total_tokens: input + output })
+    expect((await client.batches.list()).data.find((b) => b.id === done.id)!.usage).toEqual(done.usage)
   })
 
   it('output_expires_after sets the lifetime of the output and error files', async () => {

@@ -45,6 +45,9 @@ function batch(projectId: string, id: string, over: Partial<BatchRow> = {}): Bat
     cancelled_at: null,
     model: null,
     output_expires_after: null,
+    usage_input_tokens: 0,
+    usage_cached_tokens: 0,
+    usage_output_tokens: 0,
     ...over,
   }
 }

@@ -4,7 +4,7 @@ import { jobLog } from '../../logger.js'
 import { Pacer } from '../../pacing.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
-import type { BatchRow, LineResult } from '../../storage/repositories/batches.js'
+import type { BatchRow, BatchTokens, LineResult } from '../../storage/repositories/batches.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
@@ -233,6 +233,7 @@ export class BatchRun {
           batch.id,
           counts.completed,
           counts.failed,
+          tokensOf(results, counts.written),
         )
         // last: the rollup rows are the ones live requests write to as well, held the shortest
         await tx.runBatch(usageQueries(tx, billed(principal, results, counts.written)))
@@ -359,6 +360,20 @@ function billed(principal: ProjectPrincipal, results: LineOutcome[], written: Se
   return results.flatMap((r) =>
     written.has(r.line_no) ? r.usage.flatMap((entry) => usageRow(principal, entry) ?? []) : [],
   )
+}
+
+/** The tokens of the lines this flush gave a result: what the batch's `usage` adds up. */
+function tokensOf(results: LineOutcome[], written: Set<number>): BatchTokens {
+  const tokens = { input: 0, cached: 0, output: 0 }
+  for (const r of results) {
+    if (!written.has(r.line_no)) continue
+    for (const entry of r.usage) {
+      tokens.input += entry.inputTokens
+      tokens.cached += entry.cachedTokens ?? 0
+      tokens.output += entry.outputTokens
+    }
+  }
+  return tokens
 }
 
 function ref(batch: BatchRow): BatchJobPayload {

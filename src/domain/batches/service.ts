@@ -89,6 +89,9 @@ export class BatchesService {
       cancelled_at: null,
       model: null,
       output_expires_after: params.output_expires_after?.seconds ?? null,
+      usage_input_tokens: 0,
+      usage_cached_tokens: 0,
+      usage_output_tokens: 0,
     }
     await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
