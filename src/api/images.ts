@@ -162,12 +162,16 @@ export function imagesRoutes(ctx: AppContext): RouteDef[] {
       handler: async (c) => {
         const query = validate(ImageContentQuery, c.req.query())
         const image = await images.content(c.req.param('image_id')!, query.expires, query.sig)
-        return c.body(webStream(image.body), 200, {
+        const headers = {
           'content-type': image.contentType,
           'content-length': String(image.size),
           // private: the URL carries its own credential; it may be kept until it expires
           'cache-control': 'private, max-age=3600',
-        })
+        }
+        // HEAD (served by this GET route) sends no body: Hono drops it uncancelled, which left the
+        // file open until garbage collection, so it is not opened at all
+        if (c.req.method === 'HEAD') return c.body(null, 200, headers)
+        return c.body(webStream(await image.open()), 200, headers)
       },
     },
   ]

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import OpenAI from 'openai'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -283,6 +284,30 @@ describe('signed image URLs', () => {
     const gone = await now.save(await solidPng(8, [1, 1, 1]), 'png')
     await t.ctx.blobs.deletePrefix('images')
     expect((await fetch(now.url(t.url, gone))).status).toBe(404)
+  })
+
+  it('answers HEAD with the headers and leaves no file open', async () => {
+    const result = await client.images.generate({ prompt: 'a lamp', size: '256x256' })
+    const url = result.data![0].url!
+    const bytes = (await download(url)).bytes
+    for (let i = 0; i < 5; i++) {
+      const head = await fetch(url, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('content-type')).toBe('image/png')
+      expect(head.headers.get('content-length')).toBe(String(bytes.length))
+    }
+    // the server runs in this process: a HEAD's picture stayed open until garbage collection
+    const id = new URL(url).pathname.split('/').pop()!
+    const open = fs.existsSync('/proc/self/fd')
+      ? fs.readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(id)
+          } catch {
+            return false
+          }
+        })
+      : []
+    expect(open).toEqual([])
   })
 
   it('sweeps the hours whose images have all expired', async () => {
