@@ -130,13 +130,14 @@ export async function createContext(config: Config, options: { storage?: Storage
     completions: new CompletionsService(providers, usage),
     embeddings: new EmbeddingsService(providers, usage),
   }
+  const moderations = new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel)
   const batches = new BatchesService(
     {
       storage,
       files,
       // the Responses service comes later (it needs the built-in tools): reached when a line runs
-      inference: { ...inference, responses: { create: (...args) => responses.create(...args) } },
-      hasModel: (id) => providers.has(id),
+      inference: { ...inference, moderations, responses: { create: (...args) => responses.create(...args) } },
+      hasModel: (id, policy) => providers.usable(id, policy),
       limits: config.batches,
       // batch_1_day_max_input_tokens, charged when a batch is queued
       enqueuedTokens: {
@@ -211,7 +212,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       admin: createAdminServices(storage, keys),
       usage,
       ...inference,
-      moderations: new ModerationsService(providers, usage, inference.chat, config.moderation.judgeModel),
+      moderations,
       images,
       storedCompletions,
       responses,

@@ -100,7 +100,6 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
         const content = await files.content(projectPrincipal(c), c.req.param('file_id')!)
         const size = content.file.bytes
         const range = parseRange(c.req.header('range'), size)
-        const body = await content.open(range)
         const headers: Record<string, string> = {
           'content-type': content.contentType,
           'content-length': String(range ? range.end - range.start + 1 : size),
@@ -108,6 +107,10 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
           'accept-ranges': 'bytes',
         }
         if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`
+        // HEAD (served by this GET route) sends no body: Hono drops it uncancelled, which left the
+        // file open until garbage collection, so it is not opened at all
+        if (c.req.method === 'HEAD') return c.body(null, range ? 206 : 200, headers)
+        const body = await content.open(range)
         // ReadableStream.from, not Readable.toWeb: the latter crashes Node 20 on a client
         // disconnect mid-stream (see the architecture notes)
         return c.body(webStream(body), range ? 206 : 200, headers)

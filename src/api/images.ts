@@ -18,6 +18,8 @@ import { bodyLimit, projectPrincipal } from './shared.js'
 const IMAGE_BYTES = 25 * 1024 * 1024
 // one more than the 16 allowed, so that a 17th is told as the array's limit, not as a form error
 const MAX_IMAGES = 17
+// gpt-image-1's edit options, newer than the spec (the SDK's ImageEditParams has them)
+const EDIT_OUTPUT_FIELDS = ['background', 'output_format', 'output_compression', 'input_fidelity']
 
 // Node 20 has ReadableStream.from; the DOM-less lib types here do not declare it yet
 const webStream = (source: AsyncIterable<Uint8Array>) =>
@@ -41,7 +43,10 @@ const SLICE_BYTES = 3 * 16 * 1024
  */
 export async function imagesBody(answer: ImagesAnswer): Promise<Buffer[]> {
   const pacer = new Pacer()
-  const parts: Buffer[] = [Buffer.from(`{"created":${answer.created},"data":[`)]
+  // gpt-image-1's settings (background, output_format, quality, size) come before the pictures
+  const { created, data: _data, usage: _usage, ...settings } = answer as ImagesAnswer & { usage?: unknown }
+  const head = Object.keys(settings).length ? `,${JSON.stringify(settings).slice(1, -1)}` : ''
+  const parts: Buffer[] = [Buffer.from(`{"created":${created}${head},"data":[`)]
   for (const [i, item] of answer.data.entries()) {
     let open = i ? ',{' : '{'
     if (item.b64_json !== undefined) {
@@ -103,7 +108,9 @@ export function imagesRoutes(ctx: AppContext): RouteDef[] {
         files: edit
           ? { image: { limit: IMAGE_BYTES }, 'image[]': { limit: IMAGE_BYTES, repeat: MAX_IMAGES }, mask: { limit: IMAGE_BYTES } }
           : { image: { limit: IMAGE_BYTES } },
-        fields: edit ? ['prompt', 'model', 'n', 'size', 'response_format', 'user', 'quality'] : ['model', 'n', 'response_format', 'size', 'user'],
+        fields: edit
+          ? ['prompt', 'model', 'n', 'size', 'response_format', 'user', 'quality', ...EDIT_OUTPUT_FIELDS]
+          : ['model', 'n', 'response_format', 'size', 'user'],
         receive: collect,
         release: async () => {},
       })
@@ -155,12 +162,16 @@ export function imagesRoutes(ctx: AppContext): RouteDef[] {
       handler: async (c) => {
         const query = validate(ImageContentQuery, c.req.query())
         const image = await images.content(c.req.param('image_id')!, query.expires, query.sig)
-        return c.body(webStream(image.body), 200, {
+        const headers = {
           'content-type': image.contentType,
           'content-length': String(image.size),
           // private: the URL carries its own credential; it may be kept until it expires
           'cache-control': 'private, max-age=3600',
-        })
+        }
+        // HEAD (served by this GET route) sends no body: Hono drops it uncancelled, which left the
+        // file open until garbage collection, so it is not opened at all
+        if (c.req.method === 'HEAD') return c.body(null, 200, headers)
+        return c.body(webStream(await image.open()), 200, headers)
       },
     },
   ]

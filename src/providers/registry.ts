@@ -174,6 +174,14 @@ export class ProviderRegistry {
     return this.privateModels.has(modelId) || this.lookup(modelId) !== undefined
   }
 
+  /** Whether `resolve` would serve the model under this policy (another project's fine-tune: no). */
+  usable(modelId: string, policy?: ModelPolicy): boolean {
+    const own = this.privateModels.get(modelId)
+    if (own) return !!policy && own.projects.has(policy.projectId) && modelAllowed(policy, modelId)
+    const found = this.lookup(modelId)
+    return !!found && (modelAllowed(policy, found.card.id) || modelAllowed(policy, modelId))
+  }
+
   /** A served model by id, else by alias: an id always wins over an alias of the same name. */
   private lookup(modelId: string): ResolvedModel | undefined {
     let found = this.models.get(modelId)

@@ -1,15 +1,17 @@
 import { z } from 'zod'
+import { FileExpiresAfter } from './files.js'
 import { Metadata } from './shared.js'
 
 /**
- * Every endpoint the spec allows, in OpenAI's order (errors.md F6 lists them in this order).
- * Plinth runs the first three; /v1/responses passes validation and is refused by the domain.
+ * Every endpoint the spec allows, in OpenAI's order (errors.md F6 lists them in this order), and
+ * `/v1/moderations`, which newer OpenAI batches take too (the SDK's `BatchCreateParams`).
  */
 export const BATCH_ENDPOINTS = [
   '/v1/chat/completions',
   '/v1/completions',
   '/v1/embeddings',
   '/v1/responses',
+  '/v1/moderations',
 ] as const
 export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number]
 
@@ -18,6 +20,8 @@ export const BatchCreateParams = z.strictObject({
   endpoint: z.enum(BATCH_ENDPOINTS),
   completion_window: z.enum(['24h']),
   metadata: Metadata.nullish(),
+  /** newer than the spec (the SDK sends it): the lifetime of the output and error files */
+  output_expires_after: FileExpiresAfter.optional(),
 })
 export type BatchCreateParams = z.output<typeof BatchCreateParams>
 
@@ -60,6 +64,16 @@ export type Batch = {
   cancelled_at?: number
   request_counts: { total: number; completed: number; failed: number }
   metadata: Record<string, string> | null
+  /** newer than the spec: the model the lines name, once the input is validated */
+  model?: string
+  /** newer than the spec: the tokens of the lines run so far */
+  usage: {
+    input_tokens: number
+    input_tokens_details: { cached_tokens: number }
+    output_tokens: number
+    output_tokens_details: { reasoning_tokens: number }
+    total_tokens: number
+  }
 }
 
 /** One line of a batch's output or error file (BatchRequestOutput). */

@@ -38,6 +38,11 @@ export const ImageEditFields = z.strictObject({
   response_format: responseFormat.optional(),
   user: z.string().optional(),
   quality: z.enum(['standard', 'low', 'medium', 'high', 'auto']).optional(),
+  // newer than the spec, as the SDK sends them: gpt-image-1's output options
+  background: z.enum(['transparent', 'opaque', 'auto']).optional(),
+  output_format: z.enum(['png', 'jpeg', 'webp']).optional(),
+  output_compression: formInt(z.number().int().min(0).max(100)).optional(),
+  input_fidelity: z.enum(['high', 'low']).optional(),
 })
 export type ImageEditFields = z.output<typeof ImageEditFields>
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { BatchCreateParams } from './batches.js'
 import { ChatCompletionCreateParams } from './chat.js'
 import { validationError } from './validation.js'
 
@@ -55,6 +56,16 @@ describe('validationError: OpenAI messages for zod issues', () => {
         "Invalid value: 'error'. Supported values are: 'system', 'user', 'assistant', 'tool', 'function', and 'developer'.",
       param: 'messages[0].role',
       code: 'invalid_value',
+    })
+  })
+  it('C7: a required enum field left out is missing, not an invalid value', () => {
+    const result = BatchCreateParams.safeParse({ input_file_id: 'file-1', endpoint: '/v1/embeddings' }, { reportInput: true })
+    if (result.success) throw new Error('expected a validation error')
+    expect(validationError(result.error.issues).toBody().error).toEqual({
+      message: "Missing required parameter: 'completion_window'.",
+      type: 'invalid_request_error',
+      param: 'completion_window',
+      code: 'missing_required_parameter',
     })
   })
   it('C13 and C14: numbers out of range', () => {

@@ -78,6 +78,10 @@ function issueToError(issue: Issue, prefix: Path, style: ValidationStyle): ApiEr
       return unionError(issue, path, param, style)
     }
     case 'invalid_value':
+      // zod reports an absent enum field as a bad value; OpenAI says it is missing (C7)
+      if (issue.input === undefined) {
+        return invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
+      }
       return invalidValue(param, issue.input, issue.values)
     case 'too_big':
       return tooBig(issue, param)

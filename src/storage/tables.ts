@@ -174,6 +174,14 @@ export interface BatchesTable {
   expired_at: number | null
   cancelling_at: number | null
   cancelled_at: number | null
+  /** the model every line names, once validated (0020) */
+  model: ColumnType<string | null, string | null | undefined, string | null>
+  /** seconds the output and error files live, from `output_expires_after` (0020) */
+  output_expires_after: ColumnType<number | null, number | null | undefined, number | null>
+  /** the tokens of the lines with a result, added with request_counts: the object's `usage` (0020) */
+  usage_input_tokens: ColumnType<number, number | undefined, number>
+  usage_cached_tokens: ColumnType<number, number | undefined, number>
+  usage_output_tokens: ColumnType<number, number | undefined, number>
 }
 
 export type BatchLineStatus = 'pending' | 'completed' | 'failed'

@@ -99,6 +99,7 @@ describe('batches: create, run, output', () => {
       expires_at: created.created_at + 86400,
       request_counts: { total: 0, completed: 0, failed: 0 },
       metadata: { job: 'nightly' },
+      usage: expect.objectContaining({ total_tokens: 0 }),
     })
     expect(created.created_at).toBeGreaterThanOrEqual(before)
 
@@ -179,6 +180,84 @@ describe('batches: create, run, output', () => {
     expect(completionsDone.status).toBe('completed')
     const texts = await readJsonl(completionsDone.output_file_id!)
     expect(texts.map((v) => v.response.body.object)).toEqual(['text_completion', 'text_completion'])
+  })
+
+  it('runs /v1/moderations batches (the SDK lists the endpoint), and names the model on the batch', async () => {
+    const line = (custom_id: string, input: unknown) => ({
+      custom_id,
+      method: 'POST',
+      url: '/v1/moderations',
+      body: { model: 'omni-moderation-latest', input },
+    })
+    const created = await createBatch(
+      [line('calm', 'I love sunny mornings.'), line('parts', [{ type: 'text', text: 'I will kill you' }])],
+      '/v1/moderations' as any,
+    )
+    expect(created.endpoint).toBe('/v1/moderations')
+    expect(created.model).toBeUndefined()
+    const done = await waitFor(created.id, ['completed', 'failed'])
+    expect(done.errors).toBeUndefined()
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 })
+    expect(done.model).toBe('omni-moderation-latest')
+    const results = await readJsonl(done.output_file_id!)
+    expect(results.map((r) => r.custom_id)).toEqual(['calm', 'parts'])
+    for (const r of results) {
+      expect(r.response.status_code).toBe(200)
+      expect(r.response.body).toMatchObject({ id: expect.stringMatching(/^modr-/), model: 'lexicon-moderation' })
+    }
+    expect(results.map((r) => r.response.body.results[0].flagged)).toEqual([false, true])
+    // a moderation line without its input fails validation, as embeddings lines do
+    const bad = await createBatch(
+      [{ custom_id: 'x', method: 'POST', url: '/v1/moderations', body: { model: 'omni-moderation-latest' } }],
+      '/v1/moderations' as any,
+    )
+    const failed = await waitFor(bad.id, ['completed', 'failed'])
+    expect(failed.errors?.data).toEqual([
+      { code: 'invalid_request', line: 1, message: 'Input parameter is required.', param: 'body.input' },
+    ])
+  })
+
+  it("usage adds up the tokens of the lines run, as the SDK's Batch.usage has them", async () => {
+    const created = await createBatch([chatLine('a', 'one two three'), chatLine('b', 'four'), chatLine('c', 'x', { temperature: 9 })])
+    const zero = { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 }
+    expect(created.usage).toEqual(zero)
+    const done = await waitFor(created.id, ['completed', 'failed'])
+    const bodies = (await readJsonl(done.output_file_id!)).map((l) => l.response.body)
+    const input = bodies.reduce((n, b) => n + b.usage.prompt_tokens, 0)
+    const output = bodies.reduce((n, b) => n + b.usage.completion_tokens, 0)
+    expect(input).toBeGreaterThan(0)
+    expect(done.usage).toEqual({ ...zero, input_tokens: input, output_tokens: output, total_tokens: input + output })
+    expect((await client.batches.list()).data.find((b) => b.id === done.id)!.usage).toEqual(done.usage)
+  })
+
+  it('output_expires_after sets the lifetime of the output and error files', async () => {
+    const input = await inputFile([chatLine('ok', 'fine'), chatLine('bad', 'x', { temperature: 9 })])
+    const created = await client.batches.create({
+      input_file_id: input.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      output_expires_after: { anchor: 'created_at', seconds: 7200 },
+    })
+    const done = await waitFor(created.id, ['completed', 'failed'])
+    expect(done.model).toBe('test-echo')
+    for (const id of [done.output_file_id!, done.error_file_id!]) {
+      const file = await client.files.retrieve(id)
+      expect(file.expires_at).toBe(file.created_at + 7200)
+    }
+    // without it the files stay until deleted, as before
+    const plain = await waitFor((await createBatch([chatLine('a', 'a')])).id, ['completed', 'failed'])
+    expect((await client.files.retrieve(plain.output_file_id!)).expires_at).toBeUndefined()
+    await expect(
+      client.batches.create({
+        input_file_id: input.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        output_expires_after: { anchor: 'created_at', seconds: 60 },
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'output_expires_after.seconds', code: 'integer_below_min_value' },
+    })
   })
 
   it('a line the endpoint refuses goes to the error file with the live error; the rest completes', async () => {
@@ -340,6 +419,32 @@ describe('batches: input validation (errors.md F10)', () => {
     expect(failed.request_counts).toEqual({ total: 0, completed: 0, failed: 0 })
   })
 
+  it("another project's fine-tuned model is not there for this one: model_not_found at validation", async () => {
+    const echo = t.ctx.providers.resolve('test-echo')
+    const id = 'ft:test-echo:personal::elsewhere'
+    t.ctx.providers.addPrivate({ ...echo.card, id }, echo.provider, echo.upstreamModel, ['proj_someone_else'])
+    try {
+      const batch = await createBatch([chatLine('a', 'hi', { model: id })])
+      const done = await waitFor(batch.id, ['completed', 'failed'])
+      expect(done.status).toBe('failed')
+      expect(done.errors?.data).toEqual([
+        { code: 'model_not_found', line: 1, message: `The provided model '${id}' is not supported by the Batch API.`, param: 'body.model' },
+      ])
+      // granted to this project, the same batch runs
+      const { project_id } = await t.ctx.storage.db
+        .selectFrom('batches')
+        .select('project_id')
+        .where('id', '=', batch.id)
+        .executeTakeFirstOrThrow()
+      t.ctx.providers.setPrivateAccess(id, project_id, true)
+      const again = await waitFor((await createBatch([chatLine('a', 'hi', { model: id })])).id, ['completed', 'failed'])
+      expect(again.status).toBe('completed')
+      expect(again.model).toBe(id)
+    } finally {
+      t.ctx.providers.removePrivate(id)
+    }
+  })
+
   it('an empty input file fails the batch', async () => {
     const failed = await waitFor((await createBatch(['', ''])).id, ['failed', 'completed'])
     expect(failed.errors!.data).toEqual([
@@ -379,7 +484,7 @@ describe('batches: bad requests', () => {
       status: 400,
       error: {
         message:
-          "Invalid value: '/v1/invalid/endpoint'. Supported values are: '/v1/chat/completions', '/v1/completions', '/v1/embeddings', and '/v1/responses'.",
+          "Invalid value: '/v1/invalid/endpoint'. Supported values are: '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', and '/v1/moderations'.",
         type: 'invalid_request_error',
         param: 'endpoint',
         code: 'invalid_value',

@@ -33,6 +33,18 @@ function blobPath(id: string) {
   return path.join(t.ctx.config.dataDir, 'blobs', 'files', id)
 }
 
+/** This process's file descriptors open on `file` (Linux's /proc; 0 elsewhere). */
+function openDescriptors(file: string): number {
+  if (!fs.existsSync('/proc/self/fd')) return 0
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === file
+    } catch {
+      return false
+    }
+  }).length
+}
+
 function tempBlobs() {
   return fs.readdirSync(path.join(t.ctx.config.dataDir, 'blobs', '.tmp'))
 }
@@ -117,6 +129,22 @@ describe('files: upload, retrieve, download, delete', () => {
     const apart = await client.files.content(created.id, { headers: { range: 'bytes=0-9,20-29' } })
     expect(apart.status).toBe(200)
     expect(Buffer.from(await apart.arrayBuffer()).equals(BINARY)).toBe(true)
+  })
+
+  it('answers HEAD with the headers of a download and leaves no file open', async () => {
+    const created = await client.files.create({ file: await toFile(BINARY, 'head.bin'), purpose: 'user_data' })
+    for (let i = 0; i < 10; i++) {
+      const response = await t.fetch(`${t.url}/v1/files/${created.id}/content`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${PROJECT_KEY}`, ...(i % 2 ? { range: 'bytes=0-9' } : {}) },
+      })
+      expect(response.status).toBe(i % 2 ? 206 : 200)
+      expect(response.headers.get('content-length')).toBe(i % 2 ? '10' : String(BINARY.length))
+      expect(response.headers.get('content-disposition')).toContain('filename="head.bin"')
+      expect(await response.text()).toBe('')
+    }
+    // the server runs in this process: a HEAD's file stayed open until garbage collection
+    expect(openDescriptors(blobPath(created.id))).toBe(0)
   })
 
   it('accepts every purpose the spec lists for uploads', async () => {

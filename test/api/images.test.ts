@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import OpenAI from 'openai'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -171,6 +172,40 @@ describe('images.edit', () => {
     expect(two.body.error).toMatchObject({ param: 'image', code: 'array_above_max_length' })
   })
 
+  it("gpt-image-1 edits take the SDK's output options (output_format, output_compression, background, input_fidelity); dall-e-2 does not", async () => {
+    const image = await pngFile(await solidPng(64, [0, 0, 255]))
+    const jpeg = await client.images.edit({
+      model: 'gpt-image-1',
+      image,
+      prompt: 'a hat',
+      quality: 'low',
+      size: '1024x1024',
+      output_format: 'jpeg',
+      output_compression: 40,
+      background: 'opaque',
+      input_fidelity: 'high',
+    })
+    expect((await sharp(b64(jpeg.data![0])).metadata()).format).toBe('jpeg')
+    expect(jpeg).toMatchObject({ background: 'opaque', output_format: 'jpeg', quality: 'low', size: '1024x1024' })
+    const webp = await client.images.edit({ image: await pngFile(await solidPng(64, [0, 255, 0])), prompt: 'a hat', output_format: 'webp' })
+    // an unnamed model with a gpt-image-1 parameter is gpt-image-1
+    expect(webp.usage).toBeDefined()
+    expect((await sharp(b64(webp.data![0])).metadata()).format).toBe('webp')
+    for (const [field, value] of [['output_format', 'webp'], ['background', 'opaque'], ['input_fidelity', 'low'], ['output_compression', '50']]) {
+      const refused = await form('/images/edits', { prompt: 'x', model: 'dall-e-2', [field]: value }, [['image', await solidPng(64, [0, 0, 0], 0), 'image/png']])
+      expect(refused.body.error).toMatchObject({ message: `Unknown parameter: '${field}'.`, param: field, code: 'unknown_parameter' })
+    }
+  })
+
+  it('gpt-image-1 answers say what they drew (background, output_format, quality, size); dall-e answers do not', async () => {
+    const auto = await client.images.generate({ model: 'gpt-image-1', prompt: 'a kite', quality: 'low' })
+    expect(auto).toMatchObject({ background: 'opaque', output_format: 'png', quality: 'low', size: '1024x1024' })
+    const clear = await client.images.generate({ model: 'gpt-image-1', prompt: 'a kite', quality: 'auto', size: '1536x1024', background: 'transparent', output_format: 'webp' })
+    expect(clear).toMatchObject({ background: 'transparent', output_format: 'webp', quality: 'medium', size: '1536x1024' })
+    const dalle = await client.images.generate({ model: 'dall-e-2', prompt: 'a kite', size: '256x256', response_format: 'b64_json' })
+    expect(Object.keys(dalle).sort()).toEqual(['created', 'data'])
+  })
+
   it('refuses a mask that does not match, is not a PNG, or has no alpha; images of the wrong format or shape', async () => {
     const image = await solidPng(128, [9, 9, 9], 0)
     const edit = (files: [string, Buffer, string, string?][], fields: Record<string, string> = {}) => form('/images/edits', { prompt: 'x', ...fields }, files)
@@ -199,7 +234,8 @@ describe('images.edit', () => {
     })
     expect((await edit([['image', image, 'image/png']], { model: 'dall-e-3' })).body.error).toMatchObject({ param: 'model', code: 'invalid_value' })
     expect((await form('/images/edits', { prompt: 'x' }, [])).body.error).toMatchObject({ param: 'image', code: 'missing_required_parameter' })
-    expect((await edit([['image', image, 'image/png']], { background: 'transparent' })).body.error).toMatchObject({ code: 'unknown_parameter' })
+    // a field edits do not have (background is gpt-image-1's, see above)
+    expect((await edit([['image', image, 'image/png']], { style: 'vivid' })).body.error).toMatchObject({ param: 'style', code: 'unknown_parameter' })
   })
 })
 
@@ -248,6 +284,30 @@ describe('signed image URLs', () => {
     const gone = await now.save(await solidPng(8, [1, 1, 1]), 'png')
     await t.ctx.blobs.deletePrefix('images')
     expect((await fetch(now.url(t.url, gone))).status).toBe(404)
+  })
+
+  it('answers HEAD with the headers and leaves no file open', async () => {
+    const result = await client.images.generate({ prompt: 'a lamp', size: '256x256' })
+    const url = result.data![0].url!
+    const bytes = (await download(url)).bytes
+    for (let i = 0; i < 5; i++) {
+      const head = await fetch(url, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('content-type')).toBe('image/png')
+      expect(head.headers.get('content-length')).toBe(String(bytes.length))
+    }
+    // the server runs in this process: a HEAD's picture stayed open until garbage collection
+    const id = new URL(url).pathname.split('/').pop()!
+    const open = fs.existsSync('/proc/self/fd')
+      ? fs.readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(id)
+          } catch {
+            return false
+          }
+        })
+      : []
+    expect(open).toEqual([])
   })
 
   it('sweeps the hours whose images have all expired', async () => {

@@ -43,6 +43,11 @@ function batch(projectId: string, id: string, over: Partial<BatchRow> = {}): Bat
     expired_at: null,
     cancelling_at: null,
     cancelled_at: null,
+    model: null,
+    output_expires_after: null,
+    usage_input_tokens: 0,
+    usage_cached_tokens: 0,
+    usage_output_tokens: 0,
     ...over,
   }
 }

@@ -38,9 +38,18 @@ export function toBatchObject(row: BatchRow): Batch {
       failed: row.request_failed,
     },
     metadata: row.metadata === null ? null : JSON.parse(row.metadata),
+    usage: {
+      input_tokens: Number(row.usage_input_tokens),
+      input_tokens_details: { cached_tokens: Number(row.usage_cached_tokens) },
+      output_tokens: Number(row.usage_output_tokens),
+      // the usage records keep no reasoning tokens apart
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: Number(row.usage_input_tokens) + Number(row.usage_output_tokens),
+    },
   }
   if (row.errors !== null)
     batch.errors = { object: 'list', data: JSON.parse(row.errors) as BatchError[] }
+  if (row.model !== null) batch.model = row.model
   if (row.output_file_id !== null) batch.output_file_id = row.output_file_id
   if (row.error_file_id !== null) batch.error_file_id = row.error_file_id
   for (const name of TIMESTAMPS) if (row[name] !== null) batch[name] = row[name]

@@ -69,13 +69,20 @@ async function inputTokens(endpoint: BatchEndpoint, value: unknown): Promise<num
       const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input ?? '')
       return (await countTokensAsync(input)) + (typeof body.instructions === 'string' ? await countTokensAsync(body.instructions) : 0)
     }
-    const input = endpoint === '/v1/embeddings' ? body.input : body.prompt
+    const input = endpoint === '/v1/completions' ? body.prompt : body.input
     const texts = Array.isArray(input) ? input : [input ?? '']
     let sum = 0
-    for (const t of texts) sum += typeof t === 'string' ? await countTokensAsync(t) : Array.isArray(t) ? t.length : 1
+    for (const t of texts) sum += typeof t === 'string' ? await countTokensAsync(t) : Array.isArray(t) ? t.length : await partTokens(t)
     return sum
   } catch {
     // a body the endpoint will refuse when the line runs: roughly 4 characters a token
     return Math.ceil(JSON.stringify(body).length / 4)
   }
+}
+
+/** A token id counts one; a moderation input part its text (an image part none, as usage counts). */
+async function partTokens(part: unknown): Promise<number> {
+  if (typeof part !== 'object' || part === null) return 1
+  const text = (part as { text?: unknown }).text
+  return typeof text === 'string' ? countTokensAsync(text) : 0
 }

@@ -7,6 +7,7 @@ import type { BatchEndpoint, BatchOutputLine } from '../../schemas/batches.js'
 import { ChatCompletionCreateParams } from '../../schemas/chat.js'
 import { CompletionCreateParams } from '../../schemas/completions.js'
 import { EmbeddingCreateParams } from '../../schemas/embeddings.js'
+import { ModerationCreateParams } from '../../schemas/moderations.js'
 import { validate } from '../../schemas/validation.js'
 import { isSmallJson, pacedJson } from '../../pacing.js'
 import { parseJsonPaced } from '../../schemas/json-stream.js'
@@ -15,6 +16,7 @@ import type { LineResult } from '../../storage/repositories/batches.js'
 import type { ChatService } from '../inference/chat.js'
 import type { CompletionsService } from '../inference/completions.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
+import type { ModerationsService } from '../inference/moderations.js'
 import { ResponseCreateParams } from '../../schemas/responses.js'
 import { backgroundInBatch } from '../../errors.js'
 import type { ResponsesService } from '../responses/service.js'
@@ -28,6 +30,7 @@ export type Inference = {
   embeddings: EmbeddingsService
   /** `/v1/responses` lines (context.ts hands it in once the Responses service exists) */
   responses?: Pick<ResponsesService, 'create'>
+  moderations?: Pick<ModerationsService, 'create'>
 }
 
 export type PendingLine = { line_no: number; custom_id: string; request: string }
@@ -126,6 +129,13 @@ function call(
       if (!inference.responses) throw new Error('batches do not run /v1/responses here')
       return inference.responses.create(principal, params, batchOptions)
     }
+    case '/v1/moderations':
+      if (!inference.moderations) throw new Error('batches do not run /v1/moderations here')
+      return inference.moderations.create(
+        principal,
+        validate(ModerationCreateParams, body, style),
+        batchOptions,
+      )
     default:
       throw new Error(`batches do not run ${endpoint}`)
   }

@@ -30,7 +30,11 @@ export async function writeResultFiles(storage: Storage, files: FilesService, ba
     try {
       await files.createFromStream(
         batch.project_id,
-        { filename: `${batch.id}_${suffix}.jsonl`, purpose: 'batch_output' },
+        {
+          filename: `${batch.id}_${suffix}.jsonl`,
+          purpose: 'batch_output',
+          expiresAfterSeconds: batch.output_expires_after,
+        },
         resultBytes(storage, batch.id, status),
         async (tx, fileId) => {
           const named = await createRepos(tx.db).batches.setFile(

@@ -1,10 +1,10 @@
 import type { Config } from '../../config/schema.js'
-import { modelAllowed, type ProjectPrincipal } from '../../principal.js'
+import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
 import { jobLog } from '../../logger.js'
 import { Pacer } from '../../pacing.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
-import type { BatchRow, LineResult } from '../../storage/repositories/batches.js'
+import type { BatchRow, BatchTokens, LineResult } from '../../storage/repositories/batches.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
@@ -26,7 +26,8 @@ export type BatchRunDeps = {
   storage: Storage
   files: FilesService
   inference: Inference
-  hasModel(model: string): boolean
+  /** whether the project (its model policy) may use the model, as a live request would */
+  hasModel(model: string, policy: ModelPolicy | undefined): boolean
   limits: Config['batches']
   /** the project's batch queue limit, when rate limits are on */
   enqueuedTokens?: EnqueuedTokenLimit
@@ -122,7 +123,7 @@ export class BatchRun {
     const principal = await this.principal(batch)
     const validator = new InputValidator(
       batch.endpoint as BatchEndpoint,
-      (model) => this.deps.hasModel(model) && modelAllowed(principal.models, model),
+      (model) => this.deps.hasModel(model, principal.models),
       limits,
     )
     const errors: BatchError[] = []
@@ -186,6 +187,7 @@ export class BatchRun {
       status: 'in_progress',
       in_progress_at: nowSeconds(),
       request_total: validator.count,
+      model,
     })
   }
 
@@ -231,6 +233,7 @@ export class BatchRun {
           batch.id,
           counts.completed,
           counts.failed,
+          tokensOf(results, counts.written),
         )
         // last: the rollup rows are the ones live requests write to as well, held the shortest
         await tx.runBatch(usageQueries(tx, billed(principal, results, counts.written)))
@@ -357,6 +360,20 @@ function billed(principal: ProjectPrincipal, results: LineOutcome[], written: Se
   return results.flatMap((r) =>
     written.has(r.line_no) ? r.usage.flatMap((entry) => usageRow(principal, entry) ?? []) : [],
   )
+}
+
+/** The tokens of the lines this flush gave a result: what the batch's `usage` adds up. */
+function tokensOf(results: LineOutcome[], written: Set<number>): BatchTokens {
+  const tokens = { input: 0, cached: 0, output: 0 }
+  for (const r of results) {
+    if (!written.has(r.line_no)) continue
+    for (const entry of r.usage) {
+      tokens.input += entry.inputTokens
+      tokens.cached += entry.cachedTokens ?? 0
+      tokens.output += entry.outputTokens
+    }
+  }
+  return tokens
 }
 
 function ref(batch: BatchRow): BatchJobPayload {

@@ -21,7 +21,13 @@ import {
 } from './batch-object.js'
 import { BatchRun, type BatchRunDeps, type RunOptions } from './run.js'
 
-const SERVED_ENDPOINTS = ['/v1/responses', '/v1/chat/completions', '/v1/completions', '/v1/embeddings']
+const SERVED_ENDPOINTS = [
+  '/v1/responses',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/moderations',
+]
 const SWEEP_PAGE = 100
 
 /**
@@ -81,6 +87,11 @@ export class BatchesService {
       expired_at: null,
       cancelling_at: null,
       cancelled_at: null,
+      model: null,
+      output_expires_after: params.output_expires_after?.seconds ?? null,
+      usage_input_tokens: 0,
+      usage_cached_tokens: 0,
+      usage_output_tokens: 0,
     }
     await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)

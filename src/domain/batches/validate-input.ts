@@ -37,6 +37,7 @@ const REQUIRED_BODY: Partial<Record<BatchEndpoint, [param: string, name: string]
   '/v1/chat/completions': ['messages', 'Messages'],
   '/v1/embeddings': ['input', 'Input'],
   '/v1/responses': ['input', 'Input'],
+  '/v1/moderations': ['input', 'Input'],
 }
 
 const error = (

@@ -28,6 +28,8 @@ export type ImageParams = {
   output_compression?: number | null
   background?: string | null
   moderation?: string | null
+  /** gpt-image-1 edits: how closely to keep the input's features (no effect on test-image) */
+  input_fidelity?: string | null
   user?: string
 }
 
@@ -41,12 +43,12 @@ type Rules = {
   refused: readonly string[]
 }
 
-const GPT_ONLY = ['output_format', 'output_compression', 'background', 'moderation'] as const
+const GPT_ONLY = ['output_format', 'output_compression', 'background', 'moderation', 'input_fidelity'] as const
 
 const RULES: Record<Family, Record<Operation, Rules | undefined>> = {
   'dall-e-2': {
     generation: { prompt: 1000, n: 10, sizes: ['256x256', '512x512', '1024x1024'], defaultSize: '1024x1024', qualities: ['standard', 'auto'], refused: [...GPT_ONLY, 'style'] },
-    edit: { prompt: 1000, n: 10, sizes: ['256x256', '512x512', '1024x1024'], defaultSize: '1024x1024', qualities: ['standard', 'auto'], refused: [] },
+    edit: { prompt: 1000, n: 10, sizes: ['256x256', '512x512', '1024x1024'], defaultSize: '1024x1024', qualities: ['standard', 'auto'], refused: GPT_ONLY },
     variation: { prompt: 0, n: 10, sizes: ['256x256', '512x512', '1024x1024'], defaultSize: '1024x1024', qualities: [], refused: [] },
   },
   'dall-e-3': {

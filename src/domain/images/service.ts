@@ -6,7 +6,7 @@ import { Pacer } from '../../pacing.js'
 import type { UsageRecorder, UsageSink } from '../inference/usage.js'
 import { notAnImageModel } from './errors.js'
 import { inspectImages } from './inspect.js'
-import { planImages, type ImageParams, type Operation } from './rules.js'
+import { planImages, type ImageParams, type ImagePlan, type Operation } from './rules.js'
 import type { ImageStore } from './store.js'
 
 export type ImageRequest = {
@@ -125,6 +125,8 @@ export class ImagesService {
     )
     return {
       created: nowSeconds(),
+      // gpt-image-1's answer says what it drew (newer than the spec, in the SDK's ImagesResponse)
+      ...(plan.family === 'gpt-image-1' && !passthrough ? drawn(request.params, plan) : {}),
       data,
       ...(tokens
         ? {
@@ -137,5 +139,17 @@ export class ImagesService {
           }
         : {}),
     }
+  }
+}
+
+/** The settings a gpt-image-1 answer reports, `auto` resolved as test-image drew it. */
+function drawn(params: ImageParams, plan: ImagePlan) {
+  const quality = params.quality
+  return {
+    background: params.background === 'transparent' ? ('transparent' as const) : ('opaque' as const),
+    output_format: plan.outputFormat,
+    // auto draws (and is billed) as medium
+    quality: quality === 'low' || quality === 'high' ? quality : ('medium' as const),
+    size: `${plan.width}x${plan.height}`,
   }
 }

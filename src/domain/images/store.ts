@@ -68,7 +68,8 @@ export class ImageStore {
     const size = await this.blobs.size(key)
     if (size === undefined) throw imageNotFound(id)
     const format = id.slice(id.lastIndexOf('.') + 1)
-    return { size, contentType: types[format], body: await this.blobs.read(key) }
+    // opened by the caller once it sends a body (a HEAD request sends none)
+    return { size, contentType: types[format], open: () => this.blobs.read(key) }
   }
 
   /** Removes the folders of every hour whose images have all expired since the last sweep. */

@@ -19,6 +19,9 @@ export type LineResult = {
   result: string
 }
 
+/** Tokens of lines given a result, for the batch's `usage`. */
+export type BatchTokens = { input: number; cached: number; output: number }
+
 /** Statuses a batch can still move on from. */
 export const UNFINISHED: BatchStatus[] = ['validating', 'in_progress', 'finalizing', 'cancelling']
 const JOB_ENDED: JobStatus[] = ['succeeded', 'failed', 'cancelled']
@@ -96,18 +99,25 @@ export class BatchesRepo {
     return Number(result.numUpdatedRows) > 0
   }
 
-  /** Adds to request_counts; returns what the job needs to decide whether to go on. */
+  /**
+   * Adds to request_counts and to the tokens of the batch's `usage`; returns what the job needs
+   * to decide whether to go on.
+   */
   addCounts(
     projectId: string,
     id: string,
     completed: number,
     failed: number,
+    tokens: BatchTokens = { input: 0, cached: 0, output: 0 },
   ): Promise<Pick<BatchRow, 'status' | 'expires_at'> | undefined> {
     return this.db
       .updateTable('batches')
       .set({
         request_completed: sql`request_completed + ${completed}`,
         request_failed: sql`request_failed + ${failed}`,
+        usage_input_tokens: sql`usage_input_tokens + ${tokens.input}`,
+        usage_cached_tokens: sql`usage_cached_tokens + ${tokens.cached}`,
+        usage_output_tokens: sql`usage_output_tokens + ${tokens.output}`,
       })
       .where('project_id', '=', projectId)
       .where('id', '=', id)
