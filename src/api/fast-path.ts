@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import { authenticateRequest, checkAccess } from '../http/auth.js'
 import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
+import { batchEnd, busy, enterRequest, leaveRequest } from '../io-batch.js'
 import { answerBody } from '../pacing.js'
 import { routeAccess, type RouteAccess } from '../http/permissions.js'
 import { sendNodeError } from '../http/render-error.js'
@@ -67,6 +68,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
           return
         }
         const body = await answerBody(outcome.json)
+        if (busy()) await batchEnd()
         const all = headers()
         all['content-type'] = 'application/json'
         all['content-length'] = String(body.reduce((sum, b) => sum + b.length, 0))
@@ -93,10 +95,13 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
     if (record) record.route = '/v1' + entry.route.path
     // handle answers every failure itself; anything past that (a socket that broke while the
     // error was written) is logged, never an unhandled rejection that would end the process
-    handle(incoming, outgoing, entry.route, entry.access, record).catch((error) => {
-      apiLog.error({ err: error }, 'inference request failed after its answer')
-      outgoing.destroy()
-    })
+    enterRequest()
+    handle(incoming, outgoing, entry.route, entry.access, record)
+      .catch((error) => {
+        apiLog.error({ err: error }, 'inference request failed after its answer')
+        outgoing.destroy()
+      })
+      .finally(leaveRequest)
     return true
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { atBatchEnd, batchEnd, busy } from '../io-batch.js'
 import { endText, errorFrameText, frameText, SSE_HEADERS, type SseEvent, type SseOptions } from './sse.js'
 
 /** Tells @hono/node-server that the handler wrote the response itself. */
@@ -73,6 +74,9 @@ export async function writeSse<T = SseEvent>(
   // the frames of this turn, not yet written
   let pending = ''
   let scheduled = false
+  // set while the stream's end waits for the I/O batch: its own write takes what is pending
+  let ending = false
+  const flushHeld = () => (ending ? (scheduled = false) : flush())
   const flush = () => {
     scheduled = false
     if (!pending) return
@@ -89,7 +93,8 @@ export async function writeSse<T = SseEvent>(
     if (pending.length >= FLUSH_AT) flush()
     else if (!scheduled) {
       scheduled = true
-      process.nextTick(flush)
+      if (busy()) atBatchEnd(flushHeld)
+      else process.nextTick(flush)
     }
   }
   /** Whether the socket (or the response's own queue) holds more than it should. */
@@ -138,6 +143,10 @@ export async function writeSse<T = SseEvent>(
     if (keepAlive) clearInterval(keepAlive)
     outgoing.off('close', onClose)
     if (closed) await iterator.return?.().catch(() => {})
+    else if (busy()) {
+      ending = true
+      await batchEnd()
+    }
     // the last frames and the body's end leave in one write, not two
     const socket = outgoing.socket
     socket?.cork()

@@ -189,6 +189,22 @@ describe('chat through an OpenAI-compatible upstream', () => {
     })
   })
 
+  it('answers many requests in flight at once whole, streamed and not (writes held to the end of the I/O batch while busy)', async () => {
+    const before = requestsIn(await usageRows('gpt-fake'))
+    const client = t.client()
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        if (i % 2) return (await client.chat.completions.create({ model: 'gpt-fake', messages })).choices[0].message.content
+        const stream = await client.chat.completions.create({ model: 'gpt-fake', messages, stream: true })
+        let text = ''
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? ''
+        return text
+      }),
+    )
+    expect(answers).toEqual(Array(24).fill(FAKE_TEXT))
+    expect(requestsIn(await usageRows('gpt-fake'))).toBe(before + 24)
+  })
+
   it('passes tools through and returns the tool calls, streamed and not', async () => {
     const call = { id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }
     fake.set({ toolCalls: [call] })

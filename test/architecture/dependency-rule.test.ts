@@ -27,7 +27,7 @@ function layerOf(file: string): string {
   const rel = path.relative(SRC, file).split(path.sep)
   if (rel.length === 1) {
     const name = rel[0].replace(/\.tsx?$/, '')
-    if (['errors', 'logger', 'principal', 'pacing', 'metrics', 'metrics-summed', 'request-context', 'request-log'].includes(name)) return 'leaf'
+    if (['errors', 'logger', 'principal', 'pacing', 'io-batch', 'metrics', 'metrics-summed', 'request-context', 'request-log'].includes(name)) return 'leaf'
     if (name === 'context') return 'context'
     return 'root'
   }

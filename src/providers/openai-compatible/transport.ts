@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { errors, Pool, type Dispatcher } from 'undici'
+import { atBatchEnd, busy } from '../../io-batch.js'
 import type { UpstreamConfig } from '../../config/schema.js'
 import type { ProviderError } from '../../errors.js'
 import { tracing } from '../../tracing/tracing.js'
@@ -263,16 +264,19 @@ export class UpstreamTransport {
     const exchange = new UpstreamExchange(this.upstream, signal, streamed, names)
     const sent = headers ? { ...(streamed ? this.streamHeaders : this.headers), ...headers } : streamed ? this.streamHeaders : this.headers
     try {
-      this.pool.dispatch(
-        {
-          method: 'POST',
-          path: this.basePath + path,
-          // the provider call's span as the upstream's parent (W3C traceparent)
-          headers: tracing ? tracing.headers(sent) : sent,
-          body: typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body),
-        },
-        exchange,
-      )
+      const dispatch = () =>
+        this.pool.dispatch(
+          {
+            method: 'POST',
+            path: this.basePath + path,
+            // the provider call's span as the upstream's parent (W3C traceparent)
+            headers: tracing ? tracing.headers(sent) : sent,
+            body: typeof body === 'string' || body instanceof Uint8Array ? body : Readable.from(body),
+          },
+          exchange,
+        )
+      if (busy()) atBatchEnd(dispatch)
+      else dispatch()
       await exchange.started()
       if (exchange.statusCode < 200 || exchange.statusCode > 299) {
         const text = await exchange.text()
