@@ -9,7 +9,11 @@
  * one request is in flight nothing is held: its answer goes out in its own turn, as before.
  */
 
-/** Requests being served now (the inference fast path counts its own). */
+/**
+ * Requests being served now: the inference fast path counts each from its arrival until its
+ * answer is written or its stream is under way (a long stream stops counting after its first
+ * event, so a server streaming to a few clients writes each token in its own turn).
+ */
 let serving = 0
 const held: (() => void)[] = []
 let scheduled = false
