@@ -139,10 +139,11 @@ describe('fine-tuning jobs', () => {
     ).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
     await expect(other.models.delete(done.fine_tuned_model!)).rejects.toMatchObject({ status: 404 })
 
-    // checkpoint permissions: admin keys only; a granted project may use the model, not delete it
+    // checkpoint permissions: admin keys only (a project key misses the scope: 401); a granted
+    // project may use the model, not delete it
     await expect(
       t.client(undefined, { adminAPIKey: (client as any).apiKey }).fineTuning.checkpoints.permissions.create(done.fine_tuned_model!, { project_ids: ['proj_x'] }),
-    ).rejects.toMatchObject({ status: 403 })
+    ).rejects.toMatchObject({ status: 401 })
     const admin = t.client(ADMIN_KEY, { adminAPIKey: ADMIN_KEY })
     const otherProject = (await admin.get('/organization/projects', { query: { limit: 100 } }) as any).data.find((p: any) => p.name === 'Other project')
     const granted = await admin.fineTuning.checkpoints.permissions.create(done.fine_tuned_model!, { project_ids: [otherProject.id] })

@@ -96,13 +96,13 @@ describe('GET /organization/projects/{project_id}/rate_limits', () => {
     expect(all).toEqual(ALL)
   })
 
-  it('answers 404 for an unknown project, and 401/403 for other keys', async () => {
+  it('answers 404 for an unknown project, and 401 (missing scope) for a project key', async () => {
     await expect(admin(t).organization.projects.rateLimits.listRateLimits('proj_missing')).rejects.toMatchObject({
       status: 404,
       error: { message: "No project found with id 'proj_missing'." },
     })
     const asProject = t.client(PROJECT_KEY, { adminAPIKey: PROJECT_KEY }).admin.organization.projects.rateLimits
-    await expect(asProject.listRateLimits(projectId)).rejects.toMatchObject({ status: 403 })
+    await expect(asProject.listRateLimits(projectId)).rejects.toMatchObject({ status: 401 })
   })
 })
 
