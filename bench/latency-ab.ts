@@ -1,5 +1,6 @@
 // PLINTH_B=/path/to/other/checkout npx tsx bench/latency-ab.ts: p50 latency at concurrency 1 of this
 // tree's Plinth and of another build (built), in 5 alternating rounds of 2,000 sequential requests.
+import fs from 'node:fs'
 import path from 'node:path'
 import { request } from 'undici'
 import { BENCH_KEY, chatBody, startGateway, startServer } from './gateway-setup.js'
@@ -28,3 +29,5 @@ for (const stream of [false, true]) {
   console.log(stream ? 'stream' : 'json', 'new', res.new.map((v) => v.toFixed(3)).join(' '), '| old', res.old.map((v) => v.toFixed(3)).join(' '))
 }
 g.stop()
+fs.rmSync(dir, { recursive: true, force: true })
+fs.rmSync(g.dataDir, { recursive: true, force: true })

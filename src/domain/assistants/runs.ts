@@ -99,9 +99,8 @@ export class RunsService {
     principal: ProjectPrincipal,
     input: Versioned<ThreadAndRunCreateV1, ThreadAndRunCreateV2>,
   ): Promise<Started & { thread: ThreadObject }> {
-    const { thread: threadParams, ...rest } = input.params
-    const toolResources = 'tool_resources' in rest ? rest.tool_resources : undefined
-    if ('tool_resources' in rest) delete rest.tool_resources
+    // create-and-run's `tool_resources` are the run's own (v1 has none), not a run parameter
+    const { thread: threadParams, tool_resources: toolResources, ...rest } = input.params as ThreadAndRunCreateV2
     const params = runParams({ version: input.version, params: rest } as Versioned<
       RunCreateV1,
       RunCreateV2
@@ -114,8 +113,8 @@ export class RunsService {
     } as never)
     const { row, thread } = await this.deps.storage.transaction(async (tx) => {
       const { thread } = await this.deps.threads.insert(tx, principal.projectId, threadInput)
-      const resources = await this.deps.references.resolve(tx, principal.projectId, toolResources)
-      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version, toolResources ? resources : null)
+      const resources = toolResources ? await this.deps.references.resolve(tx, principal.projectId, toolResources) : null
+      const row = await this.start(tx, principal, thread.id, assistant, params, stream, input.version, resources)
       return { row, thread }
     })
     const threadWire = threadObject({ ...thread, activeRunId: row.id }, input.version)
