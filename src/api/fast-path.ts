@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
-import { authenticateRequest, checkAccess } from '../http/auth.js'
+import { checkAccess, principalOf } from '../http/auth.js'
 import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
 import { batchEnd, busy, enterRequest, leaveRequest } from '../io-batch.js'
@@ -32,7 +32,7 @@ function header(incoming: IncomingMessage, name: string): string | undefined {
  * /v1/moderations, /v1/responses)
  * served on Node's own request and response, in front of Hono. A proxied call's whole budget is
  * about 100 µs of CPU; Hono's compose, context and the adapter's Request/Response took half of it.
- * Every step is the one the Hono route takes, from the same functions: auth (authenticateRequest,
+ * Every step is the one the Hono route takes, from the same functions: auth (principalOf, as authenticateRequest,
  * checkAccess), body (readIncomingJson, validateBody), rate limits, the route's `run`, the standard
  * headers (headerPolicy) and OpenAI's error body (sendNodeError). Anything else, including CORS
  * preflights, returns false and goes to Hono.
@@ -43,13 +43,15 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
     routes.set('/v1' + route.path, { route, access: routeAccess({ method: 'POST', path: route.path }) })
   }
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
+  const cached = (secret: string) => ctx.services.keys.cached(secret)
   const limit = bodyLimit(ctx)
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route: InferenceRoute, access: RouteAccess, record: RequestRecord | undefined) {
     const facts: HeaderFacts = { requestId: newRequestId(record), startedAt: performance.now(), origin: header(incoming, 'origin') }
     const headers = () => policy.standard(facts)
     try {
-      const principal = withRequest(await authenticateRequest(header(incoming, 'authorization'), authenticate), record)
+      const known = principalOf(header(incoming, 'authorization'), authenticate, cached)
+      const principal = withRequest(known instanceof Promise ? await known : known, record)
       noteCaller(record, principal.projectId, principal.keyId)
       facts.projectId = principal.projectId
       checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)

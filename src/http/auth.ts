@@ -42,6 +42,24 @@ export async function authenticateRequest(authorization: string | undefined, aut
 }
 
 /**
+ * authenticateRequest without a promise when the key's principal is cached (`cached`) and nothing
+ * traces the request: the inference fast path's common case, where each await is a turn of the
+ * microtask queue and two promises. A miss, a bad header or tracing take authenticateRequest.
+ */
+export function principalOf(
+  authorization: string | undefined,
+  authenticate: Authenticate,
+  cached: (secret: string) => Principal | undefined,
+): Principal | Promise<Principal> {
+  if (!tracing) {
+    const secret = credentialOf(authorization)
+    const hit = secret ? cached(secret) : undefined
+    if (hit) return hit
+  }
+  return authenticateRequest(authorization, authenticate)
+}
+
+/**
  * The checks OpenAI makes once the key is known: OpenAI-Organization and OpenAI-Project headers
  * must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on project
  * routes; then the key's permissions for the route (http/permissions.ts).

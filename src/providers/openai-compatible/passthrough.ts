@@ -348,7 +348,9 @@ export function chatAnswer(answer: unknown, identity: { id: string; model: strin
   })
   const body: Record<string, unknown> = { ...wire, id: identity.id, object: 'chat.completion', model: identity.model, choices }
   body.created ??= Math.floor(Date.now() / 1000)
-  delete body.usage
+  // cleared, not deleted: a delete in the middle turns the object into a dictionary, slower to
+  // serialise; undefined is left out of the JSON, and the caller sets the counted usage in place
+  body.usage = undefined
   return {
     body,
     usage: wire.usage ? toUsage(wire.usage) : undefined,
