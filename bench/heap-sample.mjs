@@ -3,7 +3,7 @@
 // Objects a scavenge collects are left out (HEAP_SAMPLE_MINOR=1 keeps them), so what remains per
 // allocation site is what outlived a young-generation collection: what the scavenger copies and
 // promotes, the garbage that costs (docs/benchmarks.md, "CPU per proxied request").
-//   BENCH_PLINTH_NODE_ARGS='--import ./bench/heap-sample.mjs' ... then kill -USR2 <pid> twice.
+//   BENCH_PLINTH_NODE_ARGS='--import ./bench/heap-sample.mjs' ... then kill -USR2 <pid> twice; bench/heap-probe.ts does it all.
 // Sum `selfSize` per call frame of the profile's tree (or load it in Chrome's DevTools, Memory).
 import fs from 'node:fs'
 import inspector from 'node:inspector'
