@@ -31,7 +31,8 @@ export function outgoingSignal(outgoing: ServerResponse): AbortSignal {
     const controller = new AbortController()
     signal = controller.signal
     holder[SIGNAL] = signal
-    outgoing.once('close', () => {
+    // 'close' comes once per response: a plain listener, without once()'s wrapper
+    outgoing.on('close', () => {
       if (!outgoing.writableFinished) controller.abort(new Error('client closed the connection'))
     })
   }

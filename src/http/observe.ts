@@ -19,8 +19,9 @@ export function observeRequest(incoming: IncomingMessage, outgoing: ServerRespon
     done = true
     report(incoming, outgoing, record, requestLog)
   }
-  outgoing.once('finish', finish)
-  outgoing.once('close', finish)
+  // 'close' comes once the response has finished (the turn after 'finish') or once the client
+  // went away first: one plain listener serves both, without once()'s wrapper per request
+  outgoing.on('close', finish)
   attachRecord(incoming, record)
   if (tracing) tracing.request(incoming, outgoing, record, () => handle(record))
   else handle(record)

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setLogFormat, setLogLevel } from '../../src/logger.js'
 import { parsePrometheus, sampleValue, type Exposition } from '../helpers/prometheus.js'
@@ -130,6 +131,33 @@ describe('the access log', () => {
       expect(access[0].ms).toBeGreaterThan(0)
       expect(access[1]).toMatchObject({ method: 'GET', route: '/v1/models', status: 401 })
       expect(JSON.stringify(access)).not.toContain(PROJECT_KEY)
+    } finally {
+      process.stdout.write = write
+      setLogLevel('silent')
+    }
+  })
+
+  it('logs a request whose client left before the answer once, as 499', async () => {
+    const lines: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write
+    setLogLevel('info')
+    setLogFormat('json')
+    try {
+      // half a body, then the client is gone: the fast path is still reading when it leaves
+      const { port, hostname } = new URL(t.url)
+      const socket = net.connect(Number(port), hostname)
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${PROJECT_KEY}\r\n` +
+          'content-type: application/json\r\ncontent-length: 200\r\n\r\n{"model":"test-echo",',
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      socket.destroy()
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const access = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((l) => JSON.parse(l)).filter((l) => l.log === 'access')
+      expect(access).toHaveLength(1)
+      expect(access[0]).toMatchObject({ method: 'POST', route: '/v1/chat/completions', status: 499 })
     } finally {
       process.stdout.write = write
       setLogLevel('silent')
