@@ -434,6 +434,15 @@ export function answerLogprobsTooLarge(max: number) {
   )
 }
 
+/** The same bound on a response's log probabilities, in the Responses request's words. */
+export function responseLogprobsTooLarge(max: number) {
+  return invalidRequest(
+    `The response's log probabilities are over the limit of ${max} entries (output tokens × (1 + top_logprobs)). Lower 'max_output_tokens' or 'top_logprobs'.`,
+    'top_logprobs',
+    'invalid_value',
+  )
+}
+
 // I3, for a full local queue or an overloaded backend
 export function overloaded(requestId: string) {
   return new ApiError(

@@ -143,6 +143,9 @@ export const ResponseCreateParams = z.strictObject({
   include: z.array(Includable).nullish(),
   instructions: z.string().nullish(),
   max_output_tokens: z.number().int().min(16).nullish(),
+  // @NOTE newer than the spec file, typed by SDK 6 (and OpenAI's reference): calls of built-in
+  // tools a response may run in all; OpenAI refuses 0 (`Expected a value >= 1`)
+  max_tool_calls: z.number().int().min(1).nullish(),
   metadata: Metadata.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   previous_response_id: z.string().nullish(),
@@ -161,6 +164,9 @@ export const ResponseCreateParams = z.strictObject({
   stream_options: z.strictObject({ include_obfuscation: z.boolean().optional() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
+  // @NOTE newer than the spec file, typed by SDK 6: alternatives per token of the logprobs that
+  // `include: ["message.output_text.logprobs"]` asks for
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
   text: z
     .strictObject({ format: TextFormat.optional(), verbosity: z.enum(['low', 'medium', 'high']).nullish() })
     .nullish(),

@@ -96,6 +96,59 @@ describe('file_search in a response', () => {
     expect(final.annotations).toHaveLength(1)
   })
 
+  // max_tool_calls is typed only by SDK 6's beta responses (a plain body field, as in OpenAI's
+  // reference): sent as JSON here. The fixture's 'search two things' calls file_search twice at once
+  const twoSearches = (extra: object) =>
+    client.responses.create({
+      model: 'test-scripted',
+      input: 'Please search two things.',
+      tools: [{ type: 'file_search', vector_store_ids: [storeId] }],
+      ...extra,
+    }) as unknown as Promise<OpenAI.Responses.Response & { max_tool_calls: number | null }>
+
+  it('runs every built-in call without max_tool_calls, and echoes it null', async () => {
+    const response = await twoSearches({})
+    expect(response.output.map((item) => item.type)).toEqual(['file_search_call', 'file_search_call', 'message'])
+    expect(response.output.slice(0, 2).map((item) => (item as OpenAI.Responses.ResponseFileSearchToolCall).queries)).toEqual([['volcano'], ['river']])
+    expect(response.max_tool_calls).toBeNull()
+  })
+
+  it('max_tool_calls: the calls past it are ignored, streamed or not, and it is echoed and stored', async () => {
+    const response = await twoSearches({ max_tool_calls: 1 })
+    expect(response.status).toBe('completed')
+    expect(response.output.map((item) => item.type)).toEqual(['file_search_call', 'message'])
+    expect((response.output[0] as OpenAI.Responses.ResponseFileSearchToolCall).queries).toEqual(['volcano'])
+    // the model answered with the one result it had
+    expect(response.output_text).toContain('Mount Etna')
+    expect(response.max_tool_calls).toBe(1)
+    expect(((await client.responses.retrieve(response.id)) as typeof response).max_tool_calls).toBe(1)
+
+    const stream = await client.responses.create({
+      model: 'test-scripted',
+      input: 'Please search two things.',
+      tools: [{ type: 'file_search', vector_store_ids: [storeId] }],
+      stream: true,
+      ...({ max_tool_calls: 1 } as object),
+    })
+    const events = []
+    for await (const event of stream) events.push(event)
+    expect(events.filter((e) => e.type === 'response.file_search_call.completed')).toHaveLength(1)
+    const done = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent
+    expect(done.response.output.map((item) => item.type)).toEqual(['file_search_call', 'message'])
+    expect((done.response as typeof response).max_tool_calls).toBe(1)
+  })
+
+  it('max_tool_calls below 1 or not an integer: the 400 of an out-of-range value', async () => {
+    for (const [value, message, code] of [
+      [0, "Invalid 'max_tool_calls': integer below minimum value. Expected a value >= 1, but got 0 instead.", 'integer_below_min_value'],
+      [1.5, "Invalid type for 'max_tool_calls': expected an integer, but got a decimal instead.", 'invalid_type'],
+    ] as const) {
+      const error = await twoSearches({ max_tool_calls: value }).catch((e) => e)
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(error.error).toEqual({ message, type: 'invalid_request_error', param: 'max_tool_calls', code })
+    }
+  })
+
   it('refuses a tool this server cannot run, naming it', async () => {
     const error = await client.responses.create({ model: 'test-scripted', input: 'x', tools: [{ type: 'web_search_preview' }] }).catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)

@@ -109,6 +109,26 @@ describe('an upstream that serves only chat completions', () => {
     expect(response.output_text).toBe('{"a":1}')
   })
 
+  it("asks for logprobs with the include value, and gives the upstream's per token, streamed or not", async () => {
+    fake.reset()
+    const include = ['message.output_text.logprobs' as const]
+    const response = await client.responses.create({ model: 'gpt-fake', input: 'odds?', include, top_logprobs: 4 })
+    expect(fake.last().body).toMatchObject({ logprobs: true, top_logprobs: 4 })
+    const part = (response.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText
+    expect(part.logprobs!.map((entry) => entry.token).join('')).toBe(FAKE_TEXT)
+    expect(part.logprobs![0]).toEqual({ token: part.logprobs![0].token, logprob: -0.5, bytes: [...Buffer.from(part.logprobs![0].token)], top_logprobs: [{ token: part.logprobs![0].token, logprob: -0.5, bytes: [...Buffer.from(part.logprobs![0].token)] }] })
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await client.responses.create({ model: 'gpt-fake', input: 'odds?', include, stream: true })) events.push(event)
+    expect(fake.last().body).toMatchObject({ logprobs: true, stream: true })
+    const deltas = events.filter((e): e is OpenAI.Responses.ResponseTextDeltaEvent => e.type === 'response.output_text.delta')
+    expect(deltas.map((delta) => delta.logprobs.map((entry) => entry.token).join(''))).toEqual(deltas.map((delta) => delta.delta))
+    expect(deltas[0].logprobs[0]).toMatchObject({ logprob: -0.5, top_logprobs: [{ token: deltas[0].logprobs[0].token, logprob: -0.5 }] })
+    // without the include value, the upstream is not asked
+    await client.responses.create({ model: 'gpt-fake', input: 'odds?', top_logprobs: 4 })
+    expect(fake.last().body).not.toHaveProperty('logprobs')
+    expect(fake.last().body).not.toHaveProperty('top_logprobs')
+  })
+
   it('keeps an upstream 4xx as it is', async () => {
     fake.reset()
     fake.once({ error: { status: 400, body: { error: { message: 'Upstream says no', type: 'invalid_request_error', param: null, code: null } } } })
@@ -157,6 +177,14 @@ describe('llama.cpp (stories260K)', () => {
     expect(Array.isArray((call as OpenAI.Responses.ResponseFileSearchToolCall).results)).toBe(true)
     // the forced call was made: the model then answered (or searched again, freely)
     expect(rest.at(-1)?.type).toBe('message')
+  })
+
+  it('gives the log probabilities of its tokens, with top_logprobs alternatives', async () => {
+    const response = await client.responses.create({ model: LLAMA, input: 'Once upon a time', max_output_tokens: 16, temperature: 0, include: ['message.output_text.logprobs'], top_logprobs: 3 })
+    const part = (response.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText
+    expect(part.logprobs!.length).toBeGreaterThan(0)
+    expect(part.logprobs!.map((entry) => entry.token).join('')).toBe(part.text)
+    expect(part.logprobs!.every((entry) => entry.logprob <= 0 && entry.top_logprobs.length === 3 && Array.isArray(entry.bytes))).toBe(true)
   })
 
   it('refuses reasoning', async () => {

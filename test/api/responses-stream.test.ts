@@ -35,7 +35,7 @@ describe('streamed responses', () => {
     expect(deltas).toBe('stream these four words')
     const done = events.at(-1).response
     expect(done.status).toBe('completed')
-    expect(done.output[0].content[0]).toEqual({ type: 'output_text', text: 'stream these four words', annotations: [] })
+    expect(done.output[0].content[0]).toEqual({ type: 'output_text', text: 'stream these four words', annotations: [], logprobs: [] })
     expect(done.usage.output_tokens).toBeGreaterThan(0)
     expect(events[0].response).toMatchObject({ status: 'in_progress', output: [] })
     expect(events[0].response).not.toHaveProperty('usage')

@@ -37,7 +37,8 @@ describe('POST /v1/responses', () => {
     const [message] = response.output
     expect(message).toMatchObject({ type: 'message', role: 'assistant', status: 'completed' })
     expect((message as any).id).toMatch(/^msg_/)
-    expect((message as any).content).toEqual([{ type: 'output_text', text: 'Hello there, echo', annotations: [] }])
+    // OpenAI's output_text has its logprobs, empty unless `include` asks for them
+    expect((message as any).content).toEqual([{ type: 'output_text', text: 'Hello there, echo', annotations: [], logprobs: [] }])
     expect(response.usage).toMatchObject({
       input_tokens_details: { cached_tokens: 0 },
       output_tokens_details: { reasoning_tokens: 0 },
@@ -58,6 +59,9 @@ describe('POST /v1/responses', () => {
       truncation: 'disabled',
       text: { format: { type: 'text' } },
       metadata: {},
+      // newer than the spec file: OpenAI's objects carry them, null and 0 unless set
+      max_tool_calls: null,
+      top_logprobs: 0,
     })
     // the spec's `user` is a non-nullable string: absent when not sent
     expect(response).not.toHaveProperty('user')
@@ -74,8 +78,24 @@ describe('POST /v1/responses', () => {
       user: 'u-1',
       max_output_tokens: 100,
       truncation: 'auto',
+      top_logprobs: 3,
+      // a beta parameter in SDK 6's types (client.beta.responses): plain JSON here
+      ...({ max_tool_calls: 2 } as object),
     })
-    expect(response).toMatchObject({ instructions: 'Be brief.', temperature: 0.3, top_p: 0.9, metadata: { topic: 'x' }, user: 'u-1', max_output_tokens: 100, truncation: 'auto' })
+    expect(response).toMatchObject({
+      instructions: 'Be brief.',
+      temperature: 0.3,
+      top_p: 0.9,
+      metadata: { topic: 'x' },
+      user: 'u-1',
+      max_output_tokens: 100,
+      truncation: 'auto',
+      top_logprobs: 3,
+      max_tool_calls: 2,
+    })
+    // SDK 6 types max_tool_calls on its beta responses, which POST /responses?beta=true
+    const beta = await client.beta.responses.create({ model: 'test-echo', input: 'beta', max_tool_calls: 5 })
+    expect(beta).toMatchObject({ status: 'completed', max_tool_calls: 5, top_logprobs: 0 })
     expect(response.output_text).toBe('settings')
   })
 

@@ -1,5 +1,5 @@
 import { responsesToolNotServed } from '../../errors.js'
-import type { Tool } from '../../schemas/chat.js'
+import type { ChatCompletionCreateParams, Tool } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
 import type { BuiltinTool, ToolRegistry, ToolScope } from '../tools/index.js'
 
@@ -47,4 +47,21 @@ export async function responseBuiltins(registry: ToolRegistry | undefined, param
   if (!tools.length) return null
   const functions = await Promise.all(tools.map(async (tool): Promise<Tool> => ({ type: 'function', function: await tool.describe(params.model, scope) })))
   return { tools, scope, functions }
+}
+
+/**
+ * The chat call once the response has run `max_tool_calls` built-in calls: the model is no
+ * longer offered them (its function tools stay), so it answers with what it has.
+ */
+export function withoutBuiltins(chat: ChatCompletionCreateParams, builtins: Builtins): ChatCompletionCreateParams {
+  const names = new Set(builtins.tools.map((tool) => tool.functionName))
+  const { tools: all, tool_choice, parallel_tool_calls, ...rest } = chat
+  const tools = (all ?? []).filter((tool) => !names.has(tool.function.name))
+  // chat refuses tool_choice and parallel_tool_calls without tools
+  if (!tools.length) return rest
+  const named = tool_choice && typeof tool_choice === 'object' && names.has(tool_choice.function.name)
+  const request: ChatCompletionCreateParams = { ...rest, tools }
+  if (tool_choice !== undefined) request.tool_choice = named ? 'auto' : tool_choice
+  if (parallel_tool_calls !== undefined) request.parallel_tool_calls = parallel_tool_calls
+  return request
 }

@@ -38,3 +38,31 @@ describe('citation markers in a response', () => {
     expect(done.annotations).toEqual([])
   })
 })
+
+const certain = (token: string) => ({ token, logprob: 0, bytes: [...Buffer.from(token)], top_logprobs: [] })
+
+describe('log probabilities in a response', () => {
+  it('go with the delta that shows their text: a held marker carries them to the next', () => {
+    const events = new ResponseEvents()
+    events.cite([SOURCE])
+    const all = [
+      ...events.delta({ content: 'Yes ' }, [certain('Yes'), certain(' ')]),
+      ...events.delta({ content: '【0:1†notes.txt】' }, [certain('【0:1†notes.txt】')]),
+      ...events.delta({ content: ' ok' }, [certain(' ok')]),
+      ...events.finish('completed'),
+    ]
+    const deltas = all.filter((e) => e.type === 'response.output_text.delta')
+    expect(deltas.map((e) => (e.logprobs as { token: string }[]).map((l) => l.token))).toEqual([['Yes', ' '], ['【0:1†notes.txt】', ' ok']])
+    const done = all.find((e) => e.type === 'response.output_text.done')!
+    expect((done.logprobs as unknown[]).length).toBe(4)
+    const part = all.find((e) => e.type === 'response.content_part.done')!.part as { logprobs: unknown[] }
+    expect(part.logprobs).toEqual([certain('Yes'), certain(' '), certain('【0:1†notes.txt】'), certain(' ok')])
+  })
+
+  it("are bounded as a non-streamed chat answer's are: over it, the response fails", () => {
+    const events = new ResponseEvents()
+    const alternatives = Array.from({ length: 20 }, () => ({ token: 'a', logprob: -1, bytes: [97] }))
+    const many = Array.from({ length: 13_000 }, () => ({ ...certain('a'), top_logprobs: alternatives }))
+    expect(() => events.delta({ content: 'a'.repeat(13_000) }, many)).toThrow(/^The response's log probabilities are over the limit of 262144 entries/)
+  })
+})

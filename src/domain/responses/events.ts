@@ -1,3 +1,6 @@
+import { responseLogprobsTooLarge } from '../../errors.js'
+import { MAX_ANSWER_LOGPROBS } from '../inference/chunks.js'
+import { eventLogprobs, type TextLogprob } from './logprobs.js'
 import { newFunctionCall, newMessage, type BuiltinCallOutput, type FunctionCallOutput, type MessageOutput, type OutputItem } from './objects.js'
 
 /** One event of a streamed response (the spec's ResponseStreamEvent), numbered in order. */
@@ -15,6 +18,9 @@ type OpenText = {
   held: string
   /** the file_citation annotations of the markers taken out, at their places in `text` */
   cited: FileCitation[]
+  /** the text's log probabilities (when asked for), and those no delta event has carried yet */
+  logprobs: TextLogprob[]
+  unsent: TextLogprob[]
 }
 type FileCitation = { type: 'file_citation'; index: number; file_id: string; filename: string }
 
@@ -50,6 +56,8 @@ export class ResponseEvents {
   /** built-in calls of the model's current turn, by their chat index */
   private captured = new Map<number, CapturedCall>()
   private citations: Citation[] = []
+  /** log probability entries kept so far (each token and its alternatives), within the bound */
+  private logprobEntries = 0
 
   /** `builtins`: the function names of the response's built-in tools (their calls are run, not shown). */
   constructor(private readonly builtins: ReadonlySet<string> = new Set()) {}
@@ -58,9 +66,10 @@ export class ResponseEvents {
     return { type, sequence_number: this.sequence++, ...fields }
   }
 
-  delta(delta: ChatDelta): ResponseEvent[] {
+  /** `logprobs`: the log probabilities of the delta's text, when the request asked for them. */
+  delta(delta: ChatDelta, logprobs: TextLogprob[] = []): ResponseEvent[] {
     const events: ResponseEvent[] = []
-    if (delta.content) events.push(...this.textDelta('output_text', delta.content))
+    if (delta.content) events.push(...this.textDelta('output_text', delta.content, logprobs))
     if (delta.refusal) events.push(...this.textDelta('refusal', delta.refusal))
     for (const call of delta.tool_calls ?? []) events.push(...this.callDelta(call))
     return events
@@ -73,24 +82,40 @@ export class ResponseEvents {
     return [...opened, ...this.closeText(status), ...this.closeCall(status)]
   }
 
-  private textDelta(kind: OpenText['kind'], delta: string): ResponseEvent[] {
+  private textDelta(kind: OpenText['kind'], delta: string, logprobs: TextLogprob[] = []): ResponseEvent[] {
     const events: ResponseEvent[] = []
     if (this.text && this.text.kind !== kind) events.push(...this.closeText('completed'))
     if (!this.text) events.push(...this.closeCall('completed'), ...this.openText(kind))
     const open = this.text!
+    if (logprobs.length) this.keepLogprobs(open, logprobs)
     delta = kind === 'output_text' && this.citations.length ? this.uncite(open, delta) : delta
     if (!delta) return events
     open.text += delta
     const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     if (kind === 'refusal') events.push(this.event('response.refusal.delta', { ...where, delta }))
-    else events.push(this.event('response.output_text.delta', { ...where, delta, logprobs: [] }))
+    else events.push(this.event('response.output_text.delta', { ...where, delta, logprobs: this.unsent(open) }))
     return events
+  }
+
+  /** A response's log probabilities are bounded as a non-streamed chat answer's are (chunks.ts). */
+  private keepLogprobs(open: OpenText, logprobs: TextLogprob[]) {
+    for (const entry of logprobs) this.logprobEntries += 1 + entry.top_logprobs.length
+    if (this.logprobEntries > MAX_ANSWER_LOGPROBS) throw responseLogprobsTooLarge(MAX_ANSWER_LOGPROBS)
+    open.logprobs.push(...logprobs)
+    open.unsent.push(...logprobs)
+  }
+
+  /** The log probabilities of text held back (a marker not yet closed) go with the next delta. */
+  private unsent(open: OpenText) {
+    const entries = eventLogprobs(open.unsent)
+    open.unsent = []
+    return entries
   }
 
   private openText(kind: OpenText['kind']): ResponseEvent[] {
     const item = newMessage()
     const index = this.output.push(item) - 1
-    this.text = { item, index, kind, text: '', held: '', cited: [] }
+    this.text = { item, index, kind, text: '', held: '', cited: [], logprobs: [], unsent: [] }
     return [
       this.event('response.output_item.added', { output_index: index, item: structuredClone(item) }),
       this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: this.part('') }),
@@ -98,7 +123,9 @@ export class ResponseEvents {
   }
 
   private part(text: string) {
-    return this.text!.kind === 'refusal' ? { type: 'refusal' as const, refusal: text } : { type: 'output_text' as const, text, annotations: [] as unknown[] }
+    return this.text!.kind === 'refusal'
+      ? { type: 'refusal' as const, refusal: text }
+      : { type: 'output_text' as const, text, annotations: [] as unknown[], logprobs: [] as TextLogprob[] }
   }
 
   private closeText(status: 'completed' | 'incomplete'): ResponseEvent[] {
@@ -110,10 +137,13 @@ export class ResponseEvents {
       const rest = open.held
       open.held = ''
       open.text += rest
-      flushed.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta: rest, logprobs: [] }))
+      flushed.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta: rest, logprobs: this.unsent(open) }))
     }
     const part = this.part(open.text)
-    if (part.type === 'output_text') part.annotations = open.cited
+    if (part.type === 'output_text') {
+      part.annotations = open.cited
+      part.logprobs = open.logprobs
+    }
     this.text = null
     const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     open.item.content = [part]
@@ -122,7 +152,7 @@ export class ResponseEvents {
       ...flushed,
       open.kind === 'refusal'
         ? this.event('response.refusal.done', { ...where, refusal: open.text })
-        : this.event('response.output_text.done', { ...where, text: open.text, logprobs: [] }),
+        : this.event('response.output_text.done', { ...where, text: open.text, logprobs: eventLogprobs(open.logprobs) }),
       this.event('response.content_part.done', { ...where, part }),
       this.event('response.output_item.done', { output_index: open.index, item: structuredClone(open.item) }),
     ]

@@ -1,6 +1,7 @@
 import { invalidRequest } from '../../errors.js'
 import type { InputContent, InputItem } from '../../schemas/responses.js'
 import { newId } from '../../storage/ids.js'
+import type { TextLogprob } from './logprobs.js'
 
 /**
  * Items as a response keeps them and input_items lists them (the spec's ItemResource): every
@@ -11,7 +12,8 @@ export type InputPart =
   | { type: 'input_text'; text: string }
   | { type: 'input_image'; image_url: string | null; file_id: string | null; detail: 'low' | 'high' | 'auto' }
   | { type: 'input_file'; file_id: string | null; filename?: string; file_data?: string }
-export type OutputPart = { type: 'output_text'; text: string; annotations: unknown[] } | { type: 'refusal'; refusal: string }
+/** The model's text has its `logprobs` (empty unless asked for), as OpenAI's output_text has. */
+export type OutputPart = { type: 'output_text'; text: string; annotations: unknown[]; logprobs?: TextLogprob[] } | { type: 'refusal'; refusal: string }
 
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete'
 

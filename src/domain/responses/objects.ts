@@ -1,6 +1,8 @@
 import type { ResponseCreateParams } from '../../schemas/responses.js'
 import { newId } from '../../storage/ids.js'
+import type { TokenLogprob } from '../../providers/provider.js'
 import type { ItemStatus, OutputPart } from './items.js'
+import { textLogprobs } from './logprobs.js'
 
 export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'incomplete' | 'queued' | 'cancelled'
 
@@ -48,6 +50,8 @@ export function responseObject(id: string, createdAt: number, params: ResponseCr
     incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
     instructions: params.instructions ?? null,
     max_output_tokens: params.max_output_tokens ?? null,
+    // @NOTE newer than the spec file (SDK 6 and OpenAI's objects have them): null and 0 unless set
+    max_tool_calls: params.max_tool_calls ?? null,
     model: params.model,
     output: state.output,
     parallel_tool_calls: params.parallel_tool_calls ?? true,
@@ -63,6 +67,7 @@ export function responseObject(id: string, createdAt: number, params: ResponseCr
         ? { type: 'function', name: tool.name, description: tool.description ?? null, parameters: tool.parameters ?? null, strict: tool.strict ?? null }
         : tool,
     ),
+    top_logprobs: params.top_logprobs ?? 0,
     top_p: params.top_p ?? 1,
     truncation: params.truncation ?? 'disabled',
     // ResponseUsage is not nullable in the spec: a response still in progress has none yet
@@ -100,6 +105,12 @@ export function endOf(finishReason: string | null | undefined): Pick<ResponseSta
   return { status: 'completed' }
 }
 
+type ChatChoice = {
+  message: ChatMessage
+  /** only when the request asked for them (`include: ["message.output_text.logprobs"]`) */
+  logprobs?: { content?: TokenLogprob[] | null } | null
+}
+
 type ChatMessage = {
   content?: string | null
   refusal?: string | null
@@ -107,13 +118,13 @@ type ChatMessage = {
 }
 
 /** A non-streamed chat answer's first choice as output items: its text (or refusal), then its calls. */
-export function outputItems(message: ChatMessage, itemStatus: ItemStatus): OutputItem[] {
+export function outputItems({ message, logprobs }: ChatChoice, itemStatus: ItemStatus): OutputItem[] {
   const items: OutputItem[] = []
   const calls = message.tool_calls ?? []
   if (message.refusal) {
     items.push({ ...newMessage(itemStatus), content: [{ type: 'refusal', refusal: message.refusal }] })
   } else if (message.content || !calls.length) {
-    items.push({ ...newMessage(itemStatus), content: [{ type: 'output_text', text: message.content ?? '', annotations: [] }] })
+    items.push({ ...newMessage(itemStatus), content: [{ type: 'output_text', text: message.content ?? '', annotations: [], logprobs: textLogprobs(logprobs?.content) }] })
   }
   for (const call of calls) {
     items.push({ ...newFunctionCall(call.id, call.function.name, 'completed'), arguments: call.function.arguments })

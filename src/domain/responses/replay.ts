@@ -1,4 +1,5 @@
 import type { ResponseEvent } from './events.js'
+import { eventLogprobs } from './logprobs.js'
 import type { OutputItem, ResponseObject } from './objects.js'
 
 /**
@@ -18,9 +19,10 @@ export function replayEvents(response: ResponseObject): ResponseEvent[] {
       item.content.forEach((part, content_index) => {
         const where = { item_id: item.id, output_index, content_index }
         if (part.type === 'output_text') {
-          push('response.content_part.added', { ...where, part: { ...part, text: '' } })
-          if (part.text) push('response.output_text.delta', { ...where, delta: part.text, logprobs: [] })
-          push('response.output_text.done', { ...where, text: part.text, logprobs: [] })
+          push('response.content_part.added', { ...where, part: { ...part, text: '', annotations: [], ...(part.logprobs ? { logprobs: [] } : {}) } })
+          const logprobs = eventLogprobs(part.logprobs)
+          if (part.text) push('response.output_text.delta', { ...where, delta: part.text, logprobs })
+          push('response.output_text.done', { ...where, text: part.text, logprobs })
         } else {
           push('response.content_part.added', { ...where, part: { ...part, refusal: '' } })
           push('response.refusal.delta', { ...where, delta: part.refusal })

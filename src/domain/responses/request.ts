@@ -1,4 +1,5 @@
-import { ApiError, inputContextExceeded, responsesJsonWordMissing, responsesToolNotServed, unsupportedParameter } from '../../errors.js'
+import { ApiError, inputContextExceeded, responseLogprobsTooLarge, responsesJsonWordMissing, responsesToolNotServed, unsupportedParameter } from '../../errors.js'
+import { MAX_ANSWER_LOGPROBS } from '../inference/chunks.js'
 import type { ModelCard } from '../../providers/provider.js'
 import type { ChatCompletionCreateParams, ChatMessageParam, ResponseFormat, Tool, ToolChoice } from '../../schemas/chat.js'
 import type { ResponseCreateParams, TextFormat } from '../../schemas/responses.js'
@@ -36,6 +37,11 @@ export function chatRequest(
   if (params.max_output_tokens != null) request.max_completion_tokens = params.max_output_tokens
   if (params.temperature != null) request.temperature = params.temperature
   if (params.top_p != null) request.top_p = params.top_p
+  // the text's log probabilities when `include` asks for them; `top_logprobs` alone asks nothing
+  if (params.include?.includes('message.output_text.logprobs')) {
+    request.logprobs = true
+    if (params.top_logprobs != null) request.top_logprobs = params.top_logprobs
+  }
   if (params.user !== undefined) request.user = params.user
   const effort = params.reasoning?.effort
   if (effort) request.reasoning_effort = effort === 'minimal' ? 'low' : effort
@@ -103,6 +109,12 @@ export function asResponsesError(error: unknown): unknown {
   if (!(error instanceof ApiError) || error.param === null) return error
   if (error.code === 'context_length_exceeded') {
     return inputContextExceeded()
+  }
+  if (error.param === 'logprobs') {
+    // chat's bound on an answer's log probabilities, or a model that has none: the request
+    // asked for them with its `include` value
+    if (error.code === 'unsupported_parameter') return unsupportedParameter('include', "This model has no log probabilities: remove 'message.output_text.logprobs'.")
+    if (error.code === 'invalid_value') return responseLogprobsTooLarge(MAX_ANSWER_LOGPROBS)
   }
   const [head, ...rest] = error.param.split('.')
   const renamed = RENAMED[error.param] ?? (head.startsWith('messages') ? null : undefined)

@@ -1,6 +1,6 @@
 import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
 import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
-import type { Provider } from '../../providers/provider.js'
+import type { Provider, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
 import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
 import type { ResponseCreateParams } from '../../schemas/responses.js'
@@ -12,10 +12,11 @@ import { chunkObjects } from '../inference/serialized.js'
 import { detached } from './detach.js'
 import { builtinNamed, type ToolRegistry, type ToolResult } from '../tools/index.js'
 import type { UsageRecorder } from '../inference/usage.js'
-import { MAX_BUILTIN_TURNS, responseBuiltins, type Builtins } from './builtins.js'
+import { MAX_BUILTIN_TURNS, responseBuiltins, withoutBuiltins, type Builtins } from './builtins.js'
 import { ResponseEvents, type CapturedCall, type ChatDelta, type ResponseEvent } from './events.js'
 import { checkCallPairs, storedInput, type StoredItem } from './items.js'
 import { LiveResponses } from './live.js'
+import { textLogprobs } from './logprobs.js'
 import { chatMessages } from './messages.js'
 import { endOf, outputItems, type BuiltinCallOutput, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
@@ -65,7 +66,7 @@ type Prepared = { input: StoredItem[]; chat: ChatCompletionCreateParams; builtin
 type Turns = { principal: ProjectPrincipal; prepared: Prepared; params: ResponseCreateParams; options: ChatOptions }
 
 type ChatChunk = {
-  choices?: { delta?: ChatDelta; finish_reason?: string | null }[]
+  choices?: { delta?: ChatDelta; logprobs?: { content?: TokenLogprob[] | null } | null; finish_reason?: string | null }[]
   usage?: Parameters<typeof responseUsage>[0]
 }
 
@@ -119,10 +120,10 @@ export class ResponsesService {
       if (prepared.builtins) return await lastResponse(this.generate(principal, params, id, prepared, options))
       const { input, chat } = prepared
       const createdAt = nowSeconds()
-      const completion = (await this.deps.chat.create(principal, chat, options)) as unknown as { choices: { message: never; finish_reason: string }[]; usage: never }
+      const completion = (await this.deps.chat.create(principal, chat, options)) as unknown as { choices: (Parameters<typeof outputItems>[0] & { finish_reason: string })[]; usage: never }
       const choice = completion.choices[0]
       const end = endOf(choice.finish_reason)
-      const output = outputItems(choice.message, end.status === 'completed' ? 'completed' : 'incomplete')
+      const output = outputItems(choice, end.status === 'completed' ? 'completed' : 'incomplete')
       const response = responseObject(id, createdAt, params, { ...end, output, usage: responseUsage(completion.usage) })
       if (params.store !== false) this.deps.store.saveBehind(principal, response, input)
       return response
@@ -198,6 +199,8 @@ export class ResponsesService {
     let finish: string | null | undefined
     let usage: ChatChunk['usage']
     let failure: { code: string; message: string } | null = null
+    /** built-in calls the response may still run (`max_tool_calls`); the model's others are ignored */
+    let budget = turns.params.max_tool_calls ?? Infinity
     try {
       yield events.event('response.created', { response: started })
       yield events.event('response.in_progress', { response: started })
@@ -207,20 +210,22 @@ export class ResponsesService {
           if (chunk.usage) usage = addUsage(usage, chunk.usage)
           const choice = chunk.choices?.[0]
           if (!choice) continue
-          if (choice.delta) yield* events.delta(choice.delta)
+          if (choice.delta) yield* events.delta(choice.delta, textLogprobs(choice.logprobs?.content))
           if (choice.finish_reason) finish = choice.finish_reason
         }
-        const calls = events.takeBuiltinCalls()
+        const calls = events.takeBuiltinCalls().slice(0, budget)
         if (!calls.length || !builtins) break
         if (turn + 1 >= MAX_BUILTIN_TURNS) throw new ApiError(500, `The model called built-in tools ${turn + 1} times in a row without answering.`, 'server_error')
+        budget -= calls.length
         yield* this.runBuiltins(events, builtins, calls, turn, extra, turns)
         // the model answers with the results
         finish = null
         first = null
         await chunks.return?.()
-        const chat = { ...turns.prepared.chat, messages: [...turns.prepared.chat.messages, ...extra] }
+        let chat = { ...turns.prepared.chat, messages: [...turns.prepared.chat.messages, ...extra] }
         // a forced call was made: the model now answers with its results (or calls again, freely)
         if (chat.tool_choice && chat.tool_choice !== 'none' && chat.tool_choice !== 'auto') chat.tool_choice = 'auto'
+        if (budget <= 0) chat = withoutBuiltins(chat, builtins)
         chunks = chunkObjects(this.deps.chat.chunks(turns.principal, chat, turns.options))[Symbol.asyncIterator]()
       }
     } catch (error) {
