@@ -151,6 +151,8 @@ export type EmbedCall = {
   /** Each input as text, or as token ids when the client sent token arrays. */
   inputs: (string | number[])[]
   dimensions?: number
+  /** The client's end-user id (`user`), for a backend that monitors abuse (an upstream OpenAI). */
+  user?: string
   signal: AbortSignal
   /** Each input's o200k count, when the domain counted them (models with limits). */
   tokenCounts?: number[]

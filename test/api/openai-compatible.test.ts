@@ -330,17 +330,18 @@ describe('legacy completions and embeddings through the upstream', () => {
     expect(fake.last().body.echo).toBeUndefined()
   })
 
-  it('embeds as float and as base64 (the SDK default), always asking the upstream for floats', async () => {
+  it('embeds as float and as base64 (the SDK default), always asking the upstream for floats, with the user forwarded', async () => {
     const input = ['hello world', 'bye']
     const floats = await t
       .client()
-      .embeddings.create({ model: 'embed-fake', input, encoding_format: 'float', dimensions: 4 })
+      .embeddings.create({ model: 'embed-fake', input, encoding_format: 'float', dimensions: 4, user: 'user-1234' })
     expect(floats.data.map((d) => d.embedding)).toEqual(input.map((i) => fakeEmbedding(i, 4)))
     expect(fake.last().body).toEqual({
       model: 'fake-embed',
       input,
       dimensions: 4,
       encoding_format: 'float',
+      user: 'user-1234',
     })
     expect(floats.usage.prompt_tokens).toBe(3)
     // written now, so that the next request's usage is a row of its own
@@ -351,6 +352,8 @@ describe('legacy completions and embeddings through the upstream', () => {
       .embeddings.create({ model: 'embed-fake', input: 'hello world' })
     expect(decoded.data[0].embedding).toEqual(fakeEmbedding('hello world'))
     expect(fake.last().body).toMatchObject({ input: 'hello world', encoding_format: 'float' })
+    // no user, no dimensions: none sent (an upstream may refuse `dimensions` on older models)
+    expect(Object.keys(fake.last().body).sort()).toEqual(['encoding_format', 'input', 'model'])
     // the two requests' rows (they may share one: rows are summed per flush and second)
     const rows = await usageRows('embed-fake')
     expect(rows.every((r) => r.operation === 'embeddings')).toBe(true)

@@ -192,7 +192,9 @@ export class OpenAICompatibleProvider implements Provider {
       model: call.model,
       input,
       dimensions: call.dimensions,
+      // floats always: Plinth encodes base64 itself, as some servers answer base64 their own way
       encoding_format: 'float',
+      user: call.user,
     })
     const names = call.publicModel === undefined ? undefined : { upstream: call.model, public: call.publicModel }
     const exchange = await this.transport.post('/embeddings', body, call.signal, false, undefined, names)
