@@ -61,7 +61,7 @@ export function principalOf(
 
 /**
  * The checks OpenAI makes once the key is known: OpenAI-Organization and OpenAI-Project headers
- * must match the key (A4, A5, A8); admin keys only on admin routes, project keys only on project
+ * must match the key (A4, A5, A8: a project key's project); admin keys only on admin routes, project keys only on project
  * routes; then the key's permissions for the route (http/permissions.ts).
  */
 export function checkAccess(
@@ -74,8 +74,11 @@ export function checkAccess(
   if (org && org !== principal.orgId) {
     throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
   }
+  // A8 compares the header with the key's own project. An admin key has none (organization
+  // level): the header is not checked, as SDK 6's client of both keys sends OPENAI_PROJECT_ID
+  // with the Administration API's calls too, and would otherwise fail every one of them.
   const project = headers.project
-  if (project && project !== principal.projectId) throw mismatchedProject()
+  if (project && principal.projectId !== null && project !== principal.projectId) throw mismatchedProject()
   if (scope === 'admin' && principal.kind !== 'admin') {
     // OpenAI answers a project key on the Administration API as any key without the scope: 401,
     // "Missing scopes: api.management.read" (or api.usage.read on usage and costs)

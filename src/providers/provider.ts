@@ -75,6 +75,11 @@ export type GenerateCall = {
   toolChoice?: ToolChoice
   parallelToolCalls?: boolean
   responseFormat?: ResponseFormat
+  /**
+   * Legacy completions: the backend echoes the prompt itself, its text and its tokens' log
+   * probabilities (set only for a provider with `echoesPrompt`, and only with `logprobs`).
+   */
+  echo?: boolean
   /** The validated wire body, for pass-through backends that honour every parameter themselves. */
   raw: Partial<ChatCompletionCreateParams> & Record<string, unknown>
   signal: AbortSignal
@@ -110,6 +115,8 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' |
 export type TokenLogprob = {
   token: string
   logprob: number
+  /** An echoed prompt's first token, which has no probability: the legacy answer's null. */
+  unscored?: true
   bytes: number[] | null
   top_logprobs: { token: string; logprob: number; bytes: number[] | null }[]
 }
@@ -144,6 +151,8 @@ export type EmbedCall = {
   /** Each input as text, or as token ids when the client sent token arrays. */
   inputs: (string | number[])[]
   dimensions?: number
+  /** The client's end-user id (`user`), for a backend that monitors abuse (an upstream OpenAI). */
+  user?: string
   signal: AbortSignal
   /** Each input's o200k count, when the domain counted them (models with limits). */
   tokenCounts?: number[]
@@ -165,6 +174,11 @@ export interface Provider
     TrainingBackend,
     RemoteTrainingBackend {
   readonly id: string
+  /**
+   * Legacy completions: the backend can echo a prompt with its log probabilities (an upstream,
+   * which decides whether it serves `echo` with `logprobs`). Otherwise Plinth echoes the text.
+   */
+  readonly echoesPrompt?: boolean
   listModels(): Promise<ModelCard[]>
   /** The one required generation method. */
   stream(call: GenerateCall): AsyncIterable<StreamPart>

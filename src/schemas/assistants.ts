@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { FunctionDefinition, ResponseFormat } from './chat.js'
 import { expected, ListOrder, Metadata } from './shared.js'
 
@@ -148,7 +149,7 @@ export const AssistantFileCreate = z.strictObject({ file_id: z.string() })
 export const AssistantsListQuery = z.strictObject({
   after: z.string().optional(),
   before: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: ListOrder.default('desc'),
 })
 export type AssistantsListQuery = z.output<typeof AssistantsListQuery>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { FileExpiresAfter } from './files.js'
 import { Metadata } from './shared.js'
 
@@ -28,7 +29,7 @@ export type BatchCreateParams = z.output<typeof BatchCreateParams>
 /** GET /v1/batches: newest first, 1-100 per page (default 20), no `order`. */
 export const BatchListQuery = z.strictObject({
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
 })
 export type BatchListQuery = z.output<typeof BatchListQuery>
 

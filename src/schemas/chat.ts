@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { boundedRecord, echoedObject, expected, Metadata } from './shared.js'
 
 // Wire contract of POST /v1/chat/completions, after openai-openapi.yaml (names follow openai-node).
@@ -179,6 +180,6 @@ export const ChatCompletionListQuery = z.strictObject({
   model: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: z.enum(['asc', 'desc']).default('asc'),
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { ListOrder } from './shared.js'
 
 /** What a client may upload a file for (CreateFileRequest.purpose, in the spec's order). */
@@ -28,7 +29,7 @@ export const FileExpiresAfter = z.strictObject({
 export const FileCreateFields = z.strictObject({
   purpose: z.enum(FILE_PURPOSES),
   expires_after: FileExpiresAfter.extend({
-    seconds: z.coerce.number().int().min(3600).max(2592000),
+    seconds: queryInteger(z.number().int().min(3600).max(2592000)),
   }).optional(),
 })
 
@@ -36,7 +37,7 @@ export const FileCreateFields = z.strictObject({
 export const FileListQuery = z.strictObject({
   purpose: z.string().optional(),
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(10000).default(10000),
+  limit: queryInteger(z.number().int().min(1).max(10000)).default(10000),
   order: ListOrder.default('desc'),
 })
 export type FileListQuery = z.output<typeof FileListQuery>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { Metadata } from './shared.js'
 
 const auto = z.literal('auto')
@@ -52,7 +53,7 @@ export type FineTuningJobCreateParams = z.output<typeof FineTuningJobCreateParam
 /** GET /v1/fine_tuning/jobs: newest first; `metadata[k]=v` filters, `metadata=null` wants none. */
 export const FineTuningJobListQuery = z.strictObject({
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   metadata: z.union([z.record(z.string(), z.string()), z.literal('null')]).optional(),
 })
 export type FineTuningJobListQuery = z.output<typeof FineTuningJobListQuery>
@@ -60,7 +61,7 @@ export type FineTuningJobListQuery = z.output<typeof FineTuningJobListQuery>
 export const FineTuningPageQuery = (limit: number) =>
   z.strictObject({
     after: z.string().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(limit),
+    limit: queryInteger(z.number().int().min(1).max(100)).default(limit),
   })
 export type FineTuningPageQuery = { after?: string; limit: number }
 
@@ -72,7 +73,7 @@ export type CheckpointPermissionCreateParams = z.output<typeof CheckpointPermiss
 export const CheckpointPermissionListQuery = z.strictObject({
   project_id: z.string().optional(),
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(10),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(10),
   order: z.enum(['ascending', 'descending']).default('descending'),
 })
 export type CheckpointPermissionListQuery = z.output<typeof CheckpointPermissionListQuery>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { expected, ListOrder, Metadata } from './shared.js'
 
 // Wire contract of /v1/threads/{thread_id}/messages, v2 and v1 (docs/assistants.md).
@@ -61,7 +62,7 @@ export type MessageUpdate = z.output<typeof MessageUpdate>
 export const MessageListQuery = z.strictObject({
   after: z.string().optional(),
   before: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: ListOrder.default('desc'),
   run_id: z.string().optional(),
 })

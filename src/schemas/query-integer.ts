@@ -1,10 +1,12 @@
 import { z } from 'zod'
 
 /**
- * An integer query parameter around `inner` (its range and default checks). Query strings carry
- * text: `20` is read as 20, and a word is OpenAI's `Invalid type for 'limit': expected an
- * integer, but got a string instead.` (zod's coerce turned it into NaN, which read "expected a
- * decimal, but got a decimal instead").
+ * An integer query parameter (or multipart form field) around `inner` (its range and default
+ * checks). Query strings carry text: `20` is read as 20, `1.5` is `expected an integer, but got
+ * a decimal instead`, and a word, an empty value, `1e1` or `0x10` is OpenAI's `Invalid type for
+ * 'limit': expected an integer, but got a string instead.` (zod's coerce turned a word into NaN,
+ * which read "expected a decimal, but got a decimal instead", and took `1e1`, `0x10` and an
+ * empty value as numbers). Every list endpoint's `limit` is read with it.
  */
 export function queryInteger<T extends z.ZodType<number>>(inner: T) {
   return z.preprocess((value, ctx) => {

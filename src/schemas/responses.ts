@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { Filter, RANKERS } from './vector-stores.js'
 import { FunctionDefinition } from './chat.js'
 import { echoedObject, expected, Metadata } from './shared.js'
@@ -191,14 +192,14 @@ const IncludeQuery = z
 export const ResponseRetrieveQuery = z.strictObject({
   include: IncludeQuery,
   stream: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  starting_after: z.coerce.number().int().min(-1).optional(),
+  starting_after: queryInteger(z.number().int().min(-1)).optional(),
   include_obfuscation: z.enum(['true', 'false']).optional(),
 })
 
 export const InputItemsQuery = z.strictObject({
   after: z.string().optional(),
   before: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: z.enum(['asc', 'desc']).default('asc'),
   include: IncludeQuery,
 })

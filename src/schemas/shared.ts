@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 
 /**
  * An object of at most `max` properties, counted before its entries are validated: zod checks a
@@ -77,7 +78,7 @@ export const ListOrder = z.enum(['asc', 'desc'])
 /** Query strings arrive as text; numbers are coerced with OpenAI's range checks. */
 export const ListQuery = z.strictObject({
   after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: ListOrder.default('desc'),
 })
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { ApiError } from '../errors.js'
 import { BatchCreateParams } from './batches.js'
 import { ChatCompletionCreateParams } from './chat.js'
-import { validationError } from './validation.js'
+import { validate, validationError } from './validation.js'
 
 function errorFor(body: unknown) {
   const result = ChatCompletionCreateParams.safeParse(body, { reportInput: true })
@@ -93,6 +94,29 @@ describe('validationError: OpenAI messages for zod issues', () => {
       message:
         "Invalid 'metadata.k': string too long. Expected a string with maximum length 512, but got a string with length 513 instead.",
       code: 'string_above_max_length',
+    })
+  })
+  it('C9: an integer field given a word names an integer, a decimal field a decimal (validate)', () => {
+    const failure = (extra: Record<string, unknown>) => {
+      try {
+        validate(ChatCompletionCreateParams, { model: 'm', messages: user, ...extra })
+      } catch (error) {
+        return (error as ApiError).toBody().error
+      }
+      throw new Error('expected a validation error')
+    }
+    expect(failure({ n: 'two' })).toMatchObject({ message: "Invalid type for 'n': expected an integer, but got a string instead.", param: 'n', code: 'invalid_type' })
+    expect(failure({ n: 1.5 }).message).toBe("Invalid type for 'n': expected an integer, but got a decimal instead.")
+    expect(failure({ max_tokens: true }).message).toBe("Invalid type for 'max_tokens': expected an integer, but got a boolean instead.")
+    expect(failure({ temperature: 'hot' }).message).toBe("Invalid type for 'temperature': expected a decimal, but got a string instead.")
+    // 1e400 in JSON is Infinity: a range error, not "expected a decimal, but got a decimal"
+    expect(failure({ temperature: JSON.parse('1e400') })).toMatchObject({
+      message: "Invalid 'temperature': decimal above maximum value. Expected a finite value, but got Infinity instead.",
+      code: 'decimal_above_max_value',
+    })
+    expect(failure({ seed: JSON.parse('-1e400') })).toMatchObject({
+      message: "Invalid 'seed': integer below minimum value. Expected a finite value, but got -Infinity instead.",
+      code: 'integer_below_min_value',
     })
   })
 })

@@ -29,10 +29,29 @@ export type ValidationStyle = {
  */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, style: ValidationStyle = {}): z.output<S> {
   // abortEarly is a context flag zod reads (its `validate` sets it) but does not type for safeParse
-  const context = style.abortEarly ? ({ reportInput: true, abortEarly: true } as { reportInput: boolean }) : { reportInput: true }
+  const context = style.abortEarly
+    ? ({ reportInput: true, abortEarly: true, error: markIntegers } as { reportInput: boolean })
+    : { reportInput: true, error: markIntegers }
   const result = schema.safeParse(value, context)
   if (!result.success) throw validationError(result.error.issues, style)
   return result.data
+}
+
+/**
+ * zod checks a number's type before its integer format, so a word in an integer field reads
+ * "expected number" like a decimal field's. The field's schema knows (`isInt`): its issue is
+ * marked, and named 'an integer' as OpenAI names it (C9).
+ */
+const INTEGER_MARK = 'expected an integer'
+function markIntegers(issue: { code?: string; expected?: string; inst?: unknown }): string | undefined {
+  if (issue.code === 'invalid_type' && issue.expected === 'number' && (issue.inst as { isInt?: boolean } | undefined)?.isInt) return INTEGER_MARK
+  return undefined
+}
+
+/** The type an invalid_type issue expected, with marked integers (markIntegers) as 'int'. */
+function expectedOf(issue: { code?: string; expected?: string; message?: string }): string {
+  if (issue.expected === 'number' && issue.message === INTEGER_MARK) return 'int'
+  return issue.expected ?? 'value'
 }
 
 /**
@@ -62,7 +81,10 @@ function issueToError(issue: Issue, prefix: Path, style: ValidationStyle): ApiEr
         }
         return invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
       }
-      return invalidType(param, [issue.expected], issue.input)
+      if (typeof issue.input === 'number' && !Number.isNaN(issue.input) && !Number.isFinite(issue.input)) {
+        return notFinite(param, issue.input, expectedOf(issue))
+      }
+      return invalidType(param, [expectedOf(issue)], issue.input)
     }
     case 'invalid_union': {
       if ('discriminator' in issue && issue.discriminator) {
@@ -123,7 +145,7 @@ function unionError(issue: Extract<Issue, { code: 'invalid_union' }>, path: Path
   if (issue.message.startsWith('expected ')) {
     return invalidRequest(`Invalid type for '${param}': ${issue.message}, but got ${describe(input)} instead.`, param, 'invalid_type')
   }
-  const expected = issue.errors.flatMap((b) => b.map((i) => (i as { expected?: string }).expected ?? 'value'))
+  const expected = issue.errors.flatMap((b) => b.map((i) => expectedOf(i as { expected?: string; message?: string })))
   return invalidType(param, expected, input)
 }
 
@@ -150,6 +172,20 @@ function invalidType(param: string, expected: string[], input: unknown) {
   const names = [...new Set(expected.map((e) => NOUN[e] ?? `a ${e}`))]
   const want = names.length > 1 ? `one of ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0] ?? 'a valid value'
   return invalidRequest(`Invalid type for '${param}': expected ${want}, but got ${describe(input)} instead.`, param, 'invalid_type')
+}
+
+/**
+ * A JSON number too large for a double (`1e400`) parses as Infinity, which zod calls no number
+ * ("expected a decimal, but got a decimal instead"): C13/C14's range error says what is wrong.
+ */
+function notFinite(param: string, input: number, expected: string) {
+  const kind = expected === 'int' ? 'integer' : 'decimal'
+  const [side, bound] = input > 0 ? ['above_max', 'above maximum'] : ['below_min', 'below minimum']
+  return invalidRequest(
+    `Invalid '${param}': ${kind} ${bound} value. Expected a finite value, but got ${String(input)} instead.`,
+    param,
+    `${kind}_${side}_value`,
+  )
 }
 
 function invalidValue(param: string, value: unknown, options: readonly unknown[]) {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { queryInteger } from './query-integer.js'
 import { expected, ListOrder, Metadata } from './shared.js'
 
 /** `chunking_strategy` of a request: `auto` (800/400) or `static` (checked further in the domain). */
@@ -60,7 +61,7 @@ export type VectorStoreUpdateParams = z.output<typeof VectorStoreUpdateParams>
 export const VectorStoreListQuery = z.strictObject({
   after: z.string().optional(),
   before: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInteger(z.number().int().min(1).max(100)).default(20),
   order: ListOrder.default('desc'),
 })
 export type VectorStoreListQuery = z.output<typeof VectorStoreListQuery>

@@ -208,6 +208,29 @@ describe('assistants (v2): bad input', () => {
     })
   })
 
+  it("keeps the spec's tool limits: 128 on an assistant, 20 in a run's override (both versions)", async () => {
+    const tools = (n: number) => Array.from({ length: n }, (_, i) => ({ ...weather, function: { ...weather.function, name: `f${i}` } }))
+    const tooLong = (max: number, got: number) => ({
+      message: `Invalid 'tools': array too long. Expected an array with maximum length ${max}, but got an array with length ${got} instead.`,
+      type: 'invalid_request_error',
+      param: 'tools',
+      code: 'array_above_max_length',
+    })
+    for (const beta of ['assistants=v2', 'assistants=v1']) {
+      const made = await rawJson(t, 'POST', '/assistants', { beta, body: { model: 'test-echo', tools: tools(128) } })
+      expect([beta, made.status, made.body.tools?.length]).toEqual([beta, 200, 128])
+      const id = made.body.id
+      expect(await rawJson(t, 'POST', '/assistants', { beta, body: { model: 'test-echo', tools: tools(129) } })).toEqual({ status: 400, body: { error: tooLong(128, 129) } })
+      expect(await rawJson(t, 'POST', `/assistants/${id}`, { beta, body: { tools: tools(129) } })).toEqual({ status: 400, body: { error: tooLong(128, 129) } })
+      const thread = await rawJson(t, 'POST', '/threads', { beta, body: {} })
+      // the spec's CreateRunRequest and CreateThreadAndRunRequest: maxItems 20
+      expect(await rawJson(t, 'POST', `/threads/${thread.body.id}/runs`, { beta, body: { assistant_id: id, tools: tools(21) } })).toEqual({ status: 400, body: { error: tooLong(20, 21) } })
+      expect(await rawJson(t, 'POST', '/threads/runs', { beta, body: { assistant_id: id, tools: tools(21) } })).toEqual({ status: 400, body: { error: tooLong(20, 21) } })
+      const run = await rawJson(t, 'POST', `/threads/${thread.body.id}/runs`, { beta, body: { assistant_id: id, tools: tools(20) } })
+      expect([beta, run.status, run.body.tools?.length]).toEqual([beta, 200, 20])
+    }
+  })
+
   it('wants a model the project can use', async () => {
     await expect(client.beta.assistants.create({} as never)).rejects.toMatchObject({
       status: 400,

@@ -195,6 +195,39 @@ describe('OpenAI-Organization and OpenAI-Project headers', () => {
   })
 })
 
+describe('OpenAI-Project with an admin key (organization-level, no project of its own)', () => {
+  // SDK 6's one client of both keys (OPENAI_API_KEY, OPENAI_ADMIN_KEY) sends OPENAI_PROJECT_ID as
+  // OpenAI-Project on every call, the Administration API's too: A8 compares a key's own project
+  const project = () => t.ctx.bootstrap.created!.project.id
+
+  it('is ignored on the Administration API, whatever project it names', async () => {
+    for (const named of [project(), 'proj_someoneelse']) {
+      const client = t.client(PROJECT_KEY, { adminAPIKey: ADMIN_KEY, project: named })
+      const page = await client.admin.organization.projects.list()
+      expect(page.data.map((p) => p.id)).toContain(project())
+      // and the same client's project key still gets A8 for a project not its own
+      if (named !== project()) {
+        const error = await client.chat.completions.create(hi).catch((e) => e)
+        expect([error.status, error.code]).toEqual([401, 'mismatched_project'])
+      } else {
+        expect((await client.chat.completions.create(hi)).choices[0].message.content).toBe('hi')
+      }
+    }
+  })
+
+  it('does not change the answer to an admin key on a project route (403, not A8)', async () => {
+    for (const path of ['/v1/models', '/v1/chat/completions']) {
+      const response = await t.fetch(`http://plinth.test${path}`, {
+        method: path === '/v1/models' ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'openai-project': 'proj_someoneelse', 'content-type': 'application/json' },
+        body: path === '/v1/models' ? undefined : JSON.stringify(hi),
+      })
+      const body = (await response.json()) as any
+      expect([response.status, body.error.code], path).toEqual([403, 'insufficient_permissions'])
+    }
+  })
+})
+
 describe('response headers', () => {
   function expectDebugHeaders(headers: Headers) {
     expect(headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/)

@@ -153,6 +153,20 @@ describe('POST /v1/files with bad input', () => {
         "Invalid 'expires_after.seconds': integer below minimum value. Expected a value >= 3600, but got 10 instead.",
       param: 'expires_after.seconds',
     })
+    // a form field is text: a word is no integer (zod's coerce once read it "a decimal")
+    const word = await post(
+      multipart([
+        purpose('batch'),
+        file('{}\n'),
+        { name: 'expires_after[anchor]', value: 'created_at' },
+        { name: 'expires_after[seconds]', value: 'an hour' },
+      ]),
+    )
+    expect(word.body.error).toMatchObject({
+      message: "Invalid type for 'expires_after.seconds': expected an integer, but got a string instead.",
+      param: 'expires_after.seconds',
+      code: 'invalid_type',
+    })
     const anchor = await post(
       multipart([
         purpose('batch'),

@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { APIError } from 'openai'
+import type { Completion, CompletionChoice } from 'openai/resources/completions'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   FAKE_TEXT,
@@ -83,6 +84,22 @@ async function failure(promise: Promise<unknown>): Promise<APIError> {
   )
   expect(error).toBeInstanceOf(APIError)
   return error
+}
+
+/** A streamed legacy completion's first choice, its chunks joined. */
+async function joined(stream: AsyncIterable<Completion>): Promise<CompletionChoice> {
+  const choice = { text: '', index: 0, finish_reason: 'stop', logprobs: { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] } } as unknown as CompletionChoice
+  const lp = choice.logprobs as Required<NonNullable<CompletionChoice['logprobs']>>
+  for await (const chunk of stream) {
+    const part = chunk.choices[0]
+    if (!part) continue
+    choice.text += part.text
+    lp.tokens.push(...(part.logprobs?.tokens ?? []))
+    lp.token_logprobs.push(...(part.logprobs?.token_logprobs ?? []))
+    lp.top_logprobs.push(...(part.logprobs?.top_logprobs ?? []))
+    lp.text_offset.push(...(part.logprobs?.text_offset ?? []))
+  }
+  return choice
 }
 
 async function drain(
@@ -280,17 +297,51 @@ describe('legacy completions and embeddings through the upstream', () => {
     })
   })
 
-  it('embeds as float and as base64 (the SDK default), always asking the upstream for floats', async () => {
+  it("leaves echo with logprobs to the upstream: its echo and the prompt's log probabilities, or its 400", async () => {
+    const prompt = 'Score me'
+    for (const stream of [false, true]) {
+      const answer = await t.client().completions.create({ model: 'gpt-fake', prompt, echo: true, logprobs: 1, max_tokens: 5, stream })
+      const choice = stream ? await joined(answer as AsyncIterable<Completion>) : (answer as Completion).choices[0]
+      expect(fake.last().body).toMatchObject({ prompt, echo: true, logprobs: 1, stream })
+      // the prompt once (the upstream's echo, not Plinth's as well), then the completion
+      expect(choice.text).toBe(prompt + FAKE_TEXT)
+      const logprobs = choice.logprobs!
+      expect(logprobs.tokens!.join('')).toBe(prompt + FAKE_TEXT)
+      // the prompt's first token has no probability: null as the upstream said, not 0 (certainty)
+      expect(logprobs.token_logprobs!.slice(0, 2)).toEqual([null, -0.25])
+      expect(logprobs.top_logprobs![0]).toBeNull()
+      expect(logprobs.text_offset!.slice(0, 3)).toEqual([0, 5, 8])
+    }
+    // an upstream that refuses the pair (OpenAI's gpt-3.5-turbo-instruct) is relayed as it said it
+    const refusal = {
+      error: {
+        message: "Setting 'echo' and 'logprobs' at the same time is not supported for this model.",
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    }
+    fake.once({ error: { status: 400, body: refusal } })
+    const error = await failure(t.client().completions.create({ model: 'gpt-fake', prompt, echo: true, logprobs: 0 }))
+    expect([error.status, (error.error as { message: string }).message]).toEqual([400, refusal.error.message])
+    // echo alone is still Plinth's (upstreams such as Ollama ignore `echo`)
+    const echoed = await t.client().completions.create({ model: 'gpt-fake', prompt, echo: true })
+    expect(echoed.choices[0].text).toBe(prompt + FAKE_TEXT)
+    expect(fake.last().body.echo).toBeUndefined()
+  })
+
+  it('embeds as float and as base64 (the SDK default), always asking the upstream for floats, with the user forwarded', async () => {
     const input = ['hello world', 'bye']
     const floats = await t
       .client()
-      .embeddings.create({ model: 'embed-fake', input, encoding_format: 'float', dimensions: 4 })
+      .embeddings.create({ model: 'embed-fake', input, encoding_format: 'float', dimensions: 4, user: 'user-1234' })
     expect(floats.data.map((d) => d.embedding)).toEqual(input.map((i) => fakeEmbedding(i, 4)))
     expect(fake.last().body).toEqual({
       model: 'fake-embed',
       input,
       dimensions: 4,
       encoding_format: 'float',
+      user: 'user-1234',
     })
     expect(floats.usage.prompt_tokens).toBe(3)
     // written now, so that the next request's usage is a row of its own
@@ -301,6 +352,8 @@ describe('legacy completions and embeddings through the upstream', () => {
       .embeddings.create({ model: 'embed-fake', input: 'hello world' })
     expect(decoded.data[0].embedding).toEqual(fakeEmbedding('hello world'))
     expect(fake.last().body).toMatchObject({ input: 'hello world', encoding_format: 'float' })
+    // no user, no dimensions: none sent (an upstream may refuse `dimensions` on older models)
+    expect(Object.keys(fake.last().body).sort()).toEqual(['encoding_format', 'input', 'model'])
     // the two requests' rows (they may share one: rows are summed per flush and second)
     const rows = await usageRows('embed-fake')
     expect(rows.every((r) => r.operation === 'embeddings')).toBe(true)

@@ -266,7 +266,8 @@ class CaseBuilder {
       ['an empty Bearer', (h) => (h.authorization = 'Bearer '), true],
       ['a 4 KB key', (h) => (h.authorization = `Bearer sk-${'k'.repeat(4096)}`), true],
       ['another organization', (h) => (h['openai-organization'] = 'org-fuzz'), true],
-      ['another project', (h) => (h['openai-project'] = 'proj_fuzz'), true],
+      // an admin key has no project for the header to contradict (http/auth.ts, A8)
+      ['another project', (h) => (h['openai-project'] = 'proj_fuzz'), this.op.scope !== 'admin'],
     ]
     if (this.op.scope === 'project') cases.push(['an admin key', (h) => (h.authorization = `Bearer ${ADMIN_KEY}`), true])
     if (this.op.scope === 'admin') cases.push(['a project key', (h) => (h.authorization = `Bearer ${PROJECT_KEY}`), true])

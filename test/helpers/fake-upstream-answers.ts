@@ -132,15 +132,21 @@ export function chatCompletion(body: any, b: FakeBehavior) {
   }
 }
 
-function legacyLogprobs(tokens: string[], offset: number) {
+/** `unscored`: the first token is an echoed prompt's first, which OpenAI gives no probability. */
+function legacyLogprobs(tokens: string[], offset: number, unscored = false) {
   let at = offset
   const text_offset = tokens.map((t) => ((at += t.length), at - t.length))
   return {
     tokens,
-    token_logprobs: tokens.map(() => -0.25),
-    top_logprobs: tokens.map((t) => ({ [t]: -0.25 })),
+    token_logprobs: tokens.map((_, i) => (unscored && i === 0 ? null : -0.25)),
+    top_logprobs: tokens.map((t, i) => (unscored && i === 0 ? null : { [t]: -0.25 })),
     text_offset,
   }
+}
+
+/** An upstream that honours `echo` (OpenAI's davinci-002, vLLM): the prompt, then the answer. */
+function echoed(body: any): string {
+  return body?.echo && typeof body.prompt === 'string' ? body.prompt : ''
 }
 
 export function completionEvents(body: any, b: FakeBehavior): unknown[] {
@@ -149,6 +155,12 @@ export function completionEvents(body: any, b: FakeBehavior): unknown[] {
   const events: unknown[] = []
   for (let c = 0; c < n; c++) {
     let offset = 0
+    const prompt = echoed(body)
+    if (prompt) {
+      const logprobs = body?.logprobs != null ? legacyLogprobs(words(prompt), 0, true) : null
+      events.push({ ...base, choices: [{ text: prompt, index: c, logprobs, finish_reason: null }] })
+      offset = prompt.length
+    }
     for (const word of words(b.text ?? FAKE_TEXT)) {
       const logprobs = body?.logprobs != null ? legacyLogprobs([word], offset) : null
       offset += word.length
@@ -169,7 +181,8 @@ export function completionEvents(body: any, b: FakeBehavior): unknown[] {
 }
 
 export function textCompletion(body: any, b: FakeBehavior) {
-  const text = b.text ?? FAKE_TEXT
+  const prompt = echoed(body)
+  const text = prompt + (b.text ?? FAKE_TEXT)
   const n = body?.n ?? 1
   return {
     ...chatBase(body, 'text_completion'),
@@ -177,10 +190,10 @@ export function textCompletion(body: any, b: FakeBehavior) {
     choices: Array.from({ length: n }, (_, index) => ({
       text,
       index,
-      logprobs: body?.logprobs != null ? legacyLogprobs(words(text), 0) : null,
+      logprobs: body?.logprobs != null ? legacyLogprobs([...words(prompt), ...words(b.text ?? FAKE_TEXT)], 0, prompt !== '') : null,
       finish_reason: b.finishReason ?? 'stop',
     })),
-    usage: usageOf(body, b, words(text).length * n),
+    usage: usageOf(body, b, words(b.text ?? FAKE_TEXT).length * n),
   }
 }
 

@@ -36,6 +36,18 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       'non-nullable string (stop | length | content_filter); chunks before the last send null.',
   },
   {
+    operationId: 'createCompletion',
+    path: '/choices/*/logprobs/token_logprobs/*',
+    note:
+      "An upstream's echo with logprobs gives the prompt's first token a null log probability (OpenAI's " +
+      'answer, which lm-eval skips); the spec types the items as numbers. Plinth relays the null.',
+  },
+  {
+    operationId: 'createCompletion',
+    path: '/choices/*/logprobs/top_logprobs/*',
+    note: "The same first echoed token's top_logprobs entry is null (OpenAI's answer); the spec types it as an object.",
+  },
+  {
     operationId: 'createEmbedding',
     path: '/data/*/embedding',
     where: 'body',

@@ -24,8 +24,9 @@ type Options = {
 
 type LegacyLogprobs = {
   tokens: string[]
-  token_logprobs: number[]
-  top_logprobs: Record<string, number>[]
+  /** null: an echoed prompt's first token (OpenAI's answer; the spec's type omits it) */
+  token_logprobs: (number | null)[]
+  top_logprobs: (Record<string, number> | null)[]
   text_offset: number[]
 }
 
@@ -97,9 +98,10 @@ export class CompletionsService {
     if (params.stream && params.best_of != null && params.best_of > 1) {
       throw invalidRequest('Cannot stream results when best_of > 1.', 'stream')
     }
-    // no provider gives the prompt's log probabilities (an upstream is not sent `echo`: Plinth
-    // echoes), so the answer would cover the completion only: refused as OpenAI refuses it
-    if (params.echo && params.logprobs != null) throw echoWithLogprobs()
+    // Plinth's own models give no log probabilities of the prompt, so the answer would cover the
+    // completion only: refused as OpenAI refuses it. An upstream is the authority on its models:
+    // it is sent `echo` and serves the pair or refuses it itself (upstreamEcho).
+    if (upstreamEcho(params) && !resolved.provider.echoesPrompt) throw echoWithLogprobs()
     if (params.stream_options && !params.stream) {
       throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value')
     }
@@ -146,7 +148,11 @@ export class CompletionsService {
     try {
       for (const [p, prompt] of prompts.entries()) {
         const texts = new Map<number, Choice>()
+        // the upstream's echo comes as the first text of each choice: Plinth adds none
+        const echo = upstreamEcho(params)
+        const localEcho = Boolean(params.echo) && !echo
         const call = {
+          echo: echo || undefined,
           model: resolved.upstreamModel,
           prompt,
           sampling: {
@@ -176,10 +182,10 @@ export class CompletionsService {
             continue
           }
           const index = p * n + part.choice
-          const choice = texts.get(index) ?? { text: params.echo ? prompt : '', logprobs: params.logprobs != null ? emptyLogprobs() : null, finish_reason: 'stop' }
+          const choice = texts.get(index) ?? { text: localEcho ? prompt : '', logprobs: params.logprobs != null ? emptyLogprobs() : null, finish_reason: 'stop' }
           if (!texts.has(index)) {
             texts.set(index, choice)
-            if (params.echo) yield { type: 'delta' as const, index, text: prompt, logprobs: null }
+            if (localEcho) yield { type: 'delta' as const, index, text: prompt, logprobs: null }
           }
           if (part.type === 'text-delta') {
             const logprobs = choice.logprobs && part.logprobs ? appendLogprobs(choice.logprobs, choice.text.length, part.logprobs) : null
@@ -203,6 +209,15 @@ export class CompletionsService {
     const { input, output } = reported ?? (await count())
     yield { type: 'usage' as const, usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } }
   }
+}
+
+/**
+ * `echo` with `logprobs` asks for the prompt's log probabilities, which only the backend has: an
+ * upstream (Provider.echoesPrompt) is sent `echo` then. `echo` alone is Plinth's, which serves
+ * it on every backend (Ollama and llama.cpp's server ignore `echo`).
+ */
+function upstreamEcho(params: CompletionCreateParams): boolean {
+  return Boolean(params.echo) && params.logprobs != null
 }
 
 /** The legacy endpoint generates 16 tokens when max_tokens is not given. */
@@ -232,8 +247,8 @@ function appendLogprobs(target: LegacyLogprobs, offset: number, tokens: TokenLog
     const top = Object.fromEntries(t.top_logprobs.map((x) => [x.token, x.logprob]))
     for (const target_ of [target, delta]) {
       target_.tokens.push(t.token)
-      target_.token_logprobs.push(t.logprob)
-      target_.top_logprobs.push(top)
+      target_.token_logprobs.push(t.unscored ? null : t.logprob)
+      target_.top_logprobs.push(t.unscored ? null : top)
       target_.text_offset.push(at)
     }
     at += t.token.length

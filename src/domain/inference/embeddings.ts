@@ -31,7 +31,7 @@ export class EmbeddingsService {
     }
     const inputs = normalizeInput(params.input)
     const tokenCounts = await admitInputs(card, inputs, options.signal)
-    const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, signal: options.signal, tokenCounts, publicModel: params.model })
+    const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, user: params.user, signal: options.signal, tokenCounts, publicModel: params.model })
     options.limit?.settle(result.usage.inputTokens)
     // the answer does not wait for the row (UsageRecorder)
     void this.usage.record(principal, {

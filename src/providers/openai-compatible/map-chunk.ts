@@ -170,14 +170,20 @@ function toTokenLogprob(wire: WireTokenLogprob): TokenLogprob {
 /** Legacy `{ tokens, token_logprobs, top_logprobs }` columns → one TokenLogprob per token. */
 export function fromLegacyLogprobs(wire: WireLegacyLogprobs): TokenLogprob[] {
   const tokens = wire.tokens ?? []
-  return tokens.map((token, i) => ({
-    token,
-    logprob: wire.token_logprobs?.[i] ?? 0,
-    bytes: Array.from(Buffer.from(token, 'utf8')),
-    top_logprobs: Object.entries(wire.top_logprobs?.[i] ?? {}).map(([t, logprob]) => ({
-      token: t,
-      logprob,
-      bytes: Array.from(Buffer.from(t, 'utf8')),
-    })),
-  }))
+  return tokens.map((token, i) => {
+    const logprob = wire.token_logprobs?.[i]
+    const entry: TokenLogprob = {
+      token,
+      logprob: logprob ?? 0,
+      bytes: Array.from(Buffer.from(token, 'utf8')),
+      top_logprobs: Object.entries(wire.top_logprobs?.[i] ?? {}).map(([t, logprob]) => ({
+        token: t,
+        logprob,
+        bytes: Array.from(Buffer.from(t, 'utf8')),
+      })),
+    }
+    // an echoed prompt's first token: null stays null, where 0 would read as certainty
+    if (logprob === null) entry.unscored = true
+    return entry
+  })
 }

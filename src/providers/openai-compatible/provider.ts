@@ -34,13 +34,14 @@ import { relayTranscription } from './transcriptions.js'
 import type { RelayTranscriptionCall } from '../transcription-backend.js'
 import type { WireChatChunk, WireCompletionChunk, WireEmbeddings } from './wire.js'
 
-/**
- * Parameters Plinth serves itself and must not forward: stored completions live in Plinth (an
- * upstream OpenAI would keep a second copy), and `echo` is added by the completions domain.
- */
 /** Upstream answers up to this size are serialised again in one step (pacing.ts knownSmallJson). */
 const SMALL_ANSWER_BYTES = 64 * 1024
 
+/**
+ * Parameters Plinth serves itself and must not forward: stored completions live in Plinth (an
+ * upstream OpenAI would keep a second copy), and `echo` is added by the completions domain
+ * unless the call asks the upstream to echo (`call.echo`: with `logprobs`).
+ */
 const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_options'])
 
 /**
@@ -49,6 +50,7 @@ const HANDLED_HERE = new Set(['store', 'metadata', 'echo', 'stream', 'stream_opt
  */
 export class OpenAICompatibleProvider implements Provider {
   readonly id: string
+  readonly echoesPrompt = true
   readonly remoteFineTuning?: UpstreamFineTuning
   private readonly transport: UpstreamTransport
 
@@ -190,7 +192,9 @@ export class OpenAICompatibleProvider implements Provider {
       model: call.model,
       input,
       dimensions: call.dimensions,
+      // floats always: Plinth encodes base64 itself, as some servers answer base64 their own way
       encoding_format: 'float',
+      user: call.user,
     })
     const names = call.publicModel === undefined ? undefined : { upstream: call.model, public: call.publicModel }
     const exchange = await this.transport.post('/embeddings', body, call.signal, false, undefined, names)
@@ -243,6 +247,7 @@ function requestBody(call: GenerateCall, overrides: Record<string, unknown>): st
   for (const key in call.raw) if (!HANDLED_HERE.has(key)) body[key] = call.raw[key]
   body.model = call.model
   if (call.prompt !== undefined) body.prompt = call.prompt
+  if (call.echo) body.echo = true
   Object.assign(body, overrides)
   // JSON.stringify leaves out undefined values
   return JSON.stringify(body)
