@@ -1,6 +1,7 @@
 // PLINTH_B=/path/to/other/checkout npx tsx bench/cpu-ab.ts [json,stream]: CPU per proxied request
 // of this tree's Plinth and of another build (a checkout with its dist/ built), beside the baseline,
 // in alternating rounds on the same upstream (docs/benchmarks.md, "CPU per proxied request").
+// PARALLEL=1 loads the two Plinths at once in each round (steadier on a machine others use).
 import fs from 'node:fs'
 import path from 'node:path'
 import autocannon from 'autocannon'
@@ -25,7 +26,14 @@ for (const mode of (process.argv[2] ?? 'json,stream').split(',')) {
   const res: Record<string, number[]> = { baseline: [], new: [], old: [] }
   for (let round = 0; round < Number(process.env.ROUNDS ?? 5); round++) {
     const order = round % 2 ? [...servers].reverse() : servers
-    for (const [name, s] of order) res[name].push(await run(s, mode, N))
+    if (process.env.PARALLEL === '1') {
+      // the two Plinths loaded at the same time: whatever else runs on the machine weighs on both
+      // alike (a busy machine moves sequential rounds apart by more than the change measured)
+      res.baseline.push(await run(g.baseline, mode, N))
+      const [a, b2] = await Promise.all([run(g.plinth, mode, N), run(b, mode, N)])
+      res.new.push(a)
+      res.old.push(b2)
+    } else for (const [name, s] of order) res[name].push(await run(s, mode, N))
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]
   const ratios = (name: string) => med(res[name].map((v, i) => v / res.baseline[i]))

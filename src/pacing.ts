@@ -158,8 +158,26 @@ export function knownSmallJson<T extends object>(value: T): T {
   return value
 }
 
+/**
+ * An answer that is already its JSON text (an upstream's own answer, renamed as text: see
+ * providers/openai-compatible/plain-answer.ts), sent as it is. `toJSON` keeps it right wherever
+ * it is serialised as part of something else; `value()` is it as an object.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+
+  value(): unknown {
+    return JSON.parse(this.text)
+  }
+
+  toJSON(): unknown {
+    return this.value()
+  }
+}
+
 /** The JSON text of an answer as buffers: one call when small, paced slices when not. */
 export async function answerBody(value: unknown): Promise<Buffer[]> {
+  if (value instanceof JsonText) return [Buffer.from(value.text, 'utf8')]
   const small = (typeof value === 'object' && value !== null && (value as { [KNOWN_SMALL]?: true })[KNOWN_SMALL] === true) || isSmallJson(value)
   return small ? [Buffer.from(JSON.stringify(value), 'utf8')] : pacedJson(value)
 }

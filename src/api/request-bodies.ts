@@ -1,4 +1,5 @@
 import { SerializedChunks } from '../domain/inference/serialized.js'
+import { JsonText } from '../pacing.js'
 import type { SseEvent } from '../http/sse.js'
 import type { Principal } from '../principal.js'
 import { BodyTap } from '../request-log.js'
@@ -73,7 +74,7 @@ function collect(value: unknown, tap: BodyTap, keys: readonly string[]) {
 
 /** What an answer says: chat and completion choices, a response's output items. */
 function answerOf(json: unknown): unknown {
-  const body = json as Record<string, unknown> | null
+  const body = (json instanceof JsonText ? json.value() : json) as Record<string, unknown> | null
   if (!body || typeof body !== 'object') return undefined
   if (Array.isArray(body.choices)) return body.choices
   if (body.object === 'response') return body.output

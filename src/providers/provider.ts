@@ -108,6 +108,11 @@ export type PassthroughAnswer = {
   usage?: Usage
   /** The answer as parts, for counting usage when the upstream did not report it. */
   parts(): StreamPart[]
+  /**
+   * The answer's JSON text with this usage object in it, when the provider kept the upstream's
+   * text instead of parsing it (an API route sends it as it is; `body` then parses on demand).
+   */
+  serialize?(usage: object): string
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call'

@@ -16,7 +16,7 @@ export function chatCompletionInference(ctx: AppContext): InferenceRoute {
     schema: ChatCompletionCreateParams,
     demand: (params) => ({ tokens: estimateChatTokens(params) }),
     run: async (principal, params, options) =>
-      params.stream ? { chunks: chat.chunks(principal, params, options) } : { json: await chat.create(principal, params, options) },
+      params.stream ? { chunks: chat.chunks(principal, params, options) } : { json: await chat.createAnswer(principal, params, options) },
   })
 }
 

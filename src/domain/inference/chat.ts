@@ -1,4 +1,5 @@
 import { invalidRequest, notAChatModel, unsupportedParameter } from '../../errors.js'
+import { JsonText } from '../../pacing.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { GenerateCall, ModelCard, PassthroughStream, Provider, StreamPart, Usage } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
@@ -87,11 +88,19 @@ export class ChatService {
     return admission.promptTokens
   }
 
-  async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions) {
+  async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): Promise<ChatCompletion> {
+    return (await this.createAnswer(principal, params, options, false)) as ChatCompletion
+  }
+
+  /**
+   * The answer as the API sends it: a chat.completion object, or (`asText`) an upstream's answer
+   * kept as its JSON text when the provider could rename it unparsed (JsonText).
+   */
+  async createAnswer(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions, asText = true): Promise<ChatCompletion | JsonText> {
     const prepared = this.prepare(principal, params, options)
     const { provider, call } = prepared
     const promptTokens = await this.admit(params, prepared)
-    if (provider.passthroughComplete && !params.store) return this.passthroughCreate(principal, params, provider.passthroughComplete.bind(provider), call, options)
+    if (provider.passthroughComplete && !params.store) return this.passthroughCreate(principal, params, provider.passthroughComplete.bind(provider), call, options, asText)
     const parts = provider.complete ? fromPromise(provider.complete(call)) : provider.stream(call)
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
@@ -122,10 +131,12 @@ export class ChatService {
     passthroughComplete: NonNullable<Provider['passthroughComplete']>,
     call: GenerateCall,
     options: ChatOptions,
-  ) {
+    asText: boolean,
+  ): Promise<ChatCompletion | JsonText> {
     const answer = await passthroughComplete({ ...call, id: completionId('chatcmpl-'), publicModel: params.model })
     const usage = answer.usage ?? this.countUsage(params, accumulate(answer.parts()))
     this.recordUsage(principal, params, usage, options)
+    if (asText && answer.serialize) return new JsonText(answer.serialize(toWireUsage(usage)))
     answer.body.usage = toWireUsage(usage)
     return answer.body as ChatCompletion
   }

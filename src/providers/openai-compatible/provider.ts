@@ -24,6 +24,7 @@ import {
   completionParts,
 } from './map-chunk.js'
 import { chatAnswer, ChunkRewriter, passthroughStream } from './passthrough.js'
+import { plainAnswer } from './plain-answer.js'
 import { moderateUpstream } from './moderations.js'
 import { parseSse } from './sse-parse.js'
 import { upstreamSpeech } from './speech.js'
@@ -152,7 +153,12 @@ export class OpenAICompatibleProvider implements Provider {
   async passthroughComplete(call: PassthroughCall): Promise<PassthroughAnswer> {
     const exchange = await this.transport.post('/chat/completions', requestBody(call, { stream: false }), call.signal, false, undefined, namesOf(call))
     try {
-      const answer = chatAnswer(await exchange.body.json(), { id: call.id, model: call.publicModel })
+      const text = await exchange.body.text()
+      const identity = { id: call.id, model: call.publicModel }
+      // a compact answer in OpenAI's own form is renamed as text, unparsed (plain-answer.ts)
+      const plain = exchange.bodyBytes <= SMALL_ANSWER_BYTES ? plainAnswer(text, identity) : undefined
+      if (plain) return plain
+      const answer = chatAnswer(JSON.parse(text), identity)
       // made from a text this small, the answer is small: its serialisation needs no walk first
       if (exchange.bodyBytes <= SMALL_ANSWER_BYTES) knownSmallJson(answer.body)
       return answer
