@@ -537,6 +537,29 @@ export function serviceAccountKey(keyId: string) {
   return invalidRequest(`API key ${keyId} belongs to a service account. Delete the service account to revoke it.`)
 }
 
+// The Certificates API: Plinth's texts (OpenAI's are not known), in the style of the ones above.
+
+export function missingParameter(param: string) {
+  return invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
+}
+
+export function invalidCertificate(detail: string) {
+  return invalidRequest(
+    `Invalid certificate: ${detail}. Upload one X.509 certificate in PEM format, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.`,
+    'certificate',
+  )
+}
+
+/** The spec: "Organizations can upload up to 50 certificates." */
+export function certificateLimit(max: number) {
+  return invalidRequest(`Organizations can upload up to ${max} certificates. Delete one before uploading another.`, 'certificate')
+}
+
+/** The spec: "The certificate must be inactive for the organization and all projects." */
+export function certificateStillActive(id: string) {
+  return invalidRequest(`Certificate ${id} is still active. Deactivate it for the organization and every project before deleting it.`)
+}
+
 // The Assistants API (errors.md 2.7). Texts marked "Plinth's" are not known from OpenAI; they
 // follow the style of the nearest known ones.
 
