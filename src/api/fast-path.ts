@@ -45,6 +45,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
   const cached = (secret: string) => ctx.services.keys.cached(secret)
   const limit = bodyLimit(ctx)
+  const certificateHeader = ctx.config.server.clientCertificateHeader?.toLowerCase()
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route: InferenceRoute, access: RouteAccess, record: RequestRecord | undefined) {
     const facts: HeaderFacts = { requestId: newRequestId(record), startedAt: performance.now(), origin: header(incoming, 'origin') }
@@ -54,7 +55,8 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       const principal = withRequest(known instanceof Promise ? await known : known, record)
       noteCaller(record, principal.projectId, principal.keyId)
       facts.projectId = principal.projectId
-      checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
+      const clientCertificate = certificateHeader ? header(incoming, certificateHeader) : undefined
+      checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project'), clientCertificate }, 'project', access)
       const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
       const reservation = await ctx.services.limits.reserve(principal, params.model, route.demand(params))
       if (reservation.headers) facts.rateLimitHeaders = reservation.headers

@@ -15,6 +15,7 @@ import { checkPermissions, type RouteAccess } from './permissions.js'
 import { nodeBindings, requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
 import { scopeName } from '../schemas/key-permissions.js'
+import { checkClientCertificate } from './client-certificate.js'
 
 export type Authenticate = (secret: string) => Promise<Principal>
 
@@ -66,10 +67,12 @@ export function principalOf(
  */
 export function checkAccess(
   principal: Principal,
-  headers: { organization: string | undefined; project: string | undefined },
+  headers: { organization: string | undefined; project: string | undefined; clientCertificate?: string },
   scope: Scope,
   access?: RouteAccess,
 ) {
+  // mutual TLS comes first, as the TLS handshake would (only when the principal requires it)
+  if (principal.clientCertificates) checkClientCertificate(principal, headers.clientCertificate)
   const org = headers.organization
   if (org && org !== principal.orgId) {
     throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
@@ -97,14 +100,18 @@ export function checkAccess(
   if (access) checkPermissions(principal, access)
 }
 
-/** Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a refusal names the project). */
-export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess): MiddlewareHandler<AppEnv> {
+/**
+ * Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a
+ * refusal names the project). `certificateHeader`: server.clientCertificateHeader, lowercase.
+ */
+export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess, certificateHeader?: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const record = recordOf(nodeBindings(c)?.incoming)
     const principal = withRequest(await authenticateRequest(requestHeader(c, 'authorization'), authenticate), record)
     noteCaller(record, principal.projectId, principal.keyId)
     c.set('principal', principal)
-    checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project') }, scope, access)
+    const clientCertificate = certificateHeader ? requestHeader(c, certificateHeader) : undefined
+    checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project'), clientCertificate }, scope, access)
     await next()
   }
 }

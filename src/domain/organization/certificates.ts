@@ -6,6 +6,7 @@ import { toPage } from '../../schemas/shared.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import type { Storage } from '../../storage/storage.js'
 import { actorOf, recordAudit } from './audit.js'
+import type { KeysService } from './keys.js'
 import { toCertificate, toScopedCertificate } from './objects.js'
 import { parseCertificatePem } from './pem.js'
 import { activeProject, findProject, pageOf } from './shared.js'
@@ -22,7 +23,10 @@ type ListQuery = { after?: string; limit: number; order: 'asc' | 'desc' }
  * schema says `list` and openai-node reads them as a plain page.
  */
 export class CertificatesService {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly keys: KeysService,
+  ) {}
 
   async upload(principal: Principal, input: { name?: string; pem: string }) {
     const parsed = parseCertificatePem(input.pem)
@@ -95,7 +99,7 @@ export class CertificatesService {
 
   /** Activates or deactivates up to 10 certificates for the organization, all or none. */
   async toggleForOrganization(principal: Principal, ids: string[], active: boolean) {
-    return this.storage.transaction(async (tx) => {
+    const answer = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const rows = await findAll(repos, principal.orgId, ids)
       await repos.certificates.setActive(principal.orgId, rows.map((r) => r.id), active ? 1 : 0)
@@ -108,6 +112,9 @@ export class CertificatesService {
         false,
       )
     })
+    // cached principals carry the certificates they must present (mutual TLS)
+    await this.keys.revoked()
+    return answer
   }
 
   /** The organization's certificates, each with whether it is active for the project. */
@@ -121,7 +128,7 @@ export class CertificatesService {
   }
 
   async toggleForProject(principal: Principal, projectId: string, ids: string[], active: boolean) {
-    return this.storage.transaction(async (tx) => {
+    const answer = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const project = await activeProject(repos, principal.orgId, projectId)
       const rows = await findAll(repos, principal.orgId, ids)
@@ -138,6 +145,8 @@ export class CertificatesService {
         false,
       )
     })
+    await this.keys.revoked()
+    return answer
   }
 }
 

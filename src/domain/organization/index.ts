@@ -23,7 +23,7 @@ export function createAdminServices(storage: Storage, keys: KeysService) {
     projectKeys: new ProjectKeysService(storage, keys),
     adminKeys: new AdminKeysService(storage, keys),
     auditLogs: new AuditLogService(storage),
-    certificates: new CertificatesService(storage),
+    certificates: new CertificatesService(storage, keys),
     /** Dashboard sign-ins and sign-outs in the audit log. */
     sessions: new SessionAudit(storage),
   }

@@ -40,24 +40,3 @@ export function parseCertificatePem(text: string): ParsedCertificate {
     expires_at: Math.floor(Date.parse(cert.validTo) / 1000),
   }
 }
-
-/**
- * A client certificate as a TLS proxy forwards it: URL-encoded PEM (nginx
- * `$ssl_client_escaped_cert`), or plain PEM. Its SHA-256 fingerprint, or undefined when the
- * header holds no readable certificate.
- */
-export function forwardedFingerprint(header: string): string | undefined {
-  let text = header
-  if (text.includes('%')) {
-    try {
-      text = decodeURIComponent(text)
-    } catch {
-      return undefined
-    }
-  }
-  try {
-    return parseCertificatePem(text).fingerprint
-  } catch {
-    return undefined
-  }
-}
