@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
 import { checkAccess, principalOf } from '../http/auth.js'
+import { checkClientCertificate } from '../http/client-certificate.js'
 import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
 import { batchEnd, busy, enterRequest, leaveRequest } from '../io-batch.js'
@@ -55,8 +56,8 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       const principal = withRequest(known instanceof Promise ? await known : known, record)
       noteCaller(record, principal.projectId, principal.keyId)
       facts.projectId = principal.projectId
-      const clientCertificate = certificateHeader ? header(incoming, certificateHeader) : undefined
-      checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project'), clientCertificate }, 'project', access)
+      if (certificateHeader) checkClientCertificate(principal, header(incoming, certificateHeader))
+      checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
       const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
       const reservation = await ctx.services.limits.reserve(principal, params.model, route.demand(params))
       if (reservation.headers) facts.rateLimitHeaders = reservation.headers

@@ -67,12 +67,10 @@ export function principalOf(
  */
 export function checkAccess(
   principal: Principal,
-  headers: { organization: string | undefined; project: string | undefined; clientCertificate?: string },
+  headers: { organization: string | undefined; project: string | undefined },
   scope: Scope,
   access?: RouteAccess,
 ) {
-  // mutual TLS comes first, as the TLS handshake would (only when the principal requires it)
-  if (principal.clientCertificates) checkClientCertificate(principal, headers.clientCertificate)
   const org = headers.organization
   if (org && org !== principal.orgId) {
     throw org.startsWith('org-') ? mismatchedOrganization() : noSuchOrganization(org)
@@ -102,7 +100,8 @@ export function checkAccess(
 
 /**
  * Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a
- * refusal names the project). `certificateHeader`: server.clientCertificateHeader, lowercase.
+ * refusal names the project). `certificateHeader` (server.clientCertificateHeader, lowercase): the
+ * key's active client certificates are checked (http/client-certificate.ts); /metrics passes none.
  */
 export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess, certificateHeader?: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -110,8 +109,9 @@ export function requireKey(scope: Scope, authenticate: Authenticate, access?: Ro
     const principal = withRequest(await authenticateRequest(requestHeader(c, 'authorization'), authenticate), record)
     noteCaller(record, principal.projectId, principal.keyId)
     c.set('principal', principal)
-    const clientCertificate = certificateHeader ? requestHeader(c, certificateHeader) : undefined
-    checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project'), clientCertificate }, scope, access)
+    // mutual TLS first, as the TLS handshake would come first
+    if (certificateHeader) checkClientCertificate(principal, requestHeader(c, certificateHeader))
+    checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project') }, scope, access)
     await next()
   }
 }

@@ -63,6 +63,9 @@ describe('client certificates, enforced', () => {
     expect(refused.error.message).toBe(
       `The client certificate presented (SHA-256 ${CERT_B.fingerprint}) is not active for this organization or project. Activate it with POST /v1/organization/certificates/activate (or the project's), or connect with an active one.`,
     )
+    // /metrics is not the API: a scraper that reaches Plinth directly keeps working
+    const metrics = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    expect(metrics.status).toBe(200)
     expect(await outcome(admin(escaped(CERT_A.pem)).deactivate({ certificate_ids: [certA] }))).toBe(200)
     // at once: the cached principals were forgotten
     expect(await outcome(client(PROJECT_KEY).chat.completions.create(hi))).toBe(200)
