@@ -68,9 +68,11 @@ describe('certificates', () => {
     await remove(uploaded.id)
   })
 
-  it('an unnamed certificate has a null name', async () => {
+  it('an unnamed certificate has a null name; its audit events have no name', async () => {
     const uploaded = await certs.create({ certificate: CERT_A.pem })
     expect(uploaded.name).toBeNull()
+    const logs = await admin.admin.organization.auditLogs.list({ resource_ids: [uploaded.id] })
+    expect(logs.data.map((l: any) => [l.type, l[l.type]])).toEqual([['certificate.created', { id: uploaded.id }]])
     await remove(uploaded.id)
   })
 
