@@ -130,7 +130,10 @@ export class CertificatesService {
   async toggleForProject(principal: Principal, projectId: string, ids: string[], active: boolean) {
     const answer = await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
-      const project = await activeProject(repos, principal.orgId, projectId)
+      // an archived project's certificates can still be deactivated, so that they can be deleted
+      const project = active
+        ? await activeProject(repos, principal.orgId, projectId)
+        : await findProject(repos, principal.orgId, projectId)
       const rows = await findAll(repos, principal.orgId, ids)
       const found = rows.map((r) => r.id)
       if (active) await repos.certificates.activateForProject(projectId, found, nowSeconds())
