@@ -103,7 +103,7 @@ export async function createContext(config: Config, options: { storage?: Storage
   }
   const bootstrap = await bootstrapOrganization(storage, config)
   // one instance: the admin services clear its principal cache when they revoke anything
-  const keys = new KeysService(storage, config.changes.maxStaleMs)
+  const keys = new KeysService(storage, config.changes.maxStaleMs, config.server.clientCertificateHeader !== undefined)
   const usage = new UsageRecorder(storage)
   // a worker of `plinth serve --workers N` without Redis asks the primary (storage/limits/ipc.ts)
   const limiter = options.limiter ?? (await createRateLimiter(config.rateLimits))

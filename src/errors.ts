@@ -537,6 +537,48 @@ export function serviceAccountKey(keyId: string) {
   return invalidRequest(`API key ${keyId} belongs to a service account. Delete the service account to revoke it.`)
 }
 
+// The Certificates API: Plinth's texts (OpenAI's are not known), in the style of the ones above.
+
+export function missingParameter(param: string) {
+  return invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
+}
+
+export function invalidCertificate(detail: string) {
+  return invalidRequest(
+    `Invalid certificate: ${detail}. Upload one X.509 certificate in PEM format, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.`,
+    'certificate',
+  )
+}
+
+/** The spec: "Organizations can upload up to 50 certificates." */
+export function certificateLimit(max: number) {
+  return invalidRequest(`Organizations can upload up to ${max} certificates. Delete one before uploading another.`, 'certificate')
+}
+
+/** The spec: "The certificate must be inactive for the organization and all projects." */
+export function certificateStillActive(id: string) {
+  return invalidRequest(`Certificate ${id} is still active. Deactivate it for the organization and every project before deleting it.`)
+}
+
+/** Mutual TLS (http/client-certificate.ts): the proxy forwarded no readable certificate. */
+export function clientCertificateRequired() {
+  return new ApiError(
+    401,
+    'This organization or project requires a client certificate (mutual TLS), and the request presented none. Connect with one of the certificates active for the organization or the project.',
+    'invalid_request_error',
+    null,
+    'client_certificate_required',
+  )
+}
+
+/** Mutual TLS: a certificate that is not active for the key's organization or project. */
+export function clientCertificateNotActive(fingerprint: string) {
+  return permissionDenied(
+    `The client certificate presented (SHA-256 ${fingerprint}) is not active for this organization or project. Activate it with POST /v1/organization/certificates/activate (or the project's), or connect with an active one.`,
+    'client_certificate_not_active',
+  )
+}
+
 // The Assistants API (errors.md 2.7). Texts marked "Plinth's" are not known from OpenAI; they
 // follow the style of the nearest known ones.
 

@@ -15,6 +15,12 @@ export type Principal = {
   role?: 'owner' | 'reader'
   /** The project's model permissions; absent: every model. */
   models?: ModelPolicy
+  /**
+   * SHA-256 fingerprints of the client certificates active for the key's organization (and
+   * project): the request must present one (http/client-certificate.ts). Absent: none required,
+   * or mutual TLS is not configured.
+   */
+  clientCertificates?: readonly string[]
   /** The project keeps prompt and answer text in the dashboard's request log (its opt-in). */
   logBodies?: boolean
   /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext } from '../context.js'
 import { checkAccess, principalOf } from '../http/auth.js'
+import { checkClientCertificate } from '../http/client-certificate.js'
 import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
 import { batchEnd, busy, enterRequest, leaveRequest } from '../io-batch.js'
@@ -45,6 +46,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
   const cached = (secret: string) => ctx.services.keys.cached(secret)
   const limit = bodyLimit(ctx)
+  const certificateHeader = ctx.config.server.clientCertificateHeader?.toLowerCase()
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route: InferenceRoute, access: RouteAccess, record: RequestRecord | undefined) {
     const facts: HeaderFacts = { requestId: newRequestId(record), startedAt: performance.now(), origin: header(incoming, 'origin') }
@@ -54,6 +56,7 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
       const principal = withRequest(known instanceof Promise ? await known : known, record)
       noteCaller(record, principal.projectId, principal.keyId)
       facts.projectId = principal.projectId
+      if (certificateHeader) checkClientCertificate(principal, header(incoming, certificateHeader))
       checkAccess(principal, { organization: header(incoming, 'openai-organization'), project: header(incoming, 'openai-project') }, 'project', access)
       const params = validateBody(route.schema, await readIncomingJson(incoming, limit), { legacyUnknownArgument: route.legacyUnknownArgument ?? true })
       const reservation = await ctx.services.limits.reserve(principal, params.model, route.demand(params))

@@ -80,6 +80,7 @@ export function notImplementedRoutes(): RouteDef[] {
 
 export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
   const authenticate = (secret: string) => ctx.services.keys.authenticate(secret)
+  const certificateHeader = ctx.config.server.clientCertificateHeader?.toLowerCase()
   // Hono runs the first matching route registered, so literal segments go before parameters:
   // POST /threads/runs is createThreadAndRun, not modifyThread of a thread called 'runs'
   const params = (route: RouteDef) => route.path.split('{').length
@@ -88,6 +89,6 @@ export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
     const path = '/v1' + toHonoPath(route.path)
     if (route.scope === 'public') app.on(route.method, path, route.handler)
     // per route: key permissions depend on the resource and on reading or writing
-    else app.on(route.method, path, requireKey(route.scope, authenticate, routeAccess(route)), route.handler)
+    else app.on(route.method, path, requireKey(route.scope, authenticate, routeAccess(route), certificateHeader), route.handler)
   }
 }

@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     expect(message).toContain('bogus')
   })
 
+  it('takes the client certificate header (mutual TLS) from env; unset by default', () => {
+    expect(loadConfig({}).server.clientCertificateHeader).toBeUndefined()
+    expect(loadConfig({ PLINTH_CLIENT_CERTIFICATE_HEADER: 'X-SSL-Client-Cert' }).server.clientCertificateHeader).toBe(
+      'X-SSL-Client-Cert',
+    )
+  })
+
   it('rejects bad env values and unreadable files clearly', () => {
     expect(() => loadConfig({ PLINTH_PORT: 'eighty' })).toThrow(/PLINTH_PORT must be an integer/)
     expect(() => loadConfig({ PLINTH_CONFIG: '/nonexistent/plinth.json' })).toThrow(/cannot read config file/)

@@ -102,6 +102,7 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   }
   const trustProxy = num('PLINTH_TRUST_PROXY')
   if (trustProxy !== undefined) (raw.server ??= {}).trustProxy = trustProxy
+  if (env.PLINTH_CLIENT_CERTIFICATE_HEADER) (raw.server ??= {}).clientCertificateHeader = env.PLINTH_CLIENT_CERTIFICATE_HEADER
   const limit = num('PLINTH_BODY_LIMIT_BYTES')
   if (limit !== undefined) (raw.server ??= {}).bodyLimitBytes = limit
   if (env.PLINTH_DATA_DIR) raw.dataDir = env.PLINTH_DATA_DIR

@@ -180,6 +180,13 @@ export const ConfigSchema = z.strictObject({
        * Plinth except through the proxies (docs/deployment.md, "TLS").
        */
       trustProxy: z.number().int().min(0).max(10).default(0),
+      /**
+       * Mutual TLS behind a TLS proxy: the request header in which the proxy forwards the client's
+       * certificate (nginx: `$ssl_client_escaped_cert`). Set, a key whose organization or project
+       * has active certificates (the Certificates API) must come with one of them. Unset (the
+       * default): certificates are stored but not enforced (docs/organization.md, "Certificates").
+       */
+      clientCertificateHeader: z.string().min(1).optional(),
     })
     .prefault({}),
   dataDir: z.string().default('./data'),

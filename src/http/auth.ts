@@ -15,6 +15,7 @@ import { checkPermissions, type RouteAccess } from './permissions.js'
 import { nodeBindings, requestHeader } from './node-request.js'
 import type { Scope } from './routes.js'
 import { scopeName } from '../schemas/key-permissions.js'
+import { checkClientCertificate } from './client-certificate.js'
 
 export type Authenticate = (secret: string) => Promise<Principal>
 
@@ -97,13 +98,19 @@ export function checkAccess(
   if (access) checkPermissions(principal, access)
 }
 
-/** Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a refusal names the project). */
-export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess): MiddlewareHandler<AppEnv> {
+/**
+ * Hono middleware: authenticateRequest, then checkAccess (the principal is set first, so even a
+ * refusal names the project). `certificateHeader` (server.clientCertificateHeader, lowercase): the
+ * key's active client certificates are checked (http/client-certificate.ts); /metrics passes none.
+ */
+export function requireKey(scope: Scope, authenticate: Authenticate, access?: RouteAccess, certificateHeader?: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const record = recordOf(nodeBindings(c)?.incoming)
     const principal = withRequest(await authenticateRequest(requestHeader(c, 'authorization'), authenticate), record)
     noteCaller(record, principal.projectId, principal.keyId)
     c.set('principal', principal)
+    // mutual TLS first, as the TLS handshake would come first
+    if (certificateHeader) checkClientCertificate(principal, requestHeader(c, certificateHeader))
     checkAccess(principal, { organization: requestHeader(c, 'openai-organization'), project: requestHeader(c, 'openai-project') }, scope, access)
     await next()
   }

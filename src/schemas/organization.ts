@@ -86,3 +86,30 @@ export const AuditLogListQuery = z.strictObject({
   before: z.string().optional(),
 })
 export type AuditLogListQuery = z.output<typeof AuditLogListQuery>
+
+/** Sort order of the certificate lists: newest first unless asked. */
+export const CertificateListQuery = OrgListQuery.extend({
+  order: z.enum(['asc', 'desc']).default('desc'),
+})
+export type CertificateListQuery = z.output<typeof CertificateListQuery>
+
+export const CertificateGetQuery = z.strictObject({
+  include: stringList.pipe(z.array(z.enum(['content']))).optional(),
+})
+
+/**
+ * The SDK (and the spec's example) send the PEM as `certificate`; the spec's
+ * UploadCertificateRequest names it `content`. Either is taken.
+ */
+export const CertificateUploadParams = z.strictObject({
+  name: z.string().optional(),
+  certificate: z.string().optional(),
+  content: z.string().optional(),
+})
+
+/** The SDK makes `name` optional; without it nothing changes. */
+export const CertificateModifyParams = z.strictObject({ name: z.string().optional() })
+
+export const CertificateToggleParams = z.strictObject({
+  certificate_ids: z.array(z.string().min(1)).min(1).max(10),
+})

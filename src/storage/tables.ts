@@ -298,6 +298,30 @@ export interface AuditLogsTable {
   details: string
 }
 
+/** An uploaded client certificate (the Certificates API). */
+export interface CertificatesTable {
+  id: string
+  org_id: string
+  /** null when uploaded without one */
+  name: string | null
+  /** the certificate in PEM, normalized to one block */
+  content: string
+  /** SHA-256 of the DER, lowercase hex without separators */
+  fingerprint: string
+  valid_at: number
+  expires_at: number
+  created_at: number
+  /** active for the whole organization, 0 | 1 */
+  active: number
+}
+
+/** A certificate active for one project. */
+export interface ProjectCertificatesTable {
+  project_id: string
+  certificate_id: string
+  activated_at: number
+}
+
 export interface Database {
   organizations: OrganizationsTable
   projects: ProjectsTable
@@ -317,6 +341,8 @@ export interface Database {
   project_users: ProjectUsersTable
   service_accounts: ServiceAccountsTable
   audit_logs: AuditLogsTable
+  certificates: CertificatesTable
+  project_certificates: ProjectCertificatesTable
   assistants: AssistantsTable
   threads: ThreadsTable
   messages: MessagesTable

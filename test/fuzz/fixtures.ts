@@ -1,3 +1,4 @@
+import { CERT_A } from '../helpers/certificates.js'
 import { ADMIN_KEY, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
 /**
@@ -77,6 +78,7 @@ export async function createFixtures(t: TestApp): Promise<Fixtures> {
   const account = await admin('POST', `/organization/projects/${project}/service_accounts`, { name: 'fuzz' })
   const adminKey = (await admin('POST', '/organization/admin_api_keys', { name: 'fuzz' })).id
   const rateLimit = (await admin('GET', `/organization/projects/${project}/rate_limits`)).data[0].id
+  const certificate = (await admin('POST', '/organization/certificates', { certificate: CERT_A.pem, name: 'fuzz' })).id
 
   const byName: Record<string, string> = {
     model: 'test-echo',
@@ -94,6 +96,7 @@ export async function createFixtures(t: TestApp): Promise<Fixtures> {
     invite_id: pending,
     service_account_id: account.id,
     rate_limit_id: rateLimit,
+    certificate_id: certificate,
   }
   return {
     idFor(path, param) {

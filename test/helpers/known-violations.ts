@@ -238,6 +238,42 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     where: 'body',
     note: 'ProjectApiKey.last_used_at is a non-nullable integer; a key never used has null (openai-node: `number | null`, as AdminApiKey in the spec).',
   })),
+  // The Certificates API: empty lists as every list; a certificate uploaded without a name has
+  // a null one (openai-node: `name: string | null`; the spec's Certificate.name is a string).
+  ...['listOrganizationCertificates', 'listProjectCertificates'].flatMap((operationId): KnownViolation[] =>
+    ['/first_id', '/last_id'].map((path) => ({
+      operationId,
+      path,
+      where: 'body',
+      note: "The list's first_id and last_id are non-nullable strings; an empty list sends null.",
+    })),
+  ),
+  ...(
+    [
+      ['uploadCertificate', '/name'],
+      ['getCertificate', '/name'],
+      ['modifyCertificate', '/name'],
+      ['listOrganizationCertificates', '/data/*/name'],
+      ['listProjectCertificates', '/data/*/name'],
+      ['activateOrganizationCertificates', '/data/*/name'],
+      ['deactivateOrganizationCertificates', '/data/*/name'],
+      ['activateProjectCertificates', '/data/*/name'],
+      ['deactivateProjectCertificates', '/data/*/name'],
+    ] as const
+  ).map(([operationId, path]): KnownViolation => ({
+    operationId,
+    path,
+    where: 'body',
+    note: 'Certificate.name is a non-nullable string; a certificate uploaded without a name has null (openai-node: `string | null`).',
+  })),
+  {
+    operationId: 'list-audit-logs',
+    path: '/data/*/type',
+    where: 'body',
+    note:
+      "AuditLogEventType lacks the certificate events (certificate.created/updated/deleted, certificates.activated/deactivated) " +
+      'whose details the AuditLog object itself describes; openai-node types them.',
+  },
   // The Assistants API's lists (v2, and the two v1-only ones in the 2024-04-15 file).
   ...['listAssistants', 'listMessages', 'listRuns', 'listRunSteps', 'listAssistantFiles', 'listMessageFiles'].flatMap(
     (operationId) =>

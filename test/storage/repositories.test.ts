@@ -114,6 +114,7 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'audit_logs',
         'batch_lines',
         'batches',
+        'certificates',
         'chat_completions',
         'files',
         'fine_tuning_checkpoints',
@@ -124,6 +125,7 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'jobs',
         'messages',
         'organizations',
+        'project_certificates',
         'project_rate_limits',
         'project_users',
         'projects',
@@ -385,6 +387,50 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
       expect(await repos().chatCompletions.get(P, ids[6])).toBeUndefined()
       expect(await repos().chatCompletions.delete(P, ids[6])).toBe(false)
       expect(await repos().chatCompletions.get(OTHER, 'chatcmpl-other')).toBeDefined()
+    })
+  })
+
+  describe('certificates', () => {
+    const cert = (orgId: string, fingerprint: string) => ({
+      id: newId('cert_'),
+      org_id: orgId,
+      name: null,
+      content: 'PEM',
+      fingerprint,
+      valid_at: T0,
+      expires_at: BIG,
+      created_at: T0,
+      active: 0,
+    })
+
+    it('pages both ways, with activation per project, and the fingerprints a caller needs', async () => {
+      const o = org()
+      await repos().organizations.insert(o)
+      const p = project(o.id)
+      const q = project(o.id)
+      await repos().projects.insert(p)
+      await repos().projects.insert(q)
+      const [a, b, c] = [cert(o.id, 'fa'), cert(o.id, 'fb'), cert(o.id, 'fc')]
+      for (const row of [a, b, c]) await repos().certificates.insert(row)
+      expect(await repos().certificates.get(o.id, a.id)).toEqual(a)
+      expect(await repos().certificates.count(o.id)).toBe(3)
+      const desc = await repos().certificates.page(o.id, { limit: 1, order: 'desc', after: c.id })
+      expect(desc.map((r) => r.id)).toEqual([b.id, a.id])
+
+      await repos().certificates.setActive(o.id, [a.id], 1)
+      await repos().certificates.activateForProject(p.id, [b.id], T0)
+      await repos().certificates.activateForProject(p.id, [b.id], T0 + 1)
+      const inP = await repos().certificates.projectPage(o.id, p.id, { limit: 10, order: 'asc' })
+      expect(inP.map((r) => [r.id, Number(r.project_active)])).toEqual([[a.id, 0], [b.id, 1], [c.id, 0]])
+      expect(await repos().certificates.projectActivations(b.id)).toBe(1)
+      expect((await repos().certificates.activeFingerprints(o.id, null)).sort()).toEqual(['fa'])
+      expect((await repos().certificates.activeFingerprints(o.id, p.id)).sort()).toEqual(['fa', 'fb'])
+      expect((await repos().certificates.activeFingerprints(o.id, q.id)).sort()).toEqual(['fa'])
+
+      await repos().certificates.deactivateForProject(p.id, [b.id])
+      expect(await repos().certificates.projectActivations(b.id)).toBe(0)
+      await repos().certificates.delete(c.id)
+      expect(await repos().certificates.get(o.id, c.id)).toBeUndefined()
     })
   })
 

@@ -2,6 +2,7 @@ import type { AppContext } from '../../context.js'
 import type { RouteDef } from '../../http/routes.js'
 import { adminApiKeysRoutes } from './admin-api-keys.js'
 import { auditLogsRoutes } from './audit-logs.js'
+import { certificatesRoutes } from './certificates.js'
 import { invitesRoutes } from './invites.js'
 import { modelPermissionsRoutes } from './model-permissions.js'
 import { projectApiKeysRoutes } from './project-api-keys.js'
@@ -10,7 +11,7 @@ import { projectsRoutes } from './projects.js'
 import { serviceAccountsRoutes } from './service-accounts.js'
 import { usersRoutes } from './users.js'
 
-/** The Administration API's organization half: users, invites, projects and their members, keys, audit logs. */
+/** The Administration API's organization half: users, invites, projects and their members, keys, audit logs, certificates. */
 export function organizationRoutes(ctx: AppContext): RouteDef[] {
   return [
     ...usersRoutes(ctx),
@@ -22,5 +23,6 @@ export function organizationRoutes(ctx: AppContext): RouteDef[] {
     ...projectApiKeysRoutes(ctx),
     ...adminApiKeysRoutes(ctx),
     ...auditLogsRoutes(ctx),
+    ...certificatesRoutes(ctx),
   ]
 }

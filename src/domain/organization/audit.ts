@@ -10,6 +10,11 @@ export type AuditEventType =
   | 'api_key.created'
   | 'api_key.updated'
   | 'api_key.deleted'
+  | 'certificate.created'
+  | 'certificate.updated'
+  | 'certificate.deleted'
+  | 'certificates.activated'
+  | 'certificates.deactivated'
   | 'invite.sent'
   | 'invite.accepted'
   | 'invite.deleted'
@@ -51,7 +56,8 @@ export type AuditEvent = {
   project?: { id: string; name: string }
   /**
    * The object under the event's type key, as the spec shapes it: `{ id, data }` for creations,
-   * `{ id, changes_requested }` for updates, `{ id }` otherwise. Plinth adds `before` and `after`
+   * `{ id, changes_requested }` for updates, `{ id }` otherwise (certificates: `{ id, name }`,
+   * `{ certificates: [...] }` for activations). Plinth adds `before` and `after`
    * (the object as it was and as it became; never a secret).
    */
   details: { id?: string } & Record<string, unknown>

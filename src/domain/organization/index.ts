@@ -2,6 +2,7 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import { AdminKeysService } from './admin-keys.js'
 import { AuditLogService, type Actor } from './audit.js'
+import { CertificatesService } from './certificates.js'
 import { InvitesService } from './invites.js'
 import type { KeysService } from './keys.js'
 import { ProjectKeysService } from './project-keys.js'
@@ -22,6 +23,7 @@ export function createAdminServices(storage: Storage, keys: KeysService) {
     projectKeys: new ProjectKeysService(storage, keys),
     adminKeys: new AdminKeysService(storage, keys),
     auditLogs: new AuditLogService(storage),
+    certificates: new CertificatesService(storage, keys),
     /** Dashboard sign-ins and sign-outs in the audit log. */
     sessions: new SessionAudit(storage),
   }

@@ -41,9 +41,14 @@ export class KeysService {
   readonly cache: KeyCache
   private listening = false
 
+  /**
+   * @param clientCertificates load each principal's required client certificates (mutual TLS is
+   *   configured: server.clientCertificateHeader); certificate activations call `revoked()`.
+   */
   constructor(
     private readonly storage: Storage,
     maxStaleMs = DEFAULT_MAX_STALE_MS,
+    private readonly clientCertificates = false,
   ) {
     this.cache = new KeyCache(maxStaleMs)
   }
@@ -125,6 +130,10 @@ export class KeysService {
       repos.apiKeys.touch(row.id, now).catch(() => {})
     }
     const principal = toPrincipal(row)
+    if (this.clientCertificates) {
+      const required = await repos.certificates.activeFingerprints(row.org_id, row.project_id)
+      if (required.length) principal.clientCertificates = required
+    }
     this.cache.set(hash, principal, version)
     return principal
   }

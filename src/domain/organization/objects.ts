@@ -1,4 +1,5 @@
 import type { ApiKeyRow } from '../../storage/repositories/api-keys.js'
+import type { CertificateRow } from '../../storage/repositories/certificates.js'
 import type { InviteRow } from '../../storage/repositories/invites.js'
 import type { ProjectRow } from '../../storage/repositories/organizations.js'
 import type { ProjectMemberRow } from '../../storage/repositories/project-users.js'
@@ -111,4 +112,37 @@ export function toAdminApiKey(row: ApiKeyRow, owner: UserRow, value?: string) {
 
 export function deleted<T extends string>(object: T, id: string) {
   return { object, id, deleted: true as const }
+}
+
+/**
+ * A certificate (the spec's Certificate): `certificate` alone (upload, get, modify; `content`
+ * only when asked for), or in a list with `active` at the organization's or a project's scope.
+ */
+export function toCertificate(row: CertificateRow, withContent = false) {
+  return {
+    object: 'certificate' as const,
+    id: row.id,
+    name: row.name,
+    created_at: row.created_at,
+    certificate_details: {
+      valid_at: row.valid_at,
+      expires_at: row.expires_at,
+      ...(withContent ? { content: row.content } : {}),
+    },
+  }
+}
+
+export function toScopedCertificate(
+  row: CertificateRow,
+  object: 'organization.certificate' | 'organization.project.certificate',
+  active: boolean,
+) {
+  return {
+    object,
+    id: row.id,
+    name: row.name,
+    active,
+    created_at: row.created_at,
+    certificate_details: { valid_at: row.valid_at, expires_at: row.expires_at },
+  }
 }

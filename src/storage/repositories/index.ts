@@ -7,6 +7,7 @@ import { ThreadsRepo } from './threads.js'
 import { RunsRepo, RunStepsRepo } from './runs.js'
 import { BatchesRepo, BatchLinesRepo } from './batches.js'
 import { AuditLogsRepo } from './audit-logs.js'
+import { CertificatesRepo } from './certificates.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
@@ -53,6 +54,7 @@ export function createRepos(db: Kysely<Database>) {
     projectUsers: new ProjectUsersRepo(db),
     serviceAccounts: new ServiceAccountsRepo(db),
     auditLogs: new AuditLogsRepo(db),
+    certificates: new CertificatesRepo(db),
     assistants: new AssistantsRepo(db),
     threads: new ThreadsRepo(db),
     messages: new MessagesRepo(db),

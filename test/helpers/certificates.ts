@@ -1,0 +1,39 @@
+// Two self-signed client certificates (EC P-256, valid for 100 years), made with:
+// openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500 -subj /CN=plinth-test-client-a
+// Their private keys were thrown away: only the certificates are needed.
+
+export const CERT_A = {
+  pem: `-----BEGIN CERTIFICATE-----
+MIIBlTCCATugAwIBAgIUe1IsFTRcGYXLPL4/u9GIUMPYHsAwCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUcGxpbnRoLXRlc3QtY2xpZW50LWEwIBcNMjYxMjA3MjE1NDM1
+WhgPMjEyNjExMTMyMTU0MzVaMB8xHTAbBgNVBAMMFHBsaW50aC10ZXN0LWNsaWVu
+dC1hMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE6JLrpsNMpsHVxfdk1TjhGOn1
+Z6A8km/YU0I3bl06jqve5xbPcyeCLZ6TGaoZLluEDzG1G2EEgrthp4UT09ZPAqNT
+MFEwHQYDVR0OBBYEFE1n9vN+RNxrGegMKGR2OaUqNFf/MB8GA1UdIwQYMBaAFE1n
+9vN+RNxrGegMKGR2OaUqNFf/MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SAAwRQIgcom4cr8uyVdwU2/tYn6pbANCqY1VPUXeO3u81VcjsGACIQDKJE0X4rgh
+R75N71Mc3X48NfHLlcy1CBKAQpFH+pPqTg==
+-----END CERTIFICATE-----
+`,
+  valid_at: 1796680475,
+  expires_at: 4950280475,
+  fingerprint: '8cb5e7e6d91c1c069b28d2639c56db21f1a503b9919473214b43329e9481b99c',
+}
+
+export const CERT_B = {
+  pem: `-----BEGIN CERTIFICATE-----
+MIIBlTCCATugAwIBAgIURi6WxJZULJJ0JYH5j8Cyld/rrHcwCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUcGxpbnRoLXRlc3QtY2xpZW50LWIwIBcNMjYxMjA3MjE1NDM1
+WhgPMjEyNjExMTMyMTU0MzVaMB8xHTAbBgNVBAMMFHBsaW50aC10ZXN0LWNsaWVu
+dC1iMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEv/Yk5foTuwuFOftO6G+8fv8B
+1Y8zst7XA/aNpGHwC588m18BgXeZRSESczQPb32MvD4mrbPoWe/ubwx41dqqRKNT
+MFEwHQYDVR0OBBYEFG5xkNLzBl1HOGIo7FgDXjFmCTTBMB8GA1UdIwQYMBaAFG5x
+kNLzBl1HOGIo7FgDXjFmCTTBMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SAAwRQIgZRwpHrnR0KDjs8YbeRqinZbSzjRafn8ahea+SdaqeWYCIQDWdHbDQEkM
+UZVQ7UjViDjzBrSCTdmckDMiHyu571DOAQ==
+-----END CERTIFICATE-----
+`,
+  valid_at: 1796680475,
+  expires_at: 4950280475,
+  fingerprint: '94269c025ca8bf37a23f54789df4ab8b41d7cf8201cb9df383ed3dc1995ff3e2',
+}
