@@ -175,6 +175,17 @@ export class JsonText {
   }
 }
 
+/**
+ * The JSON text of an answer that is small (or already text), in one call; undefined for a large
+ * one, which answerBody serialises in paced slices. A string lets Node put the response's head and
+ * body in one write.
+ */
+export function answerText(value: unknown): string | undefined {
+  if (value instanceof JsonText) return value.text
+  const small = (typeof value === 'object' && value !== null && (value as { [KNOWN_SMALL]?: true })[KNOWN_SMALL] === true) || isSmallJson(value)
+  return small ? JSON.stringify(value) : undefined
+}
+
 /** The JSON text of an answer as buffers: one call when small, paced slices when not. */
 export async function answerBody(value: unknown): Promise<Buffer[]> {
   if (value instanceof JsonText) return [Buffer.from(value.text, 'utf8')]

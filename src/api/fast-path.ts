@@ -5,7 +5,7 @@ import { checkClientCertificate } from '../http/client-certificate.js'
 import { readIncomingJson, validateBody } from '../http/body.js'
 import { outgoingSignal } from '../http/node-request.js'
 import { batchEnd, busy, enterRequest, leaveRequest } from '../io-batch.js'
-import { answerBody } from '../pacing.js'
+import { answerBody, answerText } from '../pacing.js'
 import { routeAccess, type RouteAccess } from '../http/permissions.js'
 import { sendNodeError } from '../http/render-error.js'
 import { newRequestId, type HeaderFacts, type headerPolicy } from '../http/response-headers.js'
@@ -72,10 +72,18 @@ export function inferenceFastPath(ctx: AppContext, policy: ReturnType<typeof hea
           await primedNodeSse(outgoing, outcome.events, outcome.sse, headers)
           return
         }
-        const body = await answerBody(outcome.json)
+        // a small answer as one string: Node sends the head and the body in one write
+        const text = answerText(outcome.json)
+        const body = text === undefined ? await answerBody(outcome.json) : undefined
         if (busy()) await batchEnd()
         const all = headers()
         all['content-type'] = 'application/json'
+        if (body === undefined) {
+          all['content-length'] = String(Buffer.byteLength(text!))
+          outgoing.writeHead(200, all)
+          outgoing.end(text)
+          return
+        }
         all['content-length'] = String(body.reduce((sum, b) => sum + b.length, 0))
         outgoing.writeHead(200, all)
         for (let i = 0; i < body.length - 1; i++) outgoing.write(body[i])
