@@ -79,13 +79,20 @@ export class ChatService {
    * The context check (context.ts): the prompt is counted in slices, once, and the count kept for
    * usage; the call gets the completion cap the model and the context leave.
    */
-  private async admit(params: ChatCompletionCreateParams, prepared: Prepared): Promise<number | undefined> {
+  private admit(params: ChatCompletionCreateParams, prepared: Prepared): number | undefined | Promise<number | undefined> {
     const { card, call } = prepared
-    const admission = await admitPrompt(card, outputAsk(params), chatPromptLowerBound(params.messages, params.tools), (atMost) =>
+    // a model without a known context (most upstream models) has nothing to count: no promise,
+    // no walk of the messages (the proxied request's common case)
+    if (card.contextLength === undefined) {
+      call.sampling.maxTokens = outputAsk(params).tokens ?? card.maxOutputTokens
+      return undefined
+    }
+    return admitPrompt(card, outputAsk(params), chatPromptLowerBound(params.messages, params.tools), (atMost) =>
       countChatPromptTokensAsync(params.messages, params.tools, { atMost, signal: call.signal }),
-    )
-    call.sampling.maxTokens = admission.maxTokens
-    return admission.promptTokens
+    ).then((admission) => {
+      call.sampling.maxTokens = admission.maxTokens
+      return admission.promptTokens
+    })
   }
 
   async create(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions): Promise<ChatCompletion> {
@@ -99,7 +106,8 @@ export class ChatService {
   async createAnswer(principal: ProjectPrincipal, params: ChatCompletionCreateParams, options: ChatOptions, asText = true): Promise<ChatCompletion | JsonText> {
     const prepared = this.prepare(principal, params, options)
     const { provider, call } = prepared
-    const promptTokens = await this.admit(params, prepared)
+    const admitted = this.admit(params, prepared)
+    const promptTokens = admitted instanceof Promise ? await admitted : admitted
     if (provider.passthroughComplete && !params.store) return this.passthroughCreate(principal, params, provider.passthroughComplete.bind(provider), call, options, asText)
     const parts = provider.complete ? fromPromise(provider.complete(call)) : provider.stream(call)
     const id = completionId('chatcmpl-')
@@ -148,7 +156,8 @@ export class ChatService {
     prepared: Prepared,
     options: ChatOptions,
   ): AsyncGenerator<Record<string, unknown> | SerializedChunks> {
-    await this.admit(params, prepared)
+    const admitted = this.admit(params, prepared)
+    if (admitted instanceof Promise) await admitted
     const { provider, call } = prepared
     const id = completionId('chatcmpl-')
     const created = nowSeconds()
