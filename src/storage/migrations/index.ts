@@ -20,6 +20,7 @@ import * as m0017 from './0017-message-token-counts.js'
 import * as m0018 from './0018-thread-message-counters.js'
 import * as m0019 from './0019-run-tool-resources.js'
 import * as m0020 from './0020-batch-model-output-expiry.js'
+import * as m0022 from './0022-evals.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -54,6 +55,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0018-thread-message-counters': m0018,
   '0019-run-tool-resources': m0019,
   '0020-batch-model-output-expiry': m0020,
+  '0022-evals': m0022,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

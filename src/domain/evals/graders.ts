@@ -1,0 +1,129 @@
+import type { Grader, GraderResult, TemplateMessage } from '../../schemas/evals.js'
+import type { UsageEntry } from '../inference/usage.js'
+import { messageText, toChatMessages, toEvalError, type Sampled, type Sampler } from './sampler.js'
+import { similarity } from './similarity.js'
+import { render, type TemplateContext } from './template.js'
+
+export type Graded = { result: GraderResult; usage: UsageEntry[]; errored: boolean }
+
+/** The graders a run can apply (python and cosine are refused when the eval is created). */
+export async function grade(grader: Grader, context: TemplateContext, sampler: Sampler): Promise<Graded> {
+  const base = { name: grader.id, type: grader.type, sample: null }
+  switch (grader.type) {
+    case 'string_check': {
+      const passed = stringCheck(grader.operation, render(grader.input, context), render(grader.reference, context))
+      return { result: { ...base, passed, score: passed ? 1 : 0 }, usage: [], errored: false }
+    }
+    case 'text_similarity': {
+      const metric = grader.evaluation_metric
+      if (metric === 'cosine') throw new Error('cosine graders are refused when the eval is created')
+      const score = similarity(metric, render(grader.input, context), render(grader.reference, context))
+      return { result: { ...base, passed: score >= grader.pass_threshold, score }, usage: [], errored: false }
+    }
+    case 'label_model':
+    case 'score_model':
+      return modelGrade(grader, context, sampler)
+    default:
+      throw new Error(`the ${grader.type} grader is refused when the eval is created`)
+  }
+}
+
+/** eq / ne: exact; like: contains; ilike: contains, ignoring case. */
+export function stringCheck(operation: 'eq' | 'ne' | 'like' | 'ilike', input: string, reference: string): boolean {
+  switch (operation) {
+    case 'eq':
+      return input === reference
+    case 'ne':
+      return input !== reference
+    case 'like':
+      return input.includes(reference)
+    case 'ilike':
+      return input.toLowerCase().includes(reference.toLowerCase())
+  }
+}
+
+type ModelGrader = Extract<Grader, { type: 'label_model' | 'score_model' }>
+
+/**
+ * label_model: the model is told the labels and answers one; the item passes when that label is
+ * a passing one. score_model: the model answers a number in `range` (default [0, 1]); the item
+ * passes at `pass_threshold` or above (default: the middle of the range).
+ */
+async function modelGrade(grader: ModelGrader, context: TemplateContext, sampler: Sampler): Promise<Graded> {
+  const messages = toChatMessages(grader.input as TemplateMessage[], context)
+  const range = grader.type === 'score_model' ? (grader.range ?? [0, 1]) : [0, 1]
+  const instruction =
+    grader.type === 'label_model'
+      ? `Answer with exactly one of these labels and nothing else: ${grader.labels.join(', ')}.`
+      : `Answer with a single number from ${range[0]} to ${range[1]} and nothing else.`
+  messages.unshift({ role: 'system', content: instruction })
+  const extra: Record<string, unknown> = {}
+  if (grader.type === 'score_model' && grader.sampling_params) {
+    const p = grader.sampling_params
+    if (p.temperature != null) extra.temperature = p.temperature
+    if (p.top_p != null) extra.top_p = p.top_p
+    if (p.seed != null) extra.seed = p.seed
+    if (p.max_completions_tokens != null) extra.max_completion_tokens = p.max_completions_tokens
+    if (p.reasoning_effort != null) extra.reasoning_effort = p.reasoning_effort
+  }
+  let sampled: Sampled
+  try {
+    sampled = await sampler.sample(grader.model, messages, extra)
+  } catch (error) {
+    const result = { name: grader.id, type: grader.type, passed: false, score: 0, sample: null, error: toEvalError(error) }
+    return { result, usage: [], errored: true }
+  }
+  const sample = graderSample(grader.model, messages, sampled)
+  const base = { name: grader.id, type: grader.type, sample }
+  if (grader.type === 'label_model') {
+    const label = pickLabel(sampled.text, grader.labels)
+    const passed = label !== undefined && grader.passing_labels.includes(label)
+    return { result: { ...base, passed, score: passed ? 1 : 0, label: label ?? null }, usage: sampled.usage, errored: false }
+  }
+  const score = readScore(sampled.text)
+  const threshold = grader.pass_threshold ?? (range[0] + range[1]) / 2
+  const passed = score !== undefined && score >= threshold
+  return { result: { ...base, passed, score: score ?? 0 }, usage: sampled.usage, errored: false }
+}
+
+/** The label the answer names: the answer itself, or failing that the first label it contains. */
+export function pickLabel(answer: string, labels: string[]): string | undefined {
+  const text = answer.trim().replace(/^["'`]+|["'`.]+$/g, '').toLowerCase()
+  const exact = labels.find((label) => label.toLowerCase() === text)
+  if (exact !== undefined) return exact
+  return labels.find((label) => new RegExp(`\\b${escapeRegExp(label.toLowerCase())}\\b`).test(text))
+}
+
+/** The first number of the answer, or the `score`/`result` of a JSON answer. */
+export function readScore(answer: string): number | undefined {
+  try {
+    const json = JSON.parse(answer)
+    if (typeof json === 'number') return json
+    for (const key of ['score', 'result', 'steps']) if (typeof json?.[key] === 'number') return json[key]
+  } catch {
+    // not JSON: read the first number
+  }
+  const match = answer.match(/-?\d+(?:\.\d+)?/)
+  return match ? Number(match[0]) : undefined
+}
+
+function escapeRegExp(text: string) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+function graderSample(model: string, messages: ReturnType<typeof toChatMessages>, sampled: Sampled) {
+  const usage = sampled.completion.usage
+  return {
+    input: messages.map((m) => ({ role: m.role, content: messageText(m) })),
+    output: [{ role: 'assistant', content: sampled.text }],
+    finish_reason: sampled.completion.choices[0]?.finish_reason ?? 'stop',
+    model,
+    usage: {
+      total_tokens: usage?.total_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    },
+    error: null,
+  }
+}
