@@ -290,6 +290,47 @@ describe.each(cases)('evals on $name', ({ create }) => {
       expect(bad.results.every((r) => !r.passed)).toBe(true)
     })
 
+    it('samples a responses source from item_reference messages and grades it with score_model', async () => {
+      const ev = await client.evals.create({
+        data_source_config: { type: 'custom', item_schema: { type: 'object' } },
+        testing_criteria: [
+          {
+            type: 'score_model',
+            name: 'score',
+            model: 'test-echo',
+            // test-echo answers the last user message: the item's own score
+            input: [{ role: 'user', content: '{{item.score}}' }],
+            range: [0, 1],
+            pass_threshold: 0.5,
+            sampling_params: { temperature: 0 },
+          },
+        ],
+      })
+      const run = await client.evals.runs.create(ev.id, {
+        data_source: {
+          type: 'responses',
+          model: 'test-echo',
+          input_messages: { type: 'item_reference', item_reference: 'item.messages' },
+          source: {
+            type: 'file_content',
+            content: [
+              { item: { score: 0.9, messages: [{ role: 'user', content: 'first' }] } },
+              { item: { score: 0.2, messages: [{ role: 'user', content: 'second' }] } },
+            ],
+          },
+        },
+      })
+      const done = await waitFor(ev.id, run.id)
+      expect(done).toMatchObject({ status: 'completed', result_counts: { total: 2, passed: 1, failed: 1, errored: 0 } })
+      // the sampled answers and the grader's calls: four calls of one model
+      expect(done.per_model_usage).toEqual([expect.objectContaining({ model_name: 'test-echo', invocation_count: 4 })])
+      const items = (await client.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data
+      const first = items.find((i) => i.datasource_item_id === 0)!
+      expect(first.sample.output).toEqual([{ role: 'assistant', content: 'first' }])
+      expect(first.results[0]).toMatchObject({ type: 'score_model', passed: true, score: 0.9 })
+      expect(items.find((i) => i.datasource_item_id === 1)!.results[0]).toMatchObject({ passed: false, score: 0.2 })
+    })
+
     it('fails a run whose file is not JSONL, with the reason', async () => {
       const ev = await client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
       const file = await client.files.create({ file: await toFile(Buffer.from('{"item": {}}\nnot json\n'), 'bad.jsonl'), purpose: 'evals' })

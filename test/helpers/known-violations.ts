@@ -266,6 +266,7 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       { operationId, path: `${at}/error`, where: 'body', note: "EvalRun.error is a required EvalApiError; OpenAI's examples send null until a run fails." },
       { operationId, path: `${at}/report_url`, where: 'body', note: 'EvalRun.report_url is a required string (a link to OpenAI\'s dashboard); Plinth has no report page and sends null.' },
       { operationId, path: `${at}/model`, where: 'body', note: 'EvalRun.model is a required string; a jsonl run samples no model and sends null.' },
+      { operationId, path: `${at}/data_source/type`, where: 'body', note: "The spec's CreateEvalResponsesRunDataSource types `type` as 'completions' (a copy of the completions source); the SDK and the request say 'responses'." },
     ]
   }),
   ...['getEvalRunOutputItems', 'getEvalRunOutputItem'].flatMap((operationId): KnownViolation[] => {
