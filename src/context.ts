@@ -206,6 +206,7 @@ export async function createContext(config: Config, options: { storage?: Storage
     storage,
     files,
     chat: inference.chat,
+    sandbox,
     hasModel: (id, policy) => providers.usable(id, policy),
     wake: () => jobs.wake(),
   })

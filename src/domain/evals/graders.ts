@@ -1,13 +1,20 @@
 import type { Grader, GraderResult, TemplateMessage } from '../../schemas/evals.js'
 import type { UsageEntry } from '../inference/usage.js'
+import type { PythonGrader } from './python.js'
 import { messageText, toChatMessages, toEvalError, type Sampled, type Sampler } from './sampler.js'
 import { similarity } from './similarity.js'
 import { render, type TemplateContext } from './template.js'
 
 export type Graded = { result: GraderResult; usage: UsageEntry[]; errored: boolean }
 
-/** The graders a run can apply (python and cosine are refused when the eval is created). */
-export async function grade(grader: Grader, context: TemplateContext, sampler: Sampler): Promise<Graded> {
+/** What graders call: the chat models, and the sandbox for python graders (when there is one). */
+export type GraderTools = { sampler: Sampler; python?: PythonGrader; signal: AbortSignal }
+
+/** The pass threshold of a python grader that names none: its score is usually 0 or 1. */
+const PYTHON_PASS_THRESHOLD = 0.5
+
+/** Applies one grader to one item (cosine is refused when the eval is created). */
+export async function grade(grader: Grader, context: TemplateContext, tools: GraderTools): Promise<Graded> {
   const base = { name: grader.id, type: grader.type, sample: null }
   switch (grader.type) {
     case 'string_check': {
@@ -22,9 +29,19 @@ export async function grade(grader: Grader, context: TemplateContext, sampler: S
     }
     case 'label_model':
     case 'score_model':
-      return modelGrade(grader, context, sampler)
-    default:
-      throw new Error(`the ${grader.type} grader is refused when the eval is created`)
+      return modelGrade(grader, context, tools.sampler)
+    case 'python': {
+      try {
+        if (!tools.python) throw new Error('This server has no code interpreter sandbox to run python graders.')
+        const score = await tools.python.score(grader.source, context.sample, context.item, tools.signal)
+        const passed = score >= (grader.pass_threshold ?? PYTHON_PASS_THRESHOLD)
+        return { result: { ...base, passed, score }, usage: [], errored: false }
+      } catch (error) {
+        tools.signal.throwIfAborted()
+        const message = error instanceof Error ? error.message : String(error)
+        return { result: { ...base, passed: false, score: 0, error: { code: 'python_grader_error', message } }, usage: [], errored: true }
+      }
+    }
   }
 }
 

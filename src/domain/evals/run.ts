@@ -18,8 +18,10 @@ import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 import type { ChatService } from '../inference/chat.js'
 import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
-import { grade } from './graders.js'
+import type { Sandbox } from '../../sandbox/index.js'
+import { grade, type GraderTools } from './graders.js'
 import { loadItems, type DataItem } from './items.js'
+import { PythonGrader } from './python.js'
 import { runPrincipal, type EvalRunJobPayload } from './objects.js'
 import { chatSampling, messageText, Sampler, toChatMessages, toEvalError, type ChatMessage } from './sampler.js'
 import { lookup, type TemplateContext } from './template.js'
@@ -28,6 +30,8 @@ export type EvalRunDeps = {
   storage: Storage
   files: Pick<FilesService, 'content'>
   chat: Pick<ChatService, 'create'>
+  /** the code interpreter's sandbox, for python graders */
+  sandbox?: Sandbox
 }
 
 export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
@@ -144,23 +148,30 @@ export class EvalRunExecutor {
     })
     if (!started) return
     const sampler = new Sampler(this.deps.chat, principal, signal)
-    for (let index = 0; index < items.length; index++) {
-      if (done.has(index)) continue
-      signal.throwIfAborted()
-      const outcome = await this.item(items[index], dataSource, graders, sampler)
-      signal.throwIfAborted()
-      try {
-        await this.save(run, principal, index, items[index], outcome, totals)
-      } catch (error) {
-        if (error instanceof RunGone) return
-        throw error
+    const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
+    const tools: GraderTools = { sampler, signal, python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined }
+    try {
+      for (let index = 0; index < items.length; index++) {
+        if (done.has(index)) continue
+        signal.throwIfAborted()
+        const outcome = await this.item(items[index], dataSource, graders, tools)
+        signal.throwIfAborted()
+        try {
+          await this.save(run, principal, index, items[index], outcome, totals)
+        } catch (error) {
+          if (error instanceof RunGone) return
+          throw error
+        }
       }
+    } finally {
+      await tools.python?.close()
     }
     await repos.evalRuns.transition(run.id, ['in_progress'], { status: 'completed' })
   }
 
   /** Samples (unless the source is plain jsonl) and grades one item. */
-  private async item(data: DataItem, source: RunDataSource, graders: Grader[], sampler: Sampler): Promise<ItemOutcome> {
+  private async item(data: DataItem, source: RunDataSource, graders: Grader[], tools: GraderTools): Promise<ItemOutcome> {
+    const { sampler } = tools
     const context: TemplateContext = { item: data.item, sample: data.sample ?? null }
     const usage: UsageEntry[] = []
     let sample: EvalSample | null = null
@@ -218,7 +229,7 @@ export class EvalRunExecutor {
     const results: GraderResult[] = []
     let errored = false
     for (const grader of graders) {
-      const graded = await grade(grader, context, sampler)
+      const graded = await grade(grader, context, tools)
       sampler.throwIfAborted()
       results.push(graded.result)
       usage.push(...graded.usage)

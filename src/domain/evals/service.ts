@@ -64,7 +64,7 @@ export class EvalsService {
 
   // spec: createEval
   async create(principal: ProjectPrincipal, params: EvalCreateParams): Promise<Eval> {
-    checkGraders(params.testing_criteria)
+    checkGraders(params.testing_criteria, !!this.deps.sandbox)
     const now = nowSeconds()
     const row = {
       id: newId('eval_'),
@@ -247,9 +247,9 @@ export class EvalsService {
 }
 
 /** Graders this server cannot run are refused up front, naming the grader or metric. */
-function checkGraders(graders: GraderParam[]) {
+function checkGraders(graders: GraderParam[], sandbox: boolean) {
   graders.forEach((grader, i) => {
-    if (grader.type === 'python') throw evalNotSupported("The 'python' grader", `testing_criteria[${i}].type`)
+    if (grader.type === 'python' && !sandbox) throw evalNotSupported("The 'python' grader", `testing_criteria[${i}].type`)
     if (grader.type === 'text_similarity' && grader.evaluation_metric === 'cosine') {
       throw evalNotSupported("The 'cosine' evaluation metric", `testing_criteria[${i}].evaluation_metric`)
     }
