@@ -207,6 +207,9 @@ export async function createContext(config: Config, options: { storage?: Storage
     files,
     chat: inference.chat,
     sandbox,
+    embeddings: inference.embeddings,
+    // cosine similarity embeds with the model the project's vector stores use
+    embeddingModel: (projectId) => config.vectorStores.projectEmbeddingModels[projectId] ?? config.vectorStores.embeddingModel,
     hasModel: (id, policy) => providers.usable(id, policy),
     wake: () => jobs.wake(),
   })

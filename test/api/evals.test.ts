@@ -144,13 +144,6 @@ describe.each(cases)('evals on $name', ({ create }) => {
       await expect(client.evals.list({ limit: 0 })).rejects.toMatchObject({ status: 400 })
     })
 
-    it('names the metric it cannot run: cosine', async () => {
-      const cosine = client.evals.create({
-        data_source_config: customConfig,
-        testing_criteria: [{ type: 'text_similarity', name: 'c', input: 'a', reference: 'b', pass_threshold: 0.5, evaluation_metric: 'cosine' }],
-      })
-      await expect(cosine).rejects.toMatchObject({ status: 400, error: { param: 'testing_criteria[0].evaluation_metric' } })
-    })
   })
 
   describe('evals: runs', () => {
@@ -323,6 +316,38 @@ describe.each(cases)('evals on $name', ({ create }) => {
       expect(items.find((i) => i.datasource_item_id === 1)!.results[0]).toMatchObject({ passed: false, score: 0.2 })
     })
 
+    it('scores cosine similarity with the embedding model of the project\'s vector stores', async () => {
+      // unchecked: the spec file's text_similarity grader predates `cosine` (SDK 6 has it), and its
+      // oneOf of graders then reports every other grader's fields too
+      const client = t.client(undefined, { fetch: ((input: any, init: any) => t.app.request(input, init)) as typeof fetch })
+      const ev = await client.evals.create({
+        data_source_config: customConfig,
+        testing_criteria: [
+          { type: 'text_similarity', name: 'cos', input: '{{sample.output_text}}', reference: '{{item.expected}}', pass_threshold: 0.99, evaluation_metric: 'cosine' },
+        ],
+      })
+      const run = await client.evals.runs.create(ev.id, {
+        data_source: {
+          type: 'jsonl',
+          source: {
+            type: 'file_content',
+            content: [
+              { item: { expected: 'the same words' }, sample: { output_text: 'the same words' } },
+              { item: { expected: 'entirely different text about rivers' }, sample: { output_text: 'quantum chromodynamics lecture' } },
+            ],
+          },
+        },
+      })
+      const done = await waitFor(ev.id, run.id)
+      expect(done).toMatchObject({ status: 'completed', result_counts: { passed: 1, failed: 1, errored: 0 } })
+      expect(done.per_model_usage).toEqual([expect.objectContaining({ model_name: 'test-embed', invocation_count: 2 })])
+      const items = (await client.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data
+      expect(items.find((i) => i.datasource_item_id === 0)!.results[0].score).toBeCloseTo(1, 5)
+      expect(items.find((i) => i.datasource_item_id === 1)!.results[0].score).toBeLessThan(0.99)
+      // the project's later lists stay checkable
+      await client.evals.delete(ev.id)
+    })
+
     it('fails a run whose file is not JSONL, with the reason', async () => {
       const ev = await client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
       const file = await client.files.create({ file: await toFile(Buffer.from('{"item": {}}\nnot json\n'), 'bad.jsonl'), purpose: 'evals' })
@@ -452,6 +477,29 @@ describe.each(cases)('evals on $name', ({ create }) => {
       await expect(readOnly.evals.delete(ev.id)).rejects.toMatchObject({ status: 401 })
       const writer = t.client(await newProjectKey(t, project, { mode: 'restricted', scopes: { evals: 'write' } }))
       expect((await writer.evals.update(ev.id, { name: 'renamed' })).name).toBe('renamed')
+    })
+  })
+})
+
+describe('evals: the cosine metric without an embedding model', () => {
+  let app: TestApp
+  beforeAll(async () => {
+    app = await createTestApp({ vectorStores: { embeddingModel: 'no-such-embedding-model' } })
+  })
+  afterAll(async () => app?.close())
+
+  it('is refused at creation, naming the metric', async () => {
+    const cosine = app.client().evals.create({
+      data_source_config: customConfig,
+      testing_criteria: [{ type: 'text_similarity', name: 'c', input: 'a', reference: 'b', pass_threshold: 0.5, evaluation_metric: 'cosine' }],
+    })
+    await expect(cosine).rejects.toMatchObject({
+      status: 400,
+      error: {
+        message: "The 'cosine' evaluation metric is not supported by this server.",
+        param: 'testing_criteria[0].evaluation_metric',
+        code: 'unsupported_value',
+      },
     })
   })
 })

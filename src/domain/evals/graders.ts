@@ -8,12 +8,18 @@ import { render, type TemplateContext } from './template.js'
 export type Graded = { result: GraderResult; usage: UsageEntry[]; errored: boolean }
 
 /** What graders call: the chat models, and the sandbox for python graders (when there is one). */
-export type GraderTools = { sampler: Sampler; python?: PythonGrader; signal: AbortSignal }
+export type GraderTools = {
+  sampler: Sampler
+  python?: PythonGrader
+  /** embeds texts with the project's embedding model (the cosine metric) */
+  embed?: (texts: string[]) => Promise<{ vectors: number[][]; usage: UsageEntry[] }>
+  signal: AbortSignal
+}
 
 /** The pass threshold of a python grader that names none: its score is usually 0 or 1. */
 const PYTHON_PASS_THRESHOLD = 0.5
 
-/** Applies one grader to one item (cosine is refused when the eval is created). */
+/** Applies one grader to one item. */
 export async function grade(grader: Grader, context: TemplateContext, tools: GraderTools): Promise<Graded> {
   const base = { name: grader.id, type: grader.type, sample: null }
   switch (grader.type) {
@@ -23,9 +29,20 @@ export async function grade(grader: Grader, context: TemplateContext, tools: Gra
     }
     case 'text_similarity': {
       const metric = grader.evaluation_metric
-      if (metric === 'cosine') throw new Error('cosine graders are refused when the eval is created')
-      const score = similarity(metric, render(grader.input, context), render(grader.reference, context))
-      return { result: { ...base, passed: score >= grader.pass_threshold, score }, usage: [], errored: false }
+      const [input, reference] = [render(grader.input, context), render(grader.reference, context)]
+      if (metric !== 'cosine') {
+        const score = similarity(metric, input, reference)
+        return { result: { ...base, passed: score >= grader.pass_threshold, score }, usage: [], errored: false }
+      }
+      try {
+        if (!tools.embed) throw new Error('This server has no embedding model for the cosine metric.')
+        const { vectors, usage } = await tools.embed([input, reference])
+        const score = cosine(vectors[0], vectors[1])
+        return { result: { ...base, passed: score >= grader.pass_threshold, score }, usage, errored: false }
+      } catch (error) {
+        tools.signal.throwIfAborted()
+        return { result: { ...base, passed: false, score: 0, error: toEvalError(error) }, usage: [], errored: true }
+      }
     }
     case 'label_model':
     case 'score_model':
@@ -43,6 +60,18 @@ export async function grade(grader: Grader, context: TemplateContext, tools: Gra
       }
     }
   }
+}
+
+export function cosine(a: number[], b: number[]): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i]
+    na += a[i] * a[i]
+    nb += b[i] * b[i]
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0
 }
 
 /** eq / ne: exact; like: contains; ilike: contains, ignoring case. */

@@ -17,6 +17,7 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 import type { ChatService } from '../inference/chat.js'
+import type { EmbeddingsService } from '../inference/embeddings.js'
 import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
 import type { Sandbox } from '../../sandbox/index.js'
 import { grade, type GraderTools } from './graders.js'
@@ -32,6 +33,9 @@ export type EvalRunDeps = {
   chat: Pick<ChatService, 'create'>
   /** the code interpreter's sandbox, for python graders */
   sandbox?: Sandbox
+  /** the cosine metric: the embeddings service and the project's embedding model */
+  embeddings?: Pick<EmbeddingsService, 'create'>
+  embeddingModel?: (projectId: string) => string
 }
 
 export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
@@ -149,7 +153,12 @@ export class EvalRunExecutor {
     if (!started) return
     const sampler = new Sampler(this.deps.chat, principal, signal)
     const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
-    const tools: GraderTools = { sampler, signal, python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined }
+    const tools: GraderTools = {
+      sampler,
+      signal,
+      python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined,
+      embed: this.embedder(principal, signal),
+    }
     try {
       for (let index = 0; index < items.length; index++) {
         if (done.has(index)) continue
@@ -237,6 +246,19 @@ export class EvalRunExecutor {
     }
     const status = !errored && results.every((r) => r.passed) ? 'pass' : 'fail'
     return { status, errored, results, sample, usage }
+  }
+
+  /** Embeds with the project's embedding model, the usage billed with the item. */
+  private embedder(principal: ProjectPrincipal, signal: AbortSignal): GraderTools['embed'] {
+    const { embeddings, embeddingModel } = this.deps
+    if (!embeddings || !embeddingModel) return undefined
+    return async (texts) => {
+      const usage: UsageEntry[] = []
+      const model = embeddingModel(principal.projectId)
+      const params = { model, input: texts, encoding_format: 'float' as const }
+      const answer = await embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry) })
+      return { vectors: answer.data.map((d) => d.embedding as number[]), usage }
+    }
   }
 
   private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals) {

@@ -64,7 +64,9 @@ export class EvalsService {
 
   // spec: createEval
   async create(principal: ProjectPrincipal, params: EvalCreateParams): Promise<Eval> {
-    checkGraders(params.testing_criteria, !!this.deps.sandbox)
+    const embeddingModel = this.deps.embeddingModel?.(principal.projectId)
+    const cosine = !!this.deps.embeddings && !!embeddingModel && this.deps.hasModel(embeddingModel, principal.models)
+    checkGraders(params.testing_criteria, { python: !!this.deps.sandbox, cosine })
     const now = nowSeconds()
     const row = {
       id: newId('eval_'),
@@ -246,11 +248,15 @@ export class EvalsService {
   }
 }
 
-/** Graders this server cannot run are refused up front, naming the grader or metric. */
-function checkGraders(graders: GraderParam[], sandbox: boolean) {
+/**
+ * Graders this server cannot run are refused up front, naming the grader or metric: python
+ * without a sandbox, cosine when the project's embedding model (vectorStores.embeddingModel) is
+ * not served to it.
+ */
+function checkGraders(graders: GraderParam[], can: { python: boolean; cosine: boolean }) {
   graders.forEach((grader, i) => {
-    if (grader.type === 'python' && !sandbox) throw evalNotSupported("The 'python' grader", `testing_criteria[${i}].type`)
-    if (grader.type === 'text_similarity' && grader.evaluation_metric === 'cosine') {
+    if (grader.type === 'python' && !can.python) throw evalNotSupported("The 'python' grader", `testing_criteria[${i}].type`)
+    if (grader.type === 'text_similarity' && grader.evaluation_metric === 'cosine' && !can.cosine) {
       throw evalNotSupported("The 'cosine' evaluation metric", `testing_criteria[${i}].evaluation_metric`)
     }
   })
