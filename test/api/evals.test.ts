@@ -348,6 +348,32 @@ describe.each(cases)('evals on $name', ({ create }) => {
       await client.evals.delete(ev.id)
     })
 
+    it('samples again the inputs of stored completions, filtered by metadata', async () => {
+      const tag = `evals-${Date.now()}`
+      for (const content of ['alpha', 'beta']) {
+        await client.chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content }], store: true, metadata: { tag } })
+      }
+      await client.chat.completions.create({ model: 'test-echo', messages: [{ role: 'user', content: 'other' }], store: true })
+      const ev = await client.evals.create({
+        data_source_config: { type: 'stored_completions', metadata: { tag } },
+        testing_criteria: [{ type: 'string_check', name: 'same', input: '{{sample.output_text}}', reference: 'alpha', operation: 'eq' }],
+      })
+      expect(ev.data_source_config).toMatchObject({ type: 'stored_completions', metadata: { tag } })
+      const run = await client.evals.runs.create(ev.id, {
+        data_source: {
+          type: 'completions',
+          model: 'test-echo',
+          input_messages: { type: 'item_reference', item_reference: 'item.input' },
+          source: { type: 'stored_completions', metadata: { tag } },
+        },
+      })
+      const done = await waitFor(ev.id, run.id)
+      expect(done).toMatchObject({ status: 'completed', result_counts: { total: 2, passed: 1, failed: 1, errored: 0 } })
+      const items = (await client.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data
+      expect(items.map((i) => i.sample.output[0].content).sort()).toEqual(['alpha', 'beta'])
+      expect(items.find((i) => i.datasource_item_id === 0)!.datasource_item).toMatchObject({ model: 'test-echo', metadata: { tag } })
+    })
+
     it('fails a run whose file is not JSONL, with the reason', async () => {
       const ev = await client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
       const file = await client.files.create({ file: await toFile(Buffer.from('{"item": {}}\nnot json\n'), 'bad.jsonl'), purpose: 'evals' })
@@ -421,11 +447,11 @@ describe.each(cases)('evals on $name', ({ create }) => {
       ).rejects.toMatchObject({ status: 400, error: { param: 'data_source.input_messages' } })
       await expect(
         client.evals.runs.create(ev.id, {
-          data_source: { type: 'completions', model: 'test-echo', input_messages: template, source: { type: 'stored_completions' } },
+          data_source: { type: 'responses', model: 'test-echo', input_messages: template, source: { type: 'responses' } },
         }),
       ).rejects.toMatchObject({
         status: 400,
-        error: { message: "The 'stored_completions' source is not supported by this server.", param: 'data_source.source.type' },
+        error: { message: "The 'responses' source is not supported by this server.", param: 'data_source.source.type' },
       })
       await expect(
         client.evals.runs.create(ev.id, { data_source: { type: 'jsonl', source: { type: 'file_id', id: 'file-nope' } } }),

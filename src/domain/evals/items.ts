@@ -1,18 +1,29 @@
 import { invalidRequest } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { RunDataSource } from '../../schemas/evals.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 
 export type DataItem = { item: Record<string, unknown>; sample?: Record<string, unknown> }
 
-/** The items of a run's source: given inline, or the lines of a JSONL file of the project. */
+/** A stored_completions source without a `limit` reads at most this many completions. */
+export const STORED_COMPLETIONS_MAX = 10_000
+const PAGE = 500
+
+/**
+ * The items of a run's source: given inline, the lines of a JSONL file of the project, or the
+ * project's stored chat completions (`store: true`).
+ */
 export async function loadItems(
-  files: Pick<FilesService, 'content'>,
+  deps: { files: Pick<FilesService, 'content'>; storage: Storage },
   principal: ProjectPrincipal,
   source: RunDataSource['source'],
 ): Promise<DataItem[]> {
   if (source.type === 'file_content') return source.content
+  if (source.type === 'stored_completions') return storedCompletions(deps.storage, principal.projectId, source)
   if (source.type !== 'file_id') throw new Error(`the ${source.type} source is refused when the run is created`)
+  const { files } = deps
   const chunks: Buffer[] = []
   for await (const chunk of await (await files.content(principal, source.id)).open()) chunks.push(Buffer.from(chunk))
   return parseJsonl(Buffer.concat(chunks).toString('utf8'), source.id)
@@ -43,6 +54,40 @@ export function parseJsonl(text: string, fileId: string): DataItem[] {
       const sample = record.sample && typeof record.sample === 'object' ? (record.sample as Record<string, unknown>) : undefined
       items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}) })
     } else items.push({ item: record })
+  }
+  return items
+}
+
+type StoredSource = Extract<RunDataSource['source'], { type: 'stored_completions' }>
+
+/**
+ * Stored completions as items, oldest first, filtered by model, metadata and creation time: the
+ * request's messages are `item.input` (an `item_reference` of `item.input` samples them again),
+ * the stored answer is the sample (`sample.output_text`, `sample.choices`...).
+ */
+async function storedCompletions(storage: Storage, projectId: string, source: StoredSource): Promise<DataItem[]> {
+  const repo = createRepos(storage.db).chatCompletions
+  const max = Math.min(source.limit ?? STORED_COMPLETIONS_MAX, STORED_COMPLETIONS_MAX)
+  const wanted = Object.entries(source.metadata ?? {})
+  const items: DataItem[] = []
+  let after: string | undefined
+  while (items.length < max) {
+    const rows = await repo.list(projectId, { after, limit: PAGE, order: 'asc', model: source.model ?? undefined })
+    for (const row of rows.slice(0, PAGE)) {
+      if (source.created_after != null && row.created_at < source.created_after) continue
+      if (source.created_before != null && row.created_at >= source.created_before) continue
+      const metadata = JSON.parse(row.metadata) as Record<string, string>
+      if (!wanted.every(([k, v]) => metadata[k] === v)) continue
+      const completion = JSON.parse(row.response) as { model: string; choices: { message?: { content?: unknown } }[]; usage?: unknown }
+      const content = completion.choices[0]?.message?.content
+      items.push({
+        item: { input: JSON.parse(row.messages), model: row.model, metadata },
+        sample: { model: completion.model, choices: completion.choices, usage: completion.usage, output_text: typeof content === 'string' ? content : '' },
+      })
+      if (items.length === max) break
+    }
+    if (rows.length <= PAGE) break
+    after = rows[PAGE - 1].id
   }
   return items
 }

@@ -136,7 +136,7 @@ export class EvalRunExecutor {
     const repos = createRepos(this.deps.storage.db)
     const dataSource = JSON.parse(run.data_source) as RunDataSource
     const graders = JSON.parse(evalRow.testing_criteria) as Grader[]
-    const items = await loadItems(this.deps.files, principal, dataSource.source)
+    const items = await loadItems(this.deps, principal, dataSource.source)
     const totals = new Totals(graders)
     const done = new Set<number>()
     for (const row of await repos.evalOutputItems.written(run.id)) {

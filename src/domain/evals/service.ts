@@ -121,7 +121,7 @@ export class EvalsService {
     const source = params.data_source
     let model: string | null = null
     if (source.type !== 'jsonl') {
-      if (source.source.type === 'stored_completions' || source.source.type === 'responses') {
+      if (source.source.type === 'responses') {
         throw evalNotSupported(`The '${source.source.type}' source`, 'data_source.source.type')
       }
       if (!source.model) throw evalRunNeedsModel(source.type)
