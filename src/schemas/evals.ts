@@ -50,9 +50,18 @@ export const EvalItem = z.strictObject({
   type: z.literal('message').optional(),
 })
 export type EvalItem = z.output<typeof EvalItem>
-/** label_model's input also takes `{role, content}` with any role string */
-const SimpleMessage = z.strictObject({ role: z.string(), content: z.string() })
 export type TemplateMessage = { role: string; content: ItemContent; type?: 'message' }
+
+/**
+ * A model grader's message: the spec's EvalItem, whose content is text (a string, input_text or
+ * output_text). The SDK also types images, audio and lists of parts there; the eval could not
+ * show those as the spec's Eval, and Plinth's graders read text, so they are refused (a 400).
+ */
+const GraderItem = z.strictObject({
+  role: z.enum(['user', 'assistant', 'system', 'developer']),
+  content: z.union([z.string(), InputText, OutputText]),
+  type: z.literal('message').optional(),
+})
 
 // ---- graders (testing criteria) ----
 
@@ -61,7 +70,9 @@ export const LabelModelGrader = z.strictObject({
   type: z.literal('label_model'),
   name,
   model: z.string(),
-  input: z.array(z.union([EvalItem, SimpleMessage])),
+  // CreateEvalItem's `{role, content}` form types the role as any string, but the eval shows the
+  // messages as EvalItems, whose role is one of four (and a model takes no other): EvalItem it is
+  input: z.array(GraderItem),
   labels: z.array(z.string()),
   passing_labels: z.array(z.string()),
 })
@@ -112,7 +123,7 @@ export const ScoreModelGrader = z.strictObject({
   type: z.literal('score_model'),
   name,
   model: z.string(),
-  input: z.array(EvalItem),
+  input: z.array(GraderItem),
   sampling_params: GraderSamplingParams.optional(),
   pass_threshold: z.number().optional(),
   range: z.array(z.number()).length(2).optional(),
@@ -207,8 +218,7 @@ const InputMessages = z.discriminatedUnion('type', [
     template: z.array(
       z.union([
         EvalItem,
-        SimpleMessage,
-        // EasyInputMessage: content parts of the Responses API
+        // the spec's `{role, content}` and EasyInputMessage: content parts of the Responses API
         z.strictObject({ role: z.string(), content: ItemContent, type: z.literal('message').optional() }),
       ]),
     ),

@@ -142,6 +142,23 @@ describe.each(cases)('evals on $name', ({ create }) => {
         client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck('x', 'gt' as any)] }),
       ).rejects.toMatchObject({ status: 400 })
       await expect(client.evals.list({ limit: 0 })).rejects.toMatchObject({ status: 400 })
+      // a grader's message is text, as the spec's EvalItem: the SDK's image parts are refused
+      const image = { type: 'input_image' as const, image_url: 'https://example.com/a.png' }
+      await expect(
+        client.evals.create({
+          data_source_config: customConfig,
+          testing_criteria: [{ type: 'score_model', name: 's', model: 'test-echo', input: [{ role: 'user', content: image }] }],
+        }),
+      ).rejects.toMatchObject({ status: 400, error: { type: 'invalid_request_error' } })
+      // and its role one of the four a model takes
+      await expect(
+        client.evals.create({
+          data_source_config: customConfig,
+          testing_criteria: [
+            { type: 'label_model', name: 'l', model: 'test-echo', input: [{ role: 'judge', content: 'x' }], labels: ['a'], passing_labels: ['a'] },
+          ],
+        }),
+      ).rejects.toMatchObject({ status: 400 })
     })
 
   })
