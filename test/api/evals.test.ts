@@ -391,6 +391,33 @@ describe.each(cases)('evals on $name', ({ create }) => {
       expect(items.find((i) => i.datasource_item_id === 0)!.datasource_item).toMatchObject({ model: 'test-echo', metadata: { tag } })
     })
 
+    it('samples again the inputs of stored responses, filtered by metadata and instructions', async () => {
+      const tag = `evals-resp-${Date.now()}`
+      await client.responses.create({ model: 'test-echo', input: 'gamma', instructions: 'Be terse.', metadata: { tag } })
+      await client.responses.create({ model: 'test-echo', input: [{ role: 'user', content: 'delta' }], instructions: 'Be terse.', metadata: { tag } })
+      await client.responses.create({ model: 'test-echo', input: 'epsilon', instructions: 'Be verbose.', metadata: { tag } })
+      await client.responses.create({ model: 'test-echo', input: 'zeta', store: false, metadata: { tag } })
+      const ev = await client.evals.create({
+        data_source_config: { type: 'logs', metadata: { tag } },
+        testing_criteria: [
+          { type: 'string_check', name: 'kept', input: '{{sample.output_text}}', reference: '{{item.input.0.content.0.text}}', operation: 'eq' },
+        ],
+      })
+      const run = await client.evals.runs.create(ev.id, {
+        data_source: {
+          type: 'responses',
+          model: 'test-echo',
+          input_messages: { type: 'item_reference', item_reference: 'item.input' },
+          source: { type: 'responses', metadata: { tag }, instructions_search: 'terse' },
+        },
+      })
+      const done = await waitFor(ev.id, run.id)
+      expect(done).toMatchObject({ status: 'completed', result_counts: { total: 2, passed: 2, failed: 0, errored: 0 } })
+      const items = (await client.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data
+      expect(items.map((i) => i.sample.output[0].content).sort()).toEqual(['delta', 'gamma'])
+      expect(items[0].datasource_item).toMatchObject({ instructions: 'Be terse.', model: 'test-echo', metadata: { tag } })
+    })
+
     it('fails a run whose file is not JSONL, with the reason', async () => {
       const ev = await client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
       const file = await client.files.create({ file: await toFile(Buffer.from('{"item": {}}\nnot json\n'), 'bad.jsonl'), purpose: 'evals' })
@@ -449,7 +476,7 @@ describe.each(cases)('evals on $name', ({ create }) => {
       await expect(client.evals.runs.cancel(run.id, { eval_id: ev.id })).rejects.toMatchObject({ status: 409 })
     })
 
-    it('refuses runs it cannot make: unknown model, missing template, unsupported sources, unknown file', async () => {
+    it('refuses runs it cannot make: unknown model, missing model or template, unknown file or eval', async () => {
       const ev = await client.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
       const template = { type: 'template' as const, template: [{ role: 'user' as const, content: '{{item.question}}' }] }
       const fileContent = { type: 'file_content' as const, content: [{ item: {} }] }
@@ -462,14 +489,6 @@ describe.each(cases)('evals on $name', ({ create }) => {
       await expect(
         client.evals.runs.create(ev.id, { data_source: { type: 'completions', model: 'test-echo', source: fileContent } }),
       ).rejects.toMatchObject({ status: 400, error: { param: 'data_source.input_messages' } })
-      await expect(
-        client.evals.runs.create(ev.id, {
-          data_source: { type: 'responses', model: 'test-echo', input_messages: template, source: { type: 'responses' } },
-        }),
-      ).rejects.toMatchObject({
-        status: 400,
-        error: { message: "The 'responses' source is not supported by this server.", param: 'data_source.source.type' },
-      })
       await expect(
         client.evals.runs.create(ev.id, { data_source: { type: 'jsonl', source: { type: 'file_id', id: 'file-nope' } } }),
       ).rejects.toMatchObject({ status: 404 })

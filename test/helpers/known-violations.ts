@@ -267,6 +267,11 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       { operationId, path: `${at}/report_url`, where: 'body', note: 'EvalRun.report_url is a required string (a link to OpenAI\'s dashboard); Plinth has no report page and sends null.' },
       { operationId, path: `${at}/model`, where: 'body', note: 'EvalRun.model is a required string; a jsonl run samples no model and sends null.' },
       { operationId, path: `${at}/data_source/type`, where: 'body', note: "The spec's CreateEvalResponsesRunDataSource types `type` as 'completions' (a copy of the completions source); the SDK and the request say 'responses'." },
+      // the same copy: a responses source then fails every branch of the data source's oneOf, the
+      // completions branch's sources (file_content, file_id, stored_completions) included
+      ...['/data_source/source/type', '/data_source/source/content', '/data_source/source/id'].map(
+        (path): KnownViolation => ({ operationId, path: `${at}${path}`, where: 'body', note: "A `responses` source matched against the completions data source's sources, because of the spec's 'completions' type on CreateEvalResponsesRunDataSource." }),
+      ),
     ]
   }),
   ...['getEvalRunOutputItems', 'getEvalRunOutputItem'].flatMap((operationId): KnownViolation[] => {

@@ -22,7 +22,7 @@ export async function loadItems(
 ): Promise<DataItem[]> {
   if (source.type === 'file_content') return source.content
   if (source.type === 'stored_completions') return storedCompletions(deps.storage, principal.projectId, source)
-  if (source.type !== 'file_id') throw new Error(`the ${source.type} source is refused when the run is created`)
+  if (source.type === 'responses') return storedResponses(deps.storage, principal.projectId, source)
   const { files } = deps
   const chunks: Buffer[] = []
   for await (const chunk of await (await files.content(principal, source.id)).open()) chunks.push(Buffer.from(chunk))
@@ -90,4 +90,73 @@ async function storedCompletions(storage: Storage, projectId: string, source: St
     after = rows[PAGE - 1].id
   }
   return items
+}
+
+type ResponsesSource = Extract<RunDataSource['source'], { type: 'responses' }>
+type StoredResponse = {
+  instructions?: unknown
+  metadata?: Record<string, string> | null
+  temperature?: number | null
+  top_p?: number | null
+  user?: string | null
+  reasoning?: { effort?: string | null } | null
+  tools?: { type: string }[]
+  output?: { type: string; content?: { type: string; text?: string }[] }[]
+  model: string
+  usage?: unknown
+}
+
+/**
+ * The project's completed stored responses (`store: true`) as items, oldest first, filtered as
+ * the source asks: the input messages are `item.input` (an `item_reference` of `item.input`
+ * samples them again), the response is the sample (`sample.output_text`, `sample.output`...).
+ */
+async function storedResponses(storage: Storage, projectId: string, source: ResponsesSource): Promise<DataItem[]> {
+  const repos = createRepos(storage.db)
+  const wanted = Object.entries((source.metadata ?? {}) as Record<string, unknown>)
+  const items: DataItem[] = []
+  let after: string | undefined
+  while (items.length < STORED_COMPLETIONS_MAX) {
+    const rows = await repos.responses.page(projectId, { after, limit: PAGE, model: source.model ?? undefined, status: 'completed' })
+    for (const row of rows) {
+      if (source.created_after != null && row.created_at < source.created_after) continue
+      if (source.created_before != null && row.created_at >= source.created_before) continue
+      const body = JSON.parse(row.body) as StoredResponse
+      if (!matches(body, source, wanted)) continue
+      const inputs = await repos.responses.items(projectId, row.id, 'input')
+      const input = inputs
+        .map((r) => JSON.parse(r.item) as { type?: string; role?: string; content?: unknown })
+        .filter((item) => item.type === 'message' && item.role)
+        .map(({ role, content }) => ({ role, content }))
+      const output = body.output ?? []
+      if (source.has_tool_calls != null && output.some((o) => o.type.endsWith('_call')) !== source.has_tool_calls) continue
+      const outputText = output
+        .flatMap((o) => (o.type === 'message' ? (o.content ?? []) : []))
+        .map((c) => (c.type === 'output_text' ? (c.text ?? '') : ''))
+        .join('')
+      items.push({
+        item: { input, instructions: body.instructions ?? null, model: row.model, metadata: body.metadata ?? {} },
+        sample: { model: body.model, output, output_text: outputText, usage: body.usage },
+      })
+      if (items.length === STORED_COMPLETIONS_MAX) break
+    }
+    if (rows.length < PAGE) break
+    after = rows[rows.length - 1].id
+  }
+  return items
+}
+
+function matches(body: StoredResponse, source: ResponsesSource, metadata: [string, unknown][]): boolean {
+  const own = body.metadata ?? {}
+  if (!metadata.every(([k, v]) => own[k] === v)) return false
+  if (source.instructions_search != null) {
+    const instructions = typeof body.instructions === 'string' ? body.instructions : JSON.stringify(body.instructions ?? '')
+    if (!instructions.toLowerCase().includes(source.instructions_search.toLowerCase())) return false
+  }
+  if (source.temperature != null && body.temperature !== source.temperature) return false
+  if (source.top_p != null && body.top_p !== source.top_p) return false
+  if (source.reasoning_effort != null && body.reasoning?.effort !== source.reasoning_effort) return false
+  if (source.users?.length && !source.users.includes(body.user ?? '')) return false
+  if (source.tools?.length && !source.tools.every((t) => body.tools?.some((tool) => tool.type === t))) return false
+  return true
 }

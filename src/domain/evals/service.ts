@@ -121,9 +121,6 @@ export class EvalsService {
     const source = params.data_source
     let model: string | null = null
     if (source.type !== 'jsonl') {
-      if (source.source.type === 'responses') {
-        throw evalNotSupported(`The '${source.source.type}' source`, 'data_source.source.type')
-      }
       if (!source.model) throw evalRunNeedsModel(source.type)
       if (!source.input_messages) {
         throw invalidRequest("Missing required parameter: 'data_source.input_messages'.", 'data_source.input_messages', 'missing_required_parameter')
