@@ -904,6 +904,24 @@ export function evalNotSupported(what: string, param: string) {
   return invalidRequest(`${what} is not supported by this server.`, param, 'unsupported_value')
 }
 
+export function evalRunNeedsInputMessages() {
+  return invalidRequest("Missing required parameter: 'data_source.input_messages'.", 'data_source.input_messages', 'missing_required_parameter')
+}
+
+/** A run's JSONL file: a line that is not a JSON object fails the run. */
+export function evalBadJsonlLine(fileId: string, line: number, what: 'not valid JSON' | 'not a JSON object') {
+  return invalidRequest(`Line ${line} of file ${fileId} is ${what}.`, 'data_source.source.id', 'invalid_file')
+}
+
+export function evalFileTooLarge(fileId: string, bytes: number, max: number) {
+  return invalidRequest(`File ${fileId} is ${bytes} bytes; an eval run reads files of at most ${max} bytes.`, 'data_source.source.id', 'file_too_large')
+}
+
+/** An item_reference that names no list of messages errors that item. */
+export function evalBadItemReference(reference: string) {
+  return invalidRequest(`The item reference '${reference}' does not name a list of messages.`, null, 'invalid_item_reference')
+}
+
 export function evalRunNeedsModel(type: string) {
   return invalidRequest(`A '${type}' data source needs a 'model' to sample.`, 'data_source.model', 'missing_required_parameter')
 }

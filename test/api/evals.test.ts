@@ -443,6 +443,19 @@ describe.each(cases)('evals on $name', ({ create }) => {
       const [item] = (await client.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data
       expect(item.status).toBe('fail')
       expect(item.sample.error).toMatchObject({ message: expect.any(String) })
+
+      // an item_reference that names no messages errors the item, naming the reference
+      const byRef = await client.evals.runs.create(ev.id, {
+        data_source: {
+          type: 'completions',
+          model: 'test-echo',
+          input_messages: { type: 'item_reference', item_reference: 'item.nope' },
+          source: { type: 'file_content', content: [{ item: { question: 'q' } }] },
+        },
+      })
+      expect((await waitFor(ev.id, byRef.id)).result_counts).toMatchObject({ total: 1, errored: 1 })
+      const [refItem] = (await client.evals.runs.outputItems.list(byRef.id, { eval_id: ev.id })).data
+      expect(refItem.sample.error).toEqual({ code: 'invalid_item_reference', message: "The item reference 'item.nope' does not name a list of messages." })
     })
 
     it('cancels and deletes runs', async () => {

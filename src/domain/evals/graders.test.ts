@@ -71,11 +71,11 @@ describe('model grader answers', () => {
 })
 
 describe('jsonl items', () => {
-  it('reads {item, sample} lines and bare items, and names a bad line', () => {
-    expect(parseJsonl('{"item": {"a": 1}, "sample": {"output_text": "x"}}\n\n{"b": 2}\n', 'file-1')).toEqual([
+  it('reads {item, sample} lines and bare items, and names a bad line', async () => {
+    expect(await parseJsonl('{"item": {"a": 1}, "sample": {"output_text": "x"}}\n\n{"b": 2}\n', 'file-1')).toEqual([
       { item: { a: 1 }, sample: { output_text: 'x' } },
       { item: { b: 2 } },
     ])
-    expect(() => parseJsonl('{"item": {}}\n[1]\n', 'file-1')).toThrow('Line 2 of file file-1 is not a JSON object.')
+    await expect(parseJsonl('{"item": {}}\n[1]\n', 'file-1')).rejects.toThrow('Line 2 of file file-1 is not a JSON object.')
   })
 })

@@ -1,4 +1,5 @@
-import { invalidRequest } from '../../errors.js'
+import { evalBadJsonlLine, evalFileTooLarge } from '../../errors.js'
+import { Pacer } from '../../pacing.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { RunDataSource } from '../../schemas/evals.js'
 import { createRepos } from '../../storage/repositories/index.js'
@@ -6,6 +7,13 @@ import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 
 export type DataItem = { item: Record<string, unknown>; sample?: Record<string, unknown> }
+
+/** A run's JSONL file is read whole: larger ones fail the run (`file_too_large`). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024
+
+export function fileTooLarge(id: string, bytes: number) {
+  return evalFileTooLarge(id, bytes, MAX_FILE_BYTES)
+}
 
 /** A stored_completions source without a `limit` reads at most this many completions. */
 export const STORED_COMPLETIONS_MAX = 10_000
@@ -23,9 +31,10 @@ export async function loadItems(
   if (source.type === 'file_content') return source.content
   if (source.type === 'stored_completions') return storedCompletions(deps.storage, principal.projectId, source)
   if (source.type === 'responses') return storedResponses(deps.storage, principal.projectId, source)
-  const { files } = deps
+  const content = await deps.files.content(principal, source.id)
+  if (content.file.bytes > MAX_FILE_BYTES) throw fileTooLarge(source.id, content.file.bytes)
   const chunks: Buffer[] = []
-  for await (const chunk of await (await files.content(principal, source.id)).open()) chunks.push(Buffer.from(chunk))
+  for await (const chunk of await content.open()) chunks.push(Buffer.from(chunk))
   return parseJsonl(Buffer.concat(chunks).toString('utf8'), source.id)
 }
 
@@ -33,20 +42,23 @@ export async function loadItems(
  * One item per non-empty line: `{"item": {...}, "sample": {...}}`, or the item itself when the
  * line has no `item` object.
  */
-export function parseJsonl(text: string, fileId: string): DataItem[] {
+export async function parseJsonl(text: string, fileId: string): Promise<DataItem[]> {
   const items: DataItem[] = []
   const lines = text.split(/\r?\n/)
+  // a large file is parsed in slices of the event loop's turn (pacing.ts)
+  const pacer = new Pacer()
   for (let i = 0; i < lines.length; i++) {
+    await pacer.pace()
     const line = lines[i].trim()
     if (!line) continue
     let value: unknown
     try {
       value = JSON.parse(line)
     } catch {
-      throw invalidRequest(`Line ${i + 1} of file ${fileId} is not valid JSON.`, 'data_source.source.id', 'invalid_file')
+      throw evalBadJsonlLine(fileId, i + 1, 'not valid JSON')
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw invalidRequest(`Line ${i + 1} of file ${fileId} is not a JSON object.`, 'data_source.source.id', 'invalid_file')
+      throw evalBadJsonlLine(fileId, i + 1, 'not a JSON object')
     }
     const record = value as Record<string, unknown>
     const item = record.item

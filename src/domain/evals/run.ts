@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors.js'
+import { ApiError, evalBadItemReference } from '../../errors.js'
 import { jobLog } from '../../logger.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type {
@@ -313,7 +313,7 @@ function inputMessages(source: Exclude<RunDataSource, { type: 'jsonl' }>, contex
   const referenced = lookup(context, input.item_reference)
   if (typeof referenced === 'string') return [{ role: 'user', content: referenced }]
   if (!Array.isArray(referenced)) {
-    throw new ApiError(400, `The item reference '${input.item_reference}' does not name a list of messages.`, 'invalid_request_error', null, 'invalid_item_reference')
+    throw evalBadItemReference(input.item_reference)
   }
   return toChatMessages(referenced as TemplateMessage[], { item: {} })
 }

@@ -2,10 +2,10 @@ import {
   evalNotFound,
   evalNotSupported,
   evalOutputItemNotFound,
+  evalRunNeedsInputMessages,
   evalRunNeedsModel,
   evalRunNotCancellable,
   evalRunNotFound,
-  invalidRequest,
   modelNotFound,
 } from '../../errors.js'
 import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
@@ -37,6 +37,7 @@ import {
   toRunObject,
   type EvalRunJobPayload,
 } from './objects.js'
+import { fileTooLarge, MAX_FILE_BYTES } from './items.js'
 import { EvalRunExecutor, type EvalRunDeps, type EvalRunOptions } from './run.js'
 
 export type EvalsDeps = EvalRunDeps & {
@@ -123,7 +124,7 @@ export class EvalsService {
     if (source.type !== 'jsonl') {
       if (!source.model) throw evalRunNeedsModel(source.type)
       if (!source.input_messages) {
-        throw invalidRequest("Missing required parameter: 'data_source.input_messages'.", 'data_source.input_messages', 'missing_required_parameter')
+        throw evalRunNeedsInputMessages()
       }
       if (!this.deps.hasModel(source.model, principal.models)) throw modelNotFound(source.model)
       model = source.model
@@ -134,7 +135,10 @@ export class EvalsService {
         throw modelNotFound(grader.model)
       }
     }
-    if (source.source.type === 'file_id') await this.deps.files.get(principal, source.source.id)
+    if (source.source.type === 'file_id') {
+      const file = await this.deps.files.get(principal, source.source.id)
+      if (file.bytes > MAX_FILE_BYTES) throw fileTooLarge(file.id, file.bytes)
+    }
     const row: EvalRunRow = {
       id: newId('evalrun_'),
       eval_id: evalId,
