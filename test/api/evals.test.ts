@@ -578,3 +578,47 @@ describe('evals: the cosine metric without an embedding model', () => {
     })
   })
 })
+
+describe('evals: a run taken over after a crash', () => {
+  let app: TestApp
+  beforeAll(async () => {
+    // no job runner: the test plays the job's attempts itself
+    app = await createTestApp()
+  })
+  afterAll(async () => app?.close())
+
+  it('skips the items already written and bills each item once', async () => {
+    const c = app.client()
+    const ev = await c.evals.create({ data_source_config: customConfig, testing_criteria: [stringCheck()] })
+    const content = ['a', 'b', 'c'].map((q) => ({ item: { question: q, expected: q } }))
+    const run = await c.evals.runs.create(ev.id, {
+      data_source: {
+        type: 'completions',
+        model: 'test-echo',
+        input_messages: { type: 'template', template: [{ role: 'user', content: '{{item.question}}' }] },
+        source: { type: 'file_content', content },
+      },
+    })
+    const db = app.ctx.storage.db
+    const billed = async () =>
+      Number((await db.selectFrom('usage_records').select((eb) => eb.fn.sum<number>('requests').as('n')).where('model', '=', 'test-echo').executeTakeFirst())?.n ?? 0)
+    const payload = { runId: run.id, evalId: ev.id, projectId: app.ctx.bootstrap.created!.project.id }
+    const options = { signal: new AbortController().signal, lastAttempt: false }
+    await app.ctx.services.evals.run(payload, options)
+    await app.ctx.services.usage.flush()
+    const first = await c.evals.runs.retrieve(run.id, { eval_id: ev.id })
+    expect(first).toMatchObject({ status: 'completed', result_counts: { total: 3, passed: 3 } })
+    expect(await billed()).toBe(3)
+
+    // as if the node had died before the run was marked completed: the next attempt resumes
+    await db.updateTable('eval_runs').set({ status: 'in_progress' }).where('id', '=', run.id).execute()
+    await app.ctx.services.evals.run(payload, options)
+    await app.ctx.services.usage.flush()
+    const again = await c.evals.runs.retrieve(run.id, { eval_id: ev.id })
+    expect(again).toMatchObject({ status: 'completed', result_counts: first.result_counts })
+    expect(again.per_model_usage).toEqual(first.per_model_usage)
+    expect(again.per_testing_criteria_results).toEqual(first.per_testing_criteria_results)
+    expect((await c.evals.runs.outputItems.list(run.id, { eval_id: ev.id })).data).toHaveLength(3)
+    expect(await billed()).toBe(3)
+  })
+})
