@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js'
 import { blobsDir } from './config/blobs-dir.js'
 import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
 import { BatchesService } from './domain/batches/service.js'
+import { EvalsService } from './domain/evals/service.js'
 import { ChatService } from './domain/inference/chat.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
@@ -22,6 +23,7 @@ import { createRateLimiter, type RateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
 import { modelAllowed } from './principal.js'
 import { registerBatchJobs } from './jobs/batch-run.js'
+import { registerEvalJobs } from './jobs/eval-run.js'
 import { registerResponseJobs } from './jobs/response-run.js'
 import { registerRunJobs } from './jobs/thread-run.js'
 import { registerVectorStoreJobs } from './jobs/vector-stores.js'
@@ -84,6 +86,8 @@ export type AppContext = {
     retrieval: RetrievalServices
     /** Fine-tuning jobs (local trainers and upstreams), checkpoints, permissions, served models. */
     fineTuning: FineTuningServices
+    /** The Evals API: evals, runs (eval.run jobs on the chat service) and output items. */
+    evals: EvalsService
   }
   /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
   readiness(): Promise<Readiness>
@@ -198,6 +202,18 @@ export async function createContext(config: Config, options: { storage?: Storage
   await fineTuning.models.restore()
   const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake(), tools, usage })
   registerResponseJobs(jobs, responses)
+  const evals = new EvalsService({
+    storage,
+    files,
+    chat: inference.chat,
+    sandbox,
+    embeddings: inference.embeddings,
+    // cosine similarity embeds with the model the project's vector stores use
+    embeddingModel: (projectId) => config.vectorStores.projectEmbeddingModels[projectId] ?? config.vectorStores.embeddingModel,
+    hasModel: (id, policy) => providers.usable(id, policy),
+    wake: () => jobs.wake(),
+  })
+  registerEvalJobs(jobs, evals)
   return {
     config,
     storage,
@@ -225,6 +241,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       assistants,
       retrieval,
       fineTuning,
+      evals,
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),
     requestLog: new RequestLog(config.dashboard.requestLogSize),

@@ -918,3 +918,52 @@ export function serviceUnavailable(store: 'database' | 'rate limiter', requestId
 export function echoWithLogprobs() {
   return invalidRequest("Setting 'echo' and 'logprobs' at the same time is not supported for this model.")
 }
+
+// Evals. OpenAI's texts for these are not known (errors.md has none); these are Plinth's, in the
+// catalogue's style: notFound's wording, a 409 for a run that already ended (as F8), and a 400
+// naming what this server does not run.
+
+export function evalNotFound(id: string) {
+  return notFound('eval', id)
+}
+
+export function evalRunNotFound(id: string) {
+  return notFound('eval run', id)
+}
+
+export function evalOutputItemNotFound(id: string) {
+  return notFound('eval run output item', id)
+}
+
+export function evalRunNotCancellable(status: string) {
+  return new ApiError(409, `Cannot cancel an eval run with status '${status}'.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
+}
+
+/** A grader, metric or data source this server does not run (docs/evals.md, "Not supported"). */
+export function evalNotSupported(what: string, param: string) {
+  return invalidRequest(`${what} is not supported by this server.`, param, 'unsupported_value')
+}
+
+export function evalRunNeedsInputMessages() {
+  return invalidRequest("Missing required parameter: 'data_source.input_messages'.", 'data_source.input_messages', 'missing_required_parameter')
+}
+
+/** A run's JSONL file: a line that is not a JSON object fails the run. */
+export function evalBadJsonlLine(fileId: string, line: number, what: 'not valid JSON' | 'not a JSON object') {
+  return invalidRequest(`Line ${line} of file ${fileId} is ${what}.`, 'data_source.source.id', 'invalid_file')
+}
+
+export function evalFileTooLarge(fileId: string, bytes: number, max: number) {
+  return invalidRequest(`File ${fileId} is ${bytes} bytes; an eval run reads files of at most ${max} bytes.`, 'data_source.source.id', 'file_too_large')
+}
+
+/** An item_reference that names no list of messages errors that item. */
+export function evalBadItemReference(reference: string) {
+  return invalidRequest(`The item reference '${reference}' does not name a list of messages.`, null, 'invalid_item_reference')
+}
+
+export function evalRunNeedsModel(type: string) {
+  return invalidRequest(`A '${type}' data source needs a 'model' to sample.`, 'data_source.model', 'missing_required_parameter')
+}

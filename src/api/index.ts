@@ -12,6 +12,7 @@ import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { embeddingsRoutes } from './embeddings.js'
+import { evalsRoutes } from './evals.js'
 import { filesRoutes } from './files.js'
 import { fineTuningCheckpointsRoutes } from './fine-tuning/checkpoints.js'
 import { fineTuningJobsRoutes } from './fine-tuning/jobs.js'
@@ -62,6 +63,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...vectorStoreFileBatchesRoutes(ctx),
     ...fineTuningJobsRoutes(ctx),
     ...fineTuningCheckpointsRoutes(ctx),
+    ...evalsRoutes(ctx),
   ]
 }
 

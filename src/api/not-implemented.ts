@@ -7,18 +7,6 @@ import type { Method } from '../http/routes.js'
  * conformance test fails if this list and the routes disagree with the spec.
  */
 export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationId: string, tag: string][] = [
-  ['GET', '/evals', 'listEvals', 'Evals'],
-  ['POST', '/evals', 'createEval', 'Evals'],
-  ['GET', '/evals/{eval_id}', 'getEval', 'Evals'],
-  ['POST', '/evals/{eval_id}', 'updateEval', 'Evals'],
-  ['DELETE', '/evals/{eval_id}', 'deleteEval', 'Evals'],
-  ['GET', '/evals/{eval_id}/runs', 'getEvalRuns', 'Evals'],
-  ['POST', '/evals/{eval_id}/runs', 'createEvalRun', 'Evals'],
-  ['GET', '/evals/{eval_id}/runs/{run_id}', 'getEvalRun', 'Evals'],
-  ['POST', '/evals/{eval_id}/runs/{run_id}', 'cancelEvalRun', 'Evals'],
-  ['DELETE', '/evals/{eval_id}/runs/{run_id}', 'deleteEvalRun', 'Evals'],
-  ['GET', '/evals/{eval_id}/runs/{run_id}/output_items', 'getEvalRunOutputItems', 'Evals'],
-  ['GET', '/evals/{eval_id}/runs/{run_id}/output_items/{output_item_id}', 'getEvalRunOutputItem', 'Evals'],
   ['POST', '/realtime/sessions', 'create-realtime-session', 'Realtime'],
   ['POST', '/realtime/transcription_sessions', 'create-realtime-transcription-session', 'Realtime'],
 ]

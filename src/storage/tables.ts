@@ -5,6 +5,7 @@ import type {
   FineTuningJobsTable,
   FineTuningPermissionsTable,
 } from './tables-fine-tuning.js'
+import type { EvalRunOutputItemsTable, EvalRunsTable, EvalsTable } from './tables-evals.js'
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { ResponseItemsTable, ResponsesTable } from './tables-responses.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
@@ -358,4 +359,7 @@ export interface Database {
   fine_tuning_events: FineTuningEventsTable
   fine_tuning_checkpoints: FineTuningCheckpointsTable
   fine_tuning_permissions: FineTuningPermissionsTable
+  evals: EvalsTable
+  eval_runs: EvalRunsTable
+  eval_run_output_items: EvalRunOutputItemsTable
 }

@@ -151,11 +151,20 @@ describe('project isolation', () => {
       bytes: 3,
       mime_type: 'text/plain',
     })
+    const evaluation = await a.evals.create({
+      data_source_config: { type: 'custom', item_schema: { type: 'object' } },
+      testing_criteria: [{ type: 'string_check', name: 's', input: 'a', reference: 'a', operation: 'eq' }],
+    })
+    const evalRun = await a.evals.runs.create(evaluation.id, {
+      data_source: { type: 'jsonl', source: { type: 'file_content', content: [{ item: {} }] } },
+    })
     const ids: Record<string, string> = {
       file_id: file.id,
       batch_id: batch.id,
       completion_id: completion.id,
       upload_id: upload.id,
+      eval_id: evaluation.id,
+      run_id: evalRun.id,
     }
     const secrets = Object.values(ids)
     const b = keys.otherProject!
@@ -185,6 +194,7 @@ describe('project isolation', () => {
     expect((await a.files.retrieve(file.id)).id).toBe(file.id)
     expect((await a.chat.completions.retrieve(completion.id)).id).toBe(completion.id)
     expect((await a.batches.retrieve(batch.id)).id).toBe(batch.id)
+    expect((await a.evals.runs.retrieve(evalRun.id, { eval_id: evaluation.id })).id).toBe(evalRun.id)
   })
 
   it("project B's key cannot read A's usage, keys or members: the Administration API is closed to project keys", async () => {

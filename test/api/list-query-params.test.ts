@@ -43,6 +43,9 @@ const LISTS: List[] = [
   { path: '/chat/completions' },
   { path: '/chat/completions/{completion_id}/messages' },
   { path: '/responses/{response_id}/input_items' },
+  { path: '/evals' },
+  { path: '/evals/{eval_id}/runs' },
+  { path: '/evals/{eval_id}/runs/{run_id}/output_items' },
   // SDK 6's retrieve({ stream: true, starting_after })
   { path: '/responses/{response_id}', param: 'starting_after' },
 ]
@@ -58,6 +61,7 @@ const MADE_UP: Record<string, string> = {
   fine_tuned_model_checkpoint: 'ft:gpt-4o-mini:org:x:ckpt-step-1',
   completion_id: 'chatcmpl-x',
   response_id: 'resp_x',
+  eval_id: 'eval_x',
 }
 
 /** The path with made-up ids. */

@@ -186,7 +186,7 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     },
   ]),
   // Vector store lists, as every other list: null ids when empty (openai-node: `string | null`)
-  ...['listVectorStores', 'listVectorStoreFiles', 'listFilesInVectorStoreBatch'].flatMap(
+  ...['listVectorStores', 'listVectorStoreFiles', 'listFilesInVectorStoreBatch', 'listEvals', 'getEvalRuns', 'getEvalRunOutputItems'].flatMap(
     (operationId): KnownViolation[] =>
       ['/first_id', '/last_id'].map((path) => ({
         operationId,
@@ -292,6 +292,38 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       path: '/items',
       where: 'body',
       note: "The v1 file's ListAssistantFilesResponse and ListMessageFilesResponse list `items` as required but define no such property (a typo in the spec); OpenAI's lists had object, data, first_id, last_id and has_more only.",
+    }),
+  ),
+  // Evals: the spec's own examples send these as null (a queued run has no error, a jsonl run
+  // samples no model, an item of a jsonl run has no sample) where its schemas want non-null values
+  ...['createEvalRun', 'getEvalRun', 'cancelEvalRun', 'getEvalRuns'].flatMap((operationId): KnownViolation[] => {
+    const at = operationId === 'getEvalRuns' ? '/data/*' : ''
+    return [
+      { operationId, path: `${at}/error`, where: 'body', note: "EvalRun.error is a required EvalApiError; OpenAI's examples send null until a run fails." },
+      { operationId, path: `${at}/report_url`, where: 'body', note: 'EvalRun.report_url is a required string (a link to OpenAI\'s dashboard); Plinth has no report page and sends null.' },
+      { operationId, path: `${at}/model`, where: 'body', note: 'EvalRun.model is a required string; a jsonl run samples no model and sends null.' },
+      { operationId, path: `${at}/data_source/type`, where: 'body', note: "The spec's CreateEvalResponsesRunDataSource types `type` as 'completions' (a copy of the completions source); the SDK and the request say 'responses'." },
+      // the same copy: a responses source then fails every branch of the data source's oneOf, the
+      // completions branch's sources (file_content, file_id, stored_completions) included
+      ...['/data_source/source/type', '/data_source/source/content', '/data_source/source/id'].map(
+        (path): KnownViolation => ({ operationId, path: `${at}${path}`, where: 'body', note: "A `responses` source matched against the completions data source's sources, because of the spec's 'completions' type on CreateEvalResponsesRunDataSource." }),
+      ),
+    ]
+  }),
+  ...['getEvalRunOutputItems', 'getEvalRunOutputItem'].flatMap((operationId): KnownViolation[] => {
+    const at = operationId === 'getEvalRunOutputItems' ? '/data/*' : ''
+    return [
+      { operationId, path: `${at}/sample`, where: 'body', note: 'EvalRunOutputItem.sample is a required object; an item of a jsonl run (nothing sampled) sends null.' },
+      { operationId, path: `${at}/sample/error`, where: 'body', note: "The sample's error is a required EvalApiError; OpenAI's example sends null when the call succeeded." },
+      { operationId, path: `${at}/results/*/sample/error`, where: 'body', note: "A model grader's sample has error null when its call succeeded, as the item's sample." },
+    ]
+  }),
+  ...['createEval', 'getEval', 'updateEval', 'listEvals'].map(
+    (operationId): KnownViolation => ({
+      operationId,
+      path: `${operationId === 'listEvals' ? '/data/*' : ''}/data_source_config/type`,
+      where: 'body',
+      note: "The spec's Eval lists custom and stored_completions configs only; a `logs` config (CreateEvalLogsDataSourceConfig) is shown as `logs`, as the SDK's EvalCreateResponse.Logs types it.",
     }),
   ),
 ]

@@ -21,6 +21,7 @@ import * as m0018 from './0018-thread-message-counters.js'
 import * as m0019 from './0019-run-tool-resources.js'
 import * as m0020 from './0020-batch-model-output-expiry.js'
 import * as m0021 from './0021-certificates.js'
+import * as m0022 from './0022-evals.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -56,6 +57,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0019-run-tool-resources': m0019,
   '0020-batch-model-output-expiry': m0020,
   '0021-certificates': m0021,
+  '0022-evals': m0022,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

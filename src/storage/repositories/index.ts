@@ -17,6 +17,7 @@ import {
   FineTuningJobsRepo,
   FineTuningPermissionsRepo,
 } from './fine-tuning.js'
+import { EvalOutputItemsRepo, EvalRunsRepo, EvalsRepo } from './evals.js'
 import { InvitesRepo } from './invites.js'
 import { OrganizationsRepo, ProjectsRepo } from './organizations.js'
 import { ProjectUsersRepo } from './project-users.js'
@@ -69,6 +70,9 @@ export function createRepos(db: Kysely<Database>) {
     fineTuningEvents: new FineTuningEventsRepo(db),
     fineTuningCheckpoints: new FineTuningCheckpointsRepo(db),
     fineTuningPermissions: new FineTuningPermissionsRepo(db),
+    evals: new EvalsRepo(db),
+    evalRuns: new EvalRunsRepo(db),
+    evalOutputItems: new EvalOutputItemsRepo(db),
   }
 }
 

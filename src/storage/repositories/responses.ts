@@ -72,6 +72,15 @@ export class ResponsesRepo {
     return Number(result.numDeletedRows) > 0
   }
 
+  /** Responses of a project, oldest first, keyset on the time-sortable id (an eval run's source). */
+  page(projectId: string, query: { after?: string; limit: number; model?: string; status?: string }): Promise<ResponseRow[]> {
+    let q = this.db.selectFrom('responses').selectAll().where('project_id', '=', projectId)
+    if (query.model) q = q.where('model', '=', query.model)
+    if (query.status) q = q.where('status', '=', query.status)
+    if (query.after) q = q.where('id', '>', query.after)
+    return q.orderBy('id', 'asc').limit(query.limit).execute()
+  }
+
   /** A response's input or output items, in order. */
   items(projectId: string, responseId: string, kind: 'input' | 'output'): Promise<ResponseItemRow[]> {
     return this.db

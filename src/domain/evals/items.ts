@@ -1,0 +1,174 @@
+import { evalBadJsonlLine, evalFileTooLarge } from '../../errors.js'
+import { Pacer } from '../../pacing.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type { RunDataSource } from '../../schemas/evals.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { Storage } from '../../storage/storage.js'
+import type { FilesService } from '../files/service.js'
+
+export type DataItem = { item: Record<string, unknown>; sample?: Record<string, unknown> }
+
+/** A run's JSONL file is read whole: larger ones fail the run (`file_too_large`). */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024
+
+export function fileTooLarge(id: string, bytes: number) {
+  return evalFileTooLarge(id, bytes, MAX_FILE_BYTES)
+}
+
+/** A stored_completions source without a `limit` reads at most this many completions. */
+export const STORED_COMPLETIONS_MAX = 10_000
+const PAGE = 500
+
+/**
+ * The items of a run's source: given inline, the lines of a JSONL file of the project, or the
+ * project's stored chat completions (`store: true`).
+ */
+export async function loadItems(
+  deps: { files: Pick<FilesService, 'content'>; storage: Storage },
+  principal: ProjectPrincipal,
+  source: RunDataSource['source'],
+): Promise<DataItem[]> {
+  if (source.type === 'file_content') return source.content
+  if (source.type === 'stored_completions') return storedCompletions(deps.storage, principal.projectId, source)
+  if (source.type === 'responses') return storedResponses(deps.storage, principal.projectId, source)
+  const content = await deps.files.content(principal, source.id)
+  if (content.file.bytes > MAX_FILE_BYTES) throw fileTooLarge(source.id, content.file.bytes)
+  const chunks: Buffer[] = []
+  for await (const chunk of await content.open()) chunks.push(Buffer.from(chunk))
+  return parseJsonl(Buffer.concat(chunks).toString('utf8'), source.id)
+}
+
+/**
+ * One item per non-empty line: `{"item": {...}, "sample": {...}}`, or the item itself when the
+ * line has no `item` object.
+ */
+export async function parseJsonl(text: string, fileId: string): Promise<DataItem[]> {
+  const items: DataItem[] = []
+  const lines = text.split(/\r?\n/)
+  // a large file is parsed in slices of the event loop's turn (pacing.ts)
+  const pacer = new Pacer()
+  for (let i = 0; i < lines.length; i++) {
+    await pacer.pace()
+    const line = lines[i].trim()
+    if (!line) continue
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      throw evalBadJsonlLine(fileId, i + 1, 'not valid JSON')
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw evalBadJsonlLine(fileId, i + 1, 'not a JSON object')
+    }
+    const record = value as Record<string, unknown>
+    const item = record.item
+    if (item && typeof item === 'object' && !Array.isArray(item)) {
+      const sample = record.sample && typeof record.sample === 'object' ? (record.sample as Record<string, unknown>) : undefined
+      items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}) })
+    } else items.push({ item: record })
+  }
+  return items
+}
+
+type StoredSource = Extract<RunDataSource['source'], { type: 'stored_completions' }>
+
+/**
+ * Stored completions as items, oldest first, filtered by model, metadata and creation time: the
+ * request's messages are `item.input` (an `item_reference` of `item.input` samples them again),
+ * the stored answer is the sample (`sample.output_text`, `sample.choices`...).
+ */
+async function storedCompletions(storage: Storage, projectId: string, source: StoredSource): Promise<DataItem[]> {
+  const repo = createRepos(storage.db).chatCompletions
+  const max = Math.min(source.limit ?? STORED_COMPLETIONS_MAX, STORED_COMPLETIONS_MAX)
+  const wanted = Object.entries(source.metadata ?? {})
+  const items: DataItem[] = []
+  let after: string | undefined
+  while (items.length < max) {
+    const rows = await repo.list(projectId, { after, limit: PAGE, order: 'asc', model: source.model ?? undefined })
+    for (const row of rows.slice(0, PAGE)) {
+      if (source.created_after != null && row.created_at < source.created_after) continue
+      if (source.created_before != null && row.created_at >= source.created_before) continue
+      const metadata = JSON.parse(row.metadata) as Record<string, string>
+      if (!wanted.every(([k, v]) => metadata[k] === v)) continue
+      const completion = JSON.parse(row.response) as { model: string; choices: { message?: { content?: unknown } }[]; usage?: unknown }
+      const content = completion.choices[0]?.message?.content
+      items.push({
+        item: { input: JSON.parse(row.messages), model: row.model, metadata },
+        sample: { model: completion.model, choices: completion.choices, usage: completion.usage, output_text: typeof content === 'string' ? content : '' },
+      })
+      if (items.length === max) break
+    }
+    if (rows.length <= PAGE) break
+    after = rows[PAGE - 1].id
+  }
+  return items
+}
+
+type ResponsesSource = Extract<RunDataSource['source'], { type: 'responses' }>
+type StoredResponse = {
+  instructions?: unknown
+  metadata?: Record<string, string> | null
+  temperature?: number | null
+  top_p?: number | null
+  user?: string | null
+  reasoning?: { effort?: string | null } | null
+  tools?: { type: string }[]
+  output?: { type: string; content?: { type: string; text?: string }[] }[]
+  model: string
+  usage?: unknown
+}
+
+/**
+ * The project's completed stored responses (`store: true`) as items, oldest first, filtered as
+ * the source asks: the input messages are `item.input` (an `item_reference` of `item.input`
+ * samples them again), the response is the sample (`sample.output_text`, `sample.output`...).
+ */
+async function storedResponses(storage: Storage, projectId: string, source: ResponsesSource): Promise<DataItem[]> {
+  const repos = createRepos(storage.db)
+  const wanted = Object.entries((source.metadata ?? {}) as Record<string, unknown>)
+  const items: DataItem[] = []
+  let after: string | undefined
+  while (items.length < STORED_COMPLETIONS_MAX) {
+    const rows = await repos.responses.page(projectId, { after, limit: PAGE, model: source.model ?? undefined, status: 'completed' })
+    for (const row of rows) {
+      if (source.created_after != null && row.created_at < source.created_after) continue
+      if (source.created_before != null && row.created_at >= source.created_before) continue
+      const body = JSON.parse(row.body) as StoredResponse
+      if (!matches(body, source, wanted)) continue
+      const inputs = await repos.responses.items(projectId, row.id, 'input')
+      const input = inputs
+        .map((r) => JSON.parse(r.item) as { type?: string; role?: string; content?: unknown })
+        .filter((item) => item.type === 'message' && item.role)
+        .map(({ role, content }) => ({ role, content }))
+      const output = body.output ?? []
+      if (source.has_tool_calls != null && output.some((o) => o.type.endsWith('_call')) !== source.has_tool_calls) continue
+      const outputText = output
+        .flatMap((o) => (o.type === 'message' ? (o.content ?? []) : []))
+        .map((c) => (c.type === 'output_text' ? (c.text ?? '') : ''))
+        .join('')
+      items.push({
+        item: { input, instructions: body.instructions ?? null, model: row.model, metadata: body.metadata ?? {} },
+        sample: { model: body.model, output, output_text: outputText, usage: body.usage },
+      })
+      if (items.length === STORED_COMPLETIONS_MAX) break
+    }
+    if (rows.length < PAGE) break
+    after = rows[rows.length - 1].id
+  }
+  return items
+}
+
+function matches(body: StoredResponse, source: ResponsesSource, metadata: [string, unknown][]): boolean {
+  const own = body.metadata ?? {}
+  if (!metadata.every(([k, v]) => own[k] === v)) return false
+  if (source.instructions_search != null) {
+    const instructions = typeof body.instructions === 'string' ? body.instructions : JSON.stringify(body.instructions ?? '')
+    if (!instructions.toLowerCase().includes(source.instructions_search.toLowerCase())) return false
+  }
+  if (source.temperature != null && body.temperature !== source.temperature) return false
+  if (source.top_p != null && body.top_p !== source.top_p) return false
+  if (source.reasoning_effort != null && body.reasoning?.effort !== source.reasoning_effort) return false
+  if (source.users?.length && !source.users.includes(body.user ?? '')) return false
+  if (source.tools?.length && !source.tools.every((t) => body.tools?.some((tool) => tool.type === t))) return false
+  return true
+}

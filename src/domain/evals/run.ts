@@ -1,0 +1,319 @@
+import { ApiError, evalBadItemReference } from '../../errors.js'
+import { jobLog } from '../../logger.js'
+import type { ProjectPrincipal } from '../../principal.js'
+import type {
+  CriteriaResult,
+  EvalApiError,
+  EvalSample,
+  Grader,
+  GraderResult,
+  ModelUsage,
+  RunDataSource,
+  TemplateMessage,
+} from '../../schemas/evals.js'
+import { newId, nowSeconds } from '../../storage/ids.js'
+import type { EvalRow, EvalRunRow } from '../../storage/repositories/evals.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { Storage } from '../../storage/storage.js'
+import type { FilesService } from '../files/service.js'
+import type { ChatService } from '../inference/chat.js'
+import type { EmbeddingsService } from '../inference/embeddings.js'
+import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
+import type { Sandbox } from '../../sandbox/index.js'
+import { grade, type GraderTools } from './graders.js'
+import { loadItems, type DataItem } from './items.js'
+import { PythonGrader } from './python.js'
+import { runPrincipal, type EvalRunJobPayload } from './objects.js'
+import { chatSampling, messageText, Sampler, toChatMessages, toEvalError, type ChatMessage } from './sampler.js'
+import { lookup, type TemplateContext } from './template.js'
+
+export type EvalRunDeps = {
+  storage: Storage
+  files: Pick<FilesService, 'content'>
+  chat: Pick<ChatService, 'create'>
+  /** the code interpreter's sandbox, for python graders */
+  sandbox?: Sandbox
+  /** the cosine metric: the embeddings service and the project's embedding model */
+  embeddings?: Pick<EmbeddingsService, 'create'>
+  embeddingModel?: (projectId: string) => string
+}
+
+export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
+
+/** What the spec shows when sampling_params leaves them out (its defaults; 2048 as OpenAI shows). */
+const DEFAULTS = { temperature: 1, top_p: 1, seed: 42, max_completion_tokens: 2048 }
+
+type ItemOutcome = {
+  status: 'pass' | 'fail'
+  errored: boolean
+  results: GraderResult[]
+  sample: EvalSample | null
+  usage: UsageEntry[]
+}
+
+/** Thrown inside an item's transaction when the run was canceled or deleted meanwhile. */
+class RunGone extends Error {}
+
+/** Per-run totals, rebuilt from the items already written when a job is retried. */
+class Totals {
+  passed = 0
+  failed = 0
+  errored = 0
+  readonly criteria = new Map<string, CriteriaResult>()
+  readonly models = new Map<string, ModelUsage>()
+
+  constructor(graders: Grader[]) {
+    for (const g of graders) this.criteria.set(g.id, { testing_criteria: g.id, passed: 0, failed: 0 })
+  }
+
+  add(outcome: Pick<ItemOutcome, 'status' | 'errored' | 'results'>, usage: UsageEntry[]) {
+    if (outcome.errored) this.errored++
+    else if (outcome.status === 'pass') this.passed++
+    else this.failed++
+    for (const result of outcome.results) {
+      const c = this.criteria.get(result.name)
+      if (c) result.passed ? c.passed++ : c.failed++
+    }
+    for (const entry of usage) {
+      const m = this.models.get(entry.model) ?? {
+        model_name: entry.model,
+        invocation_count: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        cached_tokens: 0,
+      }
+      m.invocation_count++
+      m.prompt_tokens += entry.inputTokens
+      m.completion_tokens += entry.outputTokens
+      m.total_tokens += entry.inputTokens + entry.outputTokens
+      m.cached_tokens += entry.cachedTokens ?? 0
+      this.models.set(entry.model, m)
+    }
+  }
+
+  columns() {
+    return {
+      result_passed: this.passed,
+      result_failed: this.failed,
+      result_errored: this.errored,
+      per_model_usage: JSON.stringify([...this.models.values()]),
+      per_testing_criteria_results: JSON.stringify([...this.criteria.values()]),
+    }
+  }
+}
+
+/**
+ * The eval.run job: queued → in_progress, then each data source item sampled (completions and
+ * responses sources, through the chat service) and graded, its output item, the run's counts and
+ * the item's usage written in one transaction (so a retried job skips written items and bills
+ * each once); completed at the end, failed when the source cannot be read. A cancel or delete
+ * seen at an item's commit stops the job.
+ */
+export class EvalRunExecutor {
+  constructor(private readonly deps: EvalRunDeps) {}
+
+  async run(payload: EvalRunJobPayload, options: EvalRunOptions): Promise<void> {
+    const repos = createRepos(this.deps.storage.db)
+    const run = await repos.evalRuns.get(payload.projectId, payload.evalId, payload.runId)
+    if (!run || (run.status !== 'queued' && run.status !== 'in_progress')) return
+    const evalRow = await repos.evals.get(payload.projectId, payload.evalId)
+    if (!evalRow) return
+    const project = await repos.projects.get(run.project_id)
+    const principal = runPrincipal(run, project)
+    const log = jobLog.child({ evalRun: run.id })
+    try {
+      await this.execute(run, evalRow, principal, options.signal)
+    } catch (error) {
+      if (error instanceof RunGone || options.signal.aborted) throw error
+      if (!(error instanceof ApiError) && !options.lastAttempt) throw error
+      log.warn({ err: error }, 'eval run failed')
+      await this.fail(run, error instanceof ApiError ? toEvalError(error) : { code: 'internal_error', message: 'The run failed.' })
+    }
+  }
+
+  private async execute(run: EvalRunRow, evalRow: EvalRow, principal: ProjectPrincipal, signal: AbortSignal) {
+    const repos = createRepos(this.deps.storage.db)
+    const dataSource = JSON.parse(run.data_source) as RunDataSource
+    const graders = JSON.parse(evalRow.testing_criteria) as Grader[]
+    const items = await loadItems(this.deps, principal, dataSource.source)
+    const totals = new Totals(graders)
+    const done = new Set<number>()
+    for (const row of await repos.evalOutputItems.written(run.id)) {
+      done.add(row.datasource_item_id)
+      const sample = row.sample ? (JSON.parse(row.sample) as EvalSample) : null
+      const usage = (JSON.parse(row.usage) as UsageEntry[]) ?? []
+      totals.add({ status: row.status as 'pass' | 'fail', errored: !!sample?.error || hasError(row.results), results: JSON.parse(row.results) }, usage)
+    }
+    const started = await repos.evalRuns.transition(run.id, ['queued', 'in_progress'], {
+      status: 'in_progress',
+      result_total: items.length,
+      ...totals.columns(),
+    })
+    if (!started) return
+    const sampler = new Sampler(this.deps.chat, principal, signal)
+    const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
+    const tools: GraderTools = {
+      sampler,
+      signal,
+      python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined,
+      embed: this.embedder(principal, signal),
+    }
+    try {
+      for (let index = 0; index < items.length; index++) {
+        if (done.has(index)) continue
+        signal.throwIfAborted()
+        const outcome = await this.item(items[index], dataSource, graders, tools)
+        signal.throwIfAborted()
+        try {
+          await this.save(run, principal, index, items[index], outcome, totals)
+        } catch (error) {
+          if (error instanceof RunGone) return
+          throw error
+        }
+      }
+    } finally {
+      await tools.python?.close()
+    }
+    await repos.evalRuns.transition(run.id, ['in_progress'], { status: 'completed' })
+  }
+
+  /** Samples (unless the source is plain jsonl) and grades one item. */
+  private async item(data: DataItem, source: RunDataSource, graders: Grader[], tools: GraderTools): Promise<ItemOutcome> {
+    const { sampler } = tools
+    const context: TemplateContext = { item: data.item, sample: data.sample ?? null }
+    const usage: UsageEntry[] = []
+    let sample: EvalSample | null = null
+    if (source.type !== 'jsonl') {
+      const model = source.model!
+      const sampling = source.sampling_params
+      const shown = {
+        temperature: sampling?.temperature ?? DEFAULTS.temperature,
+        max_completion_tokens: sampling?.max_completion_tokens ?? DEFAULTS.max_completion_tokens,
+        top_p: sampling?.top_p ?? DEFAULTS.top_p,
+        seed: sampling?.seed ?? DEFAULTS.seed,
+      }
+      let messages: ChatMessage[] = []
+      try {
+        messages = inputMessages(source, context)
+        const sampled = await sampler.sample(model, messages, { seed: shown.seed, ...chatSampling(sampling) })
+        usage.push(...sampled.usage)
+        const u = sampled.completion.usage
+        const message = sampled.completion.choices[0]?.message as Record<string, unknown> | undefined
+        sample = {
+          input: messages.map((m) => ({ role: m.role, content: messageText(m) })),
+          output: [{ role: 'assistant', content: sampled.text }],
+          finish_reason: sampled.completion.choices[0]?.finish_reason ?? 'stop',
+          model: sampled.completion.model,
+          usage: {
+            total_tokens: u?.total_tokens ?? 0,
+            completion_tokens: u?.completion_tokens ?? 0,
+            prompt_tokens: u?.prompt_tokens ?? 0,
+            cached_tokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
+          },
+          error: null,
+          ...shown,
+        }
+        context.sample = {
+          model: sampled.completion.model,
+          choices: sampled.completion.choices,
+          output_text: sampled.text,
+          output_json: parseJson(sampled.text),
+          output_tools: message?.tool_calls ?? [],
+        }
+      } catch (error) {
+        if (sampler.aborted) throw error
+        const failed: EvalSample = {
+          input: messages.map((m) => ({ role: m.role, content: messageText(m) })),
+          output: [],
+          finish_reason: '',
+          model,
+          usage: { total_tokens: 0, completion_tokens: 0, prompt_tokens: 0, cached_tokens: 0 },
+          error: toEvalError(error),
+          ...shown,
+        }
+        return { status: 'fail', errored: true, results: [], sample: failed, usage }
+      }
+    }
+    const results: GraderResult[] = []
+    let errored = false
+    for (const grader of graders) {
+      const graded = await grade(grader, context, tools)
+      sampler.throwIfAborted()
+      results.push(graded.result)
+      usage.push(...graded.usage)
+      errored ||= graded.errored
+    }
+    const status = !errored && results.every((r) => r.passed) ? 'pass' : 'fail'
+    return { status, errored, results, sample, usage }
+  }
+
+  /** Embeds with the project's embedding model, the usage billed with the item. */
+  private embedder(principal: ProjectPrincipal, signal: AbortSignal): GraderTools['embed'] {
+    const { embeddings, embeddingModel } = this.deps
+    if (!embeddings || !embeddingModel) return undefined
+    return async (texts) => {
+      const usage: UsageEntry[] = []
+      const model = embeddingModel(principal.projectId)
+      const params = { model, input: texts, encoding_format: 'float' as const }
+      const answer = await embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry) })
+      return { vectors: answer.data.map((d) => d.embedding as number[]), usage }
+    }
+  }
+
+  private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals) {
+    await this.deps.storage.transaction(async (tx) => {
+      const repos = createRepos(tx.db)
+      const inserted = await repos.evalOutputItems.insert({
+        id: newId('outputitem_'),
+        run_id: run.id,
+        eval_id: run.eval_id,
+        project_id: run.project_id,
+        datasource_item_id: index,
+        status: outcome.status,
+        datasource_item: JSON.stringify(data.item),
+        results: JSON.stringify(outcome.results),
+        sample: outcome.sample ? JSON.stringify(outcome.sample) : null,
+        usage: JSON.stringify(outcome.usage),
+        created_at: nowSeconds(),
+      })
+      // another run of this job wrote it already (and billed it)
+      if (!inserted) return
+      totals.add(outcome, outcome.usage)
+      const moved = await repos.evalRuns.transition(run.id, ['in_progress'], totals.columns())
+      if (!moved) throw new RunGone()
+      await tx.runBatch(usageQueries(tx, outcome.usage.flatMap((entry) => usageRow(principal, entry) ?? [])))
+    })
+  }
+
+  private async fail(run: EvalRunRow, error: EvalApiError) {
+    await createRepos(this.deps.storage.db).evalRuns.transition(run.id, ['queued', 'in_progress'], {
+      status: 'failed',
+      error: JSON.stringify(error),
+    })
+  }
+}
+
+function hasError(results: string): boolean {
+  return (JSON.parse(results) as GraderResult[]).some((r) => r.error)
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+/** The messages a completions/responses source samples with, for one item. */
+function inputMessages(source: Exclude<RunDataSource, { type: 'jsonl' }>, context: TemplateContext): ChatMessage[] {
+  const input = source.input_messages!
+  if (input.type === 'template') return toChatMessages(input.template as TemplateMessage[], context)
+  const referenced = lookup(context, input.item_reference)
+  if (typeof referenced === 'string') return [{ role: 'user', content: referenced }]
+  if (!Array.isArray(referenced)) {
+    throw evalBadItemReference(input.item_reference)
+  }
+  return toChatMessages(referenced as TemplateMessage[], { item: {} })
+}
