@@ -411,6 +411,15 @@ export function promptContextExceeded(max: number, prompt: number, completion: n
   )
 }
 
+/**
+ * The same wording for an embedding input over the context, but with code null: every full body
+ * observed from /v1/embeddings has `param: null, code: null` (databendlabs-x/askbend#86, 2023;
+ * sbintuitions/JMTEB#15, 2024; microsoft/PubSec-Info-Assistant#755).
+ */
+export function embeddingContextExceeded(max: number, prompt: number) {
+  return invalidRequest(promptContextExceeded(max, prompt, 0).message)
+}
+
 // D5 (the 2025 code)
 export function maxTokensTooLarge(param: 'max_tokens' | 'max_completion_tokens', requested: number, max: number) {
   return invalidRequest(

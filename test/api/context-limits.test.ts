@@ -127,9 +127,13 @@ describe('completions and embeddings: limits', () => {
     const { contextLength: perInput, maxRequestTokens } = TEST_LIMITS.embed
     const long = await raw('/embeddings', { model: 'test-embed', input: ['fine', words(9_000)] })
     expect(long.status).toBe(400)
-    expect(long.body.error.message).toBe(
-      `This model's maximum context length is ${perInput} tokens, however you requested 9001 tokens (9001 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
-    )
+    // code null, unlike the legacy completions (every body observed from /v1/embeddings)
+    expect(long.body.error).toEqual({
+      message: `This model's maximum context length is ${perInput} tokens, however you requested 9001 tokens (9001 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    })
     const many = await raw('/embeddings', { model: 'test-embed', input: Array(2048).fill(words(199)) })
     expect(many.status).toBe(400)
     expect(many.body.error).toEqual({
@@ -140,5 +144,6 @@ describe('completions and embeddings: limits', () => {
     })
     const tokens = await raw('/embeddings', { model: 'test-embed', input: [Array(8193).fill(15339)] })
     expect(tokens.status).toBe(400)
+    expect(tokens.body.error.code).toBeNull()
   })
 })

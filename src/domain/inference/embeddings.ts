@@ -1,4 +1,4 @@
-import { embeddingTokensPerRequest, invalidRequest, promptContextExceeded } from '../../errors.js'
+import { embeddingContextExceeded, embeddingTokensPerRequest, invalidRequest } from '../../errors.js'
 import { Pacer } from '../../pacing.js'
 import type { ModelCard } from '../../providers/provider.js'
 import { countTokensAsync, minTokens } from '../../providers/tokenizer.js'
@@ -74,7 +74,7 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], signa
         : context !== undefined && minTokens(input.length) > context
           ? minTokens(input.length)
           : await countTokensAsync(input, { atMost: context === undefined ? undefined : context * 4, signal })
-    if (context !== undefined && count > context) throw promptContextExceeded(context, count, 0)
+    if (context !== undefined && count > context) throw embeddingContextExceeded(context, count)
     counts.push(count)
     total += count
   }
