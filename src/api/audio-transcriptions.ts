@@ -19,6 +19,7 @@ import {
   TRANSLATION_FIELDS,
   TranscriptionFields,
   TranslationFields,
+  gatherChunkingStrategy,
   type AudioTextParams,
 } from '../schemas/transcriptions.js'
 import { rateLimited } from './rate-limited.js'
@@ -61,7 +62,7 @@ async function handle(c: Context<AppEnv>, ctx: AppContext, service: Transcriptio
     const fields: Record<string, unknown> = { ...form.fields }
     for (const [name, values] of Object.entries(form.lists)) fields[name.slice(0, -2)] = values
     const params: AudioTextParams =
-      task === 'translate' ? { include: [], ...validate(TranslationFields, fields) } : validate(TranscriptionFields, fields)
+      task === 'translate' ? { include: [], ...validate(TranslationFields, fields) } : validate(TranscriptionFields, gatherChunkingStrategy(fields))
     if (!file) throw fileRequired()
     const audio: AudioUpload = { path: file.value.path, filename: file.filename, contentType: file.contentType, bytes: file.value.bytes }
     const { model: _model, ...passed } = fields as Record<string, string | string[]>

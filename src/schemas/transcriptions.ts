@@ -14,9 +14,31 @@ export const TRANSCRIPTION_FIELDS = [
   'include[]',
   'timestamp_granularities[]',
   'stream',
-  // the SDK's newer parameter (server VAD chunking); accepted, the engines cut at pauses anyway
+  // the SDK's newer parameter (server VAD chunking); accepted, the engines cut at pauses anyway.
+  // `"auto"` comes as itself, the SDK's VadConfig object as `chunking_strategy[type]` and so on
   'chunking_strategy',
+  'chunking_strategy[type]',
+  'chunking_strategy[prefix_padding_ms]',
+  'chunking_strategy[silence_duration_ms]',
+  'chunking_strategy[threshold]',
 ] as const
+
+/**
+ * The form with `chunking_strategy[key]` fields gathered into a `chunking_strategy` object (how
+ * the SDKs send the VadConfig object in a multipart form), for validation.
+ */
+export function gatherChunkingStrategy(fields: Record<string, unknown>): Record<string, unknown> {
+  const gathered: Record<string, unknown> = {}
+  const vad: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(fields)) {
+    const key = /^chunking_strategy\[(\w+)\]$/.exec(name)?.[1]
+    if (key) vad[key] = value
+    else gathered[name] = value
+  }
+  if (Object.keys(vad).length > 0) gathered.chunking_strategy = vad
+  return gathered
+}
+
 export const TRANSLATION_FIELDS = ['model', 'prompt', 'response_format', 'temperature'] as const
 
 /** A form's `true`/`false` as the SDKs send a boolean. */
@@ -26,6 +48,14 @@ const FormNumber = z
   .string()
   .regex(/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i, 'Expected a number')
   .transform(Number)
+
+/** TranscriptionCreateParams.VadConfig, its numbers as form text. */
+const VadConfig = z.strictObject({
+  type: z.literal('server_vad'),
+  prefix_padding_ms: FormNumber.pipe(z.number().int().min(0)).optional(),
+  silence_duration_ms: FormNumber.pipe(z.number().int().min(0)).optional(),
+  threshold: FormNumber.pipe(z.number().min(0).max(1)).optional(),
+})
 
 /**
  * CreateTranscriptionRequest's text fields, once the lists (`include[]`,
@@ -40,7 +70,7 @@ export const TranscriptionFields = z.strictObject({
   include: z.array(z.enum(['logprobs'])).default([]),
   timestamp_granularities: z.array(z.enum(['word', 'segment'])).optional(),
   stream: FormBoolean.optional(),
-  chunking_strategy: z.string().optional(),
+  chunking_strategy: z.union([z.string(), VadConfig]).optional(),
 })
 export type TranscriptionFields = z.output<typeof TranscriptionFields>
 
