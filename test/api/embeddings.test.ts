@@ -131,12 +131,19 @@ describe('embeddings', () => {
   it('refuses empty input with a 400', async () => {
     const empty = await client.embeddings.create({ model: 'test-embed', input: '' }).catch((e) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)
-    expect(empty.error.param).toBe('input')
+    // OpenAI's own words, naming neither the item nor a param (sycamore#943, openai-python#576)
+    const invalid = {
+      message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    }
+    expect(empty.error).toEqual(invalid)
     const inArray = await client.embeddings
       .create({ model: 'test-embed', input: ['ok', ''] })
       .catch((e) => e)
     expect(inArray.status).toBe(400)
-    expect(inArray.error.param).toBe('input[1]')
+    expect(inArray.error).toEqual(invalid)
     for (const input of [[], [[]]]) {
       const { status, body } = await raw({ model: 'test-embed', input })
       expect(status, JSON.stringify(input)).toBe(400)

@@ -85,11 +85,10 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], signa
 function normalizeInput(input: EmbeddingCreateParams['input']): (string | number[])[] {
   const list: (string | number[])[] =
     typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [input as number[]] : (input as (string | number[])[])
-  list.forEach((item, i) => {
-    if (item === '') {
-      const param = typeof input === 'string' ? 'input' : `input[${i}]`
-      throw invalidRequest(`'$.${param}' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.`, param)
-    }
-  })
+  // OpenAI names neither the item nor a param: `'$.input' is invalid` for "" alone
+  // (aryn-ai/sycamore#943, the body: param and code null) and for ["a", ""] (openai-python#576)
+  if (list.some((item) => item === '')) {
+    throw invalidRequest("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.")
+  }
   return list
 }
