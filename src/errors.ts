@@ -412,12 +412,15 @@ export function promptContextExceeded(max: number, prompt: number, completion: n
 }
 
 /**
- * The same wording for an embedding input over the context, but with code null: every full body
- * observed from /v1/embeddings has `param: null, code: null` (databendlabs-x/askbend#86, 2023;
- * sbintuitions/JMTEB#15, 2024; microsoft/PubSec-Info-Assistant#755).
+ * An embedding input over the model's context, in OpenAI's current words (2026):
+ * `Invalid 'input[55]': maximum input length is 8192 tokens.` (quoted from OpenAI in several
+ * projects, e.g. a litellm-based test fixture for text-embedding-3-small). The path names the
+ * item; a lone string is `input`. No full body was found: `param` is the path, as in every
+ * `Invalid '<path>'` error, and `code` stays null as in the older full bodies
+ * (databendlabs-x/askbend#86, sbintuitions/JMTEB#15).
  */
-export function embeddingContextExceeded(max: number, prompt: number) {
-  return invalidRequest(promptContextExceeded(max, prompt, 0).message)
+export function embeddingInputTooLong(param: string, max: number) {
+  return invalidRequest(`Invalid '${param}': maximum input length is ${max} tokens.`, param)
 }
 
 // D5 (the 2025 code)

@@ -151,6 +151,22 @@ describe('embeddings', () => {
     }
   })
 
+  it('takes 2048 inputs and refuses 2049 in OpenAI\'s words', async () => {
+    const ok = await raw({ model: 'test-embed', input: Array(2048).fill([15339]), encoding_format: 'float' })
+    expect(ok.status).toBe(200)
+    expect(ok.body.data).toHaveLength(2048)
+    for (const input of [Array(2049).fill('a'), Array(2049).fill([15339])]) {
+      const { status, body } = await raw({ model: 'test-embed', input })
+      expect(status).toBe(400)
+      expect(body.error).toEqual({
+        message: "Invalid 'input': array length must be 2048 or less.",
+        type: 'invalid_request_error',
+        param: 'input',
+        code: 'invalid_value',
+      })
+    }
+  })
+
   it('refuses dimensions above 1536 and below 1', async () => {
     const above = await client.embeddings
       .create({ model: 'test-embed', input: 'x', dimensions: 1537 })
