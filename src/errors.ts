@@ -400,8 +400,8 @@ export function contextAndCompletionExceeded(max: number, prompt: number, comple
 }
 
 /**
- * The older wording, which the legacy completions endpoint and embeddings still answer with
- * (an embedding input over 8192 tokens, in 2024: sugarforever/chat-ollama#130).
+ * The older wording, which the legacy completions endpoint still answers with (embeddings did
+ * too until 2024, sugarforever/chat-ollama#130; now embeddingInputTooLong).
  */
 export function promptContextExceeded(max: number, prompt: number, completion: number, param: string | null = null) {
   return invalidRequest(
