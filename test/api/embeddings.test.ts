@@ -131,19 +131,19 @@ describe('embeddings', () => {
   it('refuses empty input with a 400', async () => {
     const empty = await client.embeddings.create({ model: 'test-embed', input: '' }).catch((e) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)
-    // OpenAI's own words, naming neither the item nor a param (sycamore#943, openai-python#576)
-    const invalid = {
-      message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+    // OpenAI's current words, naming the item
+    const invalid = (param: string) => ({
+      message: `Invalid '${param}': input cannot be an empty string.`,
       type: 'invalid_request_error',
-      param: null,
+      param,
       code: null,
-    }
-    expect(empty.error).toEqual(invalid)
+    })
+    expect(empty.error).toEqual(invalid('input'))
     const inArray = await client.embeddings
       .create({ model: 'test-embed', input: ['ok', ''] })
       .catch((e) => e)
     expect(inArray.status).toBe(400)
-    expect(inArray.error).toEqual(invalid)
+    expect(inArray.error).toEqual(invalid('input[1]'))
     for (const input of [[], [[]]]) {
       const { status, body } = await raw({ model: 'test-embed', input })
       expect(status, JSON.stringify(input)).toBe(400)

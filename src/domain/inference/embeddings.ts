@@ -87,10 +87,13 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], singl
 function normalizeInput(input: EmbeddingCreateParams['input']): (string | number[])[] {
   const list: (string | number[])[] =
     typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [input as number[]] : (input as (string | number[])[])
-  // OpenAI names neither the item nor a param: `'$.input' is invalid` for "" alone
-  // (aryn-ai/sycamore#943, the body: param and code null) and for ["a", ""] (openai-python#576)
-  if (list.some((item) => item === '')) {
-    throw invalidRequest("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.")
+  // OpenAI's current words, naming the item: `Invalid 'input[31]': input cannot be an empty
+  // string.` (quoted from OpenAI in many 2026 projects; it was `'$.input' is invalid` until 2024).
+  // A lone string is `input`; param is that path, code null (no full body found)
+  const empty = list.findIndex((item) => item === '')
+  if (empty >= 0) {
+    const param = typeof input === 'string' ? 'input' : `input[${empty}]`
+    throw invalidRequest(`Invalid '${param}': input cannot be an empty string.`, param)
   }
   return list
 }
