@@ -21,6 +21,9 @@ export const TRANSCRIPTION_FIELDS = [
   'chunking_strategy[prefix_padding_ms]',
   'chunking_strategy[silence_duration_ms]',
   'chunking_strategy[threshold]',
+  // speaker hints of gpt-4o-transcribe-diarize (SDK 6): for an upstream that diarizes
+  'known_speaker_names[]',
+  'known_speaker_references[]',
 ] as const
 
 /**
@@ -65,9 +68,13 @@ export const TranscriptionFields = z.strictObject({
   model: z.string().min(1),
   language: z.string().optional(),
   prompt: z.string().optional(),
-  response_format: z.enum(AUDIO_RESPONSE_FORMATS).default('json'),
+  // diarized_json (SDK 6, gpt-4o-transcribe-diarize): transcriptions only, as in the SDK
+  response_format: z.enum([...AUDIO_RESPONSE_FORMATS, 'diarized_json']).default('json'),
   temperature: FormNumber.pipe(z.number().min(0).max(1)).optional(),
   include: z.array(z.enum(['logprobs'])).default([]),
+  // up to 4 speakers (the SDK's doc), each name with its sample as a data URL
+  known_speaker_names: z.array(z.string()).max(4).optional(),
+  known_speaker_references: z.array(z.string()).max(4).optional(),
   timestamp_granularities: z.array(z.enum(['word', 'segment'])).optional(),
   stream: FormBoolean.optional(),
   chunking_strategy: z.union([z.string(), VadConfig]).optional(),
@@ -87,11 +94,13 @@ export type AudioTextParams = {
   model: string
   language?: string
   prompt?: string
-  response_format: AudioResponseFormat
+  response_format: AudioResponseFormat | 'diarized_json'
   temperature?: number
   include: 'logprobs'[]
   timestamp_granularities?: ('word' | 'segment')[]
   stream?: boolean
+  known_speaker_names?: string[]
+  known_speaker_references?: string[]
 }
 
 /** The extensions OpenAI accepts, in the order its "Invalid file format" message lists them. */

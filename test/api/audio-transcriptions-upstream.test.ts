@@ -57,6 +57,26 @@ describe('audio transcriptions on an upstream model', () => {
     expect(sent.file?.bytes.equals(wav)).toBe(true)
   })
 
+  it("forwards the SDK 6 fields a diarizing upstream takes: diarized_json, known speakers, a VAD chunking_strategy", async () => {
+    const sample = `data:audio/wav;base64,${wav.subarray(0, 64).toString('base64')}`
+    const result = await client.audio.transcriptions.create({
+      file: await toFile(wav, 'speech.wav'),
+      model: 'remote-whisper',
+      response_format: 'diarized_json',
+      known_speaker_names: ['agent', 'customer'],
+      known_speaker_references: [sample, sample],
+      chunking_strategy: { type: 'server_vad', threshold: 0.4 },
+    })
+    expect(result.text).toBe(UPSTREAM_TEXT)
+    expect(upstream.last().fields).toMatchObject({
+      response_format: ['diarized_json'],
+      'known_speaker_names[]': ['agent', 'customer'],
+      'known_speaker_references[]': [sample, sample],
+      'chunking_strategy[type]': ['server_vad'],
+      'chunking_strategy[threshold]': ['0.4'],
+    })
+  })
+
   it('passes text formats and SSE streams through', async () => {
     const text = await client.audio.transcriptions.create({ file: await toFile(wav, 'a.wav'), model: 'remote-whisper', response_format: 'text' })
     expect(text).toBe(`${UPSTREAM_TEXT}\n`)
