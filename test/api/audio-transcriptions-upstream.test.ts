@@ -58,7 +58,9 @@ describe('audio transcriptions on an upstream model', () => {
   })
 
   it("forwards the SDK 6 fields a diarizing upstream takes: diarized_json, known speakers, a VAD chunking_strategy", async () => {
-    const sample = `data:audio/wav;base64,${wav.subarray(0, 64).toString('base64')}`
+    // a real sample is over a plain field's 64 KiB
+    const sample = `data:audio/wav;base64,${Buffer.concat([wav, wav, wav, wav]).toString('base64')}`
+    expect(sample.length).toBeGreaterThan(64 * 1024)
     const result = await client.audio.transcriptions.create({
       file: await toFile(wav, 'speech.wav'),
       model: 'remote-whisper',
