@@ -400,8 +400,8 @@ export function contextAndCompletionExceeded(max: number, prompt: number, comple
 }
 
 /**
- * The older wording, which the legacy completions endpoint and embeddings still answer with
- * (an embedding input over 8192 tokens, in 2024: sugarforever/chat-ollama#130).
+ * The older wording, which the legacy completions endpoint still answers with (embeddings did
+ * too until 2024, sugarforever/chat-ollama#130; now embeddingInputTooLong).
  */
 export function promptContextExceeded(max: number, prompt: number, completion: number, param: string | null = null) {
   return invalidRequest(
@@ -409,6 +409,18 @@ export function promptContextExceeded(max: number, prompt: number, completion: n
     param,
     'context_length_exceeded',
   )
+}
+
+/**
+ * An embedding input over the model's context, in OpenAI's current words (2026):
+ * `Invalid 'input[55]': maximum input length is 8192 tokens.` (quoted from OpenAI in several
+ * projects, e.g. a litellm-based test fixture for text-embedding-3-small). The path names the
+ * item; a lone string is `input`. No full body was found: `param` is the path, as in every
+ * `Invalid '<path>'` error, and `code` stays null as in the older full bodies
+ * (databendlabs-x/askbend#86, sbintuitions/JMTEB#15).
+ */
+export function embeddingInputTooLong(param: string, max: number) {
+  return invalidRequest(`Invalid '${param}': maximum input length is ${max} tokens.`, param)
 }
 
 // D5 (the 2025 code)

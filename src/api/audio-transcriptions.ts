@@ -19,6 +19,7 @@ import {
   TRANSLATION_FIELDS,
   TranscriptionFields,
   TranslationFields,
+  gatherChunkingStrategy,
   type AudioTextParams,
 } from '../schemas/transcriptions.js'
 import { rateLimited } from './rate-limited.js'
@@ -29,6 +30,8 @@ const webStream = (source: AsyncIterable<Uint8Array>) =>
   (ReadableStream as unknown as { from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from(source)
 
 const MIB = 1024 * 1024
+/** A speaker sample as a data URL: 10 s of 16 kHz 16-bit wav is 427 KB in base64. */
+const MAX_SPEAKER_SAMPLE_BYTES = 2 * MIB
 
 /** createTranscription and createTranslation: a multipart upload of audio, answered as text. */
 export function audioTranscriptionRoutes(ctx: AppContext): RouteDef[] {
@@ -51,6 +54,8 @@ async function handle(c: Context<AppEnv>, ctx: AppContext, service: Transcriptio
     signal,
     files: { file: { limit: MAX_AUDIO_BYTES } },
     fields: task === 'translate' ? TRANSLATION_FIELDS : TRANSCRIPTION_FIELDS,
+    // speaker samples are data URLs of 2-10 s of audio: well over the 64 KiB of a text field
+    longFields: task === 'translate' ? undefined : { 'known_speaker_references[]': { bytes: MAX_SPEAKER_SAMPLE_BYTES, repeat: 4 } },
     receive: (data, info) => stage(data, info.filename),
     release: (staged) => discard(staged),
   })
@@ -61,7 +66,7 @@ async function handle(c: Context<AppEnv>, ctx: AppContext, service: Transcriptio
     const fields: Record<string, unknown> = { ...form.fields }
     for (const [name, values] of Object.entries(form.lists)) fields[name.slice(0, -2)] = values
     const params: AudioTextParams =
-      task === 'translate' ? { include: [], ...validate(TranslationFields, fields) } : validate(TranscriptionFields, fields)
+      task === 'translate' ? { include: [], ...validate(TranslationFields, fields) } : validate(TranscriptionFields, gatherChunkingStrategy(fields))
     if (!file) throw fileRequired()
     const audio: AudioUpload = { path: file.value.path, filename: file.filename, contentType: file.contentType, bytes: file.value.bytes }
     const { model: _model, ...passed } = fields as Record<string, string | string[]>

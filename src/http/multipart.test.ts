@@ -88,6 +88,35 @@ describe('readMultipart', () => {
   })
 })
 
+describe('readMultipart: long text fields', () => {
+  const form = (values: [string, string][]) => {
+    const body = values.map(([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') + `--${BOUNDARY}--\r\n`
+    return new Request('http://unit.test/', { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body })
+  }
+  const options = {
+    files: {},
+    fields: ['model', 'sample[]'],
+    longFields: { 'sample[]': { bytes: 200 * 1024, repeat: 2 } },
+    receive: async () => undefined,
+    release: async () => {},
+  }
+  const refusal = (values: [string, string][]) => readMultipart(form(values), options).then(() => undefined, (e: ApiError) => e)
+
+  it('takes a long field up to its own limit; other fields keep the 64 KiB', async () => {
+    const long = 'a'.repeat(150 * 1024)
+    const ok = await readMultipart(form([['model', 'm'], ['sample[]', long], ['sample[]', long]]), options)
+    expect(ok.lists['sample[]']).toEqual([long, long])
+    expect((await refusal([['model', 'a'.repeat(65 * 1024)]]))?.message).toContain("the field 'model' is longer than 65536 bytes")
+    expect((await refusal([['sample[]', 'a'.repeat(201 * 1024)]]))?.message).toContain("the field 'sample[]' is longer than 204800 bytes")
+  })
+
+  it('takes a long field at most `repeat` times', async () => {
+    const error = await refusal([['sample[]', 'a'], ['sample[]', 'b'], ['sample[]', 'c']])
+    expect(error?.status).toBe(400)
+    expect(error?.message).toContain("the field 'sample[]' was sent more than 2 times")
+  })
+})
+
 describe('nestFields', () => {
   it('nests a[b] names as the SDKs send objects', () => {
     expect(

@@ -24,6 +24,11 @@ export type MultipartOptions<T> = {
    * mid-body may never end nor fail, which held the handler and its temporary blob forever.
    */
   signal?: AbortSignal
+  /**
+   * Longer text fields than the default 64 KiB: the field names and their most bytes (each value
+   * is held in memory, so keep these few and small). The body may be that much larger.
+   */
+  longFields?: Record<string, { bytes: number; repeat: number }>
 }
 
 export type MultipartForm<T> = {
@@ -54,7 +59,11 @@ export async function readMultipart<T>(
     )
   }
   const declared = Number(request.headers.get('content-length') ?? NaN)
-  const total = Object.values(options.files).reduce((n, f) => n + f.limit * (f.repeat ?? 1), 0)
+  const long = options.longFields ?? {}
+  const total =
+    Object.values(options.files).reduce((n, f) => n + f.limit * (f.repeat ?? 1), 0) +
+    Object.values(long).reduce((n, f) => n + f.bytes * f.repeat, 0)
+  const fieldSize = Math.max(MAX_FIELD_BYTES, ...Object.values(long).map((f) => f.bytes))
   // form fields and boundaries add a little to the files; far more than that is refused unread
   if (declared > total + 1024 * 1024) throw bodyTooLarge(total, declared)
 
@@ -65,7 +74,7 @@ export async function readMultipart<T>(
       // names and filenames are UTF-8, as browsers, undici and httpx send them (busboy's default,
       // latin1, stored `résumé.pdf` as `rÃ©sumÃ©.pdf`)
       defParamCharset: 'utf8',
-      limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, headerPairs: 32 },
+      limits: { fieldSize, parts: MAX_PARTS, headerPairs: 32 },
     })
   } catch (error) {
     throw invalidMultipart((error as Error).message.replace(/\.$/, '').toLowerCase())
@@ -151,7 +160,7 @@ export async function readMultipart<T>(
     if (options.files[field]) {
       // a file field sent as plain text (`curl -F data=...`): its text is the bytes
       if (!once(field)) return fail(invalidMultipart(`the field '${field}' was sent twice`))
-      if (info.valueTruncated) return fail(bodyTooLarge(MAX_FIELD_BYTES, MAX_FIELD_BYTES))
+      if (info.valueTruncated) return fail(bodyTooLarge(fieldSize, fieldSize))
       const file: FormFileInfo = { field, filename: '', contentType: 'application/octet-stream' }
       receiving.push(
         options
@@ -164,8 +173,12 @@ export async function readMultipart<T>(
       return
     }
     if (!options.fields.includes(field)) return fail(unexpectedFormField(field))
-    if (info.valueTruncated)
-      return fail(invalidMultipart(`the field '${field}' is longer than ${MAX_FIELD_BYTES} bytes`))
+    // busboy cuts at the largest limit; the others are checked here
+    const most = long[field]?.bytes ?? MAX_FIELD_BYTES
+    if (info.valueTruncated || Buffer.byteLength(value, 'utf8') > most)
+      return fail(invalidMultipart(`the field '${field}' is longer than ${most} bytes`))
+    if (long[field] && (form.lists[field]?.length ?? 0) >= long[field].repeat)
+      return fail(invalidMultipart(`the field '${field}' was sent more than ${long[field].repeat} times`))
     if (field.endsWith('[]')) return void (form.lists[field] ??= []).push(value)
     if (field in form.fields) return fail(invalidMultipart(`the field '${field}' was sent twice`))
     form.fields[field] = value

@@ -57,6 +57,28 @@ describe('audio transcriptions on an upstream model', () => {
     expect(sent.file?.bytes.equals(wav)).toBe(true)
   })
 
+  it("forwards the SDK 6 fields a diarizing upstream takes: diarized_json, known speakers, a VAD chunking_strategy", async () => {
+    // a real sample is over a plain field's 64 KiB
+    const sample = `data:audio/wav;base64,${Buffer.concat([wav, wav, wav, wav]).toString('base64')}`
+    expect(sample.length).toBeGreaterThan(64 * 1024)
+    const result = await client.audio.transcriptions.create({
+      file: await toFile(wav, 'speech.wav'),
+      model: 'remote-whisper',
+      response_format: 'diarized_json',
+      known_speaker_names: ['agent', 'customer'],
+      known_speaker_references: [sample, sample],
+      chunking_strategy: { type: 'server_vad', threshold: 0.4 },
+    })
+    expect(result.text).toBe(UPSTREAM_TEXT)
+    expect(upstream.last().fields).toMatchObject({
+      response_format: ['diarized_json'],
+      'known_speaker_names[]': ['agent', 'customer'],
+      'known_speaker_references[]': [sample, sample],
+      'chunking_strategy[type]': ['server_vad'],
+      'chunking_strategy[threshold]': ['0.4'],
+    })
+  })
+
   it('passes text formats and SSE streams through', async () => {
     const text = await client.audio.transcriptions.create({ file: await toFile(wav, 'a.wav'), model: 'remote-whisper', response_format: 'text' })
     expect(text).toBe(`${UPSTREAM_TEXT}\n`)
@@ -83,7 +105,8 @@ describe('audio transcriptions on an upstream model', () => {
   it('records the audio seconds of forwarded uploads', async () => {
     await t.ctx.services.usage.settled()
     const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().where('model', '=', 'remote-whisper').execute()
-    expect(rows.length).toBe(5)
+    // one record per request of the tests above
+    expect(rows.length).toBe(6)
     for (const r of rows) {
       expect(r.operation).toBe('audio_transcriptions')
       expect(Number(r.seconds)).toBe(Math.ceil(durationOf(path.join(dir, 'a.wav'))))

@@ -286,6 +286,39 @@ describe('bad input', () => {
     expect(missing.status).toBe(404)
   })
 
+  it("chunking_strategy: 'auto' and the SDK's server_vad object (sent as chunking_strategy[type]...) are taken", async () => {
+    const vad = await client.audio.transcriptions.create({
+      file: await upload(clips[1]),
+      model: 'whisper-1',
+      chunking_strategy: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200 },
+    })
+    expect(vad.text.length).toBeGreaterThan(0)
+    const auto = await client.audio.transcriptions.create({ file: await upload(clips[1]), model: 'whisper-1', chunking_strategy: 'auto' })
+    expect(auto.text).toBe(vad.text)
+    const badType = await raw(formOf({ model: 'whisper-1', 'chunking_strategy[type]': 'semantic' }, speech()))
+    expect(badType.status).toBe(400)
+    expect(badType.body.error.param).toBe('chunking_strategy.type')
+    const badThreshold = await raw(formOf({ model: 'whisper-1', 'chunking_strategy[type]': 'server_vad', 'chunking_strategy[threshold]': '2' }, speech()))
+    expect(badThreshold.status).toBe(400)
+    expect(badThreshold.body.error.param).toBe('chunking_strategy.threshold')
+    const unknown = await raw(formOf({ model: 'whisper-1', 'chunking_strategy[mode]': 'x' }, speech()))
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_parameter', param: 'chunking_strategy[mode]' })
+  })
+
+  it('speaker labels (diarized_json, known_speaker_*[]) are refused by the offline model, which cannot tell speakers apart', async () => {
+    const diarized = await raw(formOf({ model: 'gpt-4o-mini-transcribe', response_format: 'diarized_json' }, speech()))
+    expect(diarized.status).toBe(400)
+    expect(diarized.body.error).toMatchObject({ param: 'response_format', code: 'unsupported_value' })
+    expect(diarized.body.error.message).toContain('pocketsphinx-en-us')
+    const names = await raw(formOf({ model: 'whisper-1', 'known_speaker_names[]': ['a', 'b'] }, speech()))
+    expect(names.body.error).toMatchObject({ param: 'known_speaker_names', code: 'unsupported_value' })
+    const five = await raw(formOf({ model: 'whisper-1', 'known_speaker_names[]': ['a', 'b', 'c', 'd', 'e'] }, speech()))
+    expect(five.body.error).toMatchObject({ param: 'known_speaker_names', code: 'array_above_max_length' })
+    // translations have no such format, as in the SDK
+    const translation = await raw(formOf({ model: 'whisper-1', response_format: 'diarized_json' }, speech()), 'translations')
+    expect(translation.body.error).toMatchObject({ param: 'response_format', code: 'invalid_value' })
+  })
+
   it('uploads count against max_audio_megabytes_per_1_minute', async () => {
     const big = path.join(dir, 'long.wav')
     // 40 s of 16 kHz 16-bit audio: 1.2 MiB, over the 1 MB a minute configured for this model

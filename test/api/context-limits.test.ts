@@ -127,9 +127,16 @@ describe('completions and embeddings: limits', () => {
     const { contextLength: perInput, maxRequestTokens } = TEST_LIMITS.embed
     const long = await raw('/embeddings', { model: 'test-embed', input: ['fine', words(9_000)] })
     expect(long.status).toBe(400)
-    expect(long.body.error.message).toBe(
-      `This model's maximum context length is ${perInput} tokens, however you requested 9001 tokens (9001 in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
-    )
+    // OpenAI's current words, naming the item (code null, as in the older full bodies)
+    expect(long.body.error).toEqual({
+      message: `Invalid 'input[1]': maximum input length is ${perInput} tokens.`,
+      type: 'invalid_request_error',
+      param: 'input[1]',
+      code: null,
+    })
+    const alone = await raw('/embeddings', { model: 'test-embed', input: words(9_000) })
+    expect(alone.body.error.message).toBe(`Invalid 'input': maximum input length is ${perInput} tokens.`)
+    expect(alone.body.error.param).toBe('input')
     const many = await raw('/embeddings', { model: 'test-embed', input: Array(2048).fill(words(199)) })
     expect(many.status).toBe(400)
     expect(many.body.error).toEqual({
@@ -140,5 +147,6 @@ describe('completions and embeddings: limits', () => {
     })
     const tokens = await raw('/embeddings', { model: 'test-embed', input: [Array(8193).fill(15339)] })
     expect(tokens.status).toBe(400)
+    expect(tokens.body.error).toMatchObject({ message: `Invalid 'input[0]': maximum input length is ${perInput} tokens.`, code: null })
   })
 })

@@ -131,16 +131,39 @@ describe('embeddings', () => {
   it('refuses empty input with a 400', async () => {
     const empty = await client.embeddings.create({ model: 'test-embed', input: '' }).catch((e) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)
-    expect(empty.error.param).toBe('input')
+    // OpenAI's current words, naming the item
+    const invalid = (param: string) => ({
+      message: `Invalid '${param}': input cannot be an empty string.`,
+      type: 'invalid_request_error',
+      param,
+      code: null,
+    })
+    expect(empty.error).toEqual(invalid('input'))
     const inArray = await client.embeddings
       .create({ model: 'test-embed', input: ['ok', ''] })
       .catch((e) => e)
     expect(inArray.status).toBe(400)
-    expect(inArray.error.param).toBe('input[1]')
+    expect(inArray.error).toEqual(invalid('input[1]'))
     for (const input of [[], [[]]]) {
       const { status, body } = await raw({ model: 'test-embed', input })
       expect(status, JSON.stringify(input)).toBe(400)
       expect(body.error.type).toBe('invalid_request_error')
+    }
+  })
+
+  it('takes 2048 inputs and refuses 2049 in OpenAI\'s words', async () => {
+    const ok = await raw({ model: 'test-embed', input: Array(2048).fill([15339]), encoding_format: 'float' })
+    expect(ok.status).toBe(200)
+    expect(ok.body.data).toHaveLength(2048)
+    for (const input of [Array(2049).fill('a'), Array(2049).fill([15339])]) {
+      const { status, body } = await raw({ model: 'test-embed', input })
+      expect(status).toBe(400)
+      expect(body.error).toEqual({
+        message: "Invalid 'input': array length must be 2048 or less.",
+        type: 'invalid_request_error',
+        param: 'input',
+        code: 'invalid_value',
+      })
     }
   })
 

@@ -45,3 +45,15 @@ export function notATranscriptionModel(model: string, task: 'transcribe' | 'tran
 export function fileRequired() {
   return invalidRequest("'file' is a required property", 'file')
 }
+
+/**
+ * Speaker labels (`diarized_json`, `known_speaker_*[]`) asked of a model that cannot tell
+ * speakers apart: OpenAI serves them with gpt-4o-transcribe-diarize only.
+ */
+export function diarizationNotServed(model: string, param: 'response_format' | 'known_speaker_names' | 'known_speaker_references') {
+  return invalidRequest(
+    `The model \`${model}\` cannot tell speakers apart: '${param}' needs a diarizing model (for example gpt-4o-transcribe-diarize, served by an upstream).`,
+    param,
+    'unsupported_value',
+  )
+}

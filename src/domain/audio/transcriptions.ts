@@ -22,6 +22,7 @@ import {
   invalidLanguage,
   languageNotServed,
   notATranscriptionModel,
+  diarizationNotServed,
 } from './transcription-errors.js'
 
 export type { AudioUpload, TranscriptionTask }
@@ -77,7 +78,11 @@ export class TranscriptionsService {
       return { kind: 'relay', ...answer }
     }
 
-    if (params.timestamp_granularities?.length && params.response_format !== 'verbose_json') throw granularitiesNeedVerboseJson()
+    const format = params.response_format
+    if (format === 'diarized_json') throw diarizationNotServed(card.id, 'response_format')
+    if (params.known_speaker_names?.length) throw diarizationNotServed(card.id, 'known_speaker_names')
+    if (params.known_speaker_references?.length) throw diarizationNotServed(card.id, 'known_speaker_references')
+    if (params.timestamp_granularities?.length && format !== 'verbose_json') throw granularitiesNeedVerboseJson()
     if (params.language !== undefined) {
       const language = params.language.toLowerCase()
       if (!ISO_639_1.has(language)) throw invalidLanguage(params.language)
@@ -111,7 +116,7 @@ export class TranscriptionsService {
     record(duration)
     const transcript: Transcript = { task, language, duration, segments }
     const formatted = formatTranscript(transcript, {
-      format: params.response_format,
+      format,
       granularities: params.timestamp_granularities,
       logprobs: params.include.includes('logprobs'),
     })

@@ -1,4 +1,4 @@
-import { embeddingTokensPerRequest, invalidRequest, promptContextExceeded } from '../../errors.js'
+import { embeddingInputTooLong, embeddingTokensPerRequest, invalidRequest } from '../../errors.js'
 import { Pacer } from '../../pacing.js'
 import type { ModelCard } from '../../providers/provider.js'
 import { countTokensAsync, minTokens } from '../../providers/tokenizer.js'
@@ -30,7 +30,9 @@ export class EmbeddingsService {
       throw invalidRequest(`The model \`${params.model}\` does not support embeddings.`, 'model', 'invalid_value')
     }
     const inputs = normalizeInput(params.input)
-    const tokenCounts = await admitInputs(card, inputs, options.signal)
+    // a string or one token array is `input` in error messages, a list's items `input[i]`
+    const single = typeof params.input === 'string' || typeof params.input[0] === 'number'
+    const tokenCounts = await admitInputs(card, inputs, single, options.signal)
     const result = await provider.embed({ model: upstreamModel, inputs, dimensions: params.dimensions, user: params.user, signal: options.signal, tokenCounts, publicModel: params.model })
     options.limit?.settle(result.usage.inputTokens)
     // the answer does not wait for the row (UsageRecorder)
@@ -60,13 +62,13 @@ export class EmbeddingsService {
  * all of them within the request's total (300,000). Counted in slices; a text whose lower bound
  * is already over the context is refused without being encoded.
  */
-async function admitInputs(card: ModelCard, inputs: (string | number[])[], signal: AbortSignal): Promise<number[] | undefined> {
+async function admitInputs(card: ModelCard, inputs: (string | number[])[], single: boolean, signal: AbortSignal): Promise<number[] | undefined> {
   const context = card.contextLength
   if (context === undefined && card.maxRequestTokens === undefined) return undefined
   const counts: number[] = []
   let total = 0
   const pacer = new Pacer()
-  for (const input of inputs) {
+  for (const [i, input] of inputs.entries()) {
     await pacer.pace(signal)
     const count =
       typeof input !== 'string'
@@ -74,7 +76,7 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], signa
         : context !== undefined && minTokens(input.length) > context
           ? minTokens(input.length)
           : await countTokensAsync(input, { atMost: context === undefined ? undefined : context * 4, signal })
-    if (context !== undefined && count > context) throw promptContextExceeded(context, count, 0)
+    if (context !== undefined && count > context) throw embeddingInputTooLong(single ? 'input' : `input[${i}]`, context)
     counts.push(count)
     total += count
   }
@@ -85,11 +87,13 @@ async function admitInputs(card: ModelCard, inputs: (string | number[])[], signa
 function normalizeInput(input: EmbeddingCreateParams['input']): (string | number[])[] {
   const list: (string | number[])[] =
     typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [input as number[]] : (input as (string | number[])[])
-  list.forEach((item, i) => {
-    if (item === '') {
-      const param = typeof input === 'string' ? 'input' : `input[${i}]`
-      throw invalidRequest(`'$.${param}' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.`, param)
-    }
-  })
+  // OpenAI's current words, naming the item: `Invalid 'input[31]': input cannot be an empty
+  // string.` (quoted from OpenAI in many 2026 projects; it was `'$.input' is invalid` until 2024).
+  // A lone string is `input`; param is that path, code null (no full body found)
+  const empty = list.findIndex((item) => item === '')
+  if (empty >= 0) {
+    const param = typeof input === 'string' ? 'input' : `input[${empty}]`
+    throw invalidRequest(`Invalid '${param}': input cannot be an empty string.`, param)
+  }
   return list
 }
