@@ -130,4 +130,9 @@ describe('nestFields', () => {
       expires_after: { anchor: 'created_at', seconds: '3600' },
     })
   })
+
+  it('keeps a plain value given beside nested ones, in either order, for validation to refuse', () => {
+    expect(nestFields({ expires_after: 'soon', 'expires_after[anchor]': 'created_at' })).toEqual({ expires_after: 'soon' })
+    expect(nestFields({ 'expires_after[anchor]': 'created_at', expires_after: 'soon' })).toEqual({ expires_after: 'soon' })
+  })
 })

@@ -255,8 +255,10 @@ export function nestFields(fields: Record<string, string>): Record<string, unkno
   const out: Record<string, any> = {}
   for (const [key, value] of Object.entries(fields)) {
     const nested = /^([^[\]]+)\[([^[\]]+)\]$/.exec(key)
-    if (nested) (out[nested[1]] ??= {})[nested[2]] = value
-    else out[key] = value
+    if (!nested) out[key] = value
+    // `x=...` beside `x[k]=...`: the plain value stays, and validation calls it the wrong type
+    // (setting a key on a string would throw, a 500)
+    else if (typeof out[nested[1]] !== 'string') (out[nested[1]] ??= {})[nested[2]] = value
   }
   return out
 }

@@ -153,6 +153,12 @@ describe('POST /v1/files with bad input', () => {
         "Invalid 'expires_after.seconds': integer below minimum value. Expected a value >= 3600, but got 10 instead.",
       param: 'expires_after.seconds',
     })
+    // a plain expires_after beside its nested fields is the wrong type, not a 500
+    const both = await post(
+      multipart([purpose('batch'), file('{}\n'), { name: 'expires_after', value: 'soon' }, { name: 'expires_after[anchor]', value: 'created_at' }]),
+    )
+    expect(both.status).toBe(400)
+    expect(both.body.error).toMatchObject({ type: 'invalid_request_error', param: 'expires_after' })
     // a form field is text: a word is no integer (zod's coerce once read it "a decimal")
     const word = await post(
       multipart([
