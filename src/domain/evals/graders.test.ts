@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { pickLabel, readScore, stringCheck } from './graders.js'
-import { parseJsonl } from './items.js'
+import { loadItems, parseJsonl } from './items.js'
 import { fuzzyRatio, similarity } from './similarity.js'
 import { render } from './template.js'
 
@@ -24,32 +24,52 @@ describe('string_check', () => {
   })
 })
 
-describe('text_similarity', () => {
-  it('scores identical texts 1 and unrelated texts 0 on every metric', () => {
+describe('text_similarity', async () => {
+  it('scores identical texts 1 and unrelated texts 0 on every metric', async () => {
     for (const metric of ['fuzzy_match', 'bleu', 'gleu', 'meteor', 'rouge_1', 'rouge_2', 'rouge_3', 'rouge_4', 'rouge_5', 'rouge_l'] as const) {
-      expect(similarity(metric, 'the cat sat on the mat', 'the cat sat on the mat'), metric).toBeCloseTo(1)
-      expect(similarity(metric, 'xyz-uvw', 'abc def'), metric).toBe(0)
+      expect(await similarity(metric, 'the cat sat on the mat', 'the cat sat on the mat'), metric).toBeCloseTo(1)
+      expect(await similarity(metric, 'xyz-uvw', 'abc def'), metric).toBe(0)
     }
   })
 
-  it('fuzzy_match is rapidfuzz ratio / 100', () => {
+  it('fuzzy_match is rapidfuzz ratio / 100', async () => {
     // rapidfuzz: fuzz.ratio("this is a test", "this is a test!") == 96.55...
-    expect(fuzzyRatio('this is a test', 'this is a test!')).toBeCloseTo(0.9655, 3)
-    expect(fuzzyRatio('', '')).toBe(1)
+    expect(await fuzzyRatio('this is a test', 'this is a test!')).toBeCloseTo(0.9655, 3)
+    expect(await fuzzyRatio('', '')).toBe(1)
   })
 
-  it('rouge and bleu give partial credit', () => {
+  it('rouge and bleu give partial credit', async () => {
     // unigrams: 5 of 6 in common → P = R = 5/6
-    expect(similarity('rouge_1', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(5 / 6)
+    expect(await similarity('rouge_1', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(5 / 6)
     // bigrams: 4 of 5
-    expect(similarity('rouge_2', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(4 / 5)
-    expect(similarity('rouge_l', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(5 / 6)
-    const bleu = similarity('bleu', 'the cat sat on the rug', 'the cat sat on the mat')
+    expect(await similarity('rouge_2', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(4 / 5)
+    expect(await similarity('rouge_l', 'the cat sat on the rug', 'the cat sat on the mat')).toBeCloseTo(5 / 6)
+    const bleu = await similarity('bleu', 'the cat sat on the rug', 'the cat sat on the mat')
     expect(bleu).toBeGreaterThan(0.5)
     expect(bleu).toBeLessThan(1)
-    expect(similarity('bleu', 'Paris', 'Paris')).toBe(1)
+    expect(await similarity('bleu', 'Paris', 'Paris')).toBe(1)
     // word order matters to meteor's fragmentation penalty
-    expect(similarity('meteor', 'mat the on sat cat the', 'the cat sat on the mat')).toBeLessThan(similarity('meteor', 'the cat sat on the mat', 'the cat sat on the mat'))
+    expect(await similarity('meteor', 'mat the on sat cat the', 'the cat sat on the mat')).toBeLessThan(await similarity('meteor', 'the cat sat on the mat', 'the cat sat on the mat'))
+  })
+
+  it('keeps the event loop turning while it compares two long texts', async () => {
+    const long = 'lorem ipsum dolor sit amet '.repeat(400)
+    let longest = 0
+    let last = performance.now()
+    const timer = setInterval(() => {
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+    }, 1)
+    try {
+      for (const metric of ['fuzzy_match', 'rouge_l', 'meteor'] as const) {
+        expect(await similarity(metric, long, long + 'x'), metric).toBeGreaterThan(0.99)
+      }
+    } finally {
+      clearInterval(timer)
+    }
+    // the 10,800-character fuzzy match alone is over 100 million cells
+    expect(longest).toBeLessThan(50)
   })
 })
 
@@ -77,5 +97,16 @@ describe('jsonl items', () => {
       { item: { b: 2 } },
     ])
     await expect(parseJsonl('{"item": {}}\n[1]\n', 'file-1')).rejects.toThrow('Line 2 of file file-1 is not a JSON object.')
+  })
+
+  it('reads a file chunk by chunk: a character or a line cut between chunks, CRLF, no final newline', async () => {
+    const text = '{"item": {"q": "café ☕"}}\r\n{"item": {"q": "second"}}'
+    const bytes = Buffer.from(text)
+    // cut inside the two-byte é and the three-byte ☕
+    const cuts = [0, bytes.indexOf(0xa9), bytes.indexOf(0x98) , 30, bytes.length]
+    const chunks = cuts.slice(1).map((end, i) => new Uint8Array(bytes.subarray(cuts[i], end)))
+    const files = { content: async () => ({ file: { bytes: bytes.length }, open: async () => chunks }) }
+    const items = await loadItems({ files, storage: undefined } as never, { projectId: 'proj' } as never, { type: 'file_id', id: 'file-1' })
+    expect(items).toEqual([{ item: { q: 'café ☕' } }, { item: { q: 'second' } }])
   })
 })

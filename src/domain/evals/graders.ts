@@ -31,7 +31,7 @@ export async function grade(grader: Grader, context: TemplateContext, tools: Gra
       const metric = grader.evaluation_metric
       const [input, reference] = [render(grader.input, context), render(grader.reference, context)]
       if (metric !== 'cosine') {
-        const score = similarity(metric, input, reference)
+        const score = await similarity(metric, input, reference, tools.signal)
         return { result: { ...base, passed: score >= grader.pass_threshold, score }, usage: [], errored: false }
       }
       try {

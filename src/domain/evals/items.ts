@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import { evalBadJsonlLine, evalFileTooLarge } from '../../errors.js'
 import { Pacer } from '../../pacing.js'
 import type { ProjectPrincipal } from '../../principal.js'
@@ -33,41 +34,71 @@ export async function loadItems(
   if (source.type === 'responses') return storedResponses(deps.storage, principal.projectId, source)
   const content = await deps.files.content(principal, source.id)
   if (content.file.bytes > MAX_FILE_BYTES) throw fileTooLarge(source.id, content.file.bytes)
-  const chunks: Buffer[] = []
-  for await (const chunk of await content.open()) chunks.push(Buffer.from(chunk))
-  return parseJsonl(Buffer.concat(chunks).toString('utf8'), source.id)
+  const reader = new JsonlReader(source.id)
+  for await (const chunk of await content.open()) await reader.push(chunk)
+  return reader.end()
+}
+
+/** The items of a whole JSONL text (parseJsonl's lines, read as JsonlReader reads a file). */
+export async function parseJsonl(text: string, fileId: string): Promise<DataItem[]> {
+  const reader = new JsonlReader(fileId)
+  await reader.push(text)
+  return reader.end()
 }
 
 /**
  * One item per non-empty line: `{"item": {...}, "sample": {...}}`, or the item itself when the
- * line has no `item` object.
+ * line has no `item` object. The file is decoded and cut into lines chunk by chunk, and parsed
+ * in slices of the event loop's turn (pacing.ts): a 64 MB file decoded or split whole would hold
+ * the loop for longer than a request may.
  */
-export async function parseJsonl(text: string, fileId: string): Promise<DataItem[]> {
-  const items: DataItem[] = []
-  const lines = text.split(/\r?\n/)
-  // a large file is parsed in slices of the event loop's turn (pacing.ts)
-  const pacer = new Pacer()
-  for (let i = 0; i < lines.length; i++) {
-    await pacer.pace()
-    const line = lines[i].trim()
-    if (!line) continue
+class JsonlReader {
+  private readonly items: DataItem[] = []
+  private readonly decoder = new StringDecoder('utf8')
+  private readonly pacer = new Pacer()
+  private pending = ''
+  private line = 0
+
+  constructor(private readonly fileId: string) {}
+
+  async push(chunk: Uint8Array | string) {
+    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)))
+    let at = 0
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', at)) {
+      await this.pacer.pace()
+      this.add(text.slice(at, end))
+      at = end + 1
+    }
+    this.pending = text.slice(at)
+  }
+
+  end(): DataItem[] {
+    const rest = this.pending + this.decoder.end()
+    this.pending = ''
+    if (rest) this.add(rest)
+    return this.items
+  }
+
+  private add(raw: string) {
+    this.line++
+    const line = raw.trim()
+    if (!line) return
     let value: unknown
     try {
       value = JSON.parse(line)
     } catch {
-      throw evalBadJsonlLine(fileId, i + 1, 'not valid JSON')
+      throw evalBadJsonlLine(this.fileId, this.line, 'not valid JSON')
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw evalBadJsonlLine(fileId, i + 1, 'not a JSON object')
+      throw evalBadJsonlLine(this.fileId, this.line, 'not a JSON object')
     }
     const record = value as Record<string, unknown>
     const item = record.item
     if (item && typeof item === 'object' && !Array.isArray(item)) {
       const sample = record.sample && typeof record.sample === 'object' ? (record.sample as Record<string, unknown>) : undefined
-      items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}) })
-    } else items.push({ item: record })
+      this.items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}) })
+    } else this.items.push({ item: record })
   }
-  return items
 }
 
 type StoredSource = Extract<RunDataSource['source'], { type: 'stored_completions' }>

@@ -1,3 +1,4 @@
+import { Pacer } from '../../pacing.js'
 import type { SimilarityMetric } from '../../schemas/evals.js'
 
 /**
@@ -5,8 +6,11 @@ import type { SimilarityMetric } from '../../schemas/evals.js'
  * computed). Words are lower-cased runs of letters and digits; `fuzzy_match` compares the raw
  * strings. `cosine` needs an embeddings model and is refused when the eval is created.
  */
-export function similarity(metric: Exclude<SimilarityMetric, 'cosine'>, output: string, reference: string): number {
-  if (metric === 'fuzzy_match') return fuzzyRatio(output, reference)
+export async function similarity(metric: Exclude<SimilarityMetric, 'cosine'>, output: string, reference: string, signal?: AbortSignal): Promise<number> {
+  // fuzzy_match, rouge_l and meteor take time in the product of the two lengths: two long texts
+  // would hold the event loop for seconds, so they yield between rows (pacing.ts)
+  const pacer = new Pacer()
+  if (metric === 'fuzzy_match') return fuzzyRatio(output, reference, pacer, signal)
   const hyp = words(output)
   const ref = words(reference)
   switch (metric) {
@@ -15,9 +19,9 @@ export function similarity(metric: Exclude<SimilarityMetric, 'cosine'>, output: 
     case 'gleu':
       return gleu(hyp, ref)
     case 'meteor':
-      return meteor(hyp, ref)
+      return meteor(hyp, ref, pacer, signal)
     case 'rouge_l':
-      return f1(lcs(hyp, ref), hyp.length, ref.length)
+      return f1(await lcs(hyp, ref, pacer, signal), hyp.length, ref.length)
     default:
       return rougeN(hyp, ref, Number(metric.slice('rouge_'.length)))
   }
@@ -28,15 +32,17 @@ export function words(text: string): string[] {
 }
 
 /** rapidfuzz's `fuzz.ratio` / 100: 1 − indel distance / total length, on characters. */
-export function fuzzyRatio(a: string, b: string): number {
+export async function fuzzyRatio(a: string, b: string, pacer = new Pacer(), signal?: AbortSignal): Promise<number> {
   if (!a.length && !b.length) return 1
-  return (2 * lcs([...a], [...b])) / ([...a].length + [...b].length)
+  const [x, y] = [[...a], [...b]]
+  return (2 * (await lcs(x, y, pacer, signal))) / (x.length + y.length)
 }
 
-/** Length of the longest common subsequence (two rows of the table). */
-function lcs<T>(a: T[], b: T[]): number {
+/** Length of the longest common subsequence (two rows of the table), yielding between rows. */
+async function lcs<T>(a: T[], b: T[], pacer: Pacer, signal?: AbortSignal): Promise<number> {
   let prev = new Array<number>(b.length + 1).fill(0)
   for (const x of a) {
+    await pacer.pace(signal)
     const row = new Array<number>(b.length + 1).fill(0)
     for (let j = 0; j < b.length; j++) row[j + 1] = x === b[j] ? prev[j] + 1 : Math.max(prev[j + 1], row[j])
     prev = row
@@ -112,10 +118,11 @@ function gleu(hyp: string[], ref: string[]): number {
  * METEOR on exact word matches (no stems or synonyms): the recall-weighted harmonic mean
  * (α 0.9) times 1 − 0.5·(chunks / matches)³, NLTK's defaults.
  */
-function meteor(hyp: string[], ref: string[]): number {
+async function meteor(hyp: string[], ref: string[], pacer: Pacer, signal?: AbortSignal): Promise<number> {
   const used = new Array<boolean>(ref.length).fill(false)
   const alignment: number[] = []
   for (const word of hyp) {
+    await pacer.pace(signal)
     const j = ref.findIndex((r, k) => !used[k] && r === word)
     if (j >= 0) {
       used[j] = true
