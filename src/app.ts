@@ -4,6 +4,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { inferenceFastPath } from './api/fast-path.js'
 import { mountApi } from './api/index.js'
+import { realtimeUpgrade } from './api/realtime-socket.js'
 import { mountDashboard } from './web/routes.js'
 import type { AppContext } from './context.js'
 import { invalidRequest, invalidUrl } from './errors.js'
@@ -112,6 +113,7 @@ export function createStartingServer(): http.Server {
 export function serveApp(server: http.Server, ctx: AppContext, app = createApp(ctx)) {
   server.removeAllListeners('request')
   server.on('request', createListener(ctx, app))
+  server.on('upgrade', realtimeUpgrade(ctx))
 }
 
 /**
@@ -122,5 +124,7 @@ export function createServer(ctx: AppContext, app = createApp(ctx)): http.Server
   // requests without Host reach the listener, which answers them in OpenAI's shape
   const server = http.createServer({ requireHostHeader: false }, createListener(ctx, app))
   server.on('clientError', onClientError)
+  // WebSocket upgrades: the Realtime API's socket (GET /v1/realtime), every other path refused
+  server.on('upgrade', realtimeUpgrade(ctx))
   return server
 }

@@ -1,0 +1,281 @@
+import net from 'node:net'
+import OpenAI from 'openai'
+import { OpenAIRealtimeWS } from 'openai/beta/realtime/ws'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { newProjectKey } from '../helpers/admin.js'
+import { validateSchema } from '../helpers/spec.js'
+import { readSpecDocument } from '../helpers/spec-load.js'
+import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
+
+// The Realtime API through the official SDK's beta client (OpenAIRealtimeWS): the two session
+// endpoints, the socket's text conversation, function calls, cancel, error events and every
+// refusal of the upgrade. Each server event is checked against its spec schema.
+
+let t: TestApp
+let port: number
+/** server event type → its schema in the spec (RealtimeServerEvent*) */
+const SCHEMAS = new Map<string, string>()
+
+beforeAll(async () => {
+  t = await createTestApp({}, { transport: 'http' })
+  port = Number(new URL(t.url).port)
+  const { schemas } = readSpecDocument('v2').components
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (!name.startsWith('RealtimeServerEvent') || name === 'RealtimeServerEvent') continue
+    const type = (schema as { properties?: { type?: { enum?: string[]; const?: string } } }).properties?.type
+    const value = type?.enum?.[0] ?? type?.const
+    if (value) SCHEMAS.set(value, name)
+  }
+})
+afterAll(async () => t?.close())
+
+type Event = { type: string; [key: string]: any }
+
+/** The SDK's client on Plinth: it always dials wss://, so the test hands it a plain TCP socket. */
+function connect(key = PROJECT_KEY, model = 'test-echo') {
+  const client = new OpenAI({ apiKey: key, baseURL: `${t.url}/v1`, maxRetries: 0 })
+  const rt = new OpenAIRealtimeWS({ model, options: { createConnection: () => net.connect(port, '127.0.0.1') } as never }, client)
+  const events: Event[] = []
+  const seen = new Set<Event>()
+  const waiters: { type: string; resolve: (event: Event) => void }[] = []
+  rt.socket.on('message', (data) => {
+    const event = JSON.parse(data.toString()) as Event
+    const schema = SCHEMAS.get(event.type)
+    expect(schema, `a spec schema for ${event.type}`).toBeDefined()
+    // the spec's enum lists OpenAI's realtime models; Plinth's sessions run its own chat models.
+    // As OpenAI sends them, where the spec draws otherwise: the first item's previous_item_id is
+    // null, and response.created's response and a new output item are `in_progress`
+    const violations = validateSchema(schema!, event, { version: 'v2' }).filter(
+      (v) =>
+        v.path !== '/session/model' &&
+        !(v.path === '/previous_item_id' && event.previous_item_id === null) &&
+        !(v.path === '/response/status' && event.response.status === 'in_progress') &&
+        !(v.path === '/item/status' && event.item.status === 'in_progress'),
+    )
+    expect(violations, event.type).toEqual([])
+    events.push(event)
+    const at = waiters.findIndex((w) => w.type === event.type)
+    if (at >= 0) {
+      seen.add(event)
+      waiters.splice(at, 1)[0].resolve(event)
+    }
+  })
+  rt.on('error', () => {})
+  /** The first event of that type not yet taken, waiting for it if it has not come. */
+  const next = (type: string) =>
+    new Promise<Event>((resolve, reject) => {
+      const early = events.find((e) => e.type === type && !seen.has(e))
+      if (early) {
+        seen.add(early)
+        return resolve(early)
+      }
+      waiters.push({ type, resolve })
+      setTimeout(() => reject(new Error(`no ${type} event; got ${events.map((e) => e.type).join(', ')}`)), 4000)
+    })
+  const opened = new Promise<void>((resolve, reject) => {
+    rt.socket.once('open', () => resolve())
+    rt.socket.once('error', reject)
+  })
+  return { rt, events, next, opened, since: (n: number) => events.slice(n) }
+}
+
+/** A restricted key of the default project that may chat but not use the Realtime API. */
+async function chatOnlyKey() {
+  const { projectId } = await t.ctx.services.keys.authenticate(PROJECT_KEY)
+  return newProjectKey(t, projectId!, { mode: 'restricted', scopes: { chat: 'write' } })
+}
+
+/** The HTTP status of a refused upgrade, and OpenAI's error body. */
+function refused(path: string, headers: Record<string, string>, protocols?: string[]) {
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols, { headers })
+    socket.on('unexpected-response', (_request, response) => {
+      let text = ''
+      response.on('data', (chunk) => (text += chunk))
+      response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text) }))
+    })
+    socket.on('open', () => reject(new Error('the upgrade was accepted')))
+    socket.on('error', () => {})
+  })
+}
+
+describe('POST /v1/realtime/sessions and /v1/realtime/transcription_sessions', () => {
+  it('answers the session with an ephemeral key that opens the socket with its configuration', async () => {
+    const session = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, modalities: ['text'], instructions: 'Be brief.' })
+    expect(session.client_secret.value).toMatch(/^ek_/)
+    const now = Date.now() / 1000
+    expect(session.client_secret.expires_at).toBeGreaterThan(now + 50)
+    expect(session.client_secret.expires_at).toBeLessThan(now + 70)
+    expect(session).toMatchObject({ object: 'realtime.session', modalities: ['text'], instructions: 'Be brief.' })
+    // the secret itself is kept nowhere: only its hash
+    expect(JSON.stringify([...(t.ctx.services.realtime as any).grants.keys()])).not.toContain(session.client_secret.value)
+
+    const c = connect(session.client_secret.value)
+    await c.opened
+    const created = await c.next('session.created')
+    expect(created.session).toMatchObject({ model: 'test-echo', instructions: 'Be brief.', modalities: ['text'] })
+    c.rt.close()
+  })
+
+  it('takes client_secret.expires_after and refuses what the spec refuses', async () => {
+    const session = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, client_secret: { expires_after: { anchor: 'created_at', seconds: 600 } } })
+    expect(session.client_secret.expires_at).toBeGreaterThan(Date.now() / 1000 + 590)
+    const bad = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, modalities: ['video'] as never }).catch((e) => e)
+    expect(bad.status).toBe(400)
+    expect(bad.error).toMatchObject({ type: 'invalid_request_error', param: 'modalities[0]' })
+    const unknown = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, colour: 'red' } as never).catch((e) => e)
+    expect(unknown.error).toMatchObject({ code: 'unknown_parameter', param: 'colour' })
+    const missing = await t.client().beta.realtime.sessions.create({ model: 'no-such-model' as never }).catch((e) => e)
+    expect(missing.status).toBe(404)
+    expect(missing.error.code).toBe('model_not_found')
+  })
+
+  it('creates a transcription session', async () => {
+    const session = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
+    expect(session.client_secret.value).toMatch(/^ek_/)
+    expect(session).toMatchObject({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
+  })
+
+  it('refuses admin keys, no key and keys without the realtime scope', async () => {
+    const admin = await t.client(ADMIN_KEY).beta.realtime.sessions.create({ model: 'test-echo' as never }).catch((e) => e)
+    expect(admin.status).toBe(403)
+    const none = await t.fetch('http://plinth.test/v1/realtime/sessions', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    expect(none.status).toBe(401)
+    const narrow = await t.client(await chatOnlyKey()).beta.realtime.sessions.create({ model: 'test-echo' as never }).catch((e) => e)
+    expect(narrow.status).toBe(401)
+    expect(narrow.message).toContain('api.realtime.write')
+  })
+})
+
+describe('the socket: a text conversation', () => {
+  it('answers a user message with the response events, usage included, and the item joins the conversation', async () => {
+    const c = connect()
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { instructions: 'You echo.', modalities: ['text'] } })
+    expect((await c.next('session.updated')).session.instructions).toBe('You echo.')
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello' }] } })
+    const userItem = (await c.next('conversation.item.created')).item
+    expect(userItem).toMatchObject({ object: 'realtime.item', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello' }] })
+    const mark = c.events.length
+    c.rt.send({ type: 'response.create' })
+    const done = await c.next('response.done')
+    const types = c.since(mark).map((e) => e.type)
+    expect(types[0]).toBe('response.created')
+    expect(types).toEqual(expect.arrayContaining(['response.output_item.added', 'conversation.item.created', 'response.content_part.added', 'response.text.delta', 'response.text.done', 'response.content_part.done', 'response.output_item.done']))
+    const text = c.since(mark).filter((e) => e.type === 'response.text.delta').map((e) => e.delta).join('')
+    expect(text).toBe('Say hello')
+    expect(done.response.status).toBe('completed')
+    expect(done.response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'text', text: 'Say hello' }] })
+    expect(done.response.usage.input_tokens).toBeGreaterThan(0)
+    expect(done.response.usage.output_tokens).toBeGreaterThan(0)
+    expect(done.response.usage.total_tokens).toBe(done.response.usage.input_tokens + done.response.usage.output_tokens)
+    // the assistant's item is in the conversation: retrievable
+    c.rt.send({ type: 'conversation.item.retrieve', item_id: done.response.output[0].id })
+    expect((await c.next('conversation.item.retrieved')).item.content[0].text).toBe('Say hello')
+    c.rt.close()
+  })
+
+  it('calls a function, takes its output and answers', async () => {
+    const tool = { type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }
+    const c = connect(PROJECT_KEY, 'test-scripted')
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { tools: [tool], tool_choice: 'auto' } })
+    await c.next('session.updated')
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is the weather in Paris?' }] } })
+    await c.next('conversation.item.created')
+    c.rt.send({ type: 'response.create' })
+    const args = await c.next('response.function_call_arguments.done')
+    expect(args.name).toBe('get_weather')
+    expect(JSON.parse(args.arguments)).toMatchObject({ city: 'Paris' })
+    const done = await c.next('response.done')
+    const call = done.response.output[0]
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', call_id: args.call_id, status: 'completed' })
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: call.call_id, output: '{"temperature": 21}' } })
+    await c.next('conversation.item.created')
+    c.rt.send({ type: 'response.create', response: { tool_choice: 'none' } })
+    const second = await c.next('response.done')
+    expect(second.response.status).toBe('completed')
+    expect(second.response.output[0].type).toBe('message')
+    c.rt.close()
+  })
+
+  it('cancels a response in flight', async () => {
+    const c = connect(PROJECT_KEY, 'test-scripted')
+    await c.next('session.created')
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'go slowly' }] } })
+    await c.next('conversation.item.created')
+    c.rt.send({ type: 'response.create' })
+    await c.next('response.text.delta')
+    c.rt.send({ type: 'response.cancel' })
+    const done = await c.next('response.done')
+    expect(done.response.status).toBe('cancelled')
+    expect(done.response.status_details).toMatchObject({ type: 'cancelled', reason: 'client_cancelled' })
+    c.rt.close()
+  })
+
+  it('answers bad client events with error events naming them', async () => {
+    const c = connect()
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', event_id: 'evt_bad', session: { custom_voice_id: 'x' } } as never)
+    const unknown = await c.next('error')
+    expect(unknown.error).toMatchObject({ type: 'invalid_request_error', code: 'unknown_parameter', param: 'session.custom_voice_id', message: "Unknown parameter: 'session.custom_voice_id'.", event_id: 'evt_bad' })
+    c.rt.send({ type: 'response.cancel', event_id: 'evt_cancel' })
+    expect((await c.next('error')).error).toMatchObject({ code: 'response_cancel_not_active', event_id: 'evt_cancel' })
+    c.rt.send({ type: 'no.such.event', event_id: 'evt_x' } as never)
+    expect((await c.next('error')).error).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_x' })
+    c.rt.send({ type: 'input_audio_buffer.append', event_id: 'evt_audio', audio: 'AAAA' })
+    const audio = await c.next('error')
+    expect(audio.error).toMatchObject({ code: 'audio_not_supported', event_id: 'evt_audio' })
+    expect(audio.error.message).toContain('text only')
+    c.rt.send({ type: 'response.create', event_id: 'evt_voice', response: { modalities: ['text', 'audio'] } })
+    expect((await c.next('error')).error).toMatchObject({ code: 'audio_not_supported', event_id: 'evt_voice' })
+    c.rt.socket.send('not json')
+    expect((await c.next('error')).error).toMatchObject({ code: 'invalid_json', event_id: null })
+    c.rt.close()
+  })
+})
+
+describe('the socket: refusals before the upgrade', () => {
+  it('refuses no key, a bad key, an admin key, a wrong model and another path', async () => {
+    expect(await refused('/v1/realtime?model=test-echo', {})).toMatchObject({ status: 401 })
+    const bad = await refused('/v1/realtime?model=test-echo', { authorization: 'Bearer sk-proj-nope' })
+    expect(bad).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
+    expect((await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${ADMIN_KEY}` })).status).toBe(403)
+    const wrong = await refused('/v1/realtime?model=no-such-model', { authorization: `Bearer ${PROJECT_KEY}` })
+    expect(wrong).toMatchObject({ status: 404, body: { error: { code: 'model_not_found' } } })
+    const embed = await refused('/v1/realtime?model=test-embed', { authorization: `Bearer ${PROJECT_KEY}` })
+    expect(embed).toMatchObject({ status: 400, body: { error: { code: 'model_not_supported', param: 'model' } } })
+    const narrow = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${await chatOnlyKey()}` })
+    expect(narrow.status).toBe(401)
+    expect(narrow.body.error.message).toContain('api.realtime.write')
+    const noModel = await refused('/v1/realtime', { authorization: `Bearer ${PROJECT_KEY}` })
+    expect(noModel).toMatchObject({ status: 400, body: { error: { param: 'model' } } })
+    expect((await refused('/v1/chat/completions', { authorization: `Bearer ${PROJECT_KEY}` })).status).toBe(404)
+  })
+
+  it('refuses an unknown or expired ephemeral key', async () => {
+    const session = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never })
+    const grant = t.ctx.services.realtime.redeem(session.client_secret.value)!
+    grant.expiresAt = Math.floor(Date.now() / 1000) - 1
+    const expired = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${session.client_secret.value}` })
+    expect(expired).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
+    expect((await refused('/v1/realtime?model=test-echo', { authorization: 'Bearer ek_unknown' })).status).toBe(401)
+  })
+
+  it('takes the key from a browser subprotocol and never echoes it back', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/v1/realtime?model=test-echo`, ['realtime', `openai-insecure-api-key.${PROJECT_KEY}`, 'openai-beta.realtime-v1'])
+    const first = await new Promise<Event>((resolve, reject) => {
+      socket.once('message', (data) => resolve(JSON.parse(data.toString())))
+      socket.once('error', reject)
+    })
+    expect(first.type).toBe('session.created')
+    expect(socket.protocol).toBe('realtime')
+    socket.close()
+  })
+
+  it('leaves normal HTTP alone beside the socket', async () => {
+    const models = await t.client().models.list()
+    expect(models.data.length).toBeGreaterThan(0)
+  })
+})
