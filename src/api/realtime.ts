@@ -1,15 +1,15 @@
 import type { AppContext } from '../context.js'
+import { expiresIn, newSessionId } from '../domain/realtime/ephemeral.js'
 import { defaultSession, withoutNulls } from '../domain/realtime/session.js'
 import { notARealtimeModel } from '../errors.js'
 import { readJson } from '../http/body.js'
 import type { RouteDef } from '../http/routes.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { RealtimeSessionCreateParams, RealtimeTranscriptionSessionCreateParams } from '../schemas/realtime.js'
-import { newId, nowSeconds } from '../storage/ids.js'
 import { bodyLimit, projectPrincipal } from './shared.js'
 
 /** A key lives a minute unless the request asks for 10 s to 2 h (client_secret.expires_after). */
-const expiry = (asked: { expires_after?: { seconds?: number } } | undefined) => nowSeconds() + (asked?.expires_after?.seconds ?? 60)
+const expiry = (asked: { expires_after?: { seconds?: number } } | undefined) => expiresIn(asked?.expires_after?.seconds)
 
 /** Throws OpenAI's 404/403 for a model the project cannot use, 400 for one that does not chat. */
 export function checkRealtimeModel(ctx: AppContext, principal: ProjectPrincipal, model: string) {
@@ -36,7 +36,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
         const { model: _model, ...defaults } = defaultSession('')
         const session = { ...defaults, ...params }
         const secret = ctx.services.realtime.issue({ principal, session, kind: 'realtime', expiresAt: expiry(client_secret) })
-        return c.json({ id: newId('sess_'), object: 'realtime.session', ...withoutNulls(session), client_secret: secret })
+        return c.json({ id: newSessionId(), object: 'realtime.session', ...withoutNulls(session), client_secret: secret })
       },
     },
     {
@@ -57,7 +57,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
           ...params,
         }
         const secret = ctx.services.realtime.issue({ principal, session, kind: 'transcription', expiresAt: expiry(client_secret) })
-        return c.json({ id: newId('sess_'), object: 'realtime.transcription_session', ...withoutNulls(session), client_secret: secret })
+        return c.json({ id: newSessionId(), object: 'realtime.transcription_session', ...withoutNulls(session), client_secret: secret })
       },
     },
   ]

@@ -1,5 +1,5 @@
 import { hashSecret } from '../organization/keys.js'
-import { newSecret, nowSeconds } from '../../storage/ids.js'
+import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
 import type { ProjectPrincipal } from '../../principal.js'
 
 /** What an ephemeral key opens: its project's principal, the session it was made for, until when. */
@@ -45,3 +45,9 @@ export class EphemeralKeys {
     for (const [hash, grant] of this.grants) if (grant.expiresAt <= now) this.grants.delete(hash)
   }
 }
+
+/** A session's id (sess_...), for the REST answers. */
+export const newSessionId = () => newId('sess_')
+
+/** When a key asked to live `seconds` (a minute unless asked: client_secret.expires_after) expires. */
+export const expiresIn = (seconds = 60) => nowSeconds() + seconds
