@@ -3,7 +3,7 @@ import OpenAI from 'openai'
 import { OpenAIRealtimeWS } from 'openai/beta/realtime/ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { newProjectKey } from '../helpers/admin.js'
+import { adminClient, newProjectKey } from '../helpers/admin.js'
 import { validateSchema } from '../helpers/spec.js'
 import { readSpecDocument } from '../helpers/spec-load.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
@@ -170,6 +170,10 @@ describe('the socket: a text conversation', () => {
     expect(done.response.usage.input_tokens).toBeGreaterThan(0)
     expect(done.response.usage.output_tokens).toBeGreaterThan(0)
     expect(done.response.usage.total_tokens).toBe(done.response.usage.input_tokens + done.response.usage.output_tokens)
+    // usage is recorded as for chat: the response's tokens, on the session's model
+    await t.ctx.services.usage.settled()
+    const rows = await t.ctx.storage.db.selectFrom('usage_records').selectAll().where('model', '=', 'test-echo').execute()
+    expect(rows.some((row) => row.input_tokens === done.response.usage.input_tokens && row.output_tokens === done.response.usage.output_tokens)).toBe(true)
     // the assistant's item is in the conversation: retrievable
     c.rt.send({ type: 'conversation.item.retrieve', item_id: done.response.output[0].id })
     expect((await c.next('conversation.item.retrieved')).item.content[0].text).toBe('Say hello')
@@ -252,6 +256,21 @@ describe('the socket: refusals before the upgrade', () => {
     const noModel = await refused('/v1/realtime', { authorization: `Bearer ${PROJECT_KEY}` })
     expect(noModel).toMatchObject({ status: 400, body: { error: { param: 'model' } } })
     expect((await refused('/v1/chat/completions', { authorization: `Bearer ${PROJECT_KEY}` })).status).toBe(404)
+  })
+
+  it("refuses a model the project's model permissions deny, on the socket and for a session", async () => {
+    const admin = adminClient(t)
+    const project = await admin.admin.organization.projects.create({ name: 'Realtime denied' })
+    await admin.admin.organization.projects.modelPermissions.update(project.id, { mode: 'deny_list', model_ids: ['test-echo'] })
+    const key = await newProjectKey(t, project.id)
+    const denied = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${key}` })
+    expect(denied).toMatchObject({ status: 403, body: { error: { code: 'model_not_found' } } })
+    const session = await t.client(key).beta.realtime.sessions.create({ model: 'test-echo' as never }).catch((e) => e)
+    expect(session.status).toBe(403)
+    // another model of the same project opens
+    const c = connect(key, 'test-scripted')
+    await c.next('session.created')
+    c.rt.close()
   })
 
   it('refuses an unknown or expired ephemeral key', async () => {
