@@ -9,6 +9,7 @@ import { checkClientCertificate } from '../http/client-certificate.js'
 import { toApiError } from '../http/render-error.js'
 import { apiLog as log } from '../logger.js'
 import type { ProjectPrincipal } from '../principal.js'
+import { realtimeAudio } from './realtime-audio.js'
 import { checkRealtimeModel } from './realtime.js'
 import { bodyLimit } from './shared.js'
 
@@ -85,6 +86,7 @@ export function realtimeUpgrade(ctx: AppContext) {
       chat: ctx.services.chat,
       reserve: (p: ProjectPrincipal, model: string) => ctx.services.limits.reserve(p, model),
       checkModel: (p: ProjectPrincipal, model: string) => checkRealtimeModel(ctx, p, model),
+      audio: realtimeAudio(ctx, principal),
     }
     const session = new RealtimeSession(deps, principal, config, send)
     socket.on('message', (data, isBinary) => {

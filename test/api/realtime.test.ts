@@ -45,13 +45,18 @@ function connect(key = PROJECT_KEY, model = 'test-echo') {
     expect(schema, `a spec schema for ${event.type}`).toBeDefined()
     // the spec's enum lists OpenAI's realtime models; Plinth's sessions run its own chat models.
     // As OpenAI sends them, where the spec draws otherwise: the first item's previous_item_id is
-    // null, and response.created's response and a new output item are `in_progress`
+    // null, response.created's response and a new output item are `in_progress`, and committed
+    // audio's transcript is null until it is transcribed; an assistant's spoken content is of type
+    // `audio`, which the spec's item content leaves out
+    const valueAt = (pointer: string) => pointer.split('/').slice(1).reduce((value: any, key) => value?.[key], event)
     const violations = validateSchema(schema!, event, { version: 'v2' }).filter(
       (v) =>
         v.path !== '/session/model' &&
         !(v.path === '/previous_item_id' && event.previous_item_id === null) &&
         !(v.path === '/response/status' && event.response.status === 'in_progress') &&
-        !(v.path === '/item/status' && event.item.status === 'in_progress'),
+        !(v.path === '/item/status' && event.item.status === 'in_progress') &&
+        !(v.path === '/item/content/0/transcript' && event.item.content[0].transcript === null) &&
+        !(v.path.endsWith('/content/0/type') && valueAt(v.path) === 'audio'),
     )
     expect(violations, event.type).toEqual([])
     events.push(event)
@@ -63,7 +68,7 @@ function connect(key = PROJECT_KEY, model = 'test-echo') {
   })
   rt.on('error', () => {})
   /** The first event of that type not yet taken, waiting for it if it has not come. */
-  const next = (type: string) =>
+  const next = (type: string, timeout = 4000) =>
     new Promise<Event>((resolve, reject) => {
       const early = events.find((e) => e.type === type && !seen.has(e))
       if (early) {
@@ -71,7 +76,7 @@ function connect(key = PROJECT_KEY, model = 'test-echo') {
         return resolve(early)
       }
       waiters.push({ type, resolve })
-      setTimeout(() => reject(new Error(`no ${type} event; got ${events.map((e) => e.type).join(', ')}`)), 4000)
+      setTimeout(() => reject(new Error(`no ${type} event; got ${events.map((e) => e.type).join(', ')}`)), timeout)
     })
   const opened = new Promise<void>((resolve, reject) => {
     rt.socket.once('open', () => resolve())
@@ -228,14 +233,54 @@ describe('the socket: a text conversation', () => {
     expect((await c.next('error')).error).toMatchObject({ code: 'response_cancel_not_active', event_id: 'evt_cancel' })
     c.rt.send({ type: 'no.such.event', event_id: 'evt_x' } as never)
     expect((await c.next('error')).error).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_x' })
-    c.rt.send({ type: 'input_audio_buffer.append', event_id: 'evt_audio', audio: 'AAAA' })
+    c.rt.send({ type: 'output_audio_buffer.clear', event_id: 'evt_audio' })
     const audio = await c.next('error')
     expect(audio.error).toMatchObject({ code: 'audio_not_supported', event_id: 'evt_audio' })
-    expect(audio.error.message).toContain('text only')
-    c.rt.send({ type: 'response.create', event_id: 'evt_voice', response: { modalities: ['text', 'audio'] } })
-    expect((await c.next('error')).error).toMatchObject({ code: 'audio_not_supported', event_id: 'evt_voice' })
+    expect(audio.error.message).toContain('output_audio_buffer.clear')
+    c.rt.send({ type: 'session.update', event_id: 'evt_vad', session: { turn_detection: { type: 'server_vad' } } })
+    expect((await c.next('error')).error).toMatchObject({ code: 'unsupported_value', param: 'session.turn_detection', event_id: 'evt_vad' })
+    c.rt.send({ type: 'input_audio_buffer.append', audio: Buffer.alloc(960).toString('base64') })
+    c.rt.send({ type: 'input_audio_buffer.commit', event_id: 'evt_short' })
+    const short = await c.next('error')
+    expect(short.error).toMatchObject({ code: 'input_audio_buffer_commit_empty', event_id: 'evt_short' })
+    expect(short.error.message).toBe('Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has 20.00ms of audio.')
+    c.rt.send({ type: 'input_audio_buffer.clear' })
+    await c.next('input_audio_buffer.cleared')
+    c.rt.send({ type: 'response.create', event_id: 'evt_format', response: { modalities: ['text', 'audio'], output_audio_format: 'g711_ulaw' } })
+    expect((await c.next('error')).error).toMatchObject({ code: 'unsupported_value', param: 'response.output_audio_format', event_id: 'evt_format' })
     c.rt.socket.send('not json')
     expect((await c.next('error')).error).toMatchObject({ code: 'invalid_json', event_id: null })
+    c.rt.close()
+  })
+})
+
+describe('the socket: audio through the local engines', () => {
+  it('transcribes committed pcm16 audio, answers it, and speaks the answer', { timeout: 30_000 }, async () => {
+    // 24 kHz pcm16 speech from Plinth's own speech endpoint, the Realtime input format
+    const speech = await t.client().audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'the weather is nice today', response_format: 'pcm' })
+    const pcm = Buffer.from(await speech.arrayBuffer())
+    const c = connect()
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_transcription: { model: 'whisper-1' } } })
+    await c.next('session.updated')
+    for (let at = 0; at < pcm.length; at += 48_000) c.rt.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(at, at + 48_000).toString('base64') })
+    c.rt.send({ type: 'input_audio_buffer.commit' })
+    const committed = await c.next('input_audio_buffer.committed')
+    const item = (await c.next('conversation.item.created')).item
+    expect(item).toMatchObject({ id: committed.item_id, role: 'user', content: [{ type: 'input_audio' }] })
+    // asked right away: the response waits for the transcript
+    c.rt.send({ type: 'response.create' })
+    const heard = await c.next('conversation.item.input_audio_transcription.completed', 20_000)
+    expect(heard.transcript).toMatch(/weather/)
+    const done = await c.next('response.done', 20_000)
+    expect(done.response.status).toBe('completed')
+    const transcript = await c.next('response.audio_transcript.done')
+    expect(transcript.transcript).toBe(heard.transcript)
+    expect(done.response.output[0].content).toEqual([{ type: 'audio', transcript: heard.transcript }])
+    const audio = c.events.filter((e) => e.type === 'response.audio.delta').map((e) => Buffer.from(e.delta, 'base64'))
+    // about a second of speech: 24 kHz, 2 bytes a sample
+    expect(Buffer.concat(audio).length).toBeGreaterThan(24_000)
+    expect(c.events.some((e) => e.type === 'response.audio.done')).toBe(true)
     c.rt.close()
   })
 })

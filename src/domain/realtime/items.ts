@@ -27,7 +27,8 @@ export const ClientItem = z.strictObject({
 })
 export type ClientItem = z.output<typeof ClientItem>
 
-export type ContentPart = { type: 'input_text' | 'text'; text: string }
+/** Text parts carry `text`; audio parts (a committed input buffer, spoken output) a `transcript`. */
+export type ContentPart = { type: 'input_text' | 'text'; text: string } | { type: 'input_audio' | 'audio'; transcript: string | null }
 /** A conversation item as the server shows it. */
 export type RealtimeItem = {
   id: string
@@ -52,10 +53,10 @@ export function toItem(item: ClientItem, id: string): RealtimeItem {
     const content = item.content ?? []
     const parts = content.map((part, index): ContentPart => {
       if (part.type === 'input_audio' || part.type === 'audio')
-        throw invalidRequest(`Audio content is not supported by Plinth's Realtime API: it serves text only. Send '${ALLOWED[item.role!]}' parts.`, `item.content[${index}].type`, 'audio_not_supported')
+        throw invalidRequest(`Audio content parts are not supported by Plinth's Realtime API: send audio through input_audio_buffer.append and commit, or '${ALLOWED[item.role!]}' parts.`, `item.content[${index}].type`, 'audio_not_supported')
       if (part.type !== ALLOWED[item.role!])
         throw invalidRequest(`Invalid value: '${part.type}'. A ${item.role} message's content must be of type '${ALLOWED[item.role!]}'.`, `item.content[${index}].type`, 'invalid_value')
-      return { type: ALLOWED[item.role!] as ContentPart['type'], text: part.text ?? '' }
+      return { type: ALLOWED[item.role!] as 'input_text' | 'text', text: part.text ?? '' }
     })
     return { id, object: 'realtime.item', type: 'message', status: 'completed', role: item.role, content: parts }
   }
@@ -94,7 +95,7 @@ export function toChatMessages(instructions: string | undefined, items: readonly
       else messages.push({ role: 'user', content: `Output of call ${item.call_id}: ${item.output ?? ''}` })
       continue
     }
-    const text = (item.content ?? []).map((part) => part.text).join('')
+    const text = (item.content ?? []).map((part) => ('text' in part ? part.text : (part.transcript ?? ''))).join('')
     messages.push({ role: item.role!, content: text } as ChatMessageParam)
   }
   return messages

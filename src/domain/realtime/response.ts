@@ -15,6 +15,8 @@ export type RunOptions = {
   emit: (event: ServerEvent) => void
   /** Adds a model's item to the conversation, returning the previous item's id; none out of band. */
   addItem?: (item: RealtimeItem) => string | null
+  /** Speech for the `audio` modality: the answer's text spoken once generated (24 kHz pcm16). */
+  speak?: (text: string, voice: string, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>
 }
 
 /**
@@ -32,8 +34,11 @@ export class ResponseRun {
   private usage: Usage | undefined
   private finish: string | null | undefined
   private cancelled = false
+  /** The `audio` modality: the message's part is audio, its text the transcript. */
+  private readonly audio: boolean
 
   constructor(private readonly options: RunOptions) {
+    this.audio = options.modalities.includes('audio') && options.speak !== undefined
     this.emit({ type: 'response.created', response: this.object('in_progress', null) })
   }
 
@@ -53,7 +58,19 @@ export class ResponseRun {
       for (const call of choice.delta?.tool_calls ?? []) this.callDelta(call)
       if (choice.finish_reason) this.finish = choice.finish_reason
     }
+    if (this.audio && this.text && !this.cancelled) await this.speak(this.text)
     this.end(this.cancelled ? 'cancelled' : this.finish === 'length' ? 'incomplete' : 'completed')
+  }
+
+  /** The whole answer spoken, sent as response.audio.delta events as the engine makes it. */
+  private async speak(text: { item: RealtimeItem; index: number; text: string }) {
+    const { params, config } = this.options
+    const audio = await this.options.speak!(text.text, params.voice ?? config.voice, this.signal)
+    for await (const chunk of audio) {
+      if (this.cancelled) break
+      const delta = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64')
+      this.emit({ type: 'response.audio.delta', response_id: this.id, item_id: text.item.id, output_index: text.index, content_index: 0, delta })
+    }
   }
 
   /** The model failed (or refused the request): the response ends `failed`, naming the error. */
@@ -68,10 +85,12 @@ export class ResponseRun {
     if (!this.text) {
       const item: RealtimeItem = { id: newId('item_'), object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] }
       this.text = { item, index: this.addOutput(item), text: '' }
-      this.emit({ type: 'response.content_part.added', response_id: this.id, item_id: item.id, output_index: this.text.index, content_index: 0, part: { type: 'text', text: '' } })
+      const part = this.audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' }
+      this.emit({ type: 'response.content_part.added', response_id: this.id, item_id: item.id, output_index: this.text.index, content_index: 0, part })
     }
     this.text.text += delta
-    this.emit({ type: 'response.text.delta', response_id: this.id, item_id: this.text.item.id, output_index: this.text.index, content_index: 0, delta })
+    const type = this.audio ? 'response.audio_transcript.delta' : 'response.text.delta'
+    this.emit({ type, response_id: this.id, item_id: this.text.item.id, output_index: this.text.index, content_index: 0, delta })
   }
 
   private callDelta(delta: ToolCallDelta) {
@@ -99,11 +118,18 @@ export class ResponseRun {
     const itemStatus = status === 'completed' ? 'completed' : 'incomplete'
     for (const [index, item] of this.output.entries()) {
       item.status = itemStatus
-      if (item.type === 'message' && this.text) {
+      const at = { response_id: this.id, item_id: item.id, output_index: index, content_index: 0 }
+      if (item.type === 'message' && this.text && this.audio) {
+        const part = { type: 'audio' as const, transcript: this.text.text }
+        item.content = [part]
+        this.emit({ type: 'response.audio.done', ...at })
+        this.emit({ type: 'response.audio_transcript.done', ...at, transcript: part.transcript })
+        this.emit({ type: 'response.content_part.done', ...at, part })
+      } else if (item.type === 'message' && this.text) {
         const part = { type: 'text' as const, text: this.text.text }
         item.content = [part]
-        this.emit({ type: 'response.text.done', response_id: this.id, item_id: item.id, output_index: index, content_index: 0, text: part.text })
-        this.emit({ type: 'response.content_part.done', response_id: this.id, item_id: item.id, output_index: index, content_index: 0, part })
+        this.emit({ type: 'response.text.done', ...at, text: part.text })
+        this.emit({ type: 'response.content_part.done', ...at, part })
       } else if (item.type === 'function_call') {
         this.emit({ type: 'response.function_call_arguments.done', response_id: this.id, item_id: item.id, output_index: index, call_id: item.call_id, name: item.name, arguments: item.arguments })
       }

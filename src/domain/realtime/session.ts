@@ -10,6 +10,7 @@ import { chunkObjects } from '../inference/serialized.js'
 import type { Reservation } from '../limits/service.js'
 import { ClientItem, toChatMessages, toItem, type RealtimeItem } from './items.js'
 import { ResponseRun } from './response.js'
+import { InputAudioBuffer, type AudioEngines } from './audio.js'
 
 export type ServerEvent = { type: string; event_id?: string; [key: string]: unknown }
 
@@ -19,6 +20,8 @@ export type SessionDeps = {
   reserve: (principal: ProjectPrincipal, model: string) => Promise<Reservation>
   /** Throws OpenAI's error when the model is not a chat model the project may use. */
   checkModel: (principal: ProjectPrincipal, model: string) => void
+  /** Transcription and speech (audio.ts); without them the session is text only. */
+  audio?: AudioEngines
 }
 
 /** The session's configuration, as session.created shows it. */
@@ -85,10 +88,11 @@ export type ResponseParams = z.output<typeof ResponseParams>
 const ResponseCreate = z.strictObject({ type: z.literal('response.create'), event_id: z.string().optional(), response: ResponseParams.optional() })
 const ResponseCancel = z.strictObject({ type: z.literal('response.cancel'), event_id: z.string().optional(), response_id: z.string().optional() })
 
-const AUDIO_EVENTS = new Set([
-  'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear',
-  'output_audio_buffer.clear', 'conversation.item.truncate', 'transcription_session.update',
-])
+/** Audio events Plinth does not serve even with its audio engines (WebRTC, truncation, VAD). */
+const UNSERVED_EVENTS = new Set(['output_audio_buffer.clear', 'conversation.item.truncate', 'transcription_session.update'])
+const INPUT_AUDIO_EVENTS = new Set(['input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear'])
+const AudioAppend = z.strictObject({ type: z.literal('input_audio_buffer.append'), event_id: z.string().optional(), audio: z.string() })
+const BufferEvent = z.strictObject({ type: z.string(), event_id: z.string().optional() })
 
 /** An `error` event in OpenAI's shape, naming the client event it answers. */
 export function errorEvent(error: { type: string; code: string | null; message: string; param: string | null }, eventId: string | null): ServerEvent {
@@ -110,6 +114,10 @@ export class RealtimeSession {
   private items: RealtimeItem[] = []
   private active: ResponseRun | undefined
   private closed = false
+  private readonly input = new InputAudioBuffer()
+  /** Transcriptions of committed audio, in order: a response waits for them. */
+  private transcribing: Promise<void> = Promise.resolve()
+  private readonly aborted = new AbortController()
 
   constructor(
     private readonly deps: SessionDeps,
@@ -125,6 +133,7 @@ export class RealtimeSession {
   /** The socket closed: a response in flight stops (its usage so far is recorded by chat). */
   close() {
     this.closed = true
+    this.aborted.abort()
     this.active?.cancel()
   }
 
@@ -163,14 +172,53 @@ export class RealtimeSession {
     }
     if (type === 'response.create') return this.respond(parse(ResponseCreate, raw).response ?? {})
     if (type === 'response.cancel') return this.cancel(parse(ResponseCancel, raw).response_id)
-    if (AUDIO_EVENTS.has(type))
-      throw invalidRequest(`'${type}' is not supported: Plinth's Realtime API serves text only (no audio input or output yet). Send text with conversation.item.create.`, 'type', 'audio_not_supported')
+    if (INPUT_AUDIO_EVENTS.has(type) && this.deps.audio) return this.inputAudio(type, raw)
+    if (INPUT_AUDIO_EVENTS.has(type) || UNSERVED_EVENTS.has(type))
+      throw invalidRequest(`'${type}' is not supported by Plinth's Realtime API${this.deps.audio ? '' : ', which serves text only here (no audio engines)'}. ${this.deps.audio ? 'Commit the input audio buffer and send response.create.' : 'Send text with conversation.item.create.'}`, 'type', 'audio_not_supported')
     throw invalidRequest(`Invalid value: '${type}'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.create', 'conversation.item.truncate', 'conversation.item.delete', 'conversation.item.retrieve', 'response.create', and 'response.cancel'.`, 'type', 'invalid_value')
+  }
+
+  private inputAudio(type: string, raw: unknown) {
+    if (type === 'input_audio_buffer.append') {
+      if (this.config.input_audio_format !== 'pcm16') throw audioFormat('session.input_audio_format')
+      return this.input.append(parse(AudioAppend, raw).audio)
+    }
+    parse(BufferEvent, raw)
+    if (type === 'input_audio_buffer.clear') {
+      this.input.clear()
+      return this.emit({ type: 'input_audio_buffer.cleared' })
+    }
+    this.commit(this.input.take())
+  }
+
+  /** The committed audio becomes a user item; its transcript (the model reads text) follows. */
+  private commit(wav: Buffer) {
+    const previous = this.items.at(-1)?.id ?? null
+    const part: { type: 'input_audio'; transcript: string | null } = { type: 'input_audio', transcript: null }
+    const item: RealtimeItem = { id: newId('item_'), object: 'realtime.item', type: 'message', status: 'completed', role: 'user', content: [part] }
+    this.items.push(item)
+    this.emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: item.id })
+    this.emit({ type: 'conversation.item.created', previous_item_id: previous, item })
+    const asked = this.config.input_audio_transcription as { model?: string } | null
+    const audio = this.deps.audio!
+    this.transcribing = this.transcribing.then(async () => {
+      try {
+        part.transcript = await audio.transcribe(wav, asked?.model ?? 'whisper-1', this.aborted.signal)
+        // the event only when the session asked for transcription, as OpenAI sends it
+        if (asked) this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: item.id, content_index: 0, transcript: part.transcript })
+      } catch (error) {
+        const api = error instanceof ApiError ? error : invalidRequest('The audio could not be transcribed.', null, 'transcription_failed')
+        this.emit({ type: 'conversation.item.input_audio_transcription.failed', item_id: item.id, content_index: 0, error: { type: api.type, code: api.code, message: api.message, param: api.param } })
+      }
+    })
   }
 
   private update({ session }: z.output<typeof SessionUpdate>) {
     const { client_secret: _secret, ...changes } = session
-    if (changes.modalities?.includes('audio')) throw audioModality('session.modalities')
+    if (changes.modalities?.includes('audio') && !this.deps.audio) throw audioModality('session.modalities')
+    if (changes.input_audio_format && changes.input_audio_format !== 'pcm16') throw audioFormat('session.input_audio_format')
+    if (changes.output_audio_format && changes.output_audio_format !== 'pcm16') throw audioFormat('session.output_audio_format')
+    if (changes.turn_detection) throw invalidRequest("Turn detection is not supported by Plinth's Realtime API: set turn_detection to null, commit the input audio buffer and send response.create.", 'session.turn_detection', 'unsupported_value')
     if (changes.model !== undefined && changes.model !== this.config.model) this.deps.checkModel(this.principal, changes.model)
     this.config = { ...this.config, ...(changes as Partial<SessionConfig>) }
     this.emit({ type: 'session.updated', session: this.sessionObject() })
@@ -202,18 +250,20 @@ export class RealtimeSession {
   private respond(params: ResponseParams) {
     if (this.active) throw invalidRequest(`Conversation already has an active response in progress: ${this.active.id}. Wait until the response is finished before creating a new one.`, null, 'conversation_already_has_active_response')
     const modalities = params.modalities ?? this.config.modalities
-    if (modalities.includes('audio')) throw audioModality('response.modalities')
+    if (modalities.includes('audio') && !this.deps.audio) throw audioModality('response.modalities')
+    if (params.output_audio_format && params.output_audio_format !== 'pcm16') throw audioFormat('response.output_audio_format')
     // `conversation: 'none'` answers out of band: from `input` only, added to no conversation
     const outOfBand = params.conversation === 'none'
     const input = params.input?.map((item, index) => toItem(item, item.id ?? `item_input_${index}`))
-    const items = input ? (outOfBand ? input : [...this.items, ...input]) : outOfBand ? [] : this.items
-    const chat = this.chatParams(params, items)
+    const snapshot = [...this.items]
+    const items = () => (input ? (outOfBand ? input : [...snapshot, ...input]) : outOfBand ? [] : snapshot)
     const run = new ResponseRun({
       conversationId: outOfBand ? null : this.conversationId,
       modalities,
       params,
       config: this.config,
       emit: (event) => this.emit(event),
+      speak: this.deps.audio?.speak,
       // the model's items join the conversation as they are made (conversation.item.created)
       addItem: outOfBand ? undefined : (item) => {
         const previous = this.items.at(-1)?.id ?? null
@@ -222,14 +272,20 @@ export class RealtimeSession {
       },
     })
     this.active = run
-    void this.play(run, chat).finally(() => {
+    const transcribed = this.transcribing
+    void this.play(run, async () => {
+      // committed audio is read as its transcript: the response waits for it
+      await transcribed
+      return this.chatParams(params, items())
+    }).finally(() => {
       if (this.active === run) this.active = undefined
     })
   }
 
-  private async play(run: ResponseRun, chat: ChatCompletionCreateParams) {
+  private async play(run: ResponseRun, prepare: () => Promise<ChatCompletionCreateParams>) {
     let reservation: Reservation | undefined
     try {
+      const chat = await prepare()
       reservation = await this.deps.reserve(this.principal, chat.model)
       const options: ChatOptions = { signal: run.signal, limit: reservation }
       const chunks = chunkObjects(this.deps.chat.chunks(this.principal, chat, options))
@@ -280,5 +336,9 @@ export function withoutNulls<T extends Record<string, unknown>>(session: T): T {
 }
 
 function audioModality(param: string) {
-  return invalidRequest("Invalid modalities: 'audio' is not supported: Plinth's Realtime API serves text only (no speech output yet). Use ['text'].", param, 'audio_not_supported')
+  return invalidRequest("Invalid modalities: 'audio' is not supported: this Plinth's Realtime API serves text only (no audio engines). Use ['text'].", param, 'audio_not_supported')
+}
+
+function audioFormat(param: string) {
+  return invalidRequest("Only 'pcm16' audio (24 kHz, 16-bit, mono) is supported by Plinth's Realtime API.", param, 'unsupported_value')
 }
