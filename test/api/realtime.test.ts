@@ -215,7 +215,8 @@ describe('the socket: a text conversation', () => {
     c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'go slowly' }] } })
     await c.next('conversation.item.created')
     c.rt.send({ type: 'response.create' })
-    await c.next('response.text.delta')
+    // the default modalities are OpenAI's, text and audio: the text comes as the transcript
+    await c.next('response.audio_transcript.delta')
     c.rt.send({ type: 'response.cancel' })
     const done = await c.next('response.done')
     expect(done.response.status).toBe('cancelled')

@@ -44,13 +44,13 @@ export type SessionConfig = {
 }
 
 /**
- * Plinth's defaults: text only (no audio engine behind the socket yet), no voice activity
- * detection (it needs audio); the rest as OpenAI's.
+ * OpenAI's defaults (text and audio), except turn detection: Plinth has no voice activity
+ * detection, so the client commits the audio buffer and asks for responses itself.
  */
 export function defaultSession(model: string): SessionConfig {
   return {
     model,
-    modalities: ['text'],
+    modalities: ['text', 'audio'],
     instructions: '',
     voice: 'alloy',
     input_audio_format: 'pcm16',
