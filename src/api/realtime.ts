@@ -34,7 +34,8 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
         const principal = projectPrincipal(c)
         if (params.model !== undefined) checkRealtimeModel(ctx, principal, params.model)
         const { model: _model, ...defaults } = defaultSession('')
-        const session = { ...defaults, ...params }
+        // no voice activity detection: accepted, as OpenAI does, but off (left out of the answer)
+        const session = { ...defaults, ...params, turn_detection: null }
         const secret = ctx.services.realtime.issue({ principal, session, kind: 'realtime', expiresAt: expiry(client_secret) })
         return c.json({ id: newSessionId(), object: 'realtime.session', ...withoutNulls(session), client_secret: secret })
       },
@@ -48,13 +49,13 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
         const { client_secret, ...params } = await readJson(c, RealtimeTranscriptionSessionCreateParams, bodyLimit(ctx))
         const principal = projectPrincipal(c)
         const session = {
-          modalities: ['text'],
+          modalities: ['text', 'audio'],
           input_audio_format: 'pcm16',
           input_audio_transcription: null,
-          turn_detection: null,
           input_audio_noise_reduction: null,
           include: null,
           ...params,
+          turn_detection: null,
         }
         const secret = ctx.services.realtime.issue({ principal, session, kind: 'transcription', expiresAt: expiry(client_secret) })
         return c.json({ id: newSessionId(), object: 'realtime.transcription_session', ...withoutNulls(session), client_secret: secret })

@@ -252,6 +252,7 @@ export class RealtimeSession {
     const modalities = params.modalities ?? this.config.modalities
     if (modalities.includes('audio') && !this.deps.audio) throw audioModality('response.modalities')
     if (params.output_audio_format && params.output_audio_format !== 'pcm16') throw audioFormat('response.output_audio_format')
+    if (modalities.includes('audio') && !params.output_audio_format && this.config.output_audio_format !== 'pcm16') throw audioFormat('session.output_audio_format')
     // `conversation: 'none'` answers out of band: from `input` only, added to no conversation
     const outOfBand = params.conversation === 'none'
     const input = params.input?.map((item, index) => toItem(item, item.id ?? `item_input_${index}`))
