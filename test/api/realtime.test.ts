@@ -1,8 +1,9 @@
-import net from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import OpenAI from 'openai'
 import { OpenAIRealtimeWS } from 'openai/beta/realtime/ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { createStartingServer, serveApp } from '../../src/app.js'
 import { adminClient, newProjectKey } from '../helpers/admin.js'
 import { validateSchema } from '../helpers/spec.js'
 import { readSpecDocument } from '../helpers/spec-load.js'
@@ -339,6 +340,24 @@ describe('the socket: refusals before the upgrade', () => {
     expect(first.type).toBe('session.created')
     expect(socket.protocol).toBe('realtime')
     socket.close()
+  })
+
+  it("serves the socket on the production server too (main.ts: createStartingServer, then serveApp)", async () => {
+    const server = createStartingServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      serveApp(server, t.ctx)
+      const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/realtime?model=test-echo`, { headers: { authorization: `Bearer ${PROJECT_KEY}` } })
+      const first = await new Promise<Event>((resolve, reject) => {
+        socket.once('message', (data) => resolve(JSON.parse(data.toString())))
+        socket.once('error', reject)
+      })
+      expect(first.type).toBe('session.created')
+      socket.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('leaves normal HTTP alone beside the socket', async () => {
