@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.js'
 import { expiresIn, newSessionId } from '../domain/realtime/ephemeral.js'
 import { defaultSession, withoutNulls } from '../domain/realtime/session.js'
-import { notARealtimeModel } from '../errors.js'
+import { invalidRequest, notARealtimeModel } from '../errors.js'
 import { readJson } from '../http/body.js'
 import type { RouteDef } from '../http/routes.js'
 import type { ProjectPrincipal } from '../principal.js'
@@ -15,6 +15,14 @@ const expiry = (asked: { expires_after?: { seconds?: number } } | undefined) => 
 export function checkRealtimeModel(ctx: AppContext, principal: ProjectPrincipal, model: string) {
   const { card } = ctx.providers.resolve(model, principal.models)
   if (!card.capabilities.chat) throw notARealtimeModel(model)
+}
+
+/** The transcription model a session names: one the project may use that transcribes. */
+function checkTranscriptionModel(ctx: AppContext, principal: ProjectPrincipal, settings: { model?: string } | null | undefined) {
+  const model = settings?.model
+  if (model === undefined) return
+  const { card } = ctx.providers.resolve(model, principal.models)
+  if (!card.capabilities.transcription) throw invalidRequest(`The model \`${model}\` does not support audio transcriptions.`, 'input_audio_transcription.model', 'invalid_value')
 }
 
 /**
@@ -33,6 +41,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
         const { client_secret, ...params } = await readJson(c, RealtimeSessionCreateParams, bodyLimit(ctx))
         const principal = projectPrincipal(c)
         if (params.model !== undefined) checkRealtimeModel(ctx, principal, params.model)
+        checkTranscriptionModel(ctx, principal, params.input_audio_transcription)
         const { model: _model, ...defaults } = defaultSession('')
         // no voice activity detection: accepted, as OpenAI does, but off (left out of the answer)
         const session = { ...defaults, ...params, turn_detection: null }
@@ -48,6 +57,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
       handler: async (c) => {
         const { client_secret, ...params } = await readJson(c, RealtimeTranscriptionSessionCreateParams, bodyLimit(ctx))
         const principal = projectPrincipal(c)
+        checkTranscriptionModel(ctx, principal, params.input_audio_transcription)
         const session = {
           modalities: ['text', 'audio'],
           input_audio_format: 'pcm16',

@@ -143,6 +143,11 @@ describe('POST /v1/realtime/sessions and /v1/realtime/transcription_sessions', (
     const session = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
     expect(session.client_secret.value).toMatch(/^ek_/)
     expect(session).toMatchObject({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
+    const chat = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_transcription: { model: 'test-echo' as never } }).catch((e) => e)
+    expect(chat.status).toBe(400)
+    expect(chat.error).toMatchObject({ code: 'invalid_value', param: 'input_audio_transcription.model' })
+    const unknown = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_transcription: { model: 'no-such-model' as never } }).catch((e) => e)
+    expect(unknown.status).toBe(404)
   })
 
   it('refuses admin keys, no key and keys without the realtime scope', async () => {
