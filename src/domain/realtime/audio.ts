@@ -7,6 +7,8 @@ const BYTES_PER_MS = (PCM16_RATE * 2) / 1000
 const MIN_COMMIT_MS = 100
 /** OpenAI's limit for one append: 15 MiB of base64. */
 const MAX_APPEND_CHARS = 15 * 1024 * 1024
+/** The buffer's bound: the Audio API's upload limit (25 MiB, about 9 minutes of pcm16). */
+const MAX_BUFFER_BYTES = 25 * 1024 * 1024
 
 /** The engines a session's audio runs on: the audio API's own services (docs/audio.md). */
 export type AudioEngines = {
@@ -25,6 +27,8 @@ export class InputAudioBuffer {
     if (typeof audio !== 'string') throw invalidRequest("Missing required parameter: 'audio'.", 'audio', 'missing_required_parameter')
     if (audio.length > MAX_APPEND_CHARS) throw invalidRequest('Audio content exceeds the maximum of 15 MiB per input_audio_buffer.append event.', 'audio', 'invalid_value')
     const chunk = Buffer.from(audio, 'base64')
+    if (this.bytes + chunk.length > MAX_BUFFER_BYTES)
+      throw invalidRequest('The input audio buffer is full (25 MiB): commit or clear it before appending more.', 'audio', 'input_audio_buffer_full')
     this.chunks.push(chunk)
     this.bytes += chunk.length
   }
