@@ -1,3 +1,4 @@
+import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import OpenAI from 'openai'
 import { OpenAIRealtimeWS } from 'openai/beta/realtime/ws'
@@ -365,8 +366,24 @@ describe('the socket: refusals before the upgrade', () => {
     }
   })
 
-  it('leaves normal HTTP alone beside the socket', async () => {
+  it('leaves normal HTTP alone beside the socket, even a request offering another upgrade', async () => {
     const models = await t.client().models.list()
     expect(models.data.length).toBeGreaterThan(0)
+    // curl --http2 on http:// offers h2c: still an ordinary request, with its body
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const body = JSON.stringify({ model: 'test-echo', messages: [{ role: 'user', content: 'still here' }] })
+      const request = http.request(
+        { port, host: '127.0.0.1', method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${PROJECT_KEY}`, 'content-type': 'application/json', connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' } },
+        (response) => {
+          let text = ''
+          response.on('data', (chunk) => (text += chunk))
+          response.on('end', () => resolve({ status: response.statusCode!, body: text }))
+        },
+      )
+      request.on('error', reject)
+      request.end(body)
+    })
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body).choices[0].message.content).toBe('still here')
   })
 })
