@@ -87,6 +87,7 @@ export function realtimeUpgrade(ctx: AppContext) {
       reserve: (p: ProjectPrincipal, model: string) => ctx.services.limits.reserve(p, model),
       checkModel: (p: ProjectPrincipal, model: string) => checkRealtimeModel(ctx, p, model),
       audio: realtimeAudio(ctx, principal),
+      onError: (error: unknown) => log.error({ err: error }, 'realtime event failed'),
     }
     const session = new RealtimeSession(deps, principal, config, send)
     socket.on('message', (data, isBinary) => {

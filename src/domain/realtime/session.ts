@@ -20,6 +20,8 @@ export type SessionDeps = {
   reserve: (principal: ProjectPrincipal, model: string) => Promise<Reservation>
   /** Throws OpenAI's error when the model is not a chat model the project may use. */
   checkModel: (principal: ProjectPrincipal, model: string) => void
+  /** Logs an unexpected failure (it is answered as a server_error event). */
+  onError?: (error: unknown) => void
   /** Transcription and speech (audio.ts); without them the session is text only. */
   audio?: AudioEngines
 }
@@ -152,8 +154,11 @@ export class RealtimeSession {
       eventId = base.data.event_id ?? null
       this.dispatch(base.data.type, raw)
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error
-      this.send(errorEvent({ type: error.type, code: error.code, message: error.message, param: error.param }, eventId))
+      // never thrown on: the socket's message handler has no one above it but the process
+      const api = error instanceof ApiError ? error : undefined
+      if (!api) this.deps.onError?.(error)
+      const shown = api ?? { type: 'server_error', code: null, message: 'The server had an error while processing your event.', param: null }
+      this.send(errorEvent({ type: shown.type, code: shown.code, message: shown.message, param: shown.param }, eventId))
     }
   }
 
