@@ -49,7 +49,8 @@ function connect(key = PROJECT_KEY, model = 'test-echo') {
     // As OpenAI sends them, where the spec draws otherwise: the first item's previous_item_id is
     // null, response.created's response and a new output item are `in_progress`, and committed
     // audio's transcript is null until it is transcribed; an assistant's spoken content is of type
-    // `audio`, which the spec's item content leaves out
+    // `audio`, which the spec's item content leaves out; an out-of-band response's conversation_id
+    // is null, as the spec's own description says
     const valueAt = (pointer: string) => pointer.split('/').slice(1).reduce((value: any, key) => value?.[key], event)
     const violations = validateSchema(schema!, event, { version: 'v2' }).filter(
       (v) =>
@@ -58,7 +59,8 @@ function connect(key = PROJECT_KEY, model = 'test-echo') {
         !(v.path === '/response/status' && event.response.status === 'in_progress') &&
         !(v.path === '/item/status' && event.item.status === 'in_progress') &&
         !(v.path === '/item/content/0/transcript' && event.item.content[0].transcript === null) &&
-        !(v.path.endsWith('/content/0/type') && valueAt(v.path) === 'audio'),
+        !(v.path.endsWith('/content/0/type') && valueAt(v.path) === 'audio') &&
+        !(v.path === '/response/conversation_id' && event.response.conversation_id === null),
     )
     expect(violations, event.type).toEqual([])
     events.push(event)
@@ -215,6 +217,42 @@ describe('the socket: a text conversation', () => {
     const second = await c.next('response.done')
     expect(second.response.status).toBe('completed')
     expect(second.response.output[0].type).toBe('message')
+    c.rt.close()
+  })
+
+  it('places, deletes and retrieves items; answers out of band; stops at max_response_output_tokens', async () => {
+    const c = connect()
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { modalities: ['text'] } })
+    await c.next('session.updated')
+    const user = (text: string, id?: string, previous?: string) =>
+      c.rt.send({ type: 'conversation.item.create', ...(previous ? { previous_item_id: previous } : {}), item: { id, type: 'message', role: 'user', content: [{ type: 'input_text', text }] } })
+    user('first words here', 'item_a')
+    await c.next('conversation.item.created')
+    user('second', 'item_b')
+    await c.next('conversation.item.created')
+    // placed after item_a, before item_b: the last user message is still 'second'
+    user('the words placed in between', 'item_c', 'item_a')
+    expect((await c.next('conversation.item.created')).previous_item_id).toBe('item_a')
+    user('again', 'item_a')
+    expect((await c.next('error')).error.code).toBe('item_already_exists')
+    c.rt.send({ type: 'conversation.item.delete', item_id: 'item_b' })
+    expect((await c.next('conversation.item.deleted')).item_id).toBe('item_b')
+    c.rt.send({ type: 'conversation.item.retrieve', item_id: 'item_b' })
+    expect((await c.next('error')).error.code).toBe('item_not_found')
+    // now 'the words placed in between' is the last user message
+    c.rt.send({ type: 'response.create', response: { max_response_output_tokens: 1 } })
+    const cut = await c.next('response.done')
+    expect(cut.response.status).toBe('incomplete')
+    expect(cut.response.status_details).toMatchObject({ type: 'incomplete', reason: 'max_output_tokens' })
+    expect(cut.response.usage.output_tokens).toBe(1)
+    // out of band: its input only, and nothing joins the conversation
+    c.rt.send({ type: 'response.create', response: { conversation: 'none', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'aside' }] }] } })
+    const aside = await c.next('response.done')
+    expect(aside.response.conversation_id).toBeNull()
+    expect(aside.response.output[0].content[0].text).toBe('aside')
+    c.rt.send({ type: 'conversation.item.retrieve', item_id: aside.response.output[0].id })
+    expect((await c.next('error')).error.code).toBe('item_not_found')
     c.rt.close()
   })
 
