@@ -256,6 +256,23 @@ describe('the socket: a text conversation', () => {
     c.rt.close()
   })
 
+  it("applies the project's rate limits to each response", async () => {
+    const admin = adminClient(t)
+    const project = await admin.admin.organization.projects.create({ name: 'Realtime limited' })
+    await admin.admin.organization.projects.rateLimits.updateRateLimit('rl-test-echo', { project_id: project.id, max_requests_per_1_minute: 1 })
+    const c = connect(await newProjectKey(t, project.id))
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { modalities: ['text'] } })
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'one' }] } })
+    c.rt.send({ type: 'response.create' })
+    expect((await c.next('response.done')).response.status).toBe('completed')
+    c.rt.send({ type: 'response.create' })
+    const limited = await c.next('response.done')
+    expect(limited.response.status).toBe('failed')
+    expect(limited.response.status_details.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' })
+    c.rt.close()
+  })
+
   it('cancels a response in flight', async () => {
     const c = connect(PROJECT_KEY, 'test-scripted')
     await c.next('session.created')
