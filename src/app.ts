@@ -4,6 +4,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { inferenceFastPath } from './api/fast-path.js'
 import { mountApi } from './api/index.js'
+import { realtimeUpgrade } from './api/realtime-socket.js'
 import { mountDashboard } from './web/routes.js'
 import type { AppContext } from './context.js'
 import { invalidRequest, invalidUrl } from './errors.js'
@@ -12,6 +13,7 @@ import type { AppEnv } from './http/env.js'
 import { errorResponse, onError, onNotFound, sendNodeError, toApiError } from './http/render-error.js'
 import { requireKey } from './http/auth.js'
 import { nodeBindings } from './http/node-request.js'
+import { WebSocketUpgradeOnly } from './http/upgrade.js'
 import { observeRequest } from './http/observe.js'
 import { registry, scrapeMetrics } from './metrics.js'
 import { recordOf, type RequestRecord } from './request-context.js'
@@ -100,7 +102,7 @@ function refusal(incoming: IncomingMessage) {
  * anything is created (the first start's organization and keys), not after.
  */
 export function createStartingServer(): http.Server {
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+  const server = http.createServer({ requireHostHeader: false, IncomingMessage: WebSocketUpgradeOnly }, (req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', 'x-should-retry': 'true' })
     res.end(JSON.stringify({ error: { message: 'Plinth is starting; retry in a moment.', type: 'server_error', param: null, code: 'starting' } }))
   })
@@ -112,6 +114,7 @@ export function createStartingServer(): http.Server {
 export function serveApp(server: http.Server, ctx: AppContext, app = createApp(ctx)) {
   server.removeAllListeners('request')
   server.on('request', createListener(ctx, app))
+  server.on('upgrade', realtimeUpgrade(ctx))
 }
 
 /**
@@ -120,7 +123,9 @@ export function serveApp(server: http.Server, ctx: AppContext, app = createApp(c
  */
 export function createServer(ctx: AppContext, app = createApp(ctx)): http.Server {
   // requests without Host reach the listener, which answers them in OpenAI's shape
-  const server = http.createServer({ requireHostHeader: false }, createListener(ctx, app))
+  const server = http.createServer({ requireHostHeader: false, IncomingMessage: WebSocketUpgradeOnly }, createListener(ctx, app))
   server.on('clientError', onClientError)
+  // WebSocket upgrades: the Realtime API's socket (GET /v1/realtime), every other path refused
+  server.on('upgrade', realtimeUpgrade(ctx))
   return server
 }

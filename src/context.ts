@@ -5,6 +5,7 @@ import { createAssistantsServices, type AssistantsServices } from './domain/assi
 import { BatchesService } from './domain/batches/service.js'
 import { EvalsService } from './domain/evals/service.js'
 import { ChatService } from './domain/inference/chat.js'
+import { EphemeralKeys } from './domain/realtime/ephemeral.js'
 import { CompletionsService } from './domain/inference/completions.js'
 import { EmbeddingsService } from './domain/inference/embeddings.js'
 import { ModerationsService } from './domain/inference/moderations.js'
@@ -88,6 +89,8 @@ export type AppContext = {
     fineTuning: FineTuningServices
     /** The Evals API: evals, runs (eval.run jobs on the chat service) and output items. */
     evals: EvalsService
+    /** The Realtime API's ephemeral client secrets (docs/realtime.md). */
+    realtime: EphemeralKeys
   }
   /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
   readiness(): Promise<Readiness>
@@ -242,6 +245,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       retrieval,
       fineTuning,
       evals,
+      realtime: new EphemeralKeys(),
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),
     requestLog: new RequestLog(config.dashboard.requestLogSize),

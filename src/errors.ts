@@ -979,3 +979,13 @@ export function evalBadItemReference(reference: string) {
 export function evalRunNeedsModel(type: string) {
   return invalidRequest(`A '${type}' data source needs a 'model' to sample.`, 'data_source.model', 'missing_required_parameter')
 }
+
+/** A Realtime session names a model that is not a chat model (Plinth's Realtime runs on chat). */
+export function notARealtimeModel(model: string) {
+  return new ApiError(400, `The model \`${model}\` is not supported by the Realtime API: it needs a chat model.`, 'invalid_request_error', 'model', 'model_not_supported')
+}
+
+/** An ephemeral Realtime key (ek_...) that is unknown or has expired. */
+export function invalidEphemeralKey(key: string) {
+  return new ApiError(401, `Incorrect API key provided: ${maskKey(key)}. The ephemeral key is unknown or has expired; create a new session for a new one.`, 'invalid_request_error', null, 'invalid_api_key')
+}

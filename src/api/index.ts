@@ -20,6 +20,7 @@ import { imagesRoutes } from './images.js'
 import { modelsRoutes } from './models.js'
 import { moderationsRoutes } from './moderations.js'
 import { NOT_IMPLEMENTED } from './not-implemented.js'
+import { realtimeRoutes } from './realtime.js'
 import { responsesRoutes } from './responses.js'
 import { speechRoutes } from './speech.js'
 import { organizationRoutes } from './organization/organization-routes.js'
@@ -64,6 +65,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...fineTuningJobsRoutes(ctx),
     ...fineTuningCheckpointsRoutes(ctx),
     ...evalsRoutes(ctx),
+    ...realtimeRoutes(ctx),
   ]
 }
 

@@ -7,6 +7,4 @@ import type { Method } from '../http/routes.js'
  * conformance test fails if this list and the routes disagree with the spec.
  */
 export const NOT_IMPLEMENTED: readonly [method: Method, path: string, operationId: string, tag: string][] = [
-  ['POST', '/realtime/sessions', 'create-realtime-session', 'Realtime'],
-  ['POST', '/realtime/transcription_sessions', 'create-realtime-transcription-session', 'Realtime'],
 ]

@@ -23,6 +23,7 @@ const EMITTERS: { what: string; pattern: RegExp }[] = [
   { what: 'ioredis', pattern: /new Redis\(/ },
   { what: 'child process', pattern: /\bspawn\(/ },
   { what: 'worker thread', pattern: /new Worker\(/ },
+  { what: 'WebSocket server', pattern: /new WebSocketServer\(/ },
   { what: 'socket', pattern: /\b(?:net\.connect|net\.createConnection|tls\.connect)\(/ },
 ]
 
