@@ -245,7 +245,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       retrieval,
       fineTuning,
       evals,
-      realtime: new EphemeralKeys(),
+      realtime: new EphemeralKeys(storage, keys),
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),
     requestLog: new RequestLog(config.dashboard.requestLogSize),

@@ -61,7 +61,7 @@ export function realtimeUpgrade(ctx: AppContext) {
     let principal: ProjectPrincipal
     let session: Record<string, unknown> = {}
     if (secret.startsWith('ek_')) {
-      const grant = ctx.services.realtime.redeem(secret)
+      const grant = await ctx.services.realtime.redeem(secret)
       if (!grant) throw invalidEphemeralKey(secret)
       principal = grant.principal
       session = grant.session

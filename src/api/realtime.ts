@@ -45,7 +45,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
         const { model: _model, ...defaults } = defaultSession('')
         // no voice activity detection: accepted, as OpenAI does, but off (left out of the answer)
         const session = { ...defaults, ...params, turn_detection: null }
-        const secret = ctx.services.realtime.issue({ principal, session, kind: 'realtime', expiresAt: expiry(client_secret) })
+        const secret = await ctx.services.realtime.issue({ principal, session, kind: 'realtime', expiresAt: expiry(client_secret) })
         return c.json({ id: newSessionId(), object: 'realtime.session', ...withoutNulls(session), client_secret: secret })
       },
     },
@@ -67,7 +67,7 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
           ...params,
           turn_detection: null,
         }
-        const secret = ctx.services.realtime.issue({ principal, session, kind: 'transcription', expiresAt: expiry(client_secret) })
+        const secret = await ctx.services.realtime.issue({ principal, session, kind: 'transcription', expiresAt: expiry(client_secret) })
         return c.json({ id: newSessionId(), object: 'realtime.transcription_session', ...withoutNulls(session), client_secret: secret })
       },
     },

@@ -323,8 +323,20 @@ export interface ProjectCertificatesTable {
   activated_at: number
 }
 
+/** A Realtime session's ephemeral client secret (`ek_...`), by its hash (domain/realtime/ephemeral.ts). */
+export interface RealtimeClientSecretsTable {
+  secret_hash: string
+  /** the API key that made it: its principal, as it is now, is the socket's */
+  key_id: string
+  kind: 'realtime' | 'transcription'
+  /** JSON: the session configuration the secret was made for */
+  session: string
+  expires_at: number
+}
+
 export interface Database {
   organizations: OrganizationsTable
+  realtime_client_secrets: RealtimeClientSecretsTable
   projects: ProjectsTable
   api_keys: ApiKeysTable
   usage_records: UsageRecordsTable

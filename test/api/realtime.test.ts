@@ -118,7 +118,7 @@ describe('POST /v1/realtime/sessions and /v1/realtime/transcription_sessions', (
     expect(session.client_secret.expires_at).toBeLessThan(now + 70)
     expect(session).toMatchObject({ object: 'realtime.session', modalities: ['text'], instructions: 'Be brief.' })
     // the secret itself is kept nowhere: only its hash
-    expect(JSON.stringify([...(t.ctx.services.realtime as any).grants.keys()])).not.toContain(session.client_secret.value)
+    expect(JSON.stringify(await t.ctx.storage.db.selectFrom('realtime_client_secrets').selectAll().execute())).not.toContain(session.client_secret.value)
 
     const c = connect(session.client_secret.value)
     await c.opened
@@ -385,11 +385,28 @@ describe('the socket: refusals before the upgrade', () => {
 
   it('refuses an unknown or expired ephemeral key', async () => {
     const session = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never })
-    const grant = t.ctx.services.realtime.redeem(session.client_secret.value)!
-    grant.expiresAt = Math.floor(Date.now() / 1000) - 1
+    expect(await t.ctx.services.realtime.redeem(session.client_secret.value)).toBeDefined()
+    await t.ctx.storage.db.updateTable('realtime_client_secrets').set({ expires_at: Math.floor(Date.now() / 1000) - 1 }).execute()
     const expired = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${session.client_secret.value}` })
     expect(expired).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
     expect((await refused('/v1/realtime?model=test-echo', { authorization: 'Bearer ek_unknown' })).status).toBe(401)
+  })
+
+  it('keeps ephemeral keys in the database, by hash, and stops them with the key that made them', async () => {
+    const project = await adminClient(t).admin.organization.projects.create({ name: 'Realtime revoked' })
+    const key = await newProjectKey(t, project.id)
+    const session = await t.client(key).beta.realtime.sessions.create({ model: 'test-echo' as never })
+    const rows = await t.ctx.storage.db.selectFrom('realtime_client_secrets').selectAll().execute()
+    expect(JSON.stringify(rows)).not.toContain(session.client_secret.value)
+    // another node or worker finds it: nothing of it is held in this process
+    const c = connect(session.client_secret.value, 'test-echo')
+    await c.next('session.created')
+    c.rt.close()
+    const principal = await t.ctx.services.keys.authenticate(key)
+    const deleted = await t.fetch(`${t.url}/v1/organization/projects/${project.id}/api_keys/${principal.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    expect(deleted.status).toBe(200)
+    const revoked = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${session.client_secret.value}` })
+    expect(revoked).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
   })
 
   it('takes the key from a browser subprotocol and never echoes it back', async () => {

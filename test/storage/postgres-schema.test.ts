@@ -33,6 +33,7 @@ const TABLES = [
   'project_rate_limits',
   'project_users',
   'projects',
+  'realtime_client_secrets',
   'response_items',
   'responses',
   'run_steps',

@@ -132,6 +132,7 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'project_rate_limits',
         'project_users',
         'projects',
+        'realtime_client_secrets',
         'response_items',
         'responses',
         'run_steps',

@@ -1,4 +1,6 @@
-import { hashSecret } from '../organization/keys.js'
+import { hashSecret, type KeysService } from '../organization/keys.js'
+import { createRepos } from '../../storage/repositories/index.js'
+import type { Storage } from '../../storage/storage.js'
 import { newId, newSecret, nowSeconds } from '../../storage/ids.js'
 import type { ProjectPrincipal } from '../../principal.js'
 
@@ -13,36 +15,42 @@ export type EphemeralGrant = {
 
 /**
  * Ephemeral client secrets (`ek_...`) of the Realtime sessions, kept by their SHA-256 hash only,
- * as API keys are: the secret is returned once. They live in this process's memory for their
- * short life (a minute unless the request asked for more, at most two hours), so a socket must
- * be opened on the node that made the key (docs/realtime.md).
+ * as API keys are: the secret is returned once. They are rows of `realtime_client_secrets`, so a
+ * socket may open on any node or worker, and they carry no copy of the principal: the API key
+ * that made one is looked up when the socket opens, so a revoked key (or an archived project)
+ * stops its ephemeral keys at once. A minute's life unless asked for more, at most two hours.
  */
 export class EphemeralKeys {
-  private readonly grants = new Map<string, EphemeralGrant>()
+  constructor(
+    private readonly storage: Storage,
+    private readonly keys: Pick<KeysService, 'principalForHash'>,
+  ) {}
 
-  issue(grant: Omit<EphemeralGrant, 'principal'> & { principal: ProjectPrincipal }): { value: string; expires_at: number } {
-    this.sweep()
+  async issue(grant: Omit<EphemeralGrant, 'principal'> & { principal: ProjectPrincipal }): Promise<{ value: string; expires_at: number }> {
     const value = newSecret('ek_')
-    const { request: _request, ...principal } = grant.principal
-    this.grants.set(hashSecret(value), { ...grant, principal })
+    const db = this.storage.db
+    // the expired ones go as new ones come: the table holds live keys and a few minutes' worth
+    await db.deleteFrom('realtime_client_secrets').where('expires_at', '<=', nowSeconds()).execute()
+    await db
+      .insertInto('realtime_client_secrets')
+      .values({ secret_hash: hashSecret(value), key_id: grant.principal.keyId, kind: grant.kind, session: JSON.stringify(grant.session), expires_at: grant.expiresAt })
+      .execute()
     return { value, expires_at: grant.expiresAt }
   }
 
-  /** The grant of a live key; undefined when unknown or expired (an expired one is forgotten). */
-  redeem(secret: string): EphemeralGrant | undefined {
-    const hash = hashSecret(secret)
-    const grant = this.grants.get(hash)
-    if (!grant) return undefined
-    if (grant.expiresAt <= nowSeconds()) {
-      this.grants.delete(hash)
-      return undefined
-    }
-    return grant
-  }
-
-  private sweep() {
-    const now = nowSeconds()
-    for (const [hash, grant] of this.grants) if (grant.expiresAt <= now) this.grants.delete(hash)
+  /** The grant of a live key whose API key still stands; undefined otherwise. */
+  async redeem(secret: string): Promise<EphemeralGrant | undefined> {
+    const row = await this.storage.db
+      .selectFrom('realtime_client_secrets')
+      .selectAll()
+      .where('secret_hash', '=', hashSecret(secret))
+      .where('expires_at', '>', nowSeconds())
+      .executeTakeFirst()
+    if (!row) return undefined
+    const key = await createRepos(this.storage.db).apiKeys.get(row.key_id)
+    const principal = key ? await this.keys.principalForHash(key.secret_hash) : undefined
+    if (!principal || principal.kind !== 'project' || !principal.projectId) return undefined
+    return { principal: principal as ProjectPrincipal, session: JSON.parse(row.session) as Record<string, unknown>, kind: row.kind, expiresAt: Number(row.expires_at) }
   }
 }
 
