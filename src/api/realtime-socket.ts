@@ -7,7 +7,8 @@ import { ApiError, invalidEphemeralKey, invalidRequest, invalidUrl, missingApiKe
 import { checkAccess, credentialOf } from '../http/auth.js'
 import { checkClientCertificate } from '../http/client-certificate.js'
 import { toApiError } from '../http/render-error.js'
-import { apiLog as log } from '../logger.js'
+import { apiLog as log, writeAccessLine } from '../logger.js'
+import { httpDuration, httpRequests } from '../metrics.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { realtimeAudio } from './realtime-audio.js'
 import { checkRealtimeModel } from './realtime.js'
@@ -42,6 +43,22 @@ function refuse(socket: Duplex, error: ApiError) {
   const body = JSON.stringify(error.toBody())
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
+/**
+ * An upgrade's access line and request metrics, as every HTTP request has them (http/observe.ts,
+ * which the upgrade event bypasses): once refused, with the refusal's status, or once the socket
+ * closes, as 101 with the socket's life as its duration.
+ */
+function reportUpgrade(route: string, path: string, startedAt: number, status: number, principal?: ProjectPrincipal, model?: string) {
+  const seconds = (performance.now() - startedAt) / 1000
+  const statusLabel = String(status)
+  httpRequests.inc(1, route, 'GET', statusLabel, model ?? '', principal?.projectId ?? '')
+  httpDuration.observe(seconds, route, 'GET', statusLabel)
+  writeAccessLine(
+    { method: 'GET', route, path, status, ms: Math.round(seconds * 10_000) / 10, project: principal?.projectId, key_id: principal?.keyId, model },
+    `GET ${route} ${status}`,
   )
 }
 
@@ -99,14 +116,25 @@ export function realtimeUpgrade(ctx: AppContext) {
   }
 
   return (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const startedAt = performance.now()
     socket.on('error', () => socket.destroy())
     const url = new URL(request.url ?? '/', 'http://plinth')
     if (url.pathname !== '/v1/realtime' && url.pathname !== '/v1/realtime/') {
-      return refuse(socket, invalidUrl(request.method ?? 'GET', request.url ?? '/'))
+      const error = invalidUrl(request.method ?? 'GET', request.url ?? '/')
+      reportUpgrade('unmatched', url.pathname, startedAt, error.status)
+      return refuse(socket, error)
     }
     admit(request, url).then(
-      ({ principal, config }) => server.handleUpgrade(request, socket, head, (ws) => open(ws, principal, config)),
-      (error: unknown) => refuse(socket, error instanceof ApiError ? error : toApiError(error, 'realtime')),
+      ({ principal, config }) =>
+        server.handleUpgrade(request, socket, head, (ws) => {
+          ws.once('close', () => reportUpgrade('/v1/realtime', url.pathname, startedAt, 101, principal, config.model))
+          open(ws, principal, config)
+        }),
+      (error: unknown) => {
+        const refusal = error instanceof ApiError ? error : toApiError(error, 'realtime')
+        reportUpgrade('/v1/realtime', url.pathname, startedAt, refusal.status)
+        refuse(socket, refusal)
+      },
     )
   }
 }

@@ -9,6 +9,7 @@ import { adminClient, newProjectKey } from '../helpers/admin.js'
 import { validateSchema } from '../helpers/spec.js'
 import { readSpecDocument } from '../helpers/spec-load.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
+import { setLogFormat, setLogLevel } from '../../src/logger.js'
 
 // The Realtime API through the official SDK's beta client (OpenAIRealtimeWS): the two session
 // endpoints, the socket's text conversation, function calls, cancel, error events and every
@@ -407,6 +408,36 @@ describe('the socket: refusals before the upgrade', () => {
     expect(deleted.status).toBe(200)
     const revoked = await refused('/v1/realtime?model=test-echo', { authorization: `Bearer ${session.client_secret.value}` })
     expect(revoked).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
+  })
+
+  it('writes an access line and counts each upgrade: 101 once the socket closes, a refusal with its status', async () => {
+    // a project of its own: another test's socket closing meanwhile logs under its own project
+    const project = await adminClient(t).admin.organization.projects.create({ name: 'Realtime logged' })
+    const key = await newProjectKey(t, project.id)
+    const lines: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write
+    setLogLevel('info')
+    setLogFormat('json')
+    try {
+      const c = connect(key, 'test-echo')
+      await c.next('session.created')
+      await new Promise<void>((resolve) => {
+        c.rt.socket.once('close', () => resolve())
+        c.rt.close()
+      })
+      expect((await refused('/v1/realtime?model=test-echo', { authorization: 'Bearer sk-wrong' })).status).toBe(401)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    } finally {
+      process.stdout.write = write
+      setLogLevel('silent')
+    }
+    const access = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((l) => JSON.parse(l)).filter((l) => l.log === 'access')
+    expect(access.filter((l) => l.project === project.id)).toEqual([
+      expect.objectContaining({ method: 'GET', route: '/v1/realtime', path: '/v1/realtime', status: 101, model: 'test-echo', key_id: expect.any(String), msg: 'GET /v1/realtime 101' }),
+    ])
+    expect(access.filter((l) => l.status === 401)).toEqual([expect.objectContaining({ route: '/v1/realtime', msg: 'GET /v1/realtime 401' })])
+    expect(JSON.stringify(access)).not.toContain(key)
   })
 
   it('takes the key from a browser subprotocol and never echoes it back', async () => {
