@@ -71,6 +71,25 @@ export function projectModelPolicy(
   return { projectId, mode, modelIds: JSON.parse(modelIds) as string[] }
 }
 
+/**
+ * The principal a background job (a batch, an eval run) acts as: the project, with every
+ * permission and the project's model permissions as they are now, billing the key that created
+ * the job (`keyId` empty when that key is gone).
+ */
+export function jobPrincipal(
+  job: { org_id: string; project_id: string; api_key_id: string | null },
+  project?: { model_mode: ModelPolicy['mode'] | null; model_ids: string | null },
+): ProjectPrincipal {
+  return {
+    orgId: job.org_id,
+    projectId: job.project_id,
+    keyId: job.api_key_id ?? '',
+    kind: 'project',
+    permissions: { mode: 'all' },
+    models: projectModelPolicy(job.project_id, project?.model_mode, project?.model_ids),
+  }
+}
+
 /** Whether the policy lets the project use `model` (the exact public id; no policy: any). */
 export function modelAllowed(policy: ModelPolicy | undefined, model: string): boolean {
   if (!policy) return true

@@ -14,6 +14,9 @@ import { realtimeAudio } from './realtime-audio.js'
 import { checkRealtimeModel } from './realtime.js'
 import { bodyLimit } from './shared.js'
 
+/** The largest client event frame: an append event's 15 MiB of base64 audio and its JSON around it. */
+const MAX_FRAME_BYTES = 16 * 1024 * 1024
+
 /** Browsers cannot set headers on a WebSocket: the key rides in a subprotocol (OpenAI's names). */
 const KEY_PROTOCOLS = ['openai-insecure-api-key.', 'openai-ephemeral-key-v1.']
 
@@ -68,7 +71,9 @@ function reportUpgrade(route: string, path: string, startedAt: number, status: n
  * a refusal is a plain HTTP error in OpenAI's shape. An upgrade on any other path gets a 404.
  */
 export function realtimeUpgrade(ctx: AppContext) {
-  const server = new WebSocketServer({ noServer: true, maxPayload: bodyLimit(ctx), handleProtocols: chooseProtocol })
+  // a frame is parsed whole (JSON.parse, on the event loop): no larger than an append event's 15 MiB
+  // of audio and its envelope, which keeps that parse to a few milliseconds
+  const server = new WebSocketServer({ noServer: true, maxPayload: Math.min(bodyLimit(ctx), MAX_FRAME_BYTES), handleProtocols: chooseProtocol })
   server.on('error', (error) => log.warn({ err: error }, 'realtime socket server error'))
   const certificateHeader = ctx.config.server.clientCertificateHeader?.toLowerCase()
 

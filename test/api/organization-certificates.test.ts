@@ -94,6 +94,10 @@ describe('certificates', () => {
     expect(missing.body.error.message).toBe("Missing required parameter: 'certificate'.")
     const unknown = await raw(t, 'POST', '/organization/certificates', ADMIN_KEY, { certificate: CERT_A.pem, x: 1 })
     expect(unknown.status).toBe(400)
+    // megabytes of BEGIN lines with no END: refused by length before any pattern looks at them
+    const huge = await raw(t, 'POST', '/organization/certificates', ADMIN_KEY, { certificate: '-----BEGIN CERTIFICATE-----'.repeat(100_000) })
+    expect(huge.status).toBe(400)
+    expect(huge.body.error).toMatchObject({ type: 'invalid_request_error', param: 'certificate' })
     expect((await certs.list()).data).toEqual([])
   })
 

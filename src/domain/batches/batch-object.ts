@@ -1,7 +1,5 @@
-import { projectModelPolicy, type Principal, type ProjectPrincipal } from '../../principal.js'
 import type { Batch, BatchError } from '../../schemas/batches.js'
 import type { BatchRow, BatchStatus } from '../../storage/repositories/batches.js'
-import type { ProjectRow } from '../../storage/repositories/organizations.js'
 
 /** The job kind that moves a batch through its statuses (registered by jobs/batch-run.ts). */
 export const BATCH_JOB = 'batch.run'
@@ -56,22 +54,3 @@ export function toBatchObject(row: BatchRow): Batch {
   return batch
 }
 
-/**
- * The lines of a batch run as the key that created it (usage is recorded against that key), under
- * the project's model permissions as they are when the batch runs, like any live request.
- */
-export function batchPrincipal(
-  row: BatchRow,
-  project?: Pick<ProjectRow, 'model_mode' | 'model_ids'>,
-): ProjectPrincipal {
-  const permissions: Principal['permissions'] = { mode: 'all' }
-  const principal: ProjectPrincipal = {
-    orgId: row.org_id,
-    projectId: row.project_id,
-    keyId: row.api_key_id ?? '',
-    kind: 'project',
-    permissions,
-  }
-  principal.models = projectModelPolicy(row.project_id, project?.model_mode, project?.model_ids)
-  return principal
-}

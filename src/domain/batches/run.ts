@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js'
-import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
+import { jobPrincipal, type ModelPolicy, type ProjectPrincipal } from '../../principal.js'
 import { jobLog } from '../../logger.js'
 import { Pacer } from '../../pacing.js'
 import type { BatchEndpoint, BatchError } from '../../schemas/batches.js'
@@ -9,7 +9,7 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 import { usageQueries, usageRow } from '../inference/usage.js'
-import { batchPrincipal, FINISHED, type BatchJobPayload } from './batch-object.js'
+import { FINISHED, type BatchJobPayload } from './batch-object.js'
 import { chargeEnqueuedTokens, type EnqueuedTokenLimit } from './enqueued-tokens.js'
 import { executeLine, type Inference, type LineOutcome } from './execute-line.js'
 import { jsonlLines } from './jsonl.js'
@@ -109,7 +109,8 @@ export class BatchRun {
 
   private async principal(batch: BatchRow): Promise<ProjectPrincipal> {
     const project = await createRepos(this.deps.storage.db).projects.get(batch.project_id)
-    return batchPrincipal(batch, project)
+    // the key that created the batch, under the project's model permissions as they are now
+    return jobPrincipal(batch, project)
   }
 
   private log(batch: BatchRow) {

@@ -113,10 +113,13 @@ async function storedCompletions(storage: Storage, projectId: string, source: St
   const max = Math.min(source.limit ?? STORED_COMPLETIONS_MAX, STORED_COMPLETIONS_MAX)
   const wanted = Object.entries(source.metadata ?? {})
   const items: DataItem[] = []
+  const pacer = new Pacer()
   let after: string | undefined
   while (items.length < max) {
     const rows = await repo.list(projectId, { after, limit: PAGE, order: 'asc', model: source.model ?? undefined })
     for (const row of rows.slice(0, PAGE)) {
+      // a page is 500 stored conversations, each parsed here: in slices of the loop's turn
+      await pacer.pace()
       if (source.created_after != null && row.created_at < source.created_after) continue
       if (source.created_before != null && row.created_at >= source.created_before) continue
       const metadata = JSON.parse(row.metadata) as Record<string, string>

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ProjectRow } from '../../storage/repositories/organizations.js'
 import type { EvalOutputItemRow, EvalRow, EvalRunRow } from '../../storage/repositories/evals.js'
-import { projectModelPolicy, type Principal, type ProjectPrincipal } from '../../principal.js'
 import type {
   DataSourceConfigParam,
   Eval,
@@ -139,16 +137,3 @@ export function toOutputItemObject(row: EvalOutputItemRow): EvalRunOutputItem {
   }
 }
 
-/** The run's job acts as the project (its model policy) and bills the key that created the run. */
-export function runPrincipal(row: EvalRunRow, project?: Pick<ProjectRow, 'model_mode' | 'model_ids'>): ProjectPrincipal {
-  const permissions: Principal['permissions'] = { mode: 'all' }
-  const principal: ProjectPrincipal = {
-    orgId: row.org_id,
-    projectId: row.project_id,
-    keyId: row.api_key_id ?? '',
-    kind: 'project',
-    permissions,
-  }
-  principal.models = projectModelPolicy(row.project_id, project?.model_mode, project?.model_ids)
-  return principal
-}

@@ -1,6 +1,6 @@
 import { ApiError, evalBadItemReference } from '../../errors.js'
 import { jobLog } from '../../logger.js'
-import type { ProjectPrincipal } from '../../principal.js'
+import { jobPrincipal, type ProjectPrincipal } from '../../principal.js'
 import type {
   CriteriaResult,
   EvalApiError,
@@ -23,7 +23,7 @@ import type { Sandbox } from '../../sandbox/index.js'
 import { grade, type GraderTools } from './graders.js'
 import { loadItems, type DataItem } from './items.js'
 import { PythonGrader } from './python.js'
-import { runPrincipal, type EvalRunJobPayload } from './objects.js'
+import type { EvalRunJobPayload } from './objects.js'
 import { chatSampling, messageText, Sampler, toChatMessages, toEvalError, type ChatMessage } from './sampler.js'
 import { lookup, type TemplateContext } from './template.js'
 
@@ -120,7 +120,7 @@ export class EvalRunExecutor {
     const evalRow = await repos.evals.get(payload.projectId, payload.evalId)
     if (!evalRow) return
     const project = await repos.projects.get(run.project_id)
-    const principal = runPrincipal(run, project)
+    const principal = jobPrincipal(run, project)
     const log = jobLog.child({ evalRun: run.id })
     try {
       await this.execute(run, evalRow, principal, options.signal)
