@@ -4,7 +4,7 @@ import { notImplemented } from '../errors.js'
 import { requireKey } from '../http/auth.js'
 import type { AppEnv } from '../http/env.js'
 import { routeAccess } from '../http/permissions.js'
-import { toHonoPath, type RouteDef } from '../http/routes.js'
+import { toHonoPath, type Method, type RouteDef } from '../http/routes.js'
 import { assistantFilesRoutes } from './assistant-files.js'
 import { audioTranscriptionRoutes } from './audio-transcriptions.js'
 import { assistantsRoutes } from './assistants.js'
@@ -19,7 +19,7 @@ import { fineTuningJobsRoutes } from './fine-tuning/jobs.js'
 import { imagesRoutes } from './images.js'
 import { modelsRoutes } from './models.js'
 import { moderationsRoutes } from './moderations.js'
-import { NOT_IMPLEMENTED } from './not-implemented.js'
+import { NOT_IMPLEMENTED, SDK_NOT_IMPLEMENTED } from './not-implemented.js'
 import { realtimeRoutes } from './realtime.js'
 import { responsesRoutes } from './responses.js'
 import { speechRoutes } from './speech.js'
@@ -69,17 +69,25 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
   ]
 }
 
-/** Spec operations not built yet: 501 `not_implemented` after authentication. */
+/**
+ * Operations not built yet, the spec's and those newer than it that the SDK calls: 501
+ * `not_implemented` after authentication (admin keys for the organization's own endpoints).
+ */
 export function notImplementedRoutes(): RouteDef[] {
-  return NOT_IMPLEMENTED.map(([method, path, operationId]) => ({
+  const route = (method: Method, path: string, operationId: string, named: string, extension: boolean): RouteDef => ({
     method,
     path,
     operationId,
-    scope: path.startsWith('/organization') ? 'admin' : 'project',
-    handler: (c) => {
-      throw notImplemented(method, `/v1${path}`, operationId)
+    ...(extension ? { extension } : {}),
+    scope: path.startsWith('/organization') || path.startsWith('/projects') ? 'admin' : 'project',
+    handler: () => {
+      throw notImplemented(method, `/v1${path}`, named)
     },
-  }))
+  })
+  return [
+    ...NOT_IMPLEMENTED.map(([method, path, operationId]) => route(method, path, operationId, operationId, false)),
+    ...SDK_NOT_IMPLEMENTED.map(([method, path, call]) => route(method, path, call, `client.${call} in the openai SDK`, true)),
+  ]
 }
 
 export function mountApi(app: Hono<AppEnv>, ctx: AppContext) {
