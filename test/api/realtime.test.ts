@@ -277,7 +277,7 @@ describe('the socket: audio through the local engines', () => {
     const c = connect()
     await c.next('session.created')
     // committed by the client: no voice activity detection
-    c.rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_transcription: { model: 'whisper-1' }, turn_detection: null } })
+    c.rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_transcription: { model: 'whisper-1' }, turn_detection: null as never } })
     await c.next('session.updated')
     for (let at = 0; at < pcm.length; at += 48_000) c.rt.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(at, at + 48_000).toString('base64') })
     c.rt.send({ type: 'input_audio_buffer.commit' })
