@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appendedBytes, InputAudioBuffer } from './audio.js'
+import { appendedAudio, base64Slice, InputAudioBuffer } from './audio.js'
 
 describe('the input audio buffer', () => {
   it('commits as a 24 kHz pcm16 WAV file and empties', () => {
@@ -24,6 +24,17 @@ describe('the input audio buffer', () => {
     expect([buffer.start, buffer.end]).toEqual([5, 6])
   })
 
+  it('decodes base64 in slices that each decode alone', () => {
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256))
+    for (const cut of [bytes, bytes.subarray(1), bytes.subarray(2)]) {
+      const { text, bytes: size } = appendedAudio(cut.toString('base64'))
+      expect(size).toBe(cut.length)
+      const parts: Buffer[] = []
+      for (let at = 0; at < text.length; at += 64) parts.push(base64Slice(text, at, 48))
+      expect(Buffer.concat(parts).equals(cut)).toBe(true)
+    }
+  })
+
   it('refuses appends past 25 MiB unless told to drop the oldest audio, and an append without audio', () => {
     const buffer = new InputAudioBuffer()
     const big = Buffer.alloc(10 * 1024 * 1024)
@@ -33,8 +44,8 @@ describe('the input audio buffer', () => {
     buffer.reserve(big.length, true)
     // 5 MiB dropped: 2.5 Mi samples
     expect(buffer.start).toBe(5 * 1024 * 1024 / 2)
-    expect(() => appendedBytes(undefined)).toThrow(expect.objectContaining({ code: 'missing_required_parameter' }))
-    expect(() => appendedBytes('A'.repeat(15 * 1024 * 1024 + 1))).toThrow(expect.objectContaining({ param: 'audio' }))
+    expect(() => appendedAudio(undefined)).toThrow(expect.objectContaining({ code: 'missing_required_parameter' }))
+    expect(() => appendedAudio('A'.repeat(15 * 1024 * 1024 + 1))).toThrow(expect.objectContaining({ param: 'audio' }))
     buffer.clear()
     expect(() => buffer.take()).toThrow(expect.objectContaining({ code: 'input_audio_buffer_commit_empty' }))
   })

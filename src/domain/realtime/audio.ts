@@ -18,11 +18,20 @@ export type AudioEngines = {
   speak: (text: string, voice: string, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>
 }
 
-/** The base64 audio of an append event, checked (OpenAI's 15 MiB bound) and decoded. */
-export function appendedBytes(audio: unknown): Buffer {
+/**
+ * The base64 audio of an append event, checked (OpenAI's 15 MiB bound), not yet decoded: the
+ * caller decodes it in slices (base64Slice). Its decoded size, for the buffer's bound.
+ */
+export function appendedAudio(audio: unknown): { text: string; bytes: number } {
   if (typeof audio !== 'string') throw invalidRequest("Missing required parameter: 'audio'.", 'audio', 'missing_required_parameter')
   if (audio.length > MAX_APPEND_CHARS) throw invalidRequest('Audio content exceeds the maximum of 15 MiB per input_audio_buffer.append event.', 'audio', 'invalid_value')
-  return Buffer.from(audio, 'base64')
+  const padding = audio.endsWith('==') ? 2 : audio.endsWith('=') ? 1 : 0
+  return { text: audio, bytes: Math.max(0, Math.floor((audio.length * 3) / 4) - padding) }
+}
+
+/** `bytes` decoded bytes' worth of base64 from `at` (a multiple of 4): a slice that decodes alone. */
+export function base64Slice(text: string, at: number, bytes: number): Buffer {
+  return Buffer.from(text.slice(at, at + Math.ceil(bytes / 3) * 4), 'base64')
 }
 
 /**

@@ -1,6 +1,6 @@
 import { newId } from '../../storage/ids.js'
 import { Pacer } from '../../pacing.js'
-import { appendedBytes, InputAudioBuffer } from './audio.js'
+import { appendedAudio, base64Slice, InputAudioBuffer } from './audio.js'
 import { bytesOf, InputDecoder, type AudioFormat } from './g711.js'
 import { EnergyVad, msOf, samplesOfMs } from './vad.js'
 import type { ServerEvent } from './session.js'
@@ -43,15 +43,16 @@ export class InputAudio {
   constructor(private readonly hooks: InputHooks) {}
 
   async append(audio: unknown) {
-    const bytes = appendedBytes(audio)
+    const { text, bytes } = appendedAudio(audio)
     const { input_audio_format: format, turn_detection: vad } = this.sync()
     const decoder = this.decoder!
     // waiting for speech, the oldest audio goes to make room: a telephone line may stream silence for long
-    this.buffer.reserve(decoder.pcmBytes(bytes.length), vad !== null && !this.speech)
+    this.buffer.reserve(decoder.pcmBytes(bytes), vad !== null && !this.speech)
+    // a second of audio a slice: its base64 decoded, its samples converted, analysed and buffered
     const slice = format === 'pcm16' ? 48_000 : 8000
-    for (let at = 0; at < bytes.length; at += slice) {
+    for (let at = 0; at < text.length; at += (slice / 3) * 4) {
       if (this.hooks.closed()) return
-      const samples = decoder.push(bytes.subarray(at, at + slice))
+      const samples = decoder.push(base64Slice(text, at, slice))
       this.buffer.add(bytesOf(samples))
       for (const event of this.vad?.detector.push(samples) ?? []) {
         if (event.type === 'speech_started') this.started(event.at, vad!)
