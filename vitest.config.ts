@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 // Tests that compare latencies run alone, after the others: on 2 cores, parallel test files
 // are load enough to move a p99 by milliseconds (the guard compares p99s, so it would flake).
-const ALONE = ['test/api/event-loop-guard.test.ts', 'test/api/moderations-event-loop.test.ts']
+const ALONE = ['test/api/event-loop-guard.test.ts', 'test/api/moderations-event-loop.test.ts', 'test/api/realtime-event-loop.test.ts']
 
 export default defineConfig({
   test: {

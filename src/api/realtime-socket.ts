@@ -110,13 +110,19 @@ export function realtimeUpgrade(ctx: AppContext) {
       checkModel: (p: ProjectPrincipal, model: string) => checkRealtimeModel(ctx, p, model),
       audio: realtimeAudio(ctx, principal),
       onError: (error: unknown) => log.error({ err: error }, 'realtime event failed'),
+      sessionSeconds: ctx.config.realtime.sessionSeconds,
     }
     const session = new RealtimeSession(deps, principal, config, send)
     socket.on('message', (data, isBinary) => {
       if (isBinary) return send(errorEvent({ type: 'invalid_request_error', code: 'invalid_json', message: 'Events are JSON text frames; a binary frame was received.', param: null }, null))
       session.handle(data.toString())
     })
-    socket.on('close', () => session.close())
+    // at expires_at, as OpenAI: the session_expired error event, then a close (1001, going away, with the same words)
+    const expiry = setTimeout(() => socket.close(1001, session.expire()), session.seconds * 1000)
+    socket.on('close', () => {
+      clearTimeout(expiry)
+      session.close()
+    })
     session.start()
   }
 

@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js'
 import { expiresIn, newSessionId } from '../domain/realtime/ephemeral.js'
-import { defaultSession, withoutNulls } from '../domain/realtime/session.js'
+import { DEFAULT_TURN_DETECTION, defaultSession, turnDetection, withoutNulls } from '../domain/realtime/session.js'
 import { invalidRequest, notARealtimeModel } from '../errors.js'
 import { readJson } from '../http/body.js'
 import type { RouteDef } from '../http/routes.js'
@@ -38,13 +38,14 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'create-realtime-session',
       scope: 'project',
       handler: async (c) => {
-        const { client_secret, ...params } = await readJson(c, RealtimeSessionCreateParams, bodyLimit(ctx))
+        const { client_secret, turn_detection, ...params } = await readJson(c, RealtimeSessionCreateParams, bodyLimit(ctx))
         const principal = projectPrincipal(c)
         if (params.model !== undefined) checkRealtimeModel(ctx, principal, params.model)
         checkTranscriptionModel(ctx, principal, params.input_audio_transcription)
         const { model: _model, ...defaults } = defaultSession('')
-        // no voice activity detection: accepted, as OpenAI does, but off (left out of the answer)
-        const session = { ...defaults, ...params, turn_detection: null }
+        // OpenAI's default is server VAD; null turns it off (left out of the answer)
+        const detection = turn_detection === undefined ? defaults.turn_detection : turnDetection(turn_detection, 'turn_detection')
+        const session = { ...defaults, ...params, turn_detection: detection }
         const secret = await ctx.services.realtime.issue({ principal, session, kind: 'realtime', expiresAt: expiry(client_secret) })
         return c.json({ id: newSessionId(), object: 'realtime.session', ...withoutNulls(session), client_secret: secret })
       },
@@ -55,9 +56,12 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'create-realtime-transcription-session',
       scope: 'project',
       handler: async (c) => {
-        const { client_secret, ...params } = await readJson(c, RealtimeTranscriptionSessionCreateParams, bodyLimit(ctx))
+        const { client_secret, turn_detection, ...params } = await readJson(c, RealtimeTranscriptionSessionCreateParams, bodyLimit(ctx))
         const principal = projectPrincipal(c)
         checkTranscriptionModel(ctx, principal, params.input_audio_transcription)
+        // server VAD commits each turn for transcription; a transcription session makes no responses
+        const asked = turn_detection === undefined ? DEFAULT_TURN_DETECTION : turnDetection(turn_detection, 'turn_detection')
+        const detection = asked && { ...asked, create_response: false, interrupt_response: false }
         const session = {
           modalities: ['text', 'audio'],
           input_audio_format: 'pcm16',
@@ -65,10 +69,12 @@ export function realtimeRoutes(ctx: AppContext): RouteDef[] {
           input_audio_noise_reduction: null,
           include: null,
           ...params,
-          turn_detection: null,
+          turn_detection: detection,
         }
         const secret = await ctx.services.realtime.issue({ principal, session, kind: 'transcription', expiresAt: expiry(client_secret) })
-        return c.json({ id: newSessionId(), object: 'realtime.transcription_session', ...withoutNulls(session), client_secret: secret })
+        // the transcription session's turn_detection has these four fields (RealtimeTranscriptionSessionCreateResponse)
+        const shown = detection && { type: detection.type, threshold: detection.threshold, prefix_padding_ms: detection.prefix_padding_ms, silence_duration_ms: detection.silence_duration_ms }
+        return c.json({ id: newSessionId(), object: 'realtime.transcription_session', ...withoutNulls({ ...session, turn_detection: shown }), client_secret: secret })
       },
     },
   ]

@@ -303,6 +303,13 @@ export const ConfigSchema = z.strictObject({
    */
   modelAliases: z.record(z.string(), z.string().min(1)).default(DEFAULT_MODEL_ALIASES),
   llama: LlamaConfig.prefault({}),
+  /** The Realtime API (docs/realtime.md). */
+  realtime: z
+    .strictObject({
+      /** How long a socket's session lasts, in seconds: its expires_at, when it is closed (OpenAI's: 30 minutes). */
+      sessionSeconds: z.number().int().min(1).max(86_400).default(1800),
+    })
+    .prefault({}),
   /** POST /v1/moderations (docs/moderation.md). */
   moderation: z
     .strictObject({

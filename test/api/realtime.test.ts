@@ -1,13 +1,10 @@
 import http from 'node:http'
-import net, { type AddressInfo } from 'node:net'
-import OpenAI from 'openai'
-import { OpenAIRealtimeWS } from 'openai/beta/realtime/ws'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createStartingServer, serveApp } from '../../src/app.js'
 import { adminClient, newProjectKey } from '../helpers/admin.js'
-import { validateSchema } from '../helpers/spec.js'
-import { readSpecDocument } from '../helpers/spec-load.js'
+import { closeRealtimeClients, connect as connectTo, type Event } from '../helpers/realtime.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 import { setLogFormat, setLogLevel } from '../../src/logger.js'
 
@@ -17,78 +14,17 @@ import { setLogFormat, setLogLevel } from '../../src/logger.js'
 
 let t: TestApp
 let port: number
-/** server event type → its schema in the spec (RealtimeServerEvent*) */
-const SCHEMAS = new Map<string, string>()
 
 beforeAll(async () => {
   t = await createTestApp({}, { transport: 'http' })
   port = Number(new URL(t.url).port)
-  const { schemas } = readSpecDocument('v2').components
-  for (const [name, schema] of Object.entries(schemas)) {
-    if (!name.startsWith('RealtimeServerEvent') || name === 'RealtimeServerEvent') continue
-    const type = (schema as { properties?: { type?: { enum?: string[]; const?: string } } }).properties?.type
-    const value = type?.enum?.[0] ?? type?.const
-    if (value) SCHEMAS.set(value, name)
-  }
 })
-afterAll(async () => t?.close())
+afterAll(async () => {
+  closeRealtimeClients()
+  await t?.close()
+})
 
-type Event = { type: string; [key: string]: any }
-
-/** The SDK's client on Plinth: it always dials wss://, so the test hands it a plain TCP socket. */
-function connect(key = PROJECT_KEY, model = 'test-echo') {
-  const client = new OpenAI({ apiKey: key, baseURL: `${t.url}/v1`, maxRetries: 0 })
-  const rt = new OpenAIRealtimeWS({ model, options: { createConnection: () => net.connect(port, '127.0.0.1') } as never }, client)
-  const events: Event[] = []
-  const seen = new Set<Event>()
-  const waiters: { type: string; resolve: (event: Event) => void }[] = []
-  rt.socket.on('message', (data) => {
-    const event = JSON.parse(data.toString()) as Event
-    const schema = SCHEMAS.get(event.type)
-    expect(schema, `a spec schema for ${event.type}`).toBeDefined()
-    // the spec's enum lists OpenAI's realtime models; Plinth's sessions run its own chat models.
-    // As OpenAI sends them, where the spec draws otherwise: the first item's previous_item_id is
-    // null, response.created's response and a new output item are `in_progress`, and committed
-    // audio's transcript is null until it is transcribed; an assistant's spoken content is of type
-    // `audio`, which the spec's item content leaves out; an out-of-band response's conversation_id
-    // is null, as the spec's own description says
-    const valueAt = (pointer: string) => pointer.split('/').slice(1).reduce((value: any, key) => value?.[key], event)
-    const violations = validateSchema(schema!, event, { version: 'v2' }).filter(
-      (v) =>
-        v.path !== '/session/model' &&
-        !(v.path === '/previous_item_id' && event.previous_item_id === null) &&
-        !(v.path === '/response/status' && event.response.status === 'in_progress') &&
-        !(v.path === '/item/status' && event.item.status === 'in_progress') &&
-        !(v.path === '/item/content/0/transcript' && event.item.content[0].transcript === null) &&
-        !(v.path.endsWith('/content/0/type') && valueAt(v.path) === 'audio') &&
-        !(v.path === '/response/conversation_id' && event.response.conversation_id === null),
-    )
-    expect(violations, event.type).toEqual([])
-    events.push(event)
-    const at = waiters.findIndex((w) => w.type === event.type)
-    if (at >= 0) {
-      seen.add(event)
-      waiters.splice(at, 1)[0].resolve(event)
-    }
-  })
-  rt.on('error', () => {})
-  /** The first event of that type not yet taken, waiting for it if it has not come. */
-  const next = (type: string, timeout = 4000) =>
-    new Promise<Event>((resolve, reject) => {
-      const early = events.find((e) => e.type === type && !seen.has(e))
-      if (early) {
-        seen.add(early)
-        return resolve(early)
-      }
-      waiters.push({ type, resolve })
-      setTimeout(() => reject(new Error(`no ${type} event; got ${events.map((e) => e.type).join(', ')}`)), timeout)
-    })
-  const opened = new Promise<void>((resolve, reject) => {
-    rt.socket.once('open', () => resolve())
-    rt.socket.once('error', reject)
-  })
-  return { rt, events, next, opened, since: (n: number) => events.slice(n) }
-}
+const connect = (key = PROJECT_KEY, model = 'test-echo') => connectTo(t, key, model)
 
 /** A restricted key of the default project that may chat but not use the Realtime API. */
 async function chatOnlyKey() {
@@ -131,8 +67,20 @@ describe('POST /v1/realtime/sessions and /v1/realtime/transcription_sessions', (
   it('takes client_secret.expires_after and refuses what the spec refuses', async () => {
     const session = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, client_secret: { expires_after: { anchor: 'created_at', seconds: 600 } }, turn_detection: { type: 'server_vad' } })
     expect(session.client_secret.expires_at).toBeGreaterThan(Date.now() / 1000 + 590)
-    // accepted, but Plinth has no voice activity detection: off
-    expect(session.turn_detection).toBeUndefined()
+    // server VAD, what was left out filled with OpenAI's documented defaults
+    expect(session.turn_detection).toEqual({ type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true })
+    // none asked: OpenAI's default session's; null turns it off
+    const plain = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never })
+    expect(plain.turn_detection).toEqual({ type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200, create_response: true, interrupt_response: true })
+    const off = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, turn_detection: null as never })
+    expect(off.turn_detection).toBeUndefined()
+    const c = connect(off.client_secret.value)
+    expect((await c.next('session.created')).session.turn_detection).toBeUndefined()
+    c.rt.close()
+    const semantic = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, turn_detection: { type: 'semantic_vad' } }).catch((e) => e)
+    expect(semantic.status).toBe(400)
+    expect(semantic.error).toMatchObject({ code: 'unsupported_value', param: 'turn_detection.type' })
+    expect(semantic.error.message).toContain('semantic_vad')
     const bad = await t.client().beta.realtime.sessions.create({ model: 'test-echo' as never, modalities: ['video'] as never }).catch((e) => e)
     expect(bad.status).toBe(400)
     expect(bad.error).toMatchObject({ type: 'invalid_request_error', param: 'modalities[0]' })
@@ -147,6 +95,7 @@ describe('POST /v1/realtime/sessions and /v1/realtime/transcription_sessions', (
     const session = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
     expect(session.client_secret.value).toMatch(/^ek_/)
     expect(session).toMatchObject({ input_audio_format: 'pcm16', input_audio_transcription: { model: 'whisper-1' } })
+    expect(session.turn_detection).toEqual({ type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200 })
     const chat = await t.client().beta.realtime.transcriptionSessions.create({ input_audio_transcription: { model: 'test-echo' as never } }).catch((e) => e)
     expect(chat.status).toBe(400)
     expect(chat.error).toMatchObject({ code: 'invalid_value', param: 'input_audio_transcription.model' })
@@ -302,9 +251,11 @@ describe('the socket: a text conversation', () => {
     c.rt.send({ type: 'output_audio_buffer.clear', event_id: 'evt_audio' })
     const audio = await c.next('error')
     expect(audio.error).toMatchObject({ code: 'audio_not_supported', event_id: 'evt_audio' })
+    // WebRTC only (the spec's description): over a WebSocket, response.cancel and conversation.item.truncate
     expect(audio.error.message).toContain('output_audio_buffer.clear')
-    c.rt.send({ type: 'session.update', event_id: 'evt_vad', session: { turn_detection: { type: 'server_vad' } } })
-    expect((await c.next('error')).error).toMatchObject({ code: 'unsupported_value', param: 'session.turn_detection', event_id: 'evt_vad' })
+    expect(audio.error.message).toContain('WebRTC')
+    c.rt.send({ type: 'session.update', event_id: 'evt_vad', session: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } })
+    expect((await c.next('error')).error).toMatchObject({ code: 'unsupported_value', param: 'session.turn_detection.type', event_id: 'evt_vad' })
     c.rt.send({ type: 'input_audio_buffer.append', audio: Buffer.alloc(960).toString('base64') })
     c.rt.send({ type: 'input_audio_buffer.commit', event_id: 'evt_short' })
     const short = await c.next('error')
@@ -312,8 +263,6 @@ describe('the socket: a text conversation', () => {
     expect(short.error.message).toBe('Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has 20.00ms of audio.')
     c.rt.send({ type: 'input_audio_buffer.clear' })
     await c.next('input_audio_buffer.cleared')
-    c.rt.send({ type: 'response.create', event_id: 'evt_format', response: { modalities: ['text', 'audio'], output_audio_format: 'g711_ulaw' } })
-    expect((await c.next('error')).error).toMatchObject({ code: 'unsupported_value', param: 'response.output_audio_format', event_id: 'evt_format' })
     c.rt.socket.send('not json')
     expect((await c.next('error')).error).toMatchObject({ code: 'invalid_json', event_id: null })
     c.rt.close()
@@ -327,7 +276,8 @@ describe('the socket: audio through the local engines', () => {
     const pcm = Buffer.from(await speech.arrayBuffer())
     const c = connect()
     await c.next('session.created')
-    c.rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_transcription: { model: 'whisper-1' } } })
+    // committed by the client: no voice activity detection
+    c.rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_transcription: { model: 'whisper-1' }, turn_detection: null as never } })
     await c.next('session.updated')
     for (let at = 0; at < pcm.length; at += 48_000) c.rt.send({ type: 'input_audio_buffer.append', audio: pcm.subarray(at, at + 48_000).toString('base64') })
     c.rt.send({ type: 'input_audio_buffer.commit' })

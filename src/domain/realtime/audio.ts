@@ -18,24 +18,60 @@ export type AudioEngines = {
   speak: (text: string, voice: string, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>
 }
 
-/** The input audio buffer of one session: what the client appended since the last commit. */
+/**
+ * The base64 audio of an append event, checked (OpenAI's 15 MiB bound), not yet decoded: the
+ * caller decodes it in slices (base64Slice). Its decoded size, for the buffer's bound.
+ */
+export function appendedAudio(audio: unknown): { text: string; bytes: number } {
+  if (typeof audio !== 'string') throw invalidRequest("Missing required parameter: 'audio'.", 'audio', 'missing_required_parameter')
+  if (audio.length > MAX_APPEND_CHARS) throw invalidRequest('Audio content exceeds the maximum of 15 MiB per input_audio_buffer.append event.', 'audio', 'invalid_value')
+  const padding = audio.endsWith('==') ? 2 : audio.endsWith('=') ? 1 : 0
+  return { text: audio, bytes: Math.max(0, Math.floor((audio.length * 3) / 4) - padding) }
+}
+
+/** `bytes` decoded bytes' worth of base64 from `at` (a multiple of 4): a slice that decodes alone. */
+export function base64Slice(text: string, at: number, bytes: number): Buffer {
+  return Buffer.from(text.slice(at, at + Math.ceil(bytes / 3) * 4), 'base64')
+}
+
+/**
+ * The input audio buffer of one session: the 24 kHz pcm16 samples appended since the last commit.
+ * Positions are samples since the session's first append (what speech_started and speech_stopped
+ * count in), so voice activity detection can commit a span of it.
+ */
 export class InputAudioBuffer {
   private chunks: Buffer[] = []
   private bytes = 0
+  /** The position of the buffer's first sample. */
+  private first = 0
 
-  append(audio: unknown) {
-    if (typeof audio !== 'string') throw invalidRequest("Missing required parameter: 'audio'.", 'audio', 'missing_required_parameter')
-    if (audio.length > MAX_APPEND_CHARS) throw invalidRequest('Audio content exceeds the maximum of 15 MiB per input_audio_buffer.append event.', 'audio', 'invalid_value')
-    const chunk = Buffer.from(audio, 'base64')
-    if (this.bytes + chunk.length > MAX_BUFFER_BYTES)
+  get start(): number {
+    return this.first
+  }
+
+  get end(): number {
+    return this.first + this.bytes / 2
+  }
+
+  /**
+   * Makes room for `bytes` more: over 25 MiB is OpenAI-style `input_audio_buffer_full`, unless
+   * `evict` (voice activity detection, waiting for speech), which drops the oldest audio instead.
+   */
+  reserve(bytes: number, evict: boolean) {
+    if (this.bytes + bytes <= MAX_BUFFER_BYTES) return
+    if (!evict || bytes > MAX_BUFFER_BYTES)
       throw invalidRequest('The input audio buffer is full (25 MiB): commit or clear it before appending more.', 'audio', 'input_audio_buffer_full')
-    this.chunks.push(chunk)
-    this.bytes += chunk.length
+    this.drop(this.first + Math.ceil((this.bytes + bytes - MAX_BUFFER_BYTES) / 2))
+  }
+
+  /** Whole samples (2 bytes each), as InputDecoder makes them. */
+  add(pcm: Buffer) {
+    this.chunks.push(pcm)
+    this.bytes += pcm.length
   }
 
   clear() {
-    this.chunks = []
-    this.bytes = 0
+    this.drop(this.end)
   }
 
   /** The buffer as a WAV file, emptied; OpenAI's error when it holds under 100 ms. */
@@ -48,9 +84,33 @@ export class InputAudioBuffer {
         'input_audio_buffer_commit_empty',
       )
     }
+    return this.takeSpan(this.first, this.end)
+  }
+
+  /** The samples from `from` to `to` as a WAV file; everything before `to` leaves the buffer. */
+  takeSpan(from: number, to: number): Buffer {
     const pcm = Buffer.concat(this.chunks)
-    this.clear()
-    return wav(pcm.subarray(0, pcm.length - (pcm.length % 2)))
+    const span = pcm.subarray(Math.max(0, from - this.first) * 2, Math.max(0, to - this.first) * 2)
+    this.chunks = [pcm]
+    this.drop(to)
+    return wav(Buffer.from(span))
+  }
+
+  /** Forgets the samples before position `to`. */
+  private drop(to: number) {
+    let bytes = Math.min(this.bytes, Math.max(0, (to - this.first) * 2))
+    this.first += bytes / 2
+    this.bytes -= bytes
+    while (bytes > 0) {
+      const chunk = this.chunks[0]
+      if (chunk.length <= bytes) {
+        this.chunks.shift()
+        bytes -= chunk.length
+      } else {
+        this.chunks[0] = chunk.subarray(bytes)
+        bytes = 0
+      }
+    }
   }
 }
 

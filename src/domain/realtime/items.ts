@@ -74,8 +74,9 @@ export function toItem(item: ClientItem, id: string): RealtimeItem {
  * The conversation as chat messages: the session's instructions first, a run of function calls
  * as one assistant message's tool_calls, each output as a tool message. An output whose call is
  * not in the conversation becomes a user message saying so: chat refuses orphan tool messages.
+ * `heard` gives a truncated spoken item's text (truncate.ts).
  */
-export function toChatMessages(instructions: string | undefined, items: readonly RealtimeItem[]): ChatMessageParam[] {
+export function toChatMessages(instructions: string | undefined, items: readonly RealtimeItem[], heard?: (item: RealtimeItem) => string | undefined): ChatMessageParam[] {
   const messages: ChatMessageParam[] = []
   if (instructions) messages.push({ role: 'system', content: instructions })
   const calls = new Set(items.filter((item) => item.type === 'function_call').map((item) => item.call_id))
@@ -95,7 +96,9 @@ export function toChatMessages(instructions: string | undefined, items: readonly
       else messages.push({ role: 'user', content: `Output of call ${item.call_id}: ${item.output ?? ''}` })
       continue
     }
-    const text = (item.content ?? []).map((part) => ('text' in part ? part.text : (part.transcript ?? ''))).join('')
+    // a truncated spoken item: the words heard before the cut (its transcript is removed, as OpenAI does)
+    const cut = heard?.(item)
+    const text = cut ?? (item.content ?? []).map((part) => ('text' in part ? part.text : (part.transcript ?? ''))).join('')
     messages.push({ role: item.role!, content: text } as ChatMessageParam)
   }
   return messages

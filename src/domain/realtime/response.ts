@@ -1,5 +1,7 @@
 import { ApiError } from '../../errors.js'
+import { Pacer } from '../../pacing.js'
 import { newId } from '../../storage/ids.js'
+import { OutputEncoder } from './g711.js'
 import type { RealtimeItem } from './items.js'
 import type { ResponseParams, ServerEvent, SessionConfig } from './session.js'
 
@@ -17,7 +19,12 @@ export type RunOptions = {
   addItem?: (item: RealtimeItem) => string | null
   /** Speech for the `audio` modality: the answer's text spoken once generated (24 kHz pcm16). */
   speak?: (text: string, voice: string, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>
+  /** How much audio (ms) a spoken item has had sent so far. */
+  onAudio?: (itemId: string, ms: number) => void
 }
+
+/** Speech is encoded and sent a second (24 kHz pcm16) at a time, pacing between. */
+const SPEECH_SLICE = 48_000
 
 /**
  * One response of a Realtime session: chat chunks (the domain chat service, which records usage)
@@ -33,7 +40,7 @@ export class ResponseRun {
   private readonly calls = new Map<number, { item: RealtimeItem; index: number }>()
   private usage: Usage | undefined
   private finish: string | null | undefined
-  private cancelled = false
+  private cancelled: false | 'client_cancelled' | 'turn_detected' = false
   /** The `audio` modality: the message's part is audio, its text the transcript. */
   private readonly audio: boolean
 
@@ -42,8 +49,9 @@ export class ResponseRun {
     this.emit({ type: 'response.created', response: this.object('in_progress', null) })
   }
 
-  cancel() {
-    this.cancelled = true
+  /** Stops the response: the client's response.cancel, or the user speaking (turn_detected). */
+  cancel(reason: 'client_cancelled' | 'turn_detected' = 'client_cancelled') {
+    if (!this.cancelled) this.cancelled = reason
     this.controller.abort()
   }
 
@@ -62,14 +70,29 @@ export class ResponseRun {
     this.end(this.cancelled ? 'cancelled' : this.finish === 'length' ? 'incomplete' : 'completed')
   }
 
-  /** The whole answer spoken, sent as response.audio.delta events as the engine makes it. */
+  /**
+   * The whole answer spoken, sent as response.audio.delta events as the engine makes it, in the
+   * output_audio_format (g711 encoded from the engine's 24 kHz pcm16).
+   */
   private async speak(text: { item: RealtimeItem; index: number; text: string }) {
     const { params, config } = this.options
+    const format = params.output_audio_format ?? config.output_audio_format
+    const encoder = new OutputEncoder(format)
+    const pacer = new Pacer()
+    let bytes = 0
+    this.options.onAudio?.(text.item.id, 0)
     const audio = await this.options.speak!(text.text, params.voice ?? config.voice, this.signal)
     for await (const chunk of audio) {
-      if (this.cancelled) break
-      const delta = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64')
-      this.emit({ type: 'response.audio.delta', response_id: this.id, item_id: text.item.id, output_index: text.index, content_index: 0, delta })
+      const pcm = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      for (let at = 0; at < pcm.length; at += SPEECH_SLICE) {
+        if (this.cancelled) return
+        const encoded = encoder.push(pcm.subarray(at, at + SPEECH_SLICE))
+        if (!encoded.length) continue
+        bytes += encoded.length
+        this.options.onAudio?.(text.item.id, OutputEncoder.ms(format, bytes))
+        this.emit({ type: 'response.audio.delta', response_id: this.id, item_id: text.item.id, output_index: text.index, content_index: 0, delta: encoded.toString('base64') })
+        await pacer.pace()
+      }
     }
   }
 
@@ -137,7 +160,7 @@ export class ResponseRun {
     }
     const details =
       status === 'completed' ? null
-      : status === 'cancelled' ? { type: 'cancelled', reason: 'client_cancelled' }
+      : status === 'cancelled' ? { type: 'cancelled', reason: this.cancelled || 'client_cancelled' }
       : status === 'incomplete' ? { type: 'incomplete', reason: 'max_output_tokens' }
       : { type: 'failed', error }
     this.emit({ type: 'response.done', response: this.object(status, details) })
