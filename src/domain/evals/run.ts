@@ -20,8 +20,12 @@ import type { ChatService } from '../inference/chat.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
 import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
 import type { Sandbox } from '../../sandbox/index.js'
+import { estimateEmbeddingTokens } from '../limits/estimate.js'
+import { Pacer } from '../../pacing.js'
 import { grade, type GraderTools } from './graders.js'
+import { checkItems, compileItemSchema } from './item-schema.js'
 import { loadItems, type DataItem } from './items.js'
+import { underLimits, type EvalLimits } from './limited.js'
 import { PythonGrader } from './python.js'
 import type { EvalRunJobPayload } from './objects.js'
 import { chatSampling, messageText, Sampler, toChatMessages, toEvalError, type ChatMessage } from './sampler.js'
@@ -36,7 +40,13 @@ export type EvalRunDeps = {
   /** the cosine metric: the embeddings service and the project's embedding model */
   embeddings?: Pick<EmbeddingsService, 'create'>
   embeddingModel?: (projectId: string) => string
+  /** the project's rate limits: every model call of a run counts against them */
+  limits?: EvalLimits
+  /** items of one run sampled and graded at once (`evals.concurrency`, default 4) */
+  concurrency?: number
 }
+
+const DEFAULT_CONCURRENCY = 4
 
 export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
 
@@ -64,6 +74,17 @@ class Totals {
 
   constructor(graders: Grader[]) {
     for (const g of graders) this.criteria.set(g.id, { testing_criteria: g.id, passed: 0, failed: 0 })
+  }
+
+  /** A copy to add an item to: it replaces these totals only once the item's transaction commits. */
+  clone(): Totals {
+    const copy = new Totals([])
+    copy.passed = this.passed
+    copy.failed = this.failed
+    copy.errored = this.errored
+    for (const [id, c] of this.criteria) copy.criteria.set(id, { ...c })
+    for (const [model, m] of this.models) copy.models.set(model, { ...m })
+    return copy
   }
 
   add(outcome: Pick<ItemOutcome, 'status' | 'errored' | 'results'>, usage: UsageEntry[]) {
@@ -136,8 +157,11 @@ export class EvalRunExecutor {
     const repos = createRepos(this.deps.storage.db)
     const dataSource = JSON.parse(run.data_source) as RunDataSource
     const graders = JSON.parse(evalRow.testing_criteria) as Grader[]
+    const config = JSON.parse(evalRow.data_source_config) as { type: string; schema?: { properties?: { item?: unknown } } }
     const items = await loadItems(this.deps, principal, dataSource.source)
-    const totals = new Totals(graders)
+    // a custom config's items must match its item_schema: checked whole before any model call
+    if (config.type === 'custom') await checkItems(compileItemSchema(config.schema?.properties?.item), items, signal)
+    let totals = new Totals(graders)
     const done = new Set<number>()
     for (const row of await repos.evalOutputItems.written(run.id)) {
       done.add(row.datasource_item_id)
@@ -151,28 +175,56 @@ export class EvalRunExecutor {
       ...totals.columns(),
     })
     if (!started) return
-    const sampler = new Sampler(this.deps.chat, principal, signal)
+    // the job's signal, or the run's own end (a failed item, a cancel seen at a commit): stops
+    // every item in flight
+    const stop = new AbortController()
+    const onAbort = () => stop.abort(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const sampler = new Sampler(this.deps.chat, principal, stop.signal, this.deps.limits)
     const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
     const tools: GraderTools = {
       sampler,
-      signal,
+      signal: stop.signal,
       python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined,
-      embed: this.embedder(principal, signal),
+      embed: this.embedder(principal, stop.signal),
+    }
+    const concurrency = this.deps.concurrency ?? DEFAULT_CONCURRENCY
+    // items in source order, up to `concurrency` in flight; each is written when it and every
+    // item before it are done, so output items keep the source's order (their ids sort so) and
+    // one writer updates the counts
+    const window: { index: number; outcome: Promise<ItemOutcome> }[] = []
+    const pacer = new Pacer()
+    const writeFirst = async (): Promise<boolean> => {
+      const { index, outcome } = window[0]
+      const result = await outcome
+      stop.signal.throwIfAborted()
+      try {
+        totals = await this.save(run, principal, index, items[index], result, totals)
+      } catch (error) {
+        if (error instanceof RunGone) return false
+        throw error
+      }
+      window.shift()
+      return true
     }
     try {
       for (let index = 0; index < items.length; index++) {
         if (done.has(index)) continue
-        signal.throwIfAborted()
-        const outcome = await this.item(items[index], dataSource, graders, tools)
-        signal.throwIfAborted()
-        try {
-          await this.save(run, principal, index, items[index], outcome, totals)
-        } catch (error) {
-          if (error instanceof RunGone) return
-          throw error
-        }
+        // 10,000 items already written are skipped in slices of the loop's turn
+        await pacer.pace()
+        stop.signal.throwIfAborted()
+        const outcome = this.item(items[index], dataSource, graders, tools)
+        // awaited in order by writeFirst; one that fails meanwhile must not be unhandled
+        outcome.catch(() => undefined)
+        window.push({ index, outcome })
+        while (window.length >= concurrency) if (!(await writeFirst())) return
       }
+      while (window.length) if (!(await writeFirst())) return
     } finally {
+      // on any way out, nothing keeps running: the items in flight stop and are waited for
+      if (window.length) stop.abort(signal.reason)
+      await Promise.allSettled(window.map((w) => w.outcome))
+      signal.removeEventListener('abort', onAbort)
       await tools.python?.close()
     }
     await repos.evalRuns.transition(run.id, ['in_progress'], { status: 'completed' })
@@ -256,13 +308,16 @@ export class EvalRunExecutor {
       const usage: UsageEntry[] = []
       const model = embeddingModel(principal.projectId)
       const params = { model, input: texts, encoding_format: 'float' as const }
-      const answer = await embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry) })
+      const answer = await underLimits(this.deps.limits, principal, model, estimateEmbeddingTokens(params), signal, (limit) =>
+        embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry), limit }),
+      )
       return { vectors: answer.data.map((d) => d.embedding as number[]), usage }
     }
   }
 
-  private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals) {
-    await this.deps.storage.transaction(async (tx) => {
+  /** Writes one output item, the run's counts and the item's usage at once; returns the new totals. */
+  private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals): Promise<Totals> {
+    return this.deps.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const inserted = await repos.evalOutputItems.insert({
         id: newId('outputitem_'),
@@ -278,11 +333,13 @@ export class EvalRunExecutor {
         created_at: nowSeconds(),
       })
       // another run of this job wrote it already (and billed it)
-      if (!inserted) return
-      totals.add(outcome, outcome.usage)
-      const moved = await repos.evalRuns.transition(run.id, ['in_progress'], totals.columns())
+      if (!inserted) return totals
+      const next = totals.clone()
+      next.add(outcome, outcome.usage)
+      const moved = await repos.evalRuns.transition(run.id, ['in_progress'], next.columns())
       if (!moved) throw new RunGone()
       await tx.runBatch(usageQueries(tx, outcome.usage.flatMap((entry) => usageRow(principal, entry) ?? [])))
+      return next
     })
   }
 
