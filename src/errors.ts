@@ -969,10 +969,11 @@ export function evalBadJsonlLine(fileId: string, line: number, what: 'not valid 
 
 /**
  * An item of a run that does not match the eval's item_schema (a custom data source config): the
- * run fails before any model call, naming the item's index in the source and the first violation.
+ * run is refused (inline items) or fails before any model call (a file), naming the item's index
+ * in the source and the first violation.
  */
-export function evalBadItem(index: number, why: string) {
-  return invalidRequest(`Item ${index} does not match the eval's item_schema: ${why}.`, 'data_source.source', 'invalid_item')
+export function evalBadItem(index: number, why: string, param = 'data_source.source') {
+  return invalidRequest(`Item ${index} does not match the eval's item_schema: ${why}.`, param, 'invalid_item')
 }
 
 /** An eval whose item_schema is not a JSON Schema a run can check items with. */

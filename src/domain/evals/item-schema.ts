@@ -48,18 +48,27 @@ export function compileItemSchema(itemSchema: unknown): ValidateFunction {
   }
 }
 
+/** An eval's data_source_config as kept (objects.ts): a custom one's item_schema is `schema.properties.item`. */
+export type StoredConfig = { type: string; schema?: { properties?: { item?: unknown } } }
+
 const alwaysValid = Object.assign(() => true, { errors: null }) as unknown as ValidateFunction
 
 /**
- * Checks every item before anything is sampled: the first item that does not match fails the
- * run, naming its index and what is wrong, and no model call is made or billed. Items are
+ * Checks every item before anything is sampled: the first item that does not match is a 400
+ * naming its index and what is wrong (`param` names where it is in the request: inline items
+ * are checked when the run is created), and no model call is made or billed. Items are
  * checked in slices of the loop's turn (pacing.ts), so 10,000 items do not hold the loop.
  */
-export async function checkItems(validate: ValidateFunction, items: DataItem[], signal: AbortSignal): Promise<void> {
+export async function checkItems(
+  validate: ValidateFunction,
+  items: DataItem[],
+  signal?: AbortSignal,
+  param?: (index: number) => string,
+): Promise<void> {
   const pacer = new Pacer()
   for (let index = 0; index < items.length; index++) {
     await pacer.pace(signal)
-    if (!validate(items[index].item)) throw evalBadItem(index, describe(validate.errors?.[0]))
+    if (!validate(items[index].item)) throw evalBadItem(index, describe(validate.errors?.[0]), param?.(index))
   }
 }
 

@@ -23,7 +23,7 @@ import type { Sandbox } from '../../sandbox/index.js'
 import { estimateEmbeddingTokens } from '../limits/estimate.js'
 import { Pacer } from '../../pacing.js'
 import { grade, type GraderTools } from './graders.js'
-import { checkItems, compileItemSchema } from './item-schema.js'
+import { checkItems, compileItemSchema, type StoredConfig } from './item-schema.js'
 import { loadItems, type DataItem } from './items.js'
 import { underLimits, type EvalLimits } from './limited.js'
 import { PythonGrader } from './python.js'
@@ -157,7 +157,7 @@ export class EvalRunExecutor {
     const repos = createRepos(this.deps.storage.db)
     const dataSource = JSON.parse(run.data_source) as RunDataSource
     const graders = JSON.parse(evalRow.testing_criteria) as Grader[]
-    const config = JSON.parse(evalRow.data_source_config) as { type: string; schema?: { properties?: { item?: unknown } } }
+    const config = JSON.parse(evalRow.data_source_config) as StoredConfig
     const items = await loadItems(this.deps, principal, dataSource.source)
     // a custom config's items must match its item_schema: checked whole before any model call
     if (config.type === 'custom') await checkItems(compileItemSchema(config.schema?.properties?.item), items, signal)
