@@ -42,24 +42,33 @@ describe("items against the eval's item_schema", () => {
   })
 
   it('keeps the event loop turning while it checks many items', async () => {
-    const items = Array.from({ length: 100_000 }, (_, i) => ({ item: { name: `n${i}`, age: i, tags: ['a', 'b', 'c'] } }))
+    // 200,000 items of 64 tags: 13 million strings checked, far more than one turn's work
+    const tags = Array.from({ length: 64 }, (_, i) => `tag${i}`)
+    const items = Array.from({ length: 200_000 }, (_, i) => ({ item: { name: `n${i}`, age: i, tags } }))
     const tagged = { ...schema, properties: { ...schema.properties, tags: { type: 'array', items: { type: 'string', minLength: 1 } } } }
     const validate = compileItemSchema(tagged)
-    // the items were made in this turn: let that work end before measuring
-    await new Promise((r) => setTimeout(r, 20))
-    let last = performance.now()
-    let longest = 0
-    const timer = setInterval(() => {
-      const now = performance.now()
-      longest = Math.max(longest, now - last)
-      last = now
-    }, 1)
-    try {
-      await checkItems(validate, items, signal)
-    } finally {
-      clearInterval(timer)
+    // a gap is the loop held (or, on a busy machine, this process
+    // not scheduled: the best of three measures the code, not the neighbours)
+    const gaps: number[] = []
+    for (let attempt = 0; attempt < 3 && !(gaps.length && Math.min(...gaps) < 50); attempt++) {
+      await new Promise((r) => setTimeout(r, 20))
+      let last = performance.now()
+      let longest = 0
+      const timer = setInterval(() => {
+        const now = performance.now()
+        longest = Math.max(longest, now - last)
+        last = now
+      }, 1)
+      try {
+        await checkItems(validate, items, signal)
+        // a check that never yielded is seen by the timer's next tick only
+        await new Promise((r) => setTimeout(r, 5))
+      } finally {
+        clearInterval(timer)
+      }
+      gaps.push(longest)
     }
-    expect(longest).toBeLessThan(50)
+    expect(Math.min(...gaps)).toBeLessThan(50)
   })
 
   it('stops when the run is stopped', async () => {

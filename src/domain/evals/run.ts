@@ -209,9 +209,9 @@ export class EvalRunExecutor {
     }
     try {
       for (let index = 0; index < items.length; index++) {
-        if (done.has(index)) continue
-        // 10,000 items already written are skipped in slices of the loop's turn
+        // items already written are skipped, the rest started, in slices of the loop's turn
         await pacer.pace()
+        if (done.has(index)) continue
         stop.signal.throwIfAborted()
         const outcome = this.item(items[index], dataSource, graders, tools)
         // awaited in order by writeFirst; one that fails meanwhile must not be unhandled
