@@ -2,12 +2,10 @@ import { ApiError, evalBadItemReference } from '../../errors.js'
 import { jobLog } from '../../logger.js'
 import { jobPrincipal, type ProjectPrincipal } from '../../principal.js'
 import type {
-  CriteriaResult,
   EvalApiError,
   EvalSample,
   Grader,
   GraderResult,
-  ModelUsage,
   RunDataSource,
   TemplateMessage,
 } from '../../schemas/evals.js'
@@ -23,6 +21,7 @@ import type { Sandbox } from '../../sandbox/index.js'
 import { estimateEmbeddingTokens } from '../limits/estimate.js'
 import { Pacer } from '../../pacing.js'
 import { grade, type GraderTools } from './graders.js'
+import { Totals, type ItemOutcome } from './totals.js'
 import { checkItems, compileItemSchema, type StoredConfig } from './item-schema.js'
 import { loadItems, type DataItem } from './items.js'
 import { underLimits, type EvalLimits } from './limited.js'
@@ -53,83 +52,17 @@ export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
 /** What the spec shows when sampling_params leaves them out (its defaults; 2048 as OpenAI shows). */
 const DEFAULTS = { temperature: 1, top_p: 1, seed: 42, max_completion_tokens: 2048 }
 
-type ItemOutcome = {
-  status: 'pass' | 'fail'
-  errored: boolean
-  results: GraderResult[]
-  sample: EvalSample | null
-  usage: UsageEntry[]
-}
-
 /** Thrown inside an item's transaction when the run was canceled or deleted meanwhile. */
 class RunGone extends Error {}
 
-/** Per-run totals, rebuilt from the items already written when a job is retried. */
-class Totals {
-  passed = 0
-  failed = 0
-  errored = 0
-  readonly criteria = new Map<string, CriteriaResult>()
-  readonly models = new Map<string, ModelUsage>()
-
-  constructor(graders: Grader[]) {
-    for (const g of graders) this.criteria.set(g.id, { testing_criteria: g.id, passed: 0, failed: 0 })
-  }
-
-  /** A copy to add an item to: it replaces these totals only once the item's transaction commits. */
-  clone(): Totals {
-    const copy = new Totals([])
-    copy.passed = this.passed
-    copy.failed = this.failed
-    copy.errored = this.errored
-    for (const [id, c] of this.criteria) copy.criteria.set(id, { ...c })
-    for (const [model, m] of this.models) copy.models.set(model, { ...m })
-    return copy
-  }
-
-  add(outcome: Pick<ItemOutcome, 'status' | 'errored' | 'results'>, usage: UsageEntry[]) {
-    if (outcome.errored) this.errored++
-    else if (outcome.status === 'pass') this.passed++
-    else this.failed++
-    for (const result of outcome.results) {
-      const c = this.criteria.get(result.name)
-      if (c) result.passed ? c.passed++ : c.failed++
-    }
-    for (const entry of usage) {
-      const m = this.models.get(entry.model) ?? {
-        model_name: entry.model,
-        invocation_count: 0,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        total_tokens: 0,
-        cached_tokens: 0,
-      }
-      m.invocation_count++
-      m.prompt_tokens += entry.inputTokens
-      m.completion_tokens += entry.outputTokens
-      m.total_tokens += entry.inputTokens + entry.outputTokens
-      m.cached_tokens += entry.cachedTokens ?? 0
-      this.models.set(entry.model, m)
-    }
-  }
-
-  columns() {
-    return {
-      result_passed: this.passed,
-      result_failed: this.failed,
-      result_errored: this.errored,
-      per_model_usage: JSON.stringify([...this.models.values()]),
-      per_testing_criteria_results: JSON.stringify([...this.criteria.values()]),
-    }
-  }
-}
-
 /**
- * The eval.run job: queued → in_progress, then each data source item sampled (completions and
- * responses sources, through the chat service) and graded, its output item, the run's counts and
- * the item's usage written in one transaction (so a retried job skips written items and bills
- * each once); completed at the end, failed when the source cannot be read. A cancel or delete
- * seen at an item's commit stops the job.
+ * The eval.run job: queued → in_progress (once the items match a custom config's item_schema),
+ * then each data source item sampled (completions and responses sources, through the chat
+ * service, under the project's rate limits) and graded, `concurrency` items at once; its output
+ * item, the run's counts and the item's usage written in one transaction, in the source's order
+ * (so a retried job skips written items and bills each once); completed at the end, failed when
+ * the source cannot be read or an item does not match. A cancel or delete seen at an item's
+ * commit, or the job's signal, stops every item in flight.
  */
 export class EvalRunExecutor {
   constructor(private readonly deps: EvalRunDeps) {}
@@ -180,6 +113,7 @@ export class EvalRunExecutor {
     const stop = new AbortController()
     const onAbort = () => stop.abort(signal.reason)
     signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
     const sampler = new Sampler(this.deps.chat, principal, stop.signal, this.deps.limits)
     const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
     const tools: GraderTools = {
