@@ -972,7 +972,7 @@ export function evalBadJsonlLine(fileId: string, line: number, what: 'not valid 
  * run is refused (inline items) or fails before any model call (a file), naming the item's index
  * in the source and the first violation.
  */
-export function evalBadItem(index: number, why: string, param = 'data_source.source') {
+export function evalBadItem(index: string, why: string, param = 'data_source.source') {
   return invalidRequest(`Item ${index} does not match the eval's item_schema: ${why}.`, param, 'invalid_item')
 }
 

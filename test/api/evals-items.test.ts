@@ -95,10 +95,10 @@ describe.each(cases)('eval items on $name', ({ create }) => {
     })
     expect(run.status).toBe('queued')
     const done = await waitFor(ev.id, run.id)
-    // the third item (its index among the items, as datasource_item_id counts them)
+    // the third item (its index among the items, as datasource_item_id counts them), on line 4
     expect(done).toMatchObject({
       status: 'failed',
-      error: { code: 'invalid_item', message: "Item 2 does not match the eval's item_schema: /expected must be string." },
+      error: { code: 'invalid_item', message: `Item 2 (line 4 of file ${file.id}) does not match the eval's item_schema: /expected must be string.` },
       result_counts: { total: 0, passed: 0, failed: 0, errored: 0 },
       per_model_usage: [],
     })

@@ -68,7 +68,11 @@ export async function checkItems(
   const pacer = new Pacer()
   for (let index = 0; index < items.length; index++) {
     await pacer.pace(signal)
-    if (!validate(items[index].item)) throw evalBadItem(index, describe(validate.errors?.[0]), param?.(index))
+    const data = items[index]
+    if (!validate(data.item)) {
+      const which = data.at ? `${index} (line ${data.at.line} of file ${data.at.fileId})` : String(index)
+      throw evalBadItem(which, describe(validate.errors?.[0]), param?.(index))
+    }
   }
 }
 
