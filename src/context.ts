@@ -215,6 +215,9 @@ export async function createContext(config: Config, options: { storage?: Storage
     embeddingModel: (projectId) => config.vectorStores.projectEmbeddingModels[projectId] ?? config.vectorStores.embeddingModel,
     hasModel: (id, policy) => providers.usable(id, policy),
     wake: () => jobs.wake(),
+    // a run's model calls count against the project's rate limits, as live requests do
+    limits,
+    concurrency: config.evals.concurrency,
   })
   registerEvalJobs(jobs, evals)
   return {

@@ -967,6 +967,20 @@ export function evalBadJsonlLine(fileId: string, line: number, what: 'not valid 
   return invalidRequest(`Line ${line} of file ${fileId} is ${what}.`, 'data_source.source.id', 'invalid_file')
 }
 
+/**
+ * An item of a run that does not match the eval's item_schema (a custom data source config): the
+ * run is refused (inline items) or fails before any model call (a file), naming the item's index
+ * in the source and the first violation.
+ */
+export function evalBadItem(index: string, why: string, param = 'data_source.source') {
+  return invalidRequest(`Item ${index} does not match the eval's item_schema: ${why}.`, param, 'invalid_item')
+}
+
+/** An eval whose item_schema is not a JSON Schema a run can check items with. */
+export function evalBadItemSchema(why: string) {
+  return invalidRequest(`The eval's item_schema is not a valid JSON Schema: ${why}.`, 'data_source_config.item_schema', 'invalid_item_schema')
+}
+
 export function evalFileTooLarge(fileId: string, bytes: number, max: number) {
   return invalidRequest(`File ${fileId} is ${bytes} bytes; an eval run reads files of at most ${max} bytes.`, 'data_source.source.id', 'file_too_large')
 }

@@ -117,6 +117,8 @@ function applyEnv(raw: Record<string, any>, env: Env): string[] {
   if (leaseSeconds !== undefined) (raw.jobs ??= {}).leaseSeconds = leaseSeconds
   const batchConcurrency = num('PLINTH_BATCH_CONCURRENCY')
   if (batchConcurrency !== undefined) (raw.batches ??= {}).concurrency = batchConcurrency
+  const evalConcurrency = num('PLINTH_EVAL_CONCURRENCY')
+  if (evalConcurrency !== undefined) (raw.evals ??= {}).concurrency = evalConcurrency
   if (env.PLINTH_DATABASE_URL) raw.databaseUrl = env.PLINTH_DATABASE_URL
   if (env.PLINTH_REDIS_URL) (raw.rateLimits ??= {}).redisUrl = env.PLINTH_REDIS_URL
   if (env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN) (raw.rateLimits ??= {}).onRedisDown = env.PLINTH_RATE_LIMITS_ON_REDIS_DOWN

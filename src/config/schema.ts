@@ -210,6 +210,13 @@ export const ConfigSchema = z.strictObject({
       maxLineBytes: z.number().int().positive().default(10 * 1024 * 1024),
     })
     .prefault({}),
+  /** The Evals API (docs/evals.md). */
+  evals: z
+    .strictObject({
+      /** Items of one run sampled and graded at once; each running eval.run job has its own. */
+      concurrency: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
   /** Background jobs (docs/jobs.md). */
   jobs: z
     .strictObject({

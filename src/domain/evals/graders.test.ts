@@ -93,8 +93,8 @@ describe('model grader answers', () => {
 describe('jsonl items', () => {
   it('reads {item, sample} lines and bare items, and names a bad line', async () => {
     expect(await parseJsonl('{"item": {"a": 1}, "sample": {"output_text": "x"}}\n\n{"b": 2}\n', 'file-1')).toEqual([
-      { item: { a: 1 }, sample: { output_text: 'x' } },
-      { item: { b: 2 } },
+      { item: { a: 1 }, sample: { output_text: 'x' }, at: { fileId: 'file-1', line: 1 } },
+      { item: { b: 2 }, at: { fileId: 'file-1', line: 3 } },
     ])
     await expect(parseJsonl('{"item": {}}\n[1]\n', 'file-1')).rejects.toThrow('Line 2 of file file-1 is not a JSON object.')
   })
@@ -107,6 +107,7 @@ describe('jsonl items', () => {
     const chunks = cuts.slice(1).map((end, i) => new Uint8Array(bytes.subarray(cuts[i], end)))
     const files = { content: async () => ({ file: { bytes: bytes.length }, open: async () => chunks }) }
     const items = await loadItems({ files, storage: undefined } as never, { projectId: 'proj' } as never, { type: 'file_id', id: 'file-1' })
-    expect(items).toEqual([{ item: { q: 'café ☕' } }, { item: { q: 'second' } }])
+    expect(items.map((i) => i.item)).toEqual([{ q: 'café ☕' }, { q: 'second' }])
+    expect(items.map((i) => i.at?.line)).toEqual([1, 2])
   })
 })

@@ -7,7 +7,12 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
 import type { FilesService } from '../files/service.js'
 
-export type DataItem = { item: Record<string, unknown>; sample?: Record<string, unknown> }
+export type DataItem = {
+  item: Record<string, unknown>
+  sample?: Record<string, unknown>
+  /** where a file's item is: its line, so that an item that does not match can name it */
+  at?: { fileId: string; line: number }
+}
 
 /** A run's JSONL file is read whole: larger ones fail the run (`file_too_large`). */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -79,6 +84,10 @@ class JsonlReader {
     return this.items
   }
 
+  private at() {
+    return { fileId: this.fileId, line: this.line }
+  }
+
   private add(raw: string) {
     this.line++
     const line = raw.trim()
@@ -96,8 +105,8 @@ class JsonlReader {
     const item = record.item
     if (item && typeof item === 'object' && !Array.isArray(item)) {
       const sample = record.sample && typeof record.sample === 'object' ? (record.sample as Record<string, unknown>) : undefined
-      this.items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}) })
-    } else this.items.push({ item: record })
+      this.items.push({ item: item as Record<string, unknown>, ...(sample ? { sample } : {}), at: this.at() })
+    } else this.items.push({ item: record, at: this.at() })
   }
 }
 

@@ -34,13 +34,25 @@ export class PythonGrader {
   private session: Promise<SandboxSession> | undefined
   /** each call writes its score to a new file: a file the call made is one it hands back */
   private calls = 0
+  /**
+   * One call at a time: a run grades several items at once, but a call removes the score files
+   * of the calls before it, and the session is one interpreter.
+   */
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly sandbox: Sandbox,
     private readonly key: string,
   ) {}
 
-  async score(source: string, sample: unknown, item: unknown, signal: AbortSignal): Promise<number> {
+  score(source: string, sample: unknown, item: unknown, signal: AbortSignal): Promise<number> {
+    const turn = this.queue.then(() => this.scoreNow(source, sample, item, signal))
+    this.queue = turn.catch(() => undefined)
+    return turn
+  }
+
+  private async scoreNow(source: string, sample: unknown, item: unknown, signal: AbortSignal): Promise<number> {
+    signal.throwIfAborted()
     this.session ??= this.sandbox.session(this.key)
     let session: SandboxSession
     try {

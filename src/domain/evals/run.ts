@@ -2,12 +2,10 @@ import { ApiError, evalBadItemReference } from '../../errors.js'
 import { jobLog } from '../../logger.js'
 import { jobPrincipal, type ProjectPrincipal } from '../../principal.js'
 import type {
-  CriteriaResult,
   EvalApiError,
   EvalSample,
   Grader,
   GraderResult,
-  ModelUsage,
   RunDataSource,
   TemplateMessage,
 } from '../../schemas/evals.js'
@@ -20,8 +18,13 @@ import type { ChatService } from '../inference/chat.js'
 import type { EmbeddingsService } from '../inference/embeddings.js'
 import { usageQueries, usageRow, type UsageEntry } from '../inference/usage.js'
 import type { Sandbox } from '../../sandbox/index.js'
+import { estimateEmbeddingTokens } from '../limits/estimate.js'
+import { Pacer } from '../../pacing.js'
 import { grade, type GraderTools } from './graders.js'
+import { Totals, type ItemOutcome } from './totals.js'
+import { checkItems, compileItemSchema, type StoredConfig } from './item-schema.js'
 import { loadItems, type DataItem } from './items.js'
+import { underLimits, type EvalLimits } from './limited.js'
 import { PythonGrader } from './python.js'
 import type { EvalRunJobPayload } from './objects.js'
 import { chatSampling, messageText, Sampler, toChatMessages, toEvalError, type ChatMessage } from './sampler.js'
@@ -36,79 +39,30 @@ export type EvalRunDeps = {
   /** the cosine metric: the embeddings service and the project's embedding model */
   embeddings?: Pick<EmbeddingsService, 'create'>
   embeddingModel?: (projectId: string) => string
+  /** the project's rate limits: every model call of a run counts against them */
+  limits?: EvalLimits
+  /** items of one run sampled and graded at once (`evals.concurrency`, default 4) */
+  concurrency?: number
 }
+
+const DEFAULT_CONCURRENCY = 4
 
 export type EvalRunOptions = { signal: AbortSignal; lastAttempt: boolean }
 
 /** What the spec shows when sampling_params leaves them out (its defaults; 2048 as OpenAI shows). */
 const DEFAULTS = { temperature: 1, top_p: 1, seed: 42, max_completion_tokens: 2048 }
 
-type ItemOutcome = {
-  status: 'pass' | 'fail'
-  errored: boolean
-  results: GraderResult[]
-  sample: EvalSample | null
-  usage: UsageEntry[]
-}
-
 /** Thrown inside an item's transaction when the run was canceled or deleted meanwhile. */
 class RunGone extends Error {}
 
-/** Per-run totals, rebuilt from the items already written when a job is retried. */
-class Totals {
-  passed = 0
-  failed = 0
-  errored = 0
-  readonly criteria = new Map<string, CriteriaResult>()
-  readonly models = new Map<string, ModelUsage>()
-
-  constructor(graders: Grader[]) {
-    for (const g of graders) this.criteria.set(g.id, { testing_criteria: g.id, passed: 0, failed: 0 })
-  }
-
-  add(outcome: Pick<ItemOutcome, 'status' | 'errored' | 'results'>, usage: UsageEntry[]) {
-    if (outcome.errored) this.errored++
-    else if (outcome.status === 'pass') this.passed++
-    else this.failed++
-    for (const result of outcome.results) {
-      const c = this.criteria.get(result.name)
-      if (c) result.passed ? c.passed++ : c.failed++
-    }
-    for (const entry of usage) {
-      const m = this.models.get(entry.model) ?? {
-        model_name: entry.model,
-        invocation_count: 0,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        total_tokens: 0,
-        cached_tokens: 0,
-      }
-      m.invocation_count++
-      m.prompt_tokens += entry.inputTokens
-      m.completion_tokens += entry.outputTokens
-      m.total_tokens += entry.inputTokens + entry.outputTokens
-      m.cached_tokens += entry.cachedTokens ?? 0
-      this.models.set(entry.model, m)
-    }
-  }
-
-  columns() {
-    return {
-      result_passed: this.passed,
-      result_failed: this.failed,
-      result_errored: this.errored,
-      per_model_usage: JSON.stringify([...this.models.values()]),
-      per_testing_criteria_results: JSON.stringify([...this.criteria.values()]),
-    }
-  }
-}
-
 /**
- * The eval.run job: queued → in_progress, then each data source item sampled (completions and
- * responses sources, through the chat service) and graded, its output item, the run's counts and
- * the item's usage written in one transaction (so a retried job skips written items and bills
- * each once); completed at the end, failed when the source cannot be read. A cancel or delete
- * seen at an item's commit stops the job.
+ * The eval.run job: queued → in_progress (once the items match a custom config's item_schema),
+ * then each data source item sampled (completions and responses sources, through the chat
+ * service, under the project's rate limits) and graded, `concurrency` items at once; its output
+ * item, the run's counts and the item's usage written in one transaction, in the source's order
+ * (so a retried job skips written items and bills each once); completed at the end, failed when
+ * the source cannot be read or an item does not match. A cancel or delete seen at an item's
+ * commit, or the job's signal, stops every item in flight.
  */
 export class EvalRunExecutor {
   constructor(private readonly deps: EvalRunDeps) {}
@@ -136,8 +90,11 @@ export class EvalRunExecutor {
     const repos = createRepos(this.deps.storage.db)
     const dataSource = JSON.parse(run.data_source) as RunDataSource
     const graders = JSON.parse(evalRow.testing_criteria) as Grader[]
+    const config = JSON.parse(evalRow.data_source_config) as StoredConfig
     const items = await loadItems(this.deps, principal, dataSource.source)
-    const totals = new Totals(graders)
+    // a custom config's items must match its item_schema: checked whole before any model call
+    if (config.type === 'custom') await checkItems(compileItemSchema(config.schema?.properties?.item), items, signal)
+    let totals = new Totals(graders)
     const done = new Set<number>()
     for (const row of await repos.evalOutputItems.written(run.id)) {
       done.add(row.datasource_item_id)
@@ -151,28 +108,57 @@ export class EvalRunExecutor {
       ...totals.columns(),
     })
     if (!started) return
-    const sampler = new Sampler(this.deps.chat, principal, signal)
+    // the job's signal, or the run's own end (a failed item, a cancel seen at a commit): stops
+    // every item in flight
+    const stop = new AbortController()
+    const onAbort = () => stop.abort(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    const sampler = new Sampler(this.deps.chat, principal, stop.signal, this.deps.limits)
     const needsPython = graders.some((g) => g.type === 'python') && this.deps.sandbox
     const tools: GraderTools = {
       sampler,
-      signal,
+      signal: stop.signal,
       python: needsPython ? new PythonGrader(this.deps.sandbox!, `eval:${run.id}`) : undefined,
-      embed: this.embedder(principal, signal),
+      embed: this.embedder(principal, stop.signal),
+    }
+    const concurrency = this.deps.concurrency ?? DEFAULT_CONCURRENCY
+    // items in source order, up to `concurrency` in flight; each is written when it and every
+    // item before it are done, so output items keep the source's order (their ids sort so) and
+    // one writer updates the counts
+    const window: { index: number; outcome: Promise<ItemOutcome> }[] = []
+    const pacer = new Pacer()
+    const writeFirst = async (): Promise<boolean> => {
+      const { index, outcome } = window[0]
+      const result = await outcome
+      stop.signal.throwIfAborted()
+      try {
+        totals = await this.save(run, principal, index, items[index], result, totals)
+      } catch (error) {
+        if (error instanceof RunGone) return false
+        throw error
+      }
+      window.shift()
+      return true
     }
     try {
       for (let index = 0; index < items.length; index++) {
+        // items already written are skipped, the rest started, in slices of the loop's turn
+        await pacer.pace()
         if (done.has(index)) continue
-        signal.throwIfAborted()
-        const outcome = await this.item(items[index], dataSource, graders, tools)
-        signal.throwIfAborted()
-        try {
-          await this.save(run, principal, index, items[index], outcome, totals)
-        } catch (error) {
-          if (error instanceof RunGone) return
-          throw error
-        }
+        stop.signal.throwIfAborted()
+        const outcome = this.item(items[index], dataSource, graders, tools)
+        // awaited in order by writeFirst; one that fails meanwhile must not be unhandled
+        outcome.catch(() => undefined)
+        window.push({ index, outcome })
+        while (window.length >= concurrency) if (!(await writeFirst())) return
       }
+      while (window.length) if (!(await writeFirst())) return
     } finally {
+      // on any way out, nothing keeps running: the items in flight stop and are waited for
+      if (window.length) stop.abort(signal.reason)
+      await Promise.allSettled(window.map((w) => w.outcome))
+      signal.removeEventListener('abort', onAbort)
       await tools.python?.close()
     }
     await repos.evalRuns.transition(run.id, ['in_progress'], { status: 'completed' })
@@ -256,13 +242,16 @@ export class EvalRunExecutor {
       const usage: UsageEntry[] = []
       const model = embeddingModel(principal.projectId)
       const params = { model, input: texts, encoding_format: 'float' as const }
-      const answer = await embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry) })
+      const answer = await underLimits(this.deps.limits, principal, model, estimateEmbeddingTokens(params), signal, (limit) =>
+        embeddings.create(principal, params, { signal, usageSink: (entry) => void usage.push(entry), limit }),
+      )
       return { vectors: answer.data.map((d) => d.embedding as number[]), usage }
     }
   }
 
-  private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals) {
-    await this.deps.storage.transaction(async (tx) => {
+  /** Writes one output item, the run's counts and the item's usage at once; returns the new totals. */
+  private async save(run: EvalRunRow, principal: ProjectPrincipal, index: number, data: DataItem, outcome: ItemOutcome, totals: Totals): Promise<Totals> {
+    return this.deps.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
       const inserted = await repos.evalOutputItems.insert({
         id: newId('outputitem_'),
@@ -278,11 +267,13 @@ export class EvalRunExecutor {
         created_at: nowSeconds(),
       })
       // another run of this job wrote it already (and billed it)
-      if (!inserted) return
-      totals.add(outcome, outcome.usage)
-      const moved = await repos.evalRuns.transition(run.id, ['in_progress'], totals.columns())
+      if (!inserted) return totals
+      const next = totals.clone()
+      next.add(outcome, outcome.usage)
+      const moved = await repos.evalRuns.transition(run.id, ['in_progress'], next.columns())
       if (!moved) throw new RunGone()
       await tx.runBatch(usageQueries(tx, outcome.usage.flatMap((entry) => usageRow(principal, entry) ?? [])))
+      return next
     })
   }
 

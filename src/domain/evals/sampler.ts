@@ -5,6 +5,8 @@ import type { EvalApiError, ItemContent, SamplingParams, TemplateMessage } from 
 import { validate } from '../../schemas/validation.js'
 import type { ChatCompletion, ChatService } from '../inference/chat.js'
 import type { UsageEntry } from '../inference/usage.js'
+import { estimateChatTokens } from '../limits/estimate.js'
+import { underLimits, type EvalLimits } from './limited.js'
 import { contentText, renderContent, type TemplateContext } from './template.js'
 
 export type ChatMessage = { role: string; content: string | Record<string, unknown>[] }
@@ -13,14 +15,16 @@ export type ChatMessage = { role: string; content: string | Record<string, unkno
 export type Sampled = { completion: ChatCompletion; usage: UsageEntry[]; text: string }
 
 /**
- * Calls Plinth's own chat service (no HTTP): same models, same checks, same usage as a live
- * request; the usage goes to `usage` instead of the recorder so it is written with the item.
+ * Calls Plinth's own chat service (no HTTP): same models, same checks, same rate limits and
+ * usage as a live request (limited.ts: a 429 of the limits is waited out); the usage goes to
+ * `usage` instead of the recorder so it is written with the item.
  */
 export class Sampler {
   constructor(
     private readonly chat: Pick<ChatService, 'create'>,
     private readonly principal: ProjectPrincipal,
     private readonly signal: AbortSignal,
+    private readonly limits?: EvalLimits,
   ) {}
 
   get aborted(): boolean {
@@ -34,10 +38,9 @@ export class Sampler {
   async sample(model: string, messages: ChatMessage[], extra: Record<string, unknown>): Promise<Sampled> {
     const usage: UsageEntry[] = []
     const params = validate(ChatCompletionCreateParams, { model, messages, ...extra })
-    const completion = (await this.chat.create(this.principal, params, {
-      signal: this.signal,
-      usageSink: (entry) => void usage.push(entry),
-    })) as ChatCompletion
+    const completion = (await underLimits(this.limits, this.principal, model, estimateChatTokens(params), this.signal, (limit) =>
+      this.chat.create(this.principal, params, { signal: this.signal, usageSink: (entry) => void usage.push(entry), limit }),
+    )) as ChatCompletion
     const content = completion.choices[0]?.message?.content
     return { completion, usage, text: typeof content === 'string' ? content : '' }
   }

@@ -37,6 +37,7 @@ import {
   toRunObject,
   type EvalRunJobPayload,
 } from './objects.js'
+import { checkItems, compileItemSchema, type StoredConfig } from './item-schema.js'
 import { fileTooLarge, MAX_FILE_BYTES } from './items.js'
 import { EvalRunExecutor, type EvalRunDeps, type EvalRunOptions } from './run.js'
 
@@ -133,6 +134,15 @@ export class EvalsService {
     for (const grader of JSON.parse(evalRow.testing_criteria) as Grader[]) {
       if ((grader.type === 'label_model' || grader.type === 'score_model') && !this.deps.hasModel(grader.model, principal.models)) {
         throw modelNotFound(grader.model)
+      }
+    }
+    // "The datasource will be validated against the schema specified in the config of the
+    // evaluation" (the SDK's createRun): inline items now, a file's in the job, before sampling
+    const config = JSON.parse(evalRow.data_source_config) as StoredConfig
+    if (config.type === 'custom') {
+      const validate = compileItemSchema(config.schema?.properties?.item)
+      if (source.source.type === 'file_content') {
+        await checkItems(validate, source.source.content, undefined, (i) => `data_source.source.content[${i}].item`)
       }
     }
     if (source.source.type === 'file_id') {
