@@ -1,3 +1,5 @@
+// first: every regexp of the process, user patterns included, gets the backtracking limit
+import './regexp-guard.js'
 import { checkReadiness, type Readiness } from './domain/readiness.js'
 import type { Config } from './config/schema.js'
 import { blobsDir } from './config/blobs-dir.js'

@@ -47,6 +47,21 @@ describe.each(cases)('eval items on $name', ({ create }) => {
     }
   }
 
+  it('checks a pattern that backtracks catastrophically at once (the regexp guard), not for minutes on the event loop', async () => {
+    const ev = await client.evals.create({
+      data_source_config: { type: 'custom', item_schema: { type: 'object', properties: { question: { type: 'string', pattern: '^(a+)+$' } } } },
+      testing_criteria: [check],
+    })
+    const started = Date.now()
+    const source = { type: 'file_content' as const, content: [{ item: { question: 'a'.repeat(30) + '!' } }] }
+    await expect(client.evals.runs.create(ev.id, { data_source: { type: 'completions', model: 'test-echo', input_messages: template, source } })).rejects.toMatchObject({
+      status: 400,
+      error: { code: 'invalid_item', message: `Item 0 does not match the eval's item_schema: /question must match pattern "^(a+)+$".` },
+    })
+    // unguarded, this one match takes over a minute
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
   it('refuses inline items that do not match item_schema with a 400 naming the item and the violation', async () => {
     const ev = await client.evals.create({ data_source_config: config, testing_criteria: [check] })
     const content = [

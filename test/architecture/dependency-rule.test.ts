@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 /**
  * The dependency rule of docs/architecture.md, checked on every relative import in src/:
  * api → domain → storage, providers, sandbox; api → http; jobs → domain; web → domain; leaves
- * (schemas, errors, config, tracing, logger, principal, pacing, metrics (and metrics-summed), request-context, request-log) import no layer. Nothing imports api/ but app.ts.
+ * (schemas, errors, config, tracing, logger, principal, pacing, metrics (and metrics-summed), request-context, request-log, regexp-guard) import no layer. Nothing imports api/ but app.ts.
  */
 const SRC = path.resolve(import.meta.dirname, '../../src')
 
@@ -27,7 +27,7 @@ function layerOf(file: string): string {
   const rel = path.relative(SRC, file).split(path.sep)
   if (rel.length === 1) {
     const name = rel[0].replace(/\.tsx?$/, '')
-    if (['errors', 'logger', 'principal', 'pacing', 'io-batch', 'metrics', 'metrics-summed', 'request-context', 'request-log'].includes(name)) return 'leaf'
+    if (['errors', 'logger', 'principal', 'pacing', 'io-batch', 'metrics', 'metrics-summed', 'request-context', 'request-log', 'regexp-guard'].includes(name)) return 'leaf'
     if (name === 'context') return 'context'
     return 'root'
   }

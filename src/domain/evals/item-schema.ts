@@ -3,6 +3,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { evalBadItem, evalBadItemSchema } from '../../errors.js'
 import { Pacer } from '../../pacing.js'
+import { userPattern } from '../../regexp-guard.js'
 import type { DataItem } from './items.js'
 
 /**
@@ -12,7 +13,9 @@ import type { DataItem } from './items.js'
  * against the meta-schema (compiling that is 50-100 ms in one turn of the loop); Ajv still
  * refuses what it cannot compile: an unknown type, a keyword's value of the wrong kind.
  */
-const OPTIONS = { strict: false, validateFormats: false, allErrors: false, logger: false, validateSchema: false } as const
+// patterns through userPattern: the backtracking limit holds for them (regexp-guard.ts)
+const regExp = Object.assign((pattern: string, flags: string) => userPattern(pattern, flags), { code: 'userPattern' })
+const OPTIONS = { strict: false, validateFormats: false, allErrors: false, logger: false, validateSchema: false, code: { regExp } } as const
 
 /** One Ajv per draft for the process: each compiles a schema in a few ms, and forgets it after. */
 let draft07: Ajv | undefined

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net'
+import { userPattern } from '../../../regexp-guard.js'
 
 type Schema = Record<string, unknown>
 
@@ -74,7 +75,7 @@ function checkString(s: Schema, value: string, fail: (why: string) => string) {
   const length = [...value].length
   if (typeof s.minLength === 'number' && length < s.minLength) return fail('too short')
   if (typeof s.maxLength === 'number' && length > s.maxLength) return fail('too long')
-  if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value))
+  if (typeof s.pattern === 'string' && !userPattern(s.pattern).test(value))
     return fail(`does not match the pattern ${s.pattern}`)
   if (typeof s.format === 'string' && FORMAT_CHECKS[s.format] && !FORMAT_CHECKS[s.format](value))
     return fail(`not a valid ${s.format}`)
