@@ -324,6 +324,18 @@ describe.each(cases)('conversations on $name', ({ create }) => {
       ])
     })
 
+    it('adds nothing for a response that failed', async () => {
+      const conv = await client.conversations.create()
+      const stream = await client.responses.create({ model: 'test-scripted', input: 'fail midway', conversation: conv.id, stream: true })
+      let last: any
+      for await (const event of stream) last = event
+      expect(last.type).toBe('response.failed')
+      expect(last.response.conversation).toEqual({ id: conv.id })
+      const refused = await client.responses.create({ model: 'test-scripted', input: 'fail with 429', conversation: conv.id }).catch((e) => e)
+      expect(refused).toBeInstanceOf(OpenAI.RateLimitError)
+      expect((await client.conversations.items.list(conv.id)).data).toEqual([])
+    })
+
     it('keeps nothing with store: false (the conversation is read, not extended)', async () => {
       const conv = await client.conversations.create({ items: [{ role: 'user', content: 'earlier' }] })
       const response = await client.responses.create({ model: 'test-echo', input: [{ role: 'developer', content: 'x' }], conversation: conv.id, store: false })
