@@ -189,7 +189,7 @@ export const ResponseCreateParams = z.strictObject({
 export type ResponseCreateParams = z.output<typeof ResponseCreateParams>
 
 /** `include[]=a&include[]=b` (readQuery gathers them into an array) or one `include=a`. */
-export const IncludeQuery = z
+const IncludeQuery = z
   .union([Includable, z.array(Includable)])
   .transform((v) => (Array.isArray(v) ? v : [v]))
   .optional()

@@ -231,6 +231,12 @@ describe.each(cases)('conversations on $name', ({ create }) => {
       expect((one as any).content[0].image_url).toBe(url)
       const added = await client.conversations.items.create(conv.id, { items: [{ role: 'user', content: [{ type: 'input_image', image_url: url, detail: 'auto' }] }] })
       expect((added.data[0] as any).content[0].image_url).toBeNull()
+      // every value SDK 6 types is taken; one it does not is a 400
+      const web = await client.conversations.items.list(conv.id, { include: ['web_search_call.action.sources', 'web_search_call.results'] })
+      expect(web.data).toHaveLength(2)
+      const bad = await client.conversations.items.list(conv.id, { include: ['nope' as never] }).catch((e) => e)
+      expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(bad.error.param).toBe('include')
     })
   })
 
