@@ -2,6 +2,7 @@ import { conversationNotFound, itemNotFound } from '../../errors.js'
 import type { ProjectPrincipal } from '../../principal.js'
 import type { ConversationCreateParams } from '../../schemas/conversations.js'
 import type { InputItem } from '../../schemas/responses.js'
+import { toPage, type ListPage } from '../../schemas/shared.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { createRepos } from '../../storage/repositories/index.js'
 import type { ConversationRow } from '../../storage/repositories/conversations.js'
@@ -10,8 +11,8 @@ import { storedInput, type StoredItem } from './items.js'
 
 export type ConversationObject = { id: string; object: 'conversation'; created_at: number; metadata: Record<string, string> }
 
-/** SDK 6's ConversationItemList: a page of items, with the ids of its first and last. */
-export type ConversationItemList = { object: 'list'; data: StoredItem[]; first_id: string | null; last_id: string | null; has_more: boolean }
+/** SDK 6's ConversationItemList: a page of items, with the ids of its first and last (null when empty, as every list's). */
+export type ConversationItemList = ListPage<StoredItem>
 
 /** What the conversations need of the responses' store. */
 export type ResponseItems = {
@@ -62,7 +63,7 @@ export class ConversationsStore {
     await this.row(principal, id)
     const page = await createRepos(this.storage.db).conversations.page(principal.projectId, id, query)
     if (!page) throw itemNotFound(query.after!, 'after')
-    return itemList(page.rows.map((row) => this.responses.shown(parse(row.item), query.include)), page.hasMore)
+    return toPage(page.rows.map((row) => this.responses.shown(parse(row.item), query.include)), page.hasMore)
   }
 
   /** POST .../items: appended after the last, answered as a list of what was added. */
@@ -71,7 +72,7 @@ export class ConversationsStore {
     const items = await this.toItems(principal, input, 'items')
     const added = await this.storage.transaction((tx) => createRepos(tx.db).conversations.append(principal.projectId, id, items.map(itemRow)))
     if (!added) throw conversationNotFound(id)
-    return itemList(items.map((item) => this.responses.shown(item, include)), false)
+    return toPage(items.map((item) => this.responses.shown(item, include)), false)
   }
 
   async item(principal: ProjectPrincipal, id: string, itemId: string, include: string[] | undefined): Promise<StoredItem> {
@@ -109,10 +110,6 @@ export class ConversationsStore {
 
 function conversationObject(row: ConversationRow): ConversationObject {
   return { id: row.id, object: 'conversation', created_at: Number(row.created_at), metadata: JSON.parse(row.metadata) as Record<string, string> }
-}
-
-function itemList(data: StoredItem[], hasMore: boolean): ConversationItemList {
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore }
 }
 
 /** An item as a conversation_items row is written. */
