@@ -749,6 +749,23 @@ export function responseNotFound(id: string) {
   return new ApiError(404, `Response with id '${id}' not found.`, 'invalid_request_error', null, null)
 }
 
+/**
+ * A conversation this project does not have (the Conversations API, and `conversation` on
+ * POST /v1/responses): newer than errors.md, in the wording of responseNotFound beside it.
+ */
+export function conversationNotFound(id: string) {
+  return new ApiError(404, `Conversation with id '${id}' not found.`, 'invalid_request_error', null, null)
+}
+
+/** POST /v1/responses with both `conversation` and `previous_response_id`, as OpenAI words it. */
+export function conversationWithPreviousResponse() {
+  return invalidRequest(
+    "Mutually exclusive parameters. Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
+    null,
+    'mutually_exclusive_parameters',
+  )
+}
+
 /** POST /v1/responses/{id}/cancel of a response that was not created with background: true. */
 export function responseNotCancellable() {
   return invalidRequest('Cannot cancel a synchronous response.', null, null)

@@ -11,6 +11,7 @@ import { assistantsRoutes } from './assistants.js'
 import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
+import { conversationsRoutes } from './conversations.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { evalsRoutes } from './evals.js'
 import { filesRoutes } from './files.js'
@@ -43,6 +44,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...completionsRoutes(ctx),
     ...embeddingsRoutes(ctx),
     ...responsesRoutes(ctx),
+    ...conversationsRoutes(ctx),
     ...moderationsRoutes(ctx),
     ...speechRoutes(ctx),
     ...audioTranscriptionRoutes(ctx),

@@ -1,13 +1,13 @@
 import type { AppContext } from '../context.js'
 import { estimateResponseTokens } from '../domain/limits/estimate.js'
 import type { ResponseEvent } from '../domain/responses/events.js'
-import { readQuery } from '../http/body.js'
+import { readJson, readQuery } from '../http/body.js'
 import { toApiError } from '../http/render-error.js'
 import type { RouteDef } from '../http/routes.js'
 import { primedSse, type SseEvent, type SseOptions } from '../http/sse.js'
-import { InputItemsQuery, ResponseCreateParams, ResponseRetrieveQuery } from '../schemas/responses.js'
+import { InputItemsQuery, InputTokenCountParams, ResponseCreateParams, ResponseRetrieveQuery } from '../schemas/responses.js'
 import { inferenceRoute, inferenceRouteDef, type InferenceRoute } from './inference.js'
-import { projectPrincipal } from './shared.js'
+import { bodyLimit, projectPrincipal } from './shared.js'
 
 /** Each event named by its type (`event: response.created`); no `[DONE]` ends the stream. */
 async function* namedEvents(events: AsyncIterable<ResponseEvent>): AsyncGenerator<SseEvent> {
@@ -42,6 +42,18 @@ export function responsesRoutes(ctx: AppContext): RouteDef[] {
   return [
     // spec: createResponse
     inferenceRouteDef(ctx, responseInference(ctx)),
+    {
+      // Plinth: OpenAI serves it (SDK 6's responses.inputTokens.count), newer than the spec file
+      method: 'POST',
+      path: '/responses/input_tokens',
+      operationId: 'countResponseInputTokens',
+      scope: 'project',
+      extension: true,
+      handler: async (c) => {
+        const params = await readJson(c, InputTokenCountParams, bodyLimit(ctx))
+        return c.json(await responses.inputTokens(projectPrincipal(c), params))
+      },
+    },
     {
       // spec: getResponse
       method: 'GET',

@@ -13,6 +13,8 @@ const PROJECT_RESOURCES: Record<string, string> = {
   chat: 'chat',
   completions: 'chat',
   responses: 'responses',
+  // conversations hold the Responses API's items: its scope covers them
+  conversations: 'responses',
   files: 'files',
   uploads: 'files',
   batches: 'batches',

@@ -138,6 +138,9 @@ export const Includable = z.enum([
   'code_interpreter_call.outputs',
 ])
 
+/** SDK 6's `conversation`: its id, or `{ id }` (ResponseConversationParam). */
+export const ConversationParam = z.union([z.string(), z.strictObject({ id: z.string() })], expected('one of a string or object'))
+
 export const ResponseCreateParams = z.strictObject({
   model: z.string(),
   input: z.union([z.string(), z.array(InputItem)], expected('one of a string or array of objects')),
@@ -150,6 +153,9 @@ export const ResponseCreateParams = z.strictObject({
   metadata: Metadata.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   previous_response_id: z.string().nullish(),
+  // @NOTE newer than the spec file, typed by SDK 6: the conversation (`conv_...`, or `{ id }`)
+  // whose items come before the input; input and output are appended to it
+  conversation: ConversationParam.nullish(),
   reasoning: z
     .strictObject({
       effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
@@ -203,3 +209,26 @@ export const InputItemsQuery = z.strictObject({
   order: z.enum(['asc', 'desc']).default('asc'),
   include: IncludeQuery,
 })
+
+/**
+ * POST /v1/responses/input_tokens (SDK 6's responses.inputTokens.count): newer than the spec
+ * file. What a response would be given, every field optional; `personality` is taken and unused.
+ */
+export const InputTokenCountParams = ResponseCreateParams.pick({
+  conversation: true,
+  instructions: true,
+  parallel_tool_calls: true,
+  previous_response_id: true,
+  reasoning: true,
+  text: true,
+  tool_choice: true,
+  truncation: true,
+})
+  .partial()
+  .extend({
+    model: z.string().nullish(),
+    input: ResponseCreateParams.shape.input.nullish(),
+    tools: ResponseCreateParams.shape.tools.nullable(),
+    personality: z.string().optional(),
+  })
+export type InputTokenCountParams = z.output<typeof InputTokenCountParams>

@@ -31,3 +31,25 @@ export interface ResponseItemsTable {
   /** JSON of the item as input_items lists it (ItemResource) */
   item: string
 }
+
+/** The Conversations API's conversations (migration 0024): items that responses read and extend. */
+export interface ConversationsTable {
+  id: string
+  project_id: string
+  created_at: number
+  /** JSON of the metadata object */
+  metadata: string
+  /** the position the next appended item gets */
+  next_position: number
+}
+
+export interface ConversationItemsTable {
+  conversation_id: string
+  project_id: string
+  /** 0-based order of appending; gaps where items were deleted */
+  position: number
+  /** the item's id (msg_, fc_, fco_...) */
+  id: string
+  /** JSON of the item, as a response's items are kept (ItemResource) */
+  item: string
+}

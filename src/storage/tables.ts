@@ -7,7 +7,7 @@ import type {
 } from './tables-fine-tuning.js'
 import type { EvalRunOutputItemsTable, EvalRunsTable, EvalsTable } from './tables-evals.js'
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
-import type { ResponseItemsTable, ResponsesTable } from './tables-responses.js'
+import type { ConversationItemsTable, ConversationsTable, ResponseItemsTable, ResponsesTable } from './tables-responses.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 import type {
@@ -367,6 +367,8 @@ export interface Database {
   vector_store_usage_days: VectorStoreUsageDaysTable
   responses: ResponsesTable
   response_items: ResponseItemsTable
+  conversations: ConversationsTable
+  conversation_items: ConversationItemsTable
   fine_tuning_jobs: FineTuningJobsTable
   fine_tuning_events: FineTuningEventsTable
   fine_tuning_checkpoints: FineTuningCheckpointsTable

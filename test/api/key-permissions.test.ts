@@ -73,6 +73,18 @@ describe('key permissions', () => {
     await refused(() => none.models.list(), 'api.model.read')
   })
 
+  it('conversations are under the responses scope: read lists and retrieves, write creates', async () => {
+    const conv = await t.client().conversations.create({ items: [{ role: 'user', content: 'x' }] })
+    const reader = t.client(await newProjectKey(t, projectId, { mode: 'restricted', scopes: { responses: 'read' } }))
+    expect((await reader.conversations.retrieve(conv.id)).id).toBe(conv.id)
+    expect((await reader.conversations.items.list(conv.id)).data).toHaveLength(1)
+    await refused(() => reader.conversations.create(), 'api.responses.write')
+    await refused(() => reader.conversations.items.create(conv.id, { items: [{ role: 'user', content: 'y' }] }), 'api.responses.write')
+    await refused(() => reader.responses.inputTokens.count({ input: 'x' }), 'api.responses.write')
+    const none = t.client(await newProjectKey(t, projectId, { mode: 'restricted', scopes: { chat: 'write' } }))
+    await refused(() => none.conversations.retrieve(conv.id), 'api.responses.read')
+  })
+
   it("changing a key's permissions (plinth keys permissions) takes effect at once and is audited", async () => {
     const created = await t.ctx.services.keys.create({
       orgId: t.ctx.organization.id,

@@ -27,6 +27,18 @@ afterAll(async () => {
 })
 
 describe('an upstream that serves /v1/responses', () => {
+  it('takes a conversation: its items sent as input, never the id, and the turn appended', async () => {
+    const conv = await client.conversations.create({ items: [{ role: 'user', content: 'earlier' }, { role: 'assistant', content: 'noted' }] })
+    const response = await client.responses.create({ model: 'gpt-native', input: 'now', conversation: conv.id })
+    const request = fake.requests.at(-1)!
+    expect(request.body).not.toHaveProperty('conversation')
+    expect((request.body.input as { role: string }[]).map((item) => item.role)).toEqual(['user', 'assistant', 'user'])
+    expect(response.conversation).toEqual({ id: conv.id })
+    const items = await client.conversations.items.list(conv.id, { order: 'asc' })
+    expect(items.data.map((item: any) => item.role)).toEqual(['user', 'assistant', 'user', 'assistant'])
+    expect(items.data[3].id).toBe(response.output[0].id)
+  })
+
   it('is called there, and its answer comes back as a Plinth response, stored', async () => {
     const response = await client.responses.create({ model: 'gpt-native', input: 'hello upstream', instructions: 'Be brief.', metadata: { k: 'v' } })
     const request = fake.requests.at(-1)!

@@ -15,6 +15,8 @@ const TABLES = [
   'batches',
   'certificates',
   'chat_completions',
+  'conversation_items',
+  'conversations',
   'eval_run_output_items',
   'eval_runs',
   'evals',

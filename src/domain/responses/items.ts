@@ -32,17 +32,21 @@ function wrongPart(type: string, supported: string, param: string) {
   return invalidRequest(`Invalid value: '${type}'. Supported values are: ${supported}.`, param, 'invalid_value')
 }
 
-/** The request's `input` as stored items; `reference` finds an item_reference's item. */
+/**
+ * The request's `input` as stored items; `reference` finds an item_reference's item. `name` is
+ * the list's parameter in errors (a conversation's `items`).
+ */
 export async function storedInput(
   input: string | InputItem[],
   reference: (id: string, param: string) => Promise<StoredItem>,
+  name = 'input',
 ): Promise<StoredItem[]> {
   if (typeof input === 'string') {
     return [{ id: newId('msg_'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: input }] }]
   }
   const items: StoredItem[] = []
   for (const [i, item] of input.entries()) {
-    const param = `input[${i}]`
+    const param = `${name}[${i}]`
     switch (item.type) {
       case 'item_reference':
         items.push(await reference(item.id, `${param}.id`))

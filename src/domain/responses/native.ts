@@ -1,9 +1,9 @@
 import type { ResponseCreateParams } from '../../schemas/responses.js'
 import type { StoredItem } from './items.js'
-import type { ResponseObject } from './objects.js'
+import { conversationField, type ResponseObject } from './objects.js'
 
 /** What Plinth keeps itself and never sends to an upstream's /responses. */
-const HANDLED_HERE = new Set(['model', 'input', 'store', 'previous_response_id', 'background', 'stream', 'stream_options'])
+const HANDLED_HERE = new Set(['model', 'input', 'store', 'previous_response_id', 'conversation', 'background', 'stream', 'stream_options'])
 
 /**
  * The request as an upstream that serves the Responses API takes it: the whole conversation as
@@ -44,5 +44,6 @@ export function asPlinthResponse(answer: Record<string, unknown>, id: string, cr
     store: params.store ?? true,
     background: false,
     metadata: params.metadata ?? {},
+    ...conversationField(params),
   }
 }

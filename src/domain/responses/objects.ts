@@ -77,7 +77,22 @@ export function responseObject(id: string, createdAt: number, params: ResponseCr
     metadata: params.metadata ?? {},
     // @NOTE newer than the spec file (SDK 6 types it): whether the response runs on the job runner
     background: params.background ?? false,
+    // @NOTE newer than the spec file (SDK 6's Response.conversation): only when it was given one
+    ...conversationField(params),
   }
+}
+
+/** The id of the request's `conversation` (SDK 6 sends `conv_...` or `{ id }`), or null. */
+export function conversationIdOf(params: Pick<ResponseCreateParams, 'conversation'>): string | null {
+  const conversation = params.conversation
+  if (conversation == null) return null
+  return typeof conversation === 'string' ? conversation : conversation.id
+}
+
+/** `conversation: { id }` on a response made with one; nothing on others. */
+export function conversationField(params: Pick<ResponseCreateParams, 'conversation'>): { conversation?: { id: string } } {
+  const id = conversationIdOf(params)
+  return id === null ? {} : { conversation: { id } }
 }
 
 type ChatUsage = {

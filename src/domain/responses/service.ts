@@ -1,9 +1,10 @@
-import { ApiError, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
+import { ApiError, conversationWithPreviousResponse, fileNotFound, invalidRequest, notAChatModel, ProviderError, responseNotCancellable } from '../../errors.js'
 import type { ModelPolicy, ProjectPrincipal } from '../../principal.js'
 import type { Provider, TokenLogprob } from '../../providers/provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
-import type { ChatCompletionCreateParams, ChatMessageParam } from '../../schemas/chat.js'
-import type { ResponseCreateParams } from '../../schemas/responses.js'
+import type { ChatCompletionCreateParams, ChatMessageParam, Tool } from '../../schemas/chat.js'
+import type { InputTokenCountParams, ResponseCreateParams } from '../../schemas/responses.js'
+import { countChatPromptTokensAsync } from '../inference/tokens.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import { imageContentType } from '../files/content-type.js'
 import type { FilesService } from '../files/service.js'
@@ -18,7 +19,7 @@ import { checkCallPairs, storedInput, type StoredItem } from './items.js'
 import { LiveResponses } from './live.js'
 import { textLogprobs } from './logprobs.js'
 import { chatMessages } from './messages.js'
-import { endOf, outputItems, type BuiltinCallOutput, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
+import { conversationIdOf, endOf, outputItems, type BuiltinCallOutput, responseObject, responseUsage, type ResponseObject, type ResponseState } from './objects.js'
 import { asResponsesError, chatRequest } from './request.js'
 import { checkResponsesStrictSchemas } from '../../schemas/strict-schema.js'
 import { asPlinthResponse, upstreamBody } from './native.js'
@@ -100,13 +101,47 @@ export class ResponsesService {
     if (!card.capabilities.chat) throw notAChatModel()
     checkResponsesStrictSchemas(params)
     const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id)
-    const { store } = this.deps
-    const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
+    const history = await this.history(principal, params)
     const conversation = [...history, ...input]
     checkCallPairs(conversation)
     let messages = await chatMessages(params.instructions, conversation, (fileId) => this.imageUrl(principal, fileId))
     if (params.truncation === 'auto') messages = await truncateToContext(card, messages, params.max_output_tokens ?? 0, signal)
     return { input, builtins, chat: chatRequest(card, params, messages, stream, builtins) }
+  }
+
+  /**
+   * What comes before the request's input: the items of its `conversation`, or the turns of its
+   * `previous_response_id` chain (not both, as OpenAI refuses).
+   */
+  private async history(principal: ProjectPrincipal, params: Pick<ResponseCreateParams, 'conversation' | 'previous_response_id'>): Promise<StoredItem[]> {
+    const { store } = this.deps
+    const conversation = conversationIdOf(params)
+    if (conversation !== null && params.previous_response_id != null) throw conversationWithPreviousResponse()
+    if (conversation !== null) return store.conversations.history(principal, conversation)
+    return params.previous_response_id ? store.conversation(principal, params.previous_response_id) : []
+  }
+
+  /**
+   * POST /v1/responses/input_tokens: the prompt tokens a response would be charged for its
+   * instructions, history, input and tools, counted as chat counts a prompt (inference/tokens.ts:
+   * the o200k tokenizer, an image part at its base cost). Nothing is stored or run.
+   */
+  async inputTokens(principal: ProjectPrincipal, params: InputTokenCountParams, signal?: AbortSignal) {
+    const { store } = this.deps
+    if (params.model != null) this.deps.providers.resolve(params.model, principal.models)
+    try {
+      const history = await this.history(principal, params)
+      const input = params.input == null ? [] : await storedInput(params.input, (itemId, param) => store.item(principal, itemId, param))
+      // an image's bytes are never read: each image part counts its fixed cost
+      const messages = await chatMessages(params.instructions, [...history, ...input], async () => 'data:,')
+      const tools = (params.tools ?? []).map((tool) =>
+        tool.type === 'function' ? { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters, strict: tool.strict } } : tool,
+      ) as Tool[]
+      const count = await countChatPromptTokensAsync(messages, tools.length ? tools : undefined, { signal })
+      return { object: 'response.input_tokens' as const, input_tokens: count }
+    } catch (error) {
+      throw asResponsesError(error)
+    }
   }
 
   async create(principal: ProjectPrincipal, params: ResponseCreateParams, options: ResponseOptions): Promise<ResponseObject> {
@@ -431,7 +466,7 @@ export class ResponsesService {
     let input: StoredItem[]
     let body: Record<string, unknown>
     try {
-      const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
+      const history = await this.history(principal, params)
       input = await storedInput(params.input, (itemId, param) => store.item(principal, itemId, param))
       checkCallPairs([...history, ...input])
       body = upstreamBody(params, native.upstreamModel, [...history, ...input])

@@ -5,6 +5,7 @@ import { createRepos } from '../../storage/repositories/index.js'
 import type { ItemPage, ResponseItemRow, ResponseRow } from '../../storage/repositories/responses.js'
 import { toPage, type ListPage } from '../../schemas/shared.js'
 import type { Storage } from '../../storage/storage.js'
+import { ConversationsStore, itemRow as conversationItemRow } from './conversations.js'
 import type { StoredItem } from './items.js'
 import type { ResponseObject } from './objects.js'
 
@@ -16,7 +17,16 @@ export class ResponsesStore {
   /** responses answered and being written (saveBehind): this node's reads wait for them */
   private readonly pending = new Map<string, Promise<void>>()
 
-  constructor(private readonly storage: Storage) {}
+  /** the Conversations API's store: its items are these items, a response extends them */
+  readonly conversations: ConversationsStore
+
+  constructor(private readonly storage: Storage) {
+    this.conversations = new ConversationsStore(storage, {
+      settled: () => this.settled(),
+      item: (principal, id, param) => this.item(principal, id, param),
+      shown: (item, include) => withoutImageUrls(item, include?.includes('message.input_image.image_url') ?? false),
+    })
+  }
 
   /**
    * `save` off the answer's path: the client has its response before the write ends (the write
@@ -65,12 +75,14 @@ export class ResponsesStore {
       previous_response_id: response.previous_response_id,
       body: JSON.stringify(response),
     }
+    const conversation = endedIn(response)
     // the common case, compiled and run as one batch: on SQLite one synchronous step
-    if (!job) return this.storage.runBatch(createRepos(this.storage.db).responses.insertQueries(row, items))
+    if (!job && !conversation) return this.storage.runBatch(createRepos(this.storage.db).responses.insertQueries(row, items))
     await this.storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
-      await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
+      if (job) await repos.jobs.enqueue(job.kind, job.payload, { id: job.id })
       await repos.responses.insert(row, items)
+      if (conversation) await appendTurn(repos, projectId, conversation, input, response)
     })
   }
 
@@ -88,6 +100,12 @@ export class ResponsesStore {
           response.id,
           response.output.map((item, position) => itemRow(projectId, response.id, 'output', position, item)),
         )
+      }
+      // a background response's turn joins its conversation when it ends (moved once: never twice)
+      const conversation = moved ? endedIn(response) : null
+      if (conversation) {
+        const input = (await repos.responses.items(projectId, response.id, 'input')).map(parse)
+        await appendTurn(repos, projectId, conversation, input, response)
       }
       return moved
     })
@@ -162,13 +180,29 @@ export class ResponsesStore {
     return toPage(page.rows.map((row) => withoutImageUrls(parse(row), images)), page.hasMore)
   }
 
-  /** An item of this project's stored responses, by id (item_reference). */
+  /** An item of this project's stored responses or conversations, by id (item_reference). */
   async item(principal: ProjectPrincipal, id: string, param: string): Promise<StoredItem> {
     await this.settled()
-    const row = await createRepos(this.storage.db).responses.findItem(principal.projectId, id)
+    const repos = createRepos(this.storage.db)
+    const row = (await repos.responses.findItem(principal.projectId, id)) ?? (await repos.conversations.findProjectItem(principal.projectId, id))
     if (!row) throw itemNotFound(id, param)
     return parse(row)
   }
+}
+
+/**
+ * The conversation a response's turn joins: one made with `conversation` that completed (or
+ * stopped at its output cap); a failed or cancelled one adds nothing, nor one still running.
+ */
+function endedIn(response: ResponseObject): string | null {
+  if (!response.conversation || (response.status !== 'completed' && response.status !== 'incomplete')) return null
+  return response.conversation.id
+}
+
+/** The request's input items, then the response's output, after the conversation's last items. */
+async function appendTurn(repos: ReturnType<typeof createRepos>, projectId: string, conversationId: string, input: StoredItem[], response: ResponseObject) {
+  // a conversation deleted while the response ran: the response is stored all the same
+  await repos.conversations.append(projectId, conversationId, [...input, ...response.output].map(conversationItemRow))
 }
 
 function withoutImageUrls(item: StoredItem, keep: boolean): StoredItem {
@@ -181,6 +215,6 @@ function itemRow(projectId: string, responseId: string, kind: 'input' | 'output'
   return { response_id: responseId, project_id: projectId, kind, position, id: item.id, item: JSON.stringify(item) }
 }
 
-function parse(row: ResponseItemRow): StoredItem {
+function parse(row: Pick<ResponseItemRow, 'item'>): StoredItem {
   return JSON.parse(row.item) as StoredItem
 }

@@ -9,6 +9,7 @@ import { BatchesRepo, BatchLinesRepo } from './batches.js'
 import { AuditLogsRepo } from './audit-logs.js'
 import { CertificatesRepo } from './certificates.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
+import { ConversationsRepo } from './conversations.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
 import {
@@ -66,6 +67,7 @@ export function createRepos(db: Kysely<Database>) {
     vectorStoreFileBatches: new VectorStoreFileBatchesRepo(db),
     vectorStoreUsageDays: new VectorStoreUsageDaysRepo(db),
     responses: new ResponsesRepo(db),
+    conversations: new ConversationsRepo(db),
     fineTuningJobs: new FineTuningJobsRepo(db),
     fineTuningEvents: new FineTuningEventsRepo(db),
     fineTuningCheckpoints: new FineTuningCheckpointsRepo(db),
