@@ -11,6 +11,7 @@ import { assistantsRoutes } from './assistants.js'
 import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
+import { containersRoutes } from './containers.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { evalsRoutes } from './evals.js'
 import { filesRoutes } from './files.js'
@@ -66,6 +67,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...fineTuningCheckpointsRoutes(ctx),
     ...evalsRoutes(ctx),
     ...realtimeRoutes(ctx),
+    ...containersRoutes(ctx),
   ]
 }
 

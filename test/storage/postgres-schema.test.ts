@@ -15,6 +15,8 @@ const TABLES = [
   'batches',
   'certificates',
   'chat_completions',
+  'container_files',
+  'containers',
   'eval_run_output_items',
   'eval_runs',
   'evals',

@@ -116,6 +116,8 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'batches',
         'certificates',
         'chat_completions',
+        'container_files',
+        'containers',
         'eval_run_output_items',
         'eval_runs',
         'evals',

@@ -35,6 +35,8 @@ export type ResponsesDeps = {
   wake?: () => void
   /** the built-in tools (file_search, code_interpreter) Assistants runs use too */
   tools?: ToolRegistry
+  /** the Containers API: a code_interpreter tool naming a container is checked with it */
+  containers?: { check(projectId: string, id: string): Promise<void> }
   /** what built-in calls use (a query's embedding, a code session) is billed with it */
   usage?: Pick<UsageRecorder, 'record'>
 }
@@ -99,7 +101,7 @@ export class ResponsesService {
     const { card } = this.deps.providers.resolve(params.model, principal.models)
     if (!card.capabilities.chat) throw notAChatModel()
     checkResponsesStrictSchemas(params)
-    const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id)
+    const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id, this.deps.containers)
     const { store } = this.deps
     const history = params.previous_response_id ? await store.conversation(principal, params.previous_response_id) : []
     const conversation = [...history, ...input]
