@@ -408,6 +408,7 @@ export class ResponsesService {
           .filter((a) => a.type === 'file_citation')
           .map((a) => ({ text: a.text, file_id: a.file_id, filename: a.text.slice(a.text.indexOf('†') + 1, -1) })),
       )
+      if (result.containerFiles) events.wrote(result.containerFiles.map((f) => ({ container_id: f.containerId, file_id: f.fileId, path: f.path, filename: f.name.slice(f.name.lastIndexOf('/') + 1) })))
       yield* events.builtinDone(started.index, fields(result))
       extra.push({ role: 'tool', tool_call_id: call.id, content: result.modelOutput })
     }
