@@ -265,3 +265,23 @@ describe('an idle container expires', () => {
 function error(e: InstanceType<typeof OpenAI.APIError>) {
   return e.error as { message: string; type: string; param: string | null; code: string | null }
 }
+
+describe('containers without the sandbox', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp({ codeInterpreter: { enabled: false } })
+  })
+  afterAll(async () => t?.close())
+
+  it('metadata and files work; code in one fails the response with the sandbox\'s own message', async () => {
+    const client = t.client()
+    const container = await client.containers.create({ name: 'no sandbox' })
+    const file = await client.containers.files.create(container.id, { file: await toFile(Buffer.from('x'), 'x.txt') })
+    expect(await (await client.containers.files.content.retrieve(file.id, { container_id: container.id })).text()).toBe('x')
+    // not the validating fetch: the spec file has no code_interpreter tool in Responses
+    const plain = new OpenAI({ apiKey: PROJECT_KEY, baseURL: `${t.url}/v1`, maxRetries: 0 })
+    const response = await plain.responses.create({ model: 'test-scripted', input: 'Run:\n```python\nprint(1)\n```', tools: [{ type: 'code_interpreter', container: container.id }] })
+    expect(response.status).toBe('failed')
+    expect(response.error).toEqual({ code: 'server_error', message: 'The code interpreter is disabled on this server (codeInterpreter.enabled is false).' })
+  })
+})

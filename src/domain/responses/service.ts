@@ -12,6 +12,7 @@ import { chunkObjects } from '../inference/serialized.js'
 import { detached } from './detach.js'
 import { builtinNamed, type ToolRegistry, type ToolResult } from '../tools/index.js'
 import type { UsageRecorder } from '../inference/usage.js'
+import { SandboxBusyError, SandboxStartError, SandboxUnavailableError } from '../../sandbox/index.js'
 import { MAX_BUILTIN_TURNS, responseBuiltins, withoutBuiltins, type Builtins } from './builtins.js'
 import { ResponseEvents, type CapturedCall, type ChatDelta, type ResponseEvent } from './events.js'
 import { checkCallPairs, storedInput, type StoredItem } from './items.js'
@@ -512,6 +513,8 @@ function jobId(responseId: string): string {
 /** A failure after the stream began, as the Response's error (its code is one of the spec's). */
 function failureOf(error: unknown): { code: string; message: string } {
   const status = error instanceof ApiError || error instanceof ProviderError ? error.status : 500
-  const message = error instanceof ApiError || error instanceof ProviderError ? error.message : 'The model failed to generate a response.'
+  // the sandbox's own message names what to install (or that all sessions are busy), as a run's last_error does
+  const sandbox = error instanceof SandboxUnavailableError || error instanceof SandboxBusyError || error instanceof SandboxStartError
+  const message = error instanceof ApiError || error instanceof ProviderError || sandbox ? error.message : 'The model failed to generate a response.'
   return { code: status === 429 ? 'rate_limit_exceeded' : 'server_error', message }
 }
