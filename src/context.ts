@@ -182,6 +182,8 @@ export async function createContext(config: Config, options: { storage?: Storage
   registerVectorStoreJobs(jobs, retrieval)
   const { containerMinutes, containerMinuteMs } = config.codeInterpreter
   const containers = new ContainersService(storage, blobs, files, sandbox, { minutes: containerMinutes, minuteMs: containerMinuteMs, maxPlacedBytes: dataBytes })
+  // expired containers' files go even when no one reads them again
+  jobs.leader.register({ name: 'containers.sweep', everyMs: 5 * 60_000, run: async () => void (await containers.sweep()) })
   const tools = createToolRegistry({
     sandbox,
     files,

@@ -214,6 +214,17 @@ export class ContainersService implements CodeContainers {
     return saved
   }
 
+  /**
+   * The files of containers that expired unread (reads clean up what they find expired): their
+   * rows, their bytes and this node's session. The leader runs it every few minutes.
+   */
+  async sweep(): Promise<number> {
+    const repos = createRepos(this.storage.db).containers
+    const expired = await repos.expiredWithFiles(nowSeconds(), Math.ceil(this.config.minuteMs / 1000), 500)
+    for (const row of expired) await this.forget(row.project_id, row.id)
+    return expired.length
+  }
+
   /** Expired once idle past its minutes; `last_active_at` is in seconds, so whole seconds are compared. */
   private status(row: ContainerRow): 'running' | 'expired' {
     const idleSeconds = Math.ceil((row.expires_after_minutes * this.config.minuteMs) / 1000)
@@ -230,12 +241,17 @@ export class ContainersService implements CodeContainers {
   private async usable(projectId: string, id: string): Promise<ContainerRow> {
     const row = await this.row(projectId, id)
     if (this.status(row) === 'expired') {
-      await createRepos(this.storage.db).containers.deleteFiles(projectId, id)
-      await this.blobs.deletePrefix(`containers/${id}`)
-      await this.sandbox.end?.(id)
+      await this.forget(projectId, id)
       throw containerExpired()
     }
     return row
+  }
+
+  /** An expired container keeps its row (listed as expired) but loses its files and session. */
+  private async forget(projectId: string, id: string) {
+    await createRepos(this.storage.db).containers.deleteFiles(projectId, id)
+    await this.blobs.deletePrefix(`containers/${id}`)
+    await this.sandbox.end?.(id)
   }
 
   private async fileRow(projectId: string, containerId: string, fileId: string): Promise<ContainerFileRow> {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database } from '../tables.js'
 import type { ContainerFilesTable, ContainersTable } from '../tables-containers.js'
 
@@ -31,6 +31,20 @@ export class ContainersRepo {
     if (query.name !== undefined) q = q.where('name', '=', query.name)
     if (query.after) q = q.where('id', query.order === 'asc' ? '>' : '<', query.after)
     return q.orderBy('id', query.order).limit(query.limit + 1).execute()
+  }
+
+  /**
+   * Containers idle past their expiry at `now` that still have files (for the sweep): expired
+   * once `last_active_at + minutes * secondsPerMinute` has passed.
+   */
+  expiredWithFiles(now: number, secondsPerMinute: number, limit: number): Promise<Pick<ContainerRow, 'id' | 'project_id'>[]> {
+    return this.db
+      .selectFrom('containers')
+      .select(['id', 'project_id'])
+      .where(sql<boolean>`last_active_at + expires_after_minutes * ${secondsPerMinute} < ${now}`)
+      .where((eb) => eb.exists(eb.selectFrom('container_files').select('container_files.id').whereRef('container_files.container_id', '=', 'containers.id')))
+      .limit(limit)
+      .execute()
   }
 
   async touch(projectId: string, id: string, at: number) {
