@@ -67,8 +67,8 @@ export function containersRoutes(ctx: AppContext): RouteDef[] {
           const { file_id } = await readJson(c, ContainerFileCreateParams, bodyLimit(ctx))
           return c.json(await containers.addFile(principal, id(c), file_id))
         }
-        // the container is looked up first: an unknown one is not sent the upload
-        await containers.get(principal, id(c))
+        // the container is checked first: an unknown or expired one is not sent the upload
+        await containers.check(principal.projectId, id(c))
         const form = await readMultipart(c.req.raw, {
           signal: requestSignal(c),
           files: { file: { limit: ctx.config.files.maxFileBytes } },
