@@ -37,6 +37,7 @@ import { bootLog } from './logger.js'
 import { createJobs, type Jobs, type JobsOptions } from './jobs/index.js'
 import { ProviderRegistry } from './providers/registry.js'
 import { SandboxPool, type Sandbox } from './sandbox/index.js'
+import { ContainersService } from './domain/containers/service.js'
 import { createToolRegistry } from './domain/tools/index.js'
 import type { BlobStore } from './storage/blobs/blob-store.js'
 import { DiskBlobStore } from './storage/blobs/disk.js'
@@ -93,6 +94,8 @@ export type AppContext = {
     evals: EvalsService
     /** The Realtime API's ephemeral client secrets (docs/realtime.md). */
     realtime: EphemeralKeys
+    /** The Containers API: code interpreter sessions and their files (docs/code-interpreter.md). */
+    containers: ContainersService
   }
   /** GET /ready: database, Redis (when used) and the job runner (domain/readiness.ts). */
   readiness(): Promise<Readiness>
@@ -179,11 +182,16 @@ export async function createContext(config: Config, options: { storage?: Storage
     wake: () => jobs.wake(),
   })
   registerVectorStoreJobs(jobs, retrieval)
+  const { containerMinutes, containerMinuteMs } = config.codeInterpreter
+  const containers = new ContainersService(storage, blobs, files, sandbox, { minutes: containerMinutes, minuteMs: containerMinuteMs, maxPlacedBytes: dataBytes })
+  // expired containers' files go even when no one reads them again
+  jobs.leader.register({ name: 'containers.sweep', everyMs: 5 * 60_000, run: async () => void (await containers.sweep()) })
   const tools = createToolRegistry({
     sandbox,
     files,
     maxInputBytes: dataBytes,
     idleTimeoutMs,
+    containers,
     retrieval: retrieval.retrieval,
   })
   const assistants = createAssistantsServices({
@@ -205,7 +213,7 @@ export async function createContext(config: Config, options: { storage?: Storage
   registerFineTuningJobs(jobs, fineTuning)
   // the fine-tuned models of earlier runs are served again
   await fineTuning.models.restore()
-  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake(), tools, usage })
+  const responses = new ResponsesService({ store: new ResponsesStore(storage), providers, chat: inference.chat, files, wake: () => jobs.wake(), tools, usage, containers })
   registerResponseJobs(jobs, responses)
   const evals = new EvalsService({
     storage,
@@ -251,6 +259,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       fineTuning,
       evals,
       realtime: new EphemeralKeys(storage, keys),
+      containers,
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),
     requestLog: new RequestLog(config.dashboard.requestLogSize),

@@ -1020,3 +1020,23 @@ export function notARealtimeModel(model: string) {
 export function invalidEphemeralKey(key: string) {
   return new ApiError(401, `Incorrect API key provided: ${maskKey(key)}. The ephemeral key is unknown or has expired; create a new session for a new one.`, 'invalid_request_error', null, 'invalid_api_key')
 }
+
+/** A container id that is not the project's (unknown, deleted, another project's): OpenAI's words. */
+export function containerNotFound(id: string) {
+  return new ApiError(404, `Container with id '${id}' not found.`, 'invalid_request_error', null, null)
+}
+
+/** A container idle past its `expires_after` (OpenAI's 400, quoted on community.openai.com). */
+export function containerExpired() {
+  return invalidRequest('Container is expired.')
+}
+
+// H2
+export function containerFileNotFound(fileId: string, containerId: string) {
+  return new ApiError(404, `File ${fileId} not found on container ${containerId}.`, 'invalid_request_error', null, null)
+}
+
+/** A container file's name: one segment of /mnt/data, as the sandbox places files. */
+export function invalidContainerFileName(name: string) {
+  return invalidRequest(`Invalid file name '${name}': a container file is placed at /mnt/data/<name>, one path segment of at most 255 characters.`, 'file', 'invalid_value')
+}

@@ -12,6 +12,7 @@ import { batchesRoutes } from './batches.js'
 import { chatCompletionsRoutes } from './chat/completions.js'
 import { completionsRoutes } from './completions.js'
 import { conversationsRoutes } from './conversations.js'
+import { containersRoutes } from './containers.js'
 import { embeddingsRoutes } from './embeddings.js'
 import { evalsRoutes } from './evals.js'
 import { filesRoutes } from './files.js'
@@ -68,6 +69,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...fineTuningCheckpointsRoutes(ctx),
     ...evalsRoutes(ctx),
     ...realtimeRoutes(ctx),
+    ...containersRoutes(ctx),
   ]
 }
 

@@ -127,6 +127,12 @@ export const CodeInterpreterConfig = z.strictObject({
   python: z.string().startsWith('/').default('/usr/bin/python3'),
   /** A session unused this long is ended, its state and files gone (OpenAI: one hour). */
   idleTimeoutMs: z.number().int().positive().default(3_600_000),
+  /**
+   * Containers (the Containers API): `expires_after.minutes` when a container does not say (auto
+   * containers of Responses), and how long one of those minutes lasts (tests shorten it).
+   */
+  containerMinutes: z.number().int().min(1).max(20).default(20),
+  containerMinuteMs: z.number().int().positive().default(60_000),
   /** Wall-clock time one call may take; past it the session is killed and starts fresh. */
   callTimeoutMs: z.number().int().positive().default(60_000),
   /** Time a session may take to start (spawn and import numpy, pandas, matplotlib). */

@@ -28,6 +28,8 @@ const PROJECT_RESOURCES: Record<string, string> = {
   moderations: 'moderations',
   evals: 'evals',
   realtime: 'realtime',
+  // the code interpreter's containers: the Responses API's tool state
+  containers: 'responses',
 }
 
 const ADMIN_RESOURCES: Record<string, string> = {

@@ -77,6 +77,10 @@ export class SandboxPool implements Sandbox {
     return this.sessions.size
   }
 
+  async end(key: string): Promise<void> {
+    await this.sessions.get(key)?.close()
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.dropSpares()

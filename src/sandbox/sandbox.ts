@@ -43,7 +43,12 @@ export interface SandboxSession {
    * every call; after a restart they are placed anew. `bytes` may be a loader, called only when
    * the file is to be sent.
    */
-  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>)): Promise<void>
+  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>), version?: string): Promise<void>
+  /**
+   * The current process holds `version` of /mnt/data/<name> already (the code wrote it): a
+   * `putFile` of that version sends nothing. A no-op when no process is alive.
+   */
+  markPlaced?(name: string, version: string): void
   /** Runs one cell. Never rejects for anything the code does; rejects if the sandbox cannot start. */
   run(code: string, options?: { signal?: AbortSignal }): Promise<SandboxResult>
   /** Ends the session and its process. */
@@ -58,6 +63,8 @@ export interface Sandbox {
    * every session slot is running code.
    */
   session(key: string): Promise<SandboxSession>
+  /** Ends the session of `key` if there is one (a container deleted or expired). */
+  end?(key: string): Promise<void>
   /** Ends every session. */
   close(): Promise<void>
 }

@@ -25,7 +25,7 @@ export function validFileName(name: string): boolean {
 export class PooledSession implements SandboxSession {
   private kernel: KernelProcess | undefined
   /** Files placed in the current process: a restart starts with an empty /mnt/data. */
-  private placed = new Set<string>()
+  private placed = new Map<string, string | undefined>()
   private queue: Promise<unknown> = Promise.resolve()
   private pending = 0
   private ended = false
@@ -40,14 +40,18 @@ export class PooledSession implements SandboxSession {
     return this.pending > 0
   }
 
-  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>)): Promise<void> {
+  putFile(name: string, bytes: Uint8Array | (() => Promise<Uint8Array>), version?: string): Promise<void> {
     if (!validFileName(name)) return Promise.reject(new Error(`invalid file name for /mnt/data: ${JSON.stringify(name)}`))
     return this.serial(async () => {
       const { kernel } = await this.ensureKernel()
-      if (this.placed.has(name)) return
+      if (this.placed.has(name) && this.placed.get(name) === version) return
       await kernel.put(name, typeof bytes === 'function' ? await bytes() : bytes)
-      this.placed.add(name)
+      this.placed.set(name, version)
     })
+  }
+
+  markPlaced(name: string, version: string): void {
+    if (this.kernel?.alive && validFileName(name)) this.placed.set(name, version)
   }
 
   run(code: string, options: { signal?: AbortSignal } = {}): Promise<SandboxResult> {

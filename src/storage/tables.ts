@@ -8,6 +8,7 @@ import type {
 import type { EvalRunOutputItemsTable, EvalRunsTable, EvalsTable } from './tables-evals.js'
 import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assistants.js'
 import type { ConversationItemsTable, ConversationsTable, ResponseItemsTable, ResponsesTable } from './tables-responses.js'
+import type { ContainerFilesTable, ContainersTable } from './tables-containers.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
 import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 import type {
@@ -376,4 +377,6 @@ export interface Database {
   evals: EvalsTable
   eval_runs: EvalRunsTable
   eval_run_output_items: EvalRunOutputItemsTable
+  containers: ContainersTable
+  container_files: ContainerFilesTable
 }

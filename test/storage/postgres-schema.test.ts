@@ -17,6 +17,8 @@ const TABLES = [
   'chat_completions',
   'conversation_items',
   'conversations',
+  'container_files',
+  'containers',
   'eval_run_output_items',
   'eval_runs',
   'evals',

@@ -118,6 +118,8 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'chat_completions',
         'conversation_items',
         'conversations',
+        'container_files',
+        'containers',
         'eval_run_output_items',
         'eval_runs',
         'evals',

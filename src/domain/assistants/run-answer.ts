@@ -51,7 +51,7 @@ export function answerContent(text: string, answer: AnswerParts): MessageContent
 }
 
 /** The text goes on with more of a path (`a.csv` is not a link to `a.csv.bak`; `a.csv.` is). */
-function pathGoesOn(text: string, end: number): boolean {
+export function pathGoesOn(text: string, end: number): boolean {
   const next = text[end] ?? ''
   return /[\w\-/]/.test(next) || (next === '.' && /\w/.test(text[end + 1] ?? ''))
 }

@@ -19,7 +19,13 @@ export const MAX_BUILTIN_TURNS = 8
  * for Assistants runs: a tool the registry lacks is refused, named. The code interpreter's
  * session is its container: a named one (`container: "cntr_..."`), or one of the response's own.
  */
-export async function responseBuiltins(registry: ToolRegistry | undefined, params: ResponseCreateParams, projectId: string, responseId: string): Promise<Builtins | null> {
+export async function responseBuiltins(
+  registry: ToolRegistry | undefined,
+  params: ResponseCreateParams,
+  projectId: string,
+  responseId: string,
+  containers?: { check(projectId: string, id: string): Promise<void> },
+): Promise<Builtins | null> {
   const tools: BuiltinTool[] = []
   const scope: ToolScope = {
     projectId,
@@ -39,8 +45,15 @@ export async function responseBuiltins(registry: ToolRegistry | undefined, param
       scope.options!.file_search = { max_num_results: options.max_num_results, ranking_options: options.ranking_options, filters: options.filters }
     } else if (spec.type === 'code_interpreter') {
       const container = options.container as string | { type: 'auto'; file_ids?: string[] } | undefined
-      if (typeof container === 'string') scope.threadId = container
-      else scope.resources.code_interpreter.file_ids.push(...(container?.file_ids ?? []))
+      if (typeof container === 'string') {
+        // a named container must be the project's and not expired, before the model runs
+        await containers?.check(projectId, container)
+        scope.threadId = container
+        scope.container = { id: container, auto: false }
+      } else {
+        scope.resources.code_interpreter.file_ids.push(...(container?.file_ids ?? []))
+        scope.container = { id: scope.threadId, auto: true }
+      }
     }
     if (!tools.includes(tool)) tools.push(tool)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ResponseEvents } from './events.js'
+import { containerCitations, ResponseEvents } from './events.js'
 
 const SOURCE = { text: '【0:1†notes.txt】', file_id: 'file-abc', filename: 'notes.txt' }
 
@@ -64,5 +64,22 @@ describe('log probabilities in a response', () => {
     const alternatives = Array.from({ length: 20 }, () => ({ token: 'a', logprob: -1, bytes: [97] }))
     const many = Array.from({ length: 13_000 }, () => ({ ...certain('a'), top_logprobs: alternatives }))
     expect(() => events.delta({ content: 'a'.repeat(13_000) }, many)).toThrow(/^The response's log probabilities are over the limit of 262144 entries/)
+  })
+})
+
+describe('container file citations', () => {
+  const file = { container_id: 'cntr_1', file_id: 'cfile_1', path: '/mnt/data/out.csv', filename: 'out.csv' }
+  it('cites each quoted link target, in code points, not a longer path', () => {
+    const text = '😀 [out](sandbox:/mnt/data/out.csv) not sandbox:/mnt/data/out.csv.bak but sandbox:/mnt/data/out.csv.'
+    const found = containerCitations(text, [file])
+    const at = (index: number) => [...text.slice(0, index)].length
+    const link = 'sandbox:/mnt/data/out.csv'
+    const starts = [at(text.indexOf(link)), at(text.lastIndexOf(link))]
+    expect(found).toEqual(starts.map((start) => ({ type: 'container_file_citation', container_id: 'cntr_1', file_id: 'cfile_1', filename: 'out.csv', start_index: start, end_index: start + link.length })))
+    expect([...text].slice(starts[0], starts[0] + link.length).join('')).toBe(link)
+  })
+
+  it('cites nothing the response did not write', () => {
+    expect(containerCitations('see sandbox:/mnt/data/other.csv', [file])).toEqual([])
   })
 })

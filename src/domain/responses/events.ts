@@ -1,4 +1,5 @@
 import { responseLogprobsTooLarge } from '../../errors.js'
+import { pathGoesOn } from '../assistants/run-answer.js'
 import { MAX_ANSWER_LOGPROBS } from '../inference/chunks.js'
 import { eventLogprobs, type TextLogprob } from './logprobs.js'
 import { newFunctionCall, newMessage, type BuiltinCallOutput, type FunctionCallOutput, type MessageOutput, type OutputItem } from './objects.js'
@@ -31,6 +32,9 @@ type OpenCall = { item: FunctionCallOutput; index: number; chatIndex: number }
 /** A call of a built-in tool as the model wrote it: run by the response, not shown as a function call. */
 export type CapturedCall = { id: string; name: string; arguments: string }
 
+/** A file the code wrote in its container (`sandbox:/mnt/data/<name>` in the answer cites it). */
+export type WrittenFile = { container_id: string; file_id: string; path: string; filename: string }
+
 /** What a file search found, cited in the answer by its marker (`【0:1†name.txt】`). */
 export type Citation = { text: string; file_id: string; filename: string }
 
@@ -56,6 +60,8 @@ export class ResponseEvents {
   /** built-in calls of the model's current turn, by their chat index */
   private captured = new Map<number, CapturedCall>()
   private citations: Citation[] = []
+  /** files the response's code wrote in its container: an answer linking one cites it */
+  private written: WrittenFile[] = []
   /** log probability entries kept so far (each token and its alternatives), within the bound */
   private logprobEntries = 0
 
@@ -140,12 +146,16 @@ export class ResponseEvents {
       flushed.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta: rest, logprobs: this.unsent(open) }))
     }
     const part = this.part(open.text)
+    const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     if (part.type === 'output_text') {
-      part.annotations = open.cited
+      const linked = containerCitations(open.text, this.written)
+      for (const annotation of linked) {
+        flushed.push(this.event('response.output_text.annotation.added', { ...where, annotation_index: open.cited.length + linked.indexOf(annotation), annotation }))
+      }
+      part.annotations = [...open.cited, ...linked]
       part.logprobs = open.logprobs
     }
     this.text = null
-    const where = { item_id: open.item.id, output_index: open.index, content_index: 0 }
     open.item.content = [part]
     open.item.status = status
     return [
@@ -163,6 +173,11 @@ export class ResponseEvents {
     const calls = [...this.captured.values()]
     this.captured = new Map()
     return calls
+  }
+
+  /** Files a later answer may link (and so cite). */
+  wrote(files: WrittenFile[]) {
+    this.written.push(...files)
   }
 
   /** Sources a later answer may cite. */
@@ -265,4 +280,24 @@ export class ResponseEvents {
       this.event('response.output_item.done', { output_index: open.index, item: structuredClone(open.item) }),
     ]
   }
+}
+
+type ContainerFileCitation = { type: 'container_file_citation'; container_id: string; file_id: string; filename: string; start_index: number; end_index: number }
+
+/**
+ * Each `sandbox:/mnt/data/<name>` the answer quotes, of a file this response's code wrote, as a
+ * container_file_citation over that link target (start and end in code points, as OpenAI counts
+ * text; the end excluded). A longer path (`name.bak`) is not taken for it.
+ */
+export function containerCitations(text: string, files: readonly WrittenFile[]): ContainerFileCitation[] {
+  const found: ContainerFileCitation[] = []
+  for (const file of files) {
+    const target = `sandbox:${file.path}`
+    for (let at = text.indexOf(target); at >= 0; at = text.indexOf(target, at + 1)) {
+      if (pathGoesOn(text, at + target.length)) continue
+      const start = [...text.slice(0, at)].length
+      found.push({ type: 'container_file_citation', container_id: file.container_id, file_id: file.file_id, filename: file.filename, start_index: start, end_index: start + [...target].length })
+    }
+  }
+  return found.sort((a, b) => a.start_index - b.start_index)
 }

@@ -13,6 +13,7 @@ import { chunkObjects } from '../inference/serialized.js'
 import { detached } from './detach.js'
 import { builtinNamed, type ToolRegistry, type ToolResult } from '../tools/index.js'
 import type { UsageRecorder } from '../inference/usage.js'
+import { SandboxBusyError, SandboxStartError, SandboxUnavailableError } from '../../sandbox/index.js'
 import { MAX_BUILTIN_TURNS, responseBuiltins, withoutBuiltins, type Builtins } from './builtins.js'
 import { ResponseEvents, type CapturedCall, type ChatDelta, type ResponseEvent } from './events.js'
 import { checkCallPairs, storedInput, type StoredItem } from './items.js'
@@ -36,6 +37,8 @@ export type ResponsesDeps = {
   wake?: () => void
   /** the built-in tools (file_search, code_interpreter) Assistants runs use too */
   tools?: ToolRegistry
+  /** the Containers API: a code_interpreter tool naming a container is checked with it */
+  containers?: { check(projectId: string, id: string): Promise<void> }
   /** what built-in calls use (a query's embedding, a code session) is billed with it */
   usage?: Pick<UsageRecorder, 'record'>
 }
@@ -100,7 +103,7 @@ export class ResponsesService {
     const { card } = this.deps.providers.resolve(params.model, principal.models)
     if (!card.capabilities.chat) throw notAChatModel()
     checkResponsesStrictSchemas(params)
-    const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id)
+    const builtins = await responseBuiltins(this.deps.tools, params, principal.projectId, id, this.deps.containers)
     const history = await this.history(principal, params)
     const conversation = [...history, ...input]
     checkCallPairs(conversation)
@@ -441,6 +444,7 @@ export class ResponsesService {
           .filter((a) => a.type === 'file_citation')
           .map((a) => ({ text: a.text, file_id: a.file_id, filename: a.text.slice(a.text.indexOf('†') + 1, -1) })),
       )
+      if (result.containerFiles) events.wrote(result.containerFiles.map((f) => ({ container_id: f.containerId, file_id: f.fileId, path: f.path, filename: f.name.slice(f.name.lastIndexOf('/') + 1) })))
       yield* events.builtinDone(started.index, fields(result))
       extra.push({ role: 'tool', tool_call_id: call.id, content: result.modelOutput })
     }
@@ -544,6 +548,8 @@ function jobId(responseId: string): string {
 /** A failure after the stream began, as the Response's error (its code is one of the spec's). */
 function failureOf(error: unknown): { code: string; message: string } {
   const status = error instanceof ApiError || error instanceof ProviderError ? error.status : 500
-  const message = error instanceof ApiError || error instanceof ProviderError ? error.message : 'The model failed to generate a response.'
+  // the sandbox's own message names what to install (or that all sessions are busy), as a run's last_error does
+  const sandbox = error instanceof SandboxUnavailableError || error instanceof SandboxBusyError || error instanceof SandboxStartError
+  const message = error instanceof ApiError || error instanceof ProviderError || sandbox ? error.message : 'The model failed to generate a response.'
   return { code: status === 429 ? 'rate_limit_exceeded' : 'server_error', message }
 }

@@ -1,5 +1,6 @@
 import type { Sandbox, SandboxResult, SandboxSession } from '../../sandbox/index.js'
 import type { UsageEntry } from '../inference/usage.js'
+import type { CodeContainers } from './code-containers.js'
 import { codeOf, partialCode } from './code-input.js'
 import { inputFiles, placeFiles, saveFiles, type CodeFilesStore, type InputFile, type SavedFile } from './code-files.js'
 import type { BuiltinCall, BuiltinTool, FunctionSpec, OutputItemFields, StepToolCall, ToolResult, ToolScope } from './tool.js'
@@ -29,6 +30,8 @@ export class CodeInterpreterTool implements BuiltinTool {
       maxInputBytes: number
       /** a session ends after this long unused (told to the model) */
       idleTimeoutMs: number
+      /** the Containers API: a Responses call runs in a container */
+      containers?: CodeContainers
     },
   ) {}
 
@@ -69,11 +72,21 @@ export class CodeInterpreterTool implements BuiltinTool {
         sessions: 1,
       })
     }
-    const files = await this.files(scope)
-    const notes = await placeFiles(this.deps.files, session, scope.projectId, files, this.deps.maxInputBytes)
+    const { containers } = this.deps
+    const container = containers && scope.container
+    let notes: string[]
+    if (container) {
+      await containers.open(scope.projectId, container.id, container.auto ? { fileIds: scope.resources.code_interpreter.file_ids } : null)
+      notes = await containers.place(scope.projectId, container.id, session)
+    } else {
+      notes = await placeFiles(this.deps.files, session, scope.projectId, await this.files(scope), this.deps.maxInputBytes)
+    }
     const result = await session.run(code, { signal })
     signal.throwIfAborted()
-    const saved = await saveFiles(this.deps.files, scope.projectId, result.files)
+    // in a container every file written is the container's; figures are Files too (the call's
+    // image outputs link to /v1/files/{id}/content)
+    const containerFiles = container ? await containers.save(scope.projectId, container.id, result.files, session) : undefined
+    const saved = await saveFiles(this.deps.files, scope.projectId, container ? result.files.filter((f) => f.kind === 'image') : result.files)
     const images = saved.filter((f) => f.kind === 'image')
     const written = saved.filter((f) => f.kind === 'file')
     const logs = [...notes, result.logs].filter(Boolean).join('\n')
@@ -87,8 +100,9 @@ export class CodeInterpreterTool implements BuiltinTool {
         type: 'code_interpreter',
         code_interpreter: { outputs: outputs.map((output, index) => ({ index, ...output })) },
       },
-      modelOutput: modelOutput(logs, result, images, written),
+      modelOutput: modelOutput(logs, result, images, containerFiles?.filter((f) => f.kind === 'file') ?? written),
       usage,
+      ...(containerFiles ? { containerFiles } : {}),
       answer: {
         images: images.map((image) => image.fileId),
         annotations: written.map((file) => ({
@@ -142,7 +156,7 @@ function description(files: readonly InputFile[], idleTimeoutMs: number): string
 }
 
 /** What the model reads: the logs, then the images shown and the files it may link. */
-function modelOutput(logs: string, result: SandboxResult, images: SavedFile[], written: SavedFile[]) {
+function modelOutput(logs: string, result: SandboxResult, images: SavedFile[], written: readonly { name: string; path: string }[]) {
   const lines = logs ? [logs.replace(/\n+$/, '')] : []
   for (const image of images) lines.push(`Image shown to the user: ${image.path}`)
   for (const file of written) lines.push(`File written: [${file.name}](sandbox:${file.path})`)

@@ -1,3 +1,4 @@
+import type { SavedContainerFile } from './code-containers.js'
 import type { UsageEntry } from '../inference/usage.js'
 
 /** A function as a chat model sees it (the `function` of a ChatCompletionTool). */
@@ -25,6 +26,11 @@ export type ToolScope = {
     code_interpreter: { file_ids: string[] }
     file_search: { vector_store_ids: string[] }
   }
+  /**
+   * A Responses call's container (Containers API): the code runs in its session, with its files;
+   * `auto`: the response's own, made on first use with `resources.code_interpreter.file_ids`.
+   */
+  container?: { id: string; auto: boolean }
 }
 
 /** One call of a built-in tool, as the model wrote it (a function call). */
@@ -55,6 +61,8 @@ export type ToolResult = {
   /** billed with the turn that made the call (in its transaction) */
   usage: UsageEntry[]
   answer: AnswerParts
+  /** the files the call wrote in its container (a Responses answer cites them) */
+  containerFiles?: SavedContainerFile[]
 }
 
 /**

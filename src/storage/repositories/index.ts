@@ -10,6 +10,7 @@ import { AuditLogsRepo } from './audit-logs.js'
 import { CertificatesRepo } from './certificates.js'
 import { ChatCompletionsRepo } from './chat-completions.js'
 import { ConversationsRepo } from './conversations.js'
+import { ContainersRepo } from './containers.js'
 import { JobsRepo } from './jobs.js'
 import { FilesRepo } from './files.js'
 import {
@@ -50,6 +51,7 @@ export function createRepos(db: Kysely<Database>) {
     batches: new BatchesRepo(db),
     batchLines: new BatchLinesRepo(db),
     files: new FilesRepo(db),
+    containers: new ContainersRepo(db),
     uploads: new UploadsRepo(db),
     users: new UsersRepo(db),
     invites: new InvitesRepo(db),
