@@ -93,9 +93,9 @@ export class FineTuningJobsRepo {
     return this.updateIn(projectId, id, from, set)
   }
 
-  /** Updates only while the job runs (a cancel that came first wins). */
+  /** Updates only while the job runs or is paused (a cancel that came first wins). */
   updateRunning(projectId: string, id: string, set: Updateable<FineTuningJobsTable>) {
-    return this.updateIn(projectId, id, ['validating_files', 'queued', 'running'], set)
+    return this.updateIn(projectId, id, ['validating_files', 'queued', 'running', 'paused'], set)
   }
 
   private async updateIn(projectId: string, id: string, from: FineTuningStatus[], set: Updateable<FineTuningJobsTable>): Promise<boolean> {
