@@ -4,6 +4,7 @@ import { blobsDir } from './config/blobs-dir.js'
 import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
 import { BatchesService } from './domain/batches/service.js'
 import { EvalsService } from './domain/evals/service.js'
+import { GradersService } from './domain/fine-tuning/graders.js'
 import { ChatService } from './domain/inference/chat.js'
 import { EphemeralKeys } from './domain/realtime/ephemeral.js'
 import { CompletionsService } from './domain/inference/completions.js'
@@ -89,6 +90,8 @@ export type AppContext = {
     fineTuning: FineTuningServices
     /** The Evals API: evals, runs (eval.run jobs on the chat service) and output items. */
     evals: EvalsService
+    /** fineTuning.alpha.graders: the Evals graders on one sample (run, validate). */
+    graders: GradersService
     /** The Realtime API's ephemeral client secrets (docs/realtime.md). */
     realtime: EphemeralKeys
   }
@@ -217,6 +220,14 @@ export async function createContext(config: Config, options: { storage?: Storage
     wake: () => jobs.wake(),
   })
   registerEvalJobs(jobs, evals)
+  const graders = new GradersService({
+    chat: inference.chat,
+    usage,
+    sandbox,
+    embeddings: inference.embeddings,
+    embeddingModel: (projectId) => config.vectorStores.projectEmbeddingModels[projectId] ?? config.vectorStores.embeddingModel,
+    hasModel: (id, policy) => providers.usable(id, policy),
+  })
   return {
     config,
     storage,
@@ -245,6 +256,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       retrieval,
       fineTuning,
       evals,
+      graders,
       realtime: new EphemeralKeys(storage, keys),
     },
     readiness: () => checkReadiness({ storage, limiter, jobsRunning: () => jobs.running() }),

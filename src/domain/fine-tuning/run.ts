@@ -243,18 +243,18 @@ export class FineTuningRun {
     let result
     try {
       result = await provider.train({
-      model: base.upstreamModel,
-      training: training.examples as TrainingExample[],
-      validation: validation?.examples,
-      hyperparameters: hyper,
-      seed: job.seed,
-      outDir,
-      resumeFrom: resume,
-      signal: options.signal,
-      pause: pause.signal,
-      onStep,
-      onCheckpoint,
-    })
+        model: base.upstreamModel,
+        training: training.examples as TrainingExample[],
+        validation: validation?.examples,
+        hyperparameters: hyper,
+        seed: job.seed,
+        outDir,
+        resumeFrom: resume,
+        signal: options.signal,
+        pause: pause.signal,
+        onStep,
+        onCheckpoint,
+      })
     } finally {
       pause.stop()
     }
