@@ -5,6 +5,7 @@ import { installFakeTrainer } from '../helpers/fake-trainer.js'
 import { otherProjectClient } from '../helpers/other-project.js'
 import { skippedPgCase, storageCases } from '../helpers/pg.js'
 import { createTestApp, type TestApp } from '../helpers/test-context.js'
+import { createRepos } from '../../src/storage/repositories/index.js'
 
 // POST /v1/fine_tuning/jobs/{id}/pause and /resume (SDK 6's jobs.pause / jobs.resume; the spec
 // file has no such operations) on the local trainer's path, with the test-only trainer: a pause
@@ -112,6 +113,37 @@ describe.each(storageCases())('fine-tuning pause and resume on $name', ({ create
     expect(all.every((e) => e.object === 'fine_tuning.job.event')).toBe(true)
     const checkpoints = await client.fineTuning.jobs.checkpoints.list(job.id)
     expect(checkpoints.data.map((c) => c.step_number)).toEqual([10, 5])
+  }, 40_000)
+
+  it('resumes at once after a pause: the new run waits for the paused one to have saved its step', async () => {
+    const job = await runningJob()
+    const calls = trainer.calls.length
+    await client.fineTuning.jobs.pause(job.id)
+    await client.fineTuning.jobs.resume(job.id)
+    const done = await waitFor(job.id, (j) => !['running', 'paused', 'queued'].includes(j.status))
+    expect(done.status).toBe('succeeded')
+    expect(done.trained_tokens).toBe(20 * 10 * 2)
+    // two runs, one after the other: the second from the first's pause
+    expect(trainer.calls.length).toBe(calls + 1)
+    const [first, second] = trainer.calls.slice(calls - 1)
+    expect(first.pause?.aborted).toBe(true)
+    expect(second.resumeFrom?.step).toBeGreaterThanOrEqual(2)
+    const steps = (await events(job.id)).filter((e) => e.type === 'metrics').map((e) => (e.data as { step: number }).step)
+    expect(steps.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  }, 40_000)
+
+  it('a pause made on another node reaches the training through the job status', async () => {
+    const job = await runningJob()
+    const call = trainer.calls.at(-1)!
+    // as another node's pause does: the status changes, this process is not told
+    const projectId = (await t.ctx.storage.db.selectFrom('fine_tuning_jobs').select('project_id').where('id', '=', job.id).executeTakeFirstOrThrow()).project_id
+    await createRepos(t.ctx.storage.db).fineTuningJobs.transition(projectId, job.id, ['running'], { status: 'paused' })
+    const at = Date.now()
+    while (!call.pause?.aborted && Date.now() - at < 3000) await new Promise((r) => setTimeout(r, 20))
+    expect(call.pause?.aborted).toBe(true)
+    expect(Date.now() - at).toBeLessThan(1500)
+    await client.fineTuning.jobs.resume(job.id)
+    await expect(waitFor(job.id, (j) => j.status === 'succeeded')).resolves.toMatchObject({ trained_tokens: 400 })
   }, 40_000)
 
   it('cancels a paused job', async () => {

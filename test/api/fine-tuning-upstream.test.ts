@@ -130,6 +130,16 @@ describe('fine-tuning on an upstream', () => {
     // a paused upstream job cancelled: cancelled here and there
     const second = await create()
     const remote2 = await running(second.id)
+    // a status the mirror does not know (an upstream's transient 'pausing') changes nothing
+    remote2.status = 'pausing'
+    await new Promise((r) => setTimeout(r, 150))
+    expect((await client.fineTuning.jobs.retrieve(second.id)).status).toBe('running')
+    // the upstream refuses (its job is not running there): its refusal, and nothing changes here
+    const refused = await client.fineTuning.jobs.pause(second.id).catch((e) => e)
+    expect(refused.status).toBe(400)
+    expect(refused.error.message).toMatch(/Cannot pause a job that is pausing/)
+    expect((await client.fineTuning.jobs.retrieve(second.id)).status).toBe('running')
+    remote2.status = 'running'
     await client.fineTuning.jobs.pause(second.id)
     await expect(client.fineTuning.jobs.cancel(second.id)).resolves.toMatchObject({ status: 'cancelled' })
     await until(async () => remote2.status, (s) => s === 'cancelled')
