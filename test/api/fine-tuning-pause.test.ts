@@ -113,6 +113,9 @@ describe.each(storageCases())('fine-tuning pause and resume on $name', ({ create
     expect(all.every((e) => e.object === 'fine_tuning.job.event')).toBe(true)
     const checkpoints = await client.fineTuning.jobs.checkpoints.list(job.id)
     expect(checkpoints.data.map((c) => c.step_number)).toEqual([10, 5])
+    // audit-logged as creation and cancel are (Plinth's types)
+    const audit = await t.ctx.storage.db.selectFrom('audit_logs').select('type').where('resource_id', '=', job.id).orderBy('id').execute()
+    expect(audit.map((r) => r.type)).toEqual(['fine_tuning.job.created', 'fine_tuning.job.paused', 'fine_tuning.job.resumed'])
   }, 40_000)
 
   it('resumes at once after a pause: the new run waits for the paused one to have saved its step', async () => {

@@ -4,8 +4,9 @@ import type { ProviderRegistry } from '../../providers/registry.js'
 import type { RemoteFineTuning } from '../../providers/remote-fine-tuning.js'
 import { newId, nowSeconds } from '../../storage/ids.js'
 import type { FineTuningJobRow } from '../../storage/repositories/fine-tuning.js'
-import { createRepos } from '../../storage/repositories/index.js'
+import { createRepos, type Repos } from '../../storage/repositories/index.js'
 import type { Storage } from '../../storage/storage.js'
+import { actorOf, recordAudit } from '../organization/audit.js'
 import { addEvent } from './events.js'
 import { FINE_TUNING_JOB, type FineTuningJobPayload } from './objects.js'
 
@@ -43,6 +44,7 @@ export async function pauseJob(deps: PauseDeps, principal: ProjectPrincipal, id:
     await addEvent(tx, row, {
       message: row.backend === 'upstream' ? 'The job was paused' : 'Pausing the job: training stops after its current step, which is saved',
     })
+    await audit(tx, repos, principal, 'fine_tuning.job.paused', id)
   })
   deps.pauseLocal(id)
   return { ...row, ...set }
@@ -71,9 +73,20 @@ export async function resumeJob(deps: PauseDeps, principal: ProjectPrincipal, id
       await repos.jobs.enqueue(FINE_TUNING_JOB, payload, { id: runner! })
     }
     await addEvent(tx, row, { message: 'The job was resumed', at: nowSeconds() })
+    await audit(tx, repos, principal, 'fine_tuning.job.resumed', id)
   })
   deps.wake()
   return { ...row, ...set }
+}
+
+/** Audit-logged as creation and cancel are (Plinth's types, docs/fine-tuning.md). */
+async function audit(tx: Storage, repos: Repos, principal: ProjectPrincipal, type: 'fine_tuning.job.paused' | 'fine_tuning.job.resumed', id: string) {
+  const project = await repos.projects.get(principal.projectId)
+  await recordAudit(tx, principal.orgId, actorOf(principal), {
+    type,
+    project: project ? { id: project.id, name: project.name } : undefined,
+    details: { id },
+  })
 }
 
 async function jobRow(deps: PauseDeps, principal: ProjectPrincipal, id: string) {
