@@ -31,7 +31,8 @@ export async function pauseJob(deps: PauseDeps, principal: ProjectPrincipal, id:
   if (row.status === 'paused') return row
   if (row.status !== 'running') throw fineTuningNotPausable(id, row.status)
   if (row.backend === 'upstream') {
-    if (!row.upstream_job_id) throw fineTuningNotPausable(id, row.status)
+    // (a job is `running` only once the upstream runs it: unreachable but for a race)
+    if (!row.upstream_job_id) throw fineTuningNotPausable(id, 'not yet created at the upstream')
     await remoteOf(deps, row).pauseJob(row.upstream_job_id, AbortSignal.timeout(UPSTREAM_TIMEOUT_MS))
   }
   const set = { status: 'paused' as const, estimated_finish: null }

@@ -184,6 +184,8 @@ export class FineTuningRun {
         } else await addEvent(tx, job, { message: 'Fine-tuning job started' })
       }
     })
+    // resumed after a pause: a crash from here on is a crash resume like any other
+    if (progress.paused) await options.setProgress({ ...progress, paused: undefined } satisfies Progress)
     const current = await this.job({ fineTuningJobId: job.id, projectId: job.project_id })
     if (!current || current.status !== 'running') return
     const orgName = (await createRepos(storage.db).organizations.get(job.org_id))?.name ?? ''

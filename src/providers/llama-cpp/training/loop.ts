@@ -48,7 +48,8 @@ export function epochOrder(count: number, seed: number, epoch: number): number[]
 /**
  * The training run: LoRA pairs (fresh, or the checkpoint's when resuming: the AdamW moments then
  * start again from zero), AdamW steps over seeded-shuffled batches, the mean loss per target
- * token, an adapter file at each epoch's end, and one at a pause (then it returns). Synchronous and CPU-bound: it runs in a worker.
+ * token, an adapter file at each epoch's end, and one at a pause (then it returns). Synchronous
+ * and CPU-bound: it runs in a worker.
  */
 export function runTraining(job: TrainJob, emit: (event: TrainEvent) => void) {
   const file = readGguf(job.modelPath)
