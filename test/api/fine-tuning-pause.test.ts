@@ -149,6 +149,21 @@ describe.each(storageCases())('fine-tuning pause and resume on $name', ({ create
     await expect(waitFor(job.id, (j) => j.status === 'succeeded')).resolves.toMatchObject({ trained_tokens: 400 })
   }, 40_000)
 
+  it("a paused job's checkpoints stay served, as the database says them (a restart, another node)", async () => {
+    const job = await runningJob()
+    const first = await (async () => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        const page = await client.fineTuning.jobs.checkpoints.list(job.id)
+        if (page.data.length) return page.data[0]
+      }
+      throw new Error('no checkpoint')
+    })()
+    await client.fineTuning.jobs.pause(job.id)
+    await t.ctx.services.fineTuning.models.resync()
+    expect((await client.models.list()).data.map((m) => m.id)).toContain(first.fine_tuned_model_checkpoint)
+    await client.fineTuning.jobs.cancel(job.id)
+  }, 30_000)
+
   it('cancels a paused job', async () => {
     const job = await runningJob()
     await client.fineTuning.jobs.pause(job.id)
