@@ -90,6 +90,9 @@ describe.each(storageCases())('fine-tuning pause and resume on $name', ({ create
     expect(still.status).toBe('paused')
     expect((await events(job.id)).filter((e) => e.type === 'metrics')).toHaveLength(at)
     expect(trainer.calls.length).toBe(calls)
+    // its runner job has ended, and the sweep (which fails jobs whose runner is gone) leaves it
+    await t.ctx.services.fineTuning.sweep()
+    expect((await client.fineTuning.jobs.retrieve(job.id)).status).toBe('paused')
     // pausing a paused job answers it unchanged
     await expect(client.fineTuning.jobs.pause(job.id)).resolves.toMatchObject({ status: 'paused' })
 
