@@ -6,6 +6,7 @@ import { blobsDir } from './config/blobs-dir.js'
 import { createAssistantsServices, type AssistantsServices } from './domain/assistants/index.js'
 import { BatchesService } from './domain/batches/service.js'
 import { EvalsService } from './domain/evals/service.js'
+import { GradersService } from './domain/fine-tuning/graders.js'
 import { ChatService } from './domain/inference/chat.js'
 import { EphemeralKeys } from './domain/realtime/ephemeral.js'
 import { CompletionsService } from './domain/inference/completions.js'
@@ -92,6 +93,8 @@ export type AppContext = {
     fineTuning: FineTuningServices
     /** The Evals API: evals, runs (eval.run jobs on the chat service) and output items. */
     evals: EvalsService
+    /** fineTuning.alpha.graders: the Evals graders on one sample (run, validate). */
+    graders: GradersService
     /** The Realtime API's ephemeral client secrets (docs/realtime.md). */
     realtime: EphemeralKeys
     /** The Containers API: code interpreter sessions and their files (docs/code-interpreter.md). */
@@ -230,6 +233,14 @@ export async function createContext(config: Config, options: { storage?: Storage
     concurrency: config.evals.concurrency,
   })
   registerEvalJobs(jobs, evals)
+  const graders = new GradersService({
+    chat: inference.chat,
+    usage,
+    sandbox,
+    embeddings: inference.embeddings,
+    embeddingModel: (projectId) => config.vectorStores.projectEmbeddingModels[projectId] ?? config.vectorStores.embeddingModel,
+    hasModel: (id, policy) => providers.usable(id, policy),
+  })
   return {
     config,
     storage,
@@ -258,6 +269,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       retrieval,
       fineTuning,
       evals,
+      graders,
       realtime: new EphemeralKeys(storage, keys),
       containers,
     },

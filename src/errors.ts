@@ -890,6 +890,19 @@ export function fineTuningNotCancellable(id: string, status: string) {
   })
 }
 
+// Plinth's wording (OpenAI's is not public), in the style of the cancel's: a 400 retrying cannot fix
+export function fineTuningNotPausable(id: string, status: string) {
+  return new ApiError(400, `Cannot pause fine-tuning job ${id}: only a running job can be paused, and it is ${status}.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
+}
+
+export function fineTuningNotResumable(id: string, status: string) {
+  return new ApiError(400, `Cannot resume fine-tuning job ${id}: only a paused job can be resumed, and it is ${status}.`, 'invalid_request_error', null, null, {
+    'x-should-retry': 'false',
+  })
+}
+
 export function checkpointNotFound(name: string) {
   return notFound('fine-tuned model checkpoint', name, 'fine_tuned_model_checkpoint')
 }

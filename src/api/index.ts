@@ -17,6 +17,7 @@ import { embeddingsRoutes } from './embeddings.js'
 import { evalsRoutes } from './evals.js'
 import { filesRoutes } from './files.js'
 import { fineTuningCheckpointsRoutes } from './fine-tuning/checkpoints.js'
+import { fineTuningGradersRoutes } from './fine-tuning/graders.js'
 import { fineTuningJobsRoutes } from './fine-tuning/jobs.js'
 import { imagesRoutes } from './images.js'
 import { modelsRoutes } from './models.js'
@@ -67,6 +68,7 @@ export function apiRoutes(ctx: AppContext): RouteDef[] {
     ...vectorStoreFileBatchesRoutes(ctx),
     ...fineTuningJobsRoutes(ctx),
     ...fineTuningCheckpointsRoutes(ctx),
+    ...fineTuningGradersRoutes(ctx),
     ...evalsRoutes(ctx),
     ...realtimeRoutes(ctx),
     ...containersRoutes(ctx),

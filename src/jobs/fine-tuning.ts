@@ -9,7 +9,7 @@ import type { Jobs } from './index.js'
  */
 export function registerFineTuningJobs(jobs: Pick<Jobs, 'catalog' | 'leader'>, fineTuning: FineTuningJobs) {
   jobs.catalog.register(FINE_TUNING_JOB, {
-    payload: z.object({ fineTuningJobId: z.string(), projectId: z.string() }),
+    payload: z.object({ fineTuningJobId: z.string(), projectId: z.string(), resumeOf: z.string().optional() }),
     // short, so a crashed node's training is taken over soon; a cancel from another node is seen
     // within heartbeatMs (this node's own cancels abort at once)
     leaseMs: 15_000,
@@ -17,7 +17,7 @@ export function registerFineTuningJobs(jobs: Pick<Jobs, 'catalog' | 'leader'>, f
     // each crash mid-training uses one up; a run resumes from the last checkpoint
     maxAttempts: 3,
     handler: ({ payload, signal, progress, setProgress, job }) =>
-      fineTuning.run(payload, { signal, progress, setProgress, attempt: job.attempt }),
+      fineTuning.run(payload, { signal, progress, setProgress, attempt: job.attempt, runnerJobId: job.id }),
   })
   jobs.leader.register({
     name: 'fine_tuning.sweep',

@@ -37,6 +37,8 @@ export interface RemoteFineTuning {
   createJob(body: Record<string, unknown>, signal: AbortSignal): Promise<RemoteJob>
   getJob(id: string, signal: AbortSignal): Promise<RemoteJob>
   cancelJob(id: string, signal: AbortSignal): Promise<RemoteJob>
+  pauseJob(id: string, signal: AbortSignal): Promise<RemoteJob>
+  resumeJob(id: string, signal: AbortSignal): Promise<RemoteJob>
   /** The newest events first, up to 100. */
   listEvents(id: string, signal: AbortSignal): Promise<RemoteEvent[]>
   listCheckpoints(id: string, signal: AbortSignal): Promise<RemoteCheckpoint[]>

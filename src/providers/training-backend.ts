@@ -38,11 +38,19 @@ export type TrainCall = {
   /** Continue after a crash: the last checkpoint's file and step (the optimizer restarts warm). */
   resumeFrom?: TrainingCheckpoint
   signal: AbortSignal
+  /** Pause: training stops after the current step and saves its adapter (the result's `paused`). */
+  pause?: AbortSignal
   onStep(step: TrainingStep): void
   onCheckpoint(checkpoint: TrainingCheckpoint): void | Promise<void>
 }
 
-export type TrainResult = { adapterPath: string; trainedTokens: number; steps: number }
+export type TrainResult = {
+  adapterPath: string
+  trainedTokens: number
+  steps: number
+  /** Set when a pause stopped the training: the adapter so far, to resume from. */
+  paused?: TrainingCheckpoint
+}
 
 /**
  * The methods a provider implements to fine-tune its models locally (llama-cpp: a LoRA trainer

@@ -3,6 +3,8 @@ export type FineTuningStatus =
   | 'validating_files'
   | 'queued'
   | 'running'
+  /** pause/resume (docs/fine-tuning.md); a text column, no migration */
+  | 'paused'
   | 'succeeded'
   | 'failed'
   | 'cancelled'

@@ -97,4 +97,51 @@ describe('fine-tuning on an upstream', () => {
     expect(cancelled.status).toBe('cancelled')
     await until(async () => remote!.status, (s) => s === 'cancelled')
   })
+
+  it('forwards pause and resume to the upstream, mirrors the paused job, and cancels a paused one', async () => {
+    const client = t.client()
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines), 'train.jsonl'), purpose: 'fine-tune' })
+    const create = () => client.fineTuning.jobs.create({ model: 'remote-mini', training_file: file.id })
+    const running = async (id: string) => {
+      const remote = await until(async () => [...up.jobs.values()].find((j) => j.status === 'validating_files'), (j) => j !== undefined)
+      up.advance()
+      up.advance()
+      await until(() => client.fineTuning.jobs.retrieve(id), (j) => j.status === 'running')
+      return remote!
+    }
+    const job = await create()
+    const remote = await running(job.id)
+    const paused = await client.fineTuning.jobs.pause(job.id)
+    expect(paused).toMatchObject({ object: 'fine_tuning.job', id: job.id, status: 'paused', estimated_finish: null, finished_at: null })
+    expect(up.pauses).toEqual([`pause ${remote.id}`])
+    expect(remote.status).toBe('paused')
+    // the mirror keeps it paused (the upstream's status) while polls go on
+    up.advance()
+    await new Promise((r) => setTimeout(r, 150))
+    expect((await client.fineTuning.jobs.retrieve(job.id)).status).toBe('paused')
+    await expect(client.fineTuning.jobs.resume(job.id)).resolves.toMatchObject({ status: 'running' })
+    expect(up.pauses).toEqual([`pause ${remote.id}`, `resume ${remote.id}`])
+    await expect(client.fineTuning.jobs.resume(job.id)).rejects.toMatchObject({ status: 400 })
+    up.advance()
+    await until(() => client.fineTuning.jobs.retrieve(job.id), (j) => j.status === 'succeeded')
+    await expect(client.fineTuning.jobs.pause(job.id)).rejects.toMatchObject({ status: 400 })
+    expect(up.pauses).toHaveLength(2)
+
+    // a paused upstream job cancelled: cancelled here and there
+    const second = await create()
+    const remote2 = await running(second.id)
+    // a status the mirror does not know (an upstream's transient 'pausing') changes nothing
+    remote2.status = 'pausing'
+    await new Promise((r) => setTimeout(r, 150))
+    expect((await client.fineTuning.jobs.retrieve(second.id)).status).toBe('running')
+    // the upstream refuses (its job is not running there): its refusal, and nothing changes here
+    const refused = await client.fineTuning.jobs.pause(second.id).catch((e) => e)
+    expect(refused.status).toBe(400)
+    expect(refused.error.message).toMatch(/Cannot pause a job that is pausing/)
+    expect((await client.fineTuning.jobs.retrieve(second.id)).status).toBe('running')
+    remote2.status = 'running'
+    await client.fineTuning.jobs.pause(second.id)
+    await expect(client.fineTuning.jobs.cancel(second.id)).resolves.toMatchObject({ status: 'cancelled' })
+    await until(async () => remote2.status, (s) => s === 'cancelled')
+  })
 })

@@ -15,14 +15,15 @@ type Job = {
 
 /**
  * A fake upstream with OpenAI's fine-tuning routes (files, jobs, events, checkpoints, cancel,
- * model delete) and chat completions. A job advances one stage per `advance()`: queued, running
- * with a metrics event and a checkpoint, then succeeded.
+ * pause, resume, model delete) and chat completions. A job advances one stage per `advance()`:
+ * queued, running with a metrics event and a checkpoint, then succeeded (a paused job stays).
  */
 export async function startFakeFineTuningUpstream() {
   const files = new Map<string, { purpose: string; bytes: Buffer }>()
   const jobs = new Map<string, Job>()
   const chats: { model: string }[] = []
   const deletedModels: string[] = []
+  const pauses: string[] = []
   let n = 0
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = []
@@ -50,12 +51,19 @@ export async function startFakeFineTuningUpstream() {
       jobs.set(id, job)
       return send(200, view(job))
     }
-    const m = /^\/fine_tuning\/jobs\/([^/]+)(\/(events|checkpoints|cancel))?$/.exec(path)
+    const m = /^\/fine_tuning\/jobs\/([^/]+)(\/(events|checkpoints|cancel|pause|resume))?$/.exec(path)
     if (m) {
       const job = jobs.get(m[1])
       if (!job) return send(404, { error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } })
       if (m[3] === 'events') return send(200, { object: 'list', data: [...job.events].reverse(), has_more: false })
       if (m[3] === 'checkpoints') return send(200, { object: 'list', data: [...job.checkpoints].reverse(), has_more: false })
+      if (m[3] === 'pause' || m[3] === 'resume') {
+        const from = m[3] === 'pause' ? 'running' : 'paused'
+        if (job.status !== from) return send(400, { error: { message: `Cannot ${m[3]} a job that is ${job.status}.`, type: 'invalid_request_error', param: null, code: null } })
+        job.status = m[3] === 'pause' ? 'paused' : 'running'
+        pauses.push(`${m[3]} ${job.id}`)
+        return send(200, view(job))
+      }
       if (m[3] === 'cancel') {
         job.status = 'cancelled'
         return send(200, view(job))
@@ -96,6 +104,8 @@ export async function startFakeFineTuningUpstream() {
     jobs,
     chats,
     deletedModels,
+    /** the pause and resume calls made ('pause <id>', 'resume <id>') */
+    pauses,
     /** Moves every unfinished job one stage on. */
     advance() {
       for (const job of jobs.values()) {

@@ -6,7 +6,8 @@ import type { TrainCall, TrainingBackend } from '../../src/providers/training-ba
 /**
  * A test-only TrainingBackend put on a provider instance (the test provider has no trainer):
  * `stepMs` per optimizer step, a loss that falls, a file per epoch as the "adapter". Adapter
- * models answer as their base model. Records every call for the test to look at.
+ * models answer as their base model. A pause stops it after its step, as the real trainer does.
+ * Records every call for the test to look at.
  */
 export function installFakeTrainer(provider: Provider, options: { stepMs?: number; contextLength?: number } = {}) {
   const calls: TrainCall[] = []
@@ -44,6 +45,11 @@ export function installFakeTrainer(provider: Provider, options: { stepMs?: numbe
           const adapterPath = path.join(call.outDir, `epoch-${epoch}.adapter`)
           fs.writeFileSync(adapterPath, `adapter ${epoch}`)
           await call.onCheckpoint({ epoch, step, adapterPath, trainLoss })
+        }
+        if (call.pause?.aborted && step < totalSteps) {
+          const adapterPath = path.join(call.outDir, `paused-${step}.adapter`)
+          fs.writeFileSync(adapterPath, `adapter at ${step}`)
+          return { adapterPath, trainedTokens: step * batchSize * tokensPerExample, steps: step, paused: { epoch, step, adapterPath, trainLoss } }
         }
       }
       const adapterPath = path.join(call.outDir, 'adapter.final')

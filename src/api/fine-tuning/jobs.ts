@@ -52,6 +52,24 @@ export function fineTuningJobsRoutes(ctx: AppContext): RouteDef[] {
       handler: async (c) => c.json(await service.cancel(projectPrincipal(c), id(c))),
     },
     {
+      // SDK 6 (no operation of the spec file): jobs.pause
+      method: 'POST',
+      path: '/fine_tuning/jobs/{fine_tuning_job_id}/pause',
+      operationId: 'pauseFineTuningJob',
+      scope: 'project',
+      extension: true,
+      handler: async (c) => c.json(await service.pause(projectPrincipal(c), id(c))),
+    },
+    {
+      // SDK 6 (no operation of the spec file): jobs.resume
+      method: 'POST',
+      path: '/fine_tuning/jobs/{fine_tuning_job_id}/resume',
+      operationId: 'resumeFineTuningJob',
+      scope: 'project',
+      extension: true,
+      handler: async (c) => c.json(await service.resume(projectPrincipal(c), id(c))),
+    },
+    {
       // spec: listFineTuningEvents
       method: 'GET',
       path: '/fine_tuning/jobs/{fine_tuning_job_id}/events',

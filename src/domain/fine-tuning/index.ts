@@ -19,7 +19,7 @@ export type FineTuningServices = FineTuningJobs & {
 export function createFineTuning(deps: Omit<RunDeps, 'models'> & { wake(): void }): FineTuningServices {
   const models = new FineTunedModels(deps.storage, deps.registry)
   const aborts = new LocalAborts()
-  const runner = new FineTuningRun({ ...deps, models })
+  const runner = new FineTuningRun({ ...deps, models, pauses: { track: (id, controller) => aborts.trackPause(id, controller) } })
   const service = new FineTuningService({
     storage: deps.storage,
     files: deps.files,
@@ -27,6 +27,7 @@ export function createFineTuning(deps: Omit<RunDeps, 'models'> & { wake(): void 
     models,
     wake: deps.wake,
     abortLocal: (id) => aborts.abort(id),
+    pauseLocal: (id) => aborts.pause(id),
   })
   return {
     service,

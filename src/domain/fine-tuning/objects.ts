@@ -12,7 +12,12 @@ import type {
 } from '../../storage/repositories/fine-tuning.js'
 
 export const FINE_TUNING_JOB = 'fine_tuning.job.run'
-export type FineTuningJobPayload = { fineTuningJobId: string; projectId: string }
+export type FineTuningJobPayload = {
+  fineTuningJobId: string
+  projectId: string
+  /** a resume of a paused job: the runner job that paused it (its progress is the checkpoint to go on from) */
+  resumeOf?: string
+}
 
 const AUTO = { batch_size: 'auto', learning_rate_multiplier: 'auto', n_epochs: 'auto' } as const
 

@@ -25,6 +25,8 @@ export type RunDeps = {
   models: FineTunedModels
   /** adapters live under <dataDir>/fine-tuning/<job id>/ */
   dataDir: string
+  /** how a pause of this process reaches a training it runs at once (others poll the job's status) */
+  pauses?: { track(id: string, controller: AbortController): () => void }
 }
 
 export type RunOptions = {
@@ -33,10 +35,22 @@ export type RunOptions = {
   progress: unknown
   setProgress(progress: unknown): Promise<void>
   attempt: number
+  /** the runner job's id: a job resumed since is run by another one, and this one stops */
+  runnerJobId?: string
 }
 
 /** What the runner job keeps between attempts: the last checkpoint, to resume from. */
-type Progress = { checkpoint?: TrainingCheckpoint & { trainedTokens: number }; remoteEventId?: string }
+type Progress = {
+  checkpoint?: TrainingCheckpoint & { trainedTokens: number }
+  remoteEventId?: string
+  /** the checkpoint is where a pause stopped the training */
+  paused?: boolean
+}
+
+/** How often a local training reads its job's status, to see a pause made on another node. */
+const PAUSE_POLL_MS = 500
+/** How long a resumed job waits for the runner that paused it to save its checkpoint. */
+const PAUSED_RUNNER_WAIT_MS = 60_000
 
 /** The job failed: the job's `error`; the runner job ends (retrying cannot help). */
 export class FineTuningFailed extends Error {
@@ -56,6 +70,12 @@ export class FineTuningRun {
   async run(payload: FineTuningJobPayload, options: RunOptions): Promise<void> {
     const job = await this.job(payload)
     if (!job || ENDED.has(job.status)) return
+    // resumed since: the job's runner is another one now
+    if (options.runnerJobId && job.job_id && job.job_id !== options.runnerJobId) return
+    if (payload.resumeOf && options.progress == null) {
+      options = { ...options, progress: await this.pausedProgress(payload.resumeOf, options.signal) }
+      if (options.progress != null) await options.setProgress(options.progress)
+    }
     try {
       if (job.backend === 'upstream') await this.upstream(job, options)
       else await this.local(job, options)
@@ -84,6 +104,17 @@ export class FineTuningRun {
       })
       if (moved) await addEvent(tx, job, { level: 'error', message: error.message })
     })
+  }
+
+  /** The progress the runner that paused the job saved, once it has stopped (a pause ends it within a step). */
+  private async pausedProgress(runnerJobId: string, signal: AbortSignal): Promise<unknown> {
+    const repos = createRepos(this.deps.storage.db)
+    const until = Date.now() + PAUSED_RUNNER_WAIT_MS
+    for (;;) {
+      const runner = await repos.jobs.get(runnerJobId)
+      if (!runner || ENDED.has(runner.status) || Date.now() > until) return runner?.progress ? JSON.parse(runner.progress) : null
+      await sleep(200, signal)
+    }
   }
 
   private async job(payload: FineTuningJobPayload) {
@@ -146,12 +177,15 @@ export class FineTuningRun {
           // steps after the checkpoint run again: their first metrics go
           const later = (await repos.fineTuningEvents.metrics(job.id)).filter((e) => (JSON.parse(e.data ?? '{}').step ?? 0) > resume.step)
           await repos.fineTuningEvents.delete(later.map((e) => e.id))
-          await addEvent(tx, job, { level: 'warn', message: `Resuming from the checkpoint at step ${resume.step} after a restart` })
+          if (progress.paused) await addEvent(tx, job, { message: `Fine-tuning job resumed from step ${resume.step}` })
+          else await addEvent(tx, job, { level: 'warn', message: `Resuming from the checkpoint at step ${resume.step} after a restart` })
         } else if (options.attempt > 1) {
           await addEvent(tx, job, { level: 'warn', message: 'Restarting the job from the beginning after a restart' })
         } else await addEvent(tx, job, { message: 'Fine-tuning job started' })
       }
     })
+    // resumed after a pause: a crash from here on is a crash resume like any other
+    if (progress.paused) await options.setProgress({ ...progress, paused: undefined } satisfies Progress)
     const current = await this.job({ fineTuningJobId: job.id, projectId: job.project_id })
     if (!current || current.status !== 'running') return
     const orgName = (await createRepos(storage.db).organizations.get(job.org_id))?.name ?? ''
@@ -207,28 +241,65 @@ export class FineTuningRun {
       await options.setProgress({ checkpoint: { ...checkpoint, trainedTokens: 0 } } satisfies Progress)
     }
     void steps
-    const result = await provider.train({
-      model: base.upstreamModel,
-      training: training.examples as TrainingExample[],
-      validation: validation?.examples,
-      hyperparameters: hyper,
-      seed: job.seed,
-      outDir,
-      resumeFrom: resume,
-      signal: options.signal,
-      onStep,
-      onCheckpoint,
-    })
+    const pause = this.watchPause(job, options)
+    let result
+    try {
+      result = await provider.train({
+        model: base.upstreamModel,
+        training: training.examples as TrainingExample[],
+        validation: validation?.examples,
+        hyperparameters: hyper,
+        seed: job.seed,
+        outDir,
+        resumeFrom: resume,
+        signal: options.signal,
+        pause: pause.signal,
+        onStep,
+        onCheckpoint,
+      })
+    } finally {
+      pause.stop()
+    }
     await writes
     options.signal.throwIfAborted()
+    if (result.paused) {
+      const at = result.paused
+      await options.setProgress({ checkpoint: { ...at, trainedTokens: result.trainedTokens }, paused: true } satisfies Progress)
+      await addEvent(storage, job, { message: `Fine-tuning job paused at step ${at.step}; the training so far is kept, and a resume continues from there` })
+      return
+    }
     await this.succeed(job, { ftName, trainedTokens: result.trainedTokens, adapterPath: result.adapterPath, upstreamModel: null })
+  }
+
+  /**
+   * A signal aborted when the job is paused: at once by a pause made in this process, else when
+   * the status read every PAUSE_POLL_MS is no longer `running` (or another runner took it over).
+   */
+  private watchPause(job: FineTuningJobRow, options: RunOptions) {
+    const controller = new AbortController()
+    const untrack = this.deps.pauses?.track(job.id, controller)
+    const timer = setInterval(() => {
+      void this.job({ fineTuningJobId: job.id, projectId: job.project_id }).then((row) => {
+        const superseded = options.runnerJobId && row?.job_id && row.job_id !== options.runnerJobId
+        if (row?.status === 'paused' || superseded) controller.abort()
+      }, () => {})
+    }, PAUSE_POLL_MS)
+    timer.unref?.()
+    return {
+      signal: controller.signal,
+      stop() {
+        clearInterval(timer)
+        untrack?.()
+      },
+    }
   }
 
   /** The job's end: result file, usage, the model served. */
   private async succeed(job: FineTuningJobRow, end: { ftName: string; trainedTokens: number; adapterPath: string | null; upstreamModel: string | null }) {
     const { storage } = this.deps
     const current = await this.job({ fineTuningJobId: job.id, projectId: job.project_id })
-    if (!current || current.status !== 'running') return
+    // a pause that came as the last step ended: the job is done all the same
+    if (!current || (current.status !== 'running' && current.status !== 'paused')) return
     const results = await writeResultFile(storage, this.deps.files, current)
     const finished = nowSeconds()
     const usage = usageRow(
@@ -237,7 +308,7 @@ export class FineTuningRun {
     )
     const moved = await storage.transaction(async (tx) => {
       const repos = createRepos(tx.db)
-      const moved = await repos.fineTuningJobs.transition(job.project_id, job.id, ['running'], {
+      const moved = await repos.fineTuningJobs.transition(job.project_id, job.id, ['running', 'paused'], {
         status: 'succeeded',
         fine_tuned_model: end.ftName,
         trained_tokens: end.trainedTokens,
@@ -348,7 +419,7 @@ export class FineTuningRun {
     const hyper = state.hyperparameters
     const method = state.method ?? (hyper ? { type: 'supervised', supervised: { hyperparameters: hyper } } : undefined)
     const set = { ...(method ? { method: JSON.stringify(method) } : {}), estimated_finish: state.estimated_finish ?? null }
-    if (state.status === 'validating_files' || state.status === 'queued' || state.status === 'running') {
+    if (state.status === 'validating_files' || state.status === 'queued' || state.status === 'running' || state.status === 'paused') {
       await repos.fineTuningJobs.updateRunning(job.project_id, job.id, { ...set, status: state.status })
       return false
     }
@@ -361,6 +432,8 @@ export class FineTuningRun {
       await repos.fineTuningJobs.updateRunning(job.project_id, job.id, { status: 'cancelled', finished_at: nowSeconds(), estimated_finish: null })
       return true
     }
+    // a status between two (an upstream's 'pausing', say) changes nothing until it settles
+    if (state.status !== 'failed' && !state.error) return false
     await this.fail(job, state.error ?? { code: 'server_error', message: 'The job failed at the upstream.', param: null })
     return true
   }

@@ -46,6 +46,7 @@ import {
   toPermissionObject,
   type FineTuningJobPayload,
 } from './objects.js'
+import { pauseJob, resumeJob } from './pause.js'
 import type { FineTunedModels } from './serving.js'
 
 export type FineTuningDeps = {
@@ -57,9 +58,11 @@ export type FineTuningDeps = {
   wake(): void
   /** aborts a job running in this process at once (a cancel; other nodes see it at a heartbeat) */
   abortLocal(fineTuningJobId: string): void
+  /** pauses a training running in this process at once (pause.ts) */
+  pauseLocal(fineTuningJobId: string): void
 }
 
-const UNFINISHED = ['validating_files', 'queued', 'running'] as const
+const UNFINISHED = ['validating_files', 'queued', 'running', 'paused'] as const
 const METADATA_PAGE = 100
 
 /**
@@ -196,6 +199,16 @@ export class FineTuningService {
     })
     this.deps.abortLocal(id)
     return toJobObject(row)
+  }
+
+  // SDK 6: fineTuning.jobs.pause (newer than the spec file)
+  async pause(principal: ProjectPrincipal, id: string): Promise<FineTuningJob> {
+    return toJobObject(await pauseJob(this.deps, principal, id))
+  }
+
+  // SDK 6: fineTuning.jobs.resume
+  async resume(principal: ProjectPrincipal, id: string): Promise<FineTuningJob> {
+    return toJobObject(await resumeJob(this.deps, principal, id))
   }
 
   // spec: listFineTuningEvents

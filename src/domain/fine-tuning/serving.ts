@@ -131,7 +131,7 @@ export class FineTunedModels {
       models.push({ id: job.fine_tuned_model!, job, adapterPath: job.adapter_path, upstreamModel: job.upstream_model, created: job.finished_at ?? job.created_at })
       await checkpoints(job)
     }
-    for (const job of await repos.fineTuningJobs.unfinished(500)) await checkpoints(job)
+    for (const job of await repos.fineTuningJobs.unfinished(500, { paused: true })) await checkpoints(job)
     return models.map((model) => ({ model, grants: grants.get(model.id), job: model.job }))
   }
 }

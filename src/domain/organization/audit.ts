@@ -39,7 +39,7 @@ export type AuditEventType =
  * for the owner all the same. `GET /organization/audit_logs` shows them only when
  * `event_types[]` names them, so a client that reads the spec's types never meets an unknown one.
  */
-export const PLINTH_AUDIT_EVENT_TYPES = ['fine_tuning.job.created', 'fine_tuning.job.cancelled'] as const
+export const PLINTH_AUDIT_EVENT_TYPES = ['fine_tuning.job.created', 'fine_tuning.job.cancelled', 'fine_tuning.job.paused', 'fine_tuning.job.resumed'] as const
 export type PlinthAuditEventType = (typeof PLINTH_AUDIT_EVENT_TYPES)[number]
 
 /** Who acted: a key (and the user or service account it belongs to), or a person directly. */

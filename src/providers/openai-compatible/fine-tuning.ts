@@ -43,6 +43,14 @@ export class UpstreamFineTuning implements RemoteFineTuning {
     return this.call<RemoteJob>('POST', `/fine_tuning/jobs/${encodeURIComponent(id)}/cancel`, signal)
   }
 
+  pauseJob(id: string, signal: AbortSignal) {
+    return this.call<RemoteJob>('POST', `/fine_tuning/jobs/${encodeURIComponent(id)}/pause`, signal)
+  }
+
+  resumeJob(id: string, signal: AbortSignal) {
+    return this.call<RemoteJob>('POST', `/fine_tuning/jobs/${encodeURIComponent(id)}/resume`, signal)
+  }
+
   async listEvents(id: string, signal: AbortSignal) {
     const page = await this.call<{ data: RemoteEvent[] }>(
       'GET',

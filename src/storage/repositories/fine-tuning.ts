@@ -63,12 +63,16 @@ export class FineTuningJobsRepo {
       .execute()
   }
 
-  /** Jobs that have not ended (the sweep looks for those whose runner job is gone). */
-  unfinished(limit: number): Promise<FineTuningJobRow[]> {
+  /**
+   * Jobs that have not ended (the sweep looks for those whose runner job is gone); paused ones
+   * too when asked (they hold no runner job: the sweep leaves them, serving their checkpoints does not).
+   */
+  unfinished(limit: number, options: { paused?: boolean } = {}): Promise<FineTuningJobRow[]> {
+    const statuses: FineTuningStatus[] = ['validating_files', 'queued', 'running', ...(options.paused ? (['paused'] as const) : [])]
     return this.db
       .selectFrom('fine_tuning_jobs')
       .selectAll()
-      .where('status', 'in', ['validating_files', 'queued', 'running'])
+      .where('status', 'in', statuses)
       .orderBy('id')
       .limit(limit)
       .execute()
@@ -93,9 +97,9 @@ export class FineTuningJobsRepo {
     return this.updateIn(projectId, id, from, set)
   }
 
-  /** Updates only while the job runs (a cancel that came first wins). */
+  /** Updates only while the job runs or is paused (a cancel that came first wins). */
   updateRunning(projectId: string, id: string, set: Updateable<FineTuningJobsTable>) {
-    return this.updateIn(projectId, id, ['validating_files', 'queued', 'running'], set)
+    return this.updateIn(projectId, id, ['validating_files', 'queued', 'running', 'paused'], set)
   }
 
   private async updateIn(projectId: string, id: string, from: FineTuningStatus[], set: Updateable<FineTuningJobsTable>): Promise<boolean> {

@@ -23,12 +23,16 @@ export type TrainJob = {
   /** The adapter's general.name. */
   name: string
   resume?: { adapterPath: string; epoch: number; step: number }
+  /** Set to 1 (Atomics) by the server to pause: training stops after the current step, its adapter saved. */
+  pauseFlag?: SharedArrayBuffer
 }
 
 export type TrainEvent =
   | { type: 'step'; step: number; totalSteps: number; epoch: number; trainLoss: number; validLoss?: number; trainedTokens: number }
   | { type: 'checkpoint'; epoch: number; step: number; adapterPath: string; trainLoss: number; validLoss?: number }
   | { type: 'done'; adapterPath: string; trainedTokens: number; steps: number }
+  /** A pause: the adapter after `step` (mid-epoch too); a run resumed from it continues at step + 1. */
+  | { type: 'paused'; epoch: number; step: number; adapterPath: string; trainLoss: number; trainedTokens: number }
 
 /** The examples' order in `epoch`: a shuffle seeded by the job's seed and the epoch alone, so a resumed run sees the same order. */
 export function epochOrder(count: number, seed: number, epoch: number): number[] {
@@ -44,7 +48,8 @@ export function epochOrder(count: number, seed: number, epoch: number): number[]
 /**
  * The training run: LoRA pairs (fresh, or the checkpoint's when resuming: the AdamW moments then
  * start again from zero), AdamW steps over seeded-shuffled batches, the mean loss per target
- * token, an adapter file at each epoch's end. Synchronous and CPU-bound: it runs in a worker.
+ * token, an adapter file at each epoch's end, and one at a pause (then it returns). Synchronous
+ * and CPU-bound: it runs in a worker.
  */
 export function runTraining(job: TrainJob, emit: (event: TrainEvent) => void) {
   const file = readGguf(job.modelPath)
@@ -57,15 +62,20 @@ export function runTraining(job: TrainJob, emit: (event: TrainEvent) => void) {
   const stepsPerEpoch = Math.ceil(job.training.length / job.batchSize)
   const totalSteps = stepsPerEpoch * job.nEpochs
   const epochTokens = job.training.reduce((n, s) => n + s.tokens.length + 1, 0)
-  const firstEpoch = job.resume ? job.resume.epoch + 1 : 1
+  // a checkpoint may be mid-epoch (a pause): its step says where the run stands
   let step = job.resume?.step ?? 0
+  const firstEpoch = Math.floor(step / stepsPerEpoch) + 1
+  const firstBatch = step % stepsPerEpoch
+  const tokensOf = (i: number) => job.training[i].tokens.length + 1
   let trainedTokens = (firstEpoch - 1) * epochTokens
+  if (firstBatch) trainedTokens += epochOrder(job.training.length, job.seed, firstEpoch).slice(0, firstBatch * job.batchSize).reduce((n, i) => n + tokensOf(i), 0)
   let adapterPath = job.resume?.adapterPath
+  const pause = job.pauseFlag ? new Int32Array(job.pauseFlag) : undefined
   fs.mkdirSync(job.outDir, { recursive: true })
   for (let epoch = firstEpoch; epoch <= job.nEpochs; epoch++) {
     const order = epochOrder(job.training.length, job.seed, epoch)
     let trainLoss = 0
-    for (let b = 0; b < stepsPerEpoch; b++) {
+    for (let b = epoch === firstEpoch ? firstBatch : 0; b < stepsPerEpoch; b++) {
       const batch = order.slice(b * job.batchSize, (b + 1) * job.batchSize).map((i) => job.training[i])
       const targets = batch.reduce((n, s) => n + s.targets.filter((t) => t >= 0).length, 0)
       let sum = 0
@@ -85,6 +95,14 @@ export function runTraining(job: TrainJob, emit: (event: TrainEvent) => void) {
         adapterPath = path.join(job.outDir, `checkpoint-epoch-${epoch}.gguf`)
         writeAdapter(adapterPath, architecture, lora, `${job.name} (epoch ${epoch})`)
         emit({ type: 'checkpoint', epoch, step, adapterPath, trainLoss, validLoss })
+      }
+      if (pause && Atomics.load(pause, 0) === 1 && step < totalSteps) {
+        if (!epochEnd) {
+          adapterPath = path.join(job.outDir, `paused-step-${step}.gguf`)
+          writeAdapter(adapterPath, architecture, lora, `${job.name} (step ${step})`)
+        }
+        emit({ type: 'paused', epoch, step, adapterPath: adapterPath!, trainLoss, trainedTokens })
+        return
       }
     }
   }

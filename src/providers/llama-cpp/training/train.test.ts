@@ -129,6 +129,30 @@ describe('local LoRA training (stories260K)', () => {
     expect(resumed.steps[1].trainedTokens).toBe(a.steps[3].trainedTokens)
   }, 120_000)
 
+  it('pauses after a step mid-epoch with the adapter saved, and resumes there as if never paused', async () => {
+    const hyperparameters = { nEpochs: 2, batchSize: 2, learningRateMultiplier: 1 }
+    const training = plinthExamples(8)
+    const whole = call('pause-whole', { training, hyperparameters, seed: 5 })
+    await provider.train(whole.trainCall)
+    const pause = new AbortController()
+    const first = call('pause-a', { training, hyperparameters, seed: 5, pause: pause.signal, onStep: () => pause.abort() })
+    const stopped = await provider.train(first.trainCall)
+    const at = stopped.paused!
+    expect(at.step).toBeLessThan(8)
+    expect(stopped.steps).toBe(at.step)
+    expect(fs.existsSync(at.adapterPath)).toBe(true)
+    expect(at.step % 4 === 0 ? at.adapterPath : path.basename(at.adapterPath)).toBe(at.step % 4 === 0 ? first.checkpoints.at(-1)!.adapterPath : `paused-step-${at.step}.gguf`)
+    expect(stopped.trainedTokens).toBe(whole.steps[at.step - 1].trainedTokens)
+    // the weights at the pause and the seed's batch order: the next step's loss is the uninterrupted run's
+    const resumed = call('pause-a', { training, hyperparameters, seed: 5, resumeFrom: at })
+    const result = await provider.train(resumed.trainCall)
+    expect(result.paused).toBeUndefined()
+    expect(resumed.steps.map((s) => s.step)).toEqual(Array.from({ length: 8 - at.step }, (_, i) => at.step + 1 + i))
+    expect(resumed.steps[0].trainLoss).toBe(whole.steps[at.step].trainLoss)
+    expect(result.trainedTokens).toBe(whole.steps[7].trainedTokens)
+    expect(result.steps).toBe(8)
+  }, 120_000)
+
   it('stops within a second of a cancel, and keeps the event loop free meanwhile', async () => {
     const controller = new AbortController()
     let firstStep: () => void

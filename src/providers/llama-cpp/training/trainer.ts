@@ -10,13 +10,19 @@ import type { WorkerMessage } from './train-worker.js'
  * Runs `job` in a worker thread, so the server keeps serving while a core trains. Steps and
  * checkpoints reach the call's callbacks in order; the result waits for the last checkpoint's
  * callback. An abort terminates the worker at once (within milliseconds, whatever it computes)
- * and rejects with the signal's reason.
+ * and rejects with the signal's reason. A pause (`call.pause`) lets the worker finish its step and save
+ * the adapter: the result then names it as `paused`.
  */
-export function trainInWorker(job: TrainJob, call: Pick<TrainCall, 'signal' | 'onStep' | 'onCheckpoint'>): Promise<TrainResult> {
+export function trainInWorker(job: TrainJob, call: Pick<TrainCall, 'signal' | 'pause' | 'onStep' | 'onCheckpoint'>): Promise<TrainResult> {
   return new Promise<TrainResult>((resolve, reject) => {
     if (call.signal.aborted) return reject(call.signal.reason)
     const started = performance.now()
-    const worker = new Worker(...workerScript(job))
+    // the pause flag is shared memory: the worker's synchronous loop reads it between steps
+    const pauseFlag = new SharedArrayBuffer(4)
+    const worker = new Worker(...workerScript({ ...job, pauseFlag }))
+    const onPause = () => Atomics.store(new Int32Array(pauseFlag), 0, 1)
+    if (call.pause?.aborted) onPause()
+    else call.pause?.addEventListener('abort', onPause, { once: true })
     let settled = false
     // callbacks run one after another, in the worker's order
     let chain: Promise<unknown> = Promise.resolve()
@@ -24,6 +30,7 @@ export function trainInWorker(job: TrainJob, call: Pick<TrainCall, 'signal' | 'o
       if (settled) return
       settled = true
       call.signal.removeEventListener('abort', onAbort)
+      call.pause?.removeEventListener('abort', onPause)
       void worker.terminate()
       if (error !== undefined) reject(error)
       else resolve(result!)
@@ -48,6 +55,14 @@ export function trainInWorker(job: TrainJob, call: Pick<TrainCall, 'signal' | 'o
             (error) => finish(error),
           )
           break
+        case 'paused': {
+          const { type: _, trainedTokens, ...checkpoint } = message
+          chain.then(
+            () => finish(undefined, { adapterPath: message.adapterPath, trainedTokens, steps: message.step, paused: checkpoint }),
+            (error) => finish(error),
+          )
+          break
+        }
         case 'error':
           chain.finally(() => finish(new Error(`training failed: ${message.message}`)))
           break
