@@ -1,4 +1,4 @@
-/** Containers and their files (migration 0026, docs/code-interpreter.md "Containers"). */
+/** Containers and their files (migration 0025, docs/code-interpreter.md "Containers"). */
 
 export interface ContainersTable {
   id: string

@@ -24,7 +24,7 @@ import * as m0021 from './0021-certificates.js'
 import * as m0022 from './0022-evals.js'
 import * as m0023 from './0023-realtime-client-secrets.js'
 import * as m0024 from './0024-conversations.js'
-import * as m0026 from './0026-containers.js'
+import * as m0025 from './0025-containers.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -63,7 +63,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0022-evals': m0022,
   '0023-realtime-client-secrets': m0023,
   '0024-conversations': m0024,
-  '0026-containers': m0026,
+  '0025-containers': m0025,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
