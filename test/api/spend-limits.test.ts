@@ -1,5 +1,6 @@
-import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { SpendTracker } from '../../src/domain/limits/spend.js'
 import { storageCases } from '../helpers/pg.js'
 import { otherProjectClient } from '../helpers/other-project.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
@@ -134,6 +135,40 @@ describe.each(storageCases())('spend limits and alerts on $name', ({ create }) =
     await chat(client)
   })
 
+  it('refuses batch creation while the limit is reached', async () => {
+    const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'test-echo', messages: [{ role: 'user', content: 'hi' }] } })
+    const file = await client.files.create({ file: await toFile(Buffer.from(line + '\n'), 'in.jsonl'), purpose: 'batch' })
+    const create = () => client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await admin.projects.spendLimit.update(projectId, { threshold_amount: 1, currency: 'USD', interval: 'month' })
+    await expectQuota(create())
+    await admin.projects.spendLimit.delete(projectId)
+    expect((await create()).object).toBe('batch')
+  })
+
+  it("another node sees the limit through the change feed and the month's spend from storage", async () => {
+    // a second tracker on the same database: what another node of the cluster holds
+    const node = new SpendTracker(t.ctx.storage, t.ctx.config.pricing)
+    try {
+      await node.start()
+      expect(node.over.size).toBe(0)
+      await admin.projects.spendLimit.update(projectId, { threshold_amount: 1, currency: 'USD', interval: 'month' })
+      await vi.waitFor(() => expect(node.over.has(projectId)).toBe(true))
+      expect(node.spentCents(projectId)).toBeGreaterThan(100)
+      // its spend is the costs API's, for this month
+      const day = Math.floor(Date.now() / 86_400_000) * 86_400
+      const monthStart = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1) / 1000
+      const costs = await admin.usage.costs({ start_time: monthStart, end_time: day + 86_400, group_by: ['project_id'], limit: 31 })
+      const cents = costs.data.flatMap((b) => b.results).map((r) => r as OpenAI.Admin.Organization.UsageCodeInterpreterSessionsResponse.Data.OrganizationCostsResult)
+        .filter((r) => r.project_id === projectId)
+        .reduce((sum, r) => sum + r.amount!.value! * 100, 0)
+      expect(node.spentCents(projectId)).toBeCloseTo(cents, 4)
+      await admin.projects.spendLimit.delete(projectId)
+      await vi.waitFor(() => expect(node.over.size).toBe(0))
+    } finally {
+      node.stop()
+    }
+  })
+
   it('stops every project once the organization reaches its limit', async () => {
     expectLimit(await admin.spendLimit.update({ threshold_amount: 1, currency: 'USD', interval: 'month' }), 'organization.spend_limit', 1, 'enforcing')
     await expectQuota(chat(client))
@@ -194,6 +229,12 @@ describe.each(storageCases())('spend limits and alerts on $name', ({ create }) =
     expect(events).toHaveLength(1)
     expect(events[0].project).toEqual({ id: projectId, name: expect.any(String) })
     expect((events[0] as unknown as Record<string, { id: string; threshold_amount: number }>)['spend_alert.triggered']).toMatchObject({ id: alert.id, threshold_amount: 1 })
+    // another node, reading the same month, does not record it again
+    const node = new SpendTracker(t.ctx.storage, t.ctx.config.pricing)
+    await node.start()
+    node.stop()
+    await t.ctx.services.limits.spend.reload()
+    expect(await triggered()).toHaveLength(1)
     await admin.projects.spendLimit.delete(projectId)
   })
 })

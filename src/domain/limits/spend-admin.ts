@@ -19,8 +19,8 @@ export type SpendAlertBody = SpendLimitBody & {
 /**
  * The spend limits and alerts endpoints (admin keys): `/organization/spend_limit`,
  * `/organization/spend_alerts` and their project variants. Each change is audit-logged and makes
- * the tracker read the limits again, so this node enforces it at once (others within
- * SPEND_RELOAD_MS).
+ * every node's tracker read the limits again (the change feed), so this node enforces it at once
+ * and the others within moments (within SPEND_RELOAD_MS should a notice be lost).
  */
 export class SpendAdmin {
   constructor(
@@ -51,7 +51,7 @@ export class SpendAdmin {
         },
       })
     })
-    await this.tracker.reload()
+    await this.changed()
     return this.limitObject(kind, scope, body.threshold_amount)
   }
 
@@ -63,7 +63,7 @@ export class SpendAdmin {
       return true
     })
     if (!deleted) throw notFound(`${kind === 'project' ? 'project ' : ''}spend limit`, scope)
-    await this.tracker.reload()
+    await this.changed()
     return { object: `${kind}.spend_limit.deleted` as const, deleted: true }
   }
 
@@ -102,7 +102,7 @@ export class SpendAdmin {
         details: { id: row.id, data: body },
       })
     })
-    await this.tracker.reload()
+    await this.changed()
     return alertObject(kind, row)
   }
 
@@ -125,7 +125,7 @@ export class SpendAdmin {
       })
       return { ...before, ...values }
     })
-    await this.tracker.reload()
+    await this.changed()
     return alertObject(kind, row)
   }
 
@@ -137,8 +137,14 @@ export class SpendAdmin {
       return true
     })
     if (!deleted) throw notFound('spend alert', alertId, 'alert_id')
-    await this.tracker.reload()
+    await this.changed()
     return { id: alertId, object: `${kind}.spend_alert.deleted` as const, deleted: true }
+  }
+
+  /** This node reads the limits again before answering; the others hear of it through the change feed. */
+  private async changed() {
+    await this.storage.changes.publish('spend')
+    await this.tracker.reload()
   }
 
   private async limitObject(kind: Kind, scope: string, threshold: number) {

@@ -50,7 +50,11 @@ export class SpendTracker {
     private readonly pricing: PricingConfig,
     /** waits for this node's usage rows, so a reader sees its own requests */
     private readonly settled: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    // a limit or alert changed on another node (or this one): read them again at once, even on a
+    // node that had none and so no periodic reload
+    storage.changes.subscribe('spend', () => void this.reload().catch((err) => apiLog.warn({ err }, 'spend reload failed')))
+  }
 
   /** The request path: throws OpenAI's quota error when the project's or organization's limit is reached. */
   check(principal: Principal): void {
@@ -94,12 +98,14 @@ export class SpendTracker {
       this.timer.unref()
     }
     const month = monthStart(Date.now() / 1000)
+    const next = new Date(month * 1000)
+    next.setUTCMonth(next.getUTCMonth() + 1)
     const [rows, orgs] = await Promise.all([
       repos.usageRollups.query({
         operations: PRICED,
         width: '1d',
         from: month,
-        to: month + 32 * 86_400,
+        to: next.getTime() / 1000,
         groupBy: ['project_id', 'model', 'operation'],
       }),
       repos.spend.projectOrgs(),
