@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SpendTracker } from '../../src/domain/limits/spend.js'
 import { storageCases } from '../helpers/pg.js'
 import { otherProjectClient } from '../helpers/other-project.js'
+import { closeRealtimeClients, connect } from '../helpers/realtime.js'
 import { ADMIN_KEY, createTestApp, PROJECT_KEY, type TestApp } from '../helpers/test-context.js'
 
 // Spend limits and alerts (docs/usage-and-limits.md, "Spend limits") through the official SDK 6,
@@ -73,6 +74,7 @@ describe.each(storageCases())('spend limits and alerts on $name', ({ create }) =
     projectId = t.ctx.bootstrap.created!.project.id
   })
   afterAll(async () => {
+    closeRealtimeClients()
     await t?.close()
     await cleanup?.()
   })
@@ -133,6 +135,20 @@ describe.each(storageCases())('spend limits and alerts on $name', ({ create }) =
     const deleted: OpenAI.Admin.Organization.Projects.ProjectSpendLimitDeleted = await admin.projects.spendLimit.delete(projectId)
     expect(deleted).toEqual({ object: 'project.spend_limit.deleted', deleted: true })
     await chat(client)
+  })
+
+  it('fails a Realtime response.create with the quota error', async () => {
+    await admin.projects.spendLimit.update(projectId, { threshold_amount: 1, currency: 'USD', interval: 'month' })
+    const c = connect(t)
+    await c.next('session.created')
+    c.rt.send({ type: 'session.update', session: { modalities: ['text'] } } as never)
+    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'one' }] } })
+    c.rt.send({ type: 'response.create' })
+    const done = await c.next('response.done')
+    expect(done.response.status).toBe('failed')
+    expect(done.response.status_details.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' })
+    c.rt.close()
+    await admin.projects.spendLimit.delete(projectId)
   })
 
   it('refuses batch creation while the limit is reached', async () => {
