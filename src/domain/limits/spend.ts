@@ -44,6 +44,8 @@ export class SpendTracker {
   private month = 0
   private timer: NodeJS.Timeout | undefined
   private loading: Promise<void> | undefined
+  private stopped = false
+  private readonly unsubscribe: () => void
 
   constructor(
     private readonly storage: Storage,
@@ -53,7 +55,7 @@ export class SpendTracker {
   ) {
     // a limit or alert changed on another node (or this one): read them again at once, even on a
     // node that had none and so no periodic reload
-    storage.changes.subscribe('spend', () => void this.reload().catch((err) => apiLog.warn({ err }, 'spend reload failed')))
+    this.unsubscribe = storage.changes.subscribe('spend', () => void this.reload().catch((err) => apiLog.warn({ err }, 'spend reload failed')))
   }
 
   /** The request path: throws OpenAI's quota error when the project's or organization's limit is reached. */
@@ -66,13 +68,21 @@ export class SpendTracker {
     await this.reload()
   }
 
+  /** For good (shutdown): no more reloads, the limits as last read stay. */
   stop(): void {
+    this.stopped = true
+    this.unsubscribe()
+    this.idle()
+  }
+
+  private idle(): void {
     clearInterval(this.timer)
     this.timer = undefined
   }
 
   /** Reads everything again (after a change through the API, and every SPEND_RELOAD_MS). */
   reload(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
     // a reload asked for while one runs waits for it and then runs again: it may see the change
     const next = (this.loading ?? Promise.resolve()).then(() => this.load())
     const mine = next.finally(() => {
@@ -88,12 +98,12 @@ export class SpendTracker {
     this.limits = new Map(limits.map((l) => [l.scope, Number(l.threshold_amount)]))
     this.alerts = alerts
     if (!this.limits.size && !this.alerts.length) {
-      this.stop()
+      this.idle()
       this.spent.clear()
       this.over.clear()
       return
     }
-    if (!this.timer) {
+    if (!this.timer && !this.stopped) {
       this.timer = setInterval(() => void this.reload().catch((err) => apiLog.warn({ err }, 'spend reload failed')), SPEND_RELOAD_MS)
       this.timer.unref()
     }
