@@ -22,6 +22,8 @@ import { bootstrapOrganization, type BootstrapResult } from './domain/organizati
 import { createAdminServices, type AdminServices } from './domain/organization/index.js'
 import { KeysService } from './domain/organization/keys.js'
 import { LimitsService } from './domain/limits/service.js'
+import { SpendTracker } from './domain/limits/spend.js'
+import { SpendAdmin } from './domain/limits/spend-admin.js'
 import { UsageReports } from './domain/usage/reports.js'
 import { createRateLimiter, type RateLimiter } from './storage/limits/index.js'
 import { UploadsService } from './domain/uploads/service.js'
@@ -83,6 +85,8 @@ export type AppContext = {
     batches: BatchesService
     /** Rate limits per project and model: enforcement and the admin API's limits. */
     limits: LimitsService
+    /** Spend limits and alerts: the admin API (the tracker itself is `limits.spend`). */
+    spend: SpendAdmin
     /** The usage and costs endpoints, from the rollups. */
     usageReports: UsageReports
     /** The Assistants API (v1 and v2): assistants, threads, messages, runs. */
@@ -122,7 +126,10 @@ export async function createContext(config: Config, options: { storage?: Storage
   const usage = new UsageRecorder(storage)
   // a worker of `plinth serve --workers N` without Redis asks the primary (storage/limits/ipc.ts)
   const limiter = options.limiter ?? (await createRateLimiter(config.rateLimits))
-  const limits = new LimitsService(storage, limiter, config.rateLimits, providers, config.changes.maxStaleMs)
+  const spend = new SpendTracker(storage, config.pricing, () => usage.settled())
+  usage.onFlushed = (rows) => spend.flushed(rows)
+  await spend.start()
+  const limits = new LimitsService(storage, limiter, config.rateLimits, providers, config.changes.maxStaleMs, spend)
   const storedCompletions = new StoredCompletions(storage)
   const leaseMs = config.jobs.leaseSeconds ? config.jobs.leaseSeconds * 1000 : undefined
   const jobs = createJobs(storage, { leaseMs, ...options.jobs })
@@ -264,6 +271,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       uploads: new UploadsService(storage, blobs, files),
       batches,
       limits,
+      spend: new SpendAdmin(storage, spend),
       usageReports: new UsageReports(storage, config.pricing, usage),
       assistants,
       retrieval,
@@ -282,6 +290,7 @@ export async function createContext(config: Config, options: { storage?: Storage
       await retrieval.close()
       await responses.store.drain()
       await usage.flush()
+      spend.stop()
       await providers.close()
       await limiter.close()
       await storage.close()

@@ -347,6 +347,22 @@ const RATE_LIMITS_HELP = "See this project's limits on Plinth's dashboard at /da
  * E1 (requests per min), E2 (tokens per min), and the same wording for the other limits.
  * `what` is e.g. 'requests per min (RPM)'; `wait` a Go-style duration ('26.604s', '644ms').
  */
+/**
+ * OpenAI's out-of-credit 429 (errors.md E4), which Plinth answers once a hard spend limit is
+ * reached. Not a rate limit: retrying does not help until the limit is raised.
+ */
+export function insufficientQuota() {
+  return new ApiError(
+    429,
+    'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+    'insufficient_quota',
+    null,
+    'insufficient_quota',
+    // the SDKs would otherwise retry a 429 twice, in vain
+    { 'x-should-retry': 'false' },
+  )
+}
+
 export function rateLimitReached(
   limit: { model: string; orgId: string; what: string; type: string },
   counts: { limit: number; used: number; requested: number },

@@ -15,7 +15,10 @@ export function batchesRoutes(ctx: AppContext): RouteDef[] {
       scope: 'project',
       handler: async (c) => {
         const params = await readJson(c, BatchCreateParams, bodyLimit(ctx))
-        return c.json(await batches.create(projectPrincipal(c), params))
+        const principal = projectPrincipal(c)
+        // a batch bills later, line by line: a reached spend limit refuses it at creation
+        ctx.services.limits.spend.check(principal)
+        return c.json(await batches.create(principal, params))
       },
     },
     {

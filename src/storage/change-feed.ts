@@ -8,7 +8,7 @@ import { dbLog } from '../logger.js'
  * permissions), `rate_limits` (a project's own limits, by project id), `models` (the fine-tuned
  * models a node serves: a job that finished, a model deleted, a checkpoint granted).
  */
-export type ChangeTopic = 'keys' | 'rate_limits' | 'models'
+export type ChangeTopic = 'keys' | 'rate_limits' | 'models' | 'spend'
 
 /** Called with the changed key, or with null: anything under the topic may have changed. */
 export type ChangeListener = (key: string | null) => void

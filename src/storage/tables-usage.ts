@@ -67,3 +67,24 @@ export interface ProjectRateLimitsTable {
   batch_1_day_max_input_tokens: number | null
   updated_at: number
 }
+
+/** A hard spend limit (migration 0026): `scope` is a project id or the organization id. */
+export interface SpendLimitsTable {
+  scope: string
+  kind: 'organization' | 'project'
+  /** cents */
+  threshold_amount: number
+  updated_at: number
+}
+
+/** A spend alert; `recipients` is a JSON array, `triggered_month` the `YYYY-MM` it last fired. */
+export interface SpendAlertsTable {
+  id: string
+  scope: string
+  kind: 'organization' | 'project'
+  threshold_amount: number
+  recipients: string
+  subject_prefix: string | null
+  created_at: number
+  triggered_month: string | null
+}

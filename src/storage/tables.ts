@@ -10,7 +10,7 @@ import type { AssistantsTable, MessagesTable, ThreadsTable } from './tables-assi
 import type { ConversationItemsTable, ConversationsTable, ResponseItemsTable, ResponsesTable } from './tables-responses.js'
 import type { ContainerFilesTable, ContainersTable } from './tables-containers.js'
 import type { RunStepsTable, RunsTable } from './tables-runs.js'
-import type { ProjectRateLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
+import type { ProjectRateLimitsTable, SpendAlertsTable, SpendLimitsTable, UsageRecordUnitColumns, UsageRollupsTable } from './tables-usage.js'
 import type {
   VectorStoreFileBatchesTable,
   VectorStoreFilesTable,
@@ -343,6 +343,8 @@ export interface Database {
   usage_records: UsageRecordsTable
   usage_rollups: UsageRollupsTable
   project_rate_limits: ProjectRateLimitsTable
+  spend_limits: SpendLimitsTable
+  spend_alerts: SpendAlertsTable
   chat_completions: ChatCompletionsTable
   jobs: JobsTable
   batches: BatchesTable

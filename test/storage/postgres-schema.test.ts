@@ -43,6 +43,8 @@ const TABLES = [
   'run_steps',
   'runs',
   'service_accounts',
+  'spend_alerts',
+  'spend_limits',
   'threads',
   'upload_parts',
   'uploads',

@@ -142,6 +142,8 @@ describe.each(storageCases())('repositories on $name', ({ name, create }) => {
         'run_steps',
         'runs',
         'service_accounts',
+        'spend_alerts',
+        'spend_limits',
         'threads',
         'upload_parts',
         'uploads',

@@ -9,9 +9,10 @@ import { projectApiKeysRoutes } from './project-api-keys.js'
 import { projectUsersRoutes } from './project-users.js'
 import { projectsRoutes } from './projects.js'
 import { serviceAccountsRoutes } from './service-accounts.js'
+import { spendRoutes } from './spend.js'
 import { usersRoutes } from './users.js'
 
-/** The Administration API's organization half: users, invites, projects and their members, keys, audit logs, certificates. */
+/** The Administration API's organization half: users, invites, projects and their members, keys, audit logs, certificates, spend limits and alerts. */
 export function organizationRoutes(ctx: AppContext): RouteDef[] {
   return [
     ...usersRoutes(ctx),
@@ -24,5 +25,6 @@ export function organizationRoutes(ctx: AppContext): RouteDef[] {
     ...adminApiKeysRoutes(ctx),
     ...auditLogsRoutes(ctx),
     ...certificatesRoutes(ctx),
+    ...spendRoutes(ctx),
   ]
 }

@@ -137,6 +137,8 @@ export class UsageRecorder {
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
   private lastFlushAt = -Infinity
+  /** Told each flush's rows once committed (spend limits); a promise it returns is waited for by `settled()`. */
+  onFlushed: ((rows: readonly UsageRecordInsert[]) => Promise<void> | undefined) | undefined
 
   constructor(
     private readonly storage: Storage,
@@ -209,6 +211,8 @@ export class UsageRecorder {
         const attributes = { 'plinth.usage.rows': rows.length, 'db.system.name': this.storage.dialect === 'postgres' ? 'postgresql' : 'sqlite' }
         await tracing.span('plinth.usage.flush', () => this.storage.runBatch(queries), attributes)
       } else await this.storage.runBatch(queries)
+      const counted = this.onFlushed?.(rows)
+      if (counted) await counted
     } catch (error) {
       // the answers were already given; a lost usage row is logged, never turned into a failed request
       dbLog.error({ err: error, rows: rows.length }, 'failed to record usage')

@@ -21,6 +21,7 @@ import {
 } from './effective.js'
 import { ProjectLimitsCache } from './project-limits.js'
 import { actorOf, recordAudit } from '../organization/audit.js'
+import { SpendTracker } from './spend.js'
 
 /** What one request asks of the limits besides being one request. */
 export type Demand = { tokens?: number; images?: number; audioMegabytes?: number }
@@ -76,6 +77,8 @@ export class LimitsService {
     private readonly registry: ProviderRegistry,
     /** `changes.maxStaleMs`: the cache's bound unless `rateLimits.projectCacheMs` is set */
     maxStaleMs = 1000,
+    /** hard spend limits: checked first, whether rate limits are enabled or not */
+    readonly spend: SpendTracker = new SpendTracker(storage, { currency: 'usd', models: {}, vectorStoreGbDay: 0 }),
   ) {
     this.projects = new ProjectLimitsCache(storage, config.projectCacheMs ?? maxStaleMs)
   }
@@ -87,6 +90,8 @@ export class LimitsService {
    */
   async reserve(principal: Principal, model: string, demand: Demand = {}): Promise<Reservation> {
     const projectId = principal.projectId
+    // every billable route comes here: a reached spend limit costs this one size test otherwise
+    if (this.spend.over.size !== 0) this.spend.check(principal)
     if (!this.config.enabled || !projectId || !this.registry.has(model)) return UNLIMITED
     // the request path awaits nothing when the project's limits are cached and the counters are
     // in this process: every await is a turn of the microtask queue and an allocation

@@ -39,7 +39,19 @@ export type AuditEventType =
  * for the owner all the same. `GET /organization/audit_logs` shows them only when
  * `event_types[]` names them, so a client that reads the spec's types never meets an unknown one.
  */
-export const PLINTH_AUDIT_EVENT_TYPES = ['fine_tuning.job.created', 'fine_tuning.job.cancelled', 'fine_tuning.job.paused', 'fine_tuning.job.resumed'] as const
+export const PLINTH_AUDIT_EVENT_TYPES = [
+  'fine_tuning.job.created',
+  'fine_tuning.job.cancelled',
+  'fine_tuning.job.paused',
+  'fine_tuning.job.resumed',
+  // spend limits and alerts are newer than the spec's event types (docs/usage-and-limits.md)
+  'spend_limit.updated',
+  'spend_limit.deleted',
+  'spend_alert.created',
+  'spend_alert.updated',
+  'spend_alert.deleted',
+  'spend_alert.triggered',
+] as const
 export type PlinthAuditEventType = (typeof PLINTH_AUDIT_EVENT_TYPES)[number]
 
 /** Who acted: a key (and the user or service account it belongs to), or a person directly. */

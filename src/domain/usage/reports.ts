@@ -37,7 +37,8 @@ export type Bucket = { object: 'bucket'; start_time: number; end_time: number; r
 export type UsagePage = { object: 'page'; data: Bucket[]; has_more: boolean; next_page: string | null }
 
 /** The operations that cost money (usage records of other operations carry no price). */
-const PRICED = ['completions', 'embeddings', 'moderations', 'images', 'audio_speeches', 'audio_transcriptions', 'code_interpreter_sessions', 'vector_stores', 'fine_tuning']
+/** The operations the costs API prices (and spend limits count). */
+export const PRICED = ['completions', 'embeddings', 'moderations', 'images', 'audio_speeches', 'audio_transcriptions', 'code_interpreter_sessions', 'vector_stores', 'fine_tuning']
 
 /**
  * The usage and costs endpoints. Every answer comes from the rollups (one row per bucket, key and

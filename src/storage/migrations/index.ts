@@ -25,6 +25,7 @@ import * as m0022 from './0022-evals.js'
 import * as m0023 from './0023-realtime-client-secrets.js'
 import * as m0024 from './0024-conversations.js'
 import * as m0025 from './0025-containers.js'
+import * as m0026 from './0026-spend-limits.js'
 
 /**
  * What a migration gets besides the database. The dialect is an escape hatch for the few column
@@ -64,6 +65,7 @@ const migrations: Record<string, PlinthMigration> = {
   '0023-realtime-client-secrets': m0023,
   '0024-conversations': m0024,
   '0025-containers': m0025,
+  '0026-spend-limits': m0026,
 }
 
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {

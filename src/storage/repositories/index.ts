@@ -28,6 +28,7 @@ import { UploadsRepo } from './uploads.js'
 import { UsageRepo } from './usage.js'
 import { UsageRollupsRepo } from './usage-rollups.js'
 import { RateLimitsRepo } from './rate-limits.js'
+import { SpendRepo } from './spend.js'
 import { ResponsesRepo } from './responses.js'
 import { UsersRepo } from './users.js'
 import {
@@ -46,6 +47,7 @@ export function createRepos(db: Kysely<Database>) {
     usage: new UsageRepo(db),
     usageRollups: new UsageRollupsRepo(db),
     rateLimits: new RateLimitsRepo(db),
+    spend: new SpendRepo(db),
     chatCompletions: new ChatCompletionsRepo(db),
     jobs: new JobsRepo(db),
     batches: new BatchesRepo(db),
