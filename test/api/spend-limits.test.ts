@@ -161,6 +161,16 @@ describe.each(storageCases())('spend limits and alerts on $name', ({ create }) =
     expect((await create()).object).toBe('batch')
   })
 
+  it('refuses assistant runs while the limit is reached (they bill turn by turn, outside the rate limits)', async () => {
+    const assistant = await client.beta.assistants.create({ model: 'test-echo' })
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] })
+    await admin.projects.spendLimit.update(projectId, { threshold_amount: 1, currency: 'USD', interval: 'month' })
+    await expectQuota(client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }))
+    await expectQuota(client.beta.threads.createAndRun({ assistant_id: assistant.id }))
+    await admin.projects.spendLimit.delete(projectId)
+    expect((await client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })).object).toBe('thread.run')
+  })
+
   it("another node sees the limit through the change feed and the month's spend from storage", async () => {
     // a second tracker on the same database: what another node of the cluster holds
     const node = new SpendTracker(t.ctx.storage, t.ctx.config.pricing)

@@ -48,7 +48,10 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
           v1: ThreadAndRunCreateV1,
           v2: ThreadAndRunCreateV2,
         })
-        return runAnswer(c, await runs.createThreadAndRun(projectPrincipal(c), input))
+        const principal = projectPrincipal(c)
+        // a run bills its turns as it goes, outside reserve: a reached spend limit refuses it here
+        ctx.services.limits.spend.check(principal)
+        return runAnswer(c, await runs.createThreadAndRun(principal, input))
       },
     },
     {
@@ -62,7 +65,9 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
         const input = await readVersioned(c, bodyLimit(ctx), { v1: RunCreateV1, v2: RunCreateV2 })
         const threadId = c.req.param('thread_id')!
         const content = include?.includes(RESULT_CONTENT) ?? false
-        return runAnswer(c, await runs.create(projectPrincipal(c), threadId, input, content))
+        const principal = projectPrincipal(c)
+        ctx.services.limits.spend.check(principal)
+        return runAnswer(c, await runs.create(principal, threadId, input, content))
       },
     },
     {
@@ -126,6 +131,8 @@ export function runsRoutes(ctx: AppContext): RouteDef[] {
         const params = await readJson(c, SubmitToolOutputs, bodyLimit(ctx))
         const { thread_id, run_id } = c.req.param()
         const principal = projectPrincipal(c)
+        // the run's next turns bill: as at its creation
+        ctx.services.limits.spend.check(principal)
         const started = await runs.submitToolOutputs(principal, thread_id, run_id, params, version)
         return runAnswer(c, started)
       },
