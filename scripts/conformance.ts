@@ -11,8 +11,7 @@ import { apiRoutes } from '../src/api/index.js'
 import { parseConfig } from '../src/config/load.js'
 import { createContext } from '../src/context.js'
 import type { RouteDef } from '../src/http/routes.js'
-import { SDK_NOT_IMPLEMENTED } from '../src/api/not-implemented.js'
-import { pathShape, readSdkOperations, type SdkOperation } from '../test/helpers/sdk-operations.js'
+import { pathShape, readSdkOperations, sdkGroup, type SdkOperation } from '../test/helpers/sdk-operations.js'
 import { setLogLevel } from '../src/logger.js'
 import {
   readOperations,
@@ -51,17 +50,15 @@ function group(routes: RouteDef[]): Group[] {
   return [...groups.values()]
 }
 
-/** The SDK's operations newer than the spec file, each served or not, in SDK_NOT_IMPLEMENTED's groups. */
+/** The SDK's operations newer than the spec file, each served or not, grouped by path. */
 type Beyond = SdkOperation & { group: string; served: boolean }
 function beyondSpec(routes: RouteDef[]): Beyond[] {
   const shape = (r: { method: string; path: string }) => `${r.method} ${pathShape(r.path)}`
   const spec = new Set([...readOperations(), ...readV1Operations()].map(shape))
   const servedShapes = new Set(routes.map(shape))
-  const groupOf = new Map(SDK_NOT_IMPLEMENTED.map(([method, p, , group]) => [shape({ method, path: p }), group]))
-  const firstSegment = (p: string) => p.split('/')[1].replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())
   return readSdkOperations()
     .filter((op) => !spec.has(shape(op)))
-    .map((op) => ({ ...op, group: groupOf.get(shape(op)) ?? firstSegment(op.path), served: servedShapes.has(shape(op)) }))
+    .map((op) => ({ ...op, group: sdkGroup(op.path), served: servedShapes.has(shape(op)) }))
 }
 
 const specVersion = () =>

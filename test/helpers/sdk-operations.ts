@@ -69,3 +69,21 @@ export function readSdkOperations(): SdkOperation[] {
 
 /** A path's shape, whatever its parameters are called: `/a/{x}/b` and `/a/{y}/b` match. */
 export const pathShape = (p: string) => p.replace(/\{[^}]+\}/g, '{}')
+
+/** The report's group of an operation beyond the spec file, from its path. */
+export function sdkGroup(opPath: string): string {
+  const first = opPath.split('/')[1]
+  if (first === 'organization' || first === 'projects') {
+    if (/\/roles/.test(opPath)) return 'Roles'
+    if (/\/groups/.test(opPath)) return 'Groups'
+    if (/spend_/.test(opPath)) return 'Spend limits and alerts'
+    if (/data_retention/.test(opPath)) return 'Data retention'
+    if (/hosted_tool_permissions|model_permissions/.test(opPath)) return 'Project permissions'
+    if (/\/usage\//.test(opPath)) return 'Usage'
+    if (/service_accounts/.test(opPath)) return 'Service accounts'
+    return 'Organization'
+  }
+  if (first === 'fine_tuning') return opPath.includes('/graders') ? 'Graders' : 'Fine-tuning'
+  const names: Record<string, string> = { chatkit: 'ChatKit', containers: 'Containers', conversations: 'Conversations', realtime: 'Realtime', responses: 'Responses', skills: 'Skills', videos: 'Videos' }
+  return names[first] ?? first
+}
