@@ -3,14 +3,9 @@ import { requiredProperty } from '../errors.js'
 import { readJson, readQuery } from '../http/body.js'
 import { readMultipart } from '../http/multipart.js'
 import { requestSignal } from '../http/node-request.js'
-import { parseRange } from '../http/range.js'
 import type { RouteDef } from '../http/routes.js'
 import { ContainerCreateParams, ContainerFileCreateParams, ContainerFileListQuery, ContainerListQuery } from '../schemas/containers.js'
-import { bodyLimit, projectPrincipal } from './shared.js'
-
-// Node 20 has ReadableStream.from; the DOM-less lib types here do not declare it yet
-const webStream = (source: AsyncIterable<Uint8Array>) =>
-  (ReadableStream as unknown as { from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from(source)
+import { bodyLimit, projectPrincipal, sendDownload } from './shared.js'
 
 /**
  * The Containers API (docs/code-interpreter.md, "Containers"): newer than the spec file, served
@@ -118,21 +113,7 @@ export function containersRoutes(ctx: AppContext): RouteDef[] {
       operationId: 'containers.files.content.retrieve',
       scope: 'project',
       extension: true,
-      handler: async (c) => {
-        const content = await containers.fileContent(projectPrincipal(c), id(c), fileId(c))
-        const size = content.file.bytes
-        const range = parseRange(c.req.header('range'), size)
-        const headers: Record<string, string> = {
-          'content-type': content.contentType,
-          'content-length': String(range ? range.end - range.start + 1 : size),
-          'content-disposition': content.disposition,
-          'accept-ranges': 'bytes',
-        }
-        if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`
-        // HEAD sends no body: the blob is not opened
-        if (c.req.method === 'HEAD') return c.body(null, range ? 206 : 200, headers)
-        return c.body(webStream(await content.open(range)), range ? 206 : 200, headers)
-      },
+      handler: async (c) => sendDownload(c, await containers.fileContent(projectPrincipal(c), id(c), fileId(c))),
     },
   ]
 }

@@ -3,7 +3,6 @@ import { invalidPurpose, requiredProperty } from '../errors.js'
 import { readQuery, validate } from '../http/body.js'
 import { nestFields, readMultipart } from '../http/multipart.js'
 import { requestSignal } from '../http/node-request.js'
-import { parseRange } from '../http/range.js'
 import type { RouteDef } from '../http/routes.js'
 import {
   FILE_PURPOSES,
@@ -11,15 +10,7 @@ import {
   FileListQuery,
   type FilePurpose,
 } from '../schemas/files.js'
-import { projectPrincipal } from './shared.js'
-
-// Node 20 has ReadableStream.from; the DOM-less lib types here do not declare it yet
-const webStream = (source: AsyncIterable<Uint8Array>) =>
-  (
-    ReadableStream as unknown as {
-      from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>
-    }
-  ).from(source)
+import { projectPrincipal, sendDownload } from './shared.js'
 
 export function filesRoutes(ctx: AppContext): RouteDef[] {
   const { files } = ctx.services
@@ -96,25 +87,7 @@ export function filesRoutes(ctx: AppContext): RouteDef[] {
       path: '/files/{file_id}/content',
       operationId: 'downloadFile',
       scope: 'project',
-      handler: async (c) => {
-        const content = await files.content(projectPrincipal(c), c.req.param('file_id')!)
-        const size = content.file.bytes
-        const range = parseRange(c.req.header('range'), size)
-        const headers: Record<string, string> = {
-          'content-type': content.contentType,
-          'content-length': String(range ? range.end - range.start + 1 : size),
-          'content-disposition': content.disposition,
-          'accept-ranges': 'bytes',
-        }
-        if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`
-        // HEAD (served by this GET route) sends no body: Hono drops it uncancelled, which left the
-        // file open until garbage collection, so it is not opened at all
-        if (c.req.method === 'HEAD') return c.body(null, range ? 206 : 200, headers)
-        const body = await content.open(range)
-        // ReadableStream.from, not Readable.toWeb: the latter crashes Node 20 on a client
-        // disconnect mid-stream (see the architecture notes)
-        return c.body(webStream(body), range ? 206 : 200, headers)
-      },
+      handler: async (c) => sendDownload(c, await files.content(projectPrincipal(c), c.req.param('file_id')!)),
     },
   ]
 }

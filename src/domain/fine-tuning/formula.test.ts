@@ -22,4 +22,10 @@ describe('multi grader formulas', () => {
     expect(() => checkVariables(formula, ['a'])).toThrow("'b' is not the name of one of the graders (a)")
     expect(() => checkVariables(formula, ['a', 'b'])).not.toThrow()
   })
+
+  it('refuses nesting that would overflow the stack (a 500), and takes ordinary nesting', () => {
+    for (const deep of ['('.repeat(4999) + 'a' + ')'.repeat(4999), '-'.repeat(9999) + 'a', 'a^'.repeat(3000) + 'a'])
+      expect(() => parseFormula(deep)).toThrow('the formula nests deeper than 200 levels')
+    expect(evaluate(parseFormula('('.repeat(50) + '-a' + ')'.repeat(50)), { a: 2 })).toBe(-2)
+  })
 })

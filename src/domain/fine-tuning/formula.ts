@@ -35,6 +35,8 @@ export class FormulaError extends Error {
 export type Formula = { tree: Node; variables: Set<string> }
 
 const MAX_LENGTH = 10_000
+/** Nesting (parentheses, calls, signs, powers): deeper would overflow the parser's stack, a 500. */
+const MAX_DEPTH = 200
 
 export function parseFormula(text: string): Formula {
   if (text.length > MAX_LENGTH) throw new FormulaError(`the formula is longer than ${MAX_LENGTH} characters`)
@@ -57,16 +59,23 @@ export function parseFormula(text: string): Formula {
     while (peek() === '*' || peek() === '/') left = { kind: 'binary', op: tokens[i++] as '*' | '/', left, right: unary() }
     return left
   }
+  // every nested part of a formula goes through unary: its depth is the formula's nesting
+  let depth = 0
   const unary = (): Node => {
-    if (peek() === '-') {
-      i++
-      return { kind: 'unary', operand: unary() }
+    if (++depth > MAX_DEPTH) throw new FormulaError(`the formula nests deeper than ${MAX_DEPTH} levels`)
+    try {
+      if (peek() === '-') {
+        i++
+        return { kind: 'unary', operand: unary() }
+      }
+      if (peek() === '+') {
+        i++
+        return unary()
+      }
+      return power()
+    } finally {
+      depth--
     }
-    if (peek() === '+') {
-      i++
-      return unary()
-    }
-    return power()
   }
   const power = (): Node => {
     const base = atom()
