@@ -6,7 +6,7 @@ import { primedSse, type SseEvent, type SseOptions } from '../http/sse.js'
 import { SerializedChunks } from '../domain/inference/serialized.js'
 import type { ProjectPrincipal } from '../principal.js'
 import { parseRange } from '../http/range.js'
-import type { ByteRange } from '../storage/blobs/blob-store.js'
+import type { FileContent } from '../domain/files/service.js'
 
 export function projectPrincipal(c: Context<AppEnv>): ProjectPrincipal {
   return c.var.principal as ProjectPrincipal
@@ -44,13 +44,7 @@ export const webStream = (source: AsyncIterable<Uint8Array>) =>
   (ReadableStream as unknown as { from(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from(source)
 
 /** A stored file's bytes as a download: what files and container files (GET .../content) answer. */
-export type DownloadContent = {
-  file: { bytes: number }
-  contentType: string
-  disposition: string
-  /** Opens the bytes, or the inclusive range of them. */
-  open(range?: ByteRange): Promise<AsyncIterable<Uint8Array>>
-}
+export type DownloadContent = Omit<FileContent, 'file'> & { file: { bytes: number } }
 
 /** The download, whole or the `Range` asked for (206), with its headers. */
 export async function sendDownload(c: Context<AppEnv>, content: DownloadContent): Promise<Response> {
